@@ -1,0 +1,326 @@
+/* Control transfers: near and far jumps, calls and returns, LOOP/JCXZ, INT n/INT3/INTO/INT1 and
+ * IRET. Far transfers and IRET follow the protected-mode pseudo-code of SDM vol. 2. */
+#include "cpu/deliver.h"
+#include "cpu/ops.h"
+
+/* A near transfer: the target must lie within CS (#GP(0)). */
+static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
+{
+    if (osize == 2)
+        target &= 0xFFFF;
+    if (target > c->seg[SEG_CS].limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    c->eip = target;
+}
+
+OP(jcc)
+{
+    if (cond_eval(c, i->cc))
+        jump_near(c, c->eip + i->imm, i->osize);
+}
+
+OP(jmp_rel) { jump_near(c, c->eip + i->imm, i->osize); }
+
+OP(call_rel)
+{
+    uint32_t target = c->eip + i->imm;
+    if (i->osize == 2)
+        target &= 0xFFFF;
+    if (target > c->seg[SEG_CS].limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    push(c, i->osize, c->eip);
+    c->eip = target;
+}
+
+OP(jmp_E) { jump_near(c, rd_rm(c, i, i->osize), i->osize); }
+
+OP(call_E)
+{
+    uint32_t target = rd_rm(c, i, i->osize);
+    if (target > c->seg[SEG_CS].limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    push(c, i->osize, c->eip);
+    c->eip = target;
+}
+
+static void near_return(struct cpu *c, unsigned osize, uint32_t extra)
+{
+    uint32_t target = stack_peek(c, osize, 0);
+    if (target > c->seg[SEG_CS].limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    c->r[ESP] = sp_with(c, c->r[ESP] + osize + extra);
+    c->eip = target;
+}
+
+OP(ret) { near_return(c, i->osize, 0); }
+OP(ret_imm) { near_return(c, i->osize, i->imm & 0xFFFF); }
+
+/* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
+ * without touching flags, then jump while it is not zero (and ZF matches). */
+OP(loop)
+{
+    uint32_t count = (i->asize == 2 ? (c->r[ECX] - 1) & 0xFFFF : c->r[ECX] - 1);
+    int take = count != 0;
+    if (take && i->cc != 2) {
+        int zf = cond_eval(c, 4); /* E */
+        take = i->cc == 1 ? zf : !zf;
+    }
+    uint32_t target = c->eip + i->imm;
+    if (i->osize == 2)
+        target &= 0xFFFF;
+    if (take && target > c->seg[SEG_CS].limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (i->asize == 2)
+        set_reg(c, ECX, 2, count);
+    else
+        c->r[ECX] = count;
+    if (take)
+        c->eip = target;
+}
+
+OP(jcxz)
+{
+    uint32_t count = i->asize == 2 ? c->r[ECX] & 0xFFFF : c->r[ECX];
+    if (count == 0)
+        jump_near(c, c->eip + i->imm, i->osize);
+}
+
+/* ---- far transfers ---- */
+
+static void emit_transfer(struct cpu *c, enum trace_kind kind, uint8_t cpl_before,
+                          uint16_t cs_before)
+{
+    struct trace_event ev = {
+        .icount = c->icount, .kind = (uint8_t)kind, .cpl_before = cpl_before,
+        .cpl_after = c->cpl, .cs_before = cs_before, .cs_after = c->seg[SEG_CS].sel,
+        .eip_before = c->insn_eip, .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel,
+        .esp_after = c->r[ESP], .cr3 = c->cr3,
+    };
+    trace_emit(c, &ev);
+}
+
+/* Checks a far JMP/CALL target that is a code segment descriptor (SDM vol. 2 JMP, CALL:
+ * conforming: DPL <= CPL; non-conforming: RPL <= CPL and DPL = CPL; present; offset within the
+ * limit) and returns the new CS cache with RPL = CPL. Gates and TSS descriptors are outside the
+ * subset and raise #GP(selector). */
+static struct segment far_target(struct cpu *c, uint16_t sel, uint32_t off)
+{
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (!desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    if ((type & 0x18) != 0x18)
+        cpu_raise(c, EXC_GP, true, err);
+    if (type & 0x4) {
+        if (dpl > c->cpl)
+            cpu_raise(c, EXC_GP, true, err);
+    } else if (rpl > c->cpl || dpl != c->cpl) {
+        cpu_raise(c, EXC_GP, true, err);
+    }
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_NP, true, err);
+    struct segment s;
+    desc_to_segment((uint16_t)((sel & 0xFFFC) | c->cpl), lo, hi, &s);
+    if (off > s.limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    return s;
+}
+
+static void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
+{
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    struct segment s = far_target(c, sel, off);
+    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
+    c->eip = off;
+    emit_transfer(c, TR_FARJMP, cpl, cs);
+}
+
+static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
+{
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    struct segment s = far_target(c, sel, off);
+    uint32_t m = sp_mask(c), sp = c->r[ESP];
+    wr(c, SEG_SS, (sp - osize) & m, osize, c->seg[SEG_CS].sel);
+    wr(c, SEG_SS, (sp - 2 * osize) & m, osize, c->eip);
+    c->r[ESP] = sp_with(c, sp - 2 * osize);
+    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
+    c->eip = off;
+    emit_transfer(c, TR_FARCALL, cpl, cs);
+}
+
+OP(jmpf_ptr) { far_jump(c, i->imm2, i->osize == 2 ? i->imm & 0xFFFF : i->imm); }
+OP(callf_ptr) { far_call(c, i->imm2, i->osize == 2 ? i->imm & 0xFFFF : i->imm, i->osize); }
+
+OP(jmpf_E)
+{
+    uint32_t off = ea(c, i);
+    uint32_t target = rd(c, i->seg, off, i->osize);
+    uint16_t sel = (uint16_t)rd(c, i->seg, off + i->osize, 2);
+    far_jump(c, sel, target);
+}
+
+OP(callf_E)
+{
+    uint32_t off = ea(c, i);
+    uint32_t target = rd(c, i->seg, off, i->osize);
+    uint16_t sel = (uint16_t)rd(c, i->seg, off + i->osize, 2);
+    far_call(c, sel, target, i->osize);
+}
+
+/* Checks the CS selector popped by RETF/IRET (SDM vol. 2 RET, IRET): not null, in the table,
+ * a code segment, RPL >= CPL, conforming: DPL <= RPL, non-conforming: DPL = RPL, present. */
+static struct segment return_cs(struct cpu *c, uint16_t sel)
+{
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (!desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
+    if ((type & 0x18) != 0x18 || rpl < c->cpl)
+        cpu_raise(c, EXC_GP, true, err);
+    if ((type & 0x4) ? dpl > rpl : dpl != rpl)
+        cpu_raise(c, EXC_GP, true, err);
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_NP, true, err);
+    struct segment s;
+    desc_to_segment(sel, lo, hi, &s);
+    return s;
+}
+
+/* Checks the SS selector popped on a return to an outer level: RPL and DPL equal the new CPL,
+ * writable data, present (#GP(sel) / #SS(sel)). */
+static struct segment return_ss(struct cpu *c, uint16_t sel, unsigned new_cpl)
+{
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (!desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
+    if ((sel & 3) != new_cpl || dpl != new_cpl || (type & 0x1A) != 0x12)
+        cpu_raise(c, EXC_GP, true, err);
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_SS, true, err);
+    struct segment s;
+    desc_to_segment(sel, lo, hi, &s);
+    return s;
+}
+
+/* After a return to an outer level, data segment registers the new CPL may not use become null
+ * (data or non-conforming code with DPL < CPL). */
+static void null_inaccessible_segments(struct cpu *c)
+{
+    static const int regs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
+    for (unsigned k = 0; k < 4; k++) {
+        struct segment *s = &c->seg[regs[k]];
+        unsigned dpl = (s->attr & SA_DPL) >> 5, type = s->attr & SA_TYPE;
+        bool conforming_code = (s->attr & SA_S) && (type & 0xC) == 0xC;
+        if ((s->attr & SA_P) && !conforming_code && dpl < c->cpl) {
+            s->sel = 0;
+            s->attr = 0;
+            s->base = 0;
+            s->limit = 0;
+            s->flat = false;
+        }
+    }
+}
+
+/* Pops EIP and CS (and EFLAGS when flags_too), and for a return to an outer level ESP and SS;
+ * `extra` bytes (RETF imm16) are released from each stack. Returns the popped EFLAGS. */
+static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool flags_too,
+                           enum trace_kind kind)
+{
+    uint8_t cpl_before = c->cpl;
+    uint16_t cs_before = c->seg[SEG_CS].sel;
+    uint32_t new_eip = stack_peek(c, osize, 0);
+    uint16_t sel = (uint16_t)stack_peek(c, osize, osize);
+    uint32_t new_flags = flags_too ? stack_peek(c, osize, 2 * osize) : 0;
+    unsigned nframe = (flags_too ? 3 : 2) * osize;
+    if (osize == 2)
+        new_eip &= 0xFFFF;
+
+    struct segment cs = return_cs(c, sel);
+    unsigned new_cpl = sel & 3;
+    if (new_eip > cs.limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (new_cpl == c->cpl) {
+        c->r[ESP] = sp_with(c, c->r[ESP] + nframe + extra);
+        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        c->eip = new_eip;
+    } else {
+        uint32_t new_esp = stack_peek(c, osize, nframe + extra);
+        uint16_t ss_sel = (uint16_t)stack_peek(c, osize, nframe + extra + osize);
+        struct segment ss = return_ss(c, ss_sel, new_cpl);
+        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        c->seg[SEG_SS] = ss;
+        if (osize == 2)
+            new_esp &= 0xFFFF;
+        c->r[ESP] = (ss.attr & SA_DB) ? new_esp + extra : (c->r[ESP] & 0xFFFF0000u) |
+                                                             ((new_esp + extra) & 0xFFFF);
+        c->eip = new_eip;
+        null_inaccessible_segments(c);
+    }
+    (void)kind;
+    (void)cpl_before;
+    (void)cs_before;
+    return new_flags;
+}
+
+OP(retf)
+{
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    far_return(c, i->osize, opcode_table[i->id].key == 0xCA ? i->imm & 0xFFFF : 0, false,
+               TR_FARRET);
+    emit_transfer(c, TR_FARRET, cpl, cs);
+}
+
+/* IRET in protected mode (NT = 0). EFLAGS restore rules (SDM vol. 2 IRET):
+ *   CPL 0:           every flag except VM/VIF/VIP (a return to virtual-8086 mode is outside the
+ *                    subset: #GP(0))
+ *   CPL <= IOPL:     all but IOPL (and VM/VIF/VIP)
+ *   CPL > IOPL:      all but IOPL and IF
+ * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
+OP(iret)
+{
+    if (c->eflags & FL_NT)
+        cpu_raise(c, EXC_GP, true, c->tr.sel & 0xFFFC); /* task return: outside the subset */
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    unsigned osize = i->osize;
+    uint32_t popped = stack_peek(c, osize, 2 * osize);
+    if (osize == 4 && (popped & FL_VM) && cpl == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    uint32_t new_flags = far_return(c, osize, 0, true, TR_IRET);
+
+    uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
+                    FL_RF | FL_AC | FL_ID;
+    if (cpl == 0)
+        mask |= FL_IOPL | FL_IF;
+    else if (cpl <= iopl(c))
+        mask |= FL_IF;
+    if (osize == 2)
+        mask &= 0xFFFF;
+    flags_materialize(c);
+    c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
+    c->stop_block = true;
+    emit_transfer(c, TR_IRET, cpl, cs);
+}
+
+/* ---- software interrupts ---- */
+
+OP(int_imm) { deliver(c, i->imm & 0xFF, TR_SOFTINT, false, 0); }
+OP(int3) { (void)i; deliver(c, EXC_BP, TR_SOFTINT, false, 0); }
+OP(int1) { (void)i; deliver(c, EXC_DB, TR_EXCEPTION, false, 0); }
+
+OP(into)
+{
+    (void)i;
+    if (cond_eval(c, 0))
+        deliver(c, EXC_OF, TR_SOFTINT, false, 0);
+}

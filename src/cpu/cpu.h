@@ -1,0 +1,233 @@
+/* The IA-32 CPU state and the interface the rest of Ringside uses to drive it.
+ *
+ * One struct cpu holds everything the core mutates; every function takes it explicitly, so
+ * several machines can live in one process. The cpu reaches memory through its own TLB
+ * (src/mmu/) and ports/MMIO through a struct bus (src/devices/bus.h); it reports transitions
+ * through a trace sink and, on request, every instruction through an instruction hook.
+ */
+#ifndef RINGSIDE_CPU_H
+#define RINGSIDE_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bus;
+struct icache;
+struct cpu;
+
+/* General registers, in ModRM encoding order. */
+enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
+
+/* Segment registers, in ModRM/sreg encoding order. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* EFLAGS bits (SDM vol. 1 3.4.3). */
+#define FL_CF   0x00000001u /* carry */
+#define FL_R1   0x00000002u /* reserved, always 1 */
+#define FL_PF   0x00000004u /* parity of the low byte */
+#define FL_AF   0x00000010u /* auxiliary carry (bit 3) */
+#define FL_ZF   0x00000040u /* zero */
+#define FL_SF   0x00000080u /* sign */
+#define FL_TF   0x00000100u /* single-step trap */
+#define FL_IF   0x00000200u /* interrupts enabled */
+#define FL_DF   0x00000400u /* string direction (1 = down) */
+#define FL_OF   0x00000800u /* overflow */
+#define FL_IOPL 0x00003000u /* I/O privilege level (2 bits) */
+#define FL_NT   0x00004000u /* nested task */
+#define FL_RF   0x00010000u /* resume */
+#define FL_VM   0x00020000u /* virtual-8086 mode (never set: no v8086) */
+#define FL_AC   0x00040000u /* alignment check / SMAP override */
+#define FL_VIF  0x00080000u
+#define FL_VIP  0x00100000u
+#define FL_ID   0x00200000u /* CPUID available (software can toggle it) */
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* CR0 / CR4 bits used by the core. */
+#define CR0_PE 0x00000001u /* protected mode */
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u /* supervisor writes honour R/W */
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u /* paging */
+#define CR4_PSE 0x00000010u  /* 4 MiB pages */
+#define CR4_PGE 0x00000080u  /* global pages */
+#define CR4_SMEP 0x00100000u /* supervisor-mode execution prevention */
+#define CR4_SMAP 0x00200000u /* supervisor-mode access prevention */
+
+/* Exception vectors (SDM vol. 3 table 6-1). */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+    EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* A segment register: the visible selector and its descriptor cache. */
+struct segment {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit;   /* byte-granular effective limit */
+    uint16_t attr;    /* descriptor bits 40..55: type(4) S DPL(2) P | AVL L D/B G (high byte) */
+    bool flat;        /* base 0, limit 4 GiB, expand-up, readable+writable data: no checks */
+};
+
+/* Descriptor attribute bits as stored in segment.attr (descriptor bits 40..55). */
+#define SA_TYPE   0x000Fu /* type field */
+#define SA_S      0x0010u /* 1 = code/data, 0 = system */
+#define SA_DPL    0x0060u /* descriptor privilege level (2 bits) */
+#define SA_P      0x0080u /* present */
+#define SA_DB     0x4000u /* default operation size (CS) / big (SS) */
+#define SA_G      0x8000u /* granularity (limit in 4 KiB units) */
+
+struct dtable {
+    uint32_t base;
+    uint16_t limit;
+};
+
+/* Lazy flags: the last flag-setting arithmetic operation (see flags.h). */
+struct lazyflags {
+    uint32_t res;   /* result, truncated to the operation size */
+    uint32_t op1;   /* first operand (destination before the operation) */
+    uint32_t op2;   /* second operand */
+    uint8_t op;     /* enum lf_op; LF_NONE when eflags holds the arithmetic flags */
+    uint8_t size;   /* 1, 2 or 4 */
+    uint8_t cf_in;  /* carry in (ADC/SBB) or preserved CF (INC/DEC) */
+};
+
+/* One TLB entry: a linear page and what each kind of access may do there (src/mmu/tlb.h). */
+struct tlb_entry {
+    uint32_t vpn;      /* linear page number, TLB_INVALID when empty */
+    uint32_t perm;     /* TLB_R_S .. TLB_X_U bits allowed without a walk */
+    uint32_t ppn_base; /* physical address of the page */
+    uint8_t *host;     /* host pointer to the page, NULL if not RAM */
+};
+
+#define TLB_ENTRIES 256u
+#define TLB_INVALID 0xFFFFFFFFu
+
+/* Why cpu_run() returned. */
+enum run_result {
+    RUN_LIMIT,        /* the instruction budget is used up */
+    RUN_EXIT,         /* a device asked the machine to exit (debug-exit port) */
+    RUN_HALT,         /* HLT with interrupts disabled: nothing can wake the cpu */
+    RUN_SHUTDOWN,     /* triple fault */
+    RUN_STOP,         /* the frontend asked to stop (cpu_request_stop) */
+};
+
+/* Transition kinds reported to the trace sink. */
+enum trace_kind {
+    TR_EXCEPTION, TR_INTERRUPT, TR_SOFTINT, TR_IRET, TR_SYSENTER, TR_SYSEXIT,
+    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN,
+};
+
+struct trace_event {
+    uint64_t icount;
+    uint8_t kind;        /* enum trace_kind */
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+    uint8_t cpl_before, cpl_after;
+    uint16_t cs_before, cs_after;
+    uint32_t eip_before, eip_after;
+    uint16_t ss_after;
+    uint32_t esp_after;
+    uint32_t cr2, cr3;
+    const char *why;     /* human explanation (e.g. of a #PF), may be NULL */
+};
+
+struct trace_sink {
+    void (*event)(void *ctx, const struct trace_event *ev);
+    void *ctx;
+};
+
+/* Called before each instruction when set (slow path: --log insn). */
+typedef void (*insn_hook_fn)(void *ctx, struct cpu *c, uint32_t lin_eip);
+
+/* A pending fault, filled by cpu_raise() before it unwinds to the dispatch loop. */
+struct fault {
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+};
+
+struct cpu {
+    /* Architectural state. */
+    uint32_t r[8];          /* general registers, enum EAX.. order */
+    uint32_t eip;           /* during an instruction: the address of the next one */
+    uint32_t eflags;        /* arithmetic flags valid only when lf.op == LF_NONE */
+    struct lazyflags lf;
+    struct segment seg[SEG_COUNT];
+    struct dtable gdtr, idtr;
+    struct segment ldtr, tr;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint8_t cpl;            /* current privilege level (= CS.RPL) */
+    uint8_t acc_shift;      /* 3 when CPL == 3 (user accesses), else 0: selects TLB perm bits */
+
+    /* Execution bookkeeping. */
+    uint32_t insn_eip;      /* address of the instruction being executed */
+    uint64_t icount;        /* retired instructions */
+    uint64_t icount_limit;  /* cpu_run stops here */
+    bool stop_block;        /* leave the current block after this instruction */
+    bool halted;            /* in HLT, waiting for an interrupt */
+    int stop_reason;        /* enum run_result once set, -1 while running */
+    bool delivering;        /* an event is being delivered (a fault now may become #DF) */
+    uint8_t delivering_class;       /* its class for the #DF rules (deliver.c) */
+    struct fault delivering_event;  /* the event being delivered */
+    struct fault df_pair[2];        /* the two events that made the last #DF */
+    struct fault fault;     /* the fault being unwound */
+    struct fault shutdown_events[3];  /* the three events of a triple fault */
+    jmp_buf jmp;            /* where cpu_raise() unwinds to */
+    bool jmp_ready;
+
+    /* Memory. */
+    uint8_t *ram;
+    uint32_t ram_size;
+    struct tlb_entry tlb[TLB_ENTRIES];
+    uint8_t *code_page;     /* per physical RAM page: 1 if decoded code lives there */
+    uint32_t *page_gen;     /* per physical RAM page: bumped when its decoded code dies */
+    struct icache *icache;
+
+    /* Outside world. */
+    struct bus *bus;
+    struct trace_sink trace;
+    insn_hook_fn insn_hook;
+    void *insn_hook_ctx;
+};
+
+/* Lifecycle. ram must stay valid; ram_size a multiple of 4 KiB. Returns 0 or -1 (no memory). */
+int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus);
+void cpu_free(struct cpu *c);
+
+/* The state a Multiboot loader hands over: protected mode, flat 4 GiB code and data segments,
+ * paging off, interrupts off. */
+void cpu_reset_protected_flat(struct cpu *c, uint32_t eip);
+
+/* Runs until the budget (max_insns more instructions), an exit, a halt or a shutdown. */
+enum run_result cpu_run(struct cpu *c, uint64_t max_insns);
+void cpu_request_stop(struct cpu *c);
+
+/* The full EFLAGS value, lazy flags folded in. */
+uint32_t cpu_get_eflags(struct cpu *c);
+
+/* Reads guest memory for a debugger or logger without side effects or faults:
+ * linear address through the current translation; returns bytes copied. */
+size_t cpu_peek_linear(struct cpu *c, uint32_t lin, void *buf, size_t len);
+
+/* Raises an exception from inside an instruction: state is rolled back to the instruction's
+ * start and the exception is delivered. Does not return. */
+_Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error);
+
+/* Invalidates every decoded instruction (e.g. after the loader wrote guest memory). */
+void cpu_flush_decoded(struct cpu *c);
+
+const char *run_result_name(enum run_result r);
+
+#endif

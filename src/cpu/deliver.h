@@ -1,0 +1,21 @@
+/* One delivery path for every exception and interrupt (SDM vol. 3 ch. 6). */
+#ifndef RINGSIDE_DELIVER_H
+#define RINGSIDE_DELIVER_H
+
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* Delivers an event through the IDT. kind is TR_EXCEPTION (raised by the cpu), TR_INTERRUPT
+ * (external), or TR_SOFTINT (INT n / INT3 / INTO: the gate's DPL is checked against CPL).
+ * The return address pushed is the current c->eip. May fault (and so not return). */
+void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_error, uint32_t error);
+
+/* Delivers c->fault (called by cpu_run after unwinding), turning a fault during the delivery of
+ * another into #DF or a triple fault. */
+void deliver_fault(struct cpu *c);
+
+/* Emits a transition event to the trace sink. */
+void trace_emit(struct cpu *c, const struct trace_event *ev);
+
+#endif

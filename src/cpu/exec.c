@@ -1,0 +1,189 @@
+/* The dispatch loop, machine-level cpu state, and the one route faults take back to it.
+ *
+ * Faults unwind by longjmp: cpu_raise() records the exception and jumps to the setjmp in
+ * cpu_run(), which rolls EIP back to the faulting instruction (handlers change no register before
+ * their last possible fault) and delivers the exception. A fault raised while an exception is
+ * being delivered is combined into #DF, or a triple fault, by the SDM's table (deliver.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/deliver.h"
+#include "cpu/flags.h"
+#include "cpu/icache.h"
+#include "cpu/segment.h"
+#include "mmu/mem.h"
+#include "mmu/paging.h"
+
+int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
+{
+    memset(c, 0, sizeof *c);
+    c->ram = ram;
+    c->ram_size = ram_size;
+    c->bus = bus;
+    uint32_t pages = ram_size / PAGE_SIZE;
+    c->code_page = calloc(pages ? pages : 1, 1);
+    c->page_gen = calloc(pages ? pages : 1, sizeof *c->page_gen);
+    c->icache = icache_create();
+    if (!c->code_page || !c->page_gen || !c->icache) {
+        cpu_free(c);
+        return -1;
+    }
+    tlb_flush_all(c);
+    c->eflags = FL_R1;
+    c->cr0 = CR0_ET;
+    c->stop_reason = -1;
+    return 0;
+}
+
+void cpu_free(struct cpu *c)
+{
+    free(c->code_page);
+    free(c->page_gen);
+    icache_destroy(c->icache);
+    c->code_page = NULL;
+    c->page_gen = NULL;
+    c->icache = NULL;
+}
+
+static void flat_segment(struct segment *s, uint16_t sel, uint16_t type)
+{
+    s->sel = sel;
+    s->base = 0;
+    s->limit = 0xFFFFFFFFu;
+    s->attr = (uint16_t)(type | SA_S | SA_P | SA_DB | SA_G);
+    seg_update_flat(s);
+}
+
+void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
+{
+    memset(c->r, 0, sizeof c->r);
+    c->eflags = FL_R1;
+    c->lf.op = LF_NONE;
+    c->cr0 = CR0_PE | CR0_ET;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    /* Selectors as a Multiboot loader typically leaves them: 0x08 code, 0x10 data. */
+    flat_segment(&c->seg[SEG_CS], 0x08, 0xB); /* code, execute/read, accessed */
+    for (int s = 0; s < SEG_COUNT; s++)
+        if (s != SEG_CS)
+            flat_segment(&c->seg[s], 0x10, 0x3); /* data, read/write, accessed */
+    c->seg[SEG_CS].flat = false;
+    cpu_set_cpl(c, 0);
+    c->gdtr.base = 0;
+    c->gdtr.limit = 0;
+    c->idtr.base = 0;
+    c->idtr.limit = 0x3FF;
+    memset(&c->ldtr, 0, sizeof c->ldtr);
+    memset(&c->tr, 0, sizeof c->tr);
+    c->eip = eip;
+    c->halted = false;
+    tlb_flush_all(c);
+}
+
+void cpu_flush_decoded(struct cpu *c)
+{
+    icache_reset(c->icache);
+    memset(c->code_page, 0, c->ram_size / PAGE_SIZE);
+    tlb_flush_all(c);
+}
+
+_Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error)
+{
+    c->fault.vector = (uint8_t)vector;
+    c->fault.has_error = has_error;
+    c->fault.error = error;
+    if (!c->jmp_ready) {
+        fprintf(stderr, "ringside: internal error: exception %d raised outside cpu_run\n", vector);
+        abort();
+    }
+    longjmp(c->jmp, 1);
+}
+
+void cpu_request_stop(struct cpu *c)
+{
+    c->stop_reason = RUN_STOP;
+    c->stop_block = true;
+}
+
+static void run_block(struct cpu *c, const struct block *b)
+{
+    const struct insn *i = b->insns, *end = b->insns + b->n;
+    uint64_t left = c->icount_limit - c->icount;
+    if (left < b->n)
+        end = i + left;
+    c->stop_block = false;
+    if (c->insn_hook) {
+        for (; i < end; i++) {
+            c->insn_hook(c->insn_hook_ctx, c, c->seg[SEG_CS].base + c->eip);
+            c->insn_eip = c->eip;
+            c->eip += i->len;
+            i->fn(c, i);
+            c->icount++;
+            if (c->stop_block)
+                break;
+        }
+        return;
+    }
+    for (; i < end; i++) {
+        c->insn_eip = c->eip;
+        c->eip += i->len;
+        i->fn(c, i);
+        c->icount++;
+        if (c->stop_block)
+            break;
+    }
+}
+
+enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
+{
+    c->icount_limit = c->icount + max_insns;
+    if (c->icount_limit < c->icount)
+        c->icount_limit = UINT64_MAX;
+    c->stop_reason = -1;
+    c->jmp_ready = true;
+    if (setjmp(c->jmp)) {
+        /* A fault: the instruction did not happen. */
+        c->eip = c->insn_eip;
+        deliver_fault(c);
+    }
+    while (c->stop_reason < 0) {
+        if (c->halted) {
+            c->stop_reason = RUN_HALT;
+            break;
+        }
+        if (c->icount >= c->icount_limit) {
+            c->stop_reason = RUN_LIMIT;
+            break;
+        }
+        /* Instruction fetch faults belong to the instruction at EIP. */
+        c->insn_eip = c->eip;
+        run_block(c, icache_lookup(c));
+    }
+    c->jmp_ready = false;
+    return (enum run_result)c->stop_reason;
+}
+
+const char *run_result_name(enum run_result r)
+{
+    switch (r) {
+    case RUN_LIMIT: return "instruction limit";
+    case RUN_EXIT: return "exit";
+    case RUN_HALT: return "halt";
+    case RUN_SHUTDOWN: return "shutdown";
+    case RUN_STOP: return "stop";
+    }
+    return "?";
+}
+
+size_t cpu_peek_linear(struct cpu *c, uint32_t lin, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    size_t n = 0;
+    while (n < len) {
+        uint32_t a = lin + (uint32_t)n, pa;
+        if (!paging_peek(c, a, &pa) || pa >= c->ram_size)
+            break;
+        out[n++] = c->ram[pa];
+    }
+    return n;
+}

@@ -1,0 +1,90 @@
+/* Lazy arithmetic flags.
+ *
+ * ADD/ADC/SUB/SBB/CMP/NEG, INC/DEC and the logic operations do not compute CF, PF, AF, ZF, SF
+ * and OF; they record the operation, its operands and result in cpu.lf. The flags are computed
+ * when something reads them (Jcc, SETcc, PUSHF, ...). Any other instruction that writes
+ * arithmetic flags first folds the lazy state into cpu.eflags (flags_materialize) or overwrites
+ * them all (flags_set_arith).
+ */
+#ifndef RINGSIDE_FLAGS_H
+#define RINGSIDE_FLAGS_H
+
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+enum lf_op {
+    LF_NONE = 0, /* cpu.eflags holds the arithmetic flags */
+    LF_ADD,      /* res = op1 + op2 + cf_in */
+    LF_SUB,      /* res = op1 - op2 - cf_in (CMP, NEG with op1 = 0) */
+    LF_LOGIC,    /* CF = OF = 0, AF = 0 */
+    LF_INC,      /* res = op1 + 1, CF preserved in cf_in */
+    LF_DEC,      /* res = op1 - 1, CF preserved in cf_in */
+};
+
+static inline uint32_t size_mask(unsigned size)
+{
+    return size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+}
+
+static inline uint32_t sign_bit(unsigned size)
+{
+    return size == 4 ? 0x80000000u : size == 2 ? 0x8000u : 0x80u;
+}
+
+static inline void lf_set(struct cpu *c, enum lf_op op, unsigned size, uint32_t res, uint32_t op1,
+                          uint32_t op2, unsigned cf_in)
+{
+    c->lf.op = (uint8_t)op;
+    c->lf.size = (uint8_t)size;
+    c->lf.res = res;
+    c->lf.op1 = op1;
+    c->lf.op2 = op2;
+    c->lf.cf_in = (uint8_t)cf_in;
+}
+
+/* The six arithmetic flags of the recorded operation. */
+uint32_t lf_compute(const struct lazyflags *lf);
+
+/* Folds lazy flags into eflags (after this, eflags is exact and lf.op == LF_NONE). */
+static inline void flags_materialize(struct cpu *c)
+{
+    if (c->lf.op != LF_NONE) {
+        c->eflags = (c->eflags & ~FL_ARITH) | lf_compute(&c->lf);
+        c->lf.op = LF_NONE;
+    }
+}
+
+/* Sets all six arithmetic flags at once. */
+static inline void flags_set_arith(struct cpu *c, uint32_t arith)
+{
+    c->lf.op = LF_NONE;
+    c->eflags = (c->eflags & ~FL_ARITH) | (arith & FL_ARITH);
+}
+
+static inline uint32_t get_cf(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
+    uint32_t m;
+    switch (lf->op) {
+    case LF_NONE: return c->eflags & FL_CF;
+    case LF_ADD:
+        return lf->cf_in ? lf->res <= lf->op1 : lf->res < lf->op1;
+    case LF_SUB:
+        m = size_mask(lf->size);
+        return lf->cf_in ? (lf->op1 & m) <= (lf->op2 & m) : (lf->op1 & m) < (lf->op2 & m);
+    case LF_LOGIC: return 0;
+    default: return lf->cf_in;
+    }
+}
+
+/* Parity of the low byte: 1 when the number of set bits is even. */
+static inline uint32_t parity8(uint32_t v)
+{
+    return (0x9669u >> ((v ^ (v >> 4)) & 0xF)) & 1;
+}
+
+/* Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc). */
+int cond_eval(struct cpu *c, unsigned cc);
+
+#endif

@@ -1,0 +1,140 @@
+/* The decoded-instruction cache (see icache.h). */
+#include "cpu/icache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/segment.h"
+#include "mmu/mem.h"
+
+struct icache *icache_create(void)
+{
+    struct icache *ic = calloc(1, sizeof *ic);
+    if (!ic)
+        return NULL;
+    ic->slots = calloc(ICACHE_SLOTS, sizeof *ic->slots);
+    ic->arena = malloc(ICACHE_ARENA);
+    if (!ic->slots || !ic->arena) {
+        icache_destroy(ic);
+        return NULL;
+    }
+    decode_map_init(&ic->map);
+    return ic;
+}
+
+void icache_destroy(struct icache *ic)
+{
+    if (!ic)
+        return;
+    free(ic->slots);
+    free(ic->arena);
+    free(ic);
+}
+
+void icache_reset(struct icache *ic)
+{
+    memset(ic->slots, 0, ICACHE_SLOTS * sizeof *ic->slots);
+    ic->used = 0;
+    ic->resets++;
+}
+
+static unsigned slot_of(uint32_t phys)
+{
+    return (phys ^ (phys >> 14)) & (ICACHE_SLOTS - 1);
+}
+
+static bool block_valid(const struct cpu *c, const struct block *b, uint32_t phys, uint8_t d32)
+{
+    return b->phys == phys && b->d32 == d32 && b->gen0 == c->page_gen[phys >> 12] &&
+           (b->page1 == UINT32_MAX || b->gen1 == c->page_gen[b->page1]);
+}
+
+/* Marks a RAM page as holding decoded code, so stores to it go through the slow path. */
+static void mark_code_page(struct cpu *c, uint32_t pg)
+{
+    if (!c->code_page[pg]) {
+        c->code_page[pg] = 1;
+        tlb_protect_code_page(c, pg << 12);
+    }
+}
+
+static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
+                           uint8_t d32)
+{
+    struct icache *ic = c->icache;
+    size_t max_bytes = sizeof(struct block) + ICACHE_BLOCK_MAX * sizeof(struct insn);
+    if (ic->used + max_bytes > ICACHE_ARENA)
+        icache_reset(ic);
+    struct block *b = (struct block *)(void *)(ic->arena + ic->used);
+    b->phys = phys;
+    b->d32 = d32;
+    b->page1 = UINT32_MAX;
+    b->gen1 = 0;
+    b->n = 0;
+
+    uint32_t off = phys & PAGE_MASK;
+    while (b->n < ICACHE_BLOCK_MAX) {
+        unsigned avail = PAGE_SIZE - off;
+        struct insn *in = &b->insns[b->n];
+        unsigned len = decode_insn(&ic->map, host + off, avail, d32, in);
+        if (len == 0) {
+            /* The instruction reaches into the next page. Only the first instruction of a block
+             * may fetch there (a fault then is this instruction's, and precise); otherwise the
+             * block ends before it. */
+            if (b->n > 0)
+                break;
+            uint8_t buf[15];
+            uint8_t *host2;
+            memcpy(buf, host + off, avail);
+            uint32_t lin2 = lin + avail;
+            uint32_t pa2 = mem_translate(c, lin2, TLB_X_S << c->acc_shift, &host2);
+            if (!host2) /* code outside RAM cannot be executed: treat as a fetch of all ones */
+                memset(buf + avail, 0xFF, 15 - avail);
+            else
+                memcpy(buf + avail, host2, 15 - avail);
+            len = decode_insn(&ic->map, buf, 15, d32, in);
+            if (host2) {
+                b->page1 = pa2 >> 12;
+                b->gen1 = c->page_gen[b->page1];
+                mark_code_page(c, b->page1);
+            }
+            b->n++;
+            break;
+        }
+        b->n++;
+        off += len;
+        uint16_t fl = opcode_table[in->id].flags;
+        if ((fl & (F_END | F_MODE)) || in->fn == op_ud || off >= PAGE_SIZE)
+            break;
+    }
+    b->gen0 = c->page_gen[phys >> 12];
+    mark_code_page(c, phys >> 12);
+    ic->used += sizeof(struct block) + b->n * sizeof(struct insn);
+    ic->used = (ic->used + 7) & ~(size_t)7;
+    ic->blocks_built++;
+    ic->slots[slot_of(phys)] = b;
+    return b;
+}
+
+const struct block *icache_lookup(struct cpu *c)
+{
+    uint32_t lin = seg_fetch_lin(c);
+    uint32_t need = TLB_X_S << c->acc_shift;
+    uint8_t *host;
+    uint32_t phys;
+    struct tlb_entry *e = tlb_hit(c, lin, 1, need);
+    if (e) {
+        host = e->host + (lin & PAGE_MASK);
+        phys = e->ppn_base | (lin & PAGE_MASK);
+    } else {
+        phys = mem_translate(c, lin, need, &host);
+        if (!host) /* unbacked physical memory reads as all ones; FF FF is undefined */
+            cpu_raise(c, EXC_UD, false, 0);
+    }
+    uint8_t d32 = (c->seg[SEG_CS].attr & SA_DB) ? 1 : 0;
+    struct icache *ic = c->icache;
+    struct block *b = ic->slots[slot_of(phys)];
+    if (b && block_valid(c, b, phys, d32))
+        return b;
+    return build(c, lin, phys, host - (phys & PAGE_MASK), d32);
+}

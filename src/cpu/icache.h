@@ -1,0 +1,52 @@
+/* The decoded-instruction cache.
+ *
+ * Code is decoded once into blocks of struct insn. A block starts at a physical address and runs
+ * until a control transfer or mode-changing instruction (F_END/F_MODE), the end of its page, or
+ * ICACHE_BLOCK_MAX instructions; an instruction that straddles into the next page ends the block
+ * it is in. Blocks are keyed by physical address and CS.D (the only state decoding depends on):
+ * the same linear address in another address space is other code, and the same physical code is
+ * shared by every mapping of it.
+ *
+ * Invalidation is by page generation: each physical RAM page has a counter (cpu.page_gen) and a
+ * "holds code" mark (cpu.code_page). A block remembers the generation of the page(s) it came
+ * from; a store into a marked page bumps the counter (mem.c), so every block decoded from that
+ * page is stale at its next lookup. Memory is a bump arena that is reset when full.
+ */
+#ifndef RINGSIDE_ICACHE_H
+#define RINGSIDE_ICACHE_H
+
+#include <stdint.h>
+
+#include "cpu/insn.h"
+
+#define ICACHE_BLOCK_MAX 64u
+#define ICACHE_SLOTS 16384u                 /* direct-mapped lookup table, power of two */
+#define ICACHE_ARENA (8u * 1024u * 1024u)   /* bytes of blocks before a full reset */
+
+struct block {
+    uint32_t phys;       /* physical address of the first instruction */
+    uint32_t gen0;       /* page_gen of the first page when decoded */
+    uint32_t page1;      /* index of a second page the last instruction reaches into, or ~0 */
+    uint32_t gen1;       /* its generation */
+    uint8_t d32;         /* CS.D the block was decoded with */
+    uint16_t n;          /* instructions */
+    struct insn insns[]; /* n of them */
+};
+
+struct icache {
+    struct block **slots;
+    uint8_t *arena;
+    size_t used;
+    uint64_t blocks_built, resets;
+    struct decode_map map;
+};
+
+struct icache *icache_create(void);
+void icache_destroy(struct icache *ic);
+void icache_reset(struct icache *ic);
+
+/* The block for the instruction at CS:EIP, decoding it if needed. May raise a fetch fault for
+ * the first instruction of the block. */
+const struct block *icache_lookup(struct cpu *c);
+
+#endif

@@ -1,0 +1,94 @@
+/* A decoded instruction and the opcode table it comes from.
+ *
+ * The decoder turns x86 bytes into a struct insn once; the handler named by the opcode table runs
+ * it as many times as the code executes and never looks at the bytes again. Every fact about an
+ * opcode (encoding form, handler, mnemonic, whether it ends a decoded block) lives in one row of
+ * opcodes.def.
+ */
+#ifndef RINGSIDE_INSN_H
+#define RINGSIDE_INSN_H
+
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+struct insn;
+typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
+
+#define NOREG 8 /* base/index: none */
+
+struct insn {
+    insn_fn fn;
+    uint32_t disp;    /* memory operand displacement (or moffs) */
+    uint32_t imm;     /* first immediate (sign-extended where the form says so) */
+    uint16_t imm2;    /* second immediate: far-pointer selector, ENTER nesting level */
+    uint16_t id;      /* row of the opcode table (mnemonic, flags) */
+    uint8_t len;      /* bytes, prefixes included */
+    uint8_t osize;    /* operand size: 1, 2 or 4 */
+    uint8_t asize;    /* address size: 2 or 4 */
+    uint8_t modreg;   /* 1 if the ModRM r/m operand is a register (mod == 3) */
+    uint8_t reg;      /* ModRM.reg, or the register in the low opcode bits */
+    uint8_t rm;       /* ModRM.rm (register operand when modreg) */
+    uint8_t base;     /* memory operand base register or NOREG */
+    uint8_t index;    /* memory operand index register or NOREG */
+    uint8_t scale;    /* index shift 0..3 */
+    uint8_t seg;      /* segment of the memory operand (default or override) */
+    uint8_t rep;      /* 0, REP_E (F3) or REP_NE (F2) */
+    uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
+};
+
+enum { REP_NONE = 0, REP_E = 1, REP_NE = 2 };
+
+/* Encoding form and behaviour bits of a table row. */
+#define F_MODRM 0x0001u  /* a ModRM byte follows the opcode */
+#define F_BYTE  0x0002u  /* byte operand size */
+#define F_IB    0x0004u  /* imm8 */
+#define F_IW    0x0008u  /* imm16 */
+#define F_IZ    0x0010u  /* imm16 or imm32 by operand size */
+#define F_MOFFS 0x0020u  /* moffs16/32 by address size (stored in disp) */
+#define F_PTR   0x0040u  /* far pointer: offset16/32 then selector16 (imm, imm2) */
+#define F_IWB   0x0080u  /* imm16 then imm8 (ENTER) */
+#define F_SX    0x0100u  /* sign-extend imm8 */
+#define F_MEM   0x0200u  /* the ModRM operand must be memory, else #UD */
+#define F_CREG  0x0400u  /* MOV CRn/DRn: ModRM.mod is ignored, r/m is always a register */
+#define F_LOCK  0x0800u  /* LOCK prefix legal (with a memory destination) */
+#define F_END   0x1000u  /* control transfer: ends a decoded block */
+#define F_MODE  0x2000u  /* may change CPL, mode, paging or interrupt state: ends a block */
+#define F_PRIV  0x4000u  /* privileged: CPL 0 only (checked by the handler) */
+#define F_IOPL  0x8000u  /* IOPL-sensitive (checked by the handler) */
+
+struct opdesc {
+    uint16_t key;      /* opcode: 0x000-0x0FF one byte, 0x100-0x1FF after 0F */
+    int8_t ext;        /* ModRM.reg for group members, -1 otherwise */
+    uint16_t flags;    /* F_* */
+    insn_fn fn;
+    const char *mnem;  /* Intel mnemonic, lower case */
+};
+
+/* The opcode table, index 0 being the invalid-opcode row. */
+extern const struct opdesc opcode_table[];
+extern const unsigned opcode_table_size;
+
+#define OP(name) void op_##name(struct cpu *c, const struct insn *i)
+
+/* Every handler named in opcodes.def. */
+#define X(key, ext, mnem, flags, fn) OP(fn);
+#include "cpu/opcodes.def"
+#undef X
+OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
+
+/* Decoding (decode.c). A decode map is built from the table once per machine. */
+struct decode_map {
+    uint16_t row[512 * 8]; /* (key * 8 + ModRM.reg) -> table row, 0 = invalid */
+    uint8_t modrm[512];    /* key has a ModRM byte */
+};
+
+void decode_map_init(struct decode_map *m);
+
+/* Decodes one instruction from bytes[0..avail). d32 is CS.D. Returns the length, or 0 when the
+ * instruction runs past avail (avail < 15). An undefined encoding decodes to a #UD handler; one
+ * longer than 15 bytes to a #GP(0) handler. */
+unsigned decode_insn(const struct decode_map *m, const uint8_t *bytes, unsigned avail, int d32,
+                     struct insn *out);
+
+#endif

@@ -1,0 +1,67 @@
+/* IN/OUT and their permission check. */
+#include "cpu/io.h"
+
+#include "cpu/ops.h"
+#include "devices/bus.h"
+
+void io_check(struct cpu *c, uint16_t port, unsigned size)
+{
+    if (c->cpl <= iopl(c))
+        return;
+    /* The bitmap: 32-bit TSS, base offset at TSS+0x66, one bit per port; both bytes that may
+     * hold the bits are read, and must lie within the TSS limit. */
+    const struct segment *tr = &c->tr;
+    unsigned type = tr->attr & SA_TYPE;
+    if (!(tr->attr & SA_P) || (type != 0x9 && type != 0xB) || tr->limit < 0x67)
+        cpu_raise(c, EXC_GP, true, 0);
+    uint32_t base = lin_read_sup(c, tr->base + 0x66, 2);
+    uint32_t off = base + port / 8;
+    if (off + 1 > tr->limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    uint32_t bits = lin_read_sup(c, tr->base + off, 2);
+    uint32_t mask = ((1u << size) - 1) << (port & 7);
+    if (bits & mask)
+        cpu_raise(c, EXC_GP, true, 0);
+}
+
+uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)
+{
+    return bus_in(c->bus, port, size) & size_mask(size);
+}
+
+void io_out(struct cpu *c, uint16_t port, unsigned size, uint32_t value)
+{
+    bus_out(c->bus, port, value & size_mask(size), size);
+    if (c->bus->exit_requested) {
+        c->stop_reason = RUN_EXIT;
+        c->stop_block = true;
+    }
+}
+
+OP(in_imm)
+{
+    uint16_t port = (uint16_t)(i->imm & 0xFF);
+    io_check(c, port, i->osize);
+    set_reg(c, EAX, i->osize, io_in(c, port, i->osize));
+}
+
+OP(in_dx)
+{
+    uint16_t port = (uint16_t)c->r[EDX];
+    io_check(c, port, i->osize);
+    set_reg(c, EAX, i->osize, io_in(c, port, i->osize));
+}
+
+OP(out_imm)
+{
+    uint16_t port = (uint16_t)(i->imm & 0xFF);
+    io_check(c, port, i->osize);
+    io_out(c, port, i->osize, get_reg(c, EAX, i->osize));
+}
+
+OP(out_dx)
+{
+    uint16_t port = (uint16_t)c->r[EDX];
+    io_check(c, port, i->osize);
+    io_out(c, port, i->osize, get_reg(c, EAX, i->osize));
+}

@@ -1,0 +1,239 @@
+/* Data movement: MOV forms, MOVZX/MOVSX, XCHG, LEA, stack push/pop, PUSHA/POPA, ENTER/LEAVE,
+ * CBW/CWD, BSWAP, XLAT, segment-register moves and far-pointer loads. */
+#include "cpu/ops.h"
+
+OP(mov_EG) { wr_rm(c, i, i->osize, get_reg(c, i->reg, i->osize)); }
+OP(mov_GE) { set_reg(c, i->reg, i->osize, rd_rm(c, i, i->osize)); }
+OP(mov_EI) { wr_rm(c, i, i->osize, i->imm); }
+OP(mov_r_imm) { set_reg(c, i->reg, i->osize, i->imm); }
+OP(mov_A_O) { set_reg(c, EAX, i->osize, rd(c, i->seg, i->disp, i->osize)); }
+OP(mov_O_A) { wr(c, i->seg, i->disp, i->osize, get_reg(c, EAX, i->osize)); }
+OP(lea) { set_reg(c, i->reg, i->osize, ea(c, i)); }
+
+/* MOVZX/MOVSX: opcode B6/BE read a byte, B7/BF a word (odd low nibble). */
+OP(movzx)
+{
+    unsigned ss = (i->cc & 1) ? 2 : 1;
+    set_reg(c, i->reg, i->osize, rd_rm(c, i, ss));
+}
+
+OP(movsx)
+{
+    unsigned ss = (i->cc & 1) ? 2 : 1;
+    uint32_t v = rd_rm(c, i, ss);
+    v = ss == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
+    set_reg(c, i->reg, i->osize, v);
+}
+
+/* XCHG with memory is always locked; the store happens before the register changes. */
+OP(xchg_EG)
+{
+    unsigned s = i->osize;
+    uint32_t a = rd_rm_rmw(c, i, s), b = get_reg(c, i->reg, s);
+    wr_rm(c, i, s, b);
+    set_reg(c, i->reg, s, a);
+}
+
+OP(xchg_ar)
+{
+    unsigned s = i->osize;
+    uint32_t a = get_reg(c, EAX, s), b = get_reg(c, i->reg, s);
+    set_reg(c, EAX, s, b);
+    set_reg(c, i->reg, s, a);
+}
+
+OP(nop90) { (void)c; (void)i; } /* XCHG eAX,eAX; F3 90 is PAUSE */
+OP(nop) { (void)c; (void)i; }   /* 0F 1F /0 and the hint NOPs: no memory access */
+
+OP(cbw)
+{
+    if (i->osize == 4)
+        c->r[EAX] = (uint32_t)(int32_t)(int16_t)c->r[EAX];
+    else
+        set_reg(c, EAX, 2, (uint32_t)(int32_t)(int8_t)c->r[EAX]);
+}
+
+OP(cwd)
+{
+    if (i->osize == 4)
+        c->r[EDX] = (c->r[EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+    else
+        set_reg(c, EDX, 2, (c->r[EAX] & 0x8000) ? 0xFFFF : 0);
+}
+
+/* BSWAP with a 16-bit operand is undefined; processors clear the low word. */
+OP(bswap)
+{
+    if (i->osize == 2) {
+        set_reg(c, i->reg, 2, 0);
+        return;
+    }
+    c->r[i->reg] = __builtin_bswap32(c->r[i->reg]);
+}
+
+OP(xlat)
+{
+    uint32_t off = c->r[EBX] + (c->r[EAX] & 0xFF);
+    if (i->asize == 2)
+        off &= 0xFFFF;
+    set_reg(c, EAX, 1, rd(c, i->seg, off, 1));
+}
+
+/* ---- stack ---- */
+
+OP(push_r) { push(c, i->osize, get_reg(c, i->reg, i->osize)); }
+OP(push_imm) { push(c, i->osize, i->imm); }
+OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
+
+OP(pop_r)
+{
+    uint32_t v = stack_peek(c, i->osize, 0);
+    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
+    set_reg(c, i->reg, i->osize, v); /* POP ESP: ESP = the popped value */
+}
+
+/* POP m: the address is computed with ESP already incremented (SDM vol. 2, POP). */
+OP(pop_E)
+{
+    unsigned s = i->osize;
+    uint32_t v = stack_peek(c, s, 0);
+    if (i->modreg) {
+        c->r[ESP] = sp_with(c, c->r[ESP] + s);
+        set_reg(c, i->rm, s, v);
+        return;
+    }
+    uint32_t old = c->r[ESP];
+    c->r[ESP] = sp_with(c, old + s);
+    uint32_t off = ea(c, i);
+    c->r[ESP] = old;
+    wr(c, i->seg, off, s, v);
+    c->r[ESP] = sp_with(c, old + s);
+}
+
+/* PUSHA/POPA: all eight stores/loads are checked before ESP moves. */
+OP(pusha)
+{
+    unsigned s = i->osize;
+    uint32_t sp = c->r[ESP], m = sp_mask(c);
+    for (unsigned r = 0; r < 8; r++)
+        wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
+    c->r[ESP] = sp_with(c, sp - 8 * s);
+}
+
+OP(popa)
+{
+    unsigned s = i->osize;
+    uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
+    for (unsigned r = 0; r < 8; r++)
+        v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
+    for (unsigned r = 0; r < 8; r++)
+        if (r != ESP)
+            set_reg(c, r, s, v[r]);
+    c->r[ESP] = sp_with(c, sp + 8 * s);
+}
+
+/* ENTER imm16, imm8 (SDM vol. 2 ENTER, 32-bit stack). The frame is built with stores checked
+ * before any register changes. */
+OP(enter)
+{
+    unsigned s = i->osize, level = i->imm2 & 31;
+    uint32_t m = sp_mask(c), sp = c->r[ESP], bp = c->r[EBP];
+    sp = (sp - s) & m;
+    wr(c, SEG_SS, sp, s, bp & size_mask(s));
+    uint32_t frame = sp;
+    if (level > 0) {
+        for (unsigned k = 1; k < level; k++) {
+            bp = (bp - s) & m;
+            uint32_t v = rd(c, SEG_SS, bp, s);
+            sp = (sp - s) & m;
+            wr(c, SEG_SS, sp, s, v);
+        }
+        sp = (sp - s) & m;
+        wr(c, SEG_SS, sp, s, frame & size_mask(s));
+    }
+    sp = (sp - i->imm) & m;
+    /* The final stack top is checked as a write without being written (as Bochs does). */
+    probe_wr(c, SEG_SS, sp, s);
+    set_reg(c, EBP, s, frame);
+    c->r[ESP] = sp_with(c, sp);
+}
+
+OP(leave)
+{
+    unsigned s = i->osize;
+    uint32_t sp = c->r[EBP] & sp_mask(c);
+    uint32_t v = rd(c, SEG_SS, sp, s);
+    c->r[ESP] = sp_with(c, sp + s);
+    set_reg(c, EBP, s, v);
+}
+
+/* ---- segment registers ---- */
+
+/* Opcodes 06/0E/16/1E and 0F A0/A8 push ES/CS/SS/DS and FS/GS. */
+static int sreg_of_push_pop(const struct insn *i)
+{
+    unsigned key = opcode_table[i->id].key;
+    if (key >= 0x100)
+        return (key & 0x08) ? SEG_GS : SEG_FS;
+    return (int)(key >> 3);
+}
+
+/* A 32-bit push of a segment register writes only the low 16 bits (the rest of the slot is
+ * left as it was), as current processors do. */
+OP(push_sreg)
+{
+    uint16_t sel = c->seg[sreg_of_push_pop(i)].sel;
+    if (i->osize == 4) {
+        uint32_t sp = (c->r[ESP] - 4) & sp_mask(c);
+        wr(c, SEG_SS, sp, 2, sel);
+        c->r[ESP] = sp_with(c, sp);
+    } else {
+        push(c, 2, sel);
+    }
+}
+
+OP(pop_sreg)
+{
+    int sr = sreg_of_push_pop(i);
+    uint16_t sel = (uint16_t)stack_peek(c, 2, 0);
+    seg_load(c, sr, sel);
+    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
+    if (sr == SEG_SS)
+        c->stop_block = true; /* interrupt shadow ends the block */
+}
+
+/* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
+ * zero-extended; a memory destination is always 16 bits. */
+OP(mov_ES)
+{
+    if (i->reg >= SEG_COUNT)
+        cpu_raise(c, EXC_UD, false, 0);
+    uint16_t sel = c->seg[i->reg].sel;
+    if (i->modreg)
+        set_reg(c, i->rm, i->osize, sel);
+    else
+        wr(c, i->seg, ea(c, i), 2, sel);
+}
+
+OP(mov_SE)
+{
+    if (i->reg >= SEG_COUNT || i->reg == SEG_CS)
+        cpu_raise(c, EXC_UD, false, 0);
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    seg_load(c, i->reg, sel);
+    if (i->reg == SEG_SS)
+        c->stop_block = true;
+}
+
+/* LDS/LES/LFS/LGS/LSS r, m16:32. */
+OP(lxs)
+{
+    unsigned key = opcode_table[i->id].key;
+    int sr = key == 0xC4 ? SEG_ES : key == 0xC5 ? SEG_DS : key == 0x1B2 ? SEG_SS
+             : key == 0x1B4 ? SEG_FS : SEG_GS;
+    uint32_t off = ea(c, i);
+    uint32_t v = rd(c, i->seg, off, i->osize);
+    uint16_t sel = (uint16_t)rd(c, i->seg, off + i->osize, 2);
+    seg_load(c, sr, sel);
+    set_reg(c, i->reg, i->osize, v);
+}

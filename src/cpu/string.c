@@ -1,0 +1,136 @@
+/* String instructions with REP/REPE/REPNE: MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS.
+ *
+ * Each iteration commits ESI/EDI/ECX only after its memory accesses succeeded, so a fault in the
+ * middle leaves the registers at the element that faulted and EIP at the instruction, which then
+ * restarts from there (SDM vol. 1 7.3.9.2). A long REP is split into chunks of REP_CHUNK
+ * iterations: after a chunk the instruction retires once and restarts, so device time and the
+ * instruction limit keep advancing. */
+#include "cpu/io.h"
+#include "cpu/ops.h"
+
+#define REP_CHUNK 4096u
+
+static inline uint32_t cnt_get(const struct cpu *c, const struct insn *i)
+{
+    return i->asize == 2 ? c->r[ECX] & 0xFFFF : c->r[ECX];
+}
+
+static inline void cnt_set(struct cpu *c, const struct insn *i, uint32_t v)
+{
+    if (i->asize == 2)
+        set_reg(c, ECX, 2, v);
+    else
+        c->r[ECX] = v;
+}
+
+static inline uint32_t idx_get(const struct cpu *c, const struct insn *i, unsigned r)
+{
+    return i->asize == 2 ? c->r[r] & 0xFFFF : c->r[r];
+}
+
+static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
+{
+    uint32_t d = (c->eflags & FL_DF) ? (uint32_t)-(int32_t)i->osize : i->osize;
+    if (i->asize == 2)
+        set_reg(c, r, 2, c->r[r] + d);
+    else
+        c->r[r] += d;
+}
+
+/* Runs `body` once, or under REP while the count is non-zero. body returns false to stop
+ * (REPE/REPNE condition). */
+#define REP_LOOP(body_call, uses_zf)                                          \
+    do {                                                                      \
+        if (!i->rep) {                                                        \
+            body_call;                                                        \
+            return;                                                           \
+        }                                                                     \
+        for (unsigned n = 0; cnt_get(c, i) != 0; n++) {                       \
+            if (n == REP_CHUNK) {                                             \
+                c->eip = c->insn_eip; /* more to do: restart the instruction */ \
+                c->stop_block = true;                                         \
+                return;                                                       \
+            }                                                                 \
+            body_call;                                                        \
+            cnt_set(c, i, cnt_get(c, i) - 1);                                 \
+            if (uses_zf) {                                                    \
+                int zf = cond_eval(c, 4);                                     \
+                if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))    \
+                    return;                                                   \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
+
+static void movs1(struct cpu *c, const struct insn *i)
+{
+    uint32_t v = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    wr(c, SEG_ES, idx_get(c, i, EDI), i->osize, v);
+    idx_step(c, i, ESI);
+    idx_step(c, i, EDI);
+}
+
+static void stos1(struct cpu *c, const struct insn *i)
+{
+    wr(c, SEG_ES, idx_get(c, i, EDI), i->osize, get_reg(c, EAX, i->osize));
+    idx_step(c, i, EDI);
+}
+
+static void lods1(struct cpu *c, const struct insn *i)
+{
+    uint32_t v = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    set_reg(c, EAX, i->osize, v);
+    idx_step(c, i, ESI);
+}
+
+/* CMPS compares [ESI] - [EDI]; SCAS compares accumulator - [EDI]. */
+static void cmps1(struct cpu *c, const struct insn *i)
+{
+    uint32_t a = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    uint32_t b = rd(c, SEG_ES, idx_get(c, i, EDI), i->osize);
+    lf_set(c, LF_SUB, i->osize, (a - b) & size_mask(i->osize), a, b, 0);
+    idx_step(c, i, ESI);
+    idx_step(c, i, EDI);
+}
+
+static void scas1(struct cpu *c, const struct insn *i)
+{
+    uint32_t a = get_reg(c, EAX, i->osize);
+    uint32_t b = rd(c, SEG_ES, idx_get(c, i, EDI), i->osize);
+    lf_set(c, LF_SUB, i->osize, (a - b) & size_mask(i->osize), a, b, 0);
+    idx_step(c, i, EDI);
+}
+
+static void ins1(struct cpu *c, const struct insn *i)
+{
+    uint16_t port = (uint16_t)c->r[EDX];
+    uint32_t lin = seg_lin(c, SEG_ES, idx_get(c, i, EDI), i->osize, 1);
+    lin_probe_write(c, lin, i->osize); /* the store must be possible before the port is read */
+    uint32_t v = io_in(c, port, i->osize);
+    lin_write(c, lin, i->osize, v);
+    idx_step(c, i, EDI);
+}
+
+static void outs1(struct cpu *c, const struct insn *i)
+{
+    uint32_t v = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    io_out(c, (uint16_t)c->r[EDX], i->osize, v);
+    idx_step(c, i, ESI);
+}
+
+OP(movs) { REP_LOOP(movs1(c, i), 0); }
+OP(stos) { REP_LOOP(stos1(c, i), 0); }
+OP(lods) { REP_LOOP(lods1(c, i), 0); }
+OP(cmps) { REP_LOOP(cmps1(c, i), 1); }
+OP(scas) { REP_LOOP(scas1(c, i), 1); }
+
+OP(ins)
+{
+    io_check(c, (uint16_t)c->r[EDX], i->osize);
+    REP_LOOP(ins1(c, i), 0);
+}
+
+OP(outs)
+{
+    io_check(c, (uint16_t)c->r[EDX], i->osize);
+    REP_LOOP(outs1(c, i), 0);
+}

@@ -1,0 +1,489 @@
+/* System instructions: privileged state (descriptor tables, control/debug registers, MSRs),
+ * EFLAGS moves, HLT/CLI/STI, CPUID/RDTSC, SYSENTER/SYSEXIT, the descriptor queries
+ * (LAR/LSL/VERR/VERW/ARPL) and the instructions that only ever fault (UD2, x87 escapes). */
+#include "cpu/deliver.h"
+#include "cpu/icache.h"
+#include "cpu/ops.h"
+
+/* ---- faults ---- */
+
+OP(ud) { (void)i; cpu_raise(c, EXC_UD, false, 0); }
+OP(toolong) { (void)i; cpu_raise(c, EXC_GP, true, 0); }
+
+/* There is no x87 FPU: with CR0.EM or CR0.TS set the escape raises #NM (the OS's emulation
+ * hook), otherwise #UD. */
+OP(fpu)
+{
+    (void)i;
+    if (c->cr0 & (CR0_EM | CR0_TS))
+        cpu_raise(c, EXC_NM, false, 0);
+    cpu_raise(c, EXC_UD, false, 0);
+}
+
+OP(wait)
+{
+    (void)i;
+    if ((c->cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP))
+        cpu_raise(c, EXC_NM, false, 0);
+}
+
+/* BOUND r, m: #BR unless lower <= index <= upper (signed). */
+OP(bound)
+{
+    unsigned s = i->osize;
+    uint32_t off = ea(c, i);
+    uint32_t lo = rd(c, i->seg, off, s), hi = rd(c, i->seg, off + s, s);
+    int32_t idx = s == 2 ? (int16_t)get_reg(c, i->reg, 2) : (int32_t)c->r[i->reg];
+    int32_t l = s == 2 ? (int16_t)lo : (int32_t)lo, h = s == 2 ? (int16_t)hi : (int32_t)hi;
+    if (idx < l || idx > h)
+        cpu_raise(c, EXC_BR, false, 0);
+}
+
+/* ---- EFLAGS ---- */
+
+/* PUSHF pushes EFLAGS with VM and RF clear. */
+OP(pushf)
+{
+    uint32_t f = cpu_get_eflags(c) & ~(FL_VM | FL_RF);
+    push(c, i->osize, f);
+}
+
+/* POPF (SDM vol. 2 POPF, protected mode): IOPL changes only at CPL 0; IF only when
+ * CPL <= IOPL (otherwise it silently keeps its value); VM, VIF, VIP are never changed; RF is
+ * cleared. A 16-bit POPF changes only the low word. */
+OP(popf)
+{
+    uint32_t v = stack_peek(c, i->osize, 0);
+    uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
+                    FL_AC | FL_ID;
+    if (c->cpl == 0)
+        mask |= FL_IOPL;
+    if (c->cpl <= iopl(c))
+        mask |= FL_IF;
+    if (i->osize == 2)
+        mask &= 0xFFFF;
+    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
+    flags_materialize(c);
+    c->eflags = (((c->eflags & ~mask) | (v & mask)) & ~FL_RF) | FL_R1;
+}
+
+OP(cli)
+{
+    (void)i;
+    if (c->cpl > iopl(c))
+        cpu_raise(c, EXC_GP, true, 0);
+    c->eflags &= ~FL_IF;
+}
+
+OP(sti)
+{
+    (void)i;
+    if (c->cpl > iopl(c))
+        cpu_raise(c, EXC_GP, true, 0);
+    c->eflags |= FL_IF;
+}
+
+OP(hlt)
+{
+    (void)i;
+    require_cpl0(c);
+    c->halted = true;
+    c->stop_block = true;
+    struct trace_event ev = {
+        .icount = c->icount, .kind = TR_HALT, .cpl_before = c->cpl, .cpl_after = c->cpl,
+        .cs_before = c->seg[SEG_CS].sel, .cs_after = c->seg[SEG_CS].sel,
+        .eip_before = c->insn_eip, .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel,
+        .esp_after = c->r[ESP], .cr3 = c->cr3,
+    };
+    trace_emit(c, &ev);
+}
+
+/* ---- descriptor tables ---- */
+
+/* LGDT/LIDT m16&32: with a 16-bit operand size only 24 bits of the base are loaded. */
+static void load_dtable(struct cpu *c, const struct insn *i, struct dtable *t)
+{
+    require_cpl0(c);
+    uint32_t off = ea(c, i);
+    uint16_t limit = (uint16_t)rd(c, i->seg, off, 2);
+    uint32_t base = rd(c, i->seg, off + 2, 4);
+    if (i->osize == 2)
+        base &= 0x00FFFFFFu;
+    t->limit = limit;
+    t->base = base;
+}
+
+static void store_dtable(struct cpu *c, const struct insn *i, const struct dtable *t)
+{
+    uint32_t off = ea(c, i);
+    probe_wr(c, i->seg, off, 6);
+    wr(c, i->seg, off, 2, t->limit);
+    wr(c, i->seg, off + 2, 4, t->base);
+}
+
+OP(lgdt) { load_dtable(c, i, &c->gdtr); }
+OP(lidt) { load_dtable(c, i, &c->idtr); }
+
+OP(sgdt)
+{
+    if (i->modreg)
+        cpu_raise(c, EXC_UD, false, 0);
+    store_dtable(c, i, &c->gdtr);
+}
+
+/* 0F 01 /1: SIDT m; with a register operand, CLAC (rm 2) and STAC (rm 3), CPL 0 only. */
+OP(sidt)
+{
+    if (!i->modreg) {
+        store_dtable(c, i, &c->idtr);
+        return;
+    }
+    if ((i->rm != 2 && i->rm != 3) || c->cpl != 0)
+        cpu_raise(c, EXC_UD, false, 0);
+    if (i->rm == 2)
+        c->eflags &= ~FL_AC;
+    else
+        c->eflags |= FL_AC;
+}
+
+/* SLDT/STR/SMSW: a register destination takes the operand size (zero-extended), memory 16 bits. */
+static void store_word(struct cpu *c, const struct insn *i, uint32_t v)
+{
+    if (i->modreg)
+        set_reg(c, i->rm, i->osize, v);
+    else
+        wr(c, i->seg, ea(c, i), 2, v);
+}
+
+OP(sldt) { store_word(c, i, c->ldtr.sel); }
+OP(str) { store_word(c, i, c->tr.sel); }
+OP(smsw) { store_word(c, i, i->modreg && i->osize == 4 ? c->cr0 : c->cr0 & 0xFFFF); }
+
+/* LLDT: null makes LDTR unusable; otherwise a present LDT descriptor (type 2) in the GDT. */
+OP(lldt)
+{
+    require_cpl0(c);
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0) {
+        memset(&c->ldtr, 0, sizeof c->ldtr);
+        c->ldtr.sel = sel;
+        return;
+    }
+    if ((sel & 4) || !desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    if (((hi >> 8) & 0x1F) != 0x02)
+        cpu_raise(c, EXC_GP, true, err);
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_NP, true, err);
+    desc_to_segment(sel, lo, hi, &c->ldtr);
+}
+
+/* LTR: a present available TSS (type 1 or 9) in the GDT; it is marked busy in memory. */
+OP(ltr)
+{
+    require_cpl0(c);
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if ((sel & 4) || !desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    unsigned type = (hi >> 8) & 0x1F;
+    if (type != 0x09 && type != 0x01)
+        cpu_raise(c, EXC_GP, true, err);
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_NP, true, err);
+    hi |= 0x200; /* busy */
+    lin_write_sup(c, addr + 4, 4, hi);
+    desc_to_segment(sel, lo, hi, &c->tr);
+}
+
+/* ---- descriptor queries: set ZF when the selector passes, else clear it ---- */
+
+static void set_zf(struct cpu *c, int on)
+{
+    flags_materialize(c);
+    c->eflags = on ? c->eflags | FL_ZF : c->eflags & ~FL_ZF;
+}
+
+/* Reads the descriptor for LAR/LSL/VERR/VERW; false for null or out-of-table selectors. A
+ * segment that is not conforming code must have DPL >= max(CPL, RPL). */
+static bool query_desc(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t addr;
+    if ((sel & 0xFFFC) == 0 || !desc_read(c, sel, lo, hi, &addr))
+        return false;
+    unsigned dpl = (*hi >> 13) & 3, type = (*hi >> 8) & 0x1F;
+    bool conforming_code = (type & 0x1C) == 0x1C;
+    if (!conforming_code && (dpl < c->cpl || dpl < (sel & 3u)))
+        return false;
+    return true;
+}
+
+/* System descriptor types LAR accepts (SDM vol. 2 LAR): 16/32-bit TSS (available or busy), LDT,
+ * call gates, task gates. LSL accepts TSS and LDT only. */
+static bool lar_type_ok(unsigned t) { return t >= 0x10 || t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xB || t == 0xC; }
+static bool lsl_type_ok(unsigned t) { return t >= 0x10 || t == 1 || t == 2 || t == 3 || t == 9 || t == 0xB; }
+
+OP(lar)
+{
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t lo, hi;
+    if (!query_desc(c, sel, &lo, &hi) || !lar_type_ok((hi >> 8) & 0x1F)) {
+        set_zf(c, 0);
+        return;
+    }
+    set_reg(c, i->reg, i->osize, hi & (i->osize == 4 ? 0x00FFFF00u : 0xFF00u));
+    set_zf(c, 1);
+}
+
+OP(lsl)
+{
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t lo, hi;
+    if (!query_desc(c, sel, &lo, &hi) || !lsl_type_ok((hi >> 8) & 0x1F)) {
+        set_zf(c, 0);
+        return;
+    }
+    struct segment s;
+    desc_to_segment(sel, lo, hi, &s);
+    set_reg(c, i->reg, i->osize, s.limit);
+    set_zf(c, 1);
+}
+
+OP(verr)
+{
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t lo, hi;
+    bool ok = query_desc(c, sel, &lo, &hi);
+    unsigned type = (hi >> 8) & 0x1F;
+    /* code/data; code must be readable */
+    set_zf(c, ok && (type & 0x10) && (!(type & 0x8) || (type & 0x2)));
+}
+
+OP(verw)
+{
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    uint32_t lo, hi;
+    bool ok = query_desc(c, sel, &lo, &hi);
+    unsigned type = (hi >> 8) & 0x1F;
+    /* writable data only */
+    set_zf(c, ok && (type & 0x18) == 0x10 && (type & 0x2));
+}
+
+/* ARPL r/m16, r16: raise the destination's RPL to the source's. */
+OP(arpl)
+{
+    uint32_t d = rd_rm_rmw(c, i, 2), s = get_reg(c, i->reg, 2);
+    if ((d & 3) < (s & 3)) {
+        wr_rm(c, i, 2, (d & ~3u) | (s & 3));
+        set_zf(c, 1);
+    } else {
+        set_zf(c, 0);
+    }
+}
+
+/* ---- control and debug registers ---- */
+
+/* CR4 bits this cpu implements; setting any other raises #GP(0). */
+#define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
+
+OP(mov_R_C)
+{
+    uint32_t v;
+    switch (i->reg) {
+    case 0: v = c->cr0; break;
+    case 2: v = c->cr2; break;
+    case 3: v = c->cr3; break;
+    case 4: v = c->cr4; break;
+    default: cpu_raise(c, EXC_UD, false, 0);
+    }
+    require_cpl0(c);
+    c->r[i->rm] = v;
+}
+
+OP(mov_C_R)
+{
+    if (i->reg == 1 || i->reg > 4)
+        cpu_raise(c, EXC_UD, false, 0);
+    require_cpl0(c);
+    uint32_t v = c->r[i->rm];
+    switch (i->reg) {
+    case 0:
+        if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
+            cpu_raise(c, EXC_GP, true, 0);
+        if (!(v & CR0_PE))
+            cpu_raise(c, EXC_GP, true, 0); /* real mode is outside the subset */
+        c->cr0 = v | CR0_ET;
+        break;
+    case 2: c->cr2 = v; break;
+    case 3: c->cr3 = v; break;
+    default:
+        if (v & ~CR4_SUPPORTED)
+            cpu_raise(c, EXC_GP, true, 0);
+        c->cr4 = v;
+        break;
+    }
+    tlb_flush_all(c);
+    c->stop_block = true;
+}
+
+/* DR4/DR5 alias DR6/DR7 (CR4.DE is not supported). Debug registers hold their values; hardware
+ * breakpoints are not implemented. */
+OP(mov_R_D)
+{
+    require_cpl0(c);
+    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    c->r[i->rm] = c->dr[n];
+}
+
+OP(mov_D_R)
+{
+    require_cpl0(c);
+    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    c->dr[n] = c->r[i->rm];
+}
+
+OP(clts) { (void)i; require_cpl0(c); c->cr0 &= ~CR0_TS; }
+OP(invd) { (void)i; require_cpl0(c); }
+
+OP(lmsw)
+{
+    require_cpl0(c);
+    uint32_t v = rd_rm(c, i, 2) & 0xF;
+    /* PE can be set but not cleared; MP, EM, TS are loaded. */
+    c->cr0 = (c->cr0 & ~0xEu) | v | (c->cr0 & CR0_PE);
+    c->stop_block = true;
+}
+
+OP(invlpg)
+{
+    require_cpl0(c);
+    uint32_t lin = c->seg[i->seg].base + ea(c, i);
+    c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)].vpn = TLB_INVALID;
+}
+
+/* ---- MSRs, time stamp, identification ---- */
+
+#define MSR_TSC 0x10
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+
+OP(rdmsr)
+{
+    (void)i;
+    require_cpl0(c);
+    uint64_t v;
+    switch (c->r[ECX]) {
+    case MSR_TSC: v = c->icount; break;
+    case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
+    case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
+    case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+    default: cpu_raise(c, EXC_GP, true, 0);
+    }
+    c->r[EAX] = (uint32_t)v;
+    c->r[EDX] = (uint32_t)(v >> 32);
+}
+
+OP(wrmsr)
+{
+    (void)i;
+    require_cpl0(c);
+    switch (c->r[ECX]) {
+    case MSR_SYSENTER_CS: c->sysenter_cs = c->r[EAX] & 0xFFFF; break;
+    case MSR_SYSENTER_ESP: c->sysenter_esp = c->r[EAX]; break;
+    case MSR_SYSENTER_EIP: c->sysenter_eip = c->r[EAX]; break;
+    default: cpu_raise(c, EXC_GP, true, 0); /* the TSC is read-only here */
+    }
+}
+
+/* RDTSC counts retired instructions, so it is deterministic. */
+OP(rdtsc)
+{
+    (void)i;
+    c->r[EAX] = (uint32_t)c->icount;
+    c->r[EDX] = (uint32_t)(c->icount >> 32);
+}
+
+/* CPUID describes what this cpu implements and nothing else:
+ *   leaf 0: highest leaf 1, vendor "RingsideIA32" (EBX, EDX, ECX)
+ *   leaf 1: family 6, model 0; EDX: TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15); no FPU, no SSE.
+ * Other leaves return zeros. */
+OP(cpuid)
+{
+    (void)i;
+    uint32_t leaf = c->r[EAX];
+    uint32_t a = 0, b = 0, cc = 0, d = 0;
+    if (leaf == 0) {
+        a = 1;
+        b = 0x676E6952;  /* "Ring" */
+        d = 0x65646973;  /* "side" */
+        cc = 0x32334149; /* "IA32" */
+    } else if (leaf == 1) {
+        a = 0x00000600;
+        d = (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 15);
+    }
+    c->r[EAX] = a;
+    c->r[EBX] = b;
+    c->r[ECX] = cc;
+    c->r[EDX] = d;
+}
+
+/* ---- SYSENTER / SYSEXIT (SDM vol. 2): flat segments derived from IA32_SYSENTER_CS ---- */
+
+static void fixed_segment(struct segment *s, uint16_t sel, unsigned type, unsigned dpl)
+{
+    s->sel = sel;
+    s->base = 0;
+    s->limit = 0xFFFFFFFFu;
+    s->attr = (uint16_t)(type | SA_S | (dpl << 5) | SA_P | SA_DB | SA_G);
+    seg_update_flat(s);
+}
+
+static void emit_fast(struct cpu *c, enum trace_kind kind, uint8_t cpl, uint16_t cs)
+{
+    struct trace_event ev = {
+        .icount = c->icount, .kind = (uint8_t)kind, .cpl_before = cpl, .cpl_after = c->cpl,
+        .cs_before = cs, .cs_after = c->seg[SEG_CS].sel, .eip_before = c->insn_eip,
+        .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel, .esp_after = c->r[ESP],
+        .cr3 = c->cr3,
+    };
+    trace_emit(c, &ev);
+}
+
+OP(sysenter)
+{
+    (void)i;
+    uint16_t cs_sel = (uint16_t)(c->sysenter_cs & 0xFFFC);
+    if (cs_sel == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    flags_materialize(c);
+    c->eflags &= ~(FL_VM | FL_IF | FL_RF);
+    struct segment s;
+    fixed_segment(&s, cs_sel, 0xB, 0);
+    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
+    fixed_segment(&c->seg[SEG_SS], (uint16_t)(cs_sel + 8), 0x3, 0);
+    c->r[ESP] = c->sysenter_esp;
+    c->eip = c->sysenter_eip;
+    emit_fast(c, TR_SYSENTER, cpl, cs);
+}
+
+OP(sysexit)
+{
+    (void)i;
+    if (c->cpl != 0 || (c->sysenter_cs & 0xFFFC) == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    uint8_t cpl = c->cpl;
+    uint16_t cs = c->seg[SEG_CS].sel;
+    struct segment s;
+    fixed_segment(&s, (uint16_t)((c->sysenter_cs + 16) | 3), 0xB, 3);
+    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
+    fixed_segment(&c->seg[SEG_SS], (uint16_t)((c->sysenter_cs + 24) | 3), 0x3, 3);
+    c->r[ESP] = c->r[ECX];
+    c->eip = c->r[EDX];
+    emit_fast(c, TR_SYSEXIT, cpl, cs);
+}

@@ -1,0 +1,129 @@
+/* The slow path of memory access: TLB fill, page-crossing accesses, MMIO, and the invalidation
+ * of decoded code when a store hits a page that holds it. */
+#include "mmu/mem.h"
+
+#include "cpu/icache.h"
+#include "devices/bus.h"
+#include "mmu/paging.h"
+
+void tlb_flush_all(struct cpu *c)
+{
+    for (unsigned k = 0; k < TLB_ENTRIES; k++)
+        c->tlb[k].vpn = TLB_INVALID;
+}
+
+void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
+{
+    for (unsigned k = 0; k < TLB_ENTRIES; k++) {
+        struct tlb_entry *e = &c->tlb[k];
+        if (e->vpn != TLB_INVALID && e->ppn_base == ppn_base)
+            e->perm &= ~(TLB_W_S | TLB_W_U);
+    }
+}
+
+/* A store reaches a RAM page: if decoded code lives there, that code dies first. */
+static void note_ram_write(struct cpu *c, uint32_t pa)
+{
+    uint32_t pg = pa >> 12;
+    if (c->code_page[pg]) {
+        c->code_page[pg] = 0;
+        c->page_gen[pg]++;
+        c->stop_block = true; /* the running block may be the code just overwritten */
+    }
+}
+
+uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
+{
+    if ((uint64_t)pa + size <= c->ram_size)
+        return host_load(c->ram + pa, size);
+    return bus_mmio_read(c->bus, pa, size);
+}
+
+void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
+{
+    if ((uint64_t)pa + size <= c->ram_size) {
+        note_ram_write(c, pa);
+        if (((pa + size - 1) >> 12) != (pa >> 12))
+            note_ram_write(c, pa + size - 1);
+        host_store(c->ram + pa, size, val);
+    } else {
+        bus_mmio_write(c->bus, pa, size, val);
+    }
+}
+
+/* Fills the TLB entry for lin's page for an access needing `need`; faults if it is refused. */
+static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
+{
+    uint32_t perm;
+    uint32_t pa = paging_translate(c, lin, need, &perm);
+    uint32_t ppn_base = pa & ~PAGE_MASK;
+    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    e->vpn = lin >> 12;
+    e->ppn_base = ppn_base;
+    if ((uint64_t)ppn_base + PAGE_SIZE <= c->ram_size) {
+        e->host = c->ram + ppn_base;
+        /* Writes to a page holding decoded code stay on the slow path until one of them has
+         * invalidated that code (note_ram_write); the walk above already allowed this access. */
+        if (c->code_page[ppn_base >> 12])
+            perm &= ~(TLB_W_S | TLB_W_U);
+        e->perm = perm;
+    } else {
+        e->host = NULL;
+        e->perm = 0; /* MMIO: always the slow path */
+    }
+    return e;
+}
+
+uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **host)
+{
+    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    if (!(e->vpn == (lin >> 12) && (e->perm & need)))
+        e = tlb_fill(c, lin, need);
+    *host = e->host ? e->host + (lin & PAGE_MASK) : NULL;
+    return e->ppn_base | (lin & PAGE_MASK);
+}
+
+uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
+{
+    uint8_t *host;
+    if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
+        uint32_t pa = mem_translate(c, lin, need, &host);
+        return host ? host_load(host, size) : bus_mmio_read(c->bus, pa, size);
+    }
+    /* Crosses a page: translate both pages (faulting before any data moves), then read the
+     * bytes in order. */
+    uint32_t split = PAGE_SIZE - (lin & PAGE_MASK);
+    uint32_t pa1 = mem_translate(c, lin, need, &host);
+    uint32_t pa2 = mem_translate(c, lin + split, need, &host);
+    uint32_t v = 0;
+    for (unsigned k = 0; k < size; k++) {
+        uint32_t pa = k < split ? pa1 + k : pa2 + (k - split);
+        v |= phys_read(c, pa, 1) << (8 * k);
+    }
+    return v;
+}
+
+void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, uint32_t need)
+{
+    uint8_t *host;
+    if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
+        uint32_t pa = mem_translate(c, lin, need, &host);
+        phys_write(c, pa, size, val);
+        return;
+    }
+    uint32_t split = PAGE_SIZE - (lin & PAGE_MASK);
+    uint32_t pa1 = mem_translate(c, lin, need, &host);
+    uint32_t pa2 = mem_translate(c, lin + split, need, &host);
+    for (unsigned k = 0; k < size; k++) {
+        uint32_t pa = k < split ? pa1 + k : pa2 + (k - split);
+        phys_write(c, pa, 1, (val >> (8 * k)) & 0xFF);
+    }
+}
+
+void mem_probe_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
+{
+    uint8_t *host;
+    mem_translate(c, lin, need, &host);
+    if ((lin & PAGE_MASK) > PAGE_SIZE - size)
+        mem_translate(c, (lin | PAGE_MASK) + 1, need, &host);
+}

@@ -1,0 +1,136 @@
+/* Linear and physical memory access: the TLB fast path and its slow path.
+ *
+ * Every guest memory access goes through a linear address. The TLB (struct tlb_entry in cpu.h)
+ * caches, per linear page, the host pointer and one permission bit per access kind and privilege:
+ *
+ *     bit  0 R_S   1 W_S   2 X_S      supervisor read / write / fetch
+ *     bit  3 R_U   4 W_U   5 X_U      user read / write / fetch
+ *
+ * so the hot path is a tag compare and a bit test. A user access tests the bit shifted by
+ * c->acc_shift (3 when CPL = 3). A write bit is withheld while the physical page holds decoded
+ * code, so that the slow path can invalidate it first. The slow path walks the page tables (when
+ * paging is on), raises #PF, handles page-crossing accesses and reaches MMIO through the bus.
+ */
+#ifndef RINGSIDE_MEM_H
+#define RINGSIDE_MEM_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+
+#define TLB_R_S 0x01u
+#define TLB_W_S 0x02u
+#define TLB_X_S 0x04u
+#define TLB_R_U 0x08u
+#define TLB_W_U 0x10u
+#define TLB_X_U 0x20u
+
+enum acc { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+#define PAGE_SIZE 4096u
+#define PAGE_MASK 0xFFFu
+
+/* Slow paths (mem.c). need = the TLB perm bit the access requires. */
+uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need);
+void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, uint32_t need);
+/* Makes sure a write of size bytes at lin would succeed (faults now if not). */
+void mem_probe_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t need);
+/* Translates lin for an access (raising #PF as needed); returns the physical address and, if the
+ * page is RAM, its host pointer in *host (else NULL). */
+uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **host);
+
+void tlb_flush_all(struct cpu *c);
+/* Withdraws write permission from every TLB entry that maps physical page ppn_base. */
+void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base);
+
+/* Physical access (RAM or MMIO), used by page walks and the loader. */
+uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size);
+void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val);
+
+static inline uint32_t host_load(const uint8_t *p, unsigned size)
+{
+    if (size == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    return *p;
+}
+
+static inline void host_store(uint8_t *p, unsigned size, uint32_t v)
+{
+    if (size == 4) {
+        memcpy(p, &v, 4);
+    } else if (size == 2) {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+    } else {
+        *p = (uint8_t)v;
+    }
+}
+
+static inline struct tlb_entry *tlb_hit(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
+{
+    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    if (__builtin_expect(e->vpn == (lin >> 12) && (e->perm & need) &&
+                             (lin & PAGE_MASK) <= PAGE_SIZE - size,
+                         1))
+        return e;
+    return NULL;
+}
+
+/* Reads/writes at a linear address with an explicit permission bit. */
+static inline uint32_t lin_read_need(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
+{
+    struct tlb_entry *e = tlb_hit(c, lin, size, need);
+    if (e)
+        return host_load(e->host + (lin & PAGE_MASK), size);
+    return mem_read_slow(c, lin, size, need);
+}
+
+static inline void lin_write_need(struct cpu *c, uint32_t lin, unsigned size, uint32_t val,
+                                  uint32_t need)
+{
+    struct tlb_entry *e = tlb_hit(c, lin, size, need);
+    if (e)
+        host_store(e->host + (lin & PAGE_MASK), size, val);
+    else
+        mem_write_slow(c, lin, size, val, need);
+}
+
+/* Accesses with the current privilege (CPL 3 = user). */
+static inline uint32_t lin_read(struct cpu *c, uint32_t lin, unsigned size)
+{
+    return lin_read_need(c, lin, size, TLB_R_S << c->acc_shift);
+}
+
+static inline void lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
+{
+    lin_write_need(c, lin, size, val, TLB_W_S << c->acc_shift);
+}
+
+static inline void lin_probe_write(struct cpu *c, uint32_t lin, unsigned size)
+{
+    uint32_t need = TLB_W_S << c->acc_shift;
+    if (!tlb_hit(c, lin, size, need))
+        mem_probe_write(c, lin, size, need);
+}
+
+/* Implicit supervisor accesses (descriptor tables, TSS, delivery frames of ring 0 handlers). */
+static inline uint32_t lin_read_sup(struct cpu *c, uint32_t lin, unsigned size)
+{
+    return lin_read_need(c, lin, size, TLB_R_S);
+}
+
+static inline void lin_write_sup(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
+{
+    lin_write_need(c, lin, size, val, TLB_W_S);
+}
+
+#endif
