@@ -15,6 +15,7 @@
 
 struct bus;
 struct icache;
+struct block;
 struct cpu;
 
 /* General registers, in ModRM encoding order. */
@@ -194,6 +195,8 @@ struct cpu {
     uint8_t *code_page;     /* per physical RAM page: 1 if decoded code lives there */
     uint32_t *page_gen;     /* per physical RAM page: bumped when its decoded code dies */
     struct icache *icache;
+    struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
+    uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names */
 
     /* Outside world. */
     struct bus *bus;

@@ -82,7 +82,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
 
 void cpu_flush_decoded(struct cpu *c)
 {
-    icache_reset(c->icache);
+    icache_reset(c);
     memset(c->code_page, 0, c->ram_size / PAGE_SIZE);
     tlb_flush_all(c);
 }
@@ -105,7 +105,7 @@ void cpu_request_stop(struct cpu *c)
     c->stop_block = true;
 }
 
-static void run_block(struct cpu *c, const struct block *b)
+static void run_block(struct cpu *c, struct block *b)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
     uint64_t left = c->icount_limit - c->icount;
@@ -144,6 +144,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
     if (setjmp(c->jmp)) {
         /* A fault: the instruction did not happen. */
         c->eip = c->insn_eip;
+        c->last_block = NULL;
         deliver_fault(c);
     }
     while (c->stop_reason < 0) {
@@ -157,7 +158,9 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         }
         /* Instruction fetch faults belong to the instruction at EIP. */
         c->insn_eip = c->eip;
-        run_block(c, icache_lookup(c));
+        struct block *b = icache_next(c, c->last_block);
+        c->last_block = b;
+        run_block(c, b);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;

@@ -64,24 +64,40 @@ uint32_t cpu_get_eflags(struct cpu *c)
 int cond_eval(struct cpu *c, unsigned cc)
 {
     const struct lazyflags *lf = &c->lf;
+    unsigned kind = cc >> 1;
     int r;
-    /* Fast paths for a compare or a logic result, the common producers of a condition. */
-    if (lf->op == LF_SUB && !lf->cf_in && (cc >> 1) != 0 && (cc >> 1) != 5) {
-        uint32_t m = size_mask(lf->size), sb = sign_bit(lf->size);
-        uint32_t a = lf->op1 & m, b = lf->op2 & m;
-        int32_t sa = (int32_t)((a ^ sb) - sb), sbv = (int32_t)((b ^ sb) - sb);
-        switch (cc >> 1) {
-        case 1: r = a < b; break;                        /* B */
-        case 2: r = a == b; break;                       /* E */
-        case 3: r = a <= b; break;                       /* BE */
-        case 4: r = ((lf->res & m) & sb) != 0; break;    /* S */
-        case 6: r = sa < sbv; break;                     /* L */
-        default: r = sa <= sbv; break;                   /* LE */
+    if (lf->op != LF_NONE) {
+        uint32_t m = size_mask(lf->size), sb = sign_bit(lf->size), res = lf->res & m;
+        /* ZF and SF come from the result whatever the operation. */
+        if (kind == 2)
+            return (res == 0) ^ (int)(cc & 1);
+        if (kind == 4)
+            return ((res & sb) != 0) ^ (int)(cc & 1);
+        if (lf->op == LF_LOGIC) { /* CF = OF = 0 */
+            switch (kind) {
+            case 0: case 1: r = 0; break;             /* O, B */
+            case 3: r = res == 0; break;              /* BE */
+            case 5: r = parity8(res); break;          /* P */
+            case 6: r = (res & sb) != 0; break;       /* L: SF != OF */
+            default: r = res == 0 || (res & sb); break; /* LE */
+            }
+            return r ^ (int)(cc & 1);
         }
-        return r ^ (int)(cc & 1);
+        /* A compare (SUB without borrow-in): unsigned and signed order of the operands. */
+        if (lf->op == LF_SUB && !lf->cf_in && kind != 0 && kind != 5) {
+            uint32_t a = lf->op1 & m, b = lf->op2 & m;
+            int32_t sa = (int32_t)((a ^ sb) - sb), sbv = (int32_t)((b ^ sb) - sb);
+            switch (kind) {
+            case 1: r = a < b; break;         /* B */
+            case 3: r = a <= b; break;        /* BE */
+            case 6: r = sa < sbv; break;      /* L */
+            default: r = sa <= sbv; break;    /* LE */
+            }
+            return r ^ (int)(cc & 1);
+        }
     }
     uint32_t f = cpu_get_eflags(c);
-    switch (cc >> 1) {
+    switch (kind) {
     case 0: r = (f & FL_OF) != 0; break;
     case 1: r = (f & FL_CF) != 0; break;
     case 2: r = (f & FL_ZF) != 0; break;

@@ -31,8 +31,11 @@ void icache_destroy(struct icache *ic)
     free(ic);
 }
 
-void icache_reset(struct icache *ic)
+void icache_reset(struct cpu *c)
 {
+    struct icache *ic = c->icache;
+    c->map_epoch++; /* every link points into the arena being dropped */
+    c->last_block = NULL;
     memset(ic->slots, 0, ICACHE_SLOTS * sizeof *ic->slots);
     ic->used = 0;
     ic->resets++;
@@ -43,10 +46,16 @@ static unsigned slot_of(uint32_t phys)
     return (phys ^ (phys >> 14)) & (ICACHE_SLOTS - 1);
 }
 
+/* The code a block was decoded from has not been written since. */
+static bool block_fresh(const struct cpu *c, const struct block *b)
+{
+    return b->gen0 == c->page_gen[b->phys >> 12] &&
+           (b->page1 == UINT32_MAX || b->gen1 == c->page_gen[b->page1]);
+}
+
 static bool block_valid(const struct cpu *c, const struct block *b, uint32_t phys, uint8_t d32)
 {
-    return b->phys == phys && b->d32 == d32 && b->gen0 == c->page_gen[phys >> 12] &&
-           (b->page1 == UINT32_MAX || b->gen1 == c->page_gen[b->page1]);
+    return b->phys == phys && b->d32 == d32 && block_fresh(c, b);
 }
 
 /* Marks a RAM page as holding decoded code, so stores to it go through the slow path. */
@@ -64,13 +73,17 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     struct icache *ic = c->icache;
     size_t max_bytes = sizeof(struct block) + ICACHE_BLOCK_MAX * sizeof(struct insn);
     if (ic->used + max_bytes > ICACHE_ARENA)
-        icache_reset(ic);
+        icache_reset(c);
     struct block *b = (struct block *)(void *)(ic->arena + ic->used);
     b->phys = phys;
     b->d32 = d32;
     b->page1 = UINT32_MAX;
     b->gen1 = 0;
     b->n = 0;
+    b->link_next = 0;
+    b->link_epoch[0] = b->link_epoch[1] = c->map_epoch - 1;
+    b->link_eip[0] = b->link_eip[1] = 0;
+    b->link[0] = b->link[1] = NULL;
 
     uint32_t off = phys & PAGE_MASK;
     while (b->n < ICACHE_BLOCK_MAX) {
@@ -116,9 +129,10 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     return b;
 }
 
-const struct block *icache_lookup(struct cpu *c)
+struct block *icache_lookup(struct cpu *c)
 {
-    uint32_t lin = seg_fetch_lin(c);
+    const struct segment *cs = &c->seg[SEG_CS];
+    uint32_t lin = c->eip <= cs->limit ? cs->base + c->eip : seg_fetch_lin(c);
     uint32_t need = TLB_X_S << c->acc_shift;
     uint8_t *host;
     uint32_t phys;
@@ -137,4 +151,26 @@ const struct block *icache_lookup(struct cpu *c)
     if (b && block_valid(c, b, phys, d32))
         return b;
     return build(c, lin, phys, host - (phys & PAGE_MASK), d32);
+}
+
+struct block *icache_next(struct cpu *c, struct block *prev)
+{
+    if (prev) {
+        for (unsigned k = 0; k < 2; k++) {
+            if (prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
+                block_fresh(c, prev->link[k]))
+                return prev->link[k];
+        }
+    }
+    struct block *b = icache_lookup(c);
+    if (prev && prev != c->last_block)
+        return b; /* the cache was reset while looking up: prev is gone */
+    if (prev) {
+        unsigned k = prev->link_next;
+        prev->link_next ^= 1;
+        prev->link_eip[k] = c->eip;
+        prev->link_epoch[k] = c->map_epoch;
+        prev->link[k] = b;
+    }
+    return b;
 }

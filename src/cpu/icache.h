@@ -29,7 +29,13 @@ struct block {
     uint32_t page1;      /* index of a second page the last instruction reaches into, or ~0 */
     uint32_t gen1;       /* its generation */
     uint8_t d32;         /* CS.D the block was decoded with */
+    uint8_t link_next;   /* which link slot to replace next */
     uint16_t n;          /* instructions */
+    /* Chaining: the blocks that followed this one, for the EIP they started at, valid while
+     * cpu.map_epoch is unchanged (no TLB flush, CPL or CS change, cache reset since). */
+    uint32_t link_eip[2];
+    uint32_t link_epoch[2];
+    struct block *link[2];
     struct insn insns[]; /* n of them */
 };
 
@@ -43,10 +49,13 @@ struct icache {
 
 struct icache *icache_create(void);
 void icache_destroy(struct icache *ic);
-void icache_reset(struct icache *ic);
+void icache_reset(struct cpu *c);
 
 /* The block for the instruction at CS:EIP, decoding it if needed. May raise a fetch fault for
  * the first instruction of the block. */
-const struct block *icache_lookup(struct cpu *c);
+struct block *icache_lookup(struct cpu *c);
+
+/* The block to run next, through the previous block's links when they still hold. */
+struct block *icache_next(struct cpu *c, struct block *prev);
 
 #endif

@@ -14,6 +14,7 @@ void seg_update_flat(struct segment *s)
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
     c->cpl = cpl;
+    c->map_epoch++; /* chained blocks skipped the fetch check made at the old CPL */
     c->acc_shift = cpl == 3 ? 3 : 0;
 }
 

@@ -362,6 +362,7 @@ OP(invlpg)
     require_cpl0(c);
     uint32_t lin = c->seg[i->seg].base + ea(c, i);
     c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)].vpn = TLB_INVALID;
+    c->map_epoch++;
 }
 
 /* ---- MSRs, time stamp, identification ---- */

@@ -8,6 +8,7 @@
 
 void tlb_flush_all(struct cpu *c)
 {
+    c->map_epoch++;
     for (unsigned k = 0; k < TLB_ENTRIES; k++)
         c->tlb[k].vpn = TLB_INVALID;
 }
