@@ -99,11 +99,11 @@ static void emit_transfer(struct cpu *c, enum trace_kind kind, uint8_t cpl_befor
     trace_emit(c, &ev);
 }
 
-/* Checks a far JMP/CALL target that is a code segment descriptor (SDM vol. 2 JMP, CALL:
- * conforming: DPL <= CPL; non-conforming: RPL <= CPL and DPL = CPL; present; offset within the
- * limit) and returns the new CS cache with RPL = CPL. Gates and TSS descriptors are outside the
- * subset and raise #GP(selector). */
-static struct segment far_target(struct cpu *c, uint16_t sel, uint32_t off)
+/* The code segment a far JMP/CALL (directly, or through a call gate) lands in. Direct
+ * (SDM vol. 2 JMP, CALL): conforming needs DPL <= CPL, non-conforming RPL <= CPL and DPL = CPL.
+ * Through a gate the RPL of the gate's selector does not matter and a non-conforming target may
+ * be more privileged (DPL <= CPL; only CALL may actually change CPL). Present: else #NP(sel). */
+static struct segment code_target(struct cpu *c, uint16_t sel, bool via_gate, bool is_jmp)
 {
     uint32_t err = sel & 0xFFFC, lo, hi, addr;
     if (err == 0)
@@ -113,43 +113,149 @@ static struct segment far_target(struct cpu *c, uint16_t sel, uint32_t off)
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
     if ((type & 0x18) != 0x18)
         cpu_raise(c, EXC_GP, true, err);
-    if (type & 0x4) {
-        if (dpl > c->cpl)
+    bool conforming = type & 0x4;
+    if (!via_gate) {
+        if (conforming ? dpl > c->cpl : (rpl > c->cpl || dpl != c->cpl))
             cpu_raise(c, EXC_GP, true, err);
-    } else if (rpl > c->cpl || dpl != c->cpl) {
+    } else if (dpl > c->cpl || (is_jmp && !conforming && dpl != c->cpl)) {
         cpu_raise(c, EXC_GP, true, err);
     }
     if (!(hi & 0x8000))
         cpu_raise(c, EXC_NP, true, err);
     struct segment s;
-    desc_to_segment((uint16_t)((sel & 0xFFFC) | c->cpl), lo, hi, &s);
-    if (off > s.limit)
-        cpu_raise(c, EXC_GP, true, 0);
+    desc_to_segment((uint16_t)(sel & 0xFFFC), lo, hi, &s);
+    unsigned new_cpl = (via_gate && !conforming) ? dpl : c->cpl;
+    s.sel = (uint16_t)((sel & 0xFFFC) | new_cpl);
     return s;
+}
+
+/* A far JMP/CALL operand: either a code segment, or a call gate (type 4: 16-bit, type 0xC:
+ * 32-bit) whose DPL must be >= max(CPL, RPL) (#GP(gate)) and which must be present
+ * (#NP(gate)). TSS and task gates (task switches) are outside the subset: #GP(selector). */
+struct far_dest {
+    struct segment cs;
+    uint32_t eip;
+    bool gate;
+    unsigned gate_size;   /* 2 or 4: the size of what the gate pushes */
+    unsigned params;      /* parameters the gate copies */
+};
+
+static struct far_dest far_dest(struct cpu *c, uint16_t sel, uint32_t off, bool is_jmp)
+{
+    struct far_dest d = {0};
+    uint32_t err = sel & 0xFFFC, lo, hi, addr;
+    if (err == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (!desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_GP, true, err);
+    unsigned type = (hi >> 8) & 0x1F;
+    if (type & 0x10) {
+        d.cs = code_target(c, sel, false, is_jmp);
+        d.eip = off;
+    } else if (type == 0x0C || type == 0x04) {
+        unsigned dpl = (hi >> 13) & 3;
+        if (dpl < c->cpl || dpl < (sel & 3u))
+            cpu_raise(c, EXC_GP, true, err);
+        if (!(hi & 0x8000))
+            cpu_raise(c, EXC_NP, true, err);
+        d.gate = true;
+        d.gate_size = type == 0x0C ? 4 : 2;
+        d.params = hi & 0x1F;
+        d.cs = code_target(c, (uint16_t)(lo >> 16), true, is_jmp);
+        d.eip = (lo & 0xFFFF) | (type == 0x0C ? (hi & 0xFFFF0000u) : 0);
+    } else {
+        cpu_raise(c, EXC_GP, true, err);
+    }
+    if (d.eip > d.cs.limit)
+        cpu_raise(c, EXC_GP, true, 0);
+    return d;
 }
 
 static void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
 {
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
-    struct segment s = far_target(c, sel, off);
-    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
-    c->eip = off;
-    emit_transfer(c, TR_FARJMP, cpl, cs);
+    struct far_dest d = far_dest(c, sel, off, true);
+    seg_set_cs(c, d.cs.sel, d.cs.base, d.cs.limit, d.cs.attr);
+    c->eip = d.eip;
+    if (d.gate)
+        emit_transfer(c, TR_FARJMP, cpl, cs);
 }
 
+/* Reads SS:ESP for privilege level `pl` from the 32-bit TSS and checks the stack segment as
+ * the SDM's call-gate and interrupt pseudo-code do (#TS(sel), #SS(sel) if not present). */
+void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uint32_t *esp)
+{
+    unsigned off = 4 + 8 * pl;
+    if (!(c->tr.attr & SA_P) || off + 5 > c->tr.limit)
+        cpu_raise(c, EXC_TS, true, (c->tr.sel & 0xFFFC) + ext);
+    *esp = lin_read_sup(c, c->tr.base + off, 4);
+    uint16_t sel = (uint16_t)lin_read_sup(c, c->tr.base + off + 4, 2);
+    uint32_t lo, hi, addr;
+    if ((sel & 0xFFFC) == 0)
+        cpu_raise(c, EXC_TS, true, ext);
+    if (!desc_read(c, sel, &lo, &hi, &addr))
+        cpu_raise(c, EXC_TS, true, (sel & 0xFFFC) + ext);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
+    if ((sel & 3) != pl || dpl != pl || (type & 0x1A) != 0x12)
+        cpu_raise(c, EXC_TS, true, (sel & 0xFFFC) + ext);
+    if (!(hi & 0x8000))
+        cpu_raise(c, EXC_SS, true, (sel & 0xFFFC) + ext);
+    desc_to_segment(sel, lo, hi, ss);
+}
+
+/* Writes `n` values of `w` bytes below *sp on stack segment ss with the access rights of
+ * privilege `pl`, checking the segment limit (#SS(err)); *sp moves down. */
+static void stack_write(struct cpu *c, const struct segment *ss, unsigned pl, uint32_t *sp,
+                        unsigned w, const uint32_t *vals, unsigned n, uint32_t err)
+{
+    uint32_t m = (ss->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    uint32_t need = pl == 3 ? TLB_W_U : TLB_W_S;
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t off = (*sp - w) & m;
+        if (!ss->flat && ((uint64_t)off + w - 1 > ss->limit))
+            cpu_raise(c, EXC_SS, true, err);
+        lin_write_need(c, ss->base + off, w, vals[k], need);
+        *sp = off;
+    }
+}
+
+/* Far CALL (SDM vol. 2 CALL, protected mode). Through a call gate to a more privileged
+ * non-conforming segment the stack switches to the TSS's SS:ESP for the new CPL, and the new
+ * stack receives the old SS, ESP, `params` parameters copied from the old stack, CS and EIP. */
 static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
 {
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
-    struct segment s = far_target(c, sel, off);
-    uint32_t m = sp_mask(c), sp = c->r[ESP];
-    wr(c, SEG_SS, (sp - osize) & m, osize, c->seg[SEG_CS].sel);
-    wr(c, SEG_SS, (sp - 2 * osize) & m, osize, c->eip);
-    c->r[ESP] = sp_with(c, sp - 2 * osize);
-    seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
-    c->eip = off;
-    emit_transfer(c, TR_FARCALL, cpl, cs);
+    struct far_dest d = far_dest(c, sel, off, false);
+    unsigned new_cpl = d.cs.sel & 3;
+
+    if (d.gate && new_cpl < c->cpl) {
+        struct segment ss;
+        uint32_t esp, vals[36];
+        unsigned w = d.gate_size, n = 0;
+        tss_stack(c, new_cpl, 0, &ss, &esp);
+        vals[n++] = c->seg[SEG_SS].sel;
+        vals[n++] = c->r[ESP];
+        for (unsigned k = d.params; k-- > 0;)
+            vals[n++] = stack_peek(c, w, k * w);
+        vals[n++] = c->seg[SEG_CS].sel;
+        vals[n++] = c->eip;
+        uint32_t sp = esp;
+        stack_write(c, &ss, new_cpl, &sp, w, vals, n, ss.sel & 0xFFFC);
+        c->seg[SEG_SS] = ss;
+        c->r[ESP] = (ss.attr & SA_DB) ? sp : (esp & 0xFFFF0000u) | sp;
+    } else {
+        unsigned w = d.gate ? d.gate_size : osize;
+        uint32_t vals[2] = {c->seg[SEG_CS].sel, c->eip};
+        uint32_t sp = c->r[ESP];
+        stack_write(c, &c->seg[SEG_SS], c->cpl, &sp, w, vals, 2, 0);
+        c->r[ESP] = sp_with(c, sp);
+    }
+    seg_set_cs(c, d.cs.sel, d.cs.base, d.cs.limit, d.cs.attr);
+    c->eip = d.eip;
+    if (d.gate)
+        emit_transfer(c, TR_FARCALL, cpl, cs);
 }
 
 OP(jmpf_ptr) { far_jump(c, i->imm2, i->osize == 2 ? i->imm & 0xFFFF : i->imm); }
@@ -232,11 +338,8 @@ static void null_inaccessible_segments(struct cpu *c)
 
 /* Pops EIP and CS (and EFLAGS when flags_too), and for a return to an outer level ESP and SS;
  * `extra` bytes (RETF imm16) are released from each stack. Returns the popped EFLAGS. */
-static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool flags_too,
-                           enum trace_kind kind)
+static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool flags_too)
 {
-    uint8_t cpl_before = c->cpl;
-    uint16_t cs_before = c->seg[SEG_CS].sel;
     uint32_t new_eip = stack_peek(c, osize, 0);
     uint16_t sel = (uint16_t)stack_peek(c, osize, osize);
     uint32_t new_flags = flags_too ? stack_peek(c, osize, 2 * osize) : 0;
@@ -265,9 +368,6 @@ static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool f
         c->eip = new_eip;
         null_inaccessible_segments(c);
     }
-    (void)kind;
-    (void)cpl_before;
-    (void)cs_before;
     return new_flags;
 }
 
@@ -275,9 +375,9 @@ OP(retf)
 {
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
-    far_return(c, i->osize, opcode_table[i->id].key == 0xCA ? i->imm & 0xFFFF : 0, false,
-               TR_FARRET);
-    emit_transfer(c, TR_FARRET, cpl, cs);
+    far_return(c, i->osize, opcode_table[i->id].key == 0xCA ? i->imm & 0xFFFF : 0, false);
+    if (c->cpl != cpl)
+        emit_transfer(c, TR_FARRET, cpl, cs);
 }
 
 /* IRET in protected mode (NT = 0). EFLAGS restore rules (SDM vol. 2 IRET):
@@ -296,7 +396,7 @@ OP(iret)
     uint32_t popped = stack_peek(c, osize, 2 * osize);
     if (osize == 4 && (popped & FL_VM) && cpl == 0)
         cpu_raise(c, EXC_GP, true, 0);
-    uint32_t new_flags = far_return(c, osize, 0, true, TR_IRET);
+    uint32_t new_flags = far_return(c, osize, 0, true);
 
     uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
                     FL_RF | FL_AC | FL_ID;

@@ -161,22 +161,8 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
 
     if (new_cpl < c->cpl) {
         /* Inner privilege: the new stack comes from the TSS (SDM 6.12.1). */
-        unsigned off = 4 + 8 * new_cpl;
-        if (!(c->tr.attr & SA_P) || off + 5 > c->tr.limit)
-            cpu_raise(c, EXC_TS, true, (c->tr.sel & 0xFFFC) + ext);
-        uint32_t new_esp = lin_read_sup(c, c->tr.base + off, 4);
-        uint16_t ss_sel = (uint16_t)lin_read_sup(c, c->tr.base + off + 4, 2);
-        uint32_t slo, shi, saddr;
-        if ((ss_sel & 0xFFFC) == 0)
-            cpu_raise(c, EXC_TS, true, ext);
-        if (!desc_read(c, ss_sel, &slo, &shi, &saddr))
-            cpu_raise(c, EXC_TS, true, (ss_sel & 0xFFFC) + ext);
-        unsigned stype = (shi >> 8) & 0x1F, sdpl = (shi >> 13) & 3;
-        if ((ss_sel & 3) != new_cpl || sdpl != new_cpl || (stype & 0x1A) != 0x12)
-            cpu_raise(c, EXC_TS, true, (ss_sel & 0xFFFC) + ext);
-        if (!(shi & 0x8000))
-            cpu_raise(c, EXC_SS, true, (ss_sel & 0xFFFC) + ext);
-        desc_to_segment(ss_sel, slo, shi, &new_ss);
+        uint32_t new_esp;
+        tss_stack(c, new_cpl, ext, &new_ss, &new_esp);
         frame[n++] = c->seg[SEG_SS].sel;
         frame[n++] = c->r[ESP];
         sp = new_esp;

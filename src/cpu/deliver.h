@@ -15,6 +15,10 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
  * another into #DF or a triple fault. */
 void deliver_fault(struct cpu *c);
 
+/* Reads and checks SS:ESP for privilege level pl from the current 32-bit TSS (#TS/#SS with
+ * the EXT bit `ext`), for interrupt delivery and call gates. */
+void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uint32_t *esp);
+
 /* Emits a transition event to the trace sink. */
 void trace_emit(struct cpu *c, const struct trace_event *ev);
 
