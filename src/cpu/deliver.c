@@ -174,8 +174,10 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
         frame[n++] = error;
 
     /* Write the frame (any fault here leaves registers untouched), then commit. */
+    /* No room on the new stack: #SS(new SS selector + EXT); on the same stack #SS(EXT). */
+    uint32_t ss_err = new_cpl < c->cpl ? (new_ss.sel & 0xFFFCu) + ext : ext;
     for (unsigned k = 0; k < n; k++) {
-        uint32_t lin = stack_slot(c, &new_ss, sp, w, ext);
+        uint32_t lin = stack_slot(c, &new_ss, sp, w, ss_err);
         lin_write_need(c, lin, w, frame[k], need);
         sp = (sp - w) & ((new_ss.attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu);
     }
