@@ -408,6 +408,7 @@ OP(iret)
         mask &= 0xFFFF;
     flags_materialize(c);
     c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
+    cpu_update_acc(c);
     c->stop_block = true;
     emit_transfer(c, TR_IRET, cpl, cs);
 }

@@ -107,6 +107,7 @@ struct tlb_entry {
     uint32_t perm;     /* TLB_R_S .. TLB_X_U bits allowed without a walk */
     uint32_t ppn_base; /* physical address of the page */
     uint8_t *host;     /* host pointer to the page, NULL if not RAM */
+    bool global;       /* from a global page (G with CR4.PGE): survives CR3 loads */
 };
 
 #define TLB_ENTRIES 256u
@@ -167,10 +168,12 @@ struct cpu {
     struct dtable gdtr, idtr;
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
+    char pf_why[160];       /* the explanation of the last #PF (paging.c) */
     uint32_t dr[8];
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint8_t cpl;            /* current privilege level (= CS.RPL) */
-    uint8_t acc_shift;      /* 3 when CPL == 3 (user accesses), else 0: selects TLB perm bits */
+    uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
+                               0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC */
 
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */

@@ -201,7 +201,8 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
         .has_error = has_error, .error = error, .cpl_before = cpl_before, .cpl_after = c->cpl,
         .cs_before = cs_before, .cs_after = c->seg[SEG_CS].sel, .eip_before = eip_before,
         .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel, .esp_after = c->r[ESP],
-        .cr2 = vector == EXC_PF ? c->cr2 : 0, .cr3 = c->cr3, .why = NULL,
+        .cr2 = vector == EXC_PF ? c->cr2 : 0, .cr3 = c->cr3,
+        .why = kind == TR_EXCEPTION && vector == EXC_PF ? c->pf_why : NULL,
     };
     trace_emit(c, &ev);
 }

@@ -15,7 +15,7 @@ void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
     c->cpl = cpl;
     c->map_epoch++; /* chained blocks skipped the fetch check made at the old CPL */
-    c->acc_shift = cpl == 3 ? 3 : 0;
+    cpu_update_acc(c);
 }
 
 void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit, uint16_t attr)

@@ -65,6 +65,7 @@ OP(popf)
     c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
     flags_materialize(c);
     c->eflags = (((c->eflags & ~mask) | (v & mask)) & ~FL_RF) | FL_R1;
+    cpu_update_acc(c);
 }
 
 OP(cli)
@@ -144,6 +145,7 @@ OP(sidt)
         c->eflags &= ~FL_AC;
     else
         c->eflags |= FL_AC;
+    cpu_update_acc(c);
 }
 
 /* SLDT/STR/SMSW: a register destination takes the operand size (zero-extended), memory 16 bits. */
@@ -318,14 +320,20 @@ OP(mov_C_R)
         c->cr0 = v | CR0_ET;
         break;
     case 2: c->cr2 = v; break;
-    case 3: c->cr3 = v; break;
+    case 3:
+        /* A CR3 load flushes every translation but the global ones (SDM vol. 3 4.10.4.1). */
+        c->cr3 = v;
+        tlb_flush_nonglobal(c);
+        c->stop_block = true;
+        return;
     default:
         if (v & ~CR4_SUPPORTED)
             cpu_raise(c, EXC_GP, true, 0);
         c->cr4 = v;
         break;
     }
-    tlb_flush_all(c);
+    tlb_flush_all(c); /* CR0.PG/WP and CR4.PSE/PGE/SMEP/SMAP change every translation */
+    cpu_update_acc(c);
     c->stop_block = true;
 }
 
@@ -360,9 +368,7 @@ OP(lmsw)
 OP(invlpg)
 {
     require_cpl0(c);
-    uint32_t lin = c->seg[i->seg].base + ea(c, i);
-    c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)].vpn = TLB_INVALID;
-    c->map_epoch++;
+    tlb_flush_page(c, c->seg[i->seg].base + ea(c, i));
 }
 
 /* ---- MSRs, time stamp, identification ---- */

@@ -13,12 +13,38 @@ void tlb_flush_all(struct cpu *c)
         c->tlb[k].vpn = TLB_INVALID;
 }
 
+void tlb_flush_nonglobal(struct cpu *c)
+{
+    c->map_epoch++;
+    for (unsigned k = 0; k < TLB_ENTRIES; k++)
+        if (!c->tlb[k].global)
+            c->tlb[k].vpn = TLB_INVALID;
+}
+
+void tlb_flush_page(struct cpu *c, uint32_t lin)
+{
+    c->map_epoch++;
+    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    if (e->vpn == lin >> 12)
+        e->vpn = TLB_INVALID;
+}
+
+void cpu_update_acc(struct cpu *c)
+{
+    if (c->cpl == 3)
+        c->acc_shift = 3;
+    else if ((c->cr4 & CR4_SMAP) && (c->eflags & FL_AC))
+        c->acc_shift = 6;
+    else
+        c->acc_shift = 0;
+}
+
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
 {
     for (unsigned k = 0; k < TLB_ENTRIES; k++) {
         struct tlb_entry *e = &c->tlb[k];
         if (e->vpn != TLB_INVALID && e->ppn_base == ppn_base)
-            e->perm &= ~(TLB_W_S | TLB_W_U);
+            e->perm &= ~TLB_ANY_W;
     }
 }
 
@@ -56,17 +82,19 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
 static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
 {
     uint32_t perm;
-    uint32_t pa = paging_translate(c, lin, need, &perm);
+    bool global;
+    uint32_t pa = paging_translate(c, lin, need, &perm, &global);
     uint32_t ppn_base = pa & ~PAGE_MASK;
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
     e->vpn = lin >> 12;
     e->ppn_base = ppn_base;
+    e->global = global;
     if ((uint64_t)ppn_base + PAGE_SIZE <= c->ram_size) {
         e->host = c->ram + ppn_base;
         /* Writes to a page holding decoded code stay on the slow path until one of them has
          * invalidated that code (note_ram_write); the walk above already allowed this access. */
         if (c->code_page[ppn_base >> 12])
-            perm &= ~(TLB_W_S | TLB_W_U);
+            perm &= ~TLB_ANY_W;
         e->perm = perm;
     } else {
         e->host = NULL;

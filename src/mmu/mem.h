@@ -5,11 +5,16 @@
  *
  *     bit  0 R_S   1 W_S   2 X_S      supervisor read / write / fetch
  *     bit  3 R_U   4 W_U   5 X_U      user read / write / fetch
+ *     bit  6 R_SA  7 W_SA  8 X_SA     supervisor, with CR4.SMAP and EFLAGS.AC = 1
+ *     bit  9 R_I  10 W_I              implicit supervisor access made while CPL = 3
+ *                                     (descriptor tables, TSS): SMAP applies whatever AC is
  *
- * so the hot path is a tag compare and a bit test. A user access tests the bit shifted by
- * c->acc_shift (3 when CPL = 3). A write bit is withheld while the physical page holds decoded
- * code, so that the slow path can invalidate it first. The slow path walks the page tables (when
- * paging is on), raises #PF, handles page-crossing accesses and reaches MMIO through the bus.
+ * so the hot path is a tag compare and a bit test: an explicit access tests the bit shifted by
+ * c->acc_shift (0 supervisor, 3 user, 6 supervisor with SMAP and AC set). A write bit is
+ * withheld while the physical page holds decoded code, so that the slow path can invalidate it
+ * first, and while the dirty bit is clear, so that a write walks again to set it. The slow path
+ * walks the page tables (when paging is on), raises #PF, handles page-crossing accesses and
+ * reaches MMIO through the bus.
  */
 #ifndef RINGSIDE_MEM_H
 #define RINGSIDE_MEM_H
@@ -25,6 +30,15 @@
 #define TLB_R_U 0x08u
 #define TLB_W_U 0x10u
 #define TLB_X_U 0x20u
+#define TLB_R_SA 0x40u
+#define TLB_W_SA 0x80u
+#define TLB_X_SA 0x100u
+#define TLB_R_I 0x200u
+#define TLB_W_I 0x400u
+#define TLB_ANY_W (TLB_W_S | TLB_W_U | TLB_W_SA | TLB_W_I)
+#define TLB_ANY_U (TLB_R_U | TLB_W_U | TLB_X_U)
+#define TLB_ANY_X (TLB_X_S | TLB_X_U | TLB_X_SA)
+#define TLB_ALL 0x7FFu
 
 enum acc { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
@@ -41,6 +55,11 @@ void mem_probe_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t need);
 uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **host);
 
 void tlb_flush_all(struct cpu *c);
+/* A CR3 load: drops every translation but those of global pages (CR4.PGE). */
+void tlb_flush_nonglobal(struct cpu *c);
+void tlb_flush_page(struct cpu *c, uint32_t lin);
+/* Recomputes c->acc_shift from CPL, CR4.SMAP and EFLAGS.AC; call after any of them changes. */
+void cpu_update_acc(struct cpu *c);
 /* Withdraws write permission from every TLB entry that maps physical page ppn_base. */
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base);
 
@@ -122,15 +141,20 @@ static inline void lin_probe_write(struct cpu *c, uint32_t lin, unsigned size)
         mem_probe_write(c, lin, size, need);
 }
 
-/* Implicit supervisor accesses (descriptor tables, TSS, delivery frames of ring 0 handlers). */
+/* Implicit supervisor accesses (descriptor tables, IDT, TSS): supervisor whatever the CPL. */
+static inline uint32_t sup_need(const struct cpu *c, uint32_t s_bit, uint32_t i_bit)
+{
+    return c->cpl == 3 ? i_bit : s_bit << (c->acc_shift == 6 ? 6 : 0);
+}
+
 static inline uint32_t lin_read_sup(struct cpu *c, uint32_t lin, unsigned size)
 {
-    return lin_read_need(c, lin, size, TLB_R_S);
+    return lin_read_need(c, lin, size, sup_need(c, TLB_R_S, TLB_R_I));
 }
 
 static inline void lin_write_sup(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
 {
-    lin_write_need(c, lin, size, val, TLB_W_S);
+    lin_write_need(c, lin, size, val, sup_need(c, TLB_W_S, TLB_W_I));
 }
 
 #endif
