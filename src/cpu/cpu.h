@@ -117,7 +117,7 @@ struct tlb_entry {
 enum run_result {
     RUN_LIMIT,        /* the instruction budget is used up */
     RUN_EXIT,         /* a device asked the machine to exit (debug-exit port) */
-    RUN_HALT,         /* HLT with interrupts disabled: nothing can wake the cpu */
+    RUN_HALT,         /* HLT with interrupts disabled, or with nothing left to wake the cpu */
     RUN_SHUTDOWN,     /* triple fault */
     RUN_STOP,         /* the frontend asked to stop (cpu_request_stop) */
 };
@@ -201,6 +201,17 @@ struct cpu {
     struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
     uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names */
 
+    /* External interrupts and device time. Device time is icount + idle: it advances one unit
+     * per retired instruction and, while the cpu is halted, jumps to the next device event. */
+    bool intr;              /* the INTR input, driven by the interrupt controller */
+    int (*intr_ack)(void *ctx);   /* interrupt-acknowledge cycle: the vector to deliver */
+    void *intr_ctx;
+    uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
+    uint64_t idle;          /* time units spent halted */
+    uint64_t next_event;    /* device time of the next device event (UINT64_MAX: none) */
+    void (*on_event)(void *ctx);  /* called at next_event; sets the following next_event */
+    void *event_ctx;
+
     /* Outside world. */
     struct bus *bus;
     struct trace_sink trace;
@@ -216,12 +227,19 @@ void cpu_free(struct cpu *c);
  * paging off, interrupts off. */
 void cpu_reset_protected_flat(struct cpu *c, uint32_t eip);
 
-/* Runs until the budget (max_insns more instructions), an exit, a halt or a shutdown. */
+/* Runs until the budget (max_insns more units of device time: instructions, plus time spent
+ * halted), an exit, a halt that nothing can end, or a shutdown. */
 enum run_result cpu_run(struct cpu *c, uint64_t max_insns);
 void cpu_request_stop(struct cpu *c);
 
 /* The full EFLAGS value, lazy flags folded in. */
 uint32_t cpu_get_eflags(struct cpu *c);
+
+/* Device time (see struct cpu). */
+static inline uint64_t cpu_time(const struct cpu *c)
+{
+    return c->icount + c->idle;
+}
 
 /* Reads guest memory for a debugger or logger without side effects or faults:
  * linear address through the current translation; returns bytes copied. */

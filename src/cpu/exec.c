@@ -33,6 +33,7 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
     c->eflags = FL_R1;
     c->cr0 = CR0_ET;
     c->stop_reason = -1;
+    c->next_event = UINT64_MAX;
     return 0;
 }
 
@@ -105,12 +106,12 @@ void cpu_request_stop(struct cpu *c)
     c->stop_block = true;
 }
 
-static void run_block(struct cpu *c, struct block *b)
+/* Runs up to `budget` instructions of block b. */
+static void run_block(struct cpu *c, struct block *b, uint64_t budget)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
-    uint64_t left = c->icount_limit - c->icount;
-    if (left < b->n)
-        end = i + left;
+    if (budget < b->n)
+        end = i + budget;
     c->stop_block = false;
     if (c->insn_hook) {
         for (; i < end; i++) {
@@ -134,10 +135,27 @@ static void run_block(struct cpu *c, struct block *b)
     }
 }
 
+/* Between instructions: device events that are due, then an external interrupt if INTR is up,
+ * IF is set and no STI / MOV SS shadow covers this boundary (SDM vol. 3 6.8.3). Returns true
+ * when an interrupt was delivered. */
+static bool take_interrupt(struct cpu *c)
+{
+    if (cpu_time(c) >= c->next_event && c->on_event)
+        c->on_event(c->event_ctx);
+    if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intr_ack)
+        return false;
+    int vector = c->intr_ack(c->intr_ctx);
+    c->halted = false;
+    c->insn_eip = c->eip;
+    c->last_block = NULL;
+    deliver(c, (unsigned)vector & 0xFF, TR_INTERRUPT, false, 0);
+    return true;
+}
+
 enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
 {
-    c->icount_limit = c->icount + max_insns;
-    if (c->icount_limit < c->icount)
+    c->icount_limit = cpu_time(c) + max_insns;
+    if (c->icount_limit < max_insns)
         c->icount_limit = UINT64_MAX;
     c->stop_reason = -1;
     c->jmp_ready = true;
@@ -148,19 +166,36 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         deliver_fault(c);
     }
     while (c->stop_reason < 0) {
-        if (c->halted) {
-            c->stop_reason = RUN_HALT;
-            break;
-        }
-        if (c->icount >= c->icount_limit) {
+        uint64_t now = cpu_time(c);
+        if (now >= c->icount_limit) {
             c->stop_reason = RUN_LIMIT;
             break;
         }
+        if (take_interrupt(c))
+            continue;
+        if (c->halted) {
+            /* HLT: time jumps to the next device event; with IF = 0 or no event to come,
+             * nothing can end the halt. */
+            if (!(c->eflags & FL_IF) || c->next_event == UINT64_MAX) {
+                c->stop_reason = RUN_HALT;
+                break;
+            }
+            uint64_t to = c->next_event < c->icount_limit ? c->next_event : c->icount_limit;
+            if (to > now)
+                c->idle += to - now;
+            continue;
+        }
+        /* Run until the budget, the next device event, or the end of an interrupt shadow
+         * when a request is waiting behind it. */
+        uint64_t end = c->icount_limit < c->next_event ? c->icount_limit : c->next_event;
+        uint64_t budget = end > now ? end - now : 1;
+        if (c->intr && c->icount < c->inhibit_until && c->inhibit_until - c->icount < budget)
+            budget = c->inhibit_until - c->icount;
         /* Instruction fetch faults belong to the instruction at EIP. */
         c->insn_eip = c->eip;
         struct block *b = icache_next(c, c->last_block);
         c->last_block = b;
-        run_block(c, b);
+        run_block(c, b, budget);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;
