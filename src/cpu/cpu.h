@@ -137,8 +137,8 @@ struct trace_event {
     uint8_t cpl_before, cpl_after;
     uint16_t cs_before, cs_after;
     uint32_t eip_before, eip_after;
-    uint16_t ss_after;
-    uint32_t esp_after;
+    uint16_t ss_before, ss_after;
+    uint32_t esp_before, esp_after;
     uint32_t cr2, cr3;
     const char *why;     /* human explanation (e.g. of a #PF), may be NULL */
 };
