@@ -1,0 +1,474 @@
+/* The `ringside` command line (see cli.h). */
+#include "frontend/cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpu/cpu.h"
+#include "frontend/insnlog.h"
+#include "frontend/loader.h"
+#include "frontend/machine.h"
+
+#define ERRLEN 512
+
+static const char usage_text[] =
+    "usage: ringside run IMAGE [options]   run an ELF32 or Multiboot v1 image\n"
+    "       ringside [demo] [options]      run the bundled demo guest\n"
+    "       ringside --help | --version\n"
+    "\n"
+    "options:\n"
+    "  --append \"CMDLINE\"      Multiboot command line (after the image path, as QEMU does)\n"
+    "  --module \"FILE[ ARGS]\"  load FILE as a Multiboot module; the whole string is its\n"
+    "                          module string (repeatable)\n"
+    "  --mem MIB               guest RAM in MiB, 2..3072 (default 128)\n"
+    "  --max-insns N           stop after N instructions (default 0 = no limit)\n"
+    "  --stats                 print instructions, wall time and MIPS at exit\n"
+    "  --log insn[,regs]       log every instruction (and the registers) before it runs\n"
+    "  --log-file F            write the log to F instead of stderr\n"
+    "\n"
+    "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
+    "(isa-debug-exit) ends the run with exit status (V << 1) | 1.\n"
+    "exit status: guest's debug-exit status; 0 cpu halted with interrupts off;\n"
+    "  2 bad usage or input; 4 triple fault; 124 instruction limit reached.\n";
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr, after whatever the guest printed. */
+static void report(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("ringside: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* A decimal number with no sign, spaces or suffix, that fits in 64 bits. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static int parse_log(const char *spec, struct cli_options *o, char *err, size_t errlen)
+{
+    const char *p = spec;
+    o->log_insn = o->log_regs = false;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 4 && strncmp(p, "insn", 4) == 0)
+            o->log_insn = true;
+        else if (n == 4 && strncmp(p, "regs", 4) == 0)
+            o->log_insn = o->log_regs = true;
+        else
+            return fail(err, errlen, "unknown --log item '%.*s' (known: insn, regs)", (int)n, p);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (!o->log_insn)
+        return fail(err, errlen, "--log needs insn or regs");
+    return 0;
+}
+
+/* Options that take a value. */
+static const char *const value_options[] = {
+    "--append", "--module", "--mem", "--max-insns", "--log", "--log-file",
+};
+
+static bool takes_value(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(value_options) / sizeof(value_options[0]); i++)
+        if (strlen(value_options[i]) == len && strncmp(value_options[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+static int apply_option(struct cli_options *o, const char *name, const char *val, char *err,
+                        size_t errlen)
+{
+    uint64_t v;
+    if (strcmp(name, "--append") == 0) {
+        o->append = val;
+    } else if (strcmp(name, "--module") == 0) {
+        o->modules[o->nmodules++] = val;
+    } else if (strcmp(name, "--mem") == 0) {
+        if (!parse_u64(val, &v) || v < MACHINE_MEM_MIN_MIB || v > MACHINE_MEM_MAX_MIB)
+            return fail(err, errlen, "--mem must be a whole number of MiB from %u to %u, "
+                        "not '%s'", MACHINE_MEM_MIN_MIB, MACHINE_MEM_MAX_MIB, val);
+        o->mem_mib = (uint32_t)v;
+    } else if (strcmp(name, "--max-insns") == 0) {
+        if (!parse_u64(val, &v))
+            return fail(err, errlen, "--max-insns must be a whole number of instructions "
+                        "(0 = no limit), not '%s'", val);
+        o->max_insns = v;
+    } else if (strcmp(name, "--log") == 0) {
+        return parse_log(val, o, err, errlen);
+    } else if (strcmp(name, "--log-file") == 0) {
+        if (!*val)
+            return fail(err, errlen, "--log-file needs a file name");
+        o->log_file = val;
+    }
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    o->command = CLI_DEMO;
+    o->mem_mib = MACHINE_MEM_DEFAULT_MIB;
+    o->modules = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*o->modules));
+    if (!o->modules)
+        return fail(err, errlen, "out of memory");
+
+    int i = 1;
+    if (argc > 1 && argv[1][0] != '-') {
+        if (strcmp(argv[1], "run") == 0)
+            o->command = CLI_RUN;
+        else if (strcmp(argv[1], "demo") == 0)
+            o->command = CLI_DEMO;
+        else if (strcmp(argv[1], "help") == 0)
+            o->command = CLI_HELP;
+        else
+            return fail(err, errlen, "unknown command '%s' (try 'ringside --help')", argv[1]);
+        i = 2;
+    }
+
+    bool options_done = false;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (options_done || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o->command != CLI_RUN)
+                return fail(err, errlen, "unexpected argument '%s'%s", a,
+                            o->command == CLI_DEMO ? " (the demo takes no image; use "
+                            "'ringside run IMAGE')" : "");
+            if (o->image)
+                return fail(err, errlen, "unexpected argument '%s': one image only (modules "
+                            "go in --module)", a);
+            o->image = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->command = CLI_HELP;
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            o->command = CLI_VERSION;
+            return 0;
+        }
+        if (strcmp(a, "--stats") == 0) {
+            o->stats = true;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t namelen = eq ? (size_t)(eq - a) : strlen(a);
+        if (!takes_value(a, namelen))
+            return fail(err, errlen, "unknown option '%.*s' (try 'ringside --help')",
+                        (int)namelen, a);
+        char name[16];
+        snprintf(name, sizeof(name), "%.*s", (int)namelen, a);
+        const char *val;
+        if (eq) {
+            val = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return fail(err, errlen, "option '%s' needs a value", name);
+            val = argv[++i];
+        }
+        if (apply_option(o, name, val, err, errlen) < 0)
+            return -1;
+    }
+
+    if (o->command == CLI_RUN && !o->image)
+        return fail(err, errlen, "run needs an IMAGE (usage: ringside run IMAGE [options])");
+    if (o->log_file && !o->log_insn)
+        return fail(err, errlen, "--log-file needs --log");
+    return 0;
+}
+
+void cli_options_free(struct cli_options *o)
+{
+    free(o->modules);
+    o->modules = NULL;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The demo image: in guest_dir, else in guests/ next to the executable. Fills out (PATH_MAX
+ * sized) or returns -1 with err set. */
+static int find_demo(const char *guest_dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *first = guest_dir && *guest_dir ? guest_dir : "(no build directory)";
+    int n;
+    if (guest_dir && *guest_dir) {
+        n = snprintf(out, outlen, "%s/%s", guest_dir, CLI_DEMO_IMAGE);
+        if (n > 0 && (size_t)n < outlen && is_file(out))
+            return 0;
+    }
+    char exe[4096], second[4200] = "(unknown: /proc/self/exe unreadable)";
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(second, sizeof(second), "%s/guests", exe);
+        n = snprintf(out, outlen, "%s/%s", second, CLI_DEMO_IMAGE);
+        if (n > 0 && (size_t)n < outlen && is_file(out))
+            return 0;
+    }
+    return fail(err, errlen, "demo image %s not found in %s or %s; build the guests or use "
+                "'ringside run IMAGE'", CLI_DEMO_IMAGE, first, second);
+}
+
+/* COM1 goes to stdout; whole lines are flushed at once, partial ones between run chunks. */
+struct console {
+    FILE *out;
+    bool midline; /* the last byte was not a newline */
+};
+
+static void console_out(void *ctx, uint8_t byte)
+{
+    struct console *con = ctx;
+    putc(byte, con->out);
+    con->midline = byte != '\n';
+    if (byte == '\n')
+        fflush(con->out);
+}
+
+/* On a terminal, starts the final report on a line of its own after a partial guest line. */
+static void end_console_line(const struct console *con)
+{
+    fflush(con->out);
+    if (con->midline && isatty(fileno(con->out)) && isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+}
+
+static const char *vector_name(unsigned v)
+{
+    static const char *const names[] = {
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP",
+        "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    };
+    return v < sizeof(names) / sizeof(names[0]) ? names[v] : NULL;
+}
+
+static void format_fault(char *buf, size_t len, const struct fault *f)
+{
+    const char *name = vector_name(f->vector);
+    char num[16];
+    if (!name) {
+        snprintf(num, sizeof(num), "vector %u", f->vector);
+        name = num;
+    }
+    bool selector_error = f->vector == EXC_TS || f->vector == EXC_NP || f->vector == EXC_SS
+                          || f->vector == EXC_GP;
+    /* A selector error code (SDM vol. 3 6.13): index << 3 | TI << 2 | IDT << 1 | EXT. */
+    if (f->has_error && selector_error && (f->error & 2))
+        snprintf(buf, len, "%s(0x%04x: IDT vector %u)", name, f->error, (f->error >> 3) & 0xFF);
+    else if (f->has_error && selector_error && (f->error & ~3u))
+        snprintf(buf, len, "%s(0x%04x: %s selector 0x%04x)", name, f->error,
+                 f->error & 4 ? "LDT" : "GDT", f->error & 0xFFF8u);
+    else if (f->has_error)
+        snprintf(buf, len, "%s(0x%04x)", name, f->error);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs until the guest stops or the budget is used up; returns the exit status. */
+static int run_machine(struct machine *m, const struct cli_options *o,
+                       const struct console *con)
+{
+    struct cpu *c = &m->cpu;
+    uint64_t start = c->icount;
+    enum run_result r;
+    for (;;) {
+        uint64_t chunk = CLI_RUN_CHUNK;
+        if (o->max_insns) {
+            uint64_t done = c->icount - start;
+            if (done >= o->max_insns) {
+                r = RUN_LIMIT;
+                break;
+            }
+            if (o->max_insns - done < chunk)
+                chunk = o->max_insns - done;
+        }
+        uint64_t before = c->icount;
+        r = cpu_run(c, chunk);
+        fflush(con->out);
+        if (r != RUN_LIMIT)
+            break;
+        if (c->icount == before && c->halted) {
+            r = RUN_HALT; /* asleep, and nothing in the budget woke it */
+            break;
+        }
+    }
+
+    uint16_t cs = c->seg[SEG_CS].sel;
+    if (r != RUN_EXIT)
+        end_console_line(con);
+    switch (r) {
+    case RUN_EXIT:
+        return m->bus.exit_status;
+    case RUN_HALT:
+        if (cpu_get_eflags(c) & FL_IF)
+            report("cpu halted at %04x:%08x with interrupts enabled, but no device can "
+                   "interrupt it", cs, c->eip);
+        else
+            report("cpu halted with interrupts disabled at %04x:%08x", cs, c->eip);
+        return CLI_EXIT_HALT;
+    case RUN_SHUTDOWN: {
+        char f[3][64];
+        for (int i = 0; i < 3; i++)
+            format_fault(f[i], sizeof(f[i]), &c->shutdown_events[i]);
+        report("triple fault at %04x:%08x: %s -> %s -> %s, machine shut down", cs, c->eip, f[0],
+               f[1], f[2]);
+        return CLI_EXIT_SHUTDOWN;
+    }
+    case RUN_STOP:
+        report("stopped on request at %04x:%08x", cs, c->eip);
+        return CLI_EXIT_STOPPED;
+    case RUN_LIMIT:
+    default:
+        report("instruction limit %" PRIu64 " reached at %04x:%08x", o->max_insns, cs, c->eip);
+        return CLI_EXIT_LIMIT;
+    }
+}
+
+int cli_main(int argc, char **argv, const char *guest_dir)
+{
+    struct cli_options o;
+    char err[ERRLEN];
+    char demo[4300];
+    struct machine *m = NULL;
+    struct insnlog *log = NULL;
+    FILE *log_out = NULL;
+    struct console con = { stdout, false };
+    int status = CLI_EXIT_USAGE;
+
+    if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+        report("%s", err);
+        goto out;
+    }
+    if (o.command == CLI_HELP) {
+        fputs(usage_text, stdout);
+        status = 0;
+        goto out;
+    }
+    if (o.command == CLI_VERSION) {
+        printf("ringside %s\n", RINGSIDE_VERSION);
+        status = 0;
+        goto out;
+    }
+    if (o.command == CLI_DEMO) {
+        if (find_demo(guest_dir, demo, sizeof(demo), err, sizeof(err)) < 0) {
+            report("%s", err);
+            goto out;
+        }
+        o.image = demo;
+    }
+
+    m = machine_create(o.mem_mib, console_out, &con);
+    if (!m) {
+        report("cannot create a machine with %u MiB of RAM: out of memory", o.mem_mib);
+        status = CLI_EXIT_HOST;
+        goto out;
+    }
+    struct boot_params bp = {
+        .image = o.image, .append = o.append, .modules = o.modules, .nmodules = o.nmodules,
+    };
+    if (machine_load(m, &bp, err, sizeof(err)) < 0) {
+        report("%s", err);
+        goto out;
+    }
+
+    if (o.log_insn) {
+        if (o.log_file) {
+            log_out = fopen(o.log_file, "w");
+            if (!log_out) {
+                report("cannot write log file '%s': %s", o.log_file, strerror(errno));
+                goto out;
+            }
+        } else {
+            /* Buffered: one write per line would dominate the run time. */
+            setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+        }
+        log = insnlog_open(log_out ? log_out : stderr, o.log_regs, err, sizeof(err));
+        if (!log) {
+            report("%s", err);
+            status = CLI_EXIT_HOST;
+            goto out;
+        }
+        insnlog_attach(log, &m->cpu);
+    }
+
+    double t0 = now_seconds();
+    status = run_machine(m, &o, &con);
+    double secs = now_seconds() - t0;
+    if (o.stats) {
+        uint64_t n = m->cpu.icount;
+        report("%" PRIu64 " instructions in %.3f s (%.1f MIPS)", n, secs,
+               secs > 0 ? (double)n / secs / 1e6 : 0.0);
+    }
+
+out:
+    if (log) {
+        insnlog_detach(log, &m->cpu);
+        insnlog_close(log);
+    }
+    if (log_out && fclose(log_out) != 0)
+        report("error writing log file '%s': %s", o.log_file, strerror(errno));
+    machine_destroy(m);
+    cli_options_free(&o);
+    fflush(stdout);
+    fflush(stderr);
+    return status;
+}

@@ -1,0 +1,48 @@
+/* A whole Ringside PC: the cpu, its RAM, the port bus and the devices wired to it.
+ *
+ *   ports 0x3F8..0x3FF  COM1 16550 UART (output through the machine's console callback)
+ *   ports 0xF4..0xF7    isa-debug-exit
+ *
+ * A machine is self-contained (no globals), so tests may create several.
+ */
+#ifndef RINGSIDE_MACHINE_H
+#define RINGSIDE_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "devices/bus.h"
+#include "devices/debugexit.h"
+#include "devices/uart16550.h"
+#include "frontend/loader.h"
+
+#define MACHINE_MEM_MIN_MIB     2u    /* smallest RAM: low memory plus 1 MiB above it */
+#define MACHINE_MEM_MAX_MIB     3072u /* largest RAM: stays below the 3 GiB..4 GiB MMIO hole */
+#define MACHINE_MEM_DEFAULT_MIB 128u
+
+struct machine {
+    struct cpu cpu;
+    struct bus bus;
+    uint8_t *ram;
+    uint32_t ram_size;        /* bytes */
+    struct uart16550 uart;    /* COM1 */
+    struct debugexit debugexit;
+    struct boot_state boot;   /* what the last machine_load handed over */
+};
+
+/* Receives each byte COM1 transmits. */
+typedef void (*machine_console_fn)(void *ctx, uint8_t byte);
+
+/* A machine with mem_mib MiB of zeroed RAM (MACHINE_MEM_MIN_MIB..MACHINE_MEM_MAX_MIB); the
+ * console callback may be NULL (output dropped). Returns NULL when out of memory or when
+ * mem_mib is out of range. */
+struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx);
+void machine_destroy(struct machine *m);
+
+/* Loads the image (loader_load), then sets up the cpu as the boot protocol says: flat
+ * protected mode at the entry point, EAX/EBX for Multiboot, decoded code flushed.
+ * Returns 0, or -1 with a one-line reason in err. */
+int machine_load(struct machine *m, const struct boot_params *p, char *err, size_t errlen);
+
+#endif

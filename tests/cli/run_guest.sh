@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# End-to-end runs of tiny guests built at test time: output, exit status and the one-line
+# reports for each way a run can end. These need the cpu core.
+#
+# usage: run_guest.sh RINGSIDE WORKDIR CASE
+set -u
+ringside=$1
+work=$2/$3
+case=$3
+. "$(dirname "$0")/lib.sh"
+need_binutils
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+
+# Polling COM1 output of the NUL-terminated string at ESI, and the debug-exit with AL.
+lib='
+puts:   movb (%esi), %al
+        test %al, %al
+        jz 3f
+        mov $0x3FD, %dx
+2:      inb %dx, %al
+        test $0x20, %al
+        jz 2b
+        mov $0x3F8, %dx
+        movb (%esi), %al
+        outb %al, %dx
+        inc %esi
+        jmp puts
+3:      ret
+newline: mov $nl, %esi
+        jmp puts
+exit:   mov $0xF4, %dx
+        outb %al, %dx
+        hlt
+nl:     .asciz "\n"
+'
+
+ok=1
+say() { echo "FAIL ($case): $*"; ok=0; }
+run() {
+    echo "ringside $*"
+    "$ringside" "$@" > stdout.txt 2> stderr.txt
+    status=$?
+    echo "  exit $status"; sed 's/^/  stderr: /' stderr.txt; sed 's/^/  stdout: /' stdout.txt
+    [ "$status" -lt 128 ] || say "crashed: exit status $status"
+}
+want_status() { [ "$status" -eq "$1" ] || say "exit status $status, want $1"; }
+want_stdout() { [ "$(cat stdout.txt; echo x)" = "$1"x ] || say "stdout differs from '$1'"; }
+want_stderr_line() {
+    [ "$(wc -l < stderr.txt)" -eq 1 ] || say "stderr is not one line"
+    grep -qE -- "$1" stderr.txt || say "stderr does not match /$1/"
+}
+
+case $case in
+hello_exit)
+    make_elf hello.elf 0x100000 <<< "mov \$0x90000, %esp; mov \$msg, %esi; call puts
+        mov \$0x10, %al; jmp exit
+        $lib
+        msg: .asciz \"hello, ring 0\\n\""
+    run run hello.elf
+    want_status 33; want_stdout $'hello, ring 0\n'; [ ! -s stderr.txt ] || say "stderr not empty" ;;
+partial_line)
+    make_elf part.elf 0x100000 <<< "mov \$0x90000, %esp; mov \$msg, %esi; call puts
+        mov \$0, %al; jmp exit
+        $lib
+        msg: .asciz \"no newline\""
+    run run part.elf
+    want_status 1; want_stdout 'no newline' ;;
+big_budget)
+    make_elf quick.elf 0x100000 <<< "mov \$2, %al; jmp exit
+        $lib"
+    run run quick.elf --max-insns 10000000000
+    want_status 5 ;;
+halt)
+    make_elf halt.elf 0x100000 <<< "cli; hlt"
+    run run halt.elf
+    want_status 0
+    want_stderr_line \
+        '^ringside: cpu halted with interrupts disabled at [0-9a-f]{4}:0010000[0-9a-f]$' ;;
+limit)
+    make_elf loop.elf 0x100000 <<< "1: jmp 1b"
+    run run loop.elf --max-insns 1000
+    want_status 124
+    want_stderr_line '^ringside: instruction limit 1000 reached at [0-9a-f]{4}:00100000$' ;;
+triple_fault)
+    make_elf tf.elf 0x100000 <<< "lidt idtr; ud2
+        .align 4
+        idtr: .word 0; .long 0"
+    run run tf.elf
+    want_status 4
+    # ud2 with an empty IDT: #UD cannot be delivered (#GP), nor can that #GP, nor the #DF.
+    want_stderr_line \
+        '^ringside: triple fault at [0-9a-f]{4}:00100007: #.* -> #.* -> #.*, machine shut down$' ;;
+stats)
+    make_elf loop.elf 0x100000 <<< "1: jmp 1b"
+    run run loop.elf --max-insns 100000 --stats
+    want_status 124
+    grep -qE '^ringside: 100000 instructions in [0-9]+\.[0-9]{3} s \([0-9]+\.[0-9] MIPS\)$' \
+        stderr.txt || say "no --stats line" ;;
+multiboot)
+    # The QEMU-style command line "IMAGE APPEND", the module string "FILE ARGS" and the
+    # module's contents.
+    make_elf mb.elf 0x100000 mb <<< "mov \$0x90000, %esp; mov %ebx, %edi
+        cmp \$0x2BADB002, %eax; jne bad
+        mov 16(%edi), %esi; call puts; call newline
+        mov 24(%edi), %ebx
+        mov 8(%ebx), %esi; call puts; call newline
+        mov (%ebx), %esi; call puts
+        mov \$0x10, %al; jmp exit
+        bad: mov \$0x7F, %al; jmp exit
+        $lib"
+    printf 'MODULE DATA\n\0' > mod.bin
+    run run mb.elf --append "console=ttyS0 quiet" --module "mod.bin one two"
+    want_status 33
+    want_stdout $'mb.elf console=ttyS0 quiet\nmod.bin one two\nMODULE DATA\n' ;;
+log)
+    make_elf hello.elf 0x100000 <<< "mov \$0x90000, %esp; mov \$msg, %esi; call puts
+        mov \$0x10, %al; jmp exit
+        $lib
+        msg: .asciz \"hi\\n\""
+    run run hello.elf --log insn,regs --log-file insn.log
+    want_status 33; want_stdout $'hi\n'
+    grep -qE '^0 [0-9a-f]{4}:00100000 bc 00 00 09 00 +mov esp, 0x90000$' insn.log \
+        || say "no first line"
+    grep -qE '^    EAX=00000000 .* EFL=[0-9a-f]{8} \[' insn.log || say "no register line"
+    grep -q ' out dx, al$' insn.log || say "no out instruction" ;;
+*)
+    echo "unknown case $case"; exit 1 ;;
+esac
+[ "$ok" -eq 1 ] || exit 1
+echo "PASS ($case)"
