@@ -101,6 +101,8 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     uint8_t cpl_before = c->cpl;
     uint16_t cs_before = c->seg[SEG_CS].sel;
     uint32_t eip_before = kind == TR_EXCEPTION ? c->eip : c->insn_eip;
+    uint16_t ss_before = c->seg[SEG_SS].sel;
+    uint32_t esp_before = c->r[ESP];
 
     c->delivering = true;
     c->delivering_class = kind == TR_EXCEPTION ? exc_class(vector) : EC_BENIGN;
@@ -200,7 +202,8 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
         .icount = c->icount, .kind = (uint8_t)kind, .vector = (uint8_t)vector,
         .has_error = has_error, .error = error, .cpl_before = cpl_before, .cpl_after = c->cpl,
         .cs_before = cs_before, .cs_after = c->seg[SEG_CS].sel, .eip_before = eip_before,
-        .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel, .esp_after = c->r[ESP],
+        .eip_after = c->eip, .ss_before = ss_before, .ss_after = c->seg[SEG_SS].sel,
+        .esp_before = esp_before, .esp_after = c->r[ESP],
         .cr2 = vector == EXC_PF ? c->cr2 : 0, .cr3 = c->cr3,
         .why = kind == TR_EXCEPTION && vector == EXC_PF ? c->pf_why : NULL,
     };

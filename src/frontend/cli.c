@@ -13,6 +13,7 @@
 
 #include "cpu/cpu.h"
 #include "frontend/insnlog.h"
+#include "frontend/intlog.h"
 #include "frontend/loader.h"
 #include "frontend/machine.h"
 
@@ -30,7 +31,11 @@ static const char usage_text[] =
     "  --mem MIB               guest RAM in MiB, 2..3072 (default 128)\n"
     "  --max-insns N           stop after N instructions (default 0 = no limit)\n"
     "  --stats                 print instructions, wall time and MIPS at exit\n"
-    "  --log insn[,regs]       log every instruction (and the registers) before it runs\n"
+    "  --log insn[,regs][,int] log every instruction (and the registers) before it runs;\n"
+    "                          int: one line per exception, interrupt, INT n, IRET, gate\n"
+    "                          transfer, SYSENTER/SYSEXIT, HLT (like QEMU's -d int)\n"
+    "  --ips N                 instructions per second of guest time for the devices\n"
+    "                          (default 100000000: the PIT counts from the instruction count)\n"
     "  --log-file F            write the log to F instead of stderr\n"
     "\n"
     "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
@@ -86,27 +91,30 @@ static bool parse_u64(const char *s, uint64_t *out)
 static int parse_log(const char *spec, struct cli_options *o, char *err, size_t errlen)
 {
     const char *p = spec;
-    o->log_insn = o->log_regs = false;
+    o->log_insn = o->log_regs = o->log_int = false;
     while (*p) {
         size_t n = strcspn(p, ",");
         if (n == 4 && strncmp(p, "insn", 4) == 0)
             o->log_insn = true;
         else if (n == 4 && strncmp(p, "regs", 4) == 0)
             o->log_insn = o->log_regs = true;
+        else if (n == 3 && strncmp(p, "int", 3) == 0)
+            o->log_int = true;
         else
-            return fail(err, errlen, "unknown --log item '%.*s' (known: insn, regs)", (int)n, p);
+            return fail(err, errlen, "unknown --log item '%.*s' (known: insn, regs, int)",
+                        (int)n, p);
         p += n;
         if (*p == ',')
             p++;
     }
-    if (!o->log_insn)
-        return fail(err, errlen, "--log needs insn or regs");
+    if (!o->log_insn && !o->log_int)
+        return fail(err, errlen, "--log needs insn, regs or int");
     return 0;
 }
 
 /* Options that take a value. */
 static const char *const value_options[] = {
-    "--append", "--module", "--mem", "--max-insns", "--log", "--log-file",
+    "--append", "--module", "--mem", "--max-insns", "--log", "--log-file", "--ips",
 };
 
 static bool takes_value(const char *name, size_t len)
@@ -135,6 +143,11 @@ static int apply_option(struct cli_options *o, const char *name, const char *val
             return fail(err, errlen, "--max-insns must be a whole number of instructions "
                         "(0 = no limit), not '%s'", val);
         o->max_insns = v;
+    } else if (strcmp(name, "--ips") == 0) {
+        if (!parse_u64(val, &v) || v < 1000 || v > 100000000000ull)
+            return fail(err, errlen, "--ips must be a whole number of instructions per second "
+                        "of guest time from 1000 to 100000000000, not '%s'", val);
+        o->ips = v;
     } else if (strcmp(name, "--log") == 0) {
         return parse_log(val, o, err, errlen);
     } else if (strcmp(name, "--log-file") == 0) {
@@ -218,7 +231,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 
     if (o->command == CLI_RUN && !o->image)
         return fail(err, errlen, "run needs an IMAGE (usage: ringside run IMAGE [options])");
-    if (o->log_file && !o->log_insn)
+    if (o->log_file && !o->log_insn && !o->log_int)
         return fail(err, errlen, "--log-file needs --log");
     return 0;
 }
@@ -328,12 +341,12 @@ static int run_machine(struct machine *m, const struct cli_options *o,
                        const struct console *con)
 {
     struct cpu *c = &m->cpu;
-    uint64_t start = c->icount;
+    uint64_t start = cpu_time(c);
     enum run_result r;
     for (;;) {
         uint64_t chunk = CLI_RUN_CHUNK;
         if (o->max_insns) {
-            uint64_t done = c->icount - start;
+            uint64_t done = cpu_time(c) - start;
             if (done >= o->max_insns) {
                 r = RUN_LIMIT;
                 break;
@@ -341,15 +354,10 @@ static int run_machine(struct machine *m, const struct cli_options *o,
             if (o->max_insns - done < chunk)
                 chunk = o->max_insns - done;
         }
-        uint64_t before = c->icount;
         r = cpu_run(c, chunk);
         fflush(con->out);
         if (r != RUN_LIMIT)
             break;
-        if (c->icount == before && c->halted) {
-            r = RUN_HALT; /* asleep, and nothing in the budget woke it */
-            break;
-        }
     }
 
     uint16_t cs = c->seg[SEG_CS].sel;
@@ -430,7 +438,8 @@ int cli_main(int argc, char **argv, const char *guest_dir)
         goto out;
     }
 
-    if (o.log_insn) {
+    machine_set_ips(m, o.ips);
+    if (o.log_insn || o.log_int) {
         if (o.log_file) {
             log_out = fopen(o.log_file, "w");
             if (!log_out) {
@@ -441,6 +450,10 @@ int cli_main(int argc, char **argv, const char *guest_dir)
             /* Buffered: one write per line would dominate the run time. */
             setvbuf(stderr, NULL, _IOFBF, 1 << 16);
         }
+    }
+    if (o.log_int)
+        intlog_attach(&m->cpu, log_out ? log_out : stderr);
+    if (o.log_insn) {
         log = insnlog_open(log_out ? log_out : stderr, o.log_regs, err, sizeof(err));
         if (!log) {
             report("%s", err);

@@ -3,6 +3,30 @@
 
 #include <stdlib.h>
 
+static uint64_t machine_now(void *ctx)
+{
+    return cpu_time(&((struct machine *)ctx)->cpu);
+}
+
+/* The cpu reached the next device event: let the devices catch up, then schedule the next. */
+static void machine_event(void *ctx)
+{
+    struct machine *m = ctx;
+    pit_update(&m->pit);
+    m->cpu.next_event = pit_next_event(&m->pit);
+}
+
+static void uart_irq(void *ctx, bool level)
+{
+    struct machine *m = ctx;
+    pic_set_irq(&m->pic, UART_COM1_IRQ, level);
+}
+
+void machine_set_ips(struct machine *m, uint64_t ips)
+{
+    m->clock.units_per_sec = ips ? ips : MACHINE_DEFAULT_IPS;
+}
+
 struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx)
 {
     if (mem_mib < MACHINE_MEM_MIN_MIB || mem_mib > MACHINE_MEM_MAX_MIB)
@@ -18,11 +42,24 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
     }
     bus_init(&m->bus);
     uart16550_init(&m->uart, console, console_ctx);
-    if (uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
-        || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
-        || cpu_init(&m->cpu, m->ram, m->ram_size, &m->bus) < 0) {
+    if (cpu_init(&m->cpu, m->ram, m->ram_size, &m->bus) < 0) {
         free(m->ram);
         free(m);
+        return NULL;
+    }
+    m->clock = (struct devclock){.now = machine_now, .ctx = m, .deadline = &m->cpu.next_event,
+                                 .units_per_sec = MACHINE_DEFAULT_IPS};
+    pic_init(&m->pic, &m->cpu.intr);
+    pit_init(&m->pit, &m->clock, &m->pic);
+    uart16550_set_irq(&m->uart, uart_irq, m);
+    m->cpu.intr_ack = pic_ack;
+    m->cpu.intr_ctx = &m->pic;
+    m->cpu.on_event = machine_event;
+    m->cpu.event_ctx = m;
+    if (uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
+        || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
+        || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0) {
+        machine_destroy(m);
         return NULL;
     }
     return m;

@@ -1,7 +1,13 @@
 /* A whole Ringside PC: the cpu, its RAM, the port bus and the devices wired to it.
  *
- *   ports 0x3F8..0x3FF  COM1 16550 UART (output through the machine's console callback)
- *   ports 0xF4..0xF7    isa-debug-exit
+ *   ports 0x20..0x21, 0xA0..0xA1  8259A PIC pair -> the cpu's INTR input
+ *   ports 0x40..0x43              8254 PIT, counter 0 -> IRQ 0
+ *   ports 0x3F8..0x3FF            COM1 16550 UART (output through the console callback) -> IRQ 4
+ *   ports 0xF4..0xF7              isa-debug-exit
+ *
+ * Device time is the cpu's instruction count (plus the time it spends halted), at
+ * MACHINE_DEFAULT_IPS instructions per second of guest time unless set otherwise, so a run is
+ * reproducible bit for bit.
  *
  * A machine is self-contained (no globals), so tests may create several.
  */
@@ -14,12 +20,15 @@
 #include "cpu/cpu.h"
 #include "devices/bus.h"
 #include "devices/debugexit.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
 #include "devices/uart16550.h"
 #include "frontend/loader.h"
 
 #define MACHINE_MEM_MIN_MIB     2u    /* smallest RAM: low memory plus 1 MiB above it */
 #define MACHINE_MEM_MAX_MIB     3072u /* largest RAM: stays below the 3 GiB..4 GiB MMIO hole */
 #define MACHINE_MEM_DEFAULT_MIB 128u
+#define MACHINE_DEFAULT_IPS 100000000u /* guest time: 100 instructions per microsecond */
 
 struct machine {
     struct cpu cpu;
@@ -28,6 +37,9 @@ struct machine {
     uint32_t ram_size;        /* bytes */
     struct uart16550 uart;    /* COM1 */
     struct debugexit debugexit;
+    struct pic_pair pic;
+    struct pit8254 pit;
+    struct devclock clock;
     struct boot_state boot;   /* what the last machine_load handed over */
 };
 
@@ -43,6 +55,9 @@ void machine_destroy(struct machine *m);
 /* Loads the image (loader_load), then sets up the cpu as the boot protocol says: flat
  * protected mode at the entry point, EAX/EBX for Multiboot, decoded code flushed.
  * Returns 0, or -1 with a one-line reason in err. */
+/* Sets how many instructions make one second of guest time (device clock rate). */
+void machine_set_ips(struct machine *m, uint64_t ips);
+
 int machine_load(struct machine *m, const struct boot_params *p, char *err, size_t errlen);
 
 #endif
