@@ -12,5 +12,5 @@ for cfg in build:OFF build-asan:ON; do
     echo "== $dir (sanitizers $san)"
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGSIDE_SANITIZE="$san" >/dev/null
     cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; exit 1; }
-    ctest --test-dir "$dir" -j"$jobs" --output-on-failure
+    ctest --test-dir "$dir" -j"$jobs" --output-on-failure </dev/null
 done

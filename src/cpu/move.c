@@ -198,8 +198,10 @@ OP(pop_sreg)
     uint16_t sel = (uint16_t)stack_peek(c, 2, 0);
     seg_load(c, sr, sel);
     c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
-    if (sr == SEG_SS)
-        c->stop_block = true; /* interrupt shadow ends the block */
+    if (sr == SEG_SS) {
+        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
+        c->stop_block = true;
+    }
 }
 
 /* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
@@ -221,8 +223,10 @@ OP(mov_SE)
         cpu_raise(c, EXC_UD, false, 0);
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
     seg_load(c, i->reg, sel);
-    if (i->reg == SEG_SS)
+    if (i->reg == SEG_SS) {
+        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
         c->stop_block = true;
+    }
 }
 
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */

@@ -81,6 +81,9 @@ OP(sti)
     (void)i;
     if (c->cpl > iopl(c))
         cpu_raise(c, EXC_GP, true, 0);
+    /* STI that sets IF holds external interrupts off until after the next instruction. */
+    if (!(c->eflags & FL_IF))
+        c->inhibit_until = c->icount + 2;
     c->eflags |= FL_IF;
 }
 
@@ -384,7 +387,7 @@ OP(rdmsr)
     require_cpl0(c);
     uint64_t v;
     switch (c->r[ECX]) {
-    case MSR_TSC: v = c->icount; break;
+    case MSR_TSC: v = cpu_time(c); break;
     case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
     case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
     case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
@@ -406,12 +409,13 @@ OP(wrmsr)
     }
 }
 
-/* RDTSC counts retired instructions, so it is deterministic. */
+/* RDTSC reads device time (retired instructions plus time spent halted): deterministic. */
 OP(rdtsc)
 {
     (void)i;
-    c->r[EAX] = (uint32_t)c->icount;
-    c->r[EDX] = (uint32_t)(c->icount >> 32);
+    uint64_t t = cpu_time(c);
+    c->r[EAX] = (uint32_t)t;
+    c->r[EDX] = (uint32_t)(t >> 32);
 }
 
 /* CPUID describes what this cpu implements and nothing else:

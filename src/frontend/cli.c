@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,6 +339,56 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A terminal on stdin is put in raw mode (no line buffering or echo; Ctrl-C still stops the
+ * run) and non-blocking, and restored on every way out, signals included. The saved state is
+ * process-wide by nature, so it lives here, not in the machine. */
+static struct termios saved_tty;
+static int saved_fl = -1;
+static volatile sig_atomic_t tty_saved;
+
+static void restore_tty(void)
+{
+    if (tty_saved) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+        if (saved_fl >= 0)
+            fcntl(STDIN_FILENO, F_SETFL, saved_fl);
+        tty_saved = 0;
+    }
+}
+
+static void restore_tty_and_die(int sig)
+{
+    restore_tty();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void setup_input(struct machine *m)
+{
+    if (!isatty(STDIN_FILENO)) {
+        machine_set_input(m, STDIN_FILENO); /* a file or pipe: read as the guest needs it */
+        return;
+    }
+    struct termios raw;
+    if (tcgetattr(STDIN_FILENO, &saved_tty) == 0) {
+        raw = saved_tty;
+        raw.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
+        raw.c_iflag &= (tcflag_t) ~(ICRNL | IXON);
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 0;
+        tty_saved = 1;
+        atexit(restore_tty);
+        signal(SIGINT, restore_tty_and_die);
+        signal(SIGTERM, restore_tty_and_die);
+        signal(SIGHUP, restore_tty_and_die);
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    }
+    saved_fl = fcntl(STDIN_FILENO, F_GETFL);
+    if (saved_fl >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, saved_fl | O_NONBLOCK);
+    machine_set_input(m, STDIN_FILENO);
+}
+
 /* Runs until the guest stops or the budget is used up; returns the exit status. */
 static int run_machine(struct machine *m, const struct cli_options *o,
                        const struct console *con)
@@ -463,8 +516,10 @@ int cli_main(int argc, char **argv, const char *guest_dir)
         insnlog_attach(log, &m->cpu);
     }
 
+    setup_input(m);
     double t0 = now_seconds();
     status = run_machine(m, &o, &con);
+    restore_tty();
     double secs = now_seconds() - t0;
     if (o.stats) {
         uint64_t n = m->cpu.icount;

@@ -1,19 +1,60 @@
 /* Machine assembly (see machine.h). */
 #include "frontend/machine.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static uint64_t machine_now(void *ctx)
 {
     return cpu_time(&((struct machine *)ctx)->cpu);
 }
 
+/* Device time of one character on COM1: 10 bits at 115200 / divisor baud. */
+static uint64_t char_time(const struct machine *m)
+{
+    uint64_t divisor = m->uart.divisor ? m->uart.divisor : 1;
+    uint64_t t = m->clock.units_per_sec * 10 * divisor / 115200;
+    return t ? t : 1;
+}
+
+/* Moves one byte of input to COM1 if its receiver is empty. */
+static void poll_input(struct machine *m, uint64_t now)
+{
+    if (m->input_fd < 0 || now < m->next_input)
+        return;
+    m->next_input = now + char_time(m);
+    if (m->uart.rx_count)
+        return;
+    uint8_t byte;
+    ssize_t n;
+    do
+        n = read(m->input_fd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 1)
+        uart16550_receive(&m->uart, byte);
+    else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        m->input_fd = -1; /* end of input */
+}
+
 /* The cpu reached the next device event: let the devices catch up, then schedule the next. */
 static void machine_event(void *ctx)
 {
     struct machine *m = ctx;
+    uint64_t now = cpu_time(&m->cpu);
     pit_update(&m->pit);
-    m->cpu.next_event = pit_next_event(&m->pit);
+    poll_input(m, now);
+    uint64_t next = pit_next_event(&m->pit);
+    if (m->input_fd >= 0 && m->next_input < next)
+        next = m->next_input;
+    m->cpu.next_event = next;
+}
+
+void machine_set_input(struct machine *m, int fd)
+{
+    m->input_fd = fd;
+    m->next_input = 0;
+    m->cpu.next_event = 0; /* start polling at the first instruction boundary */
 }
 
 static void uart_irq(void *ctx, bool level)
@@ -35,6 +76,7 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
     if (!m)
         return NULL;
     m->ram_size = mem_mib << 20;
+    m->input_fd = -1;
     m->ram = calloc(m->ram_size, 1);
     if (!m->ram) {
         free(m);

@@ -40,6 +40,11 @@ struct machine {
     struct pic_pair pic;
     struct pit8254 pit;
     struct devclock clock;
+    /* Console input: bytes read from input_fd arrive on COM1's receiver, at most one per
+     * character time of the programmed baud rate and only when its FIFO is empty, so a run is
+     * reproducible for the same input. */
+    int input_fd;             /* -1: no input (or it ended) */
+    uint64_t next_input;      /* device time of the next input poll */
     struct boot_state boot;   /* what the last machine_load handed over */
 };
 
@@ -55,6 +60,10 @@ void machine_destroy(struct machine *m);
 /* Loads the image (loader_load), then sets up the cpu as the boot protocol says: flat
  * protected mode at the entry point, EAX/EBX for Multiboot, decoded code flushed.
  * Returns 0, or -1 with a one-line reason in err. */
+/* Feeds COM1's receiver from fd (see struct machine): a blocking fd makes the guest wait for
+ * input deterministically; a non-blocking one (a terminal) is polled. */
+void machine_set_input(struct machine *m, int fd);
+
 /* Sets how many instructions make one second of guest time (device clock rate). */
 void machine_set_ips(struct machine *m, uint64_t ips);
 

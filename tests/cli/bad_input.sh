@@ -90,7 +90,7 @@ module_on_plain_elf)
     echo "unknown case $case"; exit 1 ;;
 esac
 
-"$ringside" "${args[@]}" > stdout.txt 2> stderr.txt
+"$ringside" "${args[@]}" < /dev/null > stdout.txt 2> stderr.txt
 status=$?
 
 ok=1

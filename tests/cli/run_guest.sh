@@ -38,7 +38,7 @@ ok=1
 say() { echo "FAIL ($case): $*"; ok=0; }
 run() {
     echo "ringside $*"
-    "$ringside" "$@" > stdout.txt 2> stderr.txt
+    "$ringside" "$@" < /dev/null > stdout.txt 2> stderr.txt
     status=$?
     echo "  exit $status"; sed 's/^/  stderr: /' stderr.txt; sed 's/^/  stdout: /' stdout.txt
     [ "$status" -lt 128 ] || say "crashed: exit status $status"
