@@ -39,6 +39,7 @@ static const char usage_text[] =
     "                          transfer, SYSENTER/SYSEXIT, HLT (like QEMU's -d int)\n"
     "  --ips N                 instructions per second of guest time for the devices\n"
     "                          (default 100000000: the PIT counts from the instruction count)\n"
+    "  --realtime              pace device time by the wall clock (not reproducible)\n"
     "  --log-file F            write the log to F instead of stderr\n"
     "\n"
     "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
@@ -211,6 +212,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
         }
         if (strcmp(a, "--stats") == 0) {
             o->stats = true;
+            continue;
+        }
+        if (strcmp(a, "--realtime") == 0) {
+            o->realtime = true;
             continue;
         }
         const char *eq = strchr(a, '=');
@@ -492,6 +497,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     }
 
     machine_set_ips(m, o.ips);
+    machine_set_realtime(m, o.realtime);
     if (o.log_insn || o.log_int) {
         if (o.log_file) {
             log_out = fopen(o.log_file, "w");

@@ -29,6 +29,10 @@
  * string (QEMU 7.2's hw/i386/multiboot.c formats "%s %s" from kernel_filename and
  * kernel_cmdline). A module's string is the whole "FILE ARGS" text of its --module option (QEMU
  * does the same for each comma-separated -initrd entry); FILE is the text up to the first space.
+ *
+ * Header flags are not acted on: modules are always page-aligned (bit 0) and memory information
+ * is always given (bit 1); a video mode request (bit 2) is ignored, as QEMU ignores it; the
+ * a.out-kludge addresses (bit 16) are not used, the image is always loaded as ELF.
  */
 #ifndef RINGSIDE_LOADER_H
 #define RINGSIDE_LOADER_H

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t machine_now(void *ctx)
@@ -37,11 +38,39 @@ static void poll_input(struct machine *m, uint64_t now)
         m->input_fd = -1; /* end of input */
 }
 
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --realtime: sleeps until the wall clock has caught up with device time `now`. */
+static void pace(struct machine *m, uint64_t now)
+{
+    uint64_t ups = m->clock.units_per_sec;
+    uint64_t due = m->wall_start_ns + (now / ups) * 1000000000u + (now % ups) * 1000000000u / ups;
+    uint64_t t = host_ns();
+    if (due > t) {
+        uint64_t d = due - t;
+        struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void machine_set_realtime(struct machine *m, bool on)
+{
+    m->realtime = on;
+    m->wall_start_ns = host_ns() - cpu_time(&m->cpu) * 1000000000u / m->clock.units_per_sec;
+}
+
 /* The cpu reached the next device event: let the devices catch up, then schedule the next. */
 static void machine_event(void *ctx)
 {
     struct machine *m = ctx;
     uint64_t now = cpu_time(&m->cpu);
+    if (m->realtime)
+        pace(m, now);
     pit_update(&m->pit);
     poll_input(m, now);
     uint64_t next = pit_next_event(&m->pit);

@@ -45,6 +45,8 @@ struct machine {
      * reproducible for the same input. */
     int input_fd;             /* -1: no input (or it ended) */
     uint64_t next_input;      /* device time of the next input poll */
+    bool realtime;            /* pace device time by the wall clock (--realtime) */
+    uint64_t wall_start_ns;   /* host monotonic time when pacing started */
     struct boot_state boot;   /* what the last machine_load handed over */
 };
 
@@ -63,6 +65,11 @@ void machine_destroy(struct machine *m);
 /* Feeds COM1's receiver from fd (see struct machine): a blocking fd makes the guest wait for
  * input deterministically; a non-blocking one (a terminal) is polled. */
 void machine_set_input(struct machine *m, int fd);
+
+/* --realtime: device time never runs ahead of the wall clock (the host sleeps instead, e.g.
+ * while the guest halts), so guest seconds are real seconds whenever the cpu is fast enough.
+ * Runs are then no longer reproducible. */
+void machine_set_realtime(struct machine *m, bool on);
 
 /* Sets how many instructions make one second of guest time (device clock rate). */
 void machine_set_ips(struct machine *m, uint64_t ips);
