@@ -125,7 +125,14 @@ enum run_result {
 /* Transition kinds reported to the trace sink. */
 enum trace_kind {
     TR_EXCEPTION, TR_INTERRUPT, TR_SOFTINT, TR_IRET, TR_SYSENTER, TR_SYSEXIT,
-    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN,
+    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN, TR_KINDS
+};
+
+/* Instructions retired per address space (CR3), split kernel (CPL 0-2) / user (CPL 3). */
+#define ACCT_SPACES 64
+struct acct_space {
+    uint32_t cr3;
+    uint64_t insns[2]; /* [0] CPL 0..2, [1] CPL 3 */
 };
 
 struct trace_event {
@@ -212,6 +219,14 @@ struct cpu {
     void (*on_event)(void *ctx);  /* called at next_event; sets the following next_event */
     void *event_ctx;
 
+    /* Accounting (account.c): where the instructions went. An instruction that changes CPL
+     * or CR3 counts for the new one. */
+    uint64_t ring_insns[4];         /* retired instructions per CPL */
+    uint64_t transitions[TR_KINDS]; /* trace events by kind */
+    struct acct_space spaces[ACCT_SPACES];
+    unsigned nspaces;               /* address spaces seen (the rest count in the last) */
+    uint64_t acct_mark;             /* icount when the current CPL/CR3 interval began */
+
     /* Outside world. */
     struct bus *bus;
     struct trace_sink trace;
@@ -234,6 +249,10 @@ void cpu_request_stop(struct cpu *c);
 
 /* The full EFLAGS value, lazy flags folded in. */
 uint32_t cpu_get_eflags(struct cpu *c);
+
+/* Brings ring_insns and spaces up to date with icount (call before reading them); also called
+ * by the core just before CPL or CR3 changes. */
+void acct_update(struct cpu *c);
 
 /* Device time (see struct cpu). */
 static inline uint64_t cpu_time(const struct cpu *c)

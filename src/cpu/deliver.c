@@ -10,6 +10,8 @@
 
 void trace_emit(struct cpu *c, const struct trace_event *ev)
 {
+    if (ev->kind < TR_KINDS)
+        c->transitions[ev->kind]++;
     if (c->trace.event)
         c->trace.event(c->trace.ctx, ev);
 }

@@ -13,6 +13,8 @@ void seg_update_flat(struct segment *s)
 
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
+    if (cpl != c->cpl)
+        acct_update(c);
     c->cpl = cpl;
     c->map_epoch++; /* chained blocks skipped the fetch check made at the old CPL */
     cpu_update_acc(c);

@@ -320,11 +320,13 @@ OP(mov_C_R)
             cpu_raise(c, EXC_GP, true, 0);
         if (!(v & CR0_PE))
             cpu_raise(c, EXC_GP, true, 0); /* real mode is outside the subset */
+        acct_update(c); /* paging on/off changes the address space the accounting sees */
         c->cr0 = v | CR0_ET;
         break;
     case 2: c->cr2 = v; break;
     case 3:
         /* A CR3 load flushes every translation but the global ones (SDM vol. 3 4.10.4.1). */
+        acct_update(c);
         c->cr3 = v;
         tlb_flush_nonglobal(c);
         c->stop_block = true;

@@ -449,6 +449,35 @@ static int run_machine(struct machine *m, const struct cli_options *o,
     }
 }
 
+/* --stats: speed, then where the instructions went (per ring, per address space) and how
+ * often the cpu crossed between modes. */
+static void print_stats(struct cpu *c, double secs)
+{
+    uint64_t n = c->icount;
+    report("%" PRIu64 " instructions in %.3f s (%.1f MIPS)", n, secs,
+           secs > 0 ? (double)n / secs / 1e6 : 0.0);
+    acct_update(c);
+    char line[512];
+    int len = 0;
+    for (int r = 0; r < 4; r++)
+        if (c->ring_insns[r] || r == 0 || r == 3)
+            len += snprintf(line + len, sizeof line - (size_t)len, "%sring %d %" PRIu64 " (%.1f%%)",
+                            len ? ", " : "", r, c->ring_insns[r],
+                            n ? 100.0 * (double)c->ring_insns[r] / (double)n : 0.0);
+    report("instructions by ring: %s", line);
+    len = 0;
+    for (unsigned k = 0; k < TR_KINDS && len < (int)sizeof line - 40; k++)
+        if (c->transitions[k])
+            len += snprintf(line + len, sizeof line - (size_t)len, "%s%s %" PRIu64,
+                            len ? ", " : "", trace_kind_name(k), c->transitions[k]);
+    report("transitions: %s", len ? line : "none");
+    if (c->cr0 & CR0_PG || c->nspaces > 1) {
+        for (unsigned k = 0; k < c->nspaces; k++)
+            report("address space cr3=%08x: kernel %" PRIu64 ", user %" PRIu64 " instructions",
+                   c->spaces[k].cr3, c->spaces[k].insns[0], c->spaces[k].insns[1]);
+    }
+}
+
 int cli_main(int argc, char **argv, const char *guest_dir)
 {
     struct cli_options o;
@@ -527,11 +556,8 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     status = run_machine(m, &o, &con);
     restore_tty();
     double secs = now_seconds() - t0;
-    if (o.stats) {
-        uint64_t n = m->cpu.icount;
-        report("%" PRIu64 " instructions in %.3f s (%.1f MIPS)", n, secs,
-               secs > 0 ? (double)n / secs / 1e6 : 0.0);
-    }
+    if (o.stats)
+        print_stats(&m->cpu, secs);
 
 out:
     if (log) {
