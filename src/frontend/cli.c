@@ -17,6 +17,7 @@
 #include "cpu/cpu.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
+#include "frontend/pagedump.h"
 #include "frontend/loader.h"
 #include "frontend/machine.h"
 
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "  --ips N                 instructions per second of guest time for the devices\n"
     "                          (default 100000000: the PIT counts from the instruction count)\n"
     "  --realtime              pace device time by the wall clock (not reproducible)\n"
+    "  --dump-pages            at exit, print the guest's page tables as ranges with their\n"
+    "                          U/R/W and A/D/G flags (like QEMU's info mem)\n"
     "  --log-file F            write the log to F instead of stderr\n"
     "\n"
     "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
@@ -218,6 +221,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
             o->realtime = true;
             continue;
         }
+        if (strcmp(a, "--dump-pages") == 0) {
+            o->dump_pages = true;
+            continue;
+        }
         const char *eq = strchr(a, '=');
         size_t namelen = eq ? (size_t)(eq - a) : strlen(a);
         if (!takes_value(a, namelen))
@@ -318,23 +325,26 @@ static const char *vector_name(unsigned v)
 static void format_fault(char *buf, size_t len, const struct fault *f)
 {
     const char *name = vector_name(f->vector);
-    char num[16];
-    if (!name) {
-        snprintf(num, sizeof(num), "vector %u", f->vector);
-        name = num;
-    }
-    bool selector_error = f->vector == EXC_TS || f->vector == EXC_NP || f->vector == EXC_SS
-                          || f->vector == EXC_GP;
-    /* A selector error code (SDM vol. 3 6.13): index << 3 | TI << 2 | IDT << 1 | EXT. */
-    if (f->has_error && selector_error && (f->error & 2))
-        snprintf(buf, len, "%s(0x%04x: IDT vector %u)", name, f->error, (f->error >> 3) & 0xFF);
-    else if (f->has_error && selector_error && (f->error & ~3u))
-        snprintf(buf, len, "%s(0x%04x: %s selector 0x%04x)", name, f->error,
-                 f->error & 4 ? "LDT" : "GDT", f->error & 0xFFF8u);
+    if (!name)
+        snprintf(buf, len, "vector %u", f->vector);
     else if (f->has_error)
         snprintf(buf, len, "%s(0x%04x)", name, f->error);
     else
         snprintf(buf, len, "%s", name);
+}
+
+/* What a selector error code (SDM vol. 3 6.13: index << 3 | TI << 2 | IDT << 1 | EXT) of #TS,
+ * #NP, #SS or #GP points at, e.g. "0x006b: IDT vector 13"; "" for other faults. */
+static void explain_fault(char *buf, size_t len, const struct fault *f)
+{
+    bool selector_error = f->has_error && (f->vector == EXC_TS || f->vector == EXC_NP
+                                           || f->vector == EXC_SS || f->vector == EXC_GP);
+    buf[0] = '\0';
+    if (selector_error && (f->error & 2))
+        snprintf(buf, len, "0x%04x: IDT vector %u", f->error, (f->error >> 3) & 0xFF);
+    else if (selector_error && (f->error & ~3u))
+        snprintf(buf, len, "0x%04x: %s selector 0x%04x", f->error, f->error & 4 ? "LDT" : "GDT",
+                 f->error & 0xFFF8u);
 }
 
 static double now_seconds(void)
@@ -432,11 +442,16 @@ static int run_machine(struct machine *m, const struct cli_options *o,
             report("cpu halted with interrupts disabled at %04x:%08x", cs, c->eip);
         return CLI_EXIT_HALT;
     case RUN_SHUTDOWN: {
-        char f[3][64];
-        for (int i = 0; i < 3; i++)
+        char f[3][32], why[3][48], whys[160] = "";
+        for (int i = 0; i < 3; i++) {
             format_fault(f[i], sizeof(f[i]), &c->shutdown_events[i]);
-        report("triple fault at %04x:%08x: %s -> %s -> %s, machine shut down", cs, c->eip, f[0],
-               f[1], f[2]);
+            explain_fault(why[i], sizeof(why[i]), &c->shutdown_events[i]);
+            if (why[i][0])
+                snprintf(whys + strlen(whys), sizeof(whys) - strlen(whys), "%s%s",
+                         whys[0] ? "; " : " (", why[i]);
+        }
+        report("triple fault at %04x:%08x: %s -> %s -> %s, machine shut down%s%s", cs, c->eip,
+               f[0], f[1], f[2], whys, whys[0] ? ")" : "");
         return CLI_EXIT_SHUTDOWN;
     }
     case RUN_STOP:
@@ -558,6 +573,10 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     double secs = now_seconds() - t0;
     if (o.stats)
         print_stats(&m->cpu, secs);
+    if (o.dump_pages) {
+        fflush(stdout);
+        pagedump(log_out ? log_out : stderr, &m->cpu);
+    }
 
 out:
     if (log) {

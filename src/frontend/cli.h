@@ -6,7 +6,8 @@
  *   ringside --help | --version
  *
  * Options: --append "CMDLINE", --module "FILE[ ARGS]" (repeatable), --mem MIB, --max-insns N,
- * --stats, --log insn[,regs][,int], --log-file F, --ips N, --realtime. A value may follow as the next argument or after '='.
+ * --stats, --log insn[,regs][,int], --log-file F, --ips N, --realtime,
+ * --dump-pages. A value may follow as the next argument or after '='.
  *
  * Exit status (CLI_EXIT_*): the debug-exit status when the guest writes port 0xF4, 0 when the cpu
  * halts with interrupts disabled, 4 on a triple fault, 124 when --max-insns runs out, 2 for bad
@@ -44,6 +45,7 @@ struct cli_options {
     uint64_t max_insns;        /* 0 = unlimited */
     bool stats;
     bool realtime;             /* --realtime: device time paced by the wall clock */
+    bool dump_pages;           /* --dump-pages: print the page tables at exit */
     bool log_insn, log_regs, log_int;
     uint64_t ips;              /* device clock: instructions per guest second, 0 = default */
     const char *log_file;      /* NULL = stderr */
