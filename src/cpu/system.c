@@ -421,8 +421,10 @@ OP(rdtsc)
 }
 
 /* CPUID describes what this cpu implements and nothing else:
- *   leaf 0: highest leaf 1, vendor "RingsideIA32" (EBX, EDX, ECX)
- *   leaf 1: family 6, model 0; EDX: TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15); no FPU, no SSE.
+ *   leaf 0: highest leaf 7, vendor "RingsideIA32" (EBX, EDX, ECX)
+ *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) SEP(11) PGE(13) CMOV(15);
+ *           no FPU, no SSE, no PAE
+ *   leaf 7 (subleaf 0): EBX: SMEP(7) SMAP(20)
  * Other leaves return zeros. */
 OP(cpuid)
 {
@@ -430,13 +432,15 @@ OP(cpuid)
     uint32_t leaf = c->r[EAX];
     uint32_t a = 0, b = 0, cc = 0, d = 0;
     if (leaf == 0) {
-        a = 1;
+        a = 7;
         b = 0x676E6952;  /* "Ring" */
         d = 0x65646973;  /* "side" */
         cc = 0x32334149; /* "IA32" */
     } else if (leaf == 1) {
         a = 0x00000600;
-        d = (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 15);
+        d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15);
+    } else if (leaf == 7 && c->r[ECX] == 0) {
+        b = (1u << 7) | (1u << 20);
     }
     c->r[EAX] = a;
     c->r[EBX] = b;
