@@ -3,25 +3,30 @@
 # file exactly, and its exit status must be the expected one (1 = the guest wrote 0, "pass",
 # to the debug-exit port: status = (value << 1) | 1).
 #
-#   run-guest-test.sh --expected FILE [--status N] [--ignore REGEX] -- COMMAND [ARGS...]
+#   run-guest-test.sh --expected FILE [--status N] [--ignore REGEX] [--stderr REGEX]
+#                     -- COMMAND [ARGS...]
 #
 # --ignore drops the lines matching the extended regex REGEX from both sides before comparing
-# (for output that depends on the loader, like the demo's command line). On a mismatch it
-# prints a unified diff (expected -> actual) and the command's stderr, and exits 1.
+# (for output that depends on the loader, like the demo's command line). --stderr requires a
+# line of the command's stderr to match the extended regex REGEX (e.g. the triple-fault
+# report). On a mismatch it prints a unified diff (expected -> actual) and the command's
+# stderr, and exits 1.
 set -u
 
-expected="" want_status=1 ignore=""
+expected="" want_status=1 ignore="" want_stderr=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --expected) expected="$2"; shift 2 ;;
     --status) want_status="$2"; shift 2 ;;
     --ignore) ignore="$2"; shift 2 ;;
+    --stderr) want_stderr="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "run-guest-test: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
 if [ -z "$expected" ] || [ $# -eq 0 ]; then
-    echo "usage: run-guest-test.sh --expected FILE [--status N] [--ignore REGEX] -- COMMAND..." >&2
+    echo "usage: run-guest-test.sh --expected FILE [--status N] [--ignore REGEX]" \
+         "[--stderr REGEX] -- COMMAND..." >&2
     exit 2
 fi
 if [ ! -r "$expected" ]; then
@@ -53,6 +58,10 @@ if ! diff -u --label "expected ($(basename "$expected"))" --label "actual" \
 fi
 if [ "$status" -ne "$want_status" ]; then
     echo "run-guest-test: exit status $status, want $want_status" >&2
+    ok=0
+fi
+if [ -n "$want_stderr" ] && ! grep -Eq -- "$want_stderr" "$tmp/stderr"; then
+    echo "run-guest-test: no line of stderr matches '$want_stderr'" >&2
     ok=0
 fi
 if [ "$ok" -eq 0 ]; then

@@ -152,6 +152,19 @@ void check_quiet(const char *what, uint32_t got, uint32_t want)
     }
 }
 
+void check_str(const char *what, const char *got, const char *want)
+{
+    const char *a = got, *b = want;
+    while (*a && *a == *b)
+        a++, b++;
+    if (*a == *b) {
+        rt_printf("%s = %s ok\n", what, got);
+    } else {
+        failures++;
+        rt_printf("%s = %s FAIL (want %s)\n", what, got, want);
+    }
+}
+
 unsigned rt_failures(void)
 {
     return failures;

@@ -48,6 +48,7 @@ void rt_vprintf(const char *fmt, va_list ap);
 void check(const char *what, uint32_t got, uint32_t want);
 void check64(const char *what, uint64_t got, uint64_t want);
 void check_quiet(const char *what, uint32_t got, uint32_t want); /* prints only on mismatch */
+void check_str(const char *what, const char *got, const char *want); /* "what = got ok" */
 unsigned rt_failures(void);
 int rt_finish(const char *name);           /* prints "NAME: PASS" or "NAME: FAIL (n)" */
 

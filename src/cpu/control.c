@@ -205,15 +205,18 @@ void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uin
 }
 
 /* Writes `n` values of `w` bytes below *sp on stack segment ss with the access rights of
- * privilege `pl`, checking the segment limit (#SS(err)); *sp moves down. */
+ * privilege `pl`, checking the segment limit (#SS(err)) of an expand-up or expand-down stack
+ * (valid offsets limit+1 .. 0xFFFF or 0xFFFFFFFF by B, SDM vol. 3 3.4.5.1); *sp moves down. */
 static void stack_write(struct cpu *c, const struct segment *ss, unsigned pl, uint32_t *sp,
                         unsigned w, const uint32_t *vals, unsigned n, uint32_t err)
 {
     uint32_t m = (ss->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t need = pl == 3 ? TLB_W_U : TLB_W_S;
+    bool down = (ss->attr & SA_TYPE & 0x4) != 0;
     for (unsigned k = 0; k < n; k++) {
         uint32_t off = (*sp - w) & m;
-        if (!ss->flat && ((uint64_t)off + w - 1 > ss->limit))
+        uint64_t last = (uint64_t)off + w - 1;
+        if (!ss->flat && (down ? off <= ss->limit || last > m : last > ss->limit))
             cpu_raise(c, EXC_SS, true, err);
         lin_write_need(c, ss->base + off, w, vals[k], need);
         *sp = off;
@@ -381,8 +384,8 @@ OP(retf)
 }
 
 /* IRET in protected mode (NT = 0). EFLAGS restore rules (SDM vol. 2 IRET):
- *   CPL 0:           every flag except VM/VIF/VIP (a return to virtual-8086 mode is outside the
- *                    subset: #GP(0))
+ *   CPL 0:           every flag except VM (a return to virtual-8086 mode is outside the subset:
+ *                    #GP(0)); VIF and VIP only with a 32-bit operand size
  *   CPL <= IOPL:     all but IOPL (and VM/VIF/VIP)
  *   CPL > IOPL:      all but IOPL and IF
  * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
@@ -401,7 +404,7 @@ OP(iret)
     uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
                     FL_RF | FL_AC | FL_ID;
     if (cpl == 0)
-        mask |= FL_IOPL | FL_IF;
+        mask |= FL_IOPL | FL_IF | FL_VIF | FL_VIP; /* VIF/VIP fall to the 16-bit mask below */
     else if (cpl <= iopl(c))
         mask |= FL_IF;
     if (osize == 2)

@@ -37,9 +37,8 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
         c->r[r] += d;
 }
 
-/* Runs `body` once, or under REP while the count is non-zero. body returns false to stop
- * (REPE/REPNE condition). */
-#define REP_LOOP(body_call, uses_zf)                                          \
+/* Runs `body` once, or under REP while the count is non-zero. */
+#define REP_LOOP(body_call)                                                   \
     do {                                                                      \
         if (!i->rep) {                                                        \
             body_call;                                                        \
@@ -53,11 +52,6 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
             }                                                                 \
             body_call;                                                        \
             cnt_set(c, i, cnt_get(c, i) - 1);                                 \
-            if (uses_zf) {                                                    \
-                int zf = cond_eval(c, 4);                                     \
-                if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))    \
-                    return;                                                   \
-            }                                                                 \
         }                                                                     \
     } while (0)
 
@@ -82,22 +76,60 @@ static void lods1(struct cpu *c, const struct insn *i)
     idx_step(c, i, ESI);
 }
 
-/* CMPS compares [ESI] - [EDI]; SCAS compares accumulator - [EDI]. */
-static void cmps1(struct cpu *c, const struct insn *i)
+/* CMPS compares [ESI] - [EDI]; SCAS compares accumulator - [EDI]. One iteration's flags go to
+ * *lf, and rep_compare() commits them when the instruction stops: "When a fault occurs during
+ * the execution of a CMPS or SCAS instruction that is prefixed with REPE or REPNE, the EFLAGS
+ * value is restored to the state prior to the execution of the instruction." (SDM vol. 2, REP) */
+static void compare_flags(struct lazyflags *lf, unsigned size, uint32_t a, uint32_t b)
 {
-    uint32_t a = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    *lf = (struct lazyflags){.res = (a - b) & size_mask(size), .op1 = a, .op2 = b,
+                             .op = LF_SUB, .size = (uint8_t)size, .cf_in = 0};
+}
+
+/* ES:[EDI] is read first: when both operands fault, Intel processors report the [EDI] one. */
+static void cmps1(struct cpu *c, const struct insn *i, struct lazyflags *lf)
+{
     uint32_t b = rd(c, SEG_ES, idx_get(c, i, EDI), i->osize);
-    lf_set(c, LF_SUB, i->osize, (a - b) & size_mask(i->osize), a, b, 0);
+    uint32_t a = rd(c, i->seg, idx_get(c, i, ESI), i->osize);
+    compare_flags(lf, i->osize, a, b);
     idx_step(c, i, ESI);
     idx_step(c, i, EDI);
 }
 
-static void scas1(struct cpu *c, const struct insn *i)
+static void scas1(struct cpu *c, const struct insn *i, struct lazyflags *lf)
 {
     uint32_t a = get_reg(c, EAX, i->osize);
     uint32_t b = rd(c, SEG_ES, idx_get(c, i, EDI), i->osize);
-    lf_set(c, LF_SUB, i->osize, (a - b) & size_mask(i->osize), a, b, 0);
+    compare_flags(lf, i->osize, a, b);
     idx_step(c, i, EDI);
+}
+
+/* CMPS/SCAS once, or under REPE/REPNE while the count is non-zero and ZF allows. */
+static void rep_compare(struct cpu *c, const struct insn *i,
+                        void (*one)(struct cpu *, const struct insn *, struct lazyflags *))
+{
+    struct lazyflags lf;
+    if (!i->rep) {
+        one(c, i, &lf);
+        c->lf = lf;
+        return;
+    }
+    bool ran = false;
+    for (unsigned n = 0; cnt_get(c, i) != 0; n++) {
+        if (n == REP_CHUNK) {
+            c->eip = c->insn_eip; /* more to do: restart the instruction */
+            c->stop_block = true;
+            break;
+        }
+        one(c, i, &lf);
+        ran = true;
+        cnt_set(c, i, cnt_get(c, i) - 1);
+        bool zf = lf.res == 0;
+        if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))
+            break;
+    }
+    if (ran)
+        c->lf = lf;
 }
 
 static void ins1(struct cpu *c, const struct insn *i)
@@ -117,20 +149,20 @@ static void outs1(struct cpu *c, const struct insn *i)
     idx_step(c, i, ESI);
 }
 
-OP(movs) { REP_LOOP(movs1(c, i), 0); }
-OP(stos) { REP_LOOP(stos1(c, i), 0); }
-OP(lods) { REP_LOOP(lods1(c, i), 0); }
-OP(cmps) { REP_LOOP(cmps1(c, i), 1); }
-OP(scas) { REP_LOOP(scas1(c, i), 1); }
+OP(movs) { REP_LOOP(movs1(c, i)); }
+OP(stos) { REP_LOOP(stos1(c, i)); }
+OP(lods) { REP_LOOP(lods1(c, i)); }
+OP(cmps) { rep_compare(c, i, cmps1); }
+OP(scas) { rep_compare(c, i, scas1); }
 
 OP(ins)
 {
     io_check(c, (uint16_t)c->r[EDX], i->osize);
-    REP_LOOP(ins1(c, i), 0);
+    REP_LOOP(ins1(c, i));
 }
 
 OP(outs)
 {
     io_check(c, (uint16_t)c->r[EDX], i->osize);
-    REP_LOOP(outs1(c, i), 0);
+    REP_LOOP(outs1(c, i));
 }

@@ -260,7 +260,7 @@ OP(lsl)
 OP(verr)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi;
+    uint32_t lo, hi = 0; /* query_desc may fail before reading it */
     bool ok = query_desc(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F;
     /* code/data; code must be readable */
@@ -270,7 +270,7 @@ OP(verr)
 OP(verw)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi;
+    uint32_t lo, hi = 0;
     bool ok = query_desc(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F;
     /* writable data only */

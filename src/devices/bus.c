@@ -4,6 +4,8 @@
  * and for physical addresses outside RAM. An access that does not fit entirely inside one claimed
  * range is split into byte accesses, each dispatched on its own, the way an ISA bus splits a wide
  * access to narrow devices; a device therefore only ever sees accesses inside its own range.
+ * An access that touches no claimed byte at all is not split: it reads all ones (and is
+ * reported as one access when reporting is on).
  */
 #include "devices/bus.h"
 
@@ -54,6 +56,12 @@ int bus_add_mmio(struct bus *b, uint32_t base, uint32_t size, mmio_read_fn rd, m
     return 0;
 }
 
+void bus_set_unclaimed(struct bus *b, bus_unclaimed_fn fn, void *ctx)
+{
+    b->unclaimed = fn;
+    b->unclaimed_ctx = ctx;
+}
+
 static const struct port_range *find_port(const struct bus *b, uint16_t port)
 {
     for (int i = 0; i < b->nports; i++)
@@ -70,14 +78,62 @@ static const struct mmio_range *find_mmio(const struct bus *b, uint32_t addr)
     return NULL;
 }
 
+/* Reports an unclaimed port access unless the port was reported before. Ports of a wide
+ * access of which no byte is claimed are all marked, and reported as one access. */
+static void port_unclaimed(struct bus *b, uint16_t port, unsigned size, bool write)
+{
+    if (!b->unclaimed || (b->port_seen[port >> 3] & (1u << (port & 7))))
+        return;
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t q = (uint16_t)(port + i);
+        b->port_seen[q >> 3] |= (uint8_t)(1u << (q & 7));
+    }
+    b->unclaimed(b->unclaimed_ctx, false, port, size, write);
+}
+
+static void mmio_unclaimed(struct bus *b, uint32_t addr, unsigned size, bool write)
+{
+    if (!b->unclaimed || b->nmmio_seen > BUS_MAX_SEEN_MMIO)
+        return;
+    for (int i = 0; i < b->nmmio_seen; i++)
+        if (b->mmio_seen[i] == addr)
+            return;
+    if (b->nmmio_seen == BUS_MAX_SEEN_MMIO) {
+        b->nmmio_seen++;
+        b->unclaimed(b->unclaimed_ctx, true, addr, 0, write);
+        return;
+    }
+    b->mmio_seen[b->nmmio_seen++] = addr;
+    b->unclaimed(b->unclaimed_ctx, true, addr, size, write);
+}
+
+/* Does any range claim a byte of the access? */
+static bool any_port_claimed(const struct bus *b, uint16_t port, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++)
+        if (find_port(b, (uint16_t)(port + i)))
+            return true;
+    return false;
+}
+
+static bool any_mmio_claimed(const struct bus *b, uint32_t addr, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++)
+        if (find_mmio(b, addr + i))
+            return true;
+    return false;
+}
+
 uint32_t bus_in(struct bus *b, uint16_t port, unsigned size)
 {
     size = clamp_size(size);
     const struct port_range *p = find_port(b, port);
     if (p && (unsigned)port + size - 1 <= p->last)
         return p->read ? p->read(p->dev, port, size) & size_mask(size) : size_mask(size);
-    if (size == 1)
-        return 0xFFu;
+    if (size == 1 || !any_port_claimed(b, port, size)) {
+        port_unclaimed(b, port, size, false);
+        return size_mask(size);
+    }
     uint32_t v = 0;
     for (unsigned i = 0; i < size; i++)
         v |= bus_in(b, (uint16_t)(port + i), 1) << (8 * i);
@@ -94,8 +150,10 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
             p->write(p->dev, port, value, size);
         return;
     }
-    if (size == 1)
+    if (size == 1 || !any_port_claimed(b, port, size)) {
+        port_unclaimed(b, port, size, true);
         return;
+    }
     for (unsigned i = 0; i < size; i++)
         bus_out(b, (uint16_t)(port + i), (value >> (8 * i)) & 0xFFu, 1);
 }
@@ -107,8 +165,10 @@ uint32_t bus_mmio_read(struct bus *b, uint32_t addr, unsigned size)
     if (m && (uint64_t)(addr - m->base) + size <= m->size)
         return m->read ? m->read(m->dev, addr - m->base, size) & size_mask(size)
                        : size_mask(size);
-    if (size == 1)
-        return 0xFFu;
+    if (size == 1 || !any_mmio_claimed(b, addr, size)) {
+        mmio_unclaimed(b, addr, size, false);
+        return size_mask(size);
+    }
     uint32_t v = 0;
     for (unsigned i = 0; i < size; i++)
         v |= bus_mmio_read(b, addr + i, 1) << (8 * i);
@@ -125,8 +185,10 @@ void bus_mmio_write(struct bus *b, uint32_t addr, uint32_t value, unsigned size)
             m->write(m->dev, addr - m->base, value, size);
         return;
     }
-    if (size == 1)
+    if (size == 1 || !any_mmio_claimed(b, addr, size)) {
+        mmio_unclaimed(b, addr, size, true);
         return;
+    }
     for (unsigned i = 0; i < size; i++)
         bus_mmio_write(b, addr + i, (value >> (8 * i)) & 0xFFu, 1);
 }

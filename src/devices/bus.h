@@ -5,6 +5,11 @@
  * RAM. Devices never see the cpu: a device that wants the machine to stop (the debug-exit port)
  * sets bus->exit_requested and bus->exit_status, which the cpu checks after each port write.
  * Unclaimed ports read as all ones and ignore writes, as on a PC.
+ *
+ * Unclaimed accesses can be reported (`--log unimp`): with bus_set_unclaimed, the first access
+ * to each unclaimed port, and to each of the first BUS_MAX_SEEN_MMIO unclaimed MMIO addresses,
+ * is passed to the callback once. An access of which no byte is claimed is reported once, with
+ * its size; one that is partly claimed reports each unclaimed byte.
  */
 #ifndef RINGSIDE_BUS_H
 #define RINGSIDE_BUS_H
@@ -20,6 +25,12 @@ typedef void (*mmio_write_fn)(void *dev, uint32_t offset, uint32_t value, unsign
 
 #define BUS_MAX_PORT_RANGES 32
 #define BUS_MAX_MMIO_RANGES 16
+#define BUS_MAX_SEEN_MMIO   64 /* unclaimed MMIO addresses reported; later ones are not */
+
+/* Told of an unclaimed access: mmio says whether addr is a physical address or a port; size
+ * is 1, 2 or 4. After BUS_MAX_SEEN_MMIO MMIO addresses, one last call comes with size 0 (the
+ * list is full: further addresses are not reported). */
+typedef void (*bus_unclaimed_fn)(void *ctx, bool mmio, uint32_t addr, unsigned size, bool write);
 
 struct port_range {
     uint16_t first, last;
@@ -42,6 +53,12 @@ struct bus {
     int nmmio;
     bool exit_requested;
     int exit_status;
+    /* Reporting of unclaimed accesses (NULL: off). */
+    bus_unclaimed_fn unclaimed;
+    void *unclaimed_ctx;
+    uint8_t port_seen[65536 / 8];     /* one bit per port: already reported */
+    uint32_t mmio_seen[BUS_MAX_SEEN_MMIO];
+    int nmmio_seen;                   /* BUS_MAX_SEEN_MMIO + 1 once the list overflowed */
 };
 
 void bus_init(struct bus *b);
@@ -50,6 +67,9 @@ int bus_add_ports(struct bus *b, uint16_t first, uint16_t last, io_read_fn rd, i
                   void *dev);
 int bus_add_mmio(struct bus *b, uint32_t base, uint32_t size, mmio_read_fn rd, mmio_write_fn wr,
                  void *dev);
+
+/* Reports each first unclaimed access to fn (NULL turns reporting off). */
+void bus_set_unclaimed(struct bus *b, bus_unclaimed_fn fn, void *ctx);
 
 uint32_t bus_in(struct bus *b, uint16_t port, unsigned size);
 void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size);

@@ -37,7 +37,9 @@ static const char usage_text[] =
     "  --stats                 print instructions, wall time and MIPS at exit\n"
     "  --log insn[,regs][,int] log every instruction (and the registers) before it runs;\n"
     "                          int: one line per exception, interrupt, INT n, IRET, gate\n"
-    "                          transfer, SYSENTER/SYSEXIT, HLT (like QEMU's -d int)\n"
+    "                          transfer, SYSENTER/SYSEXIT, HLT (like QEMU's -d int);\n"
+    "                          unimp: the first access to each port or MMIO address that\n"
+    "                          no device claims\n"
     "  --ips N                 instructions per second of guest time for the devices\n"
     "                          (default 100000000: the PIT counts from the instruction count)\n"
     "  --realtime              pace device time by the wall clock (not reproducible)\n"
@@ -98,7 +100,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 static int parse_log(const char *spec, struct cli_options *o, char *err, size_t errlen)
 {
     const char *p = spec;
-    o->log_insn = o->log_regs = o->log_int = false;
+    o->log_insn = o->log_regs = o->log_int = o->log_unimp = false;
     while (*p) {
         size_t n = strcspn(p, ",");
         if (n == 4 && strncmp(p, "insn", 4) == 0)
@@ -107,15 +109,17 @@ static int parse_log(const char *spec, struct cli_options *o, char *err, size_t 
             o->log_insn = o->log_regs = true;
         else if (n == 3 && strncmp(p, "int", 3) == 0)
             o->log_int = true;
+        else if (n == 5 && strncmp(p, "unimp", 5) == 0)
+            o->log_unimp = true;
         else
-            return fail(err, errlen, "unknown --log item '%.*s' (known: insn, regs, int)",
-                        (int)n, p);
+            return fail(err, errlen, "unknown --log item '%.*s' (known: insn, regs, int, "
+                        "unimp)", (int)n, p);
         p += n;
         if (*p == ',')
             p++;
     }
-    if (!o->log_insn && !o->log_int)
-        return fail(err, errlen, "--log needs insn, regs or int");
+    if (!o->log_insn && !o->log_int && !o->log_unimp)
+        return fail(err, errlen, "--log needs insn, regs, int or unimp");
     return 0;
 }
 
@@ -246,7 +250,7 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
 
     if (o->command == CLI_RUN && !o->image)
         return fail(err, errlen, "run needs an IMAGE (usage: ringside run IMAGE [options])");
-    if (o->log_file && !o->log_insn && !o->log_int)
+    if (o->log_file && !o->log_insn && !o->log_int && !o->log_unimp)
         return fail(err, errlen, "--log-file needs --log");
     return 0;
 }
@@ -493,6 +497,25 @@ static void print_stats(struct cpu *c, double secs)
     }
 }
 
+/* --log unimp: one line for the first access to each unclaimed port or MMIO address. */
+struct unimp_log {
+    FILE *out;
+    const struct cpu *cpu;
+};
+
+static void log_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool write)
+{
+    const struct unimp_log *u = ctx;
+    if (size == 0) {
+        fprintf(u->out, "unimp: more than %d unclaimed MMIO addresses; the rest are not "
+                "reported\n", BUS_MAX_SEEN_MMIO);
+        return;
+    }
+    fprintf(u->out, "unimp: %s 0x%0*" PRIx32 " %s (%u byte%s) at icount %" PRIu64 "\n",
+            mmio ? "mmio" : "port", mmio ? 8 : 4, addr, write ? "write" : "read", size,
+            size == 1 ? "" : "s", u->cpu->icount);
+}
+
 int cli_main(int argc, char **argv, const char *guest_dir)
 {
     struct cli_options o;
@@ -502,6 +525,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     struct insnlog *log = NULL;
     FILE *log_out = NULL;
     struct console con = { stdout, false };
+    struct unimp_log unimp = { NULL, NULL };
     int status = CLI_EXIT_USAGE;
 
     if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
@@ -542,7 +566,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
 
     machine_set_ips(m, o.ips);
     machine_set_realtime(m, o.realtime);
-    if (o.log_insn || o.log_int) {
+    if (o.log_insn || o.log_int || o.log_unimp) {
         if (o.log_file) {
             log_out = fopen(o.log_file, "w");
             if (!log_out) {
@@ -556,6 +580,10 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     }
     if (o.log_int)
         intlog_attach(&m->cpu, log_out ? log_out : stderr);
+    if (o.log_unimp) {
+        unimp = (struct unimp_log){ log_out ? log_out : stderr, &m->cpu };
+        bus_set_unclaimed(&m->bus, log_unimp, &unimp);
+    }
     if (o.log_insn) {
         log = insnlog_open(log_out ? log_out : stderr, o.log_regs, err, sizeof(err));
         if (!log) {

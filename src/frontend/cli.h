@@ -6,7 +6,7 @@
  *   ringside --help | --version
  *
  * Options: --append "CMDLINE", --module "FILE[ ARGS]" (repeatable), --mem MIB, --max-insns N,
- * --stats, --log insn[,regs][,int], --log-file F, --ips N, --realtime,
+ * --stats, --log insn[,regs][,int][,unimp], --log-file F, --ips N, --realtime,
  * --dump-pages. A value may follow as the next argument or after '='.
  *
  * Exit status (CLI_EXIT_*): the debug-exit status when the guest writes port 0xF4, 0 when the cpu
@@ -47,6 +47,7 @@ struct cli_options {
     bool realtime;             /* --realtime: device time paced by the wall clock */
     bool dump_pages;           /* --dump-pages: print the page tables at exit */
     bool log_insn, log_regs, log_int;
+    bool log_unimp;            /* --log unimp: first touch of each unclaimed port / MMIO address */
     uint64_t ips;              /* device clock: instructions per guest second, 0 = default */
     const char *log_file;      /* NULL = stderr */
 };

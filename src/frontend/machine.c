@@ -129,6 +129,7 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
                                  .units_per_sec = MACHINE_DEFAULT_IPS};
     pic_init(&m->pic, &m->cpu.intr);
     pit_init(&m->pit, &m->clock, &m->pic);
+    cmos_init(&m->cmos, &m->clock, m->ram_size);
     uart16550_set_irq(&m->uart, uart_irq, m);
     m->cpu.intr_ack = pic_ack;
     m->cpu.intr_ctx = &m->pic;
@@ -136,7 +137,8 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
     m->cpu.event_ctx = m;
     if (uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
         || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
-        || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0) {
+        || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0
+        || cmos_attach(&m->cmos, &m->bus) < 0) {
         machine_destroy(m);
         return NULL;
     }

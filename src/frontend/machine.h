@@ -2,6 +2,7 @@
  *
  *   ports 0x20..0x21, 0xA0..0xA1  8259A PIC pair -> the cpu's INTR input
  *   ports 0x40..0x43              8254 PIT, counter 0 -> IRQ 0
+ *   ports 0x70..0x71              CMOS RAM and RTC (deterministic clock, memory size bytes)
  *   ports 0x3F8..0x3FF            COM1 16550 UART (output through the console callback) -> IRQ 4
  *   ports 0xF4..0xF7              isa-debug-exit
  *
@@ -19,6 +20,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/bus.h"
+#include "devices/cmos.h"
 #include "devices/debugexit.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -39,6 +41,7 @@ struct machine {
     struct debugexit debugexit;
     struct pic_pair pic;
     struct pit8254 pit;
+    struct cmos cmos;
     struct devclock clock;
     /* Console input: bytes read from input_fd arrive on COM1's receiver, at most one per
      * character time of the programmed baud rate and only when its FIFO is empty, so a run is

@@ -21,9 +21,18 @@ void tlb_flush_nonglobal(struct cpu *c)
             c->tlb[k].vpn = TLB_INVALID;
 }
 
+/* INVLPG. A 4 MiB page is cached as one entry per 4 KiB piece touched, and INVLPG of any address
+ * in it must drop them all (SDM vol. 3 4.10.4.1); with CR4.PSE every entry of the 4 MiB-aligned
+ * region goes (dropping 4 KiB translations there too is allowed). */
 void tlb_flush_page(struct cpu *c, uint32_t lin)
 {
     c->map_epoch++;
+    if (c->cr4 & CR4_PSE) {
+        for (unsigned k = 0; k < TLB_ENTRIES; k++)
+            if (c->tlb[k].vpn >> 10 == lin >> 22)
+                c->tlb[k].vpn = TLB_INVALID;
+        return;
+    }
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
     if (e->vpn == lin >> 12)
         e->vpn = TLB_INVALID;

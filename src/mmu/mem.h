@@ -6,8 +6,8 @@
  *     bit  0 R_S   1 W_S   2 X_S      supervisor read / write / fetch
  *     bit  3 R_U   4 W_U   5 X_U      user read / write / fetch
  *     bit  6 R_SA  7 W_SA  8 X_SA     supervisor, with CR4.SMAP and EFLAGS.AC = 1
- *     bit  9 R_I  10 W_I              implicit supervisor access made while CPL = 3
- *                                     (descriptor tables, TSS): SMAP applies whatever AC is
+ *     bit  9 R_I  10 W_I              implicit supervisor access (GDT, LDT, IDT, TSS) at any
+ *                                     CPL: SMAP applies whatever AC is (SDM vol. 3 4.6.1)
  *
  * so the hot path is a tag compare and a bit test: an explicit access tests the bit shifted by
  * c->acc_shift (0 supervisor, 3 user, 6 supervisor with SMAP and AC set). A write bit is
@@ -141,20 +141,17 @@ static inline void lin_probe_write(struct cpu *c, uint32_t lin, unsigned size)
         mem_probe_write(c, lin, size, need);
 }
 
-/* Implicit supervisor accesses (descriptor tables, IDT, TSS): supervisor whatever the CPL. */
-static inline uint32_t sup_need(const struct cpu *c, uint32_t s_bit, uint32_t i_bit)
-{
-    return c->cpl == 3 ? i_bit : s_bit << (c->acc_shift == 6 ? 6 : 0);
-}
-
+/* Implicit supervisor accesses (descriptor tables, IDT, TSS): supervisor whatever the CPL, and
+ * EFLAGS.AC never lifts SMAP for them, at CPL 0 either ("If EFLAGS.AC = 0 or the access is
+ * implicit, data may not be read from any user-mode address", SDM vol. 3 4.6.1). */
 static inline uint32_t lin_read_sup(struct cpu *c, uint32_t lin, unsigned size)
 {
-    return lin_read_need(c, lin, size, sup_need(c, TLB_R_S, TLB_R_I));
+    return lin_read_need(c, lin, size, TLB_R_I);
 }
 
 static inline void lin_write_sup(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
 {
-    lin_write_need(c, lin, size, val, sup_need(c, TLB_W_S, TLB_W_I));
+    lin_write_need(c, lin, size, val, TLB_W_I);
 }
 
 #endif

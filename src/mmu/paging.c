@@ -10,7 +10,7 @@
  *   access                      allowed when
  *   user read / fetch           U
  *   user write                  U and W
- *   supervisor read             not (SMAP and U and (AC = 0 or implicit at CPL 3))
+ *   supervisor read             not (SMAP and U and (AC = 0 or implicit))
  *   supervisor write            (W or not CR0.WP) and the SMAP rule above
  *   supervisor fetch            not (SMEP and U)
  *

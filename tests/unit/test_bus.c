@@ -179,6 +179,72 @@ static void two_buses_are_independent(void **state)
     assert_int_equal(bus_add_ports(&b, 0x20, 0x21, fake_in, fake_out, &f), 0);
 }
 
+/* What the unclaimed-access callback was told. */
+struct unimp {
+    unsigned calls;
+    bool mmio, write;
+    uint32_t addr;
+    unsigned size;
+};
+
+static void record_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool write)
+{
+    struct unimp *u = ctx;
+    u->calls++;
+    u->mmio = mmio;
+    u->addr = addr;
+    u->size = size;
+    u->write = write;
+}
+
+static void unclaimed_accesses_are_reported_once(void **state)
+{
+    (void)state;
+    struct bus b;
+    struct fake f = { .pattern = 0x11223344 };
+    struct unimp u = { 0 };
+    bus_init(&b);
+    assert_int_equal(bus_in(&b, 0x61, 1), 0xFF); /* reporting off: nothing */
+    bus_set_unclaimed(&b, record_unimp, &u);
+    assert_int_equal(bus_add_ports(&b, 0x60, 0x60, fake_in, fake_out, &f), 0);
+    assert_int_equal(bus_in(&b, 0x61, 1), 0xFF);
+    assert_int_equal(u.calls, 1);
+    assert_false(u.mmio);
+    assert_false(u.write);
+    assert_int_equal(u.addr, 0x61);
+    assert_int_equal(u.size, 1);
+    bus_out(&b, 0x61, 0, 1); /* the same port again, even written: already reported */
+    assert_int_equal(u.calls, 1);
+    bus_in(&b, 0x60, 1); /* claimed: never reported */
+    assert_int_equal(u.calls, 1);
+    /* A wide access that no device claims any byte of: one report, with its size. */
+    bus_out(&b, 0xCF8, 0x80000000u, 4);
+    assert_int_equal(u.calls, 2);
+    assert_true(u.write);
+    assert_int_equal(u.addr, 0xCF8);
+    assert_int_equal(u.size, 4);
+    bus_in(&b, 0xCFA, 1); /* inside it: already reported */
+    assert_int_equal(u.calls, 2);
+    /* Partly claimed: the device gets its byte, the unclaimed byte is reported alone. */
+    assert_int_equal(bus_in(&b, 0x5F, 2), 0x44FFu);
+    assert_int_equal(u.calls, 3);
+    assert_int_equal(u.addr, 0x5F);
+    assert_int_equal(u.size, 1);
+    /* MMIO: each address once, the list is short, and its end is announced once. */
+    assert_int_equal(bus_mmio_read(&b, 0xFEE00030u, 4), 0xFFFFFFFFu);
+    assert_int_equal(u.calls, 4);
+    assert_true(u.mmio);
+    assert_int_equal(u.addr, 0xFEE00030u);
+    bus_mmio_write(&b, 0xFEE00030u, 1, 4);
+    assert_int_equal(u.calls, 4);
+    for (uint32_t i = 1; i < BUS_MAX_SEEN_MMIO + 10; i++)
+        bus_mmio_write(&b, 0xE0000000u + 4 * i, 0, 4);
+    assert_int_equal(u.calls, 4 + (BUS_MAX_SEEN_MMIO - 1) + 1);
+    assert_int_equal(u.size, 0); /* the "list full" call */
+    bus_mmio_read(&b, 0xD0000000u, 1);
+    assert_int_equal(u.calls, 4 + BUS_MAX_SEEN_MMIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +256,7 @@ int main(void)
         cmocka_unit_test(null_handlers_behave_as_unclaimed),
         cmocka_unit_test(mmio_dispatch_and_rejection),
         cmocka_unit_test(two_buses_are_independent),
+        cmocka_unit_test(unclaimed_accesses_are_reported_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,891 @@
+/* The privilege rules of segment loads and interrupt/exception delivery, one table row per case,
+ * driven through the real cpu (cpu_run) and observed through the trace sink.
+ *
+ * Each row builds a small protected-mode machine in RAM (GDT, LDT, IDT, TSS, stacks), puts the
+ * cpu at the row's CPL, writes one or two instructions and runs them. The expected vector, error
+ * code, CPL and stack frame of each row are written from the SDM, not from the implementation:
+ *
+ *   selector loads   vol. 3 5.5-5.7, vol. 2 MOV (Sreg) "Protected Mode Exceptions":
+ *     null:           DS/ES/FS/GS load it (a later use is #GP(0)); SS: #GP(0)
+ *     beyond the GDT/LDT limit, or TI = 1 with no LDT:            #GP(selector)
+ *     DS/ES/FS/GS:   system descriptor, execute-only code           #GP(selector)
+ *                    data or non-conforming code with DPL < max(CPL, RPL)   #GP(selector)
+ *                    (conforming readable code: no privilege check)
+ *                    not present (checked last)                     #NP(selector)
+ *     SS:            RPL != CPL, DPL != CPL, not writable data      #GP(selector)
+ *                    not present (checked last)                     #SS(selector)
+ *
+ *   delivery         vol. 3 6.10-6.15, vol. 2 INT n pseudo-code:
+ *     vector*8+7 > IDT limit, or not an interrupt/trap gate         #GP(vector*8+2+EXT)
+ *     INT n / INT3 / INTO only: gate DPL < CPL                      #GP(vector*8+2)
+ *     gate not present                                              #NP(vector*8+2+EXT)
+ *     gate selector null                                            #GP(EXT)
+ *     beyond the table, not code, DPL > CPL                         #GP(selector+EXT)
+ *     code not present                                              #NP(selector+EXT)
+ *     offset beyond the code limit                                  #GP(EXT)
+ *     inner ring (non-conforming, DPL < CPL): SSn:ESPn from the TSS; null SSn -> #TS(EXT);
+ *       beyond the table, RPL or DPL != n, not writable data -> #TS(SSn+EXT); not present ->
+ *       #SS(SSn+EXT); TSS too short for SSn:ESPn -> #TS(TSS+EXT); no room -> #SS(SSn+EXT)
+ *     frame: inner ring SS, ESP, EFLAGS, CS, EIP [, error]; same ring EFLAGS, CS, EIP [, error];
+ *       each 4 bytes through a 32-bit gate, 2 through a 16-bit one
+ *     interrupt gate clears IF, trap gate keeps it; both clear TF, NT, RF, VM
+ *     EXT = 0 for INT n, INT3, INTO; 1 for events the cpu raises (table 6-1 "source")
+ *   #DF and shutdown (table 6-5): contributory (#DE #TS #NP #SS #GP) after contributory -> #DF;
+ *     benign first -> the second is delivered normally; anything during #DF delivery -> shutdown.
+ *
+ * Machine (flat segments, paging off):
+ *   0x1000 GDT (0x60 bytes)  0x1800 LDT (2 entries)  0x2000 IDT  0x3000 TSS (with I/O bitmap)
+ *   0x6000 ring 3 stack top  0x6800 ring 1 stack top  0x7000 ring 0 stack top (ESP0)
+ *   0x8000 the code under test  0x9000 hlt, where every gate leads
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu/cpu.h"
+#include "cpu/segment.h"
+#include "devices/bus.h"
+
+#define RAM_SIZE (1u << 20)
+#define GDT 0x1000u
+#define LDT 0x1800u
+#define IDT 0x2000u
+#define TSS 0x3000u
+#define TSS_LIMIT 0x2068u /* 104 bytes, the 8 KiB bitmap and its 0xFF byte */
+#define USTACK_TOP 0x6000u
+#define R1STACK_TOP 0x6800u
+#define KSTACK_TOP 0x7000u
+#define CODE 0x8000u
+#define HANDLER 0x9000u
+
+/* Selectors. */
+#define S_KCODE 0x08
+#define S_KDATA 0x10
+#define S_UCODE 0x18
+#define S_UDATA 0x20
+#define S_TSS 0x28
+#define S_CODE1 0x30 /* DPL 1 code */
+#define S_DATA1 0x38 /* DPL 1 data */
+#define S_KCONF 0x40 /* DPL 0 conforming code */
+#define S_LDT 0x48
+#define S_T1 0x50    /* the row's test descriptor */
+#define S_T2 0x58    /* a second one */
+#define GDT_LIMIT 0x5F
+#define S_BEYOND 0x60
+#define S_LDT0 0x04  /* LDT entry 0: DPL 3 data */
+#define S_LDT1 0x0C  /* LDT entry 1: empty */
+
+/* Descriptor access bytes (P DPL S type) and flags (G D). */
+#define P 0x80u
+#define DPL(n) ((unsigned)(n) << 5)
+#define DATA_RW 0x12u
+#define DATA_RO 0x10u
+#define DATA_RW_DOWN 0x16u
+#define CODE_XO 0x18u
+#define CODE_XR 0x1Au
+#define CONF_XO 0x1Cu
+#define CONF_XR 0x1Eu
+#define SYS_LDT 0x02u
+#define SYS_TSS32 0x09u
+#define GF 0xCu /* G = 1, D/B = 1 */
+
+/* A segment descriptor (constant expression, for the tables):
+ *   hi: base 31..24 | G D 0 AVL | limit 19..16 | P DPL S type | base 23..16
+ *   lo: base 15..0 | limit 15..0 */
+#define desc(base, limit, access, flags)                                                         \
+    (((uint64_t)(((uint32_t)(base) & 0xFF000000u) | (((uint32_t)(flags) & 0xFu) << 20) |        \
+                 ((uint32_t)(limit) & 0xF0000u) | ((uint32_t)(access) << 8) |                   \
+                 (((uint32_t)(base) >> 16) & 0xFFu))                                            \
+      << 32) |                                                                                  \
+     (((uint32_t)(limit) & 0xFFFFu) | (((uint32_t)(base) & 0xFFFFu) << 16)))
+
+#define FLAT(access) desc(0, 0xFFFFF, (access), GF)
+
+/* Gate types. */
+#define G_INT32 0xEu
+#define G_TRAP32 0xFu
+#define G_INT16 0x6u
+#define G_TRAP16 0x7u
+#define G_CALL32 0xCu
+#define G_TASK 0x5u
+
+/* A gate: hi: offset 31..16 | P DPL 0 type | (params); lo: selector | offset 15..0. */
+#define gate(sel, off, type, dpl, present)                                                       \
+    (((uint64_t)(((uint32_t)(off) & 0xFFFF0000u) | ((present) ? 0x8000u : 0u) |                \
+                 ((uint32_t)(dpl) << 13) | ((uint32_t)(type) << 8))                             \
+      << 32) |                                                                                  \
+     (((uint32_t)(off) & 0xFFFFu) | ((uint32_t)(sel) << 16)))
+
+/* ---- the machine ---------------------------------------------------------------------------- */
+
+struct m {
+    struct cpu c;
+    struct bus bus;
+    uint8_t *ram;
+    struct trace_event ev[16];
+    unsigned nev;
+};
+
+/* Records every event; stops the cpu right after a delivery, before the handler runs. */
+static void sink(void *ctx, const struct trace_event *e)
+{
+    struct m *m = ctx;
+    if (m->nev < 16)
+        m->ev[m->nev] = *e;
+    m->nev++;
+    if (e->kind == TR_EXCEPTION || e->kind == TR_INTERRUPT || e->kind == TR_SOFTINT)
+        cpu_request_stop(&m->c);
+}
+
+static void put64(struct m *m, uint32_t addr, uint64_t v) { memcpy(m->ram + addr, &v, 8); }
+static void put32(struct m *m, uint32_t addr, uint32_t v) { memcpy(m->ram + addr, &v, 4); }
+static void put16(struct m *m, uint32_t addr, uint16_t v) { memcpy(m->ram + addr, &v, 2); }
+
+static uint32_t get32(const struct m *m, uint32_t addr)
+{
+    uint32_t v;
+    memcpy(&v, m->ram + addr, 4);
+    return v;
+}
+
+static uint16_t get16(const struct m *m, uint32_t addr)
+{
+    uint16_t v;
+    memcpy(&v, m->ram + addr, 2);
+    return v;
+}
+
+/* A stack slot of a 32-bit (w = 4) or 16-bit (w = 2) frame. */
+static uint32_t word_at(const struct m *m, uint32_t addr, unsigned w)
+{
+    return w == 4 ? get32(m, addr) : get16(m, addr);
+}
+
+static void set_gdt(struct m *m, uint16_t sel, uint64_t d) { put64(m, GDT + (sel & ~7u), d); }
+static void set_idt(struct m *m, unsigned vec, uint64_t g) { put64(m, IDT + vec * 8, g); }
+
+/* A segment cache loaded from the descriptor the selector names (GDT or LDT). */
+static void load_cache(struct m *m, struct segment *s, uint16_t sel)
+{
+    uint32_t base = (sel & 4) ? LDT : GDT, lo = get32(m, base + (sel & ~7u)),
+             hi = get32(m, base + (sel & ~7u) + 4);
+    desc_to_segment(sel, lo, hi, s);
+}
+
+/* Puts the cpu at `cpl` with flat code and data of that ring and the ring's stack. */
+static void set_cpl(struct m *m, unsigned cpl)
+{
+    static const uint16_t code[4] = {S_KCODE, S_CODE1 | 1, 0, S_UCODE | 3};
+    static const uint16_t data[4] = {S_KDATA, S_DATA1 | 1, 0, S_UDATA | 3};
+    static const uint32_t top[4] = {KSTACK_TOP, R1STACK_TOP, 0, USTACK_TOP};
+    struct segment cs;
+    load_cache(m, &cs, code[cpl]);
+    seg_set_cs(&m->c, cs.sel, cs.base, cs.limit, cs.attr);
+    for (int s = 0; s < SEG_COUNT; s++)
+        if (s != SEG_CS)
+            load_cache(m, &m->c.seg[s], data[cpl]);
+    m->c.r[ESP] = top[cpl];
+}
+
+static struct m *machine(unsigned cpl)
+{
+    struct m *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    m->ram = calloc(RAM_SIZE, 1);
+    assert_non_null(m->ram);
+    bus_init(&m->bus);
+    assert_int_equal(cpu_init(&m->c, m->ram, RAM_SIZE, &m->bus), 0);
+    cpu_reset_protected_flat(&m->c, CODE);
+    m->c.trace.event = sink;
+    m->c.trace.ctx = m;
+
+    set_gdt(m, S_KCODE, FLAT(P | DPL(0) | CODE_XR));
+    set_gdt(m, S_KDATA, FLAT(P | DPL(0) | DATA_RW));
+    set_gdt(m, S_UCODE, FLAT(P | DPL(3) | CODE_XR));
+    set_gdt(m, S_UDATA, FLAT(P | DPL(3) | DATA_RW));
+    set_gdt(m, S_TSS, desc(TSS, TSS_LIMIT, P | DPL(0) | SYS_TSS32, 0));
+    set_gdt(m, S_CODE1, FLAT(P | DPL(1) | CODE_XR));
+    set_gdt(m, S_DATA1, FLAT(P | DPL(1) | DATA_RW));
+    set_gdt(m, S_KCONF, FLAT(P | DPL(0) | CONF_XR));
+    set_gdt(m, S_LDT, desc(LDT, 15, P | DPL(0) | SYS_LDT, 0));
+    put64(m, LDT, FLAT(P | DPL(3) | DATA_RW));
+    m->c.gdtr.base = GDT;
+    m->c.gdtr.limit = GDT_LIMIT;
+
+    for (unsigned v = 0; v < 256; v++)
+        set_idt(m, v, gate(S_KCODE, HANDLER, G_INT32, 0, true));
+    m->c.idtr.base = IDT;
+    m->c.idtr.limit = 0x7FF;
+
+    put32(m, TSS + 4, KSTACK_TOP);   /* ESP0 */
+    put32(m, TSS + 8, S_KDATA);      /* SS0 */
+    put32(m, TSS + 12, R1STACK_TOP); /* ESP1 */
+    put32(m, TSS + 16, S_DATA1 | 1); /* SS1 */
+    put16(m, TSS + 0x66, 104);       /* I/O map base */
+    memset(m->ram + TSS + 104, 0xFF, 8193);
+    load_cache(m, &m->c.tr, S_TSS);
+    m->c.tr.attr |= 0x2; /* busy */
+    load_cache(m, &m->c.ldtr, S_LDT);
+    m->ram[HANDLER] = 0xF4; /* hlt */
+
+    set_cpl(m, cpl);
+    return m;
+}
+
+static void machine_free(struct m *m)
+{
+    cpu_free(&m->c);
+    free(m->ram);
+    free(m);
+}
+
+/* Runs n instructions of `code` (at CODE) from the current state. */
+static enum run_result run(struct m *m, const uint8_t *code, unsigned len, unsigned n)
+{
+    memcpy(m->ram + CODE, code, len);
+    cpu_flush_decoded(&m->c);
+    m->c.eip = CODE;
+    return cpu_run(&m->c, n);
+}
+
+/* The first delivery (exception, interrupt, INT n) in the trace, or NULL. */
+static const struct trace_event *first_delivery(const struct m *m)
+{
+    for (unsigned k = 0; k < m->nev && k < 16; k++) {
+        unsigned kind = m->ev[k].kind;
+        if (kind == TR_EXCEPTION || kind == TR_INTERRUPT || kind == TR_SOFTINT)
+            return &m->ev[k];
+    }
+    return NULL;
+}
+
+/* ---- table 1: segment-register loads ---------------------------------------------------------- */
+
+#define NOFAULT -1
+
+struct load_row {
+    const char *name;
+    unsigned cpl;
+    int sreg;        /* SEG_DS, SEG_SS, ... */
+    uint16_t sel;
+    uint64_t t1;     /* descriptor at S_T1 (0: empty) */
+    bool no_ldt;     /* LDTR null */
+    int vec;         /* NOFAULT: the register is loaded */
+    uint32_t err;
+};
+
+#define T1(dpl_rpl) (S_T1 | (dpl_rpl))
+
+static const struct load_row load_rows[] = {
+    /* null selectors */
+    {"ds_null_cpl3", 3, SEG_DS, 0x0000, 0, false, NOFAULT, 0},
+    {"ds_null_rpl3", 3, SEG_DS, 0x0003, 0, false, NOFAULT, 0},
+    {"es_null_cpl0", 0, SEG_ES, 0x0000, 0, false, NOFAULT, 0},
+    {"gs_null_cpl3", 3, SEG_GS, 0x0002, 0, false, NOFAULT, 0},
+    {"ss_null_cpl0", 0, SEG_SS, 0x0000, 0, false, EXC_GP, 0},
+    {"ss_null_rpl3_cpl3", 3, SEG_SS, 0x0003, 0, false, EXC_GP, 0},
+    /* table limits */
+    {"ds_beyond_gdt", 0, SEG_DS, S_BEYOND, 0, false, EXC_GP, S_BEYOND},
+    {"ds_beyond_gdt_rpl3", 3, SEG_DS, S_BEYOND | 3, 0, false, EXC_GP, S_BEYOND},
+    {"ds_last_gdt_entry", 0, SEG_DS, S_T2, 0, false, EXC_GP, S_T2}, /* empty: system type 0 */
+    {"ss_beyond_gdt", 0, SEG_SS, S_BEYOND, 0, false, EXC_GP, S_BEYOND},
+    {"ds_ldt_entry", 3, SEG_DS, S_LDT0 | 3, 0, false, NOFAULT, 0},
+    {"ds_ldt_empty_entry", 3, SEG_DS, S_LDT1 | 3, 0, false, EXC_GP, S_LDT1},
+    {"ds_beyond_ldt", 3, SEG_DS, 0x14 | 3, 0, false, EXC_GP, 0x14},
+    {"ds_ldt_without_ldtr", 3, SEG_DS, S_LDT0 | 3, 0, true, EXC_GP, S_LDT0},
+    {"ss_ldt_entry", 3, SEG_SS, S_LDT0 | 3, 0, false, NOFAULT, 0},
+    /* system descriptors */
+    {"ds_tss", 0, SEG_DS, S_TSS, 0, false, EXC_GP, S_TSS},
+    {"ds_ldt_descriptor", 0, SEG_DS, S_LDT, 0, false, EXC_GP, S_LDT},
+    {"fs_call_gate", 3, SEG_FS, T1(3), gate(S_KCODE, 0, G_CALL32, 3, true), false, EXC_GP, S_T1},
+    {"ss_tss", 0, SEG_SS, S_TSS, 0, false, EXC_GP, S_TSS},
+    /* code segments */
+    {"ds_execute_only", 3, SEG_DS, T1(3), FLAT(P | DPL(3) | CODE_XO), false, EXC_GP, S_T1},
+    {"ds_readable_code_dpl3", 3, SEG_DS, T1(3), FLAT(P | DPL(3) | CODE_XR), false, NOFAULT, 0},
+    {"ds_readable_code_dpl0_cpl3", 3, SEG_DS, T1(3), FLAT(P | DPL(0) | CODE_XR), false, EXC_GP,
+     S_T1},
+    {"ds_readable_code_rpl3_cpl0", 0, SEG_DS, T1(3), FLAT(P | DPL(0) | CODE_XR), false, EXC_GP,
+     S_T1},
+    {"ds_conforming_readable_dpl0_cpl3", 3, SEG_DS, T1(3), FLAT(P | DPL(0) | CONF_XR), false,
+     NOFAULT, 0},
+    {"ds_conforming_execute_only", 3, SEG_DS, T1(3), FLAT(P | DPL(0) | CONF_XO), false, EXC_GP,
+     S_T1},
+    {"ss_readable_code", 3, SEG_SS, T1(3), FLAT(P | DPL(3) | CODE_XR), false, EXC_GP, S_T1},
+    /* data: max(CPL, RPL) <= DPL */
+    {"ds_data_dpl0_cpl0", 0, SEG_DS, T1(0), FLAT(P | DPL(0) | DATA_RW), false, NOFAULT, 0},
+    {"ds_data_dpl0_cpl3", 3, SEG_DS, T1(3), FLAT(P | DPL(0) | DATA_RW), false, EXC_GP, S_T1},
+    {"ds_data_dpl0_rpl0_cpl3", 3, SEG_DS, T1(0), FLAT(P | DPL(0) | DATA_RW), false, EXC_GP,
+     S_T1},
+    {"ds_data_dpl3_rpl0_cpl3", 3, SEG_DS, T1(0), FLAT(P | DPL(3) | DATA_RW), false, NOFAULT, 0},
+    {"ds_data_dpl2_rpl3_cpl0", 0, SEG_DS, T1(3), FLAT(P | DPL(2) | DATA_RW), false, EXC_GP,
+     S_T1},
+    {"ds_data_dpl2_rpl2_cpl1", 1, SEG_DS, T1(2), FLAT(P | DPL(2) | DATA_RW), false, NOFAULT, 0},
+    {"ds_data_dpl1_rpl0_cpl3", 3, SEG_DS, T1(0), FLAT(P | DPL(1) | DATA_RW), false, EXC_GP,
+     S_T1},
+    {"es_read_only_data", 3, SEG_ES, T1(3), FLAT(P | DPL(3) | DATA_RO), false, NOFAULT, 0},
+    {"ds_expand_down", 3, SEG_DS, T1(3), desc(0, 0xFFF, P | DPL(3) | DATA_RW_DOWN, 0x4), false,
+     NOFAULT, 0},
+    /* not present: #NP, but only after the type and privilege checks */
+    {"ds_not_present", 3, SEG_DS, T1(3), FLAT(DPL(3) | DATA_RW), false, EXC_NP, S_T1},
+    {"gs_not_present_rpl0", 0, SEG_GS, T1(0), FLAT(DPL(0) | DATA_RO), false, EXC_NP, S_T1},
+    {"ds_not_present_dpl0_cpl3", 3, SEG_DS, T1(3), FLAT(DPL(0) | DATA_RW), false, EXC_GP, S_T1},
+    {"ds_not_present_execute_only", 3, SEG_DS, T1(3), FLAT(DPL(3) | CODE_XO), false, EXC_GP,
+     S_T1},
+    /* SS: RPL = DPL = CPL, writable data */
+    {"ss_data_cpl3", 3, SEG_SS, T1(3), FLAT(P | DPL(3) | DATA_RW), false, NOFAULT, 0},
+    {"ss_data_cpl0", 0, SEG_SS, T1(0), FLAT(P | DPL(0) | DATA_RW), false, NOFAULT, 0},
+    {"ss_rpl0_cpl3", 3, SEG_SS, T1(0), FLAT(P | DPL(3) | DATA_RW), false, EXC_GP, S_T1},
+    {"ss_rpl3_cpl0", 0, SEG_SS, T1(3), FLAT(P | DPL(3) | DATA_RW), false, EXC_GP, S_T1},
+    {"ss_dpl0_cpl3", 3, SEG_SS, T1(3), FLAT(P | DPL(0) | DATA_RW), false, EXC_GP, S_T1},
+    {"ss_dpl3_cpl0", 0, SEG_SS, T1(0), FLAT(P | DPL(3) | DATA_RW), false, EXC_GP, S_T1},
+    {"ss_read_only", 3, SEG_SS, T1(3), FLAT(P | DPL(3) | DATA_RO), false, EXC_GP, S_T1},
+    {"ss_expand_down", 3, SEG_SS, T1(3), desc(0, 0xFFF, P | DPL(3) | DATA_RW_DOWN, 0x4), false,
+     NOFAULT, 0},
+    {"ss_not_present", 3, SEG_SS, T1(3), FLAT(DPL(3) | DATA_RW), false, EXC_SS, S_T1},
+    {"ss_not_present_dpl0_cpl3", 3, SEG_SS, T1(3), FLAT(DPL(0) | DATA_RW), false, EXC_GP, S_T1},
+    {"ss_not_present_read_only", 3, SEG_SS, T1(3), FLAT(DPL(3) | DATA_RO), false, EXC_GP, S_T1},
+};
+
+static void load_row_test(void **state)
+{
+    const struct load_row *row = *state;
+    struct m *m = machine(row->cpl);
+    if (row->t1)
+        set_gdt(m, S_T1, row->t1);
+    if (row->no_ldt)
+        memset(&m->c.ldtr, 0, sizeof(m->c.ldtr));
+    struct segment before = m->c.seg[row->sreg];
+    uint32_t esp = m->c.r[ESP];
+    m->c.r[EAX] = row->sel;
+    const uint8_t code[] = {0x8E, (uint8_t)(0xC0 | (row->sreg << 3))}; /* mov sreg, ax */
+    run(m, code, sizeof(code), 1);
+
+    const struct trace_event *e = first_delivery(m);
+    if (row->vec == NOFAULT) {
+        if (e)
+            fail_msg("%s: unexpected vector %u error %#x", row->name, e->vector, e->error);
+        assert_int_equal(m->c.seg[row->sreg].sel, row->sel);
+        assert_int_equal(m->c.eip, CODE + 2);
+        if ((row->sel & ~3u) && row->t1) /* the accessed bit is set in the descriptor */
+            assert_true(m->ram[GDT + S_T1 + 5] & 0x01);
+    } else {
+        assert_non_null(e);
+        assert_int_equal(e->kind, TR_EXCEPTION);
+        assert_int_equal(e->vector, row->vec);
+        assert_true(e->has_error);
+        assert_int_equal(e->error, row->err);
+        /* A fault: the register is unchanged (SS: the one pushed) and the frame's EIP is the
+         * instruction's. */
+        uint32_t frame = e->esp_after;
+        if (row->sreg != SEG_SS)
+            assert_int_equal(m->c.seg[row->sreg].sel, before.sel);
+        else if (row->cpl == 3)
+            assert_int_equal(get32(m, frame + 20) & 0xFFFF, before.sel);
+        assert_int_equal(get32(m, frame + 4), CODE);
+        if (row->cpl == 3) {
+            assert_int_equal(e->cpl_after, 0);
+            assert_int_equal(frame, KSTACK_TOP - 24);
+            assert_int_equal(get32(m, frame + 16), esp);
+            assert_int_equal(get32(m, frame + 20) & 0xFFFF, S_UDATA | 3);
+        }
+    }
+    machine_free(m);
+}
+
+/* A null selector loads, and a later use of the register faults #GP(0) (vol. 3 5.4.1). */
+static void null_ds_use_faults(void **state)
+{
+    (void)state;
+    struct m *m = machine(3);
+    m->c.r[EAX] = 0;
+    m->c.r[EBX] = 0x100;
+    const uint8_t code[] = {0x8E, 0xD8, 0x8B, 0x03}; /* mov ds, ax; mov eax, [ebx] */
+    run(m, code, sizeof(code), 2);
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->vector, EXC_GP);
+    assert_int_equal(e->error, 0);
+    assert_int_equal(get32(m, e->esp_after + 4), CODE + 2);
+    machine_free(m);
+}
+
+/* ---- table 2: delivery through the IDT -------------------------------------------------------- */
+
+/* What the row runs. */
+enum act { A_INT40, A_INT3, A_INTO, A_INT1, A_UD2, A_HLT, A_BADDS };
+
+static const struct {
+    uint8_t bytes[4];
+    unsigned len;
+    unsigned vector; /* the vector the action raises first */
+    bool trap;       /* the pushed EIP is after the instruction */
+} acts[] = {
+    [A_INT40] = {{0xCD, 0x40}, 2, 0x40, true},
+    [A_INT3] = {{0xCC}, 1, 3, true},
+    [A_INTO] = {{0xCE}, 1, 4, true},
+    [A_INT1] = {{0xF1}, 1, 1, true},
+    [A_UD2] = {{0x0F, 0x0B}, 2, 6, false},
+    [A_HLT] = {{0xF4}, 1, 13, false},    /* at CPL 3: #GP(0) */
+    [A_BADDS] = {{0x8E, 0xD8}, 2, 13, false}, /* mov ds, ax with ax = S_BEYOND: #GP(0x60) */
+};
+
+#define NOERR -1
+#define SHUTDOWN -2
+
+struct gate_row {
+    const char *name;
+    unsigned cpl;
+    enum act act;
+    unsigned gvec;      /* the gate the row replaces (with `g`) */
+    uint64_t g;
+    uint64_t t1;        /* descriptor at S_T1 */
+    uint32_t idt_limit; /* 0: 0x7FF; IDT_EMPTY: limit 0 */
+    bool df_np;         /* the #DF gate is not present */
+    uint32_t eflags;    /* set before the run (IF, NT, OF) */
+    unsigned conf;      /* bit mask of vectors (8, 10, 12) whose gates go to KCONF */
+    uint32_t ss0;       /* 0: S_KDATA; SS0(sel): sel */
+    uint32_t esp0;      /* 0: KSTACK_TOP */
+    uint16_t tss_limit; /* 0: TSS_LIMIT */
+    /* expected */
+    int vec;            /* the vector delivered (SHUTDOWN: triple fault) */
+    int err;            /* NOERR: none pushed */
+    unsigned new_cpl;
+    unsigned frame;     /* bytes pushed */
+    unsigned word;      /* 4 (32-bit gate) or 2 (16-bit gate) */
+    int if_after;       /* -1: not checked */
+    struct fault df[3]; /* #DF: the pair that caused it; SHUTDOWN: the three events */
+};
+
+#define CONF(v) (1u << (v))
+#define SS0(sel) (0x10000u | (sel))
+#define IDT_EMPTY 0x10000u
+#define IDTG(v, sel, type, dpl, p) .gvec = (v), .g = gate((sel), HANDLER, (type), (dpl), (p))
+#define F(v, e) {(v), true, (e)}
+
+static const struct gate_row gate_rows[] = {
+    /* IDT limit: vector*8+7 must be within it */
+    {"int40_beyond_idt_limit", 3, A_INT40, .idt_limit = 0x1FF, .vec = EXC_GP, .err = 0x202,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_limit_one_short", 3, A_INT40, .idt_limit = 0x206, .vec = EXC_GP, .err = 0x202,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_last_gate_in_limit", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true),
+     .idt_limit = 0x207, .vec = 0x40, .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4,
+     .if_after = -1},
+    /* gate type */
+    {"int40_call_gate_type", 3, A_INT40, IDTG(0x40, S_KCODE, G_CALL32, 3, true), .vec = EXC_GP,
+     .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_type_0", 3, A_INT40, IDTG(0x40, S_KCODE, 0, 3, true), .vec = EXC_GP, .err = 0x202,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_code_descriptor", 3, A_INT40, .gvec = 0x40, .g = FLAT(P | DPL(3) | CODE_XR),
+     .vec = EXC_GP, .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"ud2_call_gate_type_ext", 3, A_UD2, IDTG(6, S_KCODE, G_CALL32, 0, true), .vec = EXC_GP,
+     .err = 0x33, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    /* DPL vs CPL for software interrupts only */
+    {"int40_dpl0_cpl3", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 0, true), .vec = EXC_GP,
+     .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_dpl2_cpl3", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 2, true), .vec = EXC_GP,
+     .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_dpl1_cpl1", 1, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 1, true), .vec = 0x40,
+     .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    {"int40_dpl3_cpl3", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true), .vec = 0x40,
+     .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    {"int40_dpl0_cpl0", 0, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 0, true), .vec = 0x40,
+     .err = NOERR, .new_cpl = 0, .frame = 12, .word = 4, .if_after = -1},
+    {"int3_dpl0_cpl3", 3, A_INT3, IDTG(3, S_KCODE, G_INT32, 0, true), .vec = EXC_GP,
+     .err = 0x1A, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int3_dpl3_cpl3", 3, A_INT3, IDTG(3, S_KCODE, G_INT32, 3, true), .vec = EXC_BP,
+     .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    {"into_dpl0_cpl3", 3, A_INTO, IDTG(4, S_KCODE, G_INT32, 0, true), .eflags = FL_OF,
+     .vec = EXC_GP, .err = 0x22, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int1_dpl0_cpl3_no_check", 3, A_INT1, IDTG(1, S_KCODE, G_INT32, 0, true), .vec = EXC_DB,
+     .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    {"ud2_dpl0_cpl3_no_check", 3, A_UD2, IDTG(6, S_KCODE, G_INT32, 0, true), .vec = EXC_UD,
+     .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    /* not present: #NP(vector*8+2+EXT), after the DPL check */
+    {"int40_not_present", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, false), .vec = EXC_NP,
+     .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_not_present_dpl0_cpl3", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 0, false),
+     .vec = EXC_GP, .err = 0x202, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"ud2_not_present_ext", 3, A_UD2, IDTG(6, S_KCODE, G_INT32, 0, false), .vec = EXC_NP,
+     .err = 0x33, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"ud2_not_present_ext_cpl0", 0, A_UD2, IDTG(6, S_KCODE, G_INT32, 0, false), .vec = EXC_NP,
+     .err = 0x33, .new_cpl = 0, .frame = 16, .word = 4, .if_after = -1},
+    /* the gate's code segment */
+    {"int40_null_selector", 3, A_INT40, IDTG(0x40, 0, G_INT32, 3, true), .vec = EXC_GP, .err = 0,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"ud2_null_selector_ext", 3, A_UD2, IDTG(6, 0, G_INT32, 0, true), .vec = EXC_GP, .err = 1,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_selector_beyond_gdt", 3, A_INT40, IDTG(0x40, S_BEYOND, G_INT32, 3, true),
+     .vec = EXC_GP, .err = S_BEYOND, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_selector_data", 3, A_INT40, IDTG(0x40, S_KDATA, G_INT32, 3, true), .vec = EXC_GP,
+     .err = S_KDATA, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"ud2_selector_data_ext", 3, A_UD2, IDTG(6, S_KDATA, G_INT32, 0, true), .vec = EXC_GP,
+     .err = S_KDATA + 1, .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    {"int40_code_dpl3_cpl0", 0, A_INT40, IDTG(0x40, S_UCODE, G_INT32, 3, true), .vec = EXC_GP,
+     .err = S_UCODE, .new_cpl = 0, .frame = 16, .word = 4, .if_after = -1},
+    {"int40_code_not_present", 3, A_INT40, IDTG(0x40, S_T1, G_INT32, 3, true),
+     .t1 = FLAT(DPL(0) | CODE_XR), .vec = EXC_NP, .err = S_T1, .new_cpl = 0, .frame = 24,
+     .word = 4, .if_after = -1},
+    {"int40_offset_beyond_code_limit", 3, A_INT40, IDTG(0x40, S_T1, G_INT32, 3, true),
+     .t1 = desc(0, HANDLER - 1, P | DPL(0) | CODE_XR, 0x4), .vec = EXC_GP, .err = 0,
+     .new_cpl = 0, .frame = 24, .word = 4, .if_after = -1},
+    /* where the handler runs */
+    {"int40_to_conforming_stays_cpl3", 3, A_INT40, IDTG(0x40, S_KCONF, G_INT32, 3, true),
+     .vec = 0x40, .err = NOERR, .new_cpl = 3, .frame = 12, .word = 4, .if_after = -1},
+    {"int40_to_dpl3_code_stays_cpl3", 3, A_INT40, IDTG(0x40, S_UCODE, G_INT32, 3, true),
+     .vec = 0x40, .err = NOERR, .new_cpl = 3, .frame = 12, .word = 4, .if_after = -1},
+    {"int40_to_ring1_uses_ss1_esp1", 3, A_INT40, IDTG(0x40, S_CODE1, G_INT32, 3, true),
+     .vec = 0x40, .err = NOERR, .new_cpl = 1, .frame = 20, .word = 4, .if_after = -1},
+    /* frame sizes: 16- and 32-bit gates, with and without an error code */
+    {"int40_16bit_gate_inner", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT16, 3, true), .vec = 0x40,
+     .err = NOERR, .new_cpl = 0, .frame = 10, .word = 2, .if_after = -1},
+    {"int40_16bit_gate_same_ring", 0, A_INT40, IDTG(0x40, S_KCODE, G_INT16, 0, true),
+     .vec = 0x40, .err = NOERR, .new_cpl = 0, .frame = 6, .word = 2, .if_after = -1},
+    {"hlt_16bit_gate_error_code", 3, A_HLT, IDTG(13, S_KCODE, G_INT16, 0, true), .vec = EXC_GP,
+     .err = 0, .new_cpl = 0, .frame = 12, .word = 2, .if_after = -1},
+    {"hlt_32bit_gate_error_code", 3, A_HLT, .vec = EXC_GP, .err = 0, .new_cpl = 0, .frame = 24,
+     .word = 4, .if_after = -1},
+    {"bad_ds_32bit_gate_same_ring", 0, A_BADDS, .vec = EXC_GP, .err = S_BEYOND, .new_cpl = 0,
+     .frame = 16, .word = 4, .if_after = -1},
+    /* IF: interrupt gates clear it, trap gates keep it (NT is cleared by both) */
+    {"int40_interrupt_gate_clears_if", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true),
+     .eflags = FL_IF | FL_NT, .vec = 0x40, .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4,
+     .if_after = 0},
+    {"int40_trap_gate_keeps_if", 3, A_INT40, IDTG(0x40, S_KCODE, G_TRAP32, 3, true),
+     .eflags = FL_IF | FL_NT, .vec = 0x40, .err = NOERR, .new_cpl = 0, .frame = 20, .word = 4,
+     .if_after = 1},
+    {"int40_16bit_trap_gate_keeps_if", 3, A_INT40, IDTG(0x40, S_KCODE, G_TRAP16, 3, true),
+     .eflags = FL_IF, .vec = 0x40, .err = NOERR, .new_cpl = 0, .frame = 10, .word = 2,
+     .if_after = 1},
+    /* The TSS stack, seen by conforming #TS/#SS handlers (no stack switch of their own). */
+    {"ss0_null_int40", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true), .conf = CONF(10),
+     .ss0 = SS0(0x0000), .vec = EXC_TS, .err = 0, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_null_ud2_ext", 3, A_UD2, .conf = CONF(10), .ss0 = SS0(0x0000), .vec = EXC_TS, .err = 1,
+     .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_rpl3", 3, A_UD2, .conf = CONF(10), .ss0 = SS0(S_KDATA | 3), .vec = EXC_TS,
+     .err = S_KDATA + 1, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_dpl3", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true), .conf = CONF(10),
+     .ss0 = SS0(S_UDATA), .vec = EXC_TS, .err = S_UDATA, .new_cpl = 3, .frame = 16, .word = 4,
+     .if_after = -1},
+    {"ss0_read_only", 3, A_UD2, .t1 = FLAT(P | DPL(0) | DATA_RO), .conf = CONF(10), .ss0 = SS0(S_T1),
+     .vec = EXC_TS, .err = S_T1 + 1, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_code", 3, A_UD2, .conf = CONF(10), .ss0 = SS0(S_KCODE), .vec = EXC_TS, .err = S_KCODE + 1,
+     .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_beyond_gdt", 3, A_UD2, .conf = CONF(10), .ss0 = SS0(S_BEYOND), .vec = EXC_TS,
+     .err = S_BEYOND + 1, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"ss0_not_present", 3, A_UD2, .t1 = FLAT(DPL(0) | DATA_RW), .conf = CONF(10) | CONF(12),
+     .ss0 = SS0(S_T1), .vec = EXC_SS, .err = S_T1 + 1, .new_cpl = 3, .frame = 16, .word = 4,
+     .if_after = -1},
+    {"ss0_not_present_int40", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true),
+     .t1 = FLAT(DPL(0) | DATA_RW), .conf = CONF(10) | CONF(12), .ss0 = SS0(S_T1), .vec = EXC_SS,
+     .err = S_T1, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"esp0_beyond_ss0_limit", 3, A_UD2, .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW, 0x4),
+     .conf = CONF(12), .ss0 = SS0(S_T1), .esp0 = 0x2000, .vec = EXC_SS, .err = S_T1 + 1,
+     .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    {"esp0_frame_fits_ss0_limit", 3, A_UD2, .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW, 0x4),
+     .conf = CONF(12), .ss0 = SS0(S_T1), .esp0 = 0x1000, .vec = EXC_UD, .err = NOERR, .new_cpl = 0,
+     .frame = 20, .word = 4, .if_after = -1},
+    {"esp0_expand_down_fits", 3, A_UD2, .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0x4),
+     .conf = CONF(12), .ss0 = SS0(S_T1), .esp0 = 0x1000 + 20, .vec = EXC_UD, .err = NOERR,
+     .new_cpl = 0, .frame = 20, .word = 4, .if_after = -1},
+    {"esp0_expand_down_below_limit", 3, A_UD2,
+     .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0x4), .conf = CONF(12), .ss0 = SS0(S_T1),
+     .esp0 = 0x1000 + 16, .vec = EXC_SS, .err = S_T1 + 1, .new_cpl = 3, .frame = 16, .word = 4,
+     .if_after = -1},
+    {"tss_too_short_for_ss0", 3, A_UD2, .conf = CONF(10), .tss_limit = 8, .vec = EXC_TS,
+     .err = S_TSS + 1, .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1},
+    /* #DF (table 6-5) and shutdown */
+    {"gp_then_np_is_df", 0, A_BADDS, IDTG(13, S_KCODE, G_INT32, 0, false), .vec = EXC_DF,
+     .err = 0, .new_cpl = 0, .frame = 16, .word = 4, .if_after = -1,
+     .df = {F(EXC_GP, S_BEYOND), F(EXC_NP, 13 * 8 + 3)}},
+    {"ud_then_np_is_serial", 0, A_UD2, IDTG(6, S_KCODE, G_INT32, 0, false), .vec = EXC_NP,
+     .err = 0x33, .new_cpl = 0, .frame = 16, .word = 4, .if_after = -1},
+    {"hlt_gp_then_ts_is_df", 3, A_HLT, .conf = CONF(8), .ss0 = SS0(0), .vec = EXC_DF, .err = 0,
+     .new_cpl = 3, .frame = 16, .word = 4, .if_after = -1, .df = {F(EXC_GP, 0), F(EXC_TS, 1)}},
+    {"int40_ts_then_ts_is_df", 3, A_INT40, IDTG(0x40, S_KCODE, G_INT32, 3, true),
+     .conf = CONF(8), .ss0 = SS0(0), .vec = EXC_DF, .err = 0, .new_cpl = 3, .frame = 16, .word = 4,
+     .if_after = -1, .df = {F(EXC_TS, 0), F(EXC_TS, 1)}},
+    {"df_gate_not_present_shuts_down", 0, A_BADDS, IDTG(13, S_KCODE, G_INT32, 0, false),
+     .df_np = true, .vec = SHUTDOWN,
+     .df = {F(EXC_GP, S_BEYOND), F(EXC_NP, 13 * 8 + 3), F(EXC_NP, 8 * 8 + 3)}},
+    {"int3_empty_idt_shuts_down", 0, A_INT3, .idt_limit = IDT_EMPTY, .vec = SHUTDOWN,
+     .df = {F(EXC_GP, 0x1A), F(EXC_GP, 13 * 8 + 3), F(EXC_GP, 8 * 8 + 3)}},
+};
+
+static void gate_row_test(void **state)
+{
+    const struct gate_row *row = *state;
+    struct m *m = machine(row->cpl);
+    struct cpu *c = &m->c;
+    if (row->g)
+        set_idt(m, row->gvec, row->g);
+    if (row->t1)
+        set_gdt(m, S_T1, row->t1);
+    if (row->df_np)
+        set_idt(m, EXC_DF, gate(S_KCODE, HANDLER, G_INT32, 0, false));
+    if (row->idt_limit)
+        c->idtr.limit = (uint16_t)row->idt_limit; /* IDT_EMPTY: 0 */
+    for (unsigned v = 0; v < 32; v++)
+        if (row->conf & CONF(v))
+            set_idt(m, v, gate(S_KCONF, HANDLER, G_INT32, 0, true));
+    uint16_t ss0 = row->ss0 ? (uint16_t)row->ss0 : S_KDATA;
+    put32(m, TSS + 8, ss0);
+    if (row->esp0)
+        put32(m, TSS + 4, row->esp0);
+    if (row->tss_limit)
+        c->tr.limit = row->tss_limit;
+    c->eflags |= row->eflags;
+    m->c.r[EAX] = S_BEYOND;
+    uint32_t esp = c->r[ESP];
+    uint16_t cs = c->seg[SEG_CS].sel, ss = c->seg[SEG_SS].sel;
+    uint32_t eflags_before = cpu_get_eflags(c);
+
+    enum run_result r = run(m, acts[row->act].bytes, acts[row->act].len, 2);
+
+    if (row->vec == SHUTDOWN) {
+        assert_int_equal(r, RUN_SHUTDOWN);
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(c->shutdown_events[k].vector, row->df[k].vector);
+            assert_int_equal(c->shutdown_events[k].error, row->df[k].error);
+        }
+        machine_free(m);
+        return;
+    }
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->vector, row->vec);
+    assert_int_equal(e->has_error, row->err != NOERR);
+    if (row->err != NOERR)
+        assert_int_equal(e->error, (uint32_t)row->err);
+    assert_int_equal(e->cpl_after, row->new_cpl);
+    assert_int_equal(c->cpl, row->new_cpl);
+    assert_int_equal(c->seg[SEG_CS].sel & 3, row->new_cpl); /* CPL = CS.RPL */
+    if (row->vec == EXC_DF) {
+        assert_int_equal(c->df_pair[0].vector, row->df[0].vector);
+        assert_int_equal(c->df_pair[0].error, row->df[0].error);
+        assert_int_equal(c->df_pair[1].vector, row->df[1].vector);
+        assert_int_equal(c->df_pair[1].error, row->df[1].error);
+    }
+
+    /* The frame: where it lies and what it holds. */
+    bool inner = row->new_cpl < row->cpl;
+    uint32_t top = !inner ? esp : row->new_cpl == 1 ? R1STACK_TOP : row->esp0 ? row->esp0 : KSTACK_TOP;
+    uint32_t w = row->word, f = c->r[ESP];
+    assert_int_equal(top - f, row->frame);
+    if (inner) {
+        assert_int_equal(c->seg[SEG_SS].sel & 3, row->new_cpl);
+        assert_int_equal(c->seg[SEG_SS].sel, row->new_cpl == 1 ? (S_DATA1 | 1) : ss0);
+    } else {
+        assert_int_equal(c->seg[SEG_SS].sel, ss);
+    }
+    uint32_t slot[6], mask = w == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+    for (unsigned k = 0; k < row->frame / w && k < 6; k++)
+        slot[k] = word_at(m, f + k * w, w);
+    unsigned k = 0;
+    if (row->err != NOERR)
+        assert_int_equal(slot[k++], (uint32_t)row->err & mask);
+    uint32_t want_eip = CODE + (acts[row->act].trap && row->vec == (int)acts[row->act].vector
+                                    ? acts[row->act].len : 0);
+    if (row->vec != EXC_DF) /* the EIP #DF pushes is undefined (6.15) */
+        assert_int_equal(slot[k], want_eip & mask);
+    assert_int_equal(slot[k + 1] & 0xFFFF, cs);
+    uint32_t pushed_flags = slot[k + 2];
+    assert_int_equal(pushed_flags & (FL_IF | FL_NT), eflags_before & (FL_IF | FL_NT));
+    if (inner) {
+        assert_int_equal(slot[k + 3], esp & mask);
+        assert_int_equal(slot[k + 4] & 0xFFFF, ss);
+    }
+    if (row->if_after >= 0)
+        assert_int_equal((c->eflags & FL_IF) != 0, row->if_after);
+    assert_int_equal(c->eflags & (FL_NT | FL_TF | FL_RF | FL_VM), 0);
+    assert_int_equal(c->eip, HANDLER);
+    machine_free(m);
+}
+
+/* ---- table 3: far CALL/JMP through a call gate (vol. 3 5.8.4-5.8.6, vol. 2 CALL, JMP) -------
+ *
+ *   gate DPL < CPL or < RPL of the gate selector           #GP(gate)
+ *   gate not present                                         #NP(gate)
+ *   target selector null                                     #GP(0)
+ *   target beyond the table, not code, DPL > CPL             #GP(target)
+ *   JMP: target non-conforming with DPL != CPL               #GP(target)
+ *   target not present                                       #NP(target)
+ *   offset beyond the target's limit                         #GP(0)
+ *   CALL to a more privileged non-conforming target: the TSS's SSn:ESPn (null -> #TS(0); bad ->
+ *   #TS(SSn); not present -> #SS(SSn); no room -> #SS(SSn)), then SS, ESP, the gate's parameter
+ *   count of words/dwords copied from the caller's stack, CS, EIP (4 bytes each through a
+ *   32-bit gate, 2 through a 16-bit one). A conforming target keeps CPL and the stack.
+ */
+#define S_GATE S_T2
+
+struct call_row {
+    const char *name;
+    unsigned cpl;
+    bool jmp;
+    uint16_t sel;       /* the far pointer's selector (S_GATE | RPL) */
+    uint64_t g;         /* the gate at S_GATE */
+    uint64_t t1;        /* descriptor at S_T1 */
+    uint32_t ss0;       /* SS0(sel) or 0 */
+    uint32_t esp0;
+    unsigned conf;      /* vectors whose gates go to KCONF */
+    int vec;            /* NOFAULT: the call lands */
+    uint32_t err;
+    unsigned new_cpl;
+    unsigned frame;     /* bytes pushed on the new (or same) stack */
+    unsigned word;
+    unsigned params;
+};
+
+#define CG(target, type, dpl, p, params) (gate((target), HANDLER, (type), (dpl), (p)) | ((uint64_t)(params) << 32))
+#define G_CALL16 0x4u
+
+static const struct call_row call_rows[] = {
+    {"call_gate_2_params", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2), .vec = NOFAULT,
+     .new_cpl = 0, .frame = 24, .word = 4, .params = 2},
+    {"call_gate_3_params", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 3), .vec = NOFAULT,
+     .new_cpl = 0, .frame = 28, .word = 4, .params = 3},
+    {"call_gate_no_params", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 0),
+     .vec = NOFAULT, .new_cpl = 0, .frame = 16, .word = 4},
+    {"call_gate16_2_params", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL16, 3, true, 2),
+     .vec = NOFAULT, .new_cpl = 0, .frame = 12, .word = 2, .params = 2},
+    {"call_gate_to_ring1", 3, false, S_GATE | 3, CG(S_CODE1, G_CALL32, 3, true, 1),
+     .vec = NOFAULT, .new_cpl = 1, .frame = 20, .word = 4, .params = 1},
+    {"call_gate_to_conforming_keeps_cpl", 3, false, S_GATE | 3,
+     CG(S_KCONF, G_CALL32, 3, true, 2), .vec = NOFAULT, .new_cpl = 3, .frame = 8, .word = 4},
+    {"call_gate_dpl0_cpl3", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 0, true, 0),
+     .vec = EXC_GP, .err = S_GATE},
+    {"call_gate_rpl3_above_dpl1", 1, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 1, true, 0),
+     .vec = EXC_GP, .err = S_GATE},
+    {"call_gate_not_present", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, false, 0),
+     .vec = EXC_NP, .err = S_GATE},
+    {"call_gate_not_present_dpl0", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 0, false, 0),
+     .vec = EXC_GP, .err = S_GATE},
+    {"call_gate_target_null", 3, false, S_GATE | 3, CG(0, G_CALL32, 3, true, 0), .vec = EXC_GP,
+     .err = 0},
+    {"call_gate_target_data", 3, false, S_GATE | 3, CG(S_KDATA, G_CALL32, 3, true, 0),
+     .vec = EXC_GP, .err = S_KDATA},
+    {"call_gate_target_beyond_gdt", 3, false, S_GATE | 3, CG(S_BEYOND, G_CALL32, 3, true, 0),
+     .vec = EXC_GP, .err = S_BEYOND},
+    {"call_gate_target_dpl3_cpl0", 0, false, S_GATE, CG(S_UCODE, G_CALL32, 3, true, 0),
+     .vec = EXC_GP, .err = S_UCODE},
+    {"call_gate_target_not_present", 3, false, S_GATE | 3, CG(S_T1, G_CALL32, 3, true, 0),
+     .t1 = FLAT(DPL(0) | CODE_XR), .vec = EXC_NP, .err = S_T1},
+    {"call_gate_offset_beyond_limit", 3, false, S_GATE | 3, CG(S_T1, G_CALL32, 3, true, 0),
+     .t1 = desc(0, HANDLER - 1, P | DPL(0) | CODE_XR, 0x4), .vec = EXC_GP, .err = 0},
+    {"jmp_gate_to_ring0", 3, true, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 0),
+     .vec = EXC_GP, .err = S_KCODE},
+    {"jmp_gate_to_conforming", 3, true, S_GATE | 3, CG(S_KCONF, G_CALL32, 3, true, 0),
+     .vec = NOFAULT, .new_cpl = 3, .frame = 0, .word = 4},
+    /* the new stack */
+    {"call_ss0_null", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2), .ss0 = SS0(0),
+     .conf = CONF(10), .vec = EXC_TS, .err = 0},
+    {"call_ss0_rpl3", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2),
+     .ss0 = SS0(S_KDATA | 3), .conf = CONF(10), .vec = EXC_TS, .err = S_KDATA},
+    {"call_ss0_not_present", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2),
+     .t1 = FLAT(DPL(0) | DATA_RW), .ss0 = SS0(S_T1), .conf = CONF(10) | CONF(12),
+     .vec = EXC_SS, .err = S_T1},
+    {"call_esp0_beyond_limit", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2),
+     .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW, 0x4), .ss0 = SS0(S_T1), .esp0 = 0x2000,
+     .conf = CONF(12), .vec = EXC_SS, .err = S_T1},
+    {"call_expand_down_ss0_fits", 3, false, S_GATE | 3, CG(S_KCODE, G_CALL32, 3, true, 2),
+     .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0x4), .ss0 = SS0(S_T1), .esp0 = 0x2000,
+     .conf = CONF(12), .vec = NOFAULT, .new_cpl = 0, .frame = 24, .word = 4, .params = 2},
+    {"call_expand_down_ss0_below_limit", 3, false, S_GATE | 3,
+     CG(S_KCODE, G_CALL32, 3, true, 2), .t1 = desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0x4),
+     .ss0 = SS0(S_T1), .esp0 = 0x1010, .conf = CONF(12), .vec = EXC_SS, .err = S_T1},
+};
+
+static void call_row_test(void **state)
+{
+    const struct call_row *row = *state;
+    struct m *m = machine(row->cpl);
+    struct cpu *c = &m->c;
+    set_gdt(m, S_GATE, row->g);
+    if (row->t1)
+        set_gdt(m, S_T1, row->t1);
+    for (unsigned v = 0; v < 32; v++)
+        if (row->conf & CONF(v))
+            set_idt(m, v, gate(S_KCONF, HANDLER, G_INT32, 0, true));
+    uint16_t ss0 = row->ss0 ? (uint16_t)row->ss0 : S_KDATA;
+    put32(m, TSS + 8, ss0);
+    if (row->esp0)
+        put32(m, TSS + 4, row->esp0);
+    /* The caller's stack holds four parameter dwords. */
+    c->r[ESP] -= 16;
+    uint32_t esp = c->r[ESP];
+    for (unsigned k = 0; k < 4; k++)
+        put32(m, esp + 4 * k, 0x11111111u * (k + 1));
+    uint16_t cs = c->seg[SEG_CS].sel, ss = c->seg[SEG_SS].sel;
+    const uint8_t code[] = {row->jmp ? 0xEA : 0x9A, 0x78, 0x56, 0x34, 0x12,
+                            (uint8_t)row->sel, (uint8_t)(row->sel >> 8)};
+    run(m, code, sizeof(code), 1);
+
+    const struct trace_event *e = first_delivery(m);
+    if (row->vec != NOFAULT) {
+        assert_non_null(e);
+        assert_int_equal(e->vector, row->vec);
+        assert_int_equal(e->error, row->err);
+        assert_int_equal(get32(m, e->esp_after + 4), CODE); /* a fault of the CALL */
+        machine_free(m);
+        return;
+    }
+    if (e)
+        fail_msg("%s: unexpected vector %u error %#x", row->name, e->vector, e->error);
+    assert_int_equal(c->eip, HANDLER);
+    assert_int_equal(c->cpl, row->new_cpl);
+    assert_int_equal(c->seg[SEG_CS].sel & 3, row->new_cpl);
+    bool inner = row->new_cpl < row->cpl;
+    uint32_t top = !inner ? esp : row->new_cpl == 1 ? R1STACK_TOP : row->esp0 ? row->esp0 : KSTACK_TOP;
+    uint32_t f = c->r[ESP], w = row->word, mask = w == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+    assert_int_equal(top - f, row->frame);
+    if (row->jmp)
+        goto out;
+    assert_int_equal(word_at(m, f, w), (CODE + sizeof(code)) & mask);
+    assert_int_equal(word_at(m, f + w, w) & 0xFFFF, cs);
+    if (inner) {
+        for (unsigned k = 0; k < row->params; k++) /* in the caller's order */
+            assert_int_equal(word_at(m, f + (2 + k) * w, w), word_at(m, esp + k * w, w));
+        assert_int_equal(word_at(m, f + (2 + row->params) * w, w), esp & mask);
+        assert_int_equal(word_at(m, f + (3 + row->params) * w, w) & 0xFFFF, ss);
+        assert_int_equal(c->seg[SEG_SS].sel, row->new_cpl == 1 ? (S_DATA1 | 1) : ss0);
+    } else {
+        assert_int_equal(c->seg[SEG_SS].sel, ss);
+    }
+out:
+    machine_free(m);
+}
+
+int main(void)
+{
+    size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
+    size_t ng = sizeof(gate_rows) / sizeof(gate_rows[0]);
+    struct CMUnitTest *loads = calloc(nl + 1, sizeof(*loads));
+    size_t nc = sizeof(call_rows) / sizeof(call_rows[0]);
+    struct CMUnitTest *gates = calloc(ng, sizeof(*gates));
+    struct CMUnitTest *calls = calloc(nc, sizeof(*calls));
+    if (!loads || !gates || !calls)
+        return 1;
+    for (size_t k = 0; k < nc; k++)
+        calls[k] = (struct CMUnitTest){call_rows[k].name, call_row_test, NULL, NULL,
+                                       (void *)&call_rows[k]};
+    for (size_t k = 0; k < nl; k++)
+        loads[k] = (struct CMUnitTest){load_rows[k].name, load_row_test, NULL, NULL,
+                                       (void *)&load_rows[k]};
+    loads[nl] = (struct CMUnitTest){"null_ds_use_faults", null_ds_use_faults, NULL, NULL, NULL};
+    for (size_t k = 0; k < ng; k++)
+        gates[k] = (struct CMUnitTest){gate_rows[k].name, gate_row_test, NULL, NULL,
+                                       (void *)&gate_rows[k]};
+    int failed = _cmocka_run_group_tests("selector_loads", loads, nl + 1, NULL, NULL);
+    failed += _cmocka_run_group_tests("delivery", gates, ng, NULL, NULL);
+    failed += _cmocka_run_group_tests("call_gates", calls, nc, NULL, NULL);
+    free(loads);
+    free(gates);
+    free(calls);
+    return failed ? 1 : 0;
+}
