@@ -135,6 +135,27 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
     }
 }
 
+/* One instruction with EFLAGS.TF or RF set (SDM vol. 3 17.3.1.4, 17.3.1.1): RF is cleared once
+ * the instruction completes, and TF set at its start makes a single-step trap, #DB with
+ * DR6.BS, after it — unless the instruction itself delivered an event (INT n, a fault). */
+static void step_one(struct cpu *c, struct block *b)
+{
+    bool tf = c->eflags & FL_TF;
+    uint64_t before = c->icount;
+    uint64_t events = c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT];
+    run_block(c, b, 1);
+    if (c->icount != before + 1)
+        return;
+    c->eflags &= ~FL_RF;
+    if (tf && events == c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT] &&
+        c->stop_reason < 0) {
+        c->dr[6] |= 0x4000; /* BS */
+        c->insn_eip = c->eip;
+        c->last_block = NULL;
+        deliver(c, EXC_DB, TR_EXCEPTION, false, 0);
+    }
+}
+
 /* Between instructions: device events that are due, then an external interrupt if INTR is up,
  * IF is set and no STI / MOV SS shadow covers this boundary (SDM vol. 3 6.8.3). Returns true
  * when an interrupt was delivered. */
@@ -195,7 +216,10 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         c->insn_eip = c->eip;
         struct block *b = icache_next(c, c->last_block);
         c->last_block = b;
-        run_block(c, b, budget);
+        if (c->eflags & (FL_TF | FL_RF))
+            step_one(c, b);
+        else
+            run_block(c, b, budget);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;

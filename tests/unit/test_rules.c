@@ -861,6 +861,56 @@ out:
     machine_free(m);
 }
 
+/* ---- single-step (SDM vol. 3 17.3.1.4): #DB trap after the instruction that began with TF ---- */
+
+static void single_step_traps_after_one(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    m->c.eflags |= FL_TF;
+    const uint8_t code[] = {0x90, 0x90}; /* nop; nop */
+    run(m, code, sizeof code, 10);
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->vector, EXC_DB);
+    assert_int_equal(e->eip_before, CODE + 1);      /* a trap: after the first nop */
+    assert_int_equal(get32(m, KSTACK_TOP - 12), CODE + 1);
+    assert_true(m->c.dr[6] & 0x4000);               /* DR6.BS */
+    assert_false(m->c.eflags & FL_TF);              /* cleared for the handler */
+    assert_true(get32(m, KSTACK_TOP - 4) & FL_TF);  /* and saved set in the frame */
+    machine_free(m);
+}
+
+static void popf_setting_tf_traps_after_next(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    m->c.r[ESP] = KSTACK_TOP - 0x100;
+    m->c.r[EAX] = FL_TF | FL_R1;
+    const uint8_t code[] = {0x50, 0x9D, 0x90, 0x90}; /* push eax; popf; nop; nop */
+    run(m, code, sizeof code, 10);
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->vector, EXC_DB);
+    assert_int_equal(e->eip_before, CODE + 3); /* after the nop that followed POPF */
+    machine_free(m);
+}
+
+static void int_n_is_not_single_stepped(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    m->c.eflags |= FL_TF;
+    const uint8_t code[] = {0xCD, 0x40}; /* int 0x40: the delivery clears TF, no #DB */
+    run(m, code, sizeof code, 10);
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->kind, TR_SOFTINT);
+    assert_int_equal(e->vector, 0x40);
+    assert_int_equal(m->nev, 1);
+    machine_free(m);
+}
+
 int main(void)
 {
     size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
@@ -884,6 +934,12 @@ int main(void)
     int failed = _cmocka_run_group_tests("selector_loads", loads, nl + 1, NULL, NULL);
     failed += _cmocka_run_group_tests("delivery", gates, ng, NULL, NULL);
     failed += _cmocka_run_group_tests("call_gates", calls, nc, NULL, NULL);
+    const struct CMUnitTest step[] = {
+        cmocka_unit_test(single_step_traps_after_one),
+        cmocka_unit_test(popf_setting_tf_traps_after_next),
+        cmocka_unit_test(int_n_is_not_single_stepped),
+    };
+    failed += cmocka_run_group_tests_name("single_step", step, NULL, NULL);
     free(loads);
     free(gates);
     free(calls);
