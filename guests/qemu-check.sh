@@ -7,7 +7,8 @@
 #
 # NAME selects images by stem (crc32.O2, fib, ...). Exit status 0 when all pass. A guest whose
 # list entry gives a QEMU status (5th field) must exit with that status under QEMU (a triple
-# fault: QEMU exits 0); "skip" marks guests that check rules QEMU does not follow.
+# fault: QEMU exits 0); "skip" marks guests that check rules QEMU does not follow. A 6th
+# field names a file fed to stdin (the guest's COM1 receiver) instead of /dev/null.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +27,7 @@ fi
 
 pass=0 fail=0 skipped=0
 # Fields are split on \037 rather than on tabs: read would merge the empty fields between tabs.
-while IFS=$'\037' read -r image expected status ignore qstatus; do
+while IFS=$'\037' read -r image expected status ignore qstatus input; do
     [ -n "$image" ] || continue
     stem=$(basename "$image" .elf)
     if [ $# -gt 0 ]; then
@@ -42,6 +43,7 @@ while IFS=$'\037' read -r image expected status ignore qstatus; do
     [ -n "$qstatus" ] && status=$qstatus
     args=(--expected "$expected" --status "$status")
     [ -n "$ignore" ] && args+=(--ignore "$ignore")
+    [ -n "${input:-}" ] && args+=(--input "$input")
     if out=$(bash "$here/run-guest-test.sh" "${args[@]}" -- \
             timeout 60 "$qemu" -kernel "$image" \
             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

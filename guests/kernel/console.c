@@ -129,7 +129,8 @@ void console_irq(void)
     while (inb(UART_LSR) & LSR_DR)
         receive((char)inb(UART_RBR));
     last_input = ticks;
-    wake_all(B_READ);
+    if (ready_count > 0 || eof_pending) /* a reader has something to return now */
+        wake_all(B_READ);
 }
 
 /* Up to len bytes of completed input, stopping after a newline (one line per read). */

@@ -58,7 +58,7 @@ int elf_load(uint32_t pd, const uint8_t *image, uint32_t size, uint32_t *entry, 
     if (eh->phoff > size || eh->phnum > (size - eh->phoff) / sizeof(struct elf_phdr))
         return -EINVAL;
 
-    uint32_t top = USER_LOAD;
+    uint32_t top = 0;
     bool loaded = false;
     for (unsigned i = 0; i < eh->phnum; i++) {
         const struct elf_phdr *ph =
@@ -66,8 +66,8 @@ int elf_load(uint32_t pd, const uint8_t *image, uint32_t size, uint32_t *entry, 
         if (ph->type != PT_LOAD || ph->memsz == 0)
             continue;
         if (ph->filesz > ph->memsz || ph->offset > size || ph->filesz > size - ph->offset ||
-            ph->vaddr < USER_BASE || ph->vaddr >= USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE ||
-            ph->memsz > USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE - ph->vaddr)
+            ph->vaddr < USER_BASE || ph->vaddr >= USER_GUARD ||
+            ph->memsz > USER_GUARD - ph->vaddr) /* below the stack's guard page */
             return -EINVAL;
         uint32_t flags = PTE_U | ((ph->flags & PF_WRITE) ? PTE_W : 0);
         for (uint32_t va = PAGE_DOWN(ph->vaddr); va < ph->vaddr + ph->memsz; va += PAGE_SIZE) {

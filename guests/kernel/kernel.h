@@ -47,6 +47,7 @@
 #define MAX_ARGS         8            /* argv entries passed to a program */
 #define MAX_MODULES      32           /* Multiboot modules the kernel remembers */
 #define USER_STACK_PAGES 4            /* 16 KiB of user stack */
+#define USER_GUARD  (USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE) /* never mapped */
 #define HEAP_MAX         (4u << 20)   /* sbrk() limit per process */
 #define KERNEL_MAP_END   (16u << 20)  /* physical memory identity-mapped for the kernel */
 #define IOMAP_PORTS      1024         /* the TSS I/O bitmap covers ports 0..1023 */

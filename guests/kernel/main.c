@@ -142,8 +142,10 @@ static unsigned start_init(void)
         int pid = proc_spawn(w, NULL);
         if (pid < 0)
             kprintf("[kernel] cannot start %s: %s\n", w,
-                    pid == -ENOENT ? "no such module" : pid == -EINVAL ? "not a valid ELF program"
-                                                                       : "out of memory");
+                    pid == -ENOENT   ? "no such module"
+                    : pid == -EINVAL ? "not a valid ELF program, or too many arguments"
+                    : pid == -EAGAIN ? "the process table is full"
+                                     : "out of memory");
         else
             started++;
     }
@@ -178,7 +180,9 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     desc_init();
     mm_init(first_free, ram_end);
     pic_init();
-    pit_init(HZ);
+    pit_init(HZ); /* the timer counts from here: on Ringside, where its ticks fall depends on
+                   * how many instructions ran before, so the command line and the module
+                   * strings (read above) shift them slightly with their lengths */
     proc_init();
     kprintf("[kernel] GDT, IDT, TSS loaded; paging on; PIC at vectors 0x%02x..0x%02x; "
             "PIT at %u Hz\n", IRQ_BASE, IRQ_BASE + 15, HZ);

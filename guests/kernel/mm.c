@@ -26,7 +26,9 @@ uint32_t frame_alloc(void)
         return 0;
     free_list = *(uint32_t *)pa;
     nfree--;
-    memset((void *)pa, 0, PAGE_SIZE);
+    uint32_t *w = (uint32_t *)pa; /* zero it a word at a time: most of the kernel's memory */
+    for (unsigned i = 0; i < PAGE_SIZE / 4; i++) /* traffic is this loop */
+        w[i] = 0;
     return pa;
 }
 

@@ -96,8 +96,8 @@ static int setup_stack(uint32_t pd, const char *name, const char *args, uint32_t
             return -ENOMEM;
         }
     }
-    /* "name args..." split at spaces into NUL-terminated words. */
-    char buf[NAME_LEN + CMD_LEN + 1];
+    /* "name args..." split at spaces into NUL-terminated words (all in the top page). */
+    char buf[NAME_LEN + CMD_LEN + MAX_ARGS];
     uint32_t n = 0, argc = 0;
     uint32_t off[MAX_ARGS];
     const char *words[2] = {name, args};
@@ -110,8 +110,11 @@ static int setup_stack(uint32_t pd, const char *name, const char *args, uint32_t
             if (argc == MAX_ARGS)
                 return -EINVAL;
             off[argc++] = n;
-            while (*s && *s != ' ' && n < sizeof(buf) - 1)
+            while (*s && *s != ' ') {
+                if (n == sizeof(buf) - 1)
+                    return -EINVAL;
                 buf[n++] = *s++;
+            }
             buf[n++] = '\0';
         }
     }
@@ -213,11 +216,13 @@ int proc_spawn(const char *cmd, struct proc *parent)
 
 /* ---- scheduling ---- */
 
-/* Round robin: the first runnable process after prev in slot order (prev itself last), else
- * the idle loop. */
+/* Round robin: the first runnable process after the one that ran last, in slot order (that
+ * one itself last), else the idle loop. */
+static unsigned last_slot; /* slot of the last process (not idle) given the cpu */
+
 static struct proc *pick_next(struct proc *prev)
 {
-    unsigned start = (unsigned)(prev - procs);
+    unsigned start = prev == &procs[0] ? last_slot : (unsigned)(prev - procs);
     for (unsigned k = 1; k <= NPROC; k++) {
         unsigned i = (start + k) % NPROC;
         if (i != 0 && procs[i].state == P_RUNNABLE)
@@ -241,6 +246,8 @@ void schedule(void)
         prev->state = P_RUNNABLE;
     next->state = P_RUNNING;
     next->slice = 0;
+    if (next != &procs[0])
+        last_slot = (unsigned)(next - procs);
     current = next;
     n_switches++;
     /* The three things the cpu takes from the kernel on the next entry or access: the address

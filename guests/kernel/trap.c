@@ -60,8 +60,7 @@ static void describe_pf(char *buf, size_t size, uint32_t err, uint32_t cr2)
     const char *who = (err & PF_U) ? "user" : "kernel";
     const char *what = (err & PF_W) ? "write" : "read";
     if (!(err & PF_P)) {
-        uint32_t guard = USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE;
-        bool in_guard = cr2 >= guard && cr2 < guard + PAGE_SIZE;
+        bool in_guard = cr2 >= USER_GUARD && cr2 < USER_GUARD + PAGE_SIZE;
         fmt_snprintf(buf, size, "%s %s, page not present%s", who, what,
                      in_guard ? ": the stack's guard page (stack overflow)" : "");
         return;
@@ -120,9 +119,7 @@ static void describe_gp(char *buf, size_t size, const struct trapframe *tf)
     case 0xEC: case 0xED: case 0xEE: case 0xEF:  /* in/out with the port in DX */
     case 0x6C: case 0x6D: case 0x6E: case 0x6F: { /* ins/outs */
         bool imm = op[0] >= 0xE4 && op[0] <= 0xE7;
-        bool out = (op[0] & 2) != 0 || op[0] == 0x6E || op[0] == 0x6F;
-        if (op[0] == 0x6C || op[0] == 0x6D)
-            out = false;
+        bool out = (op[0] & 2) != 0; /* bit 1 of all twelve opcodes: 0 = in, 1 = out */
         uint32_t port = imm ? op[1] : (tf->edx & 0xFFFF);
         fmt_snprintf(buf, size, "%s port 0x%x: not in this process's I/O bitmap",
                      out ? "out to" : "in from", port);

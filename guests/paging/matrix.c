@@ -136,41 +136,31 @@ struct tally {
 };
 
 static unsigned mismatches;
+static unsigned cur_bits;
+static enum access cur_acc;
 
-static void mismatch(const char *what, const char *fmt, uint32_t a, uint32_t b)
+/* One line per wrong outcome (the first 40): the access, the case bits, what went wrong. */
+static void mismatch(const char *fmt, ...)
 {
-    mismatches++;
-    if (mismatches <= 40) {
-        rt_printf("MISMATCH %s: ", what);
-        rt_printf(fmt, a, b);
-        rt_putc('\n');
-    }
+    if (++mismatches > 40)
+        return;
+    rt_printf("MISMATCH %s bits=%03x: ", access_names[cur_acc], cur_bits);
+    va_list ap;
+    va_start(ap, fmt);
+    rt_vprintf(fmt, ap);
+    va_end(ap);
+    rt_putc('\n');
 }
 
-static void describe(char *buf, unsigned bits, enum access acc)
-{
-    /* a fixed-format description, built by hand (no snprintf here) */
-    static const char hex[] = "0123456789abcdef";
-    const char *n = access_names[acc];
-    unsigned k = 0;
-    while (*n)
-        buf[k++] = *n++;
-    const char *t = " bits=";
-    while (*t)
-        buf[k++] = *t++;
-    for (int sh = 8; sh >= 0; sh -= 4)
-        buf[k++] = hex[(bits >> sh) & 0xF];
-    buf[k] = 0;
-}
-
-/* bits: 0 PDE.U 1 PDE.W 2 PTE.U 3 PTE.W 4 PS 5 WP 6 SMEP 7 SMAP 8 AC 9 CPL3 */
+/* bits: 0 PDE.U  1 PDE.W  2 PTE.U  3 PTE.W  4 PS (4 MiB page)  5 CR0.WP  6 CR4.SMEP
+ *       7 CR4.SMAP  8 EFLAGS.AC  9 CPL 3 (else CPL 0) */
 static void one_case(unsigned bits, enum access acc, struct tally *t)
 {
     bool pde_u = bits & 1, pde_w = bits & 2, pte_u = bits & 4, pte_w = bits & 8, ps = bits & 16;
     struct env e = {bits & 32, bits & 64, bits & 128, bits & 256};
     unsigned cpl = (bits & 512) ? 3 : 0;
-    char what[48];
-    describe(what, bits, acc);
+    cur_bits = bits;
+    cur_acc = acc;
 
     test_pt[0] = TEST_PHYS | (pte_u ? PG_U : 0) | (pte_w ? PG_W : 0) | PG_P;
     uint32_t pde = (pde_u ? PG_U : 0) | (pde_w ? PG_W : 0) | PG_P;
@@ -198,48 +188,52 @@ static void one_case(unsigned bits, enum access acc, struct tally *t)
     uint32_t pde_now = pd[2], pte_now = test_pt[0], leaf = ps ? pde_now : pte_now;
     t->cases++;
     if (fault) {
+        if (r.vector == VEC_DONE) {
+            mismatch("completed, want #PF(%02x)", err);
+            return;
+        }
         if (r.vector != 14 || r.error != err) {
-            mismatch(what, "vector %u error %x", r.vector, r.error);
+            mismatch("vector %u error %x, want #PF(%02x)", r.vector, r.error, err);
             return;
         }
         /* the descriptor's A bit lives in byte 5: accept a write of dword 4 or of byte 5 */
         if (r.cr2 != cr2 && !(cr2 == TEST_LIN + 4 && r.cr2 == TEST_LIN + 5))
-            mismatch(what, "CR2 %x, want %x", r.cr2, cr2);
+            mismatch("CR2 %x, want %x", r.cr2, cr2);
         if (r.eip != eip)
-            mismatch(what, "EIP %x, want %x", r.eip, eip);
+            mismatch("EIP %x, want %x", r.eip, eip);
         if (leaf & PG_D)
-            mismatch(what, "dirty bit set by a refused access (leaf %x)%x", leaf, 0);
+            mismatch("dirty bit set by a refused access (leaf %x)", leaf);
         t->pf[err]++;
         return;
     }
     if (r.vector != VEC_DONE) {
-        mismatch(what, "vector %u error %x, want success", r.vector, r.error);
+        mismatch("vector %u error %x, want success", r.vector, r.error);
         return;
     }
     bool writes = acc == X_WRITE || acc == X_IMPL_WRITE;
     if (!(pde_now & PG_A) || (!ps && !(pte_now & PG_A)))
-        mismatch(what, "accessed bits: PDE %x PTE %x", pde_now, pte_now);
+        mismatch("accessed bits: PDE %x PTE %x", pde_now, pte_now);
     if (((leaf & PG_D) != 0) != writes)
-        mismatch(what, "dirty bit: leaf %x, writes %u", leaf, writes);
+        mismatch("dirty bit: leaf %x, writes %u", leaf, writes);
     volatile uint32_t *data = TEST_VIA_ALIAS;
     switch (acc) {
     case X_READ:
         if (last_frame.eax != VALUE)
-            mismatch(what, "read %x, want %x", last_frame.eax, VALUE);
+            mismatch("read %x, want %x", last_frame.eax, VALUE);
         break;
     case X_WRITE:
         if (data[0] != WRITTEN)
-            mismatch(what, "memory holds %x, want %x", data[0], WRITTEN);
+            mismatch("memory holds %x, want %x", data[0], WRITTEN);
         break;
     case X_FETCH:
         if (last_frame.eip != TEST_LIN + 2)
-            mismatch(what, "returned from %x, want %x", last_frame.eip, TEST_LIN + 2);
+            mismatch("returned from %x, want %x", last_frame.eip, TEST_LIN + 2);
         break;
     default:
         if ((last_frame.ds & 0xFFFF) != (cpl == 3 ? 0x07u : 0x04u))
-            mismatch(what, "DS = %x%x", last_frame.ds & 0xFFFF, 0);
+            mismatch("DS = %x", last_frame.ds & 0xFFFF);
         if (!(data[1] & 0x100))
-            mismatch(what, "descriptor not marked accessed: %x%x", data[1], 0);
+            mismatch("descriptor not marked accessed: %x", data[1]);
         break;
     }
     t->ok++;

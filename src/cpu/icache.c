@@ -129,6 +129,16 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     return b;
 }
 
+/* A block whose (only) instruction runs into the next page is valid only while that page still
+ * translates, for a fetch, to the physical page it was decoded from: the fetch is checked again
+ * (a #PF here is the instruction's) on every use. */
+static bool second_page_ok(struct cpu *c, uint32_t lin, const struct block *b)
+{
+    uint8_t *host;
+    uint32_t pa2 = mem_translate(c, (lin | PAGE_MASK) + 1, TLB_X_S << c->acc_shift, &host);
+    return host && (pa2 >> 12) == b->page1;
+}
+
 struct block *icache_lookup(struct cpu *c)
 {
     const struct segment *cs = &c->seg[SEG_CS];
@@ -148,7 +158,8 @@ struct block *icache_lookup(struct cpu *c)
     uint8_t d32 = (c->seg[SEG_CS].attr & SA_DB) ? 1 : 0;
     struct icache *ic = c->icache;
     struct block *b = ic->slots[slot_of(phys)];
-    if (b && block_valid(c, b, phys, d32))
+    if (b && block_valid(c, b, phys, d32) &&
+        (b->page1 == UINT32_MAX || second_page_ok(c, lin, b)))
         return b;
     return build(c, lin, phys, host - (phys & PAGE_MASK), d32);
 }
@@ -158,7 +169,7 @@ struct block *icache_next(struct cpu *c, struct block *prev)
     if (prev) {
         for (unsigned k = 0; k < 2; k++) {
             if (prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-                block_fresh(c, prev->link[k]))
+                block_fresh(c, prev->link[k]) && prev->link[k]->page1 == UINT32_MAX)
                 return prev->link[k];
         }
     }

@@ -174,7 +174,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     memset(o, 0, sizeof(*o));
     o->command = CLI_DEMO;
     o->mem_mib = MACHINE_MEM_DEFAULT_MIB;
-    o->modules = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*o->modules));
+    /* room for every argument, or for the demo's own modules */
+    o->modules = calloc((size_t)(argc > 0 ? argc : 1) + 8, sizeof(*o->modules));
     if (!o->modules)
         return fail(err, errlen, "out of memory");
 
@@ -269,13 +270,21 @@ static bool is_file(const char *path)
 
 /* The demo image: in guest_dir, else in guests/ next to the executable. Fills out (PATH_MAX
  * sized) or returns -1 with err set. */
+/* The demo: the kernel in guests/kernel/ with five programs (see guests/scenarios/demo.scn). */
+static const char *const demo_modules[] = {
+    "user/hello.elf", "user/syscalls.elf", "user/compute.elf", "user/spin.elf",
+    "user/nullderef.elf", NULL,
+};
+
+/* The directory holding the demo kernel: RINGSIDE_GUEST_DIR, else guests/ next to the
+ * executable. */
 static int find_demo(const char *guest_dir, char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *first = guest_dir && *guest_dir ? guest_dir : "(no build directory)";
-    int n;
+    char probe[4400];
     if (guest_dir && *guest_dir) {
-        n = snprintf(out, outlen, "%s/%s", guest_dir, CLI_DEMO_IMAGE);
-        if (n > 0 && (size_t)n < outlen && is_file(out))
+        snprintf(probe, sizeof probe, "%s/%s", guest_dir, CLI_DEMO_IMAGE);
+        if (is_file(probe) && (size_t)snprintf(out, outlen, "%s", guest_dir) < outlen)
             return 0;
     }
     char exe[4096], second[4200] = "(unknown: /proc/self/exe unreadable)";
@@ -286,11 +295,11 @@ static int find_demo(const char *guest_dir, char *out, size_t outlen, char *err,
         if (slash)
             *slash = '\0';
         snprintf(second, sizeof(second), "%s/guests", exe);
-        n = snprintf(out, outlen, "%s/%s", second, CLI_DEMO_IMAGE);
-        if (n > 0 && (size_t)n < outlen && is_file(out))
+        snprintf(probe, sizeof probe, "%s/%s", second, CLI_DEMO_IMAGE);
+        if (is_file(probe) && (size_t)snprintf(out, outlen, "%s", second) < outlen)
             return 0;
     }
-    return fail(err, errlen, "demo image %s not found in %s or %s; build the guests or use "
+    return fail(err, errlen, "demo kernel %s not found in %s or %s; build the guests or use "
                 "'ringside run IMAGE'", CLI_DEMO_IMAGE, first, second);
 }
 
@@ -543,11 +552,22 @@ int cli_main(int argc, char **argv, const char *guest_dir)
         goto out;
     }
     if (o.command == CLI_DEMO) {
+        if (o.nmodules || o.append) {
+            report("the demo has its own modules and command line; use 'ringside run IMAGE' "
+                   "for others");
+            goto out;
+        }
         if (find_demo(guest_dir, demo, sizeof(demo), err, sizeof(err)) < 0) {
             report("%s", err);
             goto out;
         }
-        o.image = demo;
+        /* Paths relative to the guest directory, so the kernel sees the same strings (and
+         * the run is the same, event for event) wherever Ringside is built. */
+        o.image = CLI_DEMO_IMAGE;
+        o.append = CLI_DEMO_CMDLINE;
+        o.nmodules = 0;
+        for (size_t k = 0; demo_modules[k] && k < 8; k++)
+            o.modules[o.nmodules++] = demo_modules[k];
     }
 
     m = machine_create(o.mem_mib, console_out, &con);
@@ -558,6 +578,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     }
     struct boot_params bp = {
         .image = o.image, .append = o.append, .modules = o.modules, .nmodules = o.nmodules,
+        .dir = o.command == CLI_DEMO ? demo : NULL,
     };
     if (machine_load(m, &bp, err, sizeof(err)) < 0) {
         report("%s", err);

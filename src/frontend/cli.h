@@ -31,7 +31,8 @@
 
 #define CLI_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
                                    between calls, so partial lines show up promptly */
-#define CLI_DEMO_IMAGE "demo.elf"
+#define CLI_DEMO_IMAGE "kernel.elf" /* the demo kernel, with CLI_DEMO_CMDLINE and modules */
+#define CLI_DEMO_CMDLINE "init=hello,syscalls,compute,spin,nullderef cpulimit=30"
 
 enum cli_command { CLI_RUN, CLI_DEMO, CLI_HELP, CLI_VERSION };
 

@@ -78,10 +78,21 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /* Opens path as a regular file; returns the fd and its size, or -1 with err set. */
-static int open_regular(const char *path, const char *what, off_t *size, char *err,
-                        size_t errlen)
+static int open_regular(const char *dir, const char *path, const char *what, off_t *size,
+                        char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY);
+    int fd;
+    if (dir && path[0] != '/') { /* relative to the directory the caller names */
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0)
+            return fail(err, errlen, "cannot open directory '%s': %s", dir, strerror(errno));
+        fd = openat(dfd, path, O_RDONLY);
+        int e = errno;
+        close(dfd);
+        errno = e;
+    } else {
+        fd = open(path, O_RDONLY);
+    }
     if (fd < 0)
         return fail(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
     struct stat st;
@@ -99,10 +110,11 @@ static int open_regular(const char *path, const char *what, off_t *size, char *e
     return fd;
 }
 
-static int map_file(const char *path, struct mapped_file *f, char *err, size_t errlen)
+static int map_file(const char *dir, const char *path, struct mapped_file *f, char *err,
+                    size_t errlen)
 {
     off_t size;
-    int fd = open_regular(path, "image", &size, err, errlen);
+    int fd = open_regular(dir, path, "image", &size, err, errlen);
     if (fd < 0)
         return -1;
     if (size == 0) {
@@ -186,7 +198,8 @@ static bool overlaps(const struct range *r, size_t n, uint64_t lo, uint64_t hi)
 }
 
 /* Loads one module file at physical dest; returns 0 with its size in *size_out, or -1. */
-static int load_module(uint8_t *ram, uint32_t ram_size, const char *spec, uint64_t dest,
+static int load_module(uint8_t *ram, uint32_t ram_size, const char *dir, const char *spec,
+                       uint64_t dest,
                        uint32_t *size_out, char *err, size_t errlen)
 {
     size_t namelen = strcspn(spec, " ");
@@ -196,7 +209,7 @@ static int load_module(uint8_t *ram, uint32_t ram_size, const char *spec, uint64
     if (!name)
         return fail(err, errlen, "out of memory");
     off_t size;
-    int fd = open_regular(name, "module", &size, err, errlen);
+    int fd = open_regular(dir, name, "module", &size, err, errlen);
     if (fd < 0) {
         free(name);
         return -1;
@@ -268,7 +281,8 @@ static int load_multiboot(uint8_t *ram, uint32_t ram_size, const struct boot_par
             fail(err, errlen, "module '%s' does not fit in RAM above the image", p->modules[i]);
             goto out;
         }
-        if (load_module(ram, ram_size, p->modules[i], next, &mod_size[i], err, errlen) < 0)
+        if (load_module(ram, ram_size, p->dir, p->modules[i], next, &mod_size[i], err,
+                        errlen) < 0)
             goto out;
         mod_start[i] = (uint32_t)next;
         used[nused++] = (struct range){ next, next + mod_size[i] };
@@ -435,7 +449,7 @@ int loader_load(uint8_t *ram, uint32_t ram_size, const struct boot_params *p,
     memset(out, 0, sizeof(*out));
     if (elf_version(EV_CURRENT) == EV_NONE)
         return fail(err, errlen, "libelf is out of date: %s", elf_errmsg(-1));
-    if (map_file(p->image, &f, err, errlen) < 0)
+    if (map_file(p->dir, p->image, &f, err, errlen) < 0)
         return -1;
     if (check_ident(p->image, &f, err, errlen) < 0)
         goto out;

@@ -80,6 +80,9 @@ struct boot_params {
     const char *append;          /* --append text, NULL = none */
     const char *const *modules;  /* each "FILE[ ARGS]" */
     size_t nmodules;
+    const char *dir;             /* relative image and module paths are opened from here
+                                    (NULL: the current directory); the guest sees them as
+                                    given, so its view does not depend on where files are */
 };
 
 /* What the cpu is given at hand-over (protected mode, flat segments, paging off). */

@@ -75,11 +75,12 @@ static void machine_event(void *ctx)
     poll_input(m, now);
     /* While the cpu is halted, only events that can interrupt it matter: a masked timer or a
      * receiver whose interrupt is off cannot end the halt, and leaving them out lets a halt
-     * that nothing can end stop the run instead of spinning through time forever. */
+     * that nothing can end stop the run instead of spinning through time forever. (MCR.OUT2
+     * does not count: uart16550.c raises IRQ 4 without it, as QEMU's UART does.) */
     bool halted = m->cpu.halted;
     bool timer_wakes = !(m->pic.chip[0].imr & 0x01);
     bool input_wakes = !(m->pic.chip[0].imr & (1u << UART_COM1_IRQ)) &&
-                       (m->uart.ier & UART_IER_RDI) && (m->uart.mcr & UART_MCR_OUT2);
+                       (m->uart.ier & UART_IER_RDI);
     uint64_t next = halted && !timer_wakes ? UINT64_MAX : pit_next_event(&m->pit);
     if (m->input_fd >= 0 && (!halted || input_wakes) && m->next_input < next)
         next = m->next_input;

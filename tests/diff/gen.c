@@ -1732,7 +1732,7 @@ static void begin(struct gen *g, struct tcase *tc, unsigned form)
 static void finish(struct gen *g, int plain)
 {
     struct diff_case *in = &g->tc->in;
-    /* Now and then put an instruction that falls through at the very end of the code page (the
+    /* Now and then put an instruction that falls through at the very end of the code area (the
      * next fetch faults), or across it (its own fetch faults). */
     if (plain && chance(g, 2))
         g->off = DIFF_CODE_SIZE - in->code_len + (chance(g, 50) ? 0 : 1 + rn(g, in->code_len));

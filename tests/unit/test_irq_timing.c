@@ -9,9 +9,9 @@
  * ends). The cases: a one-instruction loop chained to itself, a two-instruction loop, a long
  * straight block interrupted in its middle, three ticks in a row, the STI and MOV SS / POP SS
  * interrupt shadows (exactly one instruction of delay when the request is there), an OUT that
- * unmasks a pending request, and HLT. Every case is run with and without an instruction hook
- * (the hook takes the dispatch loop's slow path), and the trace event of the delivery must carry
- * the same instruction count.
+ * unmasks a pending request, HLT ended by the timer and by a byte on COM1. Every timer case is
+ * run with and without an instruction hook (the hook takes the dispatch loop's slow path), and
+ * the trace event of the delivery must carry the same instruction count.
  *
  * Physical memory:
  *   0x1000 GDT (0x08 flat code, 0x10 flat data)    0x2000 IDT (vector 0x20 -> 0x3000, every
@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -42,6 +43,7 @@
 
 struct rig {
     struct machine *m;
+    unsigned want_vector;    /* the interrupt the case expects (0x20: IRQ 0) */
     uint64_t deadline;       /* device time of the first IRQ 0 edge */
     bool use_hook;
     uint64_t hook_icount;    /* icount when the handler's first instruction was about to run */
@@ -130,10 +132,11 @@ static void rig_init(struct rig *r, const uint8_t *code, size_t n, bool irq_on, 
     assert_non_null(m);
     memset(r, 0, sizeof *r);
     r->m = m;
+    r->want_vector = 0x20;
     const uint64_t gdt[] = { 0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull };
     put(m, GDT_BASE, gdt, sizeof gdt);
     for (unsigned v = 0; v < 256; v++)
-        gate(m, v, v == 0x20 ? HANDLER : BAD_EVENT);
+        gate(m, v, v == 0x20 || v == 0x24 ? HANDLER : BAD_EVENT);
     put_handler(m, one_shot);
     put(m, CODE, code, n);
     cpu_reset_protected_flat(&m->cpu, CODE);
@@ -168,7 +171,7 @@ static void rig_run(struct rig *r, bool use_hook)
     }
     assert_int_equal(cpu_run(c, 10 * r->deadline + 100000), RUN_HALT);
     assert_int_equal(r->m->ram[DATA + 0x30], 0); /* no exception */
-    assert_int_equal(r->event_vector, 0x20);
+    assert_int_equal(r->event_vector, r->want_vector);
     if (use_hook) {
         assert_true(r->hook_seen);
         assert_int_equal(r->hook_icount, r->event_icount);
@@ -401,6 +404,35 @@ static void hlt_wakes_at_the_deadline(void **state)
     }
 }
 
+/* A byte on COM1 ends a HLT: IRQ 4 (IER.RDI, unmasked at the PIC; the timer masked) arrives
+ * when the machine's input schedule delivers the byte. With or without MCR.OUT2: the UART
+ * raises IRQ 4 either way, as QEMU's does, so a halt waiting for input is not "a halt nothing
+ * can end". */
+static void uart_input_ends_hlt(void **state)
+{
+    (void)state;
+    for (int out2 = 0; out2 < 2; out2++) {
+        struct rig r;
+        const uint8_t code[] = { 0xF4, 0xEB, 0xFE };
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        assert_int_equal(write(fds[1], "A", 1), 1);
+        close(fds[1]);
+        rig_init(&r, code, sizeof code, true, 0xEF, true);
+        r.want_vector = 0x24;
+        outb(r.m, UART_COM1_BASE + UART_IER, UART_IER_RDI);
+        outb(r.m, UART_COM1_BASE + UART_MCR, out2 ? UART_MCR_OUT2 : 0);
+        machine_set_input(r.m, fds[0]);
+        r.m->next_input = 5000; /* the byte comes at device time 5000 */
+        rig_run(&r, false);
+        assert_int_equal(tsc(&r, 0), 5000);
+        assert_int_equal(r.m->uart.rx_count, 1);
+        assert_int_equal(r.m->uart.rx[r.m->uart.rx_head], 'A');
+        close(fds[0]);
+        rig_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +447,7 @@ int main(void)
         cmocka_unit_test(pop_ss_shadow_at_deadline),
         cmocka_unit_test(unmasking_out),
         cmocka_unit_test(hlt_wakes_at_the_deadline),
+        cmocka_unit_test(uart_input_ends_hlt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

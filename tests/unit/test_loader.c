@@ -194,7 +194,7 @@ static void load(struct run *r, uint32_t ram_size, const char *image, const char
     r->ram = malloc(ram_size);
     assert_non_null(r->ram);
     memset(r->ram, 0xAA, ram_size);
-    struct boot_params p = { image, append, mods, nmods };
+    struct boot_params p = { image, append, mods, nmods, NULL };
     r->rc = loader_load(r->ram, ram_size, &p, &r->bs, r->err, sizeof(r->err));
 }
 
