@@ -343,8 +343,9 @@ static void null_inaccessible_segments(struct cpu *c)
  * `extra` bytes (RETF imm16) are released from each stack. Returns the popped EFLAGS. */
 static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool flags_too)
 {
+    /* The CS slot is read first, as 16 bits, then EIP (a fault on the CS slot wins). */
+    uint16_t sel = (uint16_t)stack_peek(c, 2, osize);
     uint32_t new_eip = stack_peek(c, osize, 0);
-    uint16_t sel = (uint16_t)stack_peek(c, osize, osize);
     uint32_t new_flags = flags_too ? stack_peek(c, osize, 2 * osize) : 0;
     unsigned nframe = (flags_too ? 3 : 2) * osize;
     if (osize == 2)

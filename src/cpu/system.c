@@ -32,10 +32,14 @@ OP(bound)
 {
     unsigned s = i->osize;
     uint32_t off = ea(c, i);
-    uint32_t lo = rd(c, i->seg, off, s), hi = rd(c, i->seg, off + s, s);
     int32_t idx = s == 2 ? (int16_t)get_reg(c, i->reg, 2) : (int32_t)c->r[i->reg];
-    int32_t l = s == 2 ? (int16_t)lo : (int32_t)lo, h = s == 2 ? (int16_t)hi : (int32_t)hi;
-    if (idx < l || idx > h)
+    /* The lower bound is read and compared before the upper one is read, as processors do
+     * (a #BR below the lower bound wins over a fault on the upper bound). */
+    uint32_t lo = rd(c, i->seg, off, s);
+    if (idx < (s == 2 ? (int16_t)lo : (int32_t)lo))
+        cpu_raise(c, EXC_BR, false, 0);
+    uint32_t hi = rd(c, i->seg, off + s, s);
+    if (idx > (s == 2 ? (int16_t)hi : (int32_t)hi))
         cpu_raise(c, EXC_BR, false, 0);
 }
 
@@ -278,9 +282,11 @@ OP(verw)
 }
 
 /* ARPL r/m16, r16: raise the destination's RPL to the source's. */
+/* ARPL reads its destination and writes it only when the RPL is raised (so a read-only
+ * destination faults only then, as a write). */
 OP(arpl)
 {
-    uint32_t d = rd_rm_rmw(c, i, 2), s = get_reg(c, i->reg, 2);
+    uint32_t d = rd_rm(c, i, 2), s = get_reg(c, i->reg, 2);
     if ((d & 3) < (s & 3)) {
         wr_rm(c, i, 2, (d & ~3u) | (s & 3));
         set_zf(c, 1);

@@ -41,7 +41,7 @@ void tlb_flush_page(struct cpu *c, uint32_t lin)
 void cpu_update_acc(struct cpu *c)
 {
     if (c->cpl == 3)
-        c->acc_shift = 3;
+        c->acc_shift = ((c->cr0 & CR0_AM) && (c->eflags & FL_AC)) ? ACC_SHIFT_AC : 3;
     else if ((c->cr4 & CR4_SMAP) && (c->eflags & FL_AC))
         c->acc_shift = 6;
     else
@@ -114,6 +114,8 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
 
 uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **host)
 {
+    if (need >= (TLB_R_U << 8)) /* an alignment-checked fetch: the user bit */
+        need >>= 8;
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
     if (!(e->vpn == (lin >> 12) && (e->perm & need)))
         e = tlb_fill(c, lin, need);
@@ -121,9 +123,22 @@ uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **hos
     return e->ppn_base | (lin & PAGE_MASK);
 }
 
+/* Alignment checking (CR0.AM, EFLAGS.AC, CPL 3): such accesses test bits no TLB entry has, so
+ * they all come here; a misaligned data access raises #AC(0), then the access proceeds with the
+ * user permission bit (SDM vol. 3 6.15, interrupt 17). */
+static uint32_t align_check(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
+{
+    if (need < (TLB_R_U << 8))
+        return need;
+    if ((need & ((TLB_R_U | TLB_W_U) << 8)) && (lin & (size - 1)))
+        cpu_raise(c, EXC_AC, true, 0);
+    return need >> 8;
+}
+
 uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
 {
     uint8_t *host;
+    need = align_check(c, lin, size, need);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
         uint32_t pa = mem_translate(c, lin, need, &host);
         return host ? host_load(host, size) : bus_mmio_read(c->bus, pa, size);
@@ -144,6 +159,7 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
 void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, uint32_t need)
 {
     uint8_t *host;
+    need = align_check(c, lin, size, need);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
         uint32_t pa = mem_translate(c, lin, need, &host);
         phys_write(c, pa, size, val);
@@ -161,6 +177,7 @@ void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, ui
 void mem_probe_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
 {
     uint8_t *host;
+    need = align_check(c, lin, size, need);
     mem_translate(c, lin, need, &host);
     if ((lin & PAGE_MASK) > PAGE_SIZE - size)
         mem_translate(c, (lin | PAGE_MASK) + 1, need, &host);

@@ -10,7 +10,8 @@
  *                                     CPL: SMAP applies whatever AC is (SDM vol. 3 4.6.1)
  *
  * so the hot path is a tag compare and a bit test: an explicit access tests the bit shifted by
- * c->acc_shift (0 supervisor, 3 user, 6 supervisor with SMAP and AC set). A write bit is
+ * c->acc_shift (0 supervisor, 3 user, 6 supervisor with SMAP and AC set, ACC_SHIFT_AC user with
+ * alignment checking). A write bit is
  * withheld while the physical page holds decoded code, so that the slow path can invalidate it
  * first, and while the dirty bit is clear, so that a write walks again to set it. The slow path
  * walks the page tables (when paging is on), raises #PF, handles page-crossing accesses and
@@ -39,6 +40,9 @@
 #define TLB_ANY_U (TLB_R_U | TLB_W_U | TLB_X_U)
 #define TLB_ANY_X (TLB_X_S | TLB_X_U | TLB_X_SA)
 #define TLB_ALL 0x7FFu
+/* c->acc_shift at CPL 3 with CR0.AM and EFLAGS.AC: the R_U/W_U/X_U bits shifted left by 8,
+ * which no TLB entry holds, so every access takes the slow path and its alignment check. */
+#define ACC_SHIFT_AC 11
 
 enum acc { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
