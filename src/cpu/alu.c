@@ -34,9 +34,8 @@ static inline void alu_flags(struct cpu *c, unsigned op, unsigned size, uint32_t
 /* Each ALU operation in four forms: E <- E op G, G <- G op E, acc <- acc op imm, E <- E op imm.
  * The destination is written before the flags, so a faulting store leaves the flags alone. */
 #define ALU_HANDLERS(name, OPN)                                                   \
-    OP(name##_EG)                                                                 \
+    OP_SIZED(name##_EG)                                                           \
     {                                                                             \
-        unsigned s = i->osize;                                                    \
         uint32_t a = (OPN) == A_CMP ? rd_rm(c, i, s) : rd_rm_rmw(c, i, s);        \
         uint32_t b = get_reg(c, i->reg, s);                                       \
         unsigned cf = CARRY_IN(OPN);                                              \
@@ -45,9 +44,8 @@ static inline void alu_flags(struct cpu *c, unsigned op, unsigned size, uint32_t
             wr_rm(c, i, s, r);                                                    \
         alu_flags(c, OPN, s, r, a, b, cf);                                        \
     }                                                                             \
-    OP(name##_GE)                                                                 \
+    OP_SIZED(name##_GE)                                                           \
     {                                                                             \
-        unsigned s = i->osize;                                                    \
         uint32_t a = get_reg(c, i->reg, s), b = rd_rm(c, i, s);                   \
         unsigned cf = CARRY_IN(OPN);                                              \
         uint32_t r = alu_res(OPN, a, b, cf) & size_mask(s);                       \
@@ -55,9 +53,8 @@ static inline void alu_flags(struct cpu *c, unsigned op, unsigned size, uint32_t
             set_reg(c, i->reg, s, r);                                             \
         alu_flags(c, OPN, s, r, a, b, cf);                                        \
     }                                                                             \
-    OP(name##_AI)                                                                 \
+    OP_SIZED(name##_AI)                                                           \
     {                                                                             \
-        unsigned s = i->osize;                                                    \
         uint32_t a = get_reg(c, EAX, s), b = i->imm & size_mask(s);               \
         unsigned cf = CARRY_IN(OPN);                                              \
         uint32_t r = alu_res(OPN, a, b, cf) & size_mask(s);                       \
@@ -65,9 +62,8 @@ static inline void alu_flags(struct cpu *c, unsigned op, unsigned size, uint32_t
             set_reg(c, EAX, s, r);                                                \
         alu_flags(c, OPN, s, r, a, b, cf);                                        \
     }                                                                             \
-    OP(name##_EI)                                                                 \
+    OP_SIZED(name##_EI)                                                           \
     {                                                                             \
-        unsigned s = i->osize;                                                    \
         uint32_t a = (OPN) == A_CMP ? rd_rm(c, i, s) : rd_rm_rmw(c, i, s);        \
         uint32_t b = i->imm & size_mask(s);                                       \
         unsigned cf = CARRY_IN(OPN);                                              \
@@ -86,23 +82,20 @@ ALU_HANDLERS(sub, A_SUB)
 ALU_HANDLERS(xor, A_XOR)
 ALU_HANDLERS(cmp, A_CMP)
 
-OP(test_EG)
+OP_SIZED(test_EG)
 {
-    unsigned s = i->osize;
     uint32_t r = rd_rm(c, i, s) & get_reg(c, i->reg, s);
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
 }
 
-OP(test_AI)
+OP_SIZED(test_AI)
 {
-    unsigned s = i->osize;
     uint32_t r = get_reg(c, EAX, s) & i->imm & size_mask(s);
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
 }
 
-OP(test_EI)
+OP_SIZED(test_EI)
 {
-    unsigned s = i->osize;
     uint32_t r = rd_rm(c, i, s) & i->imm & size_mask(s);
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
 }
@@ -113,33 +106,33 @@ static void incdec_flags(struct cpu *c, int inc, unsigned s, uint32_t r, uint32_
     lf_set(c, inc ? LF_INC : LF_DEC, s, r, a, 1, cf);
 }
 
-OP(inc_r)
+OP_SIZED(inc_r)
 {
-    unsigned s = i->osize, cf = get_cf(c);
+    unsigned cf = get_cf(c);
     uint32_t a = get_reg(c, i->reg, s), r = (a + 1) & size_mask(s);
     set_reg(c, i->reg, s, r);
     incdec_flags(c, 1, s, r, a, cf);
 }
 
-OP(dec_r)
+OP_SIZED(dec_r)
 {
-    unsigned s = i->osize, cf = get_cf(c);
+    unsigned cf = get_cf(c);
     uint32_t a = get_reg(c, i->reg, s), r = (a - 1) & size_mask(s);
     set_reg(c, i->reg, s, r);
     incdec_flags(c, 0, s, r, a, cf);
 }
 
-OP(inc_E)
+OP_SIZED(inc_E)
 {
-    unsigned s = i->osize, cf = get_cf(c);
+    unsigned cf = get_cf(c);
     uint32_t a = rd_rm_rmw(c, i, s), r = (a + 1) & size_mask(s);
     wr_rm(c, i, s, r);
     incdec_flags(c, 1, s, r, a, cf);
 }
 
-OP(dec_E)
+OP_SIZED(dec_E)
 {
-    unsigned s = i->osize, cf = get_cf(c);
+    unsigned cf = get_cf(c);
     uint32_t a = rd_rm_rmw(c, i, s), r = (a - 1) & size_mask(s);
     wr_rm(c, i, s, r);
     incdec_flags(c, 0, s, r, a, cf);

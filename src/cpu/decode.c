@@ -10,6 +10,25 @@ const struct opdesc opcode_table[] = {
 };
 const unsigned opcode_table_size = sizeof opcode_table / sizeof opcode_table[0];
 
+/* Handlers with a 32-bit twin (fast32.def). */
+static const struct {
+    insn_fn any, w32;
+} fast32[] = {
+#define F(name) {op_##name, op_##name##32},
+#include "cpu/fast32.def"
+#undef F
+};
+
+static insn_fn specialise(insn_fn fn, unsigned osize)
+{
+    if (osize != 4)
+        return fn;
+    for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
+        if (fast32[k].any == fn)
+            return fast32[k].w32;
+    return fn;
+}
+
 void decode_map_init(struct decode_map *m)
 {
     memset(m, 0, sizeof *m);
@@ -202,7 +221,7 @@ opcode:
         out->seg = (uint8_t)seg_override;
     out->len = (uint8_t)pos;
     out->id = (uint16_t)row;
-    out->fn = d->fn;
+    out->fn = specialise(d->fn, out->osize);
 
     /* #UD: no row, a register operand where memory is required, or LOCK where it is not legal
      * (only the listed read-modify-write forms with a memory destination). */

@@ -212,14 +212,26 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         uint64_t budget = end > now ? end - now : 1;
         if (c->intr && c->icount < c->inhibit_until && c->inhibit_until - c->icount < budget)
             budget = c->inhibit_until - c->icount;
-        /* Instruction fetch faults belong to the instruction at EIP. */
-        c->insn_eip = c->eip;
-        struct block *b = icache_next(c, c->last_block);
-        c->last_block = b;
-        if (c->eflags & (FL_TF | FL_RF))
+        if (c->eflags & (FL_TF | FL_RF)) {
+            c->insn_eip = c->eip; /* instruction fetch faults belong to the instruction at EIP */
+            struct block *b = icache_next(c, c->last_block);
+            c->last_block = b;
             step_one(c, b);
-        else
-            run_block(c, b, budget);
+            continue;
+        }
+        /* Chained blocks run back to back until the budget is used up or a block ends in
+         * something the checks above must see: an instruction that may change mode, the
+         * interrupt flag or a device (F_MODE: OUT, STI, IRET, ...), or a stop request (a
+         * store into decoded code, an MMIO access, HLT, a delivery). */
+        uint64_t stop_at = c->icount + budget;
+        do {
+            c->insn_eip = c->eip;
+            struct block *b = icache_next(c, c->last_block);
+            c->last_block = b;
+            run_block(c, b, stop_at - c->icount);
+            if (b->mode_end)
+                break;
+        } while (!c->stop_block && c->icount < stop_at);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;

@@ -47,6 +47,30 @@ uint32_t lf_compute(const struct lazyflags *lf)
         if (res == sb - 1)
             f |= FL_OF;
         break;
+    case LF_SHL: { /* CF = last bit out, OF = MSB(result) ^ CF (defined for a count of 1) */
+        unsigned bits = 8u * lf->size, n = lf->op2;
+        uint32_t cf = n <= bits ? (uint32_t)(((uint64_t)a << n) >> bits) & 1 : 0;
+        if (cf)
+            f |= FL_CF;
+        if (((res & sb) != 0) ^ cf)
+            f |= FL_OF;
+        break;
+    }
+    case LF_SHR: { /* CF = last bit out, OF = MSB(original) */
+        unsigned bits = 8u * lf->size, n = lf->op2;
+        if (n <= bits && ((uint64_t)a >> (n - 1)) & 1)
+            f |= FL_CF;
+        if (a & sb)
+            f |= FL_OF;
+        break;
+    }
+    case LF_SAR: { /* CF = last bit out (the sign beyond the width), OF = 0 */
+        unsigned bits = 8u * lf->size, n = lf->op2 < bits ? lf->op2 : bits;
+        int64_t sa = (int64_t)(a ^ sb) - (int64_t)sb;
+        if ((sa >> (n - 1)) & 1)
+            f |= FL_CF;
+        break;
+    }
     default: /* LF_LOGIC: CF = OF = 0, AF undefined (0 here) */
         break;
     }
@@ -63,41 +87,14 @@ uint32_t cpu_get_eflags(struct cpu *c)
 
 int cond_eval(struct cpu *c, unsigned cc)
 {
-    const struct lazyflags *lf = &c->lf;
-    unsigned kind = cc >> 1;
-    int r;
-    if (lf->op != LF_NONE) {
-        uint32_t m = size_mask(lf->size), sb = sign_bit(lf->size), res = lf->res & m;
-        /* ZF and SF come from the result whatever the operation. */
-        if (kind == 2)
-            return (res == 0) ^ (int)(cc & 1);
-        if (kind == 4)
-            return ((res & sb) != 0) ^ (int)(cc & 1);
-        if (lf->op == LF_LOGIC) { /* CF = OF = 0 */
-            switch (kind) {
-            case 0: case 1: r = 0; break;             /* O, B */
-            case 3: r = res == 0; break;              /* BE */
-            case 5: r = parity8(res); break;          /* P */
-            case 6: r = (res & sb) != 0; break;       /* L: SF != OF */
-            default: r = res == 0 || (res & sb); break; /* LE */
-            }
-            return r ^ (int)(cc & 1);
-        }
-        /* A compare (SUB without borrow-in): unsigned and signed order of the operands. */
-        if (lf->op == LF_SUB && !lf->cf_in && kind != 0 && kind != 5) {
-            uint32_t a = lf->op1 & m, b = lf->op2 & m;
-            int32_t sa = (int32_t)((a ^ sb) - sb), sbv = (int32_t)((b ^ sb) - sb);
-            switch (kind) {
-            case 1: r = a < b; break;         /* B */
-            case 3: r = a <= b; break;        /* BE */
-            case 6: r = sa < sbv; break;      /* L */
-            default: r = sa <= sbv; break;    /* LE */
-            }
-            return r ^ (int)(cc & 1);
-        }
-    }
+    return cond_eval_inline(c, cc);
+}
+
+int cond_eval_slow(struct cpu *c, unsigned cc)
+{
     uint32_t f = cpu_get_eflags(c);
-    switch (kind) {
+    int r;
+    switch (cc >> 1) {
     case 0: r = (f & FL_OF) != 0; break;
     case 1: r = (f & FL_CF) != 0; break;
     case 2: r = (f & FL_ZF) != 0; break;

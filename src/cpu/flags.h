@@ -20,6 +20,9 @@ enum lf_op {
     LF_LOGIC,    /* CF = OF = 0, AF = 0 */
     LF_INC,      /* res = op1 + 1, CF preserved in cf_in */
     LF_DEC,      /* res = op1 - 1, CF preserved in cf_in */
+    LF_SHL,      /* res = op1 << op2 (op2 = masked count 1..31); AF = 0 */
+    LF_SHR,      /* res = op1 >> op2 (logical) */
+    LF_SAR,      /* res = op1 >> op2 (arithmetic) */
 };
 
 static inline uint32_t size_mask(unsigned size)
@@ -74,7 +77,14 @@ static inline uint32_t get_cf(struct cpu *c)
         m = size_mask(lf->size);
         return lf->cf_in ? (lf->op1 & m) <= (lf->op2 & m) : (lf->op1 & m) < (lf->op2 & m);
     case LF_LOGIC: return 0;
-    default: return lf->cf_in;
+    case LF_INC: case LF_DEC: return lf->cf_in;
+    case LF_SHL:
+        m = 8u * lf->size; /* width */
+        return lf->op2 <= m ? (uint32_t)(((uint64_t)lf->op1 << lf->op2) >> m) & 1 : 0;
+    case LF_SHR:
+        return lf->op2 <= 8u * lf->size ? (uint32_t)((uint64_t)lf->op1 >> (lf->op2 - 1)) & 1 : 0;
+    default:
+        return (lf_compute(lf) & FL_CF) != 0; /* SAR */
     }
 }
 
@@ -86,5 +96,33 @@ static inline uint32_t parity8(uint32_t v)
 
 /* Evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc). */
 int cond_eval(struct cpu *c, unsigned cc);
+int cond_eval_slow(struct cpu *c, unsigned cc);
+
+/* The same, inline, for callers with a constant cc (the Jcc handlers): the common producers
+ * of a condition (a compare, a logic result, anything for ZF/SF) are decided without computing
+ * EFLAGS. */
+static inline int cond_eval_inline(struct cpu *c, unsigned cc)
+{
+    const struct lazyflags *lf = &c->lf;
+    unsigned kind = cc >> 1;
+    if (lf->op != LF_NONE) {
+        uint32_t m = size_mask(lf->size), sb = sign_bit(lf->size), res = lf->res & m;
+        if (kind == 2) /* E: ZF from the result whatever the operation */
+            return (res == 0) ^ (int)(cc & 1);
+        if (kind == 4) /* S */
+            return ((res & sb) != 0) ^ (int)(cc & 1);
+        if (lf->op == LF_SUB && !lf->cf_in && (kind == 1 || kind == 3 || kind >= 6)) {
+            uint32_t a = lf->op1 & m, b = lf->op2 & m;
+            int32_t sa = (int32_t)((a ^ sb) - sb), sbv = (int32_t)((b ^ sb) - sb);
+            int r = kind == 1 ? a < b : kind == 3 ? a <= b : kind == 6 ? sa < sbv : sa <= sbv;
+            return r ^ (int)(cc & 1);
+        }
+        if (lf->op == LF_LOGIC && (kind == 3 || kind >= 6)) { /* CF = OF = 0 */
+            int r = kind == 3 ? res == 0 : kind == 6 ? (res & sb) != 0 : res == 0 || (res & sb);
+            return r ^ (int)(cc & 1);
+        }
+    }
+    return cond_eval_slow(c, cc);
+}
 
 #endif

@@ -81,6 +81,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     b->gen1 = 0;
     b->n = 0;
     b->link_next = 0;
+    b->mode_end = 0;
     b->link_epoch[0] = b->link_epoch[1] = c->map_epoch - 1;
     b->link_eip[0] = b->link_eip[1] = 0;
     b->link[0] = b->link[1] = NULL;
@@ -111,12 +112,14 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                 b->gen1 = c->page_gen[b->page1];
                 mark_code_page(c, b->page1);
             }
+            b->mode_end = (opcode_table[in->id].flags & F_MODE) != 0;
             b->n++;
             break;
         }
         b->n++;
         off += len;
         uint16_t fl = opcode_table[in->id].flags;
+        b->mode_end = (fl & F_MODE) != 0;
         if ((fl & (F_END | F_MODE)) || in->fn == op_ud || off >= PAGE_SIZE)
             break;
     }

@@ -30,6 +30,7 @@ struct block {
     uint32_t gen1;       /* its generation */
     uint8_t d32;         /* CS.D the block was decoded with */
     uint8_t link_next;   /* which link slot to replace next */
+    uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
     uint16_t n;          /* instructions */
     /* Chaining: the blocks that followed this one, for the EIP they started at, valid while
      * cpu.map_epoch is unchanged (no TLB flush, CPL or CS change, cache reset since). */

@@ -76,6 +76,9 @@ extern const unsigned opcode_table_size;
 #include "cpu/opcodes.def"
 #undef X
 OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
+#define F(name) OP(name##32);
+#include "cpu/fast32.def"
+#undef F
 
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {

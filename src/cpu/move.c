@@ -2,27 +2,27 @@
  * CBW/CWD, BSWAP, XLAT, segment-register moves and far-pointer loads. */
 #include "cpu/ops.h"
 
-OP(mov_EG) { wr_rm(c, i, i->osize, get_reg(c, i->reg, i->osize)); }
-OP(mov_GE) { set_reg(c, i->reg, i->osize, rd_rm(c, i, i->osize)); }
-OP(mov_EI) { wr_rm(c, i, i->osize, i->imm); }
-OP(mov_r_imm) { set_reg(c, i->reg, i->osize, i->imm); }
+OP_SIZED(mov_EG) { wr_rm(c, i, s, get_reg(c, i->reg, s)); }
+OP_SIZED(mov_GE) { set_reg(c, i->reg, s, rd_rm(c, i, s)); }
+OP_SIZED(mov_EI) { wr_rm(c, i, s, i->imm); }
+OP_SIZED(mov_r_imm) { set_reg(c, i->reg, s, i->imm); }
 OP(mov_A_O) { set_reg(c, EAX, i->osize, rd(c, i->seg, i->disp, i->osize)); }
 OP(mov_O_A) { wr(c, i->seg, i->disp, i->osize, get_reg(c, EAX, i->osize)); }
-OP(lea) { set_reg(c, i->reg, i->osize, ea(c, i)); }
+OP_SIZED(lea) { set_reg(c, i->reg, s, ea(c, i)); }
 
 /* MOVZX/MOVSX: opcode B6/BE read a byte, B7/BF a word (odd low nibble). */
-OP(movzx)
+OP_SIZED(movzx)
 {
     unsigned ss = (i->cc & 1) ? 2 : 1;
-    set_reg(c, i->reg, i->osize, rd_rm(c, i, ss));
+    set_reg(c, i->reg, s, rd_rm(c, i, ss));
 }
 
-OP(movsx)
+OP_SIZED(movsx)
 {
     unsigned ss = (i->cc & 1) ? 2 : 1;
     uint32_t v = rd_rm(c, i, ss);
     v = ss == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
-    set_reg(c, i->reg, i->osize, v);
+    set_reg(c, i->reg, s, v);
 }
 
 /* XCHG with memory is always locked; the store happens before the register changes. */
@@ -81,15 +81,15 @@ OP(xlat)
 
 /* ---- stack ---- */
 
-OP(push_r) { push(c, i->osize, get_reg(c, i->reg, i->osize)); }
+OP_SIZED(push_r) { push(c, s, get_reg(c, i->reg, s)); }
 OP(push_imm) { push(c, i->osize, i->imm); }
 OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
 
-OP(pop_r)
+OP_SIZED(pop_r)
 {
-    uint32_t v = stack_peek(c, i->osize, 0);
-    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
-    set_reg(c, i->reg, i->osize, v); /* POP ESP: ESP = the popped value */
+    uint32_t v = stack_peek(c, s, 0);
+    c->r[ESP] = sp_with(c, c->r[ESP] + s);
+    set_reg(c, i->reg, s, v); /* POP ESP: ESP = the popped value */
 }
 
 /* POP m: the address is computed with ESP already incremented (SDM vol. 2, POP). */

@@ -76,28 +76,23 @@ static void do_shift(struct cpu *c, const struct insn *i, unsigned count)
         return;
     }
     case 4: case 6: /* SHL/SAL */
-        r = count < 32 ? (uint32_t)((uint64_t)a << count) & m : 0;
-        cf = count <= bits ? (unsigned)(((uint64_t)a << count) >> bits) & 1 : 0;
-        of = ((r & sb) != 0) ^ cf;
-        break;
+        r = (uint32_t)((uint64_t)a << count) & m;
+        wr_rm(c, i, s, r);
+        lf_set(c, LF_SHL, s, r, a, count, 0);
+        return;
     case 5: /* SHR */
         r = (uint32_t)((uint64_t)a >> count) & m;
-        cf = count <= bits ? (unsigned)((uint64_t)a >> (count - 1)) & 1 : 0;
-        of = (a & sb) != 0;
-        break;
+        wr_rm(c, i, s, r);
+        lf_set(c, LF_SHR, s, r, a, count, 0);
+        return;
     default: { /* SAR */
         int64_t sa = (int64_t)(a ^ sb) - (int64_t)sb;
-        unsigned n = count < bits ? count : bits;
-        r = (uint32_t)(sa >> n) & m;
-        cf = (unsigned)(sa >> (n - 1)) & 1;
-        if (count >= bits)
-            cf = (a & sb) != 0;
-        of = 0;
-        break;
+        r = (uint32_t)(sa >> (count < bits ? count : bits)) & m;
+        wr_rm(c, i, s, r);
+        lf_set(c, LF_SAR, s, r, a, count, 0);
+        return;
     }
     }
-    wr_rm(c, i, s, r);
-    flags_set_arith(c, szp(s, r) | (cf ? FL_CF : 0) | (of ? FL_OF : 0));
 }
 
 OP(shift_imm) { do_shift(c, i, i->imm & 0xFF); }

@@ -72,6 +72,7 @@ uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 {
     if ((uint64_t)pa + size <= c->ram_size)
         return host_load(c->ram + pa, size);
+    c->stop_block = true; /* a device may have raised an interrupt */
     return bus_mmio_read(c->bus, pa, size);
 }
 
@@ -83,6 +84,7 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
             note_ram_write(c, pa + size - 1);
         host_store(c->ram + pa, size, val);
     } else {
+        c->stop_block = true; /* a device may have raised an interrupt */
         bus_mmio_write(c->bus, pa, size, val);
     }
 }
@@ -141,7 +143,7 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
     need = align_check(c, lin, size, need);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
         uint32_t pa = mem_translate(c, lin, need, &host);
-        return host ? host_load(host, size) : bus_mmio_read(c->bus, pa, size);
+        return host ? host_load(host, size) : phys_read(c, pa, size);
     }
     /* Crosses a page: translate both pages (faulting before any data moves), then read the
      * bytes in order. */
