@@ -167,19 +167,13 @@ struct block *icache_lookup(struct cpu *c)
     return build(c, lin, phys, host - (phys & PAGE_MASK), d32);
 }
 
-struct block *icache_next(struct cpu *c, struct block *prev)
+struct block *icache_next_slow(struct cpu *c, struct block *prev)
 {
-    if (prev) {
-        for (unsigned k = 0; k < 2; k++) {
-            if (prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-                block_fresh(c, prev->link[k]) && prev->link[k]->page1 == UINT32_MAX)
-                return prev->link[k];
-        }
-    }
     struct block *b = icache_lookup(c);
     if (prev && prev != c->last_block)
         return b; /* the cache was reset while looking up: prev is gone */
-    if (prev) {
+    /* A block reaching into a second page re-checks that page on every use: never linked. */
+    if (prev && b->page1 == UINT32_MAX) {
         unsigned k = prev->link_next;
         prev->link_next ^= 1;
         prev->link_eip[k] = c->eip;

@@ -56,7 +56,21 @@ void icache_reset(struct cpu *c);
  * the first instruction of the block. */
 struct block *icache_lookup(struct cpu *c);
 
-/* The block to run next, through the previous block's links when they still hold. */
-struct block *icache_next(struct cpu *c, struct block *prev);
+/* The block to run next, through the previous block's links when they still hold: same EIP,
+ * same map epoch, and its page not written since it was decoded. */
+struct block *icache_next_slow(struct cpu *c, struct block *prev);
+
+static inline struct block *icache_next(struct cpu *c, struct block *prev)
+{
+    if (prev) {
+        for (unsigned k = 0; k < 2; k++) {
+            struct block *n = prev->link[k];
+            if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
+                n->gen0 == c->page_gen[n->phys >> 12])
+                return n;
+        }
+    }
+    return icache_next_slow(c, prev);
+}
 
 #endif
