@@ -178,6 +178,7 @@ struct block *icache_next_slow(struct cpu *c, struct block *prev)
         prev->link_next ^= 1;
         prev->link_eip[k] = c->eip;
         prev->link_epoch[k] = c->map_epoch;
+        prev->link_cpl[k] = c->cpl;
         prev->link[k] = b;
     }
     return b;

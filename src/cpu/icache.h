@@ -32,8 +32,10 @@ struct block {
     uint8_t link_next;   /* which link slot to replace next */
     uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
     uint16_t n;          /* instructions */
-    /* Chaining: the blocks that followed this one, for the EIP they started at, valid while
-     * cpu.map_epoch is unchanged (no TLB flush, CPL or CS change, cache reset since). */
+    /* Chaining: the blocks that followed this one, for the EIP they started at, valid at the
+     * CPL they were made at (a link skips the fetch permission check) while cpu.map_epoch is
+     * unchanged (no TLB flush, CS base or size change, cache reset since). */
+    uint8_t link_cpl[2];
     uint32_t link_eip[2];
     uint32_t link_epoch[2];
     struct block *link[2];
@@ -66,7 +68,7 @@ static inline struct block *icache_next(struct cpu *c, struct block *prev)
         for (unsigned k = 0; k < 2; k++) {
             struct block *n = prev->link[k];
             if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-                n->gen0 == c->page_gen[n->phys >> 12])
+                prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
                 return n;
         }
     }
