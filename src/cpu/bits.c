@@ -54,7 +54,8 @@ OP(bt_G)
 /* 0F BA /4../7: immediate offset, taken modulo the operand width. */
 OP(bt_I) { bit_op(c, i, i->reg - 4, i->imm, 0); }
 
-OP(bsf)
+/* BSF/BSR: the lowest / highest set bit. */
+static void bit_scan(struct cpu *c, const struct insn *i, bool reverse)
 {
     unsigned s = i->osize;
     uint32_t v = rd_rm(c, i, s);
@@ -64,18 +65,8 @@ OP(bsf)
         return;
     }
     c->eflags &= ~FL_ZF;
-    set_reg(c, i->reg, s, (uint32_t)__builtin_ctz(v));
+    set_reg(c, i->reg, s, reverse ? 31u - (uint32_t)__builtin_clz(v) : (uint32_t)__builtin_ctz(v));
 }
 
-OP(bsr)
-{
-    unsigned s = i->osize;
-    uint32_t v = rd_rm(c, i, s);
-    flags_materialize(c);
-    if (v == 0) {
-        c->eflags |= FL_ZF;
-        return;
-    }
-    c->eflags &= ~FL_ZF;
-    set_reg(c, i->reg, s, 31u - (uint32_t)__builtin_clz(v));
-}
+OP(bsf) { bit_scan(c, i, false); }
+OP(bsr) { bit_scan(c, i, true); }

@@ -110,11 +110,8 @@ static void emit_transfer(struct cpu *c, enum trace_kind kind, uint8_t cpl_befor
  * be more privileged (DPL <= CPL; only CALL may actually change CPL). Present: else #NP(sel). */
 static struct segment code_target(struct cpu *c, uint16_t sel, bool via_gate, bool is_jmp)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
+    uint32_t err = sel & 0xFFFC, lo, hi;
+    desc_read_or_gp(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
     if ((type & 0x18) != 0x18)
         cpu_raise(c, EXC_GP, true, err);
@@ -148,11 +145,8 @@ struct far_dest {
 static struct far_dest far_dest(struct cpu *c, uint16_t sel, uint32_t off, bool is_jmp)
 {
     struct far_dest d = {0};
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
+    uint32_t err = sel & 0xFFFC, lo, hi;
+    desc_read_or_gp(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F;
     if (type & 0x10) {
         d.cs = code_target(c, sel, false, is_jmp);
@@ -289,11 +283,8 @@ OP(callf_E)
  * a code segment, RPL >= CPL, conforming: DPL <= RPL, non-conforming: DPL = RPL, present. */
 static struct segment return_cs(struct cpu *c, uint16_t sel)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
+    uint32_t err = sel & 0xFFFC, lo, hi;
+    desc_read_or_gp(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
     if ((type & 0x18) != 0x18 || rpl < c->cpl)
         cpu_raise(c, EXC_GP, true, err);
@@ -310,11 +301,8 @@ static struct segment return_cs(struct cpu *c, uint16_t sel)
  * writable data, present (#GP(sel) / #SS(sel)). */
 static struct segment return_ss(struct cpu *c, uint16_t sel, unsigned new_cpl)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
+    uint32_t err = sel & 0xFFFC, lo, hi;
+    desc_read_or_gp(c, sel, &lo, &hi);
     unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
     if ((sel & 3) != new_cpl || dpl != new_cpl || (type & 0x1A) != 0x12)
         cpu_raise(c, EXC_GP, true, err);

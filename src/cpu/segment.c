@@ -92,6 +92,15 @@ bool desc_read(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, uint32_t
     return true;
 }
 
+void desc_read_or_gp(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t addr;
+    if ((sel & 0xFFFC) == 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (!desc_read(c, sel, lo, hi, &addr))
+        cpu_raise(c, EXC_GP, true, sel & 0xFFFCu);
+}
+
 void desc_to_segment(uint16_t sel, uint32_t lo, uint32_t hi, struct segment *s)
 {
     s->sel = sel;

@@ -33,6 +33,9 @@ void seg_load(struct cpu *c, int seg, uint16_t sel);
  * turns a descriptor into a segment-register cache. */
 bool desc_read(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, uint32_t *addr);
 void desc_to_segment(uint16_t sel, uint32_t lo, uint32_t hi, struct segment *s);
+/* The same for far transfers and returns: #GP(0) for a null selector, #GP(selector) outside the
+ * table. */
+void desc_read_or_gp(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi);
 
 /* Sets CS and CPL together (the single place CPL changes). */
 void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit, uint16_t attr);
