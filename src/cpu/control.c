@@ -1,6 +1,7 @@
 /* Control transfers: near and far jumps, calls and returns, LOOP/JCXZ, INT n/INT3/INTO/INT1 and
  * IRET. Far transfers and IRET follow the protected-mode pseudo-code of SDM vol. 2. */
 #include "cpu/deliver.h"
+#include "cpu/task.h"
 #include "cpu/ops.h"
 
 /* A near transfer: the target must lie within CS (#GP(0)). */
@@ -133,7 +134,7 @@ static struct segment code_target(struct cpu *c, uint16_t sel, bool via_gate, bo
 
 /* A far JMP/CALL operand: either a code segment, or a call gate (type 4: 16-bit, type 0xC:
  * 32-bit) whose DPL must be >= max(CPL, RPL) (#GP(gate)) and which must be present
- * (#NP(gate)). TSS and task gates (task switches) are outside the subset: #GP(selector). */
+ * (#NP(gate)). A TSS descriptor or a task gate means a task switch (task.c). */
 struct far_dest {
     struct segment cs;
     uint32_t eip;
@@ -170,8 +171,31 @@ static struct far_dest far_dest(struct cpu *c, uint16_t sel, uint32_t off, bool 
     return d;
 }
 
+/* A far JMP/CALL whose selector names a TSS (type 9, 0xB) or a task gate (type 5) switches
+ * tasks: the descriptor's DPL must be >= max(CPL, RPL) (#GP(sel)), a gate must be present
+ * (#NP(sel)). Returns false when the selector names something else. */
+static bool far_task(struct cpu *c, uint16_t sel, enum task_reason why)
+{
+    uint32_t lo, hi;
+    desc_read_or_gp(c, sel, &lo, &hi);
+    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
+    if (type != 0x05 && type != 0x09 && type != 0x0B)
+        return false;
+    if (dpl < c->cpl || dpl < (sel & 3u))
+        cpu_raise(c, EXC_GP, true, sel & 0xFFFCu);
+    if (type == 0x05) {
+        if (!(hi & 0x8000))
+            cpu_raise(c, EXC_NP, true, sel & 0xFFFCu);
+        sel = (uint16_t)(lo >> 16);
+    }
+    task_switch(c, sel, why, 0, false, 0, 0);
+    return true;
+}
+
 static void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
 {
+    if (far_task(c, sel, TASK_JMP))
+        return;
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
     struct far_dest d = far_dest(c, sel, off, true);
@@ -227,6 +251,8 @@ static void stack_write(struct cpu *c, const struct segment *ss, unsigned pl, ui
  * stack receives the old SS, ESP, `params` parameters copied from the old stack, CS and EIP. */
 static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
 {
+    if (far_task(c, sel, TASK_CALL))
+        return;
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
     struct far_dest d = far_dest(c, sel, off, false);
@@ -385,8 +411,11 @@ OP(retf)
  * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
 OP(iret)
 {
-    if (c->eflags & FL_NT)
-        cpu_raise(c, EXC_GP, true, c->tr.sel & 0xFFFC); /* task return: outside the subset */
+    if (c->eflags & FL_NT) { /* return to the task in the back link */
+        uint16_t back = (uint16_t)lin_read_sup(c, c->tr.base, 2);
+        task_switch(c, back, TASK_IRET, 0, false, 0, 0);
+        return;
+    }
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
     unsigned osize = i->osize;

@@ -125,7 +125,7 @@ enum run_result {
 /* Transition kinds reported to the trace sink. */
 enum trace_kind {
     TR_EXCEPTION, TR_INTERRUPT, TR_SOFTINT, TR_IRET, TR_SYSENTER, TR_SYSEXIT,
-    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN, TR_KINDS
+    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN, TR_TASK, TR_KINDS
 };
 
 /* Instructions retired per address space (CR3), split kernel (CPL 0-2) / user (CPL 3). */

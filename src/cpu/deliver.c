@@ -6,6 +6,7 @@
 #include "cpu/flags.h"
 #include "cpu/ops.h"
 #include "cpu/segment.h"
+#include "cpu/task.h"
 #include "mmu/mem.h"
 
 void trace_emit(struct cpu *c, const struct trace_event *ev)
@@ -124,7 +125,15 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     switch (gtype) {
     case 0x0E: case 0x0F: gate32 = true; break;
     case 0x06: case 0x07: gate32 = false; break;
-    default: cpu_raise(c, EXC_GP, true, idt_err); /* task gates are outside the subset */
+    case 0x05: /* task gate: the handler is another task (task.c) */
+        if (kind == TR_SOFTINT && gdpl < c->cpl)
+            cpu_raise(c, EXC_GP, true, idt_err);
+        if (!(hi & 0x8000))
+            cpu_raise(c, EXC_NP, true, idt_err);
+        task_switch(c, (uint16_t)(lo >> 16), TASK_INT, vector, has_error, error, ext);
+        c->delivering = false;
+        return;
+    default: cpu_raise(c, EXC_GP, true, idt_err);
     }
     bool trap_gate = gtype & 1;
     if (kind == TR_SOFTINT && gdpl < c->cpl)

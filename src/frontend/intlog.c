@@ -7,7 +7,7 @@ static const char *const kind_names[] = {
     [TR_EXCEPTION] = "exception", [TR_INTERRUPT] = "interrupt", [TR_SOFTINT] = "int",
     [TR_IRET] = "iret",           [TR_SYSENTER] = "sysenter",   [TR_SYSEXIT] = "sysexit",
     [TR_FARCALL] = "lcall",       [TR_FARRET] = "lret",         [TR_FARJMP] = "ljmp",
-    [TR_HALT] = "hlt",            [TR_SHUTDOWN] = "shutdown",
+    [TR_HALT] = "hlt",            [TR_SHUTDOWN] = "shutdown",   [TR_TASK] = "task switch",
 };
 
 const char *trace_kind_name(unsigned kind)

@@ -911,6 +911,121 @@ static void int_n_is_not_single_stepped(void **state)
     machine_free(m);
 }
 
+/* ---- task switches (SDM vol. 3 7.3) ---------------------------------------------------------- */
+
+#define TSS2 0xA000u       /* a second 32-bit TSS, selector S_T1 */
+#define TASK2_CODE 0xB000u /* where the second task starts */
+#define TASK2_STACK 0xC000u
+
+/* A second task: ring 0, flat segments, EAX = 0x2222, starting at TASK2_CODE with `code`. */
+static void second_task(struct m *m, const uint8_t *code, unsigned len)
+{
+    set_gdt(m, S_T1, desc(TSS2, 0x67, P | DPL(0) | SYS_TSS32, 0));
+    memset(m->ram + TSS2, 0, 0x68);
+    put32(m, TSS2 + 0x20, TASK2_CODE);          /* EIP */
+    put32(m, TSS2 + 0x24, FL_R1);               /* EFLAGS */
+    put32(m, TSS2 + 0x28, 0x2222);              /* EAX */
+    put32(m, TSS2 + 0x38, TASK2_STACK);         /* ESP */
+    put16(m, TSS2 + 0x4C, S_KCODE);             /* CS */
+    put16(m, TSS2 + 0x48, S_KDATA);             /* ES */
+    put16(m, TSS2 + 0x50, S_KDATA);             /* SS */
+    put16(m, TSS2 + 0x54, S_KDATA);             /* DS */
+    memcpy(m->ram + TASK2_CODE, code, len);
+}
+
+static const struct trace_event *event_of(const struct m *m, unsigned kind)
+{
+    for (unsigned k = 0; k < m->nev && k < 16; k++)
+        if (m->ev[k].kind == kind)
+            return &m->ev[k];
+    return NULL;
+}
+
+static bool tss_busy(const struct m *m, uint16_t sel)
+{
+    return (get32(m, GDT + (sel & ~7u) + 4) >> 8 & 0x1F) == 0x0B;
+}
+
+static void far_jmp_to_tss_switches_tasks(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    const uint8_t task2[] = {0xF4}; /* hlt */
+    second_task(m, task2, sizeof task2);
+    m->c.r[EAX] = 0x1111;
+    const uint8_t code[] = {0xEA, 0, 0, 0, 0, S_T1, 0}; /* ljmp $S_T1, $0 */
+    run(m, code, sizeof code, 10);
+    assert_int_equal(m->c.tr.sel, S_T1);
+    assert_int_equal(m->c.r[EAX], 0x2222);
+    assert_int_equal(m->c.r[ESP], TASK2_STACK);
+    assert_int_equal(m->c.eip, TASK2_CODE + 1);          /* after the hlt */
+    assert_int_equal(get32(m, TSS + 0x20), CODE + 7);    /* the old task resumes after ljmp */
+    assert_int_equal(get32(m, TSS + 0x28), 0x1111);      /* its EAX was saved */
+    assert_false(tss_busy(m, S_TSS));                    /* JMP: the old task is not busy */
+    assert_true(tss_busy(m, S_T1));
+    assert_true(m->c.cr0 & CR0_TS);
+    assert_false(m->c.eflags & FL_NT);
+    assert_non_null(event_of(m, TR_TASK));
+    machine_free(m);
+}
+
+static void int_through_task_gate_and_iret_back(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    const uint8_t task2[] = {0xCF}; /* iret: NT is set, so it returns to the back-linked task */
+    second_task(m, task2, sizeof task2);
+    set_gdt(m, S_TSS, desc(TSS, TSS_LIMIT, P | DPL(0) | 0x0B, 0)); /* busy, as LTR leaves it */
+    set_idt(m, 0x40, gate(S_T1, 0, G_TASK, 0, true));
+    const uint8_t code[] = {0xCD, 0x40, 0xF4}; /* int $0x40; hlt */
+    run(m, code, sizeof code, 10);
+    assert_int_equal(get16(m, TSS2), S_TSS);     /* the back link */
+    assert_int_equal(m->c.tr.sel, S_TSS);        /* back in the first task */
+    assert_int_equal(m->c.eip, CODE + 3);        /* after its hlt */
+    assert_false(tss_busy(m, S_T1));             /* IRET left the nested task */
+    assert_true(tss_busy(m, S_TSS));
+    assert_false(get32(m, TSS2 + 0x24) & FL_NT); /* IRET saved the nested task without NT */
+    machine_free(m);
+}
+
+/* The classic: ring 3 raises an exception while the TSS's SS0 is unusable, so delivering it and
+ * the #TS that follows both fail: #DF, which goes through a task gate to a task with its own
+ * stack, and the error code 0 is pushed there. */
+static void double_fault_through_task_gate(void **state)
+{
+    (void)state;
+    struct m *m = machine(3);
+    const uint8_t task2[] = {0xF4}; /* hlt */
+    second_task(m, task2, sizeof task2);
+    set_idt(m, EXC_DF, gate(S_T1, 0, G_TASK, 0, true));
+    put32(m, TSS + 8, 0); /* SS0 = null */
+    const uint8_t code[] = {0x0F, 0x0B}; /* ud2 */
+    run(m, code, sizeof code, 10);
+    const struct trace_event *t = event_of(m, TR_TASK);
+    assert_non_null(t);
+    assert_int_equal(t->vector, EXC_DF);
+    assert_int_equal(m->c.tr.sel, S_T1);
+    assert_int_equal(m->c.cpl, 0);
+    assert_int_equal(m->c.r[ESP], TASK2_STACK - 4);  /* the #DF error code, pushed */
+    assert_int_equal(get32(m, TASK2_STACK - 4), 0);
+    assert_int_equal(get16(m, TSS2), S_TSS);
+    machine_free(m);
+}
+
+static void jmp_to_busy_tss_faults(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    set_gdt(m, S_TSS, desc(TSS, TSS_LIMIT, P | DPL(0) | 0x0B, 0)); /* busy, as LTR leaves it */
+    const uint8_t code[] = {0xEA, 0, 0, 0, 0, S_TSS, 0}; /* the running task's own TSS */
+    run(m, code, sizeof code, 10);
+    const struct trace_event *e = first_delivery(m);
+    assert_non_null(e);
+    assert_int_equal(e->vector, EXC_GP);
+    assert_int_equal(e->error, S_TSS);
+    machine_free(m);
+}
+
 int main(void)
 {
     size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
@@ -940,6 +1055,13 @@ int main(void)
         cmocka_unit_test(int_n_is_not_single_stepped),
     };
     failed += cmocka_run_group_tests_name("single_step", step, NULL, NULL);
+    const struct CMUnitTest tasks[] = {
+        cmocka_unit_test(far_jmp_to_tss_switches_tasks),
+        cmocka_unit_test(int_through_task_gate_and_iret_back),
+        cmocka_unit_test(double_fault_through_task_gate),
+        cmocka_unit_test(jmp_to_busy_tss_faults),
+    };
+    failed += cmocka_run_group_tests_name("task_switch", tasks, NULL, NULL);
     free(loads);
     free(gates);
     free(calls);
