@@ -20,9 +20,10 @@ static void set_cf_of(struct cpu *c, unsigned cf, unsigned of)
     c->eflags = (c->eflags & ~(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
 }
 
-static void do_shift(struct cpu *c, const struct insn *i, unsigned count)
+static inline __attribute__((always_inline)) void do_shift(struct cpu *c, const struct insn *i,
+                                                          unsigned s, unsigned count)
 {
-    unsigned s = i->osize, bits = 8 * s, op = i->reg;
+    unsigned bits = 8 * s, op = i->reg;
     count &= 31;
     uint32_t m = size_mask(s), sb = sign_bit(s);
     uint32_t a = rd_rm_rmw(c, i, s);
@@ -95,9 +96,9 @@ static void do_shift(struct cpu *c, const struct insn *i, unsigned count)
     }
 }
 
-OP(shift_imm) { do_shift(c, i, i->imm & 0xFF); }
-OP(shift_1) { do_shift(c, i, 1); }
-OP(shift_cl) { do_shift(c, i, c->r[ECX] & 0xFF); }
+OP_SIZED(shift_imm) { do_shift(c, i, s, i->imm & 0xFF); }
+OP_SIZED(shift_1) { do_shift(c, i, s, 1); }
+OP_SIZED(shift_cl) { do_shift(c, i, s, c->r[ECX] & 0xFF); }
 
 /* SHLD/SHRD r/m, r, imm8|CL (0F A4/A5, AC/AD: odd opcodes take CL). For 16-bit operands with a
  * count above 16 the result is undefined; it is computed here as a 32-bit funnel shift of
