@@ -180,12 +180,13 @@ struct cpu {
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint8_t cpl;            /* current privilege level (= CS.RPL) */
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
-                               0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC */
+                               0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
+                               ACC_SHIFT_AC user with alignment checking */
 
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */
     uint64_t icount;        /* retired instructions */
-    uint64_t icount_limit;  /* cpu_run stops here */
+    uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
     bool stop_block;        /* leave the current block after this instruction */
     bool halted;            /* in HLT, waiting for an interrupt */
     int stop_reason;        /* enum run_result once set, -1 while running */
@@ -206,7 +207,8 @@ struct cpu {
     uint32_t *page_gen;     /* per physical RAM page: bumped when its decoded code dies */
     struct icache *icache;
     struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
-    uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names */
+    uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names
+                                 (TLB flushes, CS base or size, cache resets) */
 
     /* External interrupts and device time. Device time is icount + idle: it advances one unit
      * per retired instruction and, while the cpu is halted, jumps to the next device event. */
