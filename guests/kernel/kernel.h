@@ -195,10 +195,6 @@ void swtch(uint32_t *save_esp, uint32_t new_esp);
 void load_gdt(const void *gdtr);
 
 /* ---- lib ---- */
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *restrict dst, const void *restrict src, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-void strlcpy(char *dst, const char *src, size_t size);
+#include "str.h" /* memset, memcpy, strlen, strcmp, strlcpy */
 
 #endif

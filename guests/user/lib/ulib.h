@@ -38,9 +38,7 @@ int kdriver(unsigned unit, unsigned value);
 const char *errname(long err);       /* -14 -> "EFAULT" */
 
 void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *restrict dst, const void *restrict src, size_t n);
-size_t strlen(const char *s);
+#include "str.h" /* memset, memcpy, strlen, ...: shared with the kernel (guests/kernel/str.c) */
 
 /* A value the optimiser cannot see through: keeps -O2 from proving a pointer NULL or a divisor
  * zero and replacing the faulting instruction with something else. */

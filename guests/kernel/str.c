@@ -1,5 +1,5 @@
-/* The few C library functions the kernel uses (gcc may also call memset/memcpy by itself). */
-#include "kernel.h"
+/* The C string functions of the kernel and of the user runtime (see str.h). */
+#include "str.h"
 
 /* Plain loops, not REP STOSB/MOVSB: QEMU's -icount counts every iteration of a REP string
  * instruction as one instruction, Ringside counts the instruction, so with REP the timer would
@@ -36,7 +36,6 @@ int strcmp(const char *a, const char *b)
     return (unsigned char)*a - (unsigned char)*b;
 }
 
-/* Copies at most size - 1 characters and always terminates (if size > 0). */
 void strlcpy(char *dst, const char *src, size_t size)
 {
     if (size == 0)
