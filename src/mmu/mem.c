@@ -85,7 +85,29 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
         host_store(c->ram + pa, size, val);
     } else {
         c->stop_block = true; /* a device may have raised an interrupt */
-        bus_mmio_write(c->bus, pa, size, val);
+        bus_mmio_write(c->bus, pa, val, size);
+    }
+}
+
+/* The part of a page-crossing access that lies in one page, n (1..3) bytes at physical pa, bytes
+ * in address order. A device sees the naturally aligned accesses of 1 or 2 bytes a bus would
+ * make of it (3 bytes: a byte and an aligned word, in address order), never a byte at a time
+ * and never a size the bus does not have. */
+static uint32_t read_piece(struct cpu *c, uint32_t pa, unsigned n)
+{
+    uint32_t v = 0;
+    for (unsigned k = 0, w; k < n; k += w) {
+        w = n - k >= 2 && !((pa + k) & 1) ? 2 : 1;
+        v |= phys_read(c, pa + k, w) << (8 * k);
+    }
+    return v;
+}
+
+static void write_piece(struct cpu *c, uint32_t pa, unsigned n, uint32_t val)
+{
+    for (unsigned k = 0, w; k < n; k += w) {
+        w = n - k >= 2 && !((pa + k) & 1) ? 2 : 1;
+        phys_write(c, pa + k, w, (val >> (8 * k)) & (w == 2 ? 0xFFFFu : 0xFFu));
     }
 }
 
@@ -146,16 +168,12 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
         return host ? host_load(host, size) : phys_read(c, pa, size);
     }
     /* Crosses a page: translate both pages (faulting before any data moves), then read the
-     * bytes in order. */
+     * part in the first page and the part in the second (read_piece). */
     uint32_t split = PAGE_SIZE - (lin & PAGE_MASK);
     uint32_t pa1 = mem_translate(c, lin, need, &host);
     uint32_t pa2 = mem_translate(c, lin + split, need, &host);
-    uint32_t v = 0;
-    for (unsigned k = 0; k < size; k++) {
-        uint32_t pa = k < split ? pa1 + k : pa2 + (k - split);
-        v |= phys_read(c, pa, 1) << (8 * k);
-    }
-    return v;
+    uint32_t lo = read_piece(c, pa1, split);
+    return lo | read_piece(c, pa2, size - split) << (8 * split);
 }
 
 void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, uint32_t need)
@@ -170,10 +188,8 @@ void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, ui
     uint32_t split = PAGE_SIZE - (lin & PAGE_MASK);
     uint32_t pa1 = mem_translate(c, lin, need, &host);
     uint32_t pa2 = mem_translate(c, lin + split, need, &host);
-    for (unsigned k = 0; k < size; k++) {
-        uint32_t pa = k < split ? pa1 + k : pa2 + (k - split);
-        phys_write(c, pa, 1, (val >> (8 * k)) & 0xFF);
-    }
+    write_piece(c, pa1, split, val);
+    write_piece(c, pa2, size - split, val >> (8 * split));
 }
 
 void mem_probe_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
