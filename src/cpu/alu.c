@@ -244,6 +244,14 @@ OP(lahf)
     set_reg(c, 4 /* AH */, 1, f | FL_R1);
 }
 
+/* SALC (D6): not in the SDM's instruction pages, but every IA-32 cpu executes it outside 64-bit
+ * mode: AL = CF ? 0xFF : 0x00, no flag changes. */
+OP(salc)
+{
+    (void)i;
+    set_reg(c, EAX, 1, get_cf(c) ? 0xFF : 0x00);
+}
+
 /* ---- BCD adjustments (SDM vol. 2 pseudo-code; OF, and for AAA/AAS SF ZF PF, undefined) ---- */
 
 static uint32_t szp8(uint32_t v)

@@ -206,7 +206,6 @@ static struct outside_class outside[] = {
      "wrfsbase wrgsbase rdpid invpcid", 0, {0}},
     {"SYSCALL/SYSRET (AMD)", {0}, "syscall sysret", 0, {0}},
     {"RDPMC, RSM", {0}, "rdpmc rsm", 0, {0}},
-    {"SALC (undocumented)", {0}, "salc", 0, {0}},
     {"VIA PadLock", {0}, "montmul xsha1 xsha256 xstorerng xcryptecb xcryptcbc xcryptctr "
      "xcryptcfb xcryptofb", 0, {0}},
     {"64-bit only", {X86_GRP_MODE64, 0, 0, 0}, "swapgs cmpxchg16b", 0, {0}},
