@@ -163,6 +163,7 @@ struct fault {
     uint8_t vector;
     bool has_error;
     uint32_t error;
+    uint32_t cr2;           /* CR2 when the event was raised: a #PF's linear address */
 };
 
 struct cpu {

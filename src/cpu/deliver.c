@@ -109,7 +109,7 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
 
     c->delivering = true;
     c->delivering_class = kind == TR_EXCEPTION ? exc_class(vector) : EC_BENIGN;
-    c->delivering_event = (struct fault){(uint8_t)vector, has_error, error};
+    c->delivering_event = (struct fault){(uint8_t)vector, has_error, error, c->cr2};
     c->halted = false;
 
     if (!(c->cr0 & CR0_PE))

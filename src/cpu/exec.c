@@ -93,6 +93,7 @@ _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t err
     c->fault.vector = (uint8_t)vector;
     c->fault.has_error = has_error;
     c->fault.error = error;
+    c->fault.cr2 = c->cr2; /* a #PF has just set it (paging.c) */
     if (!c->jmp_ready) {
         fprintf(stderr, "ringside: internal error: exception %d raised outside cpu_run\n", vector);
         abort();

@@ -346,18 +346,30 @@ static void format_fault(char *buf, size_t len, const struct fault *f)
         snprintf(buf, len, "%s", name);
 }
 
-/* What a selector error code (SDM vol. 3 6.13: index << 3 | TI << 2 | IDT << 1 | EXT) of #TS,
- * #NP, #SS or #GP points at, e.g. "0x006b: IDT vector 13"; "" for other faults. */
+/* What an event's error code says, e.g. "#GP(0x006b): IDT vector 13" for the selector error
+ * code (SDM vol. 3 6.13: index << 3 | TI << 2 | IDT << 1 | EXT) of #TS, #NP, #SS or #GP, or
+ * "#PF(0x0006): not-present user write, CR2=0x00000000" for a page fault (SDM vol. 3 4.7: P,
+ * W/R, U/S, RSVD, I/D) with the CR2 it set; "" when there is nothing to say. */
 static void explain_fault(char *buf, size_t len, const struct fault *f)
 {
     bool selector_error = f->has_error && (f->vector == EXC_TS || f->vector == EXC_NP
                                            || f->vector == EXC_SS || f->vector == EXC_GP);
+    char name[32];
+    format_fault(name, sizeof name, f);
     buf[0] = '\0';
-    if (selector_error && (f->error & 2))
-        snprintf(buf, len, "0x%04x: IDT vector %u", f->error, (f->error >> 3) & 0xFF);
-    else if (selector_error && (f->error & ~3u))
-        snprintf(buf, len, "0x%04x: %s selector 0x%04x", f->error, f->error & 4 ? "LDT" : "GDT",
+    if (f->vector == EXC_PF) {
+        uint32_t e = f->error;
+        const char *cause = (e & 0x08) ? "reserved-bit" : (e & 0x01) ? "protection"
+                                                                      : "not-present";
+        const char *access = (e & 0x10) ? "fetch" : (e & 0x02) ? "write" : "read";
+        snprintf(buf, len, "%s: %s %s %s, CR2=0x%08" PRIx32, name, cause,
+                 (e & 0x04) ? "user" : "supervisor", access, f->cr2);
+    } else if (selector_error && (f->error & 2)) {
+        snprintf(buf, len, "%s: IDT vector %u", name, (f->error >> 3) & 0xFF);
+    } else if (selector_error && (f->error & ~3u)) {
+        snprintf(buf, len, "%s: %s selector 0x%04x", name, f->error & 4 ? "LDT" : "GDT",
                  f->error & 0xFFF8u);
+    }
 }
 
 static double now_seconds(void)
@@ -455,7 +467,7 @@ static int run_machine(struct machine *m, const struct cli_options *o,
             report("cpu halted with interrupts disabled at %04x:%08x", cs, c->eip);
         return CLI_EXIT_HALT;
     case RUN_SHUTDOWN: {
-        char f[3][32], why[3][48], whys[160] = "";
+        char f[3][32], why[3][96], whys[320] = "";
         for (int i = 0; i < 3; i++) {
             format_fault(f[i], sizeof(f[i]), &c->shutdown_events[i]);
             explain_fault(why[i], sizeof(why[i]), &c->shutdown_events[i]);

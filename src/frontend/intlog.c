@@ -40,6 +40,8 @@ int intlog_format(const struct trace_event *ev, char *buf, size_t len)
         n = snprintf(buf, len, "%6" PRIu64 ": shutdown (triple fault) v=%02x e=%04x cpl=%u IP=%04x:%08x",
                      ev->icount, ev->vector, ev->has_error ? ev->error : 0, ev->cpl_before,
                      ev->cs_before, ev->eip_before);
+        if (ev->vector == EXC_PF && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, " CR2=%08x", ev->cr2);
         return n;
     } else {
         n = snprintf(buf, len, "%6" PRIu64 ": %s cpl=%u IP=%04x:%08x", ev->icount,

@@ -90,6 +90,36 @@ triple_fault)
     # ud2 with an empty IDT: #UD cannot be delivered (#GP), nor can that #GP, nor the #DF.
     want_stderr_line \
         '^ringside: triple fault at [0-9a-f]{4}:00100007: #.* -> #.* -> #.*, machine shut down( \(.*\))?$' ;;
+triple_fault_pf)
+    # Paging with only the first 4 MiB mapped (one 4 MiB page) and ESP at 8 MiB: a read of
+    # 0x400000 raises #PF, delivering it pushes into the unmapped stack (#PF again: #DF), and
+    # so does delivering the #DF. The report decodes each #PF and shows the CR2 it set.
+    make_elf tfpf.elf 0x100000 <<< "lgdt gdtr; ljmp \$0x08, \$1f
+        1: mov \$0x10, %ax; mov %ax, %ds; mov %ax, %es; mov %ax, %ss
+        mov \$0x800000, %esp
+        movl \$0x00000083, 0x10000           # PDE 0: 4 MiB page at 0, present, writable
+        mov \$gate, %eax; mov (%eax), %ecx; mov 4(%eax), %edx
+        mov %ecx, idt+8*8; mov %edx, idt+8*8+4       # #DF and #PF gates, both present
+        mov %ecx, idt+14*8; mov %edx, idt+14*8+4
+        lidt idtr
+        mov \$0x10, %eax; mov %eax, %cr4       # CR4.PSE
+        mov \$0x10000, %eax; mov %eax, %cr3
+        mov %cr0, %eax; or \$0x80000000, %eax; mov %eax, %cr0
+        mov 0x400000, %eax
+        handler: hlt
+        .align 8
+        gdt: .quad 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
+        gdtr: .word 23; .long gdt
+        gate: .word handler - _start + 0x0000, 0x08, 0x8E00, 0x0010
+        idtr: .word 256*8-1; .long idt
+        .align 8
+        idt: .fill 256*8, 1, 0"
+    run run tfpf.elf --log int --log-file int.log
+    want_status 4
+    grep -qE 'shutdown \(triple fault\) v=0e e=0002 cpl=0 IP=0008:[0-9a-f]{8} CR2=007ffffc$' int.log \
+        || say "no shutdown line with CR2 in the --log int output"
+    pf="#PF\\(0x0002\\)"
+    want_stderr_line "^ringside: triple fault at 0008:[0-9a-f]{8}: #PF\\(0x0000\\) -> $pf -> $pf, machine shut down \\(#PF\\(0x0000\\): not-present supervisor read, CR2=0x00400000; $pf: not-present supervisor write, CR2=0x007ffffc; $pf: not-present supervisor write, CR2=0x007ffffc\\)$" ;;
 stats)
     make_elf loop.elf 0x100000 <<< "1: jmp 1b"
     run run loop.elf --max-insns 100000 --stats
