@@ -404,8 +404,9 @@ OP(retf)
 }
 
 /* IRET in protected mode (NT = 0). EFLAGS restore rules (SDM vol. 2 IRET):
- *   CPL 0:           every flag except VM (a return to virtual-8086 mode is outside the subset:
- *                    #GP(0)); VIF and VIP only with a 32-bit operand size
+ *   CPL 0:           every flag; VIF and VIP only with a 32-bit operand size. VM = 1 in a
+ *                    32-bit frame is a return to virtual-8086 mode, which Ringside does not
+ *                    implement: the machine stops (cpu_stop_unsupported)
  *   CPL <= IOPL:     all but IOPL (and VM/VIF/VIP)
  *   CPL > IOPL:      all but IOPL and IF
  * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
@@ -420,8 +421,14 @@ OP(iret)
     uint16_t cs = c->seg[SEG_CS].sel;
     unsigned osize = i->osize;
     uint32_t popped = stack_peek(c, osize, 2 * osize);
-    if (osize == 4 && (popped & FL_VM) && cpl == 0)
-        cpu_raise(c, EXC_GP, true, 0);
+    if (osize == 4 && (popped & FL_VM) && cpl == 0) {
+        uint16_t sel = (uint16_t)stack_peek(c, 2, osize); /* the CS slot first, as far_return */
+        uint32_t target = stack_peek(c, osize, 0);
+        cpu_stop_unsupported(c, &(struct unsupported){
+            .what = "virtual-8086 mode is not supported", .by = "IRET",
+            .why = "EFLAGS.VM=1 in the popped frame at CPL 0", .cs = cs, .eip = c->insn_eip,
+            .target_cs = sel, .target_eip = target});
+    }
     uint32_t new_flags = far_return(c, osize, 0, true);
 
     uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |

@@ -120,6 +120,19 @@ enum run_result {
     RUN_HALT,         /* HLT with interrupts disabled, or with nothing left to wake the cpu */
     RUN_SHUTDOWN,     /* triple fault */
     RUN_STOP,         /* the frontend asked to stop (cpu_request_stop) */
+    RUN_UNSUPPORTED,  /* the guest asked for something outside the subset (cpu.unsupported) */
+};
+
+/* What the guest asked for when the cpu stopped with RUN_UNSUPPORTED (cpu_stop_unsupported):
+ * which instruction or event, where it was, and where it would have gone. */
+struct unsupported {
+    const char *what;       /* what is not supported, e.g. "virtual-8086 mode is not supported" */
+    const char *by;         /* the instruction or event that asked for it, e.g. "IRET" */
+    const char *why;        /* what in the guest's state asked for it, e.g. "EFLAGS.VM=1 ..." */
+    uint16_t cs;            /* where: the instruction (or the boundary of the event) */
+    uint32_t eip;
+    uint16_t target_cs;     /* where it would have gone */
+    uint32_t target_eip;
 };
 
 /* Transition kinds reported to the trace sink. */
@@ -197,6 +210,7 @@ struct cpu {
     struct fault df_pair[2];        /* the two events that made the last #DF */
     struct fault fault;     /* the fault being unwound */
     struct fault shutdown_events[3];  /* the three events of a triple fault */
+    struct unsupported unsupported;   /* why the cpu stopped with RUN_UNSUPPORTED */
     jmp_buf jmp;            /* where cpu_raise() unwinds to */
     bool jmp_ready;
 
@@ -270,6 +284,12 @@ size_t cpu_peek_linear(struct cpu *c, uint32_t lin, void *buf, size_t len);
 /* Raises an exception from inside an instruction: state is rolled back to the instruction's
  * start and the exception is delivered. Does not return. */
 _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error);
+
+/* Stops the machine from inside an instruction or a delivery because the guest asked for
+ * something Ringside does not implement (virtual-8086 mode): the instruction does not happen
+ * (EIP stays at its start), u is kept in c->unsupported and cpu_run returns RUN_UNSUPPORTED.
+ * Does not return. */
+_Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u);
 
 /* Invalidates every decoded instruction (e.g. after the loader wrote guest memory). */
 void cpu_flush_decoded(struct cpu *c);

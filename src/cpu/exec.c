@@ -101,6 +101,18 @@ _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t err
     longjmp(c->jmp, 1);
 }
 
+_Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u)
+{
+    c->unsupported = *u;
+    c->stop_reason = RUN_UNSUPPORTED;
+    c->delivering = false;
+    if (!c->jmp_ready) {
+        fprintf(stderr, "ringside: internal error: %s outside cpu_run\n", u->what);
+        abort();
+    }
+    longjmp(c->jmp, 2);
+}
+
 void cpu_request_stop(struct cpu *c)
 {
     c->stop_reason = RUN_STOP;
@@ -181,11 +193,20 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         c->icount_limit = UINT64_MAX;
     c->stop_reason = -1;
     c->jmp_ready = true;
-    if (setjmp(c->jmp)) {
+    switch (setjmp(c->jmp)) {
+    case 0:
+        break;
+    case 1:
         /* A fault: the instruction did not happen. */
         c->eip = c->insn_eip;
         c->last_block = NULL;
         deliver_fault(c);
+        break;
+    default:
+        /* cpu_stop_unsupported: the instruction did not happen and the machine stops. */
+        c->eip = c->insn_eip;
+        c->last_block = NULL;
+        break;
     }
     while (c->stop_reason < 0) {
         uint64_t now = cpu_time(c);
@@ -246,6 +267,7 @@ const char *run_result_name(enum run_result r)
     case RUN_HALT: return "halt";
     case RUN_SHUTDOWN: return "shutdown";
     case RUN_STOP: return "stop";
+    case RUN_UNSUPPORTED: return "unsupported";
     }
     return "?";
 }

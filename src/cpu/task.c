@@ -86,6 +86,25 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
     if (!(c->tr.attr & SA_P) || c->tr.limit < 0x5F)
         cpu_raise(c, EXC_TS, true, (c->tr.sel & 0xFFFCu) + ext);
 
+    /* A new task with EFLAGS.VM = 1 runs in virtual-8086 mode, which Ringside does not
+     * implement: the machine stops before anything changes. (Reading the new TSS here, before
+     * the old task is saved, is within the SDM's order: both TSSs are checked to be paged in
+     * before the save, vol. 3 7.3.) */
+    struct segment tr;
+    desc_to_segment(sel, lo, hi | TSS_BUSY, &tr);
+    if (lin_read_sup(c, tr.base + 0x24, 4) & FL_VM) {
+        static const char *const by[] = {
+            [TASK_JMP] = "task switch (far JMP)", [TASK_CALL] = "task switch (far CALL)",
+            [TASK_INT] = "task switch (task gate in the IDT)",
+            [TASK_IRET] = "task switch (IRET to the back-linked task)",
+        };
+        cpu_stop_unsupported(c, &(struct unsupported){
+            .what = "virtual-8086 mode is not supported", .by = by[why],
+            .why = "EFLAGS.VM=1 in the new TSS", .cs = cs_before, .eip = eip_before,
+            .target_cs = (uint16_t)lin_read_sup(c, tr.base + 0x4C, 2),
+            .target_eip = lin_read_sup(c, tr.base + 0x20, 4)});
+    }
+
     /* Save the outgoing task. */
     uint32_t ob = c->tr.base, eflags = cpu_get_eflags(c);
     if (why == TASK_IRET)
@@ -103,8 +122,6 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
         set_busy(c, old_sel, false);
     if (why != TASK_IRET)
         set_busy(c, sel, true);
-    struct segment tr;
-    desc_to_segment(sel, lo, hi | TSS_BUSY, &tr);
     uint32_t nb = tr.base;
     if (why == TASK_CALL || why == TASK_INT)
         lin_write_sup(c, nb, 2, old_sel);
@@ -130,7 +147,7 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
     if (why == TASK_CALL || why == TASK_INT)
         nflags |= FL_NT;
     c->lf.op = LF_NONE;
-    c->eflags = (nflags & ~FL_VM) | FL_R1;
+    c->eflags = nflags | FL_R1; /* VM = 0: checked above */
     c->eip = eip;
     for (unsigned k = 0; k < 6; k++)
         c->seg[save_order[k]].sel = sels[k];

@@ -50,7 +50,8 @@ static const char usage_text[] =
     "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
     "(isa-debug-exit) ends the run with exit status (V << 1) | 1.\n"
     "exit status: guest's debug-exit status; 0 cpu halted with interrupts off;\n"
-    "  2 bad usage or input; 4 triple fault; 124 instruction limit reached.\n";
+    "  2 bad usage or input; 4 triple fault; 6 the guest entered virtual-8086 mode\n"
+    "  (not supported); 124 instruction limit reached.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -482,6 +483,12 @@ static int run_machine(struct machine *m, const struct cli_options *o,
     case RUN_STOP:
         report("stopped on request at %04x:%08x", cs, c->eip);
         return CLI_EXIT_STOPPED;
+    case RUN_UNSUPPORTED: {
+        const struct unsupported *u = &c->unsupported;
+        report("%s: %s at %04x:%08x to %04x:%08x (%s); machine stopped", u->what, u->by, u->cs,
+               u->eip, u->target_cs, u->target_eip, u->why);
+        return CLI_EXIT_UNSUPPORTED;
+    }
     case RUN_LIMIT:
     default:
         report("instruction limit %" PRIu64 " reached at %04x:%08x", o->max_insns, cs, c->eip);

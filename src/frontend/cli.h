@@ -10,8 +10,9 @@
  * --dump-pages. A value may follow as the next argument or after '='.
  *
  * Exit status (CLI_EXIT_*): the debug-exit status when the guest writes port 0xF4, 0 when the cpu
- * halts with interrupts disabled, 4 on a triple fault, 124 when --max-insns runs out, 2 for bad
- * usage or bad input (one line on stderr), 1 when the host fails (out of memory).
+ * halts with interrupts disabled, 4 on a triple fault, 6 when the guest enters virtual-8086 mode
+ * (not implemented), 124 when --max-insns runs out, 2 for bad usage or bad input (one line on
+ * stderr), 1 when the host fails (out of memory).
  */
 #ifndef RINGSIDE_CLI_H
 #define RINGSIDE_CLI_H
@@ -27,6 +28,9 @@
 #define CLI_EXIT_USAGE    2   /* bad flag, bad image, bad module, unwritable log file */
 #define CLI_EXIT_STOPPED  3   /* the run was stopped on request (cpu_request_stop) */
 #define CLI_EXIT_SHUTDOWN 4   /* triple fault */
+#define CLI_EXIT_UNSUPPORTED 6 /* the guest asked for what Ringside does not implement
+                                  (virtual-8086 mode); Ringside's own statuses are even, so
+                                  they never look like a debug-exit status (V << 1) | 1 */
 #define CLI_EXIT_LIMIT    124 /* --max-insns used up (as timeout(1) reports a timeout) */
 
 #define CLI_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed

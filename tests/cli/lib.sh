@@ -3,7 +3,8 @@
 
 # Skip (ctest SKIP_RETURN_CODE 77) when binutils cannot make i386 ELF files.
 need_binutils() {
-    command -v as >/dev/null && command -v ld >/dev/null || { echo "as/ld not found"; exit 77; }
+    command -v as >/dev/null && command -v ld >/dev/null && command -v nm >/dev/null ||
+        { echo "as/ld/nm not found"; exit 77; }
 }
 
 # make_elf NAME TEXT_ADDR [MULTIBOOT] < assembly body

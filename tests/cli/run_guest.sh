@@ -120,6 +120,38 @@ triple_fault_pf)
         || say "no shutdown line with CR2 in the --log int output"
     pf="#PF\\(0x0002\\)"
     want_stderr_line "^ringside: triple fault at 0008:[0-9a-f]{8}: #PF\\(0x0000\\) -> $pf -> $pf, machine shut down \\(#PF\\(0x0000\\): not-present supervisor read, CR2=0x00400000; $pf: not-present supervisor write, CR2=0x007ffffc; $pf: not-present supervisor write, CR2=0x007ffffc\\)$" ;;
+v8086_iret)
+    # IRET at CPL 0 to a frame whose EFLAGS has VM = 1: a return to virtual-8086 mode.
+    make_elf v86.elf 0x100000 <<< "mov \$0x90000, %esp
+        push \$0; push \$0; push \$0; push \$0      # GS FS DS ES
+        push \$0x4000; push \$0xFFFE               # SS ESP
+        push \$0x20002; push \$0x4200; push \$0x10  # EFLAGS (VM) CS EIP
+        v86_iret: iret"
+    run run v86.elf
+    want_status 6
+    at=$(nm v86.elf | awk '$3 == "v86_iret" { print $1 }')
+    want_stderr_line '^ringside: virtual-8086 mode is not supported: IRET at 0008:'$at' to 4200:00000010 \(EFLAGS\.VM=1 in the popped frame at CPL 0\); machine stopped$' ;;
+v8086_task)
+    # A far JMP to a TSS whose EFLAGS has VM = 1: the new task would run in virtual-8086 mode.
+    make_elf v86task.elf 0x100000 <<< "lgdt gdtr
+        mov \$0x18, %ax; ltr %ax
+        v86_jmp: ljmp \$0x20, \$0
+        .align 8
+        gdt: .quad 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
+        .word 0x67, tss1 - _start, 0x8910, 0         # 0x18: the running task's TSS
+        .word 0x67, tss2 - _start, 0x8910, 0         # 0x20: the v8086 task's TSS
+        gdtr: .word 39; .long gdt
+        .align 8
+        tss1: .fill 0x68, 1, 0
+        tss2: .long 0, 0, 0, 0, 0, 0, 0, 0           # link, ESP0..SS2, CR3
+        .long 0x1234, 0x20002                        # EIP, EFLAGS (VM)
+        .long 0, 0, 0, 0, 0xFFFE, 0, 0, 0            # EAX..EDI
+        .long 0x4000, 0x5000, 0x4000, 0x4000, 0, 0   # ES CS SS DS FS GS
+        .long 0, 0"
+    run run v86task.elf
+    want_status 6
+    at=$(nm v86task.elf | awk '$3 == "v86_jmp" { print $1 }')
+    want_stderr_line '^ringside: virtual-8086 mode is not supported: task switch \(far JMP\) at 0008:'$at' to 5000:00001234 \(EFLAGS\.VM=1 in the new TSS\); machine stopped$' ;;
 stats)
     make_elf loop.elf 0x100000 <<< "1: jmp 1b"
     run run loop.elf --max-insns 100000 --stats

@@ -1026,6 +1026,130 @@ static void jmp_to_busy_tss_faults(void **state)
     machine_free(m);
 }
 
+/* ---- virtual-8086 mode (not implemented): entering it stops the machine -------------------- */
+
+#define V86_CS 0x4200u
+#define V86_EIP 0x0010u
+
+/* A 32-bit IRET frame for virtual-8086 mode at ESP: EIP, CS, EFLAGS (VM = 1), ESP, SS, ES, DS,
+ * FS, GS. */
+static void v86_frame(struct m *m, uint32_t esp)
+{
+    const uint32_t frame[9] = {V86_EIP, V86_CS, FL_VM | FL_R1, 0x0FFE, 0x4000,
+                               0x4000, 0x4000, 0x4000, 0x4000};
+    for (unsigned k = 0; k < 9; k++)
+        put32(m, esp + 4 * k, frame[k]);
+}
+
+/* SDM vol. 2 IRET: at CPL 0, VM = 1 in the popped EFLAGS returns to virtual-8086 mode. */
+static void iret_to_v86_at_cpl0_stops(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    uint32_t esp = KSTACK_TOP - 0x100;
+    m->c.r[ESP] = esp;
+    v86_frame(m, esp);
+    const uint8_t code[] = {0xCF}; /* iretd */
+    enum run_result r = run(m, code, sizeof code, 10);
+    assert_int_equal(r, RUN_UNSUPPORTED);
+    const struct unsupported *u = &m->c.unsupported;
+    assert_string_equal(u->what, "virtual-8086 mode is not supported");
+    assert_string_equal(u->by, "IRET");
+    assert_int_equal(u->cs, S_KCODE);
+    assert_int_equal(u->eip, CODE);
+    assert_int_equal(u->target_cs, V86_CS);
+    assert_int_equal(u->target_eip, V86_EIP);
+    /* Nothing happened: still at the IRET, same stack, same CS, VM clear, no event. */
+    assert_int_equal(m->c.eip, CODE);
+    assert_int_equal(m->c.r[ESP], esp);
+    assert_int_equal(m->c.seg[SEG_CS].sel, S_KCODE);
+    assert_false(m->c.eflags & FL_VM);
+    assert_int_equal(m->nev, 0);
+    machine_free(m);
+}
+
+/* At CPL 3 (and with a 16-bit frame) VM is not popped: an ordinary return. */
+static void iret_with_vm_above_cpl0_is_ordinary(void **state)
+{
+    (void)state;
+    struct m *m = machine(3);
+    uint32_t esp = USTACK_TOP - 0x100;
+    m->c.r[ESP] = esp;
+    put32(m, esp, CODE + 0x10);                  /* EIP */
+    put32(m, esp + 4, S_UCODE | 3);              /* CS: same ring */
+    put32(m, esp + 8, FL_VM | FL_R1 | FL_CF);    /* EFLAGS */
+    const uint8_t code[] = {0xCF};
+    enum run_result r = run(m, code, sizeof code, 1);
+    assert_int_equal(r, RUN_LIMIT);
+    assert_int_equal(m->c.eip, CODE + 0x10);
+    assert_int_equal(m->c.r[ESP], esp + 12);
+    assert_false(m->c.eflags & FL_VM);
+    assert_true(m->c.eflags & FL_CF);
+    machine_free(m);
+
+    m = machine(0);
+    esp = KSTACK_TOP - 0x100;
+    m->c.r[ESP] = esp;
+    put16(m, esp, CODE + 0x10);                  /* IP */
+    put16(m, esp + 2, S_KCODE);                  /* CS */
+    put16(m, esp + 4, FL_R1);                    /* FLAGS: no VM in 16 bits */
+    put16(m, esp + 6, 0xFFFF);                   /* what a 32-bit frame would see as VM = 1 */
+    const uint8_t code16[] = {0x66, 0xCF};       /* iret (16-bit) */
+    r = run(m, code16, sizeof code16, 1);
+    assert_int_equal(r, RUN_LIMIT);
+    assert_int_equal(m->c.eip, CODE + 0x10);
+    assert_false(m->c.eflags & FL_VM);
+    machine_free(m);
+}
+
+/* A task switch to a TSS whose EFLAGS has VM = 1 would run the new task in virtual-8086 mode:
+ * the machine stops before the old task is saved or any busy bit changes. */
+static void task_switch_to_v86_task_stops(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    const uint8_t task2[] = {0xF4};
+    second_task(m, task2, sizeof task2);
+    put32(m, TSS2 + 0x24, FL_VM | FL_R1);
+    put32(m, TSS2 + 0x20, V86_EIP);
+    put16(m, TSS2 + 0x4C, V86_CS);
+    set_gdt(m, S_TSS, desc(TSS, TSS_LIMIT, P | DPL(0) | 0x0B, 0)); /* busy, as LTR leaves it */
+    const uint8_t code[] = {0xEA, 0, 0, 0, 0, S_T1, 0}; /* ljmp $S_T1, $0 */
+    enum run_result r = run(m, code, sizeof code, 10);
+    assert_int_equal(r, RUN_UNSUPPORTED);
+    const struct unsupported *u = &m->c.unsupported;
+    assert_string_equal(u->what, "virtual-8086 mode is not supported");
+    assert_string_equal(u->by, "task switch (far JMP)");
+    assert_int_equal(u->cs, S_KCODE);
+    assert_int_equal(u->eip, CODE);
+    assert_int_equal(u->target_cs, V86_CS);
+    assert_int_equal(u->target_eip, V86_EIP);
+    assert_int_equal(m->c.eip, CODE);
+    assert_int_equal(m->c.tr.sel, S_TSS);
+    assert_int_equal(get32(m, TSS + 0x20), 0);   /* the old task was not saved */
+    assert_true(tss_busy(m, S_TSS));
+    assert_false(tss_busy(m, S_T1));
+    assert_false(m->c.eflags & FL_VM);
+    assert_int_equal(m->nev, 0);
+    machine_free(m);
+
+    /* The same through a task gate in the IDT (INT n): stopped at the INT. */
+    m = machine(0);
+    second_task(m, task2, sizeof task2);
+    put32(m, TSS2 + 0x24, FL_VM | FL_R1);
+    set_gdt(m, S_TSS, desc(TSS, TSS_LIMIT, P | DPL(0) | 0x0B, 0));
+    set_idt(m, 0x40, gate(S_T1, 0, G_TASK, 0, true));
+    const uint8_t code2[] = {0x90, 0xCD, 0x40}; /* nop; int $0x40 */
+    r = run(m, code2, sizeof code2, 10);
+    assert_int_equal(r, RUN_UNSUPPORTED);
+    assert_string_equal(m->c.unsupported.by, "task switch (task gate in the IDT)");
+    assert_int_equal(m->c.unsupported.eip, CODE + 1);
+    assert_int_equal(m->c.eip, CODE + 1);
+    assert_int_equal(m->c.tr.sel, S_TSS);
+    assert_int_equal(m->nev, 0);
+    machine_free(m);
+}
+
 int main(void)
 {
     size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
@@ -1062,6 +1186,12 @@ int main(void)
         cmocka_unit_test(jmp_to_busy_tss_faults),
     };
     failed += cmocka_run_group_tests_name("task_switch", tasks, NULL, NULL);
+    const struct CMUnitTest v86[] = {
+        cmocka_unit_test(iret_to_v86_at_cpl0_stops),
+        cmocka_unit_test(iret_with_vm_above_cpl0_is_ordinary),
+        cmocka_unit_test(task_switch_to_v86_task_stops),
+    };
+    failed += cmocka_run_group_tests_name("virtual_8086", v86, NULL, NULL);
     free(loads);
     free(gates);
     free(calls);
