@@ -225,13 +225,17 @@ struct cpu {
     uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names
                                  (TLB flushes, CS base or size, cache resets) */
 
-    /* External interrupts and device time. Device time is icount + idle: it advances one unit
-     * per retired instruction and, while the cpu is halted, jumps to the next device event. */
+    /* External interrupts and device time. Device time is icount + idle + stall: it advances one
+     * unit per retired instruction, jumps to the next device event while the cpu is halted, and
+     * moves one unit before an event would be delivered at the same time as the previous one
+     * (deliver.c), so it cannot stand still in a storm of faults. */
     bool intr;              /* the INTR input, driven by the interrupt controller */
     int (*intr_ack)(void *ctx);   /* interrupt-acknowledge cycle: the vector to deliver */
     void *intr_ctx;
     uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
     uint64_t idle;          /* time units spent halted */
+    uint64_t stall;         /* time units added between deliveries with no time between them */
+    uint64_t last_delivery; /* device time of the last completed delivery (UINT64_MAX: none) */
     uint64_t next_event;    /* device time of the next device event (UINT64_MAX: none) */
     void (*on_event)(void *ctx);  /* called at next_event; sets the following next_event */
     void *event_ctx;
@@ -274,7 +278,7 @@ void acct_update(struct cpu *c);
 /* Device time (see struct cpu). */
 static inline uint64_t cpu_time(const struct cpu *c)
 {
-    return c->icount + c->idle;
+    return c->icount + c->idle + c->stall;
 }
 
 /* Reads guest memory for a debugger or logger without side effects or faults:

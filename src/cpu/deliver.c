@@ -107,6 +107,15 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     uint16_t ss_before = c->seg[SEG_SS].sel;
     uint32_t esp_before = c->r[ESP];
 
+    /* No two events are delivered at the same device time: one that would be (its handler's
+     * first instruction faulted, or its fetch did) first waits one unit. An instruction that
+     * faults does not retire, so without this a storm of faults would freeze time, and with it
+     * the instruction limit and the devices. Between ordinary events instructions retire, and
+     * an event whose delivery fails (and so becomes #DF or a shutdown) was never delivered, so
+     * this adds nothing there. */
+    if (cpu_time(c) == c->last_delivery)
+        c->stall++;
+
     c->delivering = true;
     c->delivering_class = kind == TR_EXCEPTION ? exc_class(vector) : EC_BENIGN;
     c->delivering_event = (struct fault){(uint8_t)vector, has_error, error, c->cr2};
@@ -132,6 +141,7 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
             cpu_raise(c, EXC_NP, true, idt_err);
         task_switch(c, (uint16_t)(lo >> 16), TASK_INT, vector, has_error, error, ext);
         c->delivering = false;
+        c->last_delivery = cpu_time(c);
         return;
     default: cpu_raise(c, EXC_GP, true, idt_err);
     }
@@ -208,6 +218,7 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     c->eip = target;
     c->delivering = false;
     c->stop_block = true;
+    c->last_delivery = cpu_time(c);
 
     struct trace_event ev = {
         .icount = c->icount, .kind = (uint8_t)kind, .vector = (uint8_t)vector,

@@ -34,6 +34,7 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
     c->cr0 = CR0_ET;
     c->stop_reason = -1;
     c->next_event = UINT64_MAX;
+    c->last_delivery = UINT64_MAX;
     return 0;
 }
 

@@ -512,6 +512,10 @@ static void print_stats(struct cpu *c, double secs)
                             len ? ", " : "", r, c->ring_insns[r],
                             n ? 100.0 * (double)c->ring_insns[r] / (double)n : 0.0);
     report("instructions by ring: %s", line);
+    if (c->stall)
+        report("device time %" PRIu64 ": %" PRIu64 " instructions, %" PRIu64 " halted, %" PRIu64
+               " before events delivered right after another (their handler or its fetch "
+               "faulted at once)", cpu_time(c), c->icount, c->idle, c->stall);
     len = 0;
     for (unsigned k = 0; k < TR_KINDS && len < (int)sizeof line - 40; k++)
         if (c->transitions[k])
