@@ -77,7 +77,23 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Opens path as a regular file; returns the fd and its size, or -1 with err set. */
+/* What a file that is not a regular file is, for the error message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a named pipe (FIFO)";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "a special file";
+}
+
+/* Opens path as a regular file; returns the fd and its size, or -1 with err set. The open never
+ * blocks (O_NONBLOCK: a FIFO with no writer would wait for ever; O_NOCTTY: a terminal must not
+ * become ours); fstat then refuses anything that is not a regular file. */
 static int open_regular(const char *dir, const char *path, const char *what, off_t *size,
                         char *err, size_t errlen)
 {
@@ -86,12 +102,12 @@ static int open_regular(const char *dir, const char *path, const char *what, off
         int dfd = open(dir, O_RDONLY | O_DIRECTORY);
         if (dfd < 0)
             return fail(err, errlen, "cannot open directory '%s': %s", dir, strerror(errno));
-        fd = openat(dfd, path, O_RDONLY);
+        fd = openat(dfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         int e = errno;
         close(dfd);
         errno = e;
     } else {
-        fd = open(path, O_RDONLY);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     }
     if (fd < 0)
         return fail(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
@@ -104,7 +120,7 @@ static int open_regular(const char *dir, const char *path, const char *what, off
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return fail(err, errlen, "%s '%s' is %s, not a file", what, path,
-                    S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+                    file_kind(st.st_mode));
     }
     *size = st.st_size;
     return fd;

@@ -86,6 +86,16 @@ missing_module)
 module_on_plain_elf)
     need_binutils; plain_elf good.elf; echo data > mod
     args=(run good.elf --module mod); expect="no Multiboot header" ;;
+fifo_image)
+    # A named pipe with no writer: opening it must not block (the test has a TIMEOUT).
+    mkfifo pipe.elf || exit 1
+    args=(run pipe.elf); expect="image 'pipe.elf' is a named pipe (FIFO), not a file" ;;
+fifo_module)
+    need_binutils; make_elf mb.elf 0x100000 mb <<< 'hlt'; mkfifo pipe.mod || exit 1
+    args=(run mb.elf --module "pipe.mod arg1")
+    expect="module 'pipe.mod' is a named pipe (FIFO), not a file" ;;
+device_image)
+    args=(run /dev/zero); expect="image '/dev/zero' is a device, not a file" ;;
 *)
     echo "unknown case $case"; exit 1 ;;
 esac
