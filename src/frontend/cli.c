@@ -50,8 +50,10 @@ static const char usage_text[] =
     "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
     "(isa-debug-exit) ends the run with exit status (V << 1) | 1.\n"
     "exit status: guest's debug-exit status; 0 cpu halted with interrupts off;\n"
-    "  2 bad usage or input; 4 triple fault; 6 the guest entered virtual-8086 mode\n"
-    "  (not supported); 124 instruction limit reached.\n";
+    "  1 host failure (out of memory); 2 bad usage or input (also: stdout closed);\n"
+    "  4 triple fault; 6 the guest entered virtual-8086 mode (not supported);\n"
+    "  8 stdout or the log file could not be written (e.g. disk full); 10 stdout's\n"
+    "  reader went away (broken pipe); 124 instruction limit reached.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -304,27 +306,78 @@ static int find_demo(const char *guest_dir, char *out, size_t outlen, char *err,
                 "'ringside run IMAGE'", CLI_DEMO_IMAGE, first, second);
 }
 
-/* COM1 goes to stdout; whole lines are flushed at once, partial ones between run chunks. */
+/* COM1 goes to stdout; whole lines are flushed at once, partial ones between run chunks. The
+ * first write error (a full disk, a reader that went away: EPIPE, SIGPIPE being ignored) is
+ * kept and stops the machine: the rest of the console would be lost. */
 struct console {
     FILE *out;
     bool midline; /* the last byte was not a newline */
+    int err;      /* errno of the first failed write, 0 while all is well */
+    struct cpu *cpu; /* stopped on a write error (NULL before the machine exists) */
 };
+
+static void console_failed(struct console *con, int err)
+{
+    if (con->err)
+        return;
+    con->err = err ? err : EIO;
+    if (con->cpu)
+        cpu_request_stop(con->cpu);
+}
+
+/* Flushes the console; false (and the error recorded) when it cannot be written. */
+static bool console_flush(struct console *con)
+{
+    errno = 0;
+    if (fflush(con->out) == EOF || ferror(con->out))
+        console_failed(con, errno);
+    return con->err == 0;
+}
 
 static void console_out(void *ctx, uint8_t byte)
 {
     struct console *con = ctx;
-    putc(byte, con->out);
+    if (con->err)
+        return;
+    errno = 0;
+    if (putc(byte, con->out) == EOF) {
+        console_failed(con, errno);
+        return;
+    }
     con->midline = byte != '\n';
     if (byte == '\n')
-        fflush(con->out);
+        console_flush(con);
 }
 
 /* On a terminal, starts the final report on a line of its own after a partial guest line. */
-static void end_console_line(const struct console *con)
+static void end_console_line(struct console *con)
 {
-    fflush(con->out);
-    if (con->midline && isatty(fileno(con->out)) && isatty(STDERR_FILENO))
+    if (console_flush(con) && con->midline && isatty(fileno(con->out)) &&
+        isatty(STDERR_FILENO))
         fputc('\n', stderr);
+}
+
+/* The one line for a console that could not be written, and its exit status. */
+static int console_error(const struct console *con, const char *where)
+{
+    if (con->err == EPIPE) {
+        report("standard output was closed by its reader (broken pipe); %s", where);
+        return CLI_EXIT_PIPE;
+    }
+    report("cannot write standard output (the guest's console): %s; %s", strerror(con->err),
+           where);
+    return CLI_EXIT_OUTPUT;
+}
+
+/* The log file has a write error (checked with a flush, so errno is fresh): fills *err. */
+static bool log_failed(FILE *log, int *err)
+{
+    errno = 0;
+    if (fflush(log) == EOF || ferror(log)) {
+        *err = errno ? errno : EIO;
+        return true;
+    }
+    return false;
 }
 
 static const char *vector_name(unsigned v)
@@ -430,9 +483,10 @@ static void setup_input(struct machine *m)
     machine_set_input(m, STDIN_FILENO);
 }
 
-/* Runs until the guest stops or the budget is used up; returns the exit status. */
-static int run_machine(struct machine *m, const struct cli_options *o,
-                       const struct console *con)
+/* Runs until the guest stops or the budget is used up, or the console or the log file (log,
+ * NULL for stderr) cannot be written; returns the exit status. */
+static int run_machine(struct machine *m, const struct cli_options *o, struct console *con,
+                       FILE *log)
 {
     struct cpu *c = &m->cpu;
     uint64_t start = cpu_time(c);
@@ -449,14 +503,24 @@ static int run_machine(struct machine *m, const struct cli_options *o,
                 chunk = o->max_insns - done;
         }
         r = cpu_run(c, chunk);
-        fflush(con->out);
-        if (r != RUN_LIMIT)
+        if (!console_flush(con) || r != RUN_LIMIT)
             break;
+        int err;
+        if (log && log_failed(log, &err)) {
+            report("cannot write log file '%s': %s; the run stopped at %04x:%08x", o->log_file,
+                   strerror(err), c->seg[SEG_CS].sel, c->eip);
+            return CLI_EXIT_OUTPUT;
+        }
     }
 
     uint16_t cs = c->seg[SEG_CS].sel;
     if (r != RUN_EXIT)
         end_console_line(con);
+    if (con->err) {
+        char where[64];
+        snprintf(where, sizeof where, "the run stopped at %04x:%08x", cs, c->eip);
+        return console_error(con, where);
+    }
     switch (r) {
     case RUN_EXIT:
         return m->bus.exit_status;
@@ -548,6 +612,29 @@ static void log_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool w
             size == 1 ? "" : "s", u->cpu->icount);
 }
 
+/* File descriptors 0, 1 and 2 must be open before anything else is: a file opened later (the
+ * log) would otherwise get one of their numbers and receive what was meant for it. A closed
+ * stdin or stderr gets /dev/null (no input; nowhere to report). A closed stdout is refused:
+ * the guest's console would have nowhere to go. Returns false after one line on stderr. */
+static bool std_fds_ready(void)
+{
+    bool stdout_closed = false;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        stdout_closed |= fd == 1;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
+    if (stdout_closed)
+        report("standard output is closed: the guest's console needs it (redirect it to "
+               "/dev/null to discard it)");
+    return !stdout_closed;
+}
+
 int cli_main(int argc, char **argv, const char *guest_dir)
 {
     struct cli_options o;
@@ -556,9 +643,15 @@ int cli_main(int argc, char **argv, const char *guest_dir)
     struct machine *m = NULL;
     struct insnlog *log = NULL;
     FILE *log_out = NULL;
-    struct console con = { stdout, false };
+    struct console con = { stdout, false, 0, NULL };
     struct unimp_log unimp = { NULL, NULL };
     int status = CLI_EXIT_USAGE;
+
+    if (!std_fds_ready())
+        return CLI_EXIT_USAGE;
+    /* A reader that goes away (`ringside ... | head`) is a write error (EPIPE) reported once,
+     * not a signal that kills Ringside. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (cli_parse(argc, argv, &o, err, sizeof(err)) < 0) {
         report("%s", err);
@@ -599,6 +692,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
         status = CLI_EXIT_HOST;
         goto out;
     }
+    con.cpu = &m->cpu;
     struct boot_params bp = {
         .image = o.image, .append = o.append, .modules = o.modules, .nmodules = o.nmodules,
         .dir = o.command == CLI_DEMO ? demo : NULL,
@@ -640,7 +734,7 @@ int cli_main(int argc, char **argv, const char *guest_dir)
 
     setup_input(m);
     double t0 = now_seconds();
-    status = run_machine(m, &o, &con);
+    status = run_machine(m, &o, &con, log_out);
     restore_tty();
     double secs = now_seconds() - t0;
     if (o.stats)
@@ -655,11 +749,26 @@ out:
         insnlog_detach(log, &m->cpu);
         insnlog_close(log);
     }
-    if (log_out && fclose(log_out) != 0)
-        report("error writing log file '%s': %s", o.log_file, strerror(errno));
+    /* Output that could not be written overrides the run's own status: a run whose console
+     * or log is incomplete must not look like a success. The first error is the one told. */
+    bool told = con.err != 0;
+    if (log_out) {
+        int lerr = 0;
+        if (log_failed(log_out, &lerr) && status != CLI_EXIT_OUTPUT && status != CLI_EXIT_PIPE) {
+            report("cannot write log file '%s': %s", o.log_file, strerror(lerr));
+            status = CLI_EXIT_OUTPUT;
+        }
+        if (fclose(log_out) != 0 && !lerr && status != CLI_EXIT_OUTPUT &&
+            status != CLI_EXIT_PIPE) {
+            report("cannot write log file '%s': %s", o.log_file, strerror(errno));
+            status = CLI_EXIT_OUTPUT;
+        }
+    }
+    con.cpu = NULL;
     machine_destroy(m);
     cli_options_free(&o);
-    fflush(stdout);
+    if (!console_flush(&con) && !told && status != CLI_EXIT_OUTPUT)
+        status = console_error(&con, "output is incomplete");
     fflush(stderr);
     return status;
 }

@@ -11,8 +11,10 @@
  *
  * Exit status (CLI_EXIT_*): the debug-exit status when the guest writes port 0xF4, 0 when the cpu
  * halts with interrupts disabled, 4 on a triple fault, 6 when the guest enters virtual-8086 mode
- * (not implemented), 124 when --max-insns runs out, 2 for bad usage or bad input (one line on
- * stderr), 1 when the host fails (out of memory).
+ * (not implemented), 8 when stdout or the log file cannot be written, 10 when stdout's reader
+ * went away (broken pipe), 124 when --max-insns runs out, 2 for bad usage or bad input
+ * (including a closed stdout), 1 when the host fails (out of memory). Each but the guest's own
+ * comes with one line on stderr.
  */
 #ifndef RINGSIDE_CLI_H
 #define RINGSIDE_CLI_H
@@ -29,8 +31,11 @@
 #define CLI_EXIT_STOPPED  3   /* the run was stopped on request (cpu_request_stop) */
 #define CLI_EXIT_SHUTDOWN 4   /* triple fault */
 #define CLI_EXIT_UNSUPPORTED 6 /* the guest asked for what Ringside does not implement
-                                  (virtual-8086 mode); Ringside's own statuses are even, so
-                                  they never look like a debug-exit status (V << 1) | 1 */
+                                  (virtual-8086 mode); Ringside's own statuses are even (but
+                                  1), so they never look like a debug-exit status (V << 1) | 1 */
+#define CLI_EXIT_OUTPUT   8   /* stdout (the console) or the log file could not be written
+                                 (a full disk, an I/O error): the output is incomplete */
+#define CLI_EXIT_PIPE     10  /* stdout's reader went away (broken pipe, e.g. `| head`) */
 #define CLI_EXIT_LIMIT    124 /* --max-insns used up (as timeout(1) reports a timeout) */
 
 #define CLI_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
