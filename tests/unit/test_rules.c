@@ -1,5 +1,7 @@
-/* The privilege rules of segment loads and interrupt/exception delivery, one table row per case,
- * driven through the real cpu (cpu_run) and observed through the trace sink.
+/* The privilege rules of segment loads, interrupt/exception delivery, far calls through gates,
+ * data accesses through segment limits and the EFLAGS bits POPF/IRET may load, one table row per
+ * case, driven through the real cpu (cpu_run) and observed through the trace sink (tables 4
+ * and 5 state their rules above them).
  *
  * Each row builds a small protected-mode machine in RAM (GDT, LDT, IDT, TSS, stacks), puts the
  * cpu at the row's CPL, writes one or two instructions and runs them. The expected vector, error
