@@ -297,9 +297,10 @@ static struct outside_class *reinterpreted(const struct insn *in, const char *cs
  *                    as its target, (0x1000 + length + displacement) truncated to the operand
  *                    size (Capstone 4 also truncates it to 16 bits with a 16-bit address size
  *                    and for Jcc rel16/32 in 16-bit code: then only the low 16 bits compare);
- *                    values compared over the bytes both give them (Capstone sign-extends). Two Capstone spellings carry no immediate in Ringside's
- *                    fields: the "1" of D0/D1 (shift by one) and AAM/AAD's default base 10,
- *                    which Capstone omits.
+ *                    values compared over the bytes both give them (Capstone sign-extends).
+ *                    Two Capstone spellings carry no immediate in Ringside's fields: the "1"
+ *                    of D0/D1 (shift by one) and AAM/AAD's default base 10, which Capstone
+ *                    omits.
  */
 
 enum rclass { RC_NONE, RC_GPR8, RC_GPR16, RC_GPR32, RC_SEG, RC_CR, RC_DR, RC_OTHER };

@@ -409,7 +409,8 @@ static const struct rot_row rot_rows[] = {
     {"rcl8_by_17", true, 1, 0x01, false, 17, 0x00, true, -1}, /* 17 mod 9 = 8 */
     {"rcl8_by_31", true, 1, 0x01, false, 31, 0x10, false, -1}, /* 31 mod 9 = 4 */
     {"rcl8_by_32", true, 1, 0x01, true, 32, 0x01, true, -1},  /* 32 & 1F = 0: unchanged */
-    {"rcl8_80_cf_by_8", true, 1, 0x80, true, 8, 0xC0, false, -1}, /* left 8 = right 1 of 1_1000_0000 */
+    /* CF:AL = 1_1000_0000; left 8 of 9 bits = right 1: 0_1100_0000 */
+    {"rcl8_80_cf_by_8", true, 1, 0x80, true, 8, 0xC0, false, -1},
     {"rcl8_by_1_of", true, 1, 0x40, false, 1, 0x80, false, 1},  /* OF = MSB(80) ^ CF(0) */
     {"rcr8_by_8", false, 1, 0x01, false, 8, 0x02, false, -1},  /* right 8 = left 1 */
     {"rcr8_by_9", false, 1, 0x80, false, 9, 0x80, false, -1},  /* unchanged */

@@ -898,11 +898,13 @@ struct limit_row {
 };
 
 #define DSU(n, op, sz, off, vec) {n, SEG_DS, P | DPL(3) | DATA_RW, UPB, 0xFFF, op, sz, off, vec}
-#define DSD(n, op, sz, off, vec) {n, SEG_DS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
+#define DSD(n, op, sz, off, vec)                                                               \
+    {n, SEG_DS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
 #define DSD0(n, op, sz, off, vec)                                                              \
     {n, SEG_DS, P | DPL(3) | DATA_RW_DOWN, UPB0, 0xFFF, op, sz, off, vec}
 #define SSU(n, op, sz, off, vec) {n, SEG_SS, P | DPL(3) | DATA_RW, UPB, 0xFFF, op, sz, off, vec}
-#define SSD(n, op, sz, off, vec) {n, SEG_SS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
+#define SSD(n, op, sz, off, vec)                                                               \
+    {n, SEG_SS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
 #define SSD0(n, op, sz, off, vec)                                                              \
     {n, SEG_SS, P | DPL(3) | DATA_RW_DOWN, UPB0, 0xFFF, op, sz, off, vec}
 
