@@ -10,8 +10,8 @@
  *     CR2 = the first byte of the second page, EIP = the instruction's first byte; once the
  *     handler maps the page and returns, the instruction completes. The same for a read and
  *     a write that straddle (a faulting write stores nothing). With PAGING_STRADDLE_REMAP
- *     (image paging_faults_remap, no test yet: Ringside fails it): unmapping the second page
- *     again (INVLPG) must make the fetch fault again, and remapping it must run the new bytes.
+ *     (image and test paging_faults_remap): unmapping the second page again (INVLPG) must make
+ *     the fetch fault again, and remapping it must run the new bytes.
  *  3. On REP MOVS/STOS crossing into a not-present page: ECX, ESI and EDI are left at the
  *     element that faulted (a whole element, also one that straddles the boundary), and after
  *     the handler maps the page and returns the instruction completes.
@@ -155,8 +155,9 @@ static void straddle(unsigned cpl)
     check("  error code", fix.f.error, cpl == 3 ? 0x4 : 0x0);
 
 #ifdef PAGING_STRADDLE_REMAP
-    /* Known Ringside bug (src/cpu/icache.c): a decoded straddling instruction is reused without
-     * checking its second page's translation again. Built as paging_faults_remap (no test). */
+    /* A decoded straddling instruction must not be reused once its second page translates
+     * differently (src/cpu/icache.c re-checks that page on every use). Built and tested as
+     * paging_faults_remap. */
     trap_hook = 0;
     test_pt[4] = 0;
     invlpg(PAGE(4));

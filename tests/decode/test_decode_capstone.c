@@ -6,8 +6,10 @@
  * The generator is seeded, so a failure reproduces exactly.
  *
  * For each encoding both decoders see the same 15 bytes. The verdicts:
- *   valid in Ringside   Capstone must decode it with the same length and, after the naming table
- *                       below, the same mnemonic. x87 rows ("(fpu)") compare lengths only.
+ *   valid in Ringside   Capstone must decode it with the same length, after the naming table
+ *                       below the same mnemonic, and the same operands (memory operand, register
+ *                       operands, immediates: see "operands" below). x87 rows ("(fpu)") compare
+ *                       lengths and the memory operand.
  *   #UD in Ringside     if Capstone decodes it, it must fall in a class outside the subset
  *                       (SSE, MMX, VMX, ...: classify_outside()); a LOCK prefix that Ringside
  *                       rejects compares lengths only.
@@ -273,10 +275,353 @@ static struct outside_class *reinterpreted(const struct insn *in, const char *cs
     return NULL;
 }
 
+/* ---- operands: Ringside's decoded fields against Capstone's detail ----
+ *
+ * For every encoding both decoders accept (and the memory operand of every x87 escape), the
+ * fields the decoder fills are compared with Capstone's operands (cs_option(CS_OPT_DETAIL)):
+ *
+ *   memory operand   (ModRM memory form, or moffs): Capstone must show exactly one; base, index
+ *                    (and its scale), displacement (modulo 2^16 with a 16-bit address size: the
+ *                    effective address wraps there, and Capstone sign-extends disp16) and
+ *                    segment. Capstone names the segment only for an override prefix; without
+ *                    one Ringside's segment must be the default, computed here from Capstone's
+ *                    base register: SS for (E)BP and ESP, DS otherwise (SDM vol. 1 3.7.5).
+ *                    String instructions: the source segment and the (E)SI/(E)DI size.
+ *   registers        the r/m register (mod 3), the ModRM.reg register (when the row is not a
+ *                    group member) and the register in the low opcode bits, each with its
+ *                    class and size (operand_kinds()), must be among Capstone's register
+ *                    operands (Capstone also lists implicit ones: AL/EAX, CL, DX).
+ *   immediates       Capstone's immediate operands, in order, against Ringside's: imm, imm2
+ *                    (far pointer: selector first; ENTER: size then level); a relative branch
+ *                    as its target, (0x1000 + length + displacement) truncated to the operand
+ *                    size (Capstone 4 also truncates it to 16 bits with a 16-bit address size
+ *                    and for Jcc rel16/32 in 16-bit code: then only the low 16 bits compare);
+ *                    values compared over the bytes both give them (Capstone sign-extends).
+ *                    Two Capstone spellings carry no immediate in Ringside's fields: the "1"
+ *                    of D0/D1 (shift by one) and AAM/AAD's default base 10, which Capstone
+ *                    omits.
+ */
+
+enum rclass { RC_NONE, RC_GPR8, RC_GPR16, RC_GPR32, RC_SEG, RC_CR, RC_DR, RC_OTHER };
+
+struct reg {
+    uint8_t cls, num;
+};
+
+static const char *const reg_names[][8] = {
+    [RC_NONE] = {"none", "none", "none", "none", "none", "none", "none", "none"},
+    [RC_GPR8] = {"al", "cl", "dl", "bl", "ah", "ch", "dh", "bh"},
+    [RC_GPR16] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di"},
+    [RC_GPR32] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"},
+    [RC_SEG] = {"es", "cs", "ss", "ds", "fs", "gs", "seg6", "seg7"},
+    [RC_CR] = {"cr0", "cr1", "cr2", "cr3", "cr4", "cr5", "cr6", "cr7"},
+    [RC_DR] = {"dr0", "dr1", "dr2", "dr3", "dr4", "dr5", "dr6", "dr7"},
+    [RC_OTHER] = {"other", "other", "other", "other", "other", "other", "other", "other"},
+};
+
+static const char *reg_name(uint8_t cls, unsigned num) { return reg_names[cls][num & 7]; }
+
+static const x86_reg cs_gpr8[8] = {X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL,
+                                   X86_REG_AH, X86_REG_CH, X86_REG_DH, X86_REG_BH};
+static const x86_reg cs_gpr16[8] = {X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
+                                    X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI};
+static const x86_reg cs_gpr32[8] = {X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                    X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI};
+static const x86_reg cs_sreg[6] = {X86_REG_ES, X86_REG_CS, X86_REG_SS,
+                                   X86_REG_DS, X86_REG_FS, X86_REG_GS};
+
+static struct reg from_cs(x86_reg r)
+{
+    for (uint8_t k = 0; k < 8; k++) {
+        if (r == cs_gpr8[k])
+            return (struct reg){RC_GPR8, k};
+        if (r == cs_gpr16[k])
+            return (struct reg){RC_GPR16, k};
+        if (r == cs_gpr32[k])
+            return (struct reg){RC_GPR32, k};
+        if (k < 6 && r == cs_sreg[k])
+            return (struct reg){RC_SEG, k};
+        if (r == (x86_reg)(X86_REG_CR0 + k))
+            return (struct reg){RC_CR, k};
+        if (r == (x86_reg)(X86_REG_DR0 + k))
+            return (struct reg){RC_DR, k};
+    }
+    return (struct reg){r == X86_REG_INVALID ? RC_NONE : RC_OTHER, 0};
+}
+
+static uint8_t gpr_class(unsigned size)
+{
+    return size == 1 ? RC_GPR8 : size == 2 ? RC_GPR16 : RC_GPR32;
+}
+
+/* The class of the r/m register (mod 3) and of the ModRM.reg register (RC_NONE when ModRM.reg
+ * is an opcode extension) by the opcode map's operand types (SDM vol. 2 A.2): Eb/Gb by F_BYTE,
+ * Ev/Gv by the operand size, and these exceptions. rm_cls RC_NONE: not compared. */
+static void operand_kinds(const struct insn *in, uint8_t *rm_cls, uint8_t *reg_cls)
+{
+    const struct opdesc *d = &opcode_table[in->id];
+    *rm_cls = gpr_class(in->osize);
+    *reg_cls = d->ext < 0 ? gpr_class(in->osize) : RC_NONE;
+    switch (d->key) {
+    case 0x1B6: case 0x1BE: *rm_cls = RC_GPR8; break;            /* MOVZX/MOVSX Gv, Eb */
+    case 0x1B7: case 0x1BF: *rm_cls = RC_GPR16; break;           /* MOVZX/MOVSX Gv, Ew */
+    case 0x8C: case 0x8E: *reg_cls = RC_SEG; break;              /* MOV Ev, Sw / Sw, Ew */
+    case 0x190: case 0x191: case 0x192: case 0x193: case 0x194: case 0x195: case 0x196:
+    case 0x197: case 0x198: case 0x199: case 0x19A: case 0x19B: case 0x19C: case 0x19D:
+    case 0x19E: case 0x19F: *reg_cls = RC_NONE; break;           /* SETcc Eb: reg unused */
+    case 0x63: *rm_cls = *reg_cls = RC_GPR16; break;             /* ARPL Ew, Gw */
+    case 0x120: case 0x122: *rm_cls = RC_GPR32; *reg_cls = RC_CR; break; /* MOV Rd, Cd */
+    case 0x121: case 0x123: *rm_cls = RC_GPR32; *reg_cls = RC_DR; break; /* MOV Rd, Dd */
+    case 0x100:                                                  /* LLDT LTR VERR VERW Ew */
+        if (d->ext >= 2)
+            *rm_cls = RC_GPR16;
+        break;
+    case 0x101:
+        if (d->ext == 6) /* LMSW Ew */
+            *rm_cls = RC_GPR16;
+        else if (d->ext == 1) /* mod 3: CLAC/STAC, no operand */
+            *rm_cls = RC_NONE;
+        break;
+    default:
+        break;
+    }
+    if (d->fn == op_nop || d->fn == op_fpu) /* hint NOPs, x87: no integer register operands */
+        *rm_cls = *reg_cls = RC_NONE;
+}
+
+/* Rows whose ModRM-less opcode names a register in its low three bits. */
+static uint8_t opcode_reg_class(const struct insn *in)
+{
+    unsigned key = opcode_table[in->id].key;
+    if ((key >= 0x40 && key <= 0x5F) || (key >= 0x91 && key <= 0x97) ||
+        (key >= 0xB8 && key <= 0xBF) || (key >= 0x1C8 && key <= 0x1CF))
+        return gpr_class(in->osize);
+    if (key >= 0xB0 && key <= 0xB7)
+        return RC_GPR8;
+    return RC_NONE;
+}
+
+static bool is_relative(unsigned key)
+{
+    return (key >= 0x70 && key <= 0x7F) || (key >= 0xE0 && key <= 0xE3) || key == 0xE8 ||
+           key == 0xE9 || key == 0xEB || (key >= 0x180 && key <= 0x18F);
+}
+
+struct op_stats {
+    unsigned long mem, regs, imms;
+};
+
+#define OPS_WHY 200
+static char ops_why[OPS_WHY];
+
+static bool ops_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ops_why, sizeof ops_why, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static uint32_t bytes_mask(unsigned n) { return n >= 4 ? 0xFFFFFFFFu : (1u << (8 * n)) - 1; }
+
+/* The memory operand. */
+static bool same_mem(const struct insn *in, const cs_x86 *x, struct op_stats *st)
+{
+    const cs_x86_op *m = NULL;
+    for (unsigned k = 0; k < x->op_count; k++) {
+        if (x->operands[k].type != X86_OP_MEM)
+            continue;
+        if (m)
+            return ops_fail("Capstone shows two memory operands");
+        m = &x->operands[k];
+    }
+    if (!m)
+        return ops_fail("Capstone shows no memory operand");
+    uint8_t acls = in->asize == 2 ? RC_GPR16 : RC_GPR32;
+    struct reg base = from_cs(m->mem.base), index = from_cs(m->mem.index);
+    if (in->base == NOREG ? base.cls != RC_NONE : base.cls != acls || base.num != in->base)
+        return ops_fail("base: ringside %s, capstone %s",
+                        reg_name(in->base == NOREG ? RC_NONE : acls, in->base),
+                        reg_name(base.cls, base.num));
+    if (in->index == NOREG ? index.cls != RC_NONE : index.cls != acls || index.num != in->index)
+        return ops_fail("index: ringside %s, capstone %s",
+                        reg_name(in->index == NOREG ? RC_NONE : acls, in->index),
+                        reg_name(index.cls, index.num));
+    if (in->index != NOREG && m->mem.scale != 1 << in->scale)
+        return ops_fail("scale: ringside %u, capstone %d", 1u << in->scale, m->mem.scale);
+    uint32_t amask = bytes_mask(in->asize);
+    if (((uint32_t)m->mem.disp & amask) != (in->disp & amask))
+        return ops_fail("displacement: ringside %#x, capstone %#llx", in->disp,
+                        (unsigned long long)m->mem.disp);
+    int want_seg;
+    if (m->mem.segment != X86_REG_INVALID) {
+        struct reg s = from_cs(m->mem.segment);
+        if (s.cls != RC_SEG)
+            return ops_fail("Capstone segment %d is not a segment register", m->mem.segment);
+        want_seg = s.num;
+    } else {
+        want_seg = base.cls != RC_NONE && (base.num == EBP || base.num == ESP) ? SEG_SS : SEG_DS;
+    }
+    if (in->seg != want_seg)
+        return ops_fail("segment: ringside %s, %s %s", reg_name(RC_SEG, in->seg),
+                        m->mem.segment != X86_REG_INVALID ? "capstone's override" : "default",
+                        reg_name(RC_SEG, (unsigned)want_seg));
+    st->mem++;
+    return true;
+}
+
+/* String instructions: the (E)SI operand's segment (default DS, or the override) and the
+ * size of (E)SI and (E)DI (the address size). */
+static bool same_string_mem(const struct insn *in, const cs_x86 *x, struct op_stats *st)
+{
+    uint8_t acls = in->asize == 2 ? RC_GPR16 : RC_GPR32;
+    for (unsigned k = 0; k < x->op_count; k++) {
+        const cs_x86_op *m = &x->operands[k];
+        if (m->type != X86_OP_MEM)
+            continue;
+        struct reg base = from_cs(m->mem.base);
+        if (base.cls != acls || (base.num != ESI && base.num != EDI))
+            return ops_fail("string operand base %s with a %u-byte address size",
+                            reg_name(base.cls, base.num), in->asize);
+        if (base.num == ESI) {
+            int want = SEG_DS;
+            if (m->mem.segment != X86_REG_INVALID)
+                want = from_cs(m->mem.segment).num;
+            if (in->seg != want)
+                return ops_fail("string source segment: ringside %s, capstone %s",
+                                reg_name(RC_SEG, in->seg), reg_name(RC_SEG, (unsigned)want));
+        }
+        st->mem++;
+    }
+    return true;
+}
+
+static bool take_reg(struct reg *have, unsigned *n, struct reg want)
+{
+    for (unsigned k = 0; k < *n; k++)
+        if (have[k].cls == want.cls && have[k].num == want.num) {
+            have[k] = have[--*n];
+            return true;
+        }
+    return false;
+}
+
+static bool same_operands(const struct insn *in, const cs_insn *ci, bool fpu,
+                          struct op_stats *st)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    const struct opdesc *d = &opcode_table[in->id];
+    bool modrm_mem = (d->flags & F_MODRM) && !in->modreg;
+    if (modrm_mem || (d->flags & F_MOFFS))
+        return same_mem(in, x, st);
+    if (fpu) /* x87 register forms: no integer operand */
+        return true;
+    unsigned key = d->key;
+    if ((key >= 0xA4 && key <= 0xA7) || (key >= 0xAA && key <= 0xAF) ||
+        (key >= 0x6C && key <= 0x6F)) {
+        if (!same_string_mem(in, x, st))
+            return false;
+    }
+
+    /* registers */
+    struct reg have[8];
+    unsigned nhave = 0;
+    for (unsigned k = 0; k < x->op_count && nhave < 8; k++)
+        if (x->operands[k].type == X86_OP_REG)
+            have[nhave++] = from_cs(x->operands[k].reg);
+    uint8_t rm_cls, reg_cls;
+    operand_kinds(in, &rm_cls, &reg_cls);
+    if (d->flags & F_MODRM) {
+        if (in->modreg && rm_cls != RC_NONE) {
+            if (!take_reg(have, &nhave, (struct reg){rm_cls, in->rm}))
+                return ops_fail("r/m register %s not among Capstone's", reg_name(rm_cls, in->rm));
+            st->regs++;
+        }
+        if (reg_cls != RC_NONE) {
+            if (!take_reg(have, &nhave, (struct reg){reg_cls, in->reg}))
+                return ops_fail("ModRM.reg register %s not among Capstone's",
+                                reg_name(reg_cls, in->reg));
+            st->regs++;
+        }
+    } else {
+        uint8_t oc = opcode_reg_class(in);
+        if (oc != RC_NONE) {
+            if (!take_reg(have, &nhave, (struct reg){oc, in->reg}))
+                return ops_fail("opcode register %s not among Capstone's", reg_name(oc, in->reg));
+            st->regs++;
+        }
+    }
+    return true;
+}
+
+struct imm_want {
+    uint32_t v;
+    unsigned bytes; /* how many low bytes Ringside's value defines */
+};
+
+/* Immediates, in Capstone's order. */
+static bool same_immediates(const struct insn *in, const cs_insn *ci, int d32,
+                            struct op_stats *st)
+{
+    const cs_x86 *x = &ci->detail->x86;
+    const struct opdesc *d = &opcode_table[in->id];
+    uint16_t fl = d->flags;
+    struct imm_want want[2];
+    unsigned nwant = 0;
+    unsigned width = fl & F_IB ? 1 : fl & F_IW ? 2 : fl & F_IZ ? (in->osize == 2 ? 2 : 4) : 0;
+    if (fl & F_SX)
+        width = in->osize; /* sign-extended to the operand size */
+    if (is_relative(d->key)) {
+        /* The SDM truncates the target by the operand size only; Capstone 4 also truncates it
+         * to 16 bits with a 16-bit address size, and for 0F 80-8F (Jcc rel16/32) in 16-bit
+         * code whatever the sizes: there only the low 16 bits compare. */
+        uint32_t target = 0x1000u + in->len + in->imm;
+        bool cs16 = in->asize == 2 || (!d32 && d->key >= 0x180 && d->key <= 0x18F);
+        unsigned n = cs16 ? 2 : in->osize;
+        want[nwant++] = (struct imm_want){target & bytes_mask(in->osize), n};
+    } else if (fl & F_PTR) {
+        want[nwant++] = (struct imm_want){in->imm2, 2};
+        want[nwant++] = (struct imm_want){in->imm, in->osize};
+    } else if (fl & F_IWB) {
+        want[nwant++] = (struct imm_want){in->imm, 2};
+        want[nwant++] = (struct imm_want){in->imm2, 1};
+    } else if (width) {
+        want[nwant++] = (struct imm_want){in->imm, width};
+    }
+    unsigned seen = 0;
+    for (unsigned k = 0; k < x->op_count; k++) {
+        const cs_x86_op *o = &x->operands[k];
+        if (o->type != X86_OP_IMM)
+            continue;
+        if (seen == nwant) {
+            /* D0/D1: Capstone spells the count of one as an immediate 1 */
+            if ((d->key == 0xD0 || d->key == 0xD1) && o->imm == 1 && nwant == 0)
+                continue;
+            return ops_fail("Capstone immediate %#llx that Ringside does not have",
+                            (unsigned long long)o->imm);
+        }
+        unsigned n = o->size && o->size < want[seen].bytes ? o->size : want[seen].bytes;
+        uint32_t m = bytes_mask(n);
+        if (((uint32_t)o->imm & m) != (want[seen].v & m))
+            return ops_fail("immediate %u: ringside %#x, capstone %#llx", seen, want[seen].v,
+                            (unsigned long long)o->imm);
+        seen++;
+        st->imms++;
+    }
+    if (seen != nwant) {
+        /* AAM/AAD with the default base 10: Capstone writes no operand */
+        if ((d->key == 0xD4 || d->key == 0xD5) && seen == 0 && in->imm == 10)
+            return true;
+        return ops_fail("Ringside has %u immediates, Capstone %u", nwant, seen);
+    }
+    return true;
+}
+
 enum verdict {
     /* The two decoders agree. */
-    V_AGREE,        /* both valid: same length, same mnemonic */
-    V_FPU,          /* x87 escape: same length */
+    V_AGREE,        /* both valid: same length, mnemonic and operands */
+    V_FPU,          /* x87 escape: same length and memory operand */
     V_UDX_AGREE,    /* UD0/UD1/UD2: same length, same mnemonic */
     V_LOCK_LEN,     /* LOCK that Ringside rejects, Capstone decodes: same length */
     V_CS_PREFIX,    /* agreed once the prefixes are in canonical order (canonical()) */
@@ -295,8 +640,8 @@ enum verdict {
 #define V_AGREED_LAST V_TOOLONG
 
 static const char *const verdict_name[V_COUNT] = {
-    "agreed: length and mnemonic",
-    "agreed: x87 escape, length",
+    "agreed: length, mnemonic and operands",
+    "agreed: x87 escape, length and memory operand",
     "agreed: UD2/UD1/UD0",
     "agreed: LOCK that Ringside rejects, length",
     "agreed once prefixes are in canonical order (Capstone 4 prefix bugs)",
@@ -322,7 +667,22 @@ struct run {
     int d32;
     unsigned long n[V_COUNT];
     unsigned long checked;
+    struct op_stats ops;
 };
+
+/* Both decoders' operands for bytes b (Capstone in detail mode); on a difference ops_why
+ * says which. */
+static bool operands_agree(struct run *r, const uint8_t *b, const struct insn *in, bool fpu)
+{
+    const uint8_t *code = b;
+    size_t size = 15;
+    uint64_t addr = 0x1000;
+    if (!cs_disasm_iter(r->cs_detail, &code, &size, &addr, r->ci_detail))
+        return ops_fail("Capstone with details rejects what it decoded without");
+    if (!same_operands(in, r->ci_detail, fpu, &r->ops))
+        return false;
+    return fpu || same_immediates(in, r->ci_detail, r->d32, &r->ops);
+}
 
 static bool is_prefix(unsigned b)
 {
@@ -392,7 +752,13 @@ static enum verdict compare(struct run *r, const uint8_t *b, struct insn *in, st
                 return V_FPU_CSREJ;
             char m[64];
             strip_cs_prefixes(cv->mnem, m, sizeof m);
-            return cv->len == len && m[0] == 'f' ? V_FPU : V_MISMATCH;
+            if (cv->len != len || m[0] != 'f')
+                return V_MISMATCH;
+            if (!operands_agree(r, b, in, true)) {
+                *why = ops_why;
+                return V_MISMATCH;
+            }
+            return V_FPU;
         }
         if (!cv->ok) {
             *why = "Ringside valid, Capstone rejects";
@@ -401,8 +767,13 @@ static enum verdict compare(struct run *r, const uint8_t *b, struct insn *in, st
         *why = cv->len != len ? "length" : "mnemonic";
         if (cv->len != len)
             return V_MISMATCH;
-        if (same_name(in, cv->mnem))
+        if (same_name(in, cv->mnem)) {
+            if (!operands_agree(r, b, in, false)) {
+                *why = ops_why;
+                return V_MISMATCH;
+            }
             return V_AGREE;
+        }
         *oc = reinterpreted(in, cv->mnem);
         return *oc ? V_OUTSIDE : V_MISMATCH;
     }
@@ -497,7 +868,11 @@ static enum verdict judge(struct run *r, const uint8_t *b)
         enum verdict cv2 = compare(r, cb, &cin, &ccv, &cwhy, &coc);
         /* Ringside must read both forms alike for the retry to say anything. */
         bool same_rs = cin.id == in.id && cin.fn == in.fn && cin.osize == in.osize &&
-                       cin.asize == in.asize && cin.rep == in.rep &&
+                       cin.asize == in.asize && cin.rep == in.rep && cin.seg == in.seg &&
+                       cin.modreg == in.modreg && cin.reg == in.reg && cin.rm == in.rm &&
+                       cin.base == in.base && cin.index == in.index &&
+                       cin.scale == in.scale && cin.disp == in.disp && cin.imm == in.imm &&
+                       cin.imm2 == in.imm2 &&
                        (in.fn == op_toolong || cin.len + shorter == in.len);
         if (!same_rs)
             why = "Ringside decodes the prefixes differently in canonical order";
@@ -603,6 +978,7 @@ static void run_mode(void **state, int d32)
         memset(outside[k].keys, 0, sizeof outside[k].keys);
     }
     r->checked = 0;
+    memset(&r->ops, 0, sizeof r->ops);
     r->d32 = d32;
     cs_option(r->cs, CS_OPT_MODE, d32 ? CS_MODE_32 : CS_MODE_16);
     cs_option(r->cs_detail, CS_OPT_MODE, d32 ? CS_MODE_32 : CS_MODE_16);
@@ -642,6 +1018,8 @@ static void run_mode(void **state, int d32)
                   r->checked - agreed - r->n[V_OUTSIDE] - r->n[V_MISMATCH], r->n[V_MISMATCH]);
     for (unsigned v = 0; v < V_COUNT; v++)
         print_message("    %8lu  %s\n", r->n[v], verdict_name[v]);
+    print_message("  operands compared: %lu memory, %lu registers, %lu immediates\n", r->ops.mem,
+                  r->ops.regs, r->ops.imms);
     print_message("  outside the subset, by class (opcodes):\n");
     for (size_t k = 0; k < NOUTSIDE; k++) {
         if (!outside[k].count)
@@ -668,6 +1046,37 @@ static void test_sib_no_base_no_index(void **state)
     assert_int_equal(in.base, NOREG);
     assert_int_equal(in.index, NOREG);
     assert_int_equal(in.disp, 0x12345678);
+}
+
+/* The eight 16-bit addressing forms, field by field from SDM vol. 2 table 2-1 (mod 1, so every
+ * form has a base or index; rm 6 with mod 0 is a bare disp16): base, index and the default
+ * segment, SS for the forms with BP. */
+static void test_rm16_forms(void **state)
+{
+    struct run *r = *state;
+    static const struct {
+        uint8_t base, index, seg;
+    } want[8] = {
+        {EBX, ESI, SEG_DS}, {EBX, EDI, SEG_DS}, {EBP, ESI, SEG_SS}, {EBP, EDI, SEG_SS},
+        {ESI, NOREG, SEG_DS}, {EDI, NOREG, SEG_DS}, {EBP, NOREG, SEG_SS}, {EBX, NOREG, SEG_DS},
+    };
+    for (unsigned rm = 0; rm < 8; rm++) {
+        const uint8_t b[15] = {0x8B, (uint8_t)(0x40 | rm), 0x80}; /* mov ax, [form - 0x80] */
+        struct insn in;
+        assert_int_equal(decode_insn(r->map, b, 15, 0, &in), 3);
+        assert_int_equal(in.asize, 2);
+        assert_int_equal(in.base, want[rm].base);
+        assert_int_equal(in.index, want[rm].index);
+        assert_int_equal(in.seg, want[rm].seg);
+        assert_int_equal(in.disp & 0xFFFF, 0xFF80);
+    }
+    const uint8_t b[15] = {0x8B, 0x06, 0x34, 0x12}; /* mod 0, rm 6: [0x1234] in DS */
+    struct insn in;
+    assert_int_equal(decode_insn(r->map, b, 15, 0, &in), 4);
+    assert_int_equal(in.base, NOREG);
+    assert_int_equal(in.index, NOREG);
+    assert_int_equal(in.seg, SEG_DS);
+    assert_int_equal(in.disp, 0x1234);
 }
 
 static int setup(void **state)
@@ -704,6 +1113,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sib_no_base_no_index),
+        cmocka_unit_test(test_rm16_forms),
         cmocka_unit_test(test_decode_32),
         cmocka_unit_test(test_decode_16),
     };

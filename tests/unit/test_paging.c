@@ -761,6 +761,50 @@ static void tlb_entry_does_not_leak_rights(void **state)
     assert_int_equal(ev->error, PF_P | PF_W | PF_U);
 }
 
+/* A chained block link skips the fetch permission check, so it holds only at the CPL it was made
+ * at (src/cpu/icache.h). The same two blocks run first at CPL 0, which links A -> B, then at
+ * CPL 3 with no TLB flush or CS base change in between (IRET to a ring 3 CS with the same base
+ * and size keeps the map epoch): A is on the user code page, B on a supervisor page, so at
+ * CPL 3 the jump into B must fault #PF(P | U = 5) at B, with B's first instruction not run.
+ *
+ *   A (UCODE, U = 1):          nop; jmp B
+ *   B (KCODE + 0x10, U = 0):   inc esi; iret        (the frame sends CPL 0 to A at CPL 3)
+ */
+static void chained_link_does_not_cross_cpl(void **state)
+{
+    struct rig *r = *state;
+    struct cpu *c = &r->c;
+    build_tables(r);
+    enter(r, 0, CR0_WP, 0, false);
+    const uint32_t b_addr = KCODE + 0x10, frame = KSTACK_TOP - 20;
+    uint32_t rel = b_addr - (UCODE + 6);
+    const uint8_t a[] = {0x90, 0xE9, LE32(rel)}; /* nop; jmp B */
+    const uint8_t b[] = {0x46, 0xCF};            /* inc esi; iret */
+    put_bytes(r, UCODE, a, sizeof a);
+    put_bytes(r, b_addr, b, sizeof b);
+    wr32(r, frame, UCODE);              /* EIP */
+    wr32(r, frame + 4, SEL_UCODE);      /* CS */
+    wr32(r, frame + 8, FL_R1);          /* EFLAGS */
+    wr32(r, frame + 12, UCODE + 0xF00); /* ESP */
+    wr32(r, frame + 16, SEL_UDATA);     /* SS */
+    c->eip = UCODE;
+    c->r[ESP] = frame;
+    c->r[ESI] = 0;
+    uint32_t epoch = c->map_epoch;
+    /* nop, jmp, inc, iret at CPL 0; nop, jmp at CPL 3; the #PF; hlt in its handler */
+    cpu_run(c, 20);
+    assert_int_equal(c->map_epoch, epoch); /* else the link would die for another reason */
+    const struct trace_event *ev = first_exception(r);
+    assert_non_null(ev);
+    assert_int_equal(ev->vector, EXC_PF);
+    assert_int_equal(ev->error, PF_P | PF_U);
+    assert_int_equal(ev->cpl_before, 3);
+    assert_int_equal(ev->eip_before, b_addr);
+    assert_int_equal(ev->cr2, b_addr);
+    assert_int_equal(c->r[ESI], 1); /* B ran once, at CPL 0 only */
+    assert_int_equal(c->icount, 6 + 1); /* and the handler's hlt */
+}
+
 static int setup(void **state)
 {
     *state = rig_new();
@@ -786,6 +830,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(invlpg_drops_one_page, setup, teardown),
         cmocka_unit_test_setup_teardown(invlpg_drops_a_whole_4m_page, setup, teardown),
         cmocka_unit_test_setup_teardown(tlb_entry_does_not_leak_rights, setup, teardown),
+        cmocka_unit_test_setup_teardown(chained_link_does_not_cross_cpl, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

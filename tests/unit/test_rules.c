@@ -1,5 +1,7 @@
-/* The privilege rules of segment loads and interrupt/exception delivery, one table row per case,
- * driven through the real cpu (cpu_run) and observed through the trace sink.
+/* The privilege rules of segment loads, interrupt/exception delivery, far calls through gates,
+ * data accesses through segment limits and the EFLAGS bits POPF/IRET may load, one table row per
+ * case, driven through the real cpu (cpu_run) and observed through the trace sink (tables 4
+ * and 5 state their rules above them).
  *
  * Each row builds a small protected-mode machine in RAM (GDT, LDT, IDT, TSS, stacks), puts the
  * cpu at the row's CPL, writes one or two instructions and runs them. The expected vector, error
@@ -49,6 +51,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
+#include "cpu/flags.h"
 #include "cpu/segment.h"
 #include "devices/bus.h"
 
@@ -861,6 +864,369 @@ out:
     machine_free(m);
 }
 
+/* ---- table 4: accesses through a segment with a limit (vol. 3 3.4.5, 5.3; vol. 2 MOV, PUSH,
+ * POP "Protected Mode Exceptions") ------------------------------------------------------------
+ *
+ *   expand-up data, readable code:  offsets 0 .. limit; an access of n bytes at offset o is
+ *                                   inside when o + n - 1 <= limit (no wrap past 4 GiB)
+ *   expand-down data:               offsets limit + 1 .. 0xFFFFFFFF (B = 1) or 0xFFFF (B = 0):
+ *                                   inside when o > limit and o + n - 1 <= that upper bound
+ *   G = 1:                          limit = limit field * 4096 + 0xFFF
+ *   a write to read-only data or to a code segment: #GP(0), wherever it lies
+ *   outside: #GP(0); through SS (an ss: operand, PUSH, POP) #SS(0)
+ * A fault reads and writes nothing: the register, the stack pointer and memory keep their
+ * values and the frame's EIP is the instruction's. Every row runs at CPL 3 with the test
+ * segment (base LIM_BASE, DPL 3) in DS or SS. */
+#define LIM_BASE 0x20000u
+#define UPB 0x4u  /* flags: D/B = 1 (expand-down: upper bound 0xFFFFFFFF) */
+#define UPB0 0x0u /* flags: B = 0 (expand-down: upper bound 0xFFFF) */
+#define GRAN 0xCu /* flags: G = 1, D/B = 1 */
+#define DATA_RO_DOWN 0x14u
+
+enum lim_op { L_READ, L_WRITE, L_RMW, L_PUSH, L_POP };
+
+struct limit_row {
+    const char *name;
+    int sreg;          /* the register holding the test segment: SEG_DS or SEG_SS */
+    uint8_t access;    /* descriptor access byte */
+    uint8_t flags;     /* descriptor G and D/B */
+    uint32_t limit;    /* limit field */
+    enum lim_op op;    /* mov r, [ebx] / mov [ebx], r / add [ebx], r / push eax / pop eax */
+    unsigned size;     /* 1, 2 or 4 */
+    uint32_t off;      /* the first byte accessed: EBX, or for PUSH the new ESP, for POP ESP */
+    int vec;           /* NOFAULT, EXC_GP or EXC_SS (error code 0) */
+};
+
+#define DSU(n, op, sz, off, vec) {n, SEG_DS, P | DPL(3) | DATA_RW, UPB, 0xFFF, op, sz, off, vec}
+#define DSD(n, op, sz, off, vec)                                                               \
+    {n, SEG_DS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
+#define DSD0(n, op, sz, off, vec)                                                              \
+    {n, SEG_DS, P | DPL(3) | DATA_RW_DOWN, UPB0, 0xFFF, op, sz, off, vec}
+#define SSU(n, op, sz, off, vec) {n, SEG_SS, P | DPL(3) | DATA_RW, UPB, 0xFFF, op, sz, off, vec}
+#define SSD(n, op, sz, off, vec)                                                               \
+    {n, SEG_SS, P | DPL(3) | DATA_RW_DOWN, UPB, 0xFFF, op, sz, off, vec}
+#define SSD0(n, op, sz, off, vec)                                                              \
+    {n, SEG_SS, P | DPL(3) | DATA_RW_DOWN, UPB0, 0xFFF, op, sz, off, vec}
+
+static const struct limit_row limit_rows[] = {
+    /* DS, expand-up, limit 0xFFF */
+    DSU("ds_up_read_byte_at_0", L_READ, 1, 0, NOFAULT),
+    DSU("ds_up_read_byte_at_limit", L_READ, 1, 0xFFF, NOFAULT),
+    DSU("ds_up_read_byte_at_limit_plus_1", L_READ, 1, 0x1000, EXC_GP),
+    DSU("ds_up_read_word_ends_at_limit", L_READ, 2, 0xFFE, NOFAULT),
+    DSU("ds_up_read_word_straddles_limit", L_READ, 2, 0xFFF, EXC_GP),
+    DSU("ds_up_read_word_at_limit_plus_1", L_READ, 2, 0x1000, EXC_GP),
+    DSU("ds_up_read_dword_ends_at_limit", L_READ, 4, 0xFFC, NOFAULT),
+    DSU("ds_up_read_dword_straddles_by_1", L_READ, 4, 0xFFD, EXC_GP),
+    DSU("ds_up_read_dword_straddles_by_3", L_READ, 4, 0xFFF, EXC_GP),
+    DSU("ds_up_read_dword_at_limit_plus_1", L_READ, 4, 0x1000, EXC_GP),
+    DSU("ds_up_read_dword_wraps_4g", L_READ, 4, 0xFFFFFFFE, EXC_GP),
+    DSU("ds_up_write_byte_at_limit", L_WRITE, 1, 0xFFF, NOFAULT),
+    DSU("ds_up_write_byte_at_limit_plus_1", L_WRITE, 1, 0x1000, EXC_GP),
+    DSU("ds_up_write_word_ends_at_limit", L_WRITE, 2, 0xFFE, NOFAULT),
+    DSU("ds_up_write_word_straddles_limit", L_WRITE, 2, 0xFFF, EXC_GP),
+    DSU("ds_up_write_dword_ends_at_limit", L_WRITE, 4, 0xFFC, NOFAULT),
+    DSU("ds_up_write_dword_straddles_by_2", L_WRITE, 4, 0xFFE, EXC_GP),
+    DSU("ds_up_write_dword_at_limit_plus_1", L_WRITE, 4, 0x1000, EXC_GP),
+    DSU("ds_up_rmw_byte_at_limit", L_RMW, 1, 0xFFF, NOFAULT),
+    DSU("ds_up_rmw_dword_straddles_by_1", L_RMW, 4, 0xFFD, EXC_GP),
+    /* limit 0: a one-byte segment */
+    {"ds_limit_0_read_byte", SEG_DS, P | DPL(3) | DATA_RW, UPB, 0, L_READ, 1, 0, NOFAULT},
+    {"ds_limit_0_read_word", SEG_DS, P | DPL(3) | DATA_RW, UPB, 0, L_READ, 2, 0, EXC_GP},
+    {"ds_limit_0_read_byte_at_1", SEG_DS, P | DPL(3) | DATA_RW, UPB, 0, L_READ, 1, 1, EXC_GP},
+    /* G = 1: limit field 1 is 0x1FFF */
+    {"ds_gran_read_byte_at_limit", SEG_DS, P | DPL(3) | DATA_RW, GRAN, 1, L_READ, 1, 0x1FFF,
+     NOFAULT},
+    {"ds_gran_read_byte_at_limit_plus_1", SEG_DS, P | DPL(3) | DATA_RW, GRAN, 1, L_READ, 1,
+     0x2000, EXC_GP},
+    {"ds_gran_write_dword_straddles", SEG_DS, P | DPL(3) | DATA_RW, GRAN, 1, L_WRITE, 4, 0x1FFE,
+     EXC_GP},
+    {"ds_gran_write_dword_ends_at_limit", SEG_DS, P | DPL(3) | DATA_RW, GRAN, 1, L_WRITE, 4,
+     0x1FFC, NOFAULT},
+    /* DS, expand-down, limit 0xFFF, B = 1: offsets 0x1000 .. 0xFFFFFFFF */
+    DSD("ds_down_read_byte_at_limit", L_READ, 1, 0xFFF, EXC_GP),
+    DSD("ds_down_read_byte_at_limit_plus_1", L_READ, 1, 0x1000, NOFAULT),
+    DSD("ds_down_read_byte_at_0", L_READ, 1, 0, EXC_GP),
+    DSD("ds_down_read_word_straddles_limit", L_READ, 2, 0xFFF, EXC_GP),
+    DSD("ds_down_read_word_at_limit_plus_1", L_READ, 2, 0x1000, NOFAULT),
+    DSD("ds_down_read_dword_straddles_limit", L_READ, 4, 0xFFE, EXC_GP),
+    DSD("ds_down_read_dword_at_limit_plus_1", L_READ, 4, 0x1000, NOFAULT),
+    DSD("ds_down_read_dword_ends_at_4g", L_READ, 4, 0xFFFFFFFC, NOFAULT),
+    DSD("ds_down_read_dword_past_4g", L_READ, 4, 0xFFFFFFFD, EXC_GP),
+    DSD("ds_down_read_byte_at_4g_minus_1", L_READ, 1, 0xFFFFFFFF, NOFAULT),
+    DSD("ds_down_write_byte_at_limit", L_WRITE, 1, 0xFFF, EXC_GP),
+    DSD("ds_down_write_dword_at_limit_plus_1", L_WRITE, 4, 0x1000, NOFAULT),
+    DSD("ds_down_write_word_straddles_limit", L_WRITE, 2, 0xFFF, EXC_GP),
+    DSD("ds_down_rmw_word_at_limit_plus_1", L_RMW, 2, 0x1000, NOFAULT),
+    /* DS, expand-down, limit 0xFFF, B = 0: offsets 0x1000 .. 0xFFFF */
+    DSD0("ds_down16_read_byte_at_limit_plus_1", L_READ, 1, 0x1000, NOFAULT),
+    DSD0("ds_down16_read_byte_at_limit", L_READ, 1, 0xFFF, EXC_GP),
+    DSD0("ds_down16_read_word_ends_at_ffff", L_READ, 2, 0xFFFE, NOFAULT),
+    DSD0("ds_down16_read_word_past_ffff", L_READ, 2, 0xFFFF, EXC_GP),
+    DSD0("ds_down16_read_dword_past_ffff", L_READ, 4, 0xFFFD, EXC_GP),
+    DSD0("ds_down16_read_byte_at_10000", L_READ, 1, 0x10000, EXC_GP),
+    DSD0("ds_down16_write_byte_at_ffff", L_WRITE, 1, 0xFFFF, NOFAULT),
+    /* read-only data and readable code: reads inside the limit only, never a write */
+    {"ds_ro_read_dword_ends_at_limit", SEG_DS, P | DPL(3) | DATA_RO, UPB, 0xFFF, L_READ, 4, 0xFFC,
+     NOFAULT},
+    {"ds_ro_read_byte_at_limit_plus_1", SEG_DS, P | DPL(3) | DATA_RO, UPB, 0xFFF, L_READ, 1,
+     0x1000, EXC_GP},
+    {"ds_ro_write_byte_at_0", SEG_DS, P | DPL(3) | DATA_RO, UPB, 0xFFF, L_WRITE, 1, 0, EXC_GP},
+    {"ds_ro_write_dword_inside", SEG_DS, P | DPL(3) | DATA_RO, UPB, 0xFFF, L_WRITE, 4, 0x100,
+     EXC_GP},
+    {"ds_ro_rmw_word_inside", SEG_DS, P | DPL(3) | DATA_RO, UPB, 0xFFF, L_RMW, 2, 0x100, EXC_GP},
+    {"ds_ro_down_write_inside", SEG_DS, P | DPL(3) | DATA_RO_DOWN, UPB, 0xFFF, L_WRITE, 1,
+     0x2000, EXC_GP},
+    {"ds_ro_down_read_inside", SEG_DS, P | DPL(3) | DATA_RO_DOWN, UPB, 0xFFF, L_READ, 1, 0x2000,
+     NOFAULT},
+    {"ds_code_read_at_limit", SEG_DS, P | DPL(3) | CODE_XR, UPB, 0xFFF, L_READ, 1, 0xFFF,
+     NOFAULT},
+    {"ds_code_read_word_straddles", SEG_DS, P | DPL(3) | CODE_XR, UPB, 0xFFF, L_READ, 2, 0xFFF,
+     EXC_GP},
+    {"ds_code_write_inside", SEG_DS, P | DPL(3) | CODE_XR, UPB, 0xFFF, L_WRITE, 1, 0x10, EXC_GP},
+    /* SS, expand-up, limit 0xFFF: ss: operands, PUSH and POP */
+    SSU("ss_up_read_byte_at_limit", L_READ, 1, 0xFFF, NOFAULT),
+    SSU("ss_up_read_byte_at_limit_plus_1", L_READ, 1, 0x1000, EXC_SS),
+    SSU("ss_up_read_dword_straddles_by_1", L_READ, 4, 0xFFD, EXC_SS),
+    SSU("ss_up_write_word_ends_at_limit", L_WRITE, 2, 0xFFE, NOFAULT),
+    SSU("ss_up_write_word_straddles_limit", L_WRITE, 2, 0xFFF, EXC_SS),
+    SSU("ss_up_write_byte_at_limit_plus_1", L_WRITE, 1, 0x1000, EXC_SS),
+    SSU("ss_up_rmw_dword_straddles_by_3", L_RMW, 4, 0xFFF, EXC_SS),
+    SSU("ss_up_push_dword_ends_at_limit", L_PUSH, 4, 0xFFC, NOFAULT),
+    SSU("ss_up_push_dword_straddles_by_1", L_PUSH, 4, 0xFFD, EXC_SS),
+    SSU("ss_up_push_word_straddles_limit", L_PUSH, 2, 0xFFF, EXC_SS),
+    SSU("ss_up_pop_dword_ends_at_limit", L_POP, 4, 0xFFC, NOFAULT),
+    SSU("ss_up_pop_dword_straddles_by_1", L_POP, 4, 0xFFD, EXC_SS),
+    SSU("ss_up_pop_word_at_limit_plus_1", L_POP, 2, 0x1000, EXC_SS),
+    /* SS, expand-down, limit 0xFFF, B = 1 */
+    SSD("ss_down_read_byte_at_limit", L_READ, 1, 0xFFF, EXC_SS),
+    SSD("ss_down_read_byte_at_limit_plus_1", L_READ, 1, 0x1000, NOFAULT),
+    SSD("ss_down_write_dword_straddles_limit", L_WRITE, 4, 0xFFF, EXC_SS),
+    SSD("ss_down_push_dword_at_limit_plus_1", L_PUSH, 4, 0x1000, NOFAULT),
+    SSD("ss_down_push_dword_straddles_limit", L_PUSH, 4, 0xFFF, EXC_SS),
+    SSD("ss_down_push_word_below_limit", L_PUSH, 2, 0xFF0, EXC_SS),
+    SSD("ss_down_pop_dword_ends_at_4g", L_POP, 4, 0xFFFFFFFC, NOFAULT),
+    SSD("ss_down_pop_dword_past_4g", L_POP, 4, 0xFFFFFFFD, EXC_SS),
+    SSD("ss_down_pop_dword_below_limit", L_POP, 4, 0xFFC, EXC_SS),
+    /* SS, expand-down, limit 0xFFF, B = 0 (a 16-bit stack: SP) */
+    SSD0("ss_down16_push_word_at_limit_plus_1", L_PUSH, 2, 0x1000, NOFAULT),
+    SSD0("ss_down16_push_word_straddles_limit", L_PUSH, 2, 0xFFF, EXC_SS),
+    SSD0("ss_down16_pop_word_ends_at_ffff", L_POP, 2, 0xFFFE, NOFAULT),
+    SSD0("ss_down16_read_word_past_ffff", L_READ, 2, 0xFFFF, EXC_SS),
+};
+
+/* The bytes around the access: a pattern that tells every linear address apart. */
+static uint8_t lim_pattern(uint32_t lin) { return (uint8_t)(lin * 7u + 0x35u); }
+
+static void limit_row_test(void **state)
+{
+    const struct limit_row *row = *state;
+    struct m *m = machine(3);
+    struct cpu *c = &m->c;
+    set_gdt(m, S_T1, desc(LIM_BASE, row->limit, row->access, row->flags));
+    load_cache(m, &c->seg[row->sreg], S_T1 | 3);
+    bool stack = row->op == L_PUSH || row->op == L_POP;
+    uint32_t lin = LIM_BASE + row->off; /* modulo 4 GiB, as the cpu computes it */
+    for (int k = -8; k < 8; k++) {
+        uint32_t a = (lin + (uint32_t)k) & (RAM_SIZE - 1);
+        m->ram[a] = lim_pattern(lin + (uint32_t)k);
+    }
+    uint8_t before[16];
+    for (int k = 0; k < 16; k++)
+        before[k] = m->ram[(lin - 8 + (uint32_t)k) & (RAM_SIZE - 1)];
+
+    uint8_t code[4];
+    unsigned n = 0;
+    if (row->sreg == SEG_SS && !stack)
+        code[n++] = 0x36; /* ss: */
+    if (row->size == 2)
+        code[n++] = 0x66;
+    unsigned w = row->size == 1 ? 0 : 1;
+    switch (row->op) {
+    case L_READ: code[n++] = (uint8_t)(0x8A | w); code[n++] = 0x03; break;  /* mov r, [ebx] */
+    case L_WRITE: code[n++] = (uint8_t)(0x88 | w); code[n++] = 0x03; break; /* mov [ebx], r */
+    case L_RMW: code[n++] = (uint8_t)(0x00 | w); code[n++] = 0x03; break;   /* add [ebx], r */
+    case L_PUSH: code[n++] = 0x50; break;                                   /* push eax */
+    case L_POP: code[n++] = 0x58; break;                                    /* pop eax */
+    }
+    uint32_t eax = row->op == L_READ || row->op == L_POP ? 0xCCCCCCCCu : 0x11223344u;
+    uint32_t esp = row->op == L_PUSH ? row->off + row->size : row->op == L_POP ? row->off
+                                                                               : c->r[ESP];
+    c->r[EAX] = eax;
+    c->r[EBX] = row->off;
+    c->r[ESP] = esp;
+    run(m, code, n, 1);
+
+    const struct trace_event *e = first_delivery(m);
+    uint32_t mask = row->size == 4 ? 0xFFFFFFFFu : (1u << (8 * row->size)) - 1;
+    if (row->vec != NOFAULT) {
+        if (!e)
+            fail_msg("%s: no fault, want vector %d", row->name, row->vec);
+        assert_int_equal(e->vector, row->vec);
+        assert_true(e->has_error);
+        assert_int_equal(e->error, 0);
+        assert_int_equal(e->cpl_before, 3);
+        uint32_t frame = e->esp_after; /* error, EIP, CS, EFLAGS, ESP, SS on the ring 0 stack */
+        assert_int_equal(get32(m, frame + 4), CODE);
+        assert_int_equal(get32(m, frame + 16), esp);
+        assert_int_equal(c->r[EAX], eax);
+        for (int k = 0; k < 16; k++)
+            assert_int_equal(m->ram[(lin - 8 + (uint32_t)k) & (RAM_SIZE - 1)], before[k]);
+        machine_free(m);
+        return;
+    }
+    if (e)
+        fail_msg("%s: unexpected vector %u error %#x", row->name, e->vector, e->error);
+    assert_int_equal(c->eip, CODE + n);
+    uint32_t old = 0, now = 0;
+    for (unsigned k = 0; k < row->size; k++) {
+        old |= (uint32_t)lim_pattern(lin + k) << (8 * k);
+        now |= (uint32_t)m->ram[(lin + k) & (RAM_SIZE - 1)] << (8 * k);
+    }
+    switch (row->op) {
+    case L_READ:
+    case L_POP:
+        assert_int_equal(c->r[EAX], (eax & ~mask) | old);
+        break;
+    case L_WRITE:
+    case L_PUSH:
+        assert_int_equal(now, eax & mask);
+        break;
+    case L_RMW:
+        assert_int_equal(now, (old + eax) & mask);
+        break;
+    }
+    /* A 16-bit stack (SS.B = 0) moves SP only: it wraps at 64 KiB. */
+    uint32_t sp_mask = (c->seg[SEG_SS].attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    if (row->op == L_PUSH)
+        assert_int_equal(c->r[ESP], row->off);
+    else if (row->op == L_POP)
+        assert_int_equal(c->r[ESP], (row->off + row->size) & sp_mask);
+    machine_free(m);
+}
+
+/* ---- table 5: which EFLAGS bits POPF and IRET load (vol. 2 POPF table 4-16 "Effect of POPF
+ * on the EFLAGS register", the POPF and IRET pseudo-code; IRET here is a return to the same
+ * privilege level, NT = 0) -----------------------------------------------------------------
+ *
+ *   POPF  CPL 0:          CF PF AF ZF SF TF DF OF NT AC ID  IF  IOPL
+ *         0 < CPL <= IOPL: CF PF AF ZF SF TF DF OF NT AC ID  IF
+ *         CPL > IOPL:     CF PF AF ZF SF TF DF OF NT AC ID       (IF kept, no fault)
+ *         never:          VM VIF VIP (kept), RF (cleared)
+ *   IRET  CPL 0:          CF PF AF ZF SF TF DF OF NT RF AC ID  IF  IOPL  VIF VIP
+ *         0 < CPL <= IOPL: CF PF AF ZF SF TF DF OF NT RF AC ID  IF
+ *         CPL > IOPL:     CF PF AF ZF SF TF DF OF NT RF AC ID
+ *         VM: a return to virtual-8086 mode at CPL 0 (outside Ringside's subset: #GP(0));
+ *         at CPL > 0 it is not loaded
+ *   A 16-bit operand size loads the low word only (of the bits above).
+ * Ringside has no virtual-8086 mode: VM is never set.
+ *
+ * Each row runs twice: once from EFLAGS with every bit above clear, popping an image with them
+ * all set, and once the other way round (IOPL goes from the row's value to its complement). TF
+ * and RF start clear in both (TF set at the start would trap after the instruction) and the
+ * image always has TF, RF and (POPF, IRET at CPL > 0) VM set. */
+#define FL_TOGGLE (FL_ARITH | FL_DF | FL_IF | FL_IOPL | FL_NT | FL_AC | FL_ID | FL_VIF | FL_VIP)
+#define FL_POPF_ALL (FL_ARITH | FL_TF | FL_DF | FL_NT | FL_AC | FL_ID)
+#define FL_IRET_ALL (FL_POPF_ALL | FL_RF)
+#define W16 0xFFFFu
+
+struct flags_row {
+    const char *name;
+    bool iret;
+    unsigned osize;    /* 4 or 2 */
+    unsigned cpl;      /* 0, 1 or 3 */
+    unsigned iopl;
+    uint32_t changes;  /* the bits loaded from the image */
+};
+
+static const struct flags_row flags_rows[] = {
+    {"popfd_cpl0_iopl0", false, 4, 0, 0, FL_POPF_ALL | FL_IF | FL_IOPL},
+    {"popfd_cpl0_iopl3", false, 4, 0, 3, FL_POPF_ALL | FL_IF | FL_IOPL},
+    {"popf16_cpl0_iopl0", false, 2, 0, 0, (FL_POPF_ALL | FL_IF | FL_IOPL) & W16},
+    {"popf16_cpl0_iopl2", false, 2, 0, 2, (FL_POPF_ALL | FL_IF | FL_IOPL) & W16},
+    {"popfd_cpl1_iopl1", false, 4, 1, 1, FL_POPF_ALL | FL_IF},
+    {"popfd_cpl1_iopl3", false, 4, 1, 3, FL_POPF_ALL | FL_IF},
+    {"popfd_cpl1_iopl0", false, 4, 1, 0, FL_POPF_ALL},
+    {"popf16_cpl1_iopl1", false, 2, 1, 1, (FL_POPF_ALL | FL_IF) & W16},
+    {"popfd_cpl3_iopl3", false, 4, 3, 3, FL_POPF_ALL | FL_IF},
+    {"popfd_cpl3_iopl2", false, 4, 3, 2, FL_POPF_ALL},
+    {"popfd_cpl3_iopl0", false, 4, 3, 0, FL_POPF_ALL},
+    {"popf16_cpl3_iopl3", false, 2, 3, 3, (FL_POPF_ALL | FL_IF) & W16},
+    {"popf16_cpl3_iopl0", false, 2, 3, 0, FL_POPF_ALL & W16},
+    {"iretd_cpl0_iopl0", true, 4, 0, 0, FL_IRET_ALL | FL_IF | FL_IOPL | FL_VIF | FL_VIP},
+    {"iretd_cpl0_iopl3", true, 4, 0, 3, FL_IRET_ALL | FL_IF | FL_IOPL | FL_VIF | FL_VIP},
+    {"iret16_cpl0_iopl0", true, 2, 0, 0, (FL_IRET_ALL | FL_IF | FL_IOPL) & W16},
+    {"iretd_cpl1_iopl1", true, 4, 1, 1, FL_IRET_ALL | FL_IF},
+    {"iretd_cpl1_iopl0", true, 4, 1, 0, FL_IRET_ALL},
+    {"iretd_cpl3_iopl3", true, 4, 3, 3, FL_IRET_ALL | FL_IF},
+    {"iretd_cpl3_iopl1", true, 4, 3, 1, FL_IRET_ALL},
+    {"iretd_cpl3_iopl0", true, 4, 3, 0, FL_IRET_ALL},
+    {"iret16_cpl3_iopl3", true, 2, 3, 3, (FL_IRET_ALL | FL_IF) & W16},
+    {"iret16_cpl3_iopl0", true, 2, 3, 0, FL_IRET_ALL & W16},
+};
+
+#define IRET_TARGET (CODE + 0x100)
+
+static void flags_run(const struct flags_row *row, bool start_set)
+{
+    struct m *m = machine(row->cpl);
+    struct cpu *c = &m->c;
+    uint32_t toggle = row->iret ? FL_TOGGLE & ~FL_NT : FL_TOGGLE; /* IRET with NT: a task return */
+    uint32_t old = FL_R1 | (uint32_t)row->iopl << 12 | (start_set ? toggle & ~FL_IOPL : 0);
+    uint32_t vm = row->iret && row->cpl == 0 ? 0 : FL_VM;
+    uint32_t image = FL_R1 | ((old ^ toggle) & toggle) | FL_TF | FL_RF | vm;
+    if (row->osize == 2)
+        image &= W16;
+    c->eflags = old;
+    c->lf.op = LF_NONE; /* EFLAGS holds the arithmetic flags */
+    unsigned w = row->osize;
+    uint32_t sp = c->r[ESP] - 3 * w;
+    uint8_t code[2];
+    unsigned n = 0;
+    if (w == 2)
+        code[n++] = 0x66;
+    if (row->iret) {
+        code[n++] = 0xCF;
+        uint16_t cs = c->seg[SEG_CS].sel;
+        if (w == 4) {
+            put32(m, sp, IRET_TARGET);
+            put32(m, sp + 4, cs);
+            put32(m, sp + 8, image);
+        } else {
+            put16(m, sp, IRET_TARGET);
+            put16(m, sp + 2, cs);
+            put16(m, sp + 4, (uint16_t)image);
+        }
+    } else {
+        code[n++] = 0x9D;
+        if (w == 4)
+            put32(m, sp, image);
+        else
+            put16(m, sp, (uint16_t)image);
+    }
+    c->r[ESP] = sp;
+    run(m, code, n, 1);
+
+    const struct trace_event *e = first_delivery(m);
+    if (e)
+        fail_msg("%s: unexpected vector %u error %#x", row->name, e->vector, e->error);
+    uint32_t want = FL_R1 | (old & ~row->changes & ~(FL_RF | FL_VM)) | (image & row->changes);
+    uint32_t got = cpu_get_eflags(c);
+    if (got != want)
+        fail_msg("%s (start %s): EFLAGS %08x, want %08x (differs in %08x)", row->name,
+                 start_set ? "set" : "clear", got, want, got ^ want);
+    assert_int_equal(c->r[ESP], sp + (row->iret ? 3 : 1) * w);
+    assert_int_equal(c->eip, row->iret ? IRET_TARGET : CODE + n);
+    assert_int_equal(c->cpl, row->cpl);
+    machine_free(m);
+}
+
+static void flags_row_test(void **state)
+{
+    flags_run(*state, false);
+    flags_run(*state, true);
+}
+
 /* ---- single-step (SDM vol. 3 17.3.1.4): #DB trap after the instruction that began with TF ---- */
 
 static void single_step_traps_after_one(void **state)
@@ -1179,6 +1545,22 @@ int main(void)
         cmocka_unit_test(int_n_is_not_single_stepped),
     };
     failed += cmocka_run_group_tests_name("single_step", step, NULL, NULL);
+    size_t nlim = sizeof(limit_rows) / sizeof(limit_rows[0]);
+    size_t nfl = sizeof(flags_rows) / sizeof(flags_rows[0]);
+    struct CMUnitTest *lims = calloc(nlim, sizeof(*lims));
+    struct CMUnitTest *fls = calloc(nfl, sizeof(*fls));
+    if (!lims || !fls)
+        return 1;
+    for (size_t k = 0; k < nlim; k++)
+        lims[k] = (struct CMUnitTest){limit_rows[k].name, limit_row_test, NULL, NULL,
+                                      (void *)&limit_rows[k]};
+    for (size_t k = 0; k < nfl; k++)
+        fls[k] = (struct CMUnitTest){flags_rows[k].name, flags_row_test, NULL, NULL,
+                                     (void *)&flags_rows[k]};
+    failed += _cmocka_run_group_tests("segment_limits", lims, nlim, NULL, NULL);
+    failed += _cmocka_run_group_tests("popf_iret_flags", fls, nfl, NULL, NULL);
+    free(lims);
+    free(fls);
     const struct CMUnitTest tasks[] = {
         cmocka_unit_test(far_jmp_to_tss_switches_tasks),
         cmocka_unit_test(int_through_task_gate_and_iret_back),
