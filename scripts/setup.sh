@@ -1,16 +1,27 @@
 #!/bin/sh
 # Installs what Ringside needs to build and test on Debian 12, then exits.
 # Idempotent: it only calls apt-get when a package is missing.
+#   build-essential cmake pkg-config   the toolchain
+#   gcc-multilib                       32-bit guests and the differential test's runner
+#   libcapstone-dev libelf-dev         disassembly, ELF loading
+#   libsdl2-dev                        the trace view
+#   libcmocka-dev                      unit tests
+#   libzstd-dev                        compressed corpora and traces
+#   qemu-user                          qemu-i386: the differential oracle on hosts that cannot
+#                                      run 32-bit programs
 set -eu
-PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev libelf-dev"
+PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
+libelf-dev libzstd-dev qemu-user"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-    echo "setup: installing$missing" >&2
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: updating the package lists (apt-get update)" >&2
     $SUDO apt-get update -qq
+    echo "setup: installing$missing (a few minutes on a fresh machine)" >&2
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    echo "setup: done" >&2
 fi

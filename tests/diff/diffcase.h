@@ -6,6 +6,12 @@
  * HLT (F4), which faults (#GP(0)) at CPL 3, so an instruction that completes stops at the HLT it
  * falls through or jumps to, and the exception frame carries every register, EFLAGS and EIP.
  *
+ * The runner reports how the case ended as a program sees it: the signal, its si_code and
+ * si_addr, and the registers, EFLAGS and EIP of the signal context. It also copies the context's
+ * trap number, error code and CR2, which a Linux kernel on real hardware fills in but an
+ * emulator such as qemu-i386 may not (QEMU 7.2 reports trapno -1); diff_test decides which of
+ * these fields its oracle reports faithfully (judge.c), never the runner.
+ *
  * Protocol (host byte order, both sides on the same machine):
  *   runner -> test   struct diff_hello
  *   test -> runner   the data area's background bytes (hello.data_size)
@@ -18,7 +24,7 @@
 
 #include <stdint.h>
 
-#define DIFF_MAGIC 0x46445352u /* "RSDF" */
+#define DIFF_MAGIC 0x32445352u /* "RSD2": the version with signal information */
 
 /* Address layouts. The low one puts the data area under 64 KiB so that 16-bit addressing (0x67)
  * and 16-bit IP (0x66 jumps) reach it; it needs vm.mmap_min_addr <= 0x1000. */
@@ -65,17 +71,22 @@ struct diff_case {
     struct diff_patch patch[DIFF_PATCHES];
 };
 
-/* State at the first exception. */
+/* State at the first exception, as the signal handler saw it. */
 struct diff_result {
     uint32_t r[8];
     uint32_t eflags;
     uint32_t eip;        /* as pushed: the faulting instruction, or the next one for traps */
-    uint32_t vector;     /* exception vector (trapno); DIFF_TIMEOUT if the case never stopped */
-    uint32_t err;        /* error code (0 when the vector has none) */
-    uint32_t cr2;        /* faulting linear address of a #PF */
+    uint32_t vector;     /* the context's trap number (may be meaningless, see above);
+                            DIFF_TIMEOUT if the case never stopped */
+    uint32_t err;        /* the context's error code */
+    uint32_t cr2;        /* the context's CR2 */
+    uint32_t siaddr;     /* si_addr */
+    int32_t sicode;      /* si_code */
+    uint16_t signo;      /* the signal: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP (0: timeout) */
     uint16_t ds, es, fs, ss;
     uint16_t ndiff;      /* data bytes that changed, listed after the record */
     uint16_t truncated;  /* 1 if more than DIFF_MAX_BYTES changed */
+    uint16_t pad;
 };
 
 #define DIFF_TIMEOUT 0xFFFFu

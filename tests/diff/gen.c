@@ -1474,6 +1474,10 @@ static void f_lar(struct gen *g, unsigned kind)
     if (kind < 2) {
         emit(g, 0x02 + kind);
         rm_opv(g, reg, 2, mem, 0, (rnd(g) & 0xFFFF0000u) | sel);
+        /* LAR: "the doubleword is masked by 00FxFF00H" (SDM vol. 2 LAR): bits 19:16 of the
+         * result are undefined (CPUs copy the limit's top bits, QEMU clears them). */
+        if (kind == 0 && s == 4)
+            g->tc->rmask[reg] &= ~0x000F0000u;
     } else {
         emit(g, 0x00);
         rm_opv(g, 4 + (kind - 2), 2, mem, 0, (rnd(g) & 0xFFFF0000u) | sel);
@@ -1654,6 +1658,7 @@ static const struct form forms[] = {
     {"cmc", f_flagop, 0xF5, 2, 1}, {"clc", f_flagop, 0xF8, 2, 1}, {"stc", f_flagop, 0xF9, 2, 1},
     {"cld", f_flagop, 0xFC, 2, 1}, {"std", f_flagop, 0xFD, 2, 1},
     {"sahf", f_flagop, 0x9E, 3, 1}, {"lahf", f_flagop, 0x9F, 3, 1},
+    {"salc", f_flagop, 0xD6, 3, 1},
     {"daa", f_bcd, 0x27, 4, 1}, {"das", f_bcd, 0x2F, 4, 1}, {"aaa", f_bcd, 0x37, 4, 1},
     {"aas", f_bcd, 0x3F, 4, 1}, {"aam", f_bcd, 0xD4, 4, 1}, {"aad", f_bcd, 0xD5, 4, 1},
     {"xlat", f_xlat, 0, 5, 1},
