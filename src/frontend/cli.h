@@ -1,13 +1,14 @@
-/* The `ringside` command line.
+/* The `ringside` command line: `ringside COMMAND [OPERAND] [options]`.
  *
  *   ringside run IMAGE [options]    run an ELF32 / Multiboot v1 image
  *   ringside demo [options]         run the bundled demo guest (also: plain `ringside`,
  *                                   or `ringside` followed directly by options)
- *   ringside --help | --version
+ *   ringside help [COMMAND]         the usage text, or one command's
+ *   ringside --help | --version     (and `ringside COMMAND --help`)
  *
- * Options: --append "CMDLINE", --module "FILE[ ARGS]" (repeatable), --mem MIB, --max-insns N,
- * --stats, --log insn[,regs][,int][,unimp], --log-file F, --ips N, --realtime,
- * --dump-pages. A value may follow as the next argument or after '='.
+ * The commands are rows of one table (commands.h), the options rows of another (options.h);
+ * both make the usage text. Each command is one file (cmd_*.c); commands that run a guest share
+ * the session (session.h).
  *
  * Exit status (CLI_EXIT_*): the debug-exit status when the guest writes port 0xF4, 0 when the cpu
  * halts with interrupts disabled, 4 on a triple fault, 6 when the guest enters virtual-8086 mode
@@ -18,10 +19,6 @@
  */
 #ifndef RINGSIDE_CLI_H
 #define RINGSIDE_CLI_H
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #define RINGSIDE_VERSION "0.1.0"
 
@@ -38,37 +35,8 @@
 #define CLI_EXIT_PIPE     10  /* stdout's reader went away (broken pipe, e.g. `| head`) */
 #define CLI_EXIT_LIMIT    124 /* --max-insns used up (as timeout(1) reports a timeout) */
 
-#define CLI_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
-                                   between calls, so partial lines show up promptly */
-#define CLI_DEMO_IMAGE "kernel.elf" /* the demo kernel, with CLI_DEMO_CMDLINE and modules */
-#define CLI_DEMO_CMDLINE "init=hello,syscalls,compute,spin,nullderef cpulimit=30"
-
-enum cli_command { CLI_RUN, CLI_DEMO, CLI_HELP, CLI_VERSION };
-
-struct cli_options {
-    enum cli_command command;
-    const char *image;         /* run: the IMAGE argument */
-    const char *append;        /* NULL when absent */
-    const char **modules;      /* "FILE[ ARGS]" strings, pointing into argv */
-    size_t nmodules;
-    uint32_t mem_mib;
-    uint64_t max_insns;        /* 0 = unlimited */
-    bool stats;
-    bool realtime;             /* --realtime: device time paced by the wall clock */
-    bool dump_pages;           /* --dump-pages: print the page tables at exit */
-    bool log_insn, log_regs, log_int;
-    bool log_unimp;            /* --log unimp: first touch of each unclaimed port / MMIO address */
-    uint64_t ips;              /* device clock: instructions per guest second, 0 = default */
-    const char *log_file;      /* NULL = stderr */
-};
-
-/* Parses argv into o. Returns 0, or -1 with a one-line reason in err. Free with
- * cli_options_free either way. */
-int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t errlen);
-void cli_options_free(struct cli_options *o);
-
-/* The whole program: parse, load, run, report. guest_dir is where the demo image is looked for
- * first. Returns the process exit status. */
+/* The whole program: parse, run the command, check that stdout was written. guest_dir is
+ * where the demo image is looked for first. Returns the process exit status. */
 int cli_main(int argc, char **argv, const char *guest_dir);
 
 #endif

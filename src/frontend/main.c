@@ -1,4 +1,4 @@
-/* ringside: the command-line entry point (all the work is in cli.c). */
+/* ringside: the command-line entry point (cli.c and the cmd_*.c files do the work). */
 #include "frontend/cli.h"
 
 #ifndef RINGSIDE_GUEST_DIR

@@ -1,0 +1,60 @@
+/* The table of `ringside` commands (see commands.h). */
+#include "frontend/commands.h"
+
+#include <string.h>
+
+/* After the options of every command that runs a guest. */
+static const char run_notes[] =
+    "--log items (comma-separated): insn, every instruction before it runs; regs,\n"
+    "the same with the registers; int, each exception, interrupt, INT n, IRET, gate\n"
+    "transfer, SYSENTER/SYSEXIT and HLT (like QEMU's -d int); unimp, the first\n"
+    "access to each port or MMIO address that no device claims.\n"
+    "\n"
+    "The guest's COM1 (16550 UART at 0x3F8) is stdout; a write of V to port 0xF4\n"
+    "(isa-debug-exit) ends the run with exit status (V << 1) | 1.\n"
+    "exit status: guest's debug-exit status; 0 cpu halted with interrupts off;\n"
+    "  1 host failure (out of memory); 2 bad usage or input (also: stdout closed);\n"
+    "  4 triple fault; 6 the guest entered virtual-8086 mode (not supported);\n"
+    "  8 stdout or the log file could not be written (e.g. disk full); 10 stdout's\n"
+    "  reader went away (broken pipe); 124 instruction limit reached.\n";
+
+const struct cli_command cli_commands[CLI_CMD_COUNT] = {
+    [CLI_CMD_RUN] = {
+        .name = "run",
+        .operand = "IMAGE",
+        .summary = "run an ELF32 or Multiboot v1 image",
+        .missing = "run needs an IMAGE (usage: ringside run IMAGE [options])",
+        .extra_hint = ": one image only (modules go in --module)",
+        .notes = run_notes,
+        .main = cmd_run_main,
+    },
+    [CLI_CMD_DEMO] = {
+        .name = "demo",
+        .summary = "run the bundled demo guest",
+        .extra_hint = " (the demo takes no image; use 'ringside run IMAGE')",
+        .foreign_hint = " (the demo has its own modules and command line; use 'ringside run "
+                        "IMAGE' for others)",
+        .notes = run_notes,
+        .main = cmd_demo_main,
+    },
+    [CLI_CMD_HELP] = {
+        .name = "help",
+        .operand = "[COMMAND]",
+        .summary = "print the usage, or only COMMAND's options",
+        .extra_hint = " (help takes one COMMAND)",
+        .main = cmd_help_main,
+    },
+};
+
+const struct cli_command *cli_command_find(const char *name)
+{
+    for (unsigned i = 0; i < CLI_CMD_COUNT; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+enum cli_command_id cli_command_id(const struct cli_command *cmd)
+{
+    return (enum cli_command_id)(cmd - cli_commands);
+}

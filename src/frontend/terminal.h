@@ -1,0 +1,19 @@
+/* The guest's console input: stdin feeds COM1's receiver.
+ *
+ * A terminal on stdin is put in raw mode (no line buffering or echo, no CR->NL or XON/XOFF;
+ * Ctrl-C still stops the run) and made non-blocking, and restored on every way out: by
+ * terminal_restore, at exit, and on SIGINT, SIGTERM and SIGHUP. A file or pipe on stdin is
+ * read as the guest needs it, unchanged.
+ */
+#ifndef RINGSIDE_TERMINAL_H
+#define RINGSIDE_TERMINAL_H
+
+struct machine;
+
+/* Connects stdin to m's console input, a terminal in raw mode. */
+void terminal_attach_input(struct machine *m);
+
+/* Puts the terminal back as it was (no effect when it was not changed or is restored). */
+void terminal_restore(void);
+
+#endif
