@@ -96,6 +96,12 @@ fifo_module)
     expect="module 'pipe.mod' is a named pipe (FIFO), not a file" ;;
 device_image)
     args=(run /dev/zero); expect="image '/dev/zero' is a device, not a file" ;;
+option_not_for_command)
+    args=(help --max-insns 5); expect="--max-insns does not apply to 'help'" ;;
+flag_with_value)
+    args=(run x.elf --stats=yes); expect="option '--stats' takes no value" ;;
+help_unknown_command)
+    args=(help frobnicate); expect="unknown command 'frobnicate'" ;;
 *)
     echo "unknown case $case"; exit 1 ;;
 esac
