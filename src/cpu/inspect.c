@@ -77,6 +77,7 @@ enum insp_status cpu_set_reg(struct cpu *c, enum cpu_reg r, uint32_t v)
     switch (r) {
     case REG_EIP:
         c->eip = v;
+        c->halted = false; /* the cpu goes on from there */
         break;
     case REG_EFLAGS:
         if (v & FL_VM)

@@ -59,6 +59,7 @@ const char *cpu_reg_name(enum cpu_reg r);
 uint32_t cpu_get_reg(const struct cpu *c, enum cpu_reg r);
 
 /* Sets a register as the instruction that loads it would, minus the privilege checks:
+ *   EIP      a halted cpu (HLT) is halted no more: the next cpu_run starts at EIP
  *   EFLAGS   the lazy flags are dropped (the value is exact); bit 1 reads 1, the reserved bits
  *            0; VM = 1 is refused (no virtual-8086 mode)
  *   CR0      refused like MOV CR0's #GP (PG without PE, NW without CD) and PE = 0 (no real
