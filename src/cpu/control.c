@@ -423,9 +423,10 @@ static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool f
 OP(retf)
 {
     struct trace_event ev;
+    uint8_t cpl = c->cpl;
     trace_begin(c, &ev, TR_FARRET, 0, false, 0);
     far_return(c, i->osize, opcode_table[i->id].key == 0xCA ? i->imm & 0xFFFF : 0, false);
-    if (c->cpl != ev.before.cpl)
+    if (c->cpl != cpl)
         trace_end(c, &ev);
 }
 

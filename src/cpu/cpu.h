@@ -218,6 +218,7 @@ struct cpu {
     struct bus *bus;
     struct trace_sink sinks[CPU_MAX_SINKS];
     unsigned nsinks;
+    bool emitting;          /* the sinks are being called: they cannot be added or removed */
     struct insn_hook hooks[CPU_MAX_INSN_HOOKS];
     unsigned nhooks;
     insn_hook_fn insn_hook; /* what the dispatch loop calls: the one hook, or a fan-out to all */

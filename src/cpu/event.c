@@ -24,6 +24,8 @@ void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, un
     ev->has_error = has_error;
     ev->error = has_error ? error : 0;
     ev->detail.kind = FD_NONE;
+    if (!c->nsinks)
+        return; /* nobody listens: only the kind is counted (trace_end) */
     capture(c, &ev->before);
     /* An exception is reported at the instruction it belongs to: EIP has been rolled back to
      * the faulting instruction (or, after a trap, moved past it); a shutdown happens there
@@ -43,13 +45,15 @@ void trace_end(struct cpu *c, struct trace_event *ev)
     ev->cr2 = c->cr2;
     capture(c, &ev->after);
     ev->after.eip = c->eip;
+    c->emitting = true;
     for (unsigned k = 0; k < c->nsinks; k++)
         c->sinks[k].event(c->sinks[k].ctx, ev);
+    c->emitting = false;
 }
 
 int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
 {
-    if (!fn || c->nsinks >= CPU_MAX_SINKS)
+    if (!fn || c->nsinks >= CPU_MAX_SINKS || c->emitting)
         return -1;
     c->sinks[c->nsinks++] = (struct trace_sink){fn, ctx};
     return 0;
@@ -57,6 +61,8 @@ int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
 
 bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
 {
+    if (c->emitting)
+        return false;
     for (unsigned k = 0; k < c->nsinks; k++) {
         if (c->sinks[k].event == fn && c->sinks[k].ctx == ctx) {
             memmove(&c->sinks[k], &c->sinks[k + 1], (c->nsinks - k - 1) * sizeof c->sinks[0]);

@@ -75,10 +75,11 @@ struct insn_hook {
 };
 #define CPU_MAX_INSN_HOOKS 4
 
-/* Adds a sink; returns 0, or -1 when CPU_MAX_SINKS are already there. Sinks are called in
- * the order they were added. Do not add or remove sinks from inside a sink. */
+/* Adds a sink; returns 0, or -1 when CPU_MAX_SINKS are already there or when called from
+ * inside a sink (an event in the making would miss its state before). Sinks are called in the
+ * order they were added; an event's state is captured only when a sink listens. */
 int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
-/* Removes the sink (fn, ctx); returns whether it was there. */
+/* Removes the sink (fn, ctx); returns whether it was there (false from inside a sink). */
 bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
 
 /* The same for instruction hooks. */

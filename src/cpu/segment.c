@@ -4,11 +4,13 @@
 
 #include "mmu/mem.h"
 
+/* Flat: base 0, 4 GiB, present, a writable expand-up data segment (one mask on the cached
+ * attributes: this runs on every segment load). */
 void seg_update_flat(struct segment *s)
 {
-    struct desc d = desc_from_cache(s->base, s->limit, s->attr);
-    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu && d.p && desc_is_writable(&d) &&
-              !desc_is_expand_down(&d);
+    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
+    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
+              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
 }
 
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
@@ -236,9 +238,11 @@ void seg_load(struct cpu *c, int seg, uint16_t sel)
     }
     if (why != SR_NONE)
         goto fail;
-    if (!(d.hi & DESC_HI_ACCESSED))
-        lin_write_sup(c, addr + 4, 4, d.hi | DESC_HI_ACCESSED);
-    d = desc_decode(d.lo, d.hi | DESC_HI_ACCESSED);
+    if (!(d.hi & DESC_HI_ACCESSED)) {
+        d.hi |= DESC_HI_ACCESSED;
+        d.type |= TYPE_ACCESSED;
+        lin_write_sup(c, addr + 4, 4, d.hi);
+    }
     desc_to_segment(sel, &d, s);
     return;
 fail:

@@ -126,7 +126,7 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, const struct
         };
         cpu_stop_unsupported(c, &(struct unsupported){
             .what = "virtual-8086 mode is not supported", .by = by[why],
-            .why = "EFLAGS.VM=1 in the new TSS", .cs = ev.before.cs, .eip = ev.before.eip,
+            .why = "EFLAGS.VM=1 in the new TSS", .cs = c->seg[SEG_CS].sel, .eip = c->insn_eip,
             .target_cs = (uint16_t)lin_read_sup(c, tr.base + TSS_SEG + 4 * 1, 2),
             .target_eip = lin_read_sup(c, tr.base + TSS_EIP, 4)});
     }
