@@ -1,8 +1,16 @@
 /* Control transfers: near and far jumps, calls and returns, LOOP/JCXZ, INT n/INT3/INTO/INT1 and
  * IRET. Far transfers and IRET follow the protected-mode pseudo-code of SDM vol. 2. */
 #include "cpu/deliver.h"
-#include "cpu/task.h"
 #include "cpu/ops.h"
+#include "cpu/task.h"
+#include "cpu/tss.h"
+
+/* A near transfer's target beyond the CS limit: #GP(0). */
+static _Noreturn void target_fault(struct cpu *c, uint32_t target)
+{
+    raise_limit(c, EXC_GP, 0, SR_OFFSET_LIMIT, SU_TARGET, c->seg[SEG_CS].sel, target,
+                c->seg[SEG_CS].limit);
+}
 
 /* A near transfer: the target must lie within CS (#GP(0)). */
 static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
@@ -10,7 +18,7 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
     if (osize == 2)
         target &= 0xFFFF;
     if (target > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        target_fault(c, target);
     c->eip = target;
 }
 
@@ -33,7 +41,7 @@ OP(call_rel)
     if (i->osize == 2)
         target &= 0xFFFF;
     if (target > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        target_fault(c, target);
     push(c, i->osize, c->eip);
     c->eip = target;
 }
@@ -44,7 +52,7 @@ OP(call_E)
 {
     uint32_t target = rd_rm(c, i, i->osize);
     if (target > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        target_fault(c, target);
     push(c, i->osize, c->eip);
     c->eip = target;
 }
@@ -53,7 +61,7 @@ static void near_return(struct cpu *c, unsigned osize, uint32_t extra)
 {
     uint32_t target = stack_peek(c, osize, 0);
     if (target > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        target_fault(c, target);
     c->r[ESP] = sp_with(c, c->r[ESP] + osize + extra);
     c->eip = target;
 }
@@ -75,7 +83,7 @@ OP(loop)
     if (i->osize == 2)
         target &= 0xFFFF;
     if (take && target > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        target_fault(c, target);
     if (i->asize == 2)
         set_reg(c, ECX, 2, count);
     else
@@ -93,42 +101,38 @@ OP(jcxz)
 
 /* ---- far transfers ---- */
 
-static void emit_transfer(struct cpu *c, enum trace_kind kind, uint8_t cpl_before,
-                          uint16_t cs_before)
-{
-    struct trace_event ev = {
-        .icount = c->icount, .kind = (uint8_t)kind, .cpl_before = cpl_before,
-        .cpl_after = c->cpl, .cs_before = cs_before, .cs_after = c->seg[SEG_CS].sel,
-        .eip_before = c->insn_eip, .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel,
-        .esp_after = c->r[ESP], .cr3 = c->cr3,
-    };
-    trace_emit(c, &ev);
-}
-
 /* The code segment a far JMP/CALL (directly, or through a call gate) lands in. Direct
  * (SDM vol. 2 JMP, CALL): conforming needs DPL <= CPL, non-conforming RPL <= CPL and DPL = CPL.
  * Through a gate the RPL of the gate's selector does not matter and a non-conforming target may
  * be more privileged (DPL <= CPL; only CALL may actually change CPL). Present: else #NP(sel). */
 static struct segment code_target(struct cpu *c, uint16_t sel, bool via_gate, bool is_jmp)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi;
-    desc_read_or_gp(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
-    if ((type & 0x18) != 0x18)
-        cpu_raise(c, EXC_GP, true, err);
-    bool conforming = type & 0x4;
+    uint32_t err = sel_error(sel);
+    struct desc d;
+    desc_read_or_gp(c, sel, SU_GATE_CS, &d);
+    unsigned rpl = sel_rpl(sel);
+    if (!desc_is_code(&d))
+        raise_sel(c, EXC_GP, err, SR_TYPE, SU_GATE_CS, sel, &d);
+    bool conforming = desc_is_conforming(&d);
+    enum sel_reason why = SR_NONE;
     if (!via_gate) {
-        if (conforming ? dpl > c->cpl : (rpl > c->cpl || dpl != c->cpl))
-            cpu_raise(c, EXC_GP, true, err);
-    } else if (dpl > c->cpl || (is_jmp && !conforming && dpl != c->cpl)) {
-        cpu_raise(c, EXC_GP, true, err);
+        if (conforming)
+            why = d.dpl > c->cpl ? SR_DPL_GT_CPL : SR_NONE;
+        else
+            why = rpl > c->cpl ? SR_RPL_GT_CPL : d.dpl != c->cpl ? SR_DPL_NE_CPL : SR_NONE;
+    } else if (d.dpl > c->cpl) {
+        why = SR_DPL_GT_CPL;
+    } else if (is_jmp && !conforming && d.dpl != c->cpl) {
+        why = SR_DPL_NE_CPL;
     }
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, err);
+    if (why != SR_NONE)
+        raise_sel(c, EXC_GP, err, why, SU_GATE_CS, sel, &d);
+    if (!d.p)
+        raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_GATE_CS, sel, &d);
     struct segment s;
-    desc_to_segment((uint16_t)(sel & 0xFFFC), lo, hi, &s);
-    unsigned new_cpl = (via_gate && !conforming) ? dpl : c->cpl;
-    s.sel = (uint16_t)((sel & 0xFFFC) | new_cpl);
+    desc_to_segment(sel_error(sel), &d, &s);
+    unsigned new_cpl = (via_gate && !conforming) ? d.dpl : c->cpl;
+    s.sel = (uint16_t)(sel_error(sel) | new_cpl);
     return s;
 }
 
@@ -146,28 +150,27 @@ struct far_dest {
 static struct far_dest far_dest(struct cpu *c, uint16_t sel, uint32_t off, bool is_jmp)
 {
     struct far_dest d = {0};
-    uint32_t err = sel & 0xFFFC, lo, hi;
-    desc_read_or_gp(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F;
-    if (type & 0x10) {
+    uint32_t err = sel_error(sel);
+    struct desc g;
+    desc_read_or_gp(c, sel, SU_FAR, &g);
+    if (g.s) {
         d.cs = code_target(c, sel, false, is_jmp);
         d.eip = off;
-    } else if (type == 0x0C || type == 0x04) {
-        unsigned dpl = (hi >> 13) & 3;
-        if (dpl < c->cpl || dpl < (sel & 3u))
-            cpu_raise(c, EXC_GP, true, err);
-        if (!(hi & 0x8000))
-            cpu_raise(c, EXC_NP, true, err);
+    } else if (desc_is_call_gate(&g)) {
+        if (g.dpl < c->cpl || g.dpl < sel_rpl(sel))
+            raise_sel(c, EXC_GP, err, SR_DPL_LT_PRIV, SU_FAR, sel, &g);
+        if (!g.p)
+            raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_FAR, sel, &g);
         d.gate = true;
-        d.gate_size = type == 0x0C ? 4 : 2;
-        d.params = hi & 0x1F;
-        d.cs = code_target(c, (uint16_t)(lo >> 16), true, is_jmp);
-        d.eip = (lo & 0xFFFF) | (type == 0x0C ? (hi & 0xFFFF0000u) : 0);
+        d.gate_size = desc_is_32bit_system(&g) ? 4 : 2;
+        d.params = gate_params(&g);
+        d.cs = code_target(c, gate_selector(&g), true, is_jmp);
+        d.eip = gate_offset(&g);
     } else {
-        cpu_raise(c, EXC_GP, true, err);
+        raise_sel(c, EXC_GP, err, SR_TYPE, SU_FAR, sel, &g);
     }
     if (d.eip > d.cs.limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        raise_limit(c, EXC_GP, 0, SR_OFFSET_LIMIT, SU_TARGET, d.cs.sel, d.eip, d.cs.limit);
     return d;
 }
 
@@ -176,19 +179,19 @@ static struct far_dest far_dest(struct cpu *c, uint16_t sel, uint32_t off, bool 
  * (#NP(sel)). Returns false when the selector names something else. */
 static bool far_task(struct cpu *c, uint16_t sel, enum task_reason why)
 {
-    uint32_t lo, hi;
-    desc_read_or_gp(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
-    if (type != 0x05 && type != 0x09 && type != 0x0B)
+    struct desc d;
+    desc_read_or_gp(c, sel, SU_FAR, &d);
+    bool gate = desc_is_task_gate(&d);
+    if (!gate && !(desc_is_tss(&d) && desc_is_32bit_system(&d)))
         return false;
-    if (dpl < c->cpl || dpl < (sel & 3u))
-        cpu_raise(c, EXC_GP, true, sel & 0xFFFCu);
-    if (type == 0x05) {
-        if (!(hi & 0x8000))
-            cpu_raise(c, EXC_NP, true, sel & 0xFFFCu);
-        sel = (uint16_t)(lo >> 16);
+    if (d.dpl < c->cpl || d.dpl < sel_rpl(sel))
+        raise_sel(c, EXC_GP, sel_error(sel), SR_DPL_LT_PRIV, SU_FAR, sel, &d);
+    if (gate) {
+        if (!d.p)
+            raise_sel(c, EXC_NP, sel_error(sel), SR_NOT_PRESENT, SU_FAR, sel, &d);
+        sel = gate_selector(&d);
     }
-    task_switch(c, sel, why, 0, false, 0, 0);
+    task_switch(c, sel, why, NULL, 0);
     return true;
 }
 
@@ -196,35 +199,45 @@ static void far_jump(struct cpu *c, uint16_t sel, uint32_t off)
 {
     if (far_task(c, sel, TASK_JMP))
         return;
-    uint8_t cpl = c->cpl;
-    uint16_t cs = c->seg[SEG_CS].sel;
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_FARJMP, 0, false, 0);
     struct far_dest d = far_dest(c, sel, off, true);
     seg_set_cs(c, d.cs.sel, d.cs.base, d.cs.limit, d.cs.attr);
     c->eip = d.eip;
     if (d.gate)
-        emit_transfer(c, TR_FARJMP, cpl, cs);
+        trace_end(c, &ev);
 }
 
 /* Reads SS:ESP for privilege level `pl` from the 32-bit TSS and checks the stack segment as
  * the SDM's call-gate and interrupt pseudo-code do (#TS(sel), #SS(sel) if not present). */
 void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uint32_t *esp)
 {
-    unsigned off = 4 + 8 * pl;
+    unsigned off = tss_esp_offset(pl);
     if (!(c->tr.attr & SA_P) || off + 5 > c->tr.limit)
-        cpu_raise(c, EXC_TS, true, (c->tr.sel & 0xFFFC) + ext);
+        raise_limit(c, EXC_TS, sel_error(c->tr.sel) + ext, SR_TSS_LIMIT, SU_CUR_TSS, c->tr.sel,
+                    off + 5, (c->tr.attr & SA_P) ? c->tr.limit : 0);
     *esp = lin_read_sup(c, c->tr.base + off, 4);
     uint16_t sel = (uint16_t)lin_read_sup(c, c->tr.base + off + 4, 2);
-    uint32_t lo, hi, addr;
-    if ((sel & 0xFFFC) == 0)
-        cpu_raise(c, EXC_TS, true, ext);
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_TS, true, (sel & 0xFFFC) + ext);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
-    if ((sel & 3) != pl || dpl != pl || (type & 0x1A) != 0x12)
-        cpu_raise(c, EXC_TS, true, (sel & 0xFFFC) + ext);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_SS, true, (sel & 0xFFFC) + ext);
-    desc_to_segment(sel, lo, hi, ss);
+    struct desc d;
+    uint32_t addr;
+    uint32_t err = sel_error(sel) + ext;
+    if (sel_is_null(sel))
+        raise_sel(c, EXC_TS, ext, SR_NULL, SU_TSS_STACK, sel, NULL);
+    enum sel_reason why = desc_read(c, sel, &d, &addr);
+    if (why != SR_NONE)
+        raise_sel(c, EXC_TS, err, why, SU_TSS_STACK, sel, NULL);
+    why = sel_rpl(sel) != pl ? SR_RPL_NE_CPL
+          : d.dpl != pl      ? SR_DPL_NE_CPL
+          : !desc_is_writable(&d) ? SR_TYPE
+                                  : SR_NONE;
+    if (why != SR_NONE) {
+        struct sel_fault f = sel_fault_of(c, why, SU_TSS_STACK, sel, &d);
+        f.cpl = (uint8_t)pl; /* the level the stack is for */
+        raise_sel_fault(c, EXC_TS, err, &f);
+    }
+    if (!d.p)
+        raise_sel(c, EXC_SS, err, SR_NOT_PRESENT, SU_TSS_STACK, sel, &d);
+    desc_to_segment(sel, &d, ss);
 }
 
 /* Writes `n` values of `w` bytes below *sp on stack segment ss with the access rights of
@@ -233,14 +246,15 @@ void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uin
 static void stack_write(struct cpu *c, const struct segment *ss, unsigned pl, uint32_t *sp,
                         unsigned w, const uint32_t *vals, unsigned n, uint32_t err)
 {
-    uint32_t m = (ss->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    struct desc d = desc_from_cache(ss->base, ss->limit, ss->attr);
+    uint32_t m = d.db ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t need = pl == 3 ? TLB_W_U : TLB_W_S;
-    bool down = (ss->attr & SA_TYPE & 0x4) != 0;
+    bool down = desc_is_expand_down(&d);
     for (unsigned k = 0; k < n; k++) {
         uint32_t off = (*sp - w) & m;
         uint64_t last = (uint64_t)off + w - 1;
         if (!ss->flat && (down ? off <= ss->limit || last > m : last > ss->limit))
-            cpu_raise(c, EXC_SS, true, err);
+            raise_limit(c, EXC_SS, err, SR_OFFSET_LIMIT, SU_STACK, ss->sel, off, ss->limit);
         lin_write_need(c, ss->base + off, w, vals[k], need);
         *sp = off;
     }
@@ -253,10 +267,10 @@ static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
 {
     if (far_task(c, sel, TASK_CALL))
         return;
-    uint8_t cpl = c->cpl;
-    uint16_t cs = c->seg[SEG_CS].sel;
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_FARCALL, 0, false, 0);
     struct far_dest d = far_dest(c, sel, off, false);
-    unsigned new_cpl = d.cs.sel & 3;
+    unsigned new_cpl = sel_rpl(d.cs.sel);
 
     if (d.gate && new_cpl < c->cpl) {
         struct segment ss;
@@ -270,7 +284,7 @@ static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
         vals[n++] = c->seg[SEG_CS].sel;
         vals[n++] = c->eip;
         uint32_t sp = esp;
-        stack_write(c, &ss, new_cpl, &sp, w, vals, n, ss.sel & 0xFFFC);
+        stack_write(c, &ss, new_cpl, &sp, w, vals, n, sel_error(ss.sel));
         c->seg[SEG_SS] = ss;
         c->r[ESP] = (ss.attr & SA_DB) ? sp : (esp & 0xFFFF0000u) | sp;
     } else {
@@ -283,7 +297,7 @@ static void far_call(struct cpu *c, uint16_t sel, uint32_t off, unsigned osize)
     seg_set_cs(c, d.cs.sel, d.cs.base, d.cs.limit, d.cs.attr);
     c->eip = d.eip;
     if (d.gate)
-        emit_transfer(c, TR_FARCALL, cpl, cs);
+        trace_end(c, &ev);
 }
 
 OP(jmpf_ptr) { far_jump(c, i->imm2, i->osize == 2 ? i->imm & 0xFFFF : i->imm); }
@@ -309,17 +323,23 @@ OP(callf_E)
  * a code segment, RPL >= CPL, conforming: DPL <= RPL, non-conforming: DPL = RPL, present. */
 static struct segment return_cs(struct cpu *c, uint16_t sel)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi;
-    desc_read_or_gp(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
-    if ((type & 0x18) != 0x18 || rpl < c->cpl)
-        cpu_raise(c, EXC_GP, true, err);
-    if ((type & 0x4) ? dpl > rpl : dpl != rpl)
-        cpu_raise(c, EXC_GP, true, err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, err);
+    uint32_t err = sel_error(sel);
+    struct desc d;
+    desc_read_or_gp(c, sel, SU_RET_CS, &d);
+    unsigned rpl = sel_rpl(sel);
+    enum sel_reason why = !desc_is_code(&d) ? SR_TYPE
+                          : rpl < c->cpl    ? SR_RPL_LT_CPL
+                                            : SR_NONE;
+    if (why == SR_NONE && desc_is_conforming(&d) && d.dpl > rpl)
+        why = SR_DPL_GT_RPL;
+    if (why == SR_NONE && !desc_is_conforming(&d) && d.dpl != rpl)
+        why = SR_DPL_NE_RPL;
+    if (why != SR_NONE)
+        raise_sel(c, EXC_GP, err, why, SU_RET_CS, sel, &d);
+    if (!d.p)
+        raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_RET_CS, sel, &d);
     struct segment s;
-    desc_to_segment(sel, lo, hi, &s);
+    desc_to_segment(sel, &d, &s);
     return s;
 }
 
@@ -327,15 +347,22 @@ static struct segment return_cs(struct cpu *c, uint16_t sel)
  * writable data, present (#GP(sel) / #SS(sel)). */
 static struct segment return_ss(struct cpu *c, uint16_t sel, unsigned new_cpl)
 {
-    uint32_t err = sel & 0xFFFC, lo, hi;
-    desc_read_or_gp(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3;
-    if ((sel & 3) != new_cpl || dpl != new_cpl || (type & 0x1A) != 0x12)
-        cpu_raise(c, EXC_GP, true, err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_SS, true, err);
+    uint32_t err = sel_error(sel);
+    struct desc d;
+    desc_read_or_gp(c, sel, SU_RET_SS, &d);
+    enum sel_reason why = sel_rpl(sel) != new_cpl ? SR_RPL_NE_CPL
+                          : d.dpl != new_cpl      ? SR_DPL_NE_CPL
+                          : !desc_is_writable(&d) ? SR_TYPE
+                                                  : SR_NONE;
+    if (why != SR_NONE) {
+        struct sel_fault f = sel_fault_of(c, why, SU_RET_SS, sel, &d);
+        f.cpl = (uint8_t)new_cpl; /* compared with the CPL being returned to */
+        raise_sel_fault(c, EXC_GP, err, &f);
+    }
+    if (!d.p)
+        raise_sel(c, EXC_SS, err, SR_NOT_PRESENT, SU_RET_SS, sel, &d);
     struct segment s;
-    desc_to_segment(sel, lo, hi, &s);
+    desc_to_segment(sel, &d, &s);
     return s;
 }
 
@@ -346,9 +373,8 @@ static void null_inaccessible_segments(struct cpu *c)
     static const int regs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
     for (unsigned k = 0; k < 4; k++) {
         struct segment *s = &c->seg[regs[k]];
-        unsigned dpl = (s->attr & SA_DPL) >> 5, type = s->attr & SA_TYPE;
-        bool conforming_code = (s->attr & SA_S) && (type & 0xC) == 0xC;
-        if ((s->attr & SA_P) && !conforming_code && dpl < c->cpl) {
+        struct desc d = desc_from_cache(s->base, s->limit, s->attr);
+        if (d.p && !desc_is_conforming(&d) && d.dpl < c->cpl) {
             s->sel = 0;
             s->attr = 0;
             s->base = 0;
@@ -371,9 +397,9 @@ static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool f
         new_eip &= 0xFFFF;
 
     struct segment cs = return_cs(c, sel);
-    unsigned new_cpl = sel & 3;
+    unsigned new_cpl = sel_rpl(sel);
     if (new_eip > cs.limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        raise_limit(c, EXC_GP, 0, SR_OFFSET_LIMIT, SU_TARGET, sel, new_eip, cs.limit);
     if (new_cpl == c->cpl) {
         c->r[ESP] = sp_with(c, c->r[ESP] + nframe + extra);
         seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
@@ -396,11 +422,12 @@ static uint32_t far_return(struct cpu *c, unsigned osize, uint32_t extra, bool f
 
 OP(retf)
 {
+    struct trace_event ev;
     uint8_t cpl = c->cpl;
-    uint16_t cs = c->seg[SEG_CS].sel;
+    trace_begin(c, &ev, TR_FARRET, 0, false, 0);
     far_return(c, i->osize, opcode_table[i->id].key == 0xCA ? i->imm & 0xFFFF : 0, false);
     if (c->cpl != cpl)
-        emit_transfer(c, TR_FARRET, cpl, cs);
+        trace_end(c, &ev);
 }
 
 /* IRET in protected mode (NT = 0). EFLAGS restore rules (SDM vol. 2 IRET):
@@ -413,10 +440,12 @@ OP(retf)
 OP(iret)
 {
     if (c->eflags & FL_NT) { /* return to the task in the back link */
-        uint16_t back = (uint16_t)lin_read_sup(c, c->tr.base, 2);
-        task_switch(c, back, TASK_IRET, 0, false, 0, 0);
+        uint16_t back = (uint16_t)lin_read_sup(c, c->tr.base + TSS_LINK, 2);
+        task_switch(c, back, TASK_IRET, NULL, 0);
         return;
     }
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_IRET, 0, false, 0);
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
     unsigned osize = i->osize;
@@ -443,18 +472,18 @@ OP(iret)
     c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
     cpu_update_acc(c);
     c->stop_block = true;
-    emit_transfer(c, TR_IRET, cpl, cs);
+    trace_end(c, &ev);
 }
 
 /* ---- software interrupts ---- */
 
-OP(int_imm) { deliver(c, i->imm & 0xFF, TR_SOFTINT, false, 0); }
-OP(int3) { (void)i; deliver(c, EXC_BP, TR_SOFTINT, false, 0); }
-OP(int1) { (void)i; deliver(c, EXC_DB, TR_EXCEPTION, false, 0); }
+OP(int_imm) { deliver(c, i->imm & 0xFF, TR_SOFTINT); }
+OP(int3) { (void)i; deliver(c, EXC_BP, TR_SOFTINT); }
+OP(int1) { (void)i; deliver(c, EXC_DB, TR_EXCEPTION); }
 
 OP(into)
 {
     (void)i;
     if (cond_eval(c, 0))
-        deliver(c, EXC_OF, TR_SOFTINT, false, 0);
+        deliver(c, EXC_OF, TR_SOFTINT);
 }

@@ -3,7 +3,9 @@
  * One struct cpu holds everything the core mutates; every function takes it explicitly, so
  * several machines can live in one process. The cpu reaches memory through its own TLB
  * (src/mmu/) and ports/MMIO through a struct bus (src/devices/bus.h); it reports transitions
- * through a trace sink and, on request, every instruction through an instruction hook.
+ * as events to its sinks and, on request, every instruction to its instruction hooks
+ * (event.h). Clients outside the core read and change the state through inspect.h, never
+ * through the fields below.
  */
 #ifndef RINGSIDE_CPU_H
 #define RINGSIDE_CPU_H
@@ -12,6 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "cpu/descriptor.h"
+#include "cpu/event.h"
+#include "cpu/exceptions.h"
+#include "cpu/fault.h"
 
 struct bus;
 struct icache;
@@ -61,30 +68,17 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_PGE 0x00000080u  /* global pages */
 #define CR4_SMEP 0x00100000u /* supervisor-mode execution prevention */
 #define CR4_SMAP 0x00200000u /* supervisor-mode access prevention */
-
-/* Exception vectors (SDM vol. 3 table 6-1). */
-enum {
-    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
-    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
-    EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
-};
+/* CR4 bits this cpu implements; setting any other raises #GP(0). */
+#define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
 
 /* A segment register: the visible selector and its descriptor cache. */
 struct segment {
     uint16_t sel;
     uint32_t base;
     uint32_t limit;   /* byte-granular effective limit */
-    uint16_t attr;    /* descriptor bits 40..55: type(4) S DPL(2) P | AVL L D/B G (high byte) */
+    uint16_t attr;    /* descriptor bits 40..55 (SA_* in descriptor.h) */
     bool flat;        /* base 0, limit 4 GiB, expand-up, readable+writable data: no checks */
 };
-
-/* Descriptor attribute bits as stored in segment.attr (descriptor bits 40..55). */
-#define SA_TYPE   0x000Fu /* type field */
-#define SA_S      0x0010u /* 1 = code/data, 0 = system */
-#define SA_DPL    0x0060u /* descriptor privilege level (2 bits) */
-#define SA_P      0x0080u /* present */
-#define SA_DB     0x4000u /* default operation size (CS) / big (SS) */
-#define SA_G      0x8000u /* granularity (limit in 4 KiB units) */
 
 struct dtable {
     uint32_t base;
@@ -101,7 +95,7 @@ struct lazyflags {
     uint8_t cf_in;  /* carry in (ADC/SBB) or preserved CF (INC/DEC) */
 };
 
-/* One TLB entry: a linear page and what each kind of access may do there (src/mmu/tlb.h). */
+/* One TLB entry: a linear page and what each kind of access may do there (src/mmu/mem.h). */
 struct tlb_entry {
     uint32_t vpn;      /* linear page number, TLB_INVALID when empty */
     uint32_t perm;     /* TLB_R_S .. TLB_X_U bits allowed without a walk */
@@ -135,12 +129,6 @@ struct unsupported {
     uint32_t target_eip;
 };
 
-/* Transition kinds reported to the trace sink. */
-enum trace_kind {
-    TR_EXCEPTION, TR_INTERRUPT, TR_SOFTINT, TR_IRET, TR_SYSENTER, TR_SYSEXIT,
-    TR_FARCALL, TR_FARRET, TR_FARJMP, TR_HALT, TR_SHUTDOWN, TR_TASK, TR_KINDS
-};
-
 /* Instructions retired per address space (CR3), split kernel (CPL 0-2) / user (CPL 3). */
 #define ACCT_SPACES 64
 struct acct_space {
@@ -148,35 +136,13 @@ struct acct_space {
     uint64_t insns[2]; /* [0] CPL 0..2, [1] CPL 3 */
 };
 
-struct trace_event {
-    uint64_t icount;
-    uint8_t kind;        /* enum trace_kind */
-    uint8_t vector;
-    bool has_error;
-    uint32_t error;
-    uint8_t cpl_before, cpl_after;
-    uint16_t cs_before, cs_after;
-    uint32_t eip_before, eip_after;
-    uint16_t ss_before, ss_after;
-    uint32_t esp_before, esp_after;
-    uint32_t cr2, cr3;
-    const char *why;     /* human explanation (e.g. of a #PF), may be NULL */
-};
-
-struct trace_sink {
-    void (*event)(void *ctx, const struct trace_event *ev);
-    void *ctx;
-};
-
-/* Called before each instruction when set (slow path: --log insn). */
-typedef void (*insn_hook_fn)(void *ctx, struct cpu *c, uint32_t lin_eip);
-
 /* A pending fault, filled by cpu_raise() before it unwinds to the dispatch loop. */
 struct fault {
     uint8_t vector;
     bool has_error;
     uint32_t error;
     uint32_t cr2;           /* CR2 when the event was raised: a #PF's linear address */
+    struct fault_detail detail; /* what made it (fault.h), FD_NONE when nothing more is known */
 };
 
 struct cpu {
@@ -189,7 +155,6 @@ struct cpu {
     struct dtable gdtr, idtr;
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
-    char pf_why[160];       /* the explanation of the last #PF (paging.c) */
     uint32_t dr[8];
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint8_t cpl;            /* current privilege level (= CS.RPL) */
@@ -205,7 +170,7 @@ struct cpu {
     bool halted;            /* in HLT, waiting for an interrupt */
     int stop_reason;        /* enum run_result once set, -1 while running */
     bool delivering;        /* an event is being delivered (a fault now may become #DF) */
-    uint8_t delivering_class;       /* its class for the #DF rules (deliver.c) */
+    uint8_t delivering_class;       /* its enum exc_class for the #DF rules (deliver.c) */
     struct fault delivering_event;  /* the event being delivered */
     struct fault df_pair[2];        /* the two events that made the last #DF */
     struct fault fault;     /* the fault being unwound */
@@ -243,15 +208,20 @@ struct cpu {
     /* Accounting (account.c): where the instructions went. An instruction that changes CPL
      * or CR3 counts for the new one. */
     uint64_t ring_insns[4];         /* retired instructions per CPL */
-    uint64_t transitions[TR_KINDS]; /* trace events by kind */
+    uint64_t transitions[TR_KINDS]; /* events by kind, but for TR_CR3 (the --stats line) */
+    uint64_t cr3_loads;             /* TR_CR3 events */
     struct acct_space spaces[ACCT_SPACES];
     unsigned nspaces;               /* address spaces seen (the rest count in the last) */
     uint64_t acct_mark;             /* icount when the current CPL/CR3 interval began */
 
-    /* Outside world. */
+    /* Outside world (event.c). */
     struct bus *bus;
-    struct trace_sink trace;
-    insn_hook_fn insn_hook;
+    struct trace_sink sinks[CPU_MAX_SINKS];
+    unsigned nsinks;
+    bool emitting;          /* the sinks are being called: they cannot be added or removed */
+    struct insn_hook hooks[CPU_MAX_INSN_HOOKS];
+    unsigned nhooks;
+    insn_hook_fn insn_hook; /* what the dispatch loop calls: the one hook, or a fan-out to all */
     void *insn_hook_ctx;
 };
 
@@ -269,7 +239,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns);
 void cpu_request_stop(struct cpu *c);
 
 /* The full EFLAGS value, lazy flags folded in. */
-uint32_t cpu_get_eflags(struct cpu *c);
+uint32_t cpu_get_eflags(const struct cpu *c);
 
 /* Brings ring_insns and spaces up to date with icount (call before reading them); also called
  * by the core just before CPL or CR3 changes. */
@@ -281,13 +251,14 @@ static inline uint64_t cpu_time(const struct cpu *c)
     return c->icount + c->idle + c->stall;
 }
 
-/* Reads guest memory for a debugger or logger without side effects or faults:
- * linear address through the current translation; returns bytes copied. */
-size_t cpu_peek_linear(struct cpu *c, uint32_t lin, void *buf, size_t len);
-
 /* Raises an exception from inside an instruction: state is rolled back to the instruction's
- * start and the exception is delivered. Does not return. */
+ * start and the exception is delivered. Does not return. Only the core calls it, and only
+ * inside cpu_run (anywhere else it is an internal error that aborts the process): clients use
+ * inspect.h, which never faults. */
 _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error);
+/* The same, with what made the fault (carried to the event that reports it). */
+_Noreturn void cpu_raise_detail(struct cpu *c, int vector, bool has_error, uint32_t error,
+                                const struct fault_detail *detail);
 
 /* Stops the machine from inside an instruction or a delivery because the guest asked for
  * something Ringside does not implement (virtual-8086 mode): the instruction does not happen

@@ -1,5 +1,6 @@
 /* Exception and interrupt delivery through the IDT (SDM vol. 3 6.10-6.15), the #DF/triple-fault
- * rules, and the trace events of every transition that passes here. */
+ * rules (from the exception table, exceptions.c), and the events of every transition that
+ * passes here. */
 #include <string.h>
 
 #include "cpu/deliver.h"
@@ -9,75 +10,46 @@
 #include "cpu/task.h"
 #include "mmu/mem.h"
 
-void trace_emit(struct cpu *c, const struct trace_event *ev)
-{
-    if (ev->kind < TR_KINDS)
-        c->transitions[ev->kind]++;
-    if (c->trace.event)
-        c->trace.event(c->trace.ctx, ev);
-}
-
-/* Exception classes for the double-fault rules (SDM vol. 3 table 6-4/6-5). */
-enum exc_class { EC_BENIGN, EC_CONTRIB, EC_PAGE, EC_DOUBLE };
-
-static enum exc_class exc_class(unsigned v)
-{
-    switch (v) {
-    case EXC_DE: case EXC_TS: case EXC_NP: case EXC_SS: case EXC_GP: return EC_CONTRIB;
-    case EXC_PF: return EC_PAGE;
-    case EXC_DF: return EC_DOUBLE;
-    default: return EC_BENIGN;
-    }
-}
-
-/* Fault-class exceptions: EIP points at the faulting instruction and RF is set in the pushed
- * EFLAGS image (SDM vol. 3 17.3.1.1); #DB is excluded (it is a trap here). */
-static bool is_fault_class(unsigned v)
-{
-    switch (v) {
-    case EXC_DE: case EXC_BR: case EXC_UD: case EXC_NM: case EXC_TS: case EXC_NP:
-    case EXC_SS: case EXC_GP: case EXC_PF: case EXC_MF: case EXC_AC: case EXC_XM:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static void shutdown(struct cpu *c, struct fault third)
+static void shutdown(struct cpu *c, const struct fault *third)
 {
     c->shutdown_events[0] = c->df_pair[0];
     c->shutdown_events[1] = c->df_pair[1];
-    c->shutdown_events[2] = third;
+    c->shutdown_events[2] = *third;
     c->delivering = false;
     c->stop_reason = RUN_SHUTDOWN;
-    struct trace_event ev = {
-        .icount = c->icount, .kind = TR_SHUTDOWN, .vector = third.vector,
-        .has_error = third.has_error, .error = third.error, .cpl_before = c->cpl,
-        .cpl_after = c->cpl, .cs_before = c->seg[SEG_CS].sel, .cs_after = c->seg[SEG_CS].sel,
-        .eip_before = c->eip, .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel,
-        .esp_after = c->r[ESP], .cr2 = c->cr2, .cr3 = c->cr3, .why = "triple fault",
-    };
-    trace_emit(c, &ev);
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_SHUTDOWN, third->vector, third->has_error, third->error);
+    ev.detail = third->detail;
+    trace_end(c, &ev);
 }
+
+static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind kind);
 
 void deliver_fault(struct cpu *c)
 {
     struct fault f = c->fault;
     if (c->delivering) {
-        enum exc_class first = c->delivering_class, second = exc_class(f.vector);
-        if (first == EC_DOUBLE && (second == EC_CONTRIB || second == EC_PAGE)) {
-            shutdown(c, f);
+        switch (exception_combine(c->delivering_class, exception_class(f.vector))) {
+        case EXC_SHUTDOWN:
+            shutdown(c, &f);
             return;
-        }
-        if ((first == EC_CONTRIB && second == EC_CONTRIB) ||
-            (first == EC_PAGE && second != EC_BENIGN)) {
+        case EXC_TO_DF:
             c->df_pair[0] = c->delivering_event;
             c->df_pair[1] = f;
-            f = (struct fault){.vector = EXC_DF, .has_error = true, .error = 0};
+            f = (struct fault){.vector = EXC_DF, .has_error = true, .error = 0, .cr2 = f.cr2};
+            break;
+        case EXC_SERIAL:
+            break;
         }
         c->delivering = false;
     }
-    deliver(c, f.vector, TR_EXCEPTION, f.has_error, f.error);
+    deliver_event(c, &f, TR_EXCEPTION);
+}
+
+void deliver(struct cpu *c, unsigned vector, enum trace_kind kind)
+{
+    struct fault f = {.vector = (uint8_t)vector, .cr2 = c->cr2};
+    deliver_event(c, &f, kind);
 }
 
 /* Linear address of a push of `size` bytes below `sp` on stack segment s, with the limit check
@@ -85,27 +57,26 @@ void deliver_fault(struct cpu *c)
 static uint32_t stack_slot(struct cpu *c, const struct segment *s, uint32_t sp, unsigned size,
                            uint32_t err)
 {
-    uint32_t m = (s->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    struct desc d = desc_from_cache(s->base, s->limit, s->attr);
+    uint32_t m = d.db ? 0xFFFFFFFFu : 0xFFFFu;
     uint32_t off = (sp - size) & m;
     if (!s->flat) {
-        unsigned type = s->attr & SA_TYPE;
         uint64_t last = (uint64_t)off + size - 1;
-        bool bad = (type & 0x4) ? (off <= s->limit || last > m) : last > s->limit;
+        bool bad = desc_is_expand_down(&d) ? (off <= s->limit || last > m) : last > s->limit;
         if (bad)
-            cpu_raise(c, EXC_SS, true, err);
+            raise_limit(c, EXC_SS, err, SR_OFFSET_LIMIT, SU_STACK, s->sel, off, s->limit);
     }
     return s->base + off;
 }
 
-void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_error, uint32_t error)
+static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind kind)
 {
-    uint32_t ext = kind == TR_SOFTINT ? 0 : 1;
-    uint32_t idt_err = vector * 8 + 2 + ext;
-    uint8_t cpl_before = c->cpl;
-    uint16_t cs_before = c->seg[SEG_CS].sel;
-    uint32_t eip_before = kind == TR_EXCEPTION ? c->eip : c->insn_eip;
-    uint16_t ss_before = c->seg[SEG_SS].sel;
-    uint32_t esp_before = c->r[ESP];
+    unsigned vector = f->vector;
+    uint32_t ext = kind == TR_SOFTINT ? 0 : ERR_EXT;
+    uint32_t idt_err = vector * 8 + ERR_IDT + ext;
+    struct trace_event ev;
+    trace_begin(c, &ev, kind, vector, f->has_error, f->error);
+    ev.detail = f->detail;
 
     /* No two events are delivered at the same device time: one that would be (its handler's
      * first instruction faulted, or its fetch did) first waits one unit. An instruction that
@@ -117,63 +88,64 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
         c->stall++;
 
     c->delivering = true;
-    c->delivering_class = kind == TR_EXCEPTION ? exc_class(vector) : EC_BENIGN;
-    c->delivering_event = (struct fault){(uint8_t)vector, has_error, error, c->cr2};
+    c->delivering_class = kind == TR_EXCEPTION ? exception_class(vector) : EXC_BENIGN;
+    c->delivering_event = *f;
     c->halted = false;
 
     if (!(c->cr0 & CR0_PE))
-        cpu_raise(c, EXC_GP, true, 0); /* real mode is outside the subset */
+        raise_gate(c, EXC_GP, 0, SR_REAL_MODE, vector, NULL); /* outside the subset */
 
     /* The gate. */
     if (vector * 8 + 7 > c->idtr.limit)
-        cpu_raise(c, EXC_GP, true, idt_err);
+        raise_gate(c, EXC_GP, idt_err, SR_BEYOND_LIMIT, vector, NULL);
     uint32_t lo = lin_read_sup(c, c->idtr.base + vector * 8, 4);
     uint32_t hi = lin_read_sup(c, c->idtr.base + vector * 8 + 4, 4);
-    unsigned gtype = (hi >> 8) & 0x1F, gdpl = (hi >> 13) & 3;
-    bool gate32;
-    switch (gtype) {
-    case 0x0E: case 0x0F: gate32 = true; break;
-    case 0x06: case 0x07: gate32 = false; break;
-    case 0x05: /* task gate: the handler is another task (task.c) */
-        if (kind == TR_SOFTINT && gdpl < c->cpl)
-            cpu_raise(c, EXC_GP, true, idt_err);
-        if (!(hi & 0x8000))
-            cpu_raise(c, EXC_NP, true, idt_err);
-        task_switch(c, (uint16_t)(lo >> 16), TASK_INT, vector, has_error, error, ext);
+    struct desc gate = desc_decode(lo, hi);
+    if (desc_is_task_gate(&gate)) { /* the handler is another task (task.c) */
+        if (kind == TR_SOFTINT && gate.dpl < c->cpl)
+            raise_gate(c, EXC_GP, idt_err, SR_GATE_DPL, vector, &gate);
+        if (!gate.p)
+            raise_gate(c, EXC_NP, idt_err, SR_NOT_PRESENT, vector, &gate);
+        task_switch(c, gate_selector(&gate), TASK_INT, f, ext);
         c->delivering = false;
         c->last_delivery = cpu_time(c);
         return;
-    default: cpu_raise(c, EXC_GP, true, idt_err);
     }
-    bool trap_gate = gtype & 1;
-    if (kind == TR_SOFTINT && gdpl < c->cpl)
-        cpu_raise(c, EXC_GP, true, idt_err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, idt_err);
+    if (!desc_is_int_gate(&gate) && !desc_is_trap_gate(&gate))
+        raise_gate(c, EXC_GP, idt_err, SR_TYPE, vector, &gate);
+    bool gate32 = desc_is_32bit_system(&gate);
+    bool trap_gate = desc_is_trap_gate(&gate);
+    if (kind == TR_SOFTINT && gate.dpl < c->cpl)
+        raise_gate(c, EXC_GP, idt_err, SR_GATE_DPL, vector, &gate);
+    if (!gate.p)
+        raise_gate(c, EXC_NP, idt_err, SR_NOT_PRESENT, vector, &gate);
 
     /* The handler's code segment. */
-    uint16_t sel = lo >> 16;
-    uint32_t target = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF0000u) : 0);
-    if ((sel & 0xFFFC) == 0)
-        cpu_raise(c, EXC_GP, true, ext);
-    uint32_t clo, chi, caddr;
-    if (!desc_read(c, sel, &clo, &chi, &caddr))
-        cpu_raise(c, EXC_GP, true, (sel & 0xFFFC) + ext);
-    unsigned ctype = (chi >> 8) & 0x1F, cdpl = (chi >> 13) & 3;
-    if ((ctype & 0x18) != 0x18 || cdpl > c->cpl)
-        cpu_raise(c, EXC_GP, true, (sel & 0xFFFC) + ext);
-    if (!(chi & 0x8000))
-        cpu_raise(c, EXC_NP, true, (sel & 0xFFFC) + ext);
-    bool conforming = ctype & 0x4;
-    unsigned new_cpl = conforming ? c->cpl : cdpl;
+    uint16_t sel = gate_selector(&gate);
+    uint32_t target = gate_offset(&gate);
+    if (sel_is_null(sel))
+        raise_sel(c, EXC_GP, ext, SR_NULL, SU_HANDLER_CS, sel, NULL);
+    struct desc cd;
+    uint32_t caddr;
+    enum sel_reason why = desc_read(c, sel, &cd, &caddr);
+    if (why != SR_NONE)
+        raise_sel(c, EXC_GP, sel_error(sel) + ext, why, SU_HANDLER_CS, sel, NULL);
+    if (!desc_is_code(&cd))
+        raise_sel(c, EXC_GP, sel_error(sel) + ext, SR_TYPE, SU_HANDLER_CS, sel, &cd);
+    if (cd.dpl > c->cpl)
+        raise_sel(c, EXC_GP, sel_error(sel) + ext, SR_DPL_GT_CPL, SU_HANDLER_CS, sel, &cd);
+    if (!cd.p)
+        raise_sel(c, EXC_NP, sel_error(sel) + ext, SR_NOT_PRESENT, SU_HANDLER_CS, sel, &cd);
+    unsigned new_cpl = desc_is_conforming(&cd) ? c->cpl : cd.dpl;
 
     struct segment new_cs;
-    desc_to_segment((uint16_t)((sel & 0xFFFC) | new_cpl), clo, chi, &new_cs);
+    desc_to_segment((uint16_t)(sel_error(sel) | new_cpl), &cd, &new_cs);
     if (target > new_cs.limit)
-        cpu_raise(c, EXC_GP, true, ext);
+        raise_limit(c, EXC_GP, ext, SR_OFFSET_LIMIT, SU_TARGET, new_cs.sel, target,
+                    new_cs.limit);
 
     uint32_t eflags = cpu_get_eflags(c);
-    if (kind == TR_EXCEPTION && is_fault_class(vector))
+    if (kind == TR_EXCEPTION && exception_is_fault(vector))
         eflags |= FL_RF;
     unsigned w = gate32 ? 4 : 2;
     uint32_t frame[6];
@@ -193,12 +165,12 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     frame[n++] = eflags;
     frame[n++] = c->seg[SEG_CS].sel;
     frame[n++] = c->eip;
-    if (has_error)
-        frame[n++] = error;
+    if (f->has_error)
+        frame[n++] = f->error;
 
     /* Write the frame (any fault here leaves registers untouched), then commit. */
     /* No room on the new stack: #SS(new SS selector + EXT); on the same stack #SS(EXT). */
-    uint32_t ss_err = new_cpl < c->cpl ? (new_ss.sel & 0xFFFCu) + ext : ext;
+    uint32_t ss_err = new_cpl < c->cpl ? sel_error(new_ss.sel) + ext : ext;
     for (unsigned k = 0; k < n; k++) {
         uint32_t lin = stack_slot(c, &new_ss, sp, w, ss_err);
         lin_write_need(c, lin, w, frame[k], need);
@@ -219,15 +191,5 @@ void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_erro
     c->delivering = false;
     c->stop_block = true;
     c->last_delivery = cpu_time(c);
-
-    struct trace_event ev = {
-        .icount = c->icount, .kind = (uint8_t)kind, .vector = (uint8_t)vector,
-        .has_error = has_error, .error = error, .cpl_before = cpl_before, .cpl_after = c->cpl,
-        .cs_before = cs_before, .cs_after = c->seg[SEG_CS].sel, .eip_before = eip_before,
-        .eip_after = c->eip, .ss_before = ss_before, .ss_after = c->seg[SEG_SS].sel,
-        .esp_before = esp_before, .esp_after = c->r[ESP],
-        .cr2 = vector == EXC_PF ? c->cr2 : 0, .cr3 = c->cr3,
-        .why = kind == TR_EXCEPTION && vector == EXC_PF ? c->pf_why : NULL,
-    };
-    trace_emit(c, &ev);
+    trace_end(c, &ev);
 }

@@ -6,10 +6,11 @@
 
 #include "cpu/cpu.h"
 
-/* Delivers an event through the IDT. kind is TR_EXCEPTION (raised by the cpu), TR_INTERRUPT
- * (external), or TR_SOFTINT (INT n / INT3 / INTO: the gate's DPL is checked against CPL).
- * The return address pushed is the current c->eip. May fault (and so not return). */
-void deliver(struct cpu *c, unsigned vector, enum trace_kind kind, bool has_error, uint32_t error);
+/* Delivers an event with no error code through the IDT. kind is TR_EXCEPTION (raised by the
+ * cpu: the single-step trap, INT1), TR_INTERRUPT (external), or TR_SOFTINT (INT n / INT3 /
+ * INTO: the gate's DPL is checked against CPL). The return address pushed is the current
+ * c->eip. May fault (and so not return). */
+void deliver(struct cpu *c, unsigned vector, enum trace_kind kind);
 
 /* Delivers c->fault (called by cpu_run after unwinding), turning a fault during the delivery of
  * another into #DF or a triple fault. */
@@ -18,8 +19,5 @@ void deliver_fault(struct cpu *c);
 /* Reads and checks SS:ESP for privilege level pl from the current 32-bit TSS (#TS/#SS with
  * the EXT bit `ext`), for interrupt delivery and call gates. */
 void tss_stack(struct cpu *c, unsigned pl, uint32_t ext, struct segment *ss, uint32_t *esp);
-
-/* Emits a transition event to the trace sink. */
-void trace_emit(struct cpu *c, const struct trace_event *ev);
 
 #endif

@@ -13,7 +13,6 @@
 #include "cpu/icache.h"
 #include "cpu/segment.h"
 #include "mmu/mem.h"
-#include "mmu/paging.h"
 
 int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
 {
@@ -89,7 +88,7 @@ void cpu_flush_decoded(struct cpu *c)
     tlb_flush_all(c);
 }
 
-_Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error)
+static _Noreturn void unwind(struct cpu *c, int vector, bool has_error, uint32_t error)
 {
     c->fault.vector = (uint8_t)vector;
     c->fault.has_error = has_error;
@@ -100,6 +99,19 @@ _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t err
         abort();
     }
     longjmp(c->jmp, 1);
+}
+
+_Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t error)
+{
+    c->fault.detail.kind = FD_NONE;
+    unwind(c, vector, has_error, error);
+}
+
+_Noreturn void cpu_raise_detail(struct cpu *c, int vector, bool has_error, uint32_t error,
+                                const struct fault_detail *detail)
+{
+    c->fault.detail = *detail;
+    unwind(c, vector, has_error, error);
 }
 
 _Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u)
@@ -166,7 +178,7 @@ static void step_one(struct cpu *c, struct block *b)
         c->dr[6] |= 0x4000; /* BS */
         c->insn_eip = c->eip;
         c->last_block = NULL;
-        deliver(c, EXC_DB, TR_EXCEPTION, false, 0);
+        deliver(c, EXC_DB, TR_EXCEPTION);
     }
 }
 
@@ -183,7 +195,7 @@ static bool take_interrupt(struct cpu *c)
     c->halted = false;
     c->insn_eip = c->eip;
     c->last_block = NULL;
-    deliver(c, (unsigned)vector & 0xFF, TR_INTERRUPT, false, 0);
+    deliver(c, (unsigned)vector & 0xFF, TR_INTERRUPT);
     return true;
 }
 
@@ -271,17 +283,4 @@ const char *run_result_name(enum run_result r)
     case RUN_UNSUPPORTED: return "unsupported";
     }
     return "?";
-}
-
-size_t cpu_peek_linear(struct cpu *c, uint32_t lin, void *buf, size_t len)
-{
-    uint8_t *out = buf;
-    size_t n = 0;
-    while (n < len) {
-        uint32_t a = lin + (uint32_t)n, pa;
-        if (!paging_peek(c, a, &pa) || pa >= c->ram_size)
-            break;
-        out[n++] = c->ram[pa];
-    }
-    return n;
 }

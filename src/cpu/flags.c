@@ -77,7 +77,7 @@ uint32_t lf_compute(const struct lazyflags *lf)
     return f;
 }
 
-uint32_t cpu_get_eflags(struct cpu *c)
+uint32_t cpu_get_eflags(const struct cpu *c)
 {
     uint32_t f = c->eflags;
     if (c->lf.op != LF_NONE)

@@ -2,19 +2,20 @@
 #include "cpu/io.h"
 
 #include "cpu/ops.h"
+#include "cpu/tss.h"
 #include "devices/bus.h"
 
 void io_check(struct cpu *c, uint16_t port, unsigned size)
 {
     if (c->cpl <= iopl(c))
         return;
-    /* The bitmap: 32-bit TSS, base offset at TSS+0x66, one bit per port; both bytes that may
+    /* The bitmap: 32-bit TSS, base offset at TSS+0x66 (tss.h), one bit per port; both bytes that may
      * hold the bits are read, and must lie within the TSS limit. */
     const struct segment *tr = &c->tr;
-    unsigned type = tr->attr & SA_TYPE;
-    if (!(tr->attr & SA_P) || (type != 0x9 && type != 0xB) || tr->limit < 0x67)
+    struct desc d = desc_from_cache(tr->base, tr->limit, tr->attr);
+    if (!d.p || !desc_is_tss(&d) || !desc_is_32bit_system(&d) || tr->limit < TSS32_MIN_LIMIT)
         cpu_raise(c, EXC_GP, true, 0);
-    uint32_t base = lin_read_sup(c, tr->base + 0x66, 2);
+    uint32_t base = lin_read_sup(c, tr->base + TSS_IOMAP + 2, 2);
     uint32_t off = base + port / 8;
     if (off + 1 > tr->limit)
         cpu_raise(c, EXC_GP, true, 0);

@@ -144,7 +144,7 @@ static inline void set_eip(struct cpu *c, uint32_t target, unsigned osize)
 static inline void require_cpl0(struct cpu *c)
 {
     if (c->cpl != 0)
-        cpu_raise(c, EXC_GP, true, 0);
+        raise_sel(c, EXC_GP, 0, SR_PRIVILEGED, SU_INSN, 0, NULL);
 }
 
 static inline unsigned iopl(const struct cpu *c)

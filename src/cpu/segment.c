@@ -1,14 +1,16 @@
-/* Segmentation checks and segment-register loads (SDM vol. 3 ch. 3 and 5). */
+/* Segmentation checks and segment-register loads (SDM vol. 3 ch. 3 and 5), descriptor reads,
+ * and the detail that goes with a fault about a selector. */
 #include "cpu/segment.h"
 
 #include "mmu/mem.h"
 
+/* Flat: base 0, 4 GiB, present, a writable expand-up data segment (one mask on the cached
+ * attributes: this runs on every segment load). */
 void seg_update_flat(struct segment *s)
 {
-    unsigned type = s->attr & SA_TYPE;
-    /* data (S=1, type bit 3 = 0), writable (bit 1), expand-up (bit 2 = 0), present */
-    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu && (s->attr & SA_S) && (s->attr & SA_P) &&
-              (type & 0xA) == 0x2 && !(type & 0x4);
+    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
+    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
+              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
 }
 
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
@@ -29,14 +31,83 @@ void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit, uint
     s->limit = limit;
     s->attr = attr;
     s->flat = false;
-    cpu_set_cpl(c, sel & 3);
+    cpu_set_cpl(c, sel_rpl(sel));
+}
+
+/* ---- selector faults ---- */
+
+struct sel_fault sel_fault_of(const struct cpu *c, enum sel_reason why, enum sel_use use,
+                              uint16_t sel, const struct desc *d)
+{
+    struct sel_fault f = {
+        .reason = (uint8_t)why, .use = (uint8_t)use, .seg = SF_NO_SEG, .sel = sel,
+        .type = SF_NO_TYPE, .cpl = c->cpl, .rpl = (uint8_t)sel_rpl(sel),
+    };
+    if (!sel_is_null(sel))
+        f.table = sel_in_ldt(sel) ? ST_LDT : ST_GDT;
+    if (why == SR_BEYOND_LIMIT)
+        f.limit = sel_in_ldt(sel) ? c->ldtr.limit : c->gdtr.limit;
+    if (d) {
+        f.type = (uint8_t)((d->s ? 0x10u : 0) | d->type);
+        f.dpl = d->dpl;
+    }
+    return f;
+}
+
+_Noreturn void raise_sel_fault(struct cpu *c, int vector, uint32_t error,
+                               const struct sel_fault *f)
+{
+    struct fault_detail detail = {.kind = FD_SELECTOR, .u.sel = *f};
+    cpu_raise_detail(c, vector, true, error, &detail);
+}
+
+_Noreturn void raise_sel(struct cpu *c, int vector, uint32_t error, enum sel_reason why,
+                         enum sel_use use, uint16_t sel, const struct desc *d)
+{
+    struct sel_fault f = sel_fault_of(c, why, use, sel, d);
+    raise_sel_fault(c, vector, error, &f);
+}
+
+_Noreturn void raise_gate(struct cpu *c, int exc, uint32_t error, enum sel_reason why,
+                          unsigned vector, const struct desc *d)
+{
+    struct sel_fault f = sel_fault_of(c, why, SU_IDT, (uint16_t)vector, d);
+    f.table = ST_IDT;
+    f.rpl = 0;
+    f.limit = c->idtr.limit;
+    f.offset = vector * 8 + 7;
+    raise_sel_fault(c, exc, error, &f);
+}
+
+_Noreturn void raise_limit(struct cpu *c, int exc, uint32_t error, enum sel_reason why,
+                           enum sel_use use, uint16_t sel, uint32_t offset, uint32_t limit)
+{
+    struct sel_fault f = sel_fault_of(c, why, use, sel, NULL);
+    f.table = ST_NONE;
+    f.offset = offset;
+    f.limit = limit;
+    raise_sel_fault(c, exc, error, &f);
+}
+
+/* A #GP(0) or #SS(0) about an access through segment register `seg`. */
+static _Noreturn void segment_fault(struct cpu *c, int seg, int vec, enum sel_reason why,
+                                    uint32_t offset)
+{
+    const struct segment *s = &c->seg[seg];
+    struct desc d = desc_from_cache(s->base, s->limit, s->attr);
+    struct sel_fault f = sel_fault_of(c, why, SU_SEGMENT, s->sel, why == SR_SEG_UNUSABLE ? NULL : &d);
+    f.table = ST_NONE;
+    f.seg = (uint8_t)seg;
+    f.offset = offset;
+    f.limit = s->limit;
+    raise_sel_fault(c, vec, 0, &f);
 }
 
 uint32_t seg_fetch_lin(struct cpu *c)
 {
     const struct segment *s = &c->seg[SEG_CS];
     if (c->eip > s->limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        segment_fault(c, SEG_CS, EXC_GP, SR_OFFSET_LIMIT, c->eip);
     return s->base + c->eip;
 }
 
@@ -44,72 +115,72 @@ uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int 
 {
     const struct segment *s = &c->seg[seg];
     int vec = seg == SEG_SS ? EXC_SS : EXC_GP;
-    unsigned type = s->attr & SA_TYPE;
+    struct desc d = desc_from_cache(s->base, s->limit, s->attr);
 
     /* A null selector loaded into a data segment register leaves it unusable (attr 0). */
-    if (!(s->attr & SA_P))
-        cpu_raise(c, vec, true, 0);
-    if (s->attr & SA_S) {
-        if (type & 0x8) { /* code: never writable, readable only with R */
-            if (write || !(type & 0x2))
-                cpu_raise(c, vec, true, 0);
-        } else if (write && !(type & 0x2)) {
-            cpu_raise(c, vec, true, 0);
-        }
+    if (!d.p)
+        segment_fault(c, seg, vec, SR_SEG_UNUSABLE, off);
+    if (desc_is_code(&d)) { /* code: never writable, readable only with R */
+        if (write)
+            segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
+        if (!desc_is_readable(&d))
+            segment_fault(c, seg, vec, SR_SEG_NOT_READABLE, off);
+    } else if (write && desc_is_data(&d) && !desc_is_writable(&d)) {
+        segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
     }
     uint64_t last = (uint64_t)off + size - 1;
-    if (!(s->attr & SA_S) || (type & 0xC) != 0x4) { /* expand-up (or code) */
+    if (!desc_is_expand_down(&d)) { /* expand-up (or code) */
         if (last > s->limit)
-            cpu_raise(c, vec, true, 0);
+            segment_fault(c, seg, vec, SR_OFFSET_LIMIT, off);
     } else { /* expand-down: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF */
-        uint32_t upper = (s->attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+        uint32_t upper = d.db ? 0xFFFFFFFFu : 0xFFFFu;
         if (off <= s->limit || last > upper)
-            cpu_raise(c, vec, true, 0);
+            segment_fault(c, seg, vec, SR_OFFSET_LIMIT, off);
     }
     return s->base + off;
 }
 
-/* Reads the 8-byte descriptor a selector names (GDT or LDT by TI). Returns false when the
- * index is outside the table. Descriptor-table reads are implicit supervisor accesses. */
-bool desc_read(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi, uint32_t *addr)
+/* ---- descriptors ---- */
+
+/* Descriptor-table reads are implicit supervisor accesses. */
+enum sel_reason desc_read(struct cpu *c, uint16_t sel, struct desc *d, uint32_t *addr)
 {
     uint32_t base, limit;
-    if (sel & 4) {
+    if (sel_in_ldt(sel)) {
         if (!(c->ldtr.attr & SA_P))
-            return false;
+            return SR_NO_LDT;
         base = c->ldtr.base;
         limit = c->ldtr.limit;
     } else {
         base = c->gdtr.base;
         limit = c->gdtr.limit;
     }
-    uint32_t off = sel & 0xFFF8u;
+    uint32_t off = sel & SEL_INDEX;
     if (off + 7 > limit)
-        return false;
+        return SR_BEYOND_LIMIT;
     *addr = base + off;
-    *lo = lin_read_sup(c, base + off, 4);
-    *hi = lin_read_sup(c, base + off + 4, 4);
-    return true;
+    uint32_t lo = lin_read_sup(c, base + off, 4);
+    uint32_t hi = lin_read_sup(c, base + off + 4, 4);
+    *d = desc_decode(lo, hi);
+    return SR_NONE;
 }
 
-void desc_read_or_gp(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+void desc_read_or_gp(struct cpu *c, uint16_t sel, enum sel_use use, struct desc *d)
 {
     uint32_t addr;
-    if ((sel & 0xFFFC) == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if (!desc_read(c, sel, lo, hi, &addr))
-        cpu_raise(c, EXC_GP, true, sel & 0xFFFCu);
+    if (sel_is_null(sel))
+        raise_sel(c, EXC_GP, 0, SR_NULL, use, sel, NULL);
+    enum sel_reason why = desc_read(c, sel, d, &addr);
+    if (why != SR_NONE)
+        raise_sel(c, EXC_GP, sel_error(sel), why, use, sel, NULL);
 }
 
-void desc_to_segment(uint16_t sel, uint32_t lo, uint32_t hi, struct segment *s)
+void desc_to_segment(uint16_t sel, const struct desc *d, struct segment *s)
 {
     s->sel = sel;
-    s->base = (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u);
-    uint32_t limit = (lo & 0xFFFF) | (hi & 0x000F0000u);
-    if (hi & 0x00800000u)
-        limit = (limit << 12) | 0xFFF;
-    s->limit = limit;
-    s->attr = (uint16_t)(((hi >> 8) & 0xFF) | ((hi >> 8) & 0xF000));
+    s->base = d->base;
+    s->limit = d->limit;
+    s->attr = desc_attr(d);
     seg_update_flat(s);
 }
 
@@ -124,10 +195,14 @@ void desc_to_segment(uint16_t sel, uint32_t lo, uint32_t hi, struct segment *s)
 void seg_load(struct cpu *c, int seg, uint16_t sel)
 {
     struct segment *s = &c->seg[seg];
-    uint32_t err = sel & 0xFFFCu;
-    if ((sel & 0xFFFCu) == 0) {
-        if (seg == SEG_SS)
-            cpu_raise(c, EXC_GP, true, 0);
+    uint32_t err = sel_error(sel);
+    struct sel_fault f;
+    if (sel_is_null(sel)) {
+        if (seg == SEG_SS) {
+            f = sel_fault_of(c, SR_NULL, SU_SEGREG, sel, NULL);
+            f.seg = SEG_SS;
+            raise_sel_fault(c, EXC_GP, 0, &f);
+        }
         s->sel = sel;
         s->base = 0;
         s->limit = 0;
@@ -135,26 +210,44 @@ void seg_load(struct cpu *c, int seg, uint16_t sel)
         s->flat = false;
         return;
     }
-    uint32_t lo, hi, addr;
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
-    unsigned rpl = sel & 3, dpl = (hi >> 13) & 3, type = (hi >> 8) & 0xF;
-    bool is_seg = hi & 0x1000, present = hi & 0x8000;
+    struct desc d;
+    uint32_t addr;
+    enum sel_reason why = desc_read(c, sel, &d, &addr);
+    int vec = EXC_GP;
+    if (why != SR_NONE)
+        goto fail;
+    unsigned rpl = sel_rpl(sel);
     if (seg == SEG_SS) {
-        if (rpl != c->cpl || !is_seg || (type & 0xA) != 0x2 || dpl != c->cpl)
-            cpu_raise(c, EXC_GP, true, err);
-        if (!present)
-            cpu_raise(c, EXC_SS, true, err);
+        why = rpl != c->cpl              ? SR_RPL_NE_CPL
+              : !desc_is_writable(&d)    ? SR_TYPE
+              : d.dpl != c->cpl          ? SR_DPL_NE_CPL
+                                         : SR_NONE;
+        if (why == SR_NONE && !d.p) {
+            why = SR_NOT_PRESENT;
+            vec = EXC_SS;
+        }
     } else {
-        bool code = type & 0x8, readable = type & 0x2, conforming = code && (type & 0x4);
-        if (!is_seg || (code && !readable))
-            cpu_raise(c, EXC_GP, true, err);
-        if (!conforming && (rpl > dpl || c->cpl > dpl))
-            cpu_raise(c, EXC_GP, true, err);
-        if (!present)
-            cpu_raise(c, EXC_NP, true, err);
+        bool code = desc_is_code(&d), conforming = desc_is_conforming(&d);
+        why = (!d.s || (code && !desc_is_readable(&d)))      ? SR_TYPE
+              : (!conforming && (rpl > d.dpl || c->cpl > d.dpl)) ? SR_DPL_LT_PRIV
+                                                                 : SR_NONE;
+        if (why == SR_NONE && !d.p) {
+            why = SR_NOT_PRESENT;
+            vec = EXC_NP;
+        }
     }
-    if (!(hi & 0x100)) /* accessed */
-        lin_write_sup(c, addr + 4, 4, hi | 0x100);
-    desc_to_segment(sel, lo, hi | 0x100, s);
+    if (why != SR_NONE)
+        goto fail;
+    if (!(d.hi & DESC_HI_ACCESSED)) {
+        d.hi |= DESC_HI_ACCESSED;
+        d.type |= TYPE_ACCESSED;
+        lin_write_sup(c, addr + 4, 4, d.hi);
+    }
+    desc_to_segment(sel, &d, s);
+    return;
+fail:
+    f = sel_fault_of(c, why, SU_SEGREG, sel,
+                     why == SR_BEYOND_LIMIT || why == SR_NO_LDT ? NULL : &d);
+    f.seg = (uint8_t)seg;
+    raise_sel_fault(c, vec, err, &f);
 }

@@ -95,15 +95,11 @@ OP(hlt)
 {
     (void)i;
     require_cpl0(c);
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_HALT, 0, false, 0);
     c->halted = true;
     c->stop_block = true;
-    struct trace_event ev = {
-        .icount = c->icount, .kind = TR_HALT, .cpl_before = c->cpl, .cpl_after = c->cpl,
-        .cs_before = c->seg[SEG_CS].sel, .cs_after = c->seg[SEG_CS].sel,
-        .eip_before = c->insn_eip, .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel,
-        .esp_after = c->r[ESP], .cr3 = c->cr3,
-    };
-    trace_emit(c, &ev);
+    trace_end(c, &ev);
 }
 
 /* ---- descriptor tables ---- */
@@ -168,24 +164,33 @@ OP(sldt) { store_word(c, i, c->ldtr.sel); }
 OP(str) { store_word(c, i, c->tr.sel); }
 OP(smsw) { store_word(c, i, i->modreg && i->osize == 4 ? c->cr0 : c->cr0 & 0xFFFF); }
 
+/* Reads the GDT descriptor LLDT or LTR loads: #GP(sel) when TI = 1 or beyond the table. */
+static void gdt_system_desc(struct cpu *c, uint16_t sel, enum sel_use use, struct desc *d,
+                            uint32_t *addr)
+{
+    enum sel_reason why = sel_in_ldt(sel) ? SR_NOT_GDT : desc_read(c, sel, d, addr);
+    if (why != SR_NONE)
+        raise_sel(c, EXC_GP, sel_error(sel), why, use, sel, NULL);
+}
+
 /* LLDT: null makes LDTR unusable; otherwise a present LDT descriptor (type 2) in the GDT. */
 OP(lldt)
 {
     require_cpl0(c);
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0) {
+    uint32_t err = sel_error(sel), addr;
+    if (sel_is_null(sel)) {
         memset(&c->ldtr, 0, sizeof c->ldtr);
         c->ldtr.sel = sel;
         return;
     }
-    if ((sel & 4) || !desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
-    if (((hi >> 8) & 0x1F) != 0x02)
-        cpu_raise(c, EXC_GP, true, err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, err);
-    desc_to_segment(sel, lo, hi, &c->ldtr);
+    struct desc d;
+    gdt_system_desc(c, sel, SU_LLDT, &d, &addr);
+    if (!desc_is_ldt(&d))
+        raise_sel(c, EXC_GP, err, SR_TYPE, SU_LLDT, sel, &d);
+    if (!d.p)
+        raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_LLDT, sel, &d);
+    desc_to_segment(sel, &d, &c->ldtr);
 }
 
 /* LTR: a present available TSS (type 1 or 9) in the GDT; it is marked busy in memory. */
@@ -193,19 +198,18 @@ OP(ltr)
 {
     require_cpl0(c);
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t err = sel & 0xFFFC, lo, hi, addr;
-    if (err == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    if ((sel & 4) || !desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_GP, true, err);
-    unsigned type = (hi >> 8) & 0x1F;
-    if (type != 0x09 && type != 0x01)
-        cpu_raise(c, EXC_GP, true, err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, err);
-    hi |= 0x200; /* busy */
-    lin_write_sup(c, addr + 4, 4, hi);
-    desc_to_segment(sel, lo, hi, &c->tr);
+    uint32_t err = sel_error(sel), addr;
+    if (sel_is_null(sel))
+        raise_sel(c, EXC_GP, 0, SR_NULL, SU_LTR, sel, NULL);
+    struct desc d;
+    gdt_system_desc(c, sel, SU_LTR, &d, &addr);
+    if (!desc_is_tss(&d) || desc_is_tss_busy(&d))
+        raise_sel(c, EXC_GP, err, SR_TYPE, SU_LTR, sel, &d);
+    if (!d.p)
+        raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_LTR, sel, &d);
+    d = desc_decode(d.lo, d.hi | DESC_HI_BUSY);
+    lin_write_sup(c, addr + 4, 4, d.hi);
+    desc_to_segment(sel, &d, &c->tr);
 }
 
 /* ---- descriptor queries: set ZF when the selector passes, else clear it ---- */
@@ -218,67 +222,66 @@ static void set_zf(struct cpu *c, int on)
 
 /* Reads the descriptor for LAR/LSL/VERR/VERW; false for null or out-of-table selectors. A
  * segment that is not conforming code must have DPL >= max(CPL, RPL). */
-static bool query_desc(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+static bool query_desc(struct cpu *c, uint16_t sel, struct desc *d)
 {
     uint32_t addr;
-    if ((sel & 0xFFFC) == 0 || !desc_read(c, sel, lo, hi, &addr))
+    if (sel_is_null(sel) || desc_read(c, sel, d, &addr) != SR_NONE)
         return false;
-    unsigned dpl = (*hi >> 13) & 3, type = (*hi >> 8) & 0x1F;
-    bool conforming_code = (type & 0x1C) == 0x1C;
-    if (!conforming_code && (dpl < c->cpl || dpl < (sel & 3u)))
+    if (!desc_is_conforming(d) && (d->dpl < c->cpl || d->dpl < sel_rpl(sel)))
         return false;
     return true;
 }
 
 /* System descriptor types LAR accepts (SDM vol. 2 LAR): 16/32-bit TSS (available or busy), LDT,
- * call gates, task gates. LSL accepts TSS and LDT only. */
-static bool lar_type_ok(unsigned t) { return t >= 0x10 || t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xB || t == 0xC; }
-static bool lsl_type_ok(unsigned t) { return t >= 0x10 || t == 1 || t == 2 || t == 3 || t == 9 || t == 0xB; }
+ * call gates, task gates. LSL accepts TSS and LDT only. Code and data segments pass both. */
+static bool lsl_type_ok(const struct desc *d)
+{
+    return d->s || desc_is_ldt(d) || desc_is_tss(d);
+}
+static bool lar_type_ok(const struct desc *d)
+{
+    return lsl_type_ok(d) || (!d->s && (d->type == SYS_CALL16 || d->type == SYS_TASK_GATE ||
+                                        d->type == SYS_CALL32));
+}
 
 OP(lar)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi;
-    if (!query_desc(c, sel, &lo, &hi) || !lar_type_ok((hi >> 8) & 0x1F)) {
+    struct desc d;
+    if (!query_desc(c, sel, &d) || !lar_type_ok(&d)) {
         set_zf(c, 0);
         return;
     }
-    set_reg(c, i->reg, i->osize, hi & (i->osize == 4 ? 0x00FFFF00u : 0xFF00u));
+    set_reg(c, i->reg, i->osize, d.hi & (i->osize == 4 ? 0x00FFFF00u : 0xFF00u));
     set_zf(c, 1);
 }
 
 OP(lsl)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi;
-    if (!query_desc(c, sel, &lo, &hi) || !lsl_type_ok((hi >> 8) & 0x1F)) {
+    struct desc d;
+    if (!query_desc(c, sel, &d) || !lsl_type_ok(&d)) {
         set_zf(c, 0);
         return;
     }
-    struct segment s;
-    desc_to_segment(sel, lo, hi, &s);
-    set_reg(c, i->reg, i->osize, s.limit);
+    set_reg(c, i->reg, i->osize, d.limit);
     set_zf(c, 1);
 }
 
+/* VERR: code/data; code must be readable. */
 OP(verr)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi = 0; /* query_desc may fail before reading it */
-    bool ok = query_desc(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F;
-    /* code/data; code must be readable */
-    set_zf(c, ok && (type & 0x10) && (!(type & 0x8) || (type & 0x2)));
+    struct desc d;
+    set_zf(c, query_desc(c, sel, &d) && d.s && desc_is_readable(&d));
 }
 
+/* VERW: writable data only. */
 OP(verw)
 {
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    uint32_t lo, hi = 0;
-    bool ok = query_desc(c, sel, &lo, &hi);
-    unsigned type = (hi >> 8) & 0x1F;
-    /* writable data only */
-    set_zf(c, ok && (type & 0x18) == 0x10 && (type & 0x2));
+    struct desc d;
+    set_zf(c, query_desc(c, sel, &d) && desc_is_writable(&d));
 }
 
 /* ARPL r/m16, r16: raise the destination's RPL to the source's. */
@@ -297,8 +300,6 @@ OP(arpl)
 
 /* ---- control and debug registers ---- */
 
-/* CR4 bits this cpu implements; setting any other raises #GP(0). */
-#define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
 
 OP(mov_R_C)
 {
@@ -330,13 +331,17 @@ OP(mov_C_R)
         c->cr0 = v | CR0_ET;
         break;
     case 2: c->cr2 = v; break;
-    case 3:
+    case 3: {
         /* A CR3 load flushes every translation but the global ones (SDM vol. 3 4.10.4.1). */
+        struct trace_event ev;
+        trace_begin(c, &ev, TR_CR3, 0, false, 0);
         acct_update(c);
         c->cr3 = v;
         tlb_flush_nonglobal(c);
         c->stop_block = true;
+        trace_end(c, &ev);
         return;
+    }
     default:
         if (v & ~CR4_SUPPORTED)
             cpu_raise(c, EXC_GP, true, 0);
@@ -465,25 +470,14 @@ static void fixed_segment(struct segment *s, uint16_t sel, unsigned type, unsign
     seg_update_flat(s);
 }
 
-static void emit_fast(struct cpu *c, enum trace_kind kind, uint8_t cpl, uint16_t cs)
-{
-    struct trace_event ev = {
-        .icount = c->icount, .kind = (uint8_t)kind, .cpl_before = cpl, .cpl_after = c->cpl,
-        .cs_before = cs, .cs_after = c->seg[SEG_CS].sel, .eip_before = c->insn_eip,
-        .eip_after = c->eip, .ss_after = c->seg[SEG_SS].sel, .esp_after = c->r[ESP],
-        .cr3 = c->cr3,
-    };
-    trace_emit(c, &ev);
-}
-
 OP(sysenter)
 {
     (void)i;
     uint16_t cs_sel = (uint16_t)(c->sysenter_cs & 0xFFFC);
     if (cs_sel == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    uint8_t cpl = c->cpl;
-    uint16_t cs = c->seg[SEG_CS].sel;
+        raise_sel(c, EXC_GP, 0, SR_NULL, SU_SYSENTER, cs_sel, NULL);
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_SYSENTER, 0, false, 0);
     flags_materialize(c);
     c->eflags &= ~(FL_VM | FL_IF | FL_RF);
     struct segment s;
@@ -492,21 +486,23 @@ OP(sysenter)
     fixed_segment(&c->seg[SEG_SS], (uint16_t)(cs_sel + 8), 0x3, 0);
     c->r[ESP] = c->sysenter_esp;
     c->eip = c->sysenter_eip;
-    emit_fast(c, TR_SYSENTER, cpl, cs);
+    trace_end(c, &ev);
 }
 
 OP(sysexit)
 {
     (void)i;
-    if (c->cpl != 0 || (c->sysenter_cs & 0xFFFC) == 0)
-        cpu_raise(c, EXC_GP, true, 0);
-    uint8_t cpl = c->cpl;
-    uint16_t cs = c->seg[SEG_CS].sel;
+    if (c->cpl != 0)
+        raise_sel(c, EXC_GP, 0, SR_PRIVILEGED, SU_INSN, 0, NULL);
+    if ((c->sysenter_cs & 0xFFFC) == 0)
+        raise_sel(c, EXC_GP, 0, SR_NULL, SU_SYSENTER, 0, NULL);
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_SYSEXIT, 0, false, 0);
     struct segment s;
     fixed_segment(&s, (uint16_t)((c->sysenter_cs + 16) | 3), 0xB, 3);
     seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
     fixed_segment(&c->seg[SEG_SS], (uint16_t)((c->sysenter_cs + 24) | 3), 0x3, 3);
     c->r[ESP] = c->r[ECX];
     c->eip = c->r[EDX];
-    emit_fast(c, TR_SYSEXIT, cpl, cs);
+    trace_end(c, &ev);
 }

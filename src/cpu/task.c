@@ -1,9 +1,6 @@
 /* Hardware task switching (SDM vol. 3 7.3), for 32-bit TSSs: far JMP/CALL to a TSS descriptor
  * or a task gate, an interrupt or exception through a task gate, and IRET with EFLAGS.NT.
- *
- *   32-bit TSS: 0x00 back link  0x04 ESP0 0x08 SS0 ... 0x1C CR3  0x20 EIP  0x24 EFLAGS
- *               0x28 EAX ECX EDX EBX ESP EBP ESI EDI (to 0x44)  0x48 ES CS SS DS FS GS (to 0x5C)
- *               0x60 LDT selector  0x64 T bit / I/O map base
+ * The TSS layout is drawn in tss.h.
  *
  * Order: the new TSS descriptor is checked (faults here belong to the old task and change
  * nothing), the outgoing state is saved into the current TSS, the busy bits and the back link
@@ -14,34 +11,51 @@
 #include "cpu/deliver.h"
 #include "cpu/flags.h"
 #include "cpu/ops.h"
-
-#define TSS_BUSY 0x200u /* type bit 1 in the descriptor's high word */
+#include "cpu/tss.h"
 
 static const int save_order[6] = {SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS};
 
 /* Reads and checks the descriptor of the TSS a task switch goes to. */
 static void new_tss(struct cpu *c, uint16_t sel, enum task_reason why, uint32_t ext,
-                    uint32_t *lo, uint32_t *hi, uint32_t *addr)
+                    struct desc *d, uint32_t *addr)
 {
-    uint32_t err = (sel & 0xFFFCu) + ext;
-    if ((sel & 4) || !desc_read(c, sel, lo, hi, addr)) /* a TSS lives in the GDT */
-        cpu_raise(c, why == TASK_IRET ? EXC_TS : EXC_GP, true, err);
-    unsigned type = (*hi >> 8) & 0x1F;
-    if (why == TASK_IRET ? type != 0x0B : type != 0x09) /* busy for IRET, available otherwise */
-        cpu_raise(c, why == TASK_IRET ? EXC_TS : EXC_GP, true, err);
-    if (!(*hi & 0x8000))
-        cpu_raise(c, EXC_NP, true, err);
-    struct segment s;
-    desc_to_segment(sel, *lo, *hi, &s);
-    if (s.limit < 0x67)
-        cpu_raise(c, EXC_TS, true, err);
+    uint32_t err = sel_error(sel) + ext;
+    int vec = why == TASK_IRET ? EXC_TS : EXC_GP;
+    enum sel_use use = why == TASK_IRET ? SU_TASK_BACK : SU_TASK;
+    /* a TSS lives in the GDT */
+    enum sel_reason r = sel_in_ldt(sel) ? SR_NOT_GDT : desc_read(c, sel, d, addr);
+    if (r != SR_NONE)
+        raise_sel(c, vec, err, r, use, sel, NULL);
+    /* busy for IRET, available otherwise */
+    bool ok = desc_is_tss(d) && desc_is_32bit_system(d) &&
+              (why == TASK_IRET ? desc_is_tss_busy(d) : !desc_is_tss_busy(d));
+    if (!ok)
+        raise_sel(c, vec, err, SR_TYPE, use, sel, d);
+    if (!d->p)
+        raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, use, sel, d);
+    if (d->limit < TSS32_MIN_LIMIT) {
+        struct sel_fault f = sel_fault_of(c, SR_TSS_LIMIT, use, sel, d);
+        f.offset = TSS32_MIN_LIMIT;
+        f.limit = d->limit;
+        raise_sel_fault(c, EXC_TS, err, &f);
+    }
 }
 
 static void set_busy(struct cpu *c, uint16_t sel, bool busy)
 {
-    uint32_t lo, hi, addr;
-    if (desc_read(c, sel, &lo, &hi, &addr))
-        lin_write_sup(c, addr + 4, 4, busy ? hi | TSS_BUSY : hi & ~TSS_BUSY);
+    struct desc d;
+    uint32_t addr;
+    if (desc_read(c, sel, &d, &addr) == SR_NONE)
+        lin_write_sup(c, addr + 4, 4, busy ? d.hi | DESC_HI_BUSY : d.hi & ~DESC_HI_BUSY);
+}
+
+/* Raises #TS/#NP/#SS about the new task's segment register `seg`. */
+static _Noreturn void task_seg_fault(struct cpu *c, int vec, uint32_t err, enum sel_reason why,
+                                     int seg, uint16_t sel, const struct desc *d)
+{
+    struct sel_fault f = sel_fault_of(c, why, SU_TASK_SEG, sel, d);
+    f.seg = (uint8_t)seg;
+    raise_sel_fault(c, vec, err, &f);
 }
 
 /* Loads segment register `seg` of the new task; a bad selector raises #TS(sel) (#NP / #SS when
@@ -49,50 +63,62 @@ static void set_busy(struct cpu *c, uint16_t sel, bool busy)
 static void load_task_segment(struct cpu *c, int seg, uint16_t sel)
 {
     struct segment *s = &c->seg[seg];
-    uint32_t err = sel & 0xFFFCu, lo, hi, addr;
-    if (err == 0) {
+    uint32_t err = sel_error(sel), addr;
+    if (sel_is_null(sel)) {
         if (seg == SEG_CS || seg == SEG_SS)
-            cpu_raise(c, EXC_TS, true, 0);
+            task_seg_fault(c, EXC_TS, 0, SR_NULL, seg, sel, NULL);
         *s = (struct segment){.sel = sel};
         return;
     }
-    if (!desc_read(c, sel, &lo, &hi, &addr))
-        cpu_raise(c, EXC_TS, true, err);
-    unsigned type = (hi >> 8) & 0x1F, dpl = (hi >> 13) & 3, rpl = sel & 3;
-    bool code = (type & 0x18) == 0x18, conforming = code && (type & 4);
-    bool ok;
+    struct desc d;
+    enum sel_reason why = desc_read(c, sel, &d, &addr);
+    if (why != SR_NONE)
+        task_seg_fault(c, EXC_TS, err, why, seg, sel, NULL);
+    unsigned rpl = sel_rpl(sel);
+    bool code = desc_is_code(&d), conforming = desc_is_conforming(&d);
     if (seg == SEG_CS)
-        ok = code && (conforming ? dpl <= rpl : dpl == rpl);
+        why = !code ? SR_TYPE
+              : conforming ? (d.dpl > rpl ? SR_DPL_GT_RPL : SR_NONE)
+                           : (d.dpl != rpl ? SR_DPL_NE_RPL : SR_NONE);
     else if (seg == SEG_SS)
-        ok = (type & 0x1A) == 0x12 && rpl == c->cpl && dpl == c->cpl;
+        why = !desc_is_writable(&d) ? SR_TYPE
+              : rpl != c->cpl       ? SR_RPL_NE_CPL
+              : d.dpl != c->cpl     ? SR_DPL_NE_CPL
+                                    : SR_NONE;
     else
-        ok = (type & 0x10) && (!code || (type & 2)) &&
-             (conforming || (dpl >= c->cpl && dpl >= rpl));
-    if (!ok)
-        cpu_raise(c, EXC_TS, true, err);
-    if (!(hi & 0x8000))
-        cpu_raise(c, seg == SEG_SS ? EXC_SS : EXC_NP, true, err);
-    desc_to_segment(sel, lo, hi, s);
+        why = !desc_is_readable(&d) || !d.s ? SR_TYPE
+              : !conforming && (d.dpl < c->cpl || d.dpl < rpl) ? SR_DPL_LT_PRIV
+                                                               : SR_NONE;
+    if (why != SR_NONE)
+        task_seg_fault(c, EXC_TS, err, why, seg, sel, &d);
+    if (!d.p)
+        task_seg_fault(c, seg == SEG_SS ? EXC_SS : EXC_NP, err, SR_NOT_PRESENT, seg, sel, &d);
+    desc_to_segment(sel, &d, s);
 }
 
-void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vector,
-                 bool has_error, uint32_t error, uint32_t ext)
+void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, const struct fault *event,
+                 uint32_t ext)
 {
-    uint8_t cpl_before = c->cpl;
-    uint16_t cs_before = c->seg[SEG_CS].sel, ss_before = c->seg[SEG_SS].sel;
-    uint32_t eip_before = c->insn_eip, esp_before = c->r[ESP];
-    uint32_t lo, hi, addr;
-    new_tss(c, sel, why, ext, &lo, &hi, &addr);
-    if (!(c->tr.attr & SA_P) || c->tr.limit < 0x5F)
-        cpu_raise(c, EXC_TS, true, (c->tr.sel & 0xFFFCu) + ext);
+    struct trace_event ev;
+    trace_begin(c, &ev, TR_TASK, event ? event->vector : 0, event && event->has_error,
+                event ? event->error : 0);
+    if (event)
+        ev.detail = event->detail;
+    struct desc nd;
+    uint32_t addr;
+    new_tss(c, sel, why, ext, &nd, &addr);
+    if (!(c->tr.attr & SA_P) || c->tr.limit < TSS32_SAVE_LIMIT)
+        raise_limit(c, EXC_TS, sel_error(c->tr.sel) + ext, SR_TSS_LIMIT, SU_CUR_TSS, c->tr.sel,
+                    TSS32_SAVE_LIMIT, (c->tr.attr & SA_P) ? c->tr.limit : 0);
 
     /* A new task with EFLAGS.VM = 1 runs in virtual-8086 mode, which Ringside does not
      * implement: the machine stops before anything changes. (Reading the new TSS here, before
      * the old task is saved, is within the SDM's order: both TSSs are checked to be paged in
      * before the save, vol. 3 7.3.) */
     struct segment tr;
-    desc_to_segment(sel, lo, hi | TSS_BUSY, &tr);
-    if (lin_read_sup(c, tr.base + 0x24, 4) & FL_VM) {
+    nd = desc_decode(nd.lo, nd.hi | DESC_HI_BUSY);
+    desc_to_segment(sel, &nd, &tr);
+    if (lin_read_sup(c, tr.base + TSS_EFLAGS, 4) & FL_VM) {
         static const char *const by[] = {
             [TASK_JMP] = "task switch (far JMP)", [TASK_CALL] = "task switch (far CALL)",
             [TASK_INT] = "task switch (task gate in the IDT)",
@@ -100,21 +126,21 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
         };
         cpu_stop_unsupported(c, &(struct unsupported){
             .what = "virtual-8086 mode is not supported", .by = by[why],
-            .why = "EFLAGS.VM=1 in the new TSS", .cs = cs_before, .eip = eip_before,
-            .target_cs = (uint16_t)lin_read_sup(c, tr.base + 0x4C, 2),
-            .target_eip = lin_read_sup(c, tr.base + 0x20, 4)});
+            .why = "EFLAGS.VM=1 in the new TSS", .cs = c->seg[SEG_CS].sel, .eip = c->insn_eip,
+            .target_cs = (uint16_t)lin_read_sup(c, tr.base + TSS_SEG + 4 * 1, 2),
+            .target_eip = lin_read_sup(c, tr.base + TSS_EIP, 4)});
     }
 
     /* Save the outgoing task. */
     uint32_t ob = c->tr.base, eflags = cpu_get_eflags(c);
     if (why == TASK_IRET)
         eflags &= ~FL_NT;
-    lin_write_sup(c, ob + 0x20, 4, c->eip);
-    lin_write_sup(c, ob + 0x24, 4, eflags);
+    lin_write_sup(c, ob + TSS_EIP, 4, c->eip);
+    lin_write_sup(c, ob + TSS_EFLAGS, 4, eflags);
     for (unsigned r = 0; r < 8; r++)
-        lin_write_sup(c, ob + 0x28 + 4 * r, 4, c->r[r]);
+        lin_write_sup(c, ob + TSS_GPR + 4 * r, 4, c->r[r]);
     for (unsigned k = 0; k < 6; k++)
-        lin_write_sup(c, ob + 0x48 + 4 * k, 2, c->seg[save_order[k]].sel);
+        lin_write_sup(c, ob + TSS_SEG + 4 * k, 2, c->seg[save_order[k]].sel);
 
     /* Busy bits and the back link. */
     uint16_t old_sel = c->tr.sel;
@@ -124,23 +150,27 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
         set_busy(c, sel, true);
     uint32_t nb = tr.base;
     if (why == TASK_CALL || why == TASK_INT)
-        lin_write_sup(c, nb, 2, old_sel);
+        lin_write_sup(c, nb + TSS_LINK, 2, old_sel);
 
     /* Load the new task's state (reads before any register changes). */
-    uint32_t cr3 = lin_read_sup(c, nb + 0x1C, 4), eip = lin_read_sup(c, nb + 0x20, 4);
-    uint32_t nflags = lin_read_sup(c, nb + 0x24, 4), regs[8];
-    uint16_t sels[6], ldt = (uint16_t)lin_read_sup(c, nb + 0x60, 2);
+    uint32_t cr3 = lin_read_sup(c, nb + TSS_CR3, 4), eip = lin_read_sup(c, nb + TSS_EIP, 4);
+    uint32_t nflags = lin_read_sup(c, nb + TSS_EFLAGS, 4), regs[8];
+    uint16_t sels[6], ldt = (uint16_t)lin_read_sup(c, nb + TSS_LDT, 2);
     for (unsigned r = 0; r < 8; r++)
-        regs[r] = lin_read_sup(c, nb + 0x28 + 4 * r, 4);
+        regs[r] = lin_read_sup(c, nb + TSS_GPR + 4 * r, 4);
     for (unsigned k = 0; k < 6; k++)
-        sels[k] = (uint16_t)lin_read_sup(c, nb + 0x48 + 4 * k, 2);
+        sels[k] = (uint16_t)lin_read_sup(c, nb + TSS_SEG + 4 * k, 2);
 
     c->tr = tr;
     c->cr0 |= CR0_TS;
     if (c->cr0 & CR0_PG) {
+        /* CR3 changes here, whatever happens next: its own event, before the switch's. */
+        struct trace_event cr3_ev;
+        trace_begin(c, &cr3_ev, TR_CR3, 0, false, 0);
         acct_update(c);
         c->cr3 = cr3;
         tlb_flush_nonglobal(c);
+        trace_end(c, &cr3_ev);
     }
     for (unsigned r = 0; r < 8; r++)
         c->r[r] = regs[r];
@@ -157,38 +187,37 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vec
     c->stop_block = true;
 
     /* The new task's LDT and segments, with their checks. */
-    if ((ldt & 0xFFFC) == 0) {
+    if (sel_is_null(ldt)) {
         c->ldtr = (struct segment){.sel = ldt};
     } else {
-        uint32_t llo, lhi, laddr;
-        if ((ldt & 4) || !desc_read(c, ldt, &llo, &lhi, &laddr) || ((lhi >> 8) & 0x1F) != 2)
-            cpu_raise(c, EXC_TS, true, ldt & 0xFFFCu);
-        if (!(lhi & 0x8000))
-            cpu_raise(c, EXC_TS, true, ldt & 0xFFFCu);
-        desc_to_segment(ldt, llo, lhi, &c->ldtr);
+        struct desc ld;
+        uint32_t laddr;
+        enum sel_reason r = sel_in_ldt(ldt) ? SR_NOT_GDT : desc_read(c, ldt, &ld, &laddr);
+        if (r == SR_NONE && !desc_is_ldt(&ld))
+            r = SR_TYPE;
+        if (r != SR_NONE)
+            raise_sel(c, EXC_TS, sel_error(ldt), r, SU_TASK_LDT, ldt,
+                      r == SR_TYPE ? &ld : NULL);
+        if (!ld.p)
+            raise_sel(c, EXC_TS, sel_error(ldt), SR_NOT_PRESENT, SU_TASK_LDT, ldt, &ld);
+        desc_to_segment(ldt, &ld, &c->ldtr);
     }
     uint16_t cs = sels[1];
     load_task_segment(c, SEG_CS, cs);
-    cpu_set_cpl(c, cs & 3);
+    cpu_set_cpl(c, sel_rpl(cs));
     load_task_segment(c, SEG_SS, sels[2]);
     load_task_segment(c, SEG_ES, sels[0]);
     load_task_segment(c, SEG_DS, sels[3]);
     load_task_segment(c, SEG_FS, sels[4]);
     load_task_segment(c, SEG_GS, sels[5]);
     if (c->eip > c->seg[SEG_CS].limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        raise_limit(c, EXC_GP, 0, SR_OFFSET_LIMIT, SU_TARGET, cs, c->eip,
+                    c->seg[SEG_CS].limit);
     cpu_update_acc(c);
 
     /* An exception with an error code pushes it on the new task's stack. */
-    if (has_error)
-        push(c, 4, error);
+    if (event && event->has_error)
+        push(c, 4, event->error);
 
-    struct trace_event ev = {
-        .icount = c->icount, .kind = TR_TASK, .vector = (uint8_t)vector, .has_error = has_error,
-        .error = error, .cpl_before = cpl_before, .cpl_after = c->cpl, .cs_before = cs_before,
-        .cs_after = c->seg[SEG_CS].sel, .eip_before = eip_before, .eip_after = c->eip,
-        .ss_before = ss_before, .ss_after = c->seg[SEG_SS].sel, .esp_before = esp_before,
-        .esp_after = c->r[ESP], .cr3 = c->cr3, .why = NULL,
-    };
-    trace_emit(c, &ev);
+    trace_end(c, &ev);
 }

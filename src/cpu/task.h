@@ -14,10 +14,12 @@ enum task_reason {
     TASK_IRET, /* IRET with NT: back to the task in the back link */
 };
 
-/* Switches to the task whose 32-bit TSS descriptor `sel` names. For TASK_INT, `vector` is the
- * event's vector, and an error code (has_error) is pushed on the new task's stack. ext is the
- * EXT bit for error codes. Raises #GP/#TS/#NP/#SS as the SDM says (does not return then). */
-void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, unsigned vector,
-                 bool has_error, uint32_t error, uint32_t ext);
+/* Switches to the task whose 32-bit TSS descriptor `sel` names. For TASK_INT, `event` is the
+ * exception or interrupt delivered through the task gate (its vector and detail go into the
+ * TR_TASK event, and its error code, if any, is pushed on the new task's stack); NULL
+ * otherwise. ext is the EXT bit for error codes. Raises #GP/#TS/#NP/#SS as the SDM says (does
+ * not return then). Emits TR_CR3 when it loads CR3 (paging on) and TR_TASK when done. */
+void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, const struct fault *event,
+                 uint32_t ext);
 
 #endif

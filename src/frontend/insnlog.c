@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "cpu/cpu.h"
+#include "cpu/inspect.h"
 
 /* Column the mnemonic starts at, after "<icount> CCCC:EEEEEEEE " and up to 8 bytes of hex. */
 #define HEX_COLUMN_BYTES 8
@@ -66,17 +66,19 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
         *pos += (size_t)n;
 }
 
-size_t insnlog_format(struct insnlog *log, struct cpu *c, uint32_t lin_eip, char *buf,
+size_t insnlog_format(struct insnlog *log, const struct cpu *c, uint32_t lin_eip, char *buf,
                       size_t len)
 {
     uint8_t bytes[INSNLOG_MAX_BYTES];
     size_t pos = 0;
     if (len)
         buf[0] = '\0';
-    /* The offset in CS, whatever c->eip means between instructions. */
-    uint32_t eip = lin_eip - c->seg[SEG_CS].base;
-    size_t n = cpu_peek_linear(c, lin_eip, bytes, sizeof(bytes));
-    append(buf, len, &pos, "%" PRIu64 " %04x:%08x ", c->icount, c->seg[SEG_CS].sel, eip);
+    /* The offset in CS, whatever EIP means between instructions. */
+    struct seg_value cs;
+    cpu_get_seg(c, SREG_CS, &cs);
+    uint32_t eip = lin_eip - cs.base;
+    size_t n = cpu_read_linear(c, lin_eip, bytes, sizeof(bytes)).done;
+    append(buf, len, &pos, "%" PRIu64 " %04x:%08x ", cpu_stat_insns(c), cs.sel, eip);
 
     const uint8_t *code = bytes;
     size_t avail = n;
@@ -92,12 +94,13 @@ size_t insnlog_format(struct insnlog *log, struct cpu *c, uint32_t lin_eip, char
         append(buf, len, &pos, " %s\n", n ? "(bad)" : "<unreadable>");
 
     if (log->regs) {
-        uint32_t fl = cpu_get_eflags(c);
+        uint32_t fl = cpu_get_reg(c, REG_EFLAGS);
         append(buf, len, &pos,
                "    EAX=%08x EBX=%08x ECX=%08x EDX=%08x ESI=%08x EDI=%08x EBP=%08x ESP=%08x "
                "EFL=%08x [%c%c%c%c%c%c%c]\n",
-               c->r[EAX], c->r[EBX], c->r[ECX], c->r[EDX], c->r[ESI], c->r[EDI], c->r[EBP],
-               c->r[ESP], fl, fl & FL_DF ? 'D' : '-', fl & FL_OF ? 'O' : '-',
+               cpu_get_reg(c, REG_EAX), cpu_get_reg(c, REG_EBX), cpu_get_reg(c, REG_ECX),
+               cpu_get_reg(c, REG_EDX), cpu_get_reg(c, REG_ESI), cpu_get_reg(c, REG_EDI),
+               cpu_get_reg(c, REG_EBP), cpu_get_reg(c, REG_ESP), fl, fl & FL_DF ? 'D' : '-', fl & FL_OF ? 'O' : '-',
                fl & FL_SF ? 'S' : '-', fl & FL_ZF ? 'Z' : '-', fl & FL_AF ? 'A' : '-',
                fl & FL_PF ? 'P' : '-', fl & FL_CF ? 'C' : '-');
     }
@@ -112,16 +115,12 @@ static void insnlog_hook(void *ctx, struct cpu *c, uint32_t lin_eip)
     fwrite(line, 1, n < sizeof(line) ? n : sizeof(line) - 1, log->out);
 }
 
-void insnlog_attach(struct insnlog *log, struct cpu *c)
+int insnlog_attach(struct insnlog *log, struct cpu *c)
 {
-    c->insn_hook = insnlog_hook;
-    c->insn_hook_ctx = log;
+    return cpu_add_insn_hook(c, insnlog_hook, log);
 }
 
 void insnlog_detach(struct insnlog *log, struct cpu *c)
 {
-    if (c->insn_hook == insnlog_hook && c->insn_hook_ctx == log) {
-        c->insn_hook = NULL;
-        c->insn_hook_ctx = NULL;
-    }
+    cpu_remove_insn_hook(c, insnlog_hook, log);
 }

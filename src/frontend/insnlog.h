@@ -30,14 +30,15 @@ struct insnlog;
 /* Opens Capstone for 32-bit x86 and logs to out (not closed by insnlog_close).
  * Returns NULL with a one-line reason in err. */
 struct insnlog *insnlog_open(FILE *out, bool regs, char *err, size_t errlen);
-/* Installs the hook on the cpu (c->insn_hook / c->insn_hook_ctx). */
-void insnlog_attach(struct insnlog *log, struct cpu *c);
-/* Removes the hook if it is this log's. */
+/* Adds the log as an instruction hook of the cpu (event.h); 0, or -1 when the cpu has no room
+ * for another hook. */
+int insnlog_attach(struct insnlog *log, struct cpu *c);
+/* Removes this log's hook. */
 void insnlog_detach(struct insnlog *log, struct cpu *c);
 void insnlog_close(struct insnlog *log);
 
 /* Formats one instruction's line(s) into buf (what the hook prints). Returns the length. */
-size_t insnlog_format(struct insnlog *log, struct cpu *c, uint32_t lin_eip, char *buf,
+size_t insnlog_format(struct insnlog *log, const struct cpu *c, uint32_t lin_eip, char *buf,
                       size_t len);
 
 #endif

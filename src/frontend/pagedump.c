@@ -1,13 +1,16 @@
-/* Page-table dump (see pagedump.h). */
+/* Page-table dump (see pagedump.h): every page the walker finds mapped, coalesced. */
 #include "frontend/pagedump.h"
 
 #include <inttypes.h>
-#include <string.h>
+
+#include "cpu/inspect.h"
+
+enum { F_U = 1, F_W = 2, F_A = 4, F_D = 8, F_G = 16 };
 
 struct run {
     bool open;
     uint32_t lin, phys, size;
-    unsigned flags; /* bit 0 U, 1 W, 2 A, 3 D, 4 G */
+    unsigned flags; /* F_U .. F_G */
 };
 
 static void flush(FILE *out, struct run *r)
@@ -16,8 +19,8 @@ static void flush(FILE *out, struct run *r)
         return;
     uint64_t end = (uint64_t)r->lin + r->size;
     fprintf(out, "%08x-%08" PRIx64 " %08x %08x  %c r %c  %c %c %c\n", r->lin, end & 0xFFFFFFFFu,
-            r->size, r->phys, r->flags & 1 ? 'u' : '-', r->flags & 2 ? 'w' : '-',
-            r->flags & 4 ? 'a' : '-', r->flags & 8 ? 'd' : '-', r->flags & 16 ? 'g' : '-');
+            r->size, r->phys, r->flags & F_U ? 'u' : '-', r->flags & F_W ? 'w' : '-',
+            r->flags & F_A ? 'a' : '-', r->flags & F_D ? 'd' : '-', r->flags & F_G ? 'g' : '-');
     r->open = false;
 }
 
@@ -33,59 +36,57 @@ static void add(FILE *out, struct run *r, uint32_t lin, uint32_t phys, uint32_t 
     *r = (struct run){true, lin, phys, size, flags};
 }
 
-static bool read_entry(const struct cpu *c, uint32_t pa, uint32_t *v)
+/* U and W combined over the levels; A, D and G of the last entry (the PTE, or a 4 MiB PDE). */
+static unsigned flags_of(const struct walk *w)
 {
-    if ((uint64_t)pa + 4 > c->ram_size)
-        return false;
-    memcpy(v, c->ram + pa, 4);
-    return true;
+    uint32_t last = w->large ? w->pde : w->pte;
+    return (w->user ? F_U : 0) | (w->writable ? F_W : 0) | (last & PTE_A ? F_A : 0) |
+           (last & PTE_D ? F_D : 0) | (last & PTE_G ? F_G : 0);
 }
 
 void pagedump(FILE *out, const struct cpu *c)
 {
-    if (!(c->cr0 & CR0_PG)) {
+    uint32_t cr0 = cpu_get_reg(c, REG_CR0), cr3 = cpu_get_reg(c, REG_CR3);
+    uint32_t cr4 = cpu_get_reg(c, REG_CR4);
+    if (!(cr0 & CR0_PG)) {
         fprintf(out, "paging is off (CR0.PG = 0): linear addresses are physical\n");
         return;
     }
-    fprintf(out, "page tables at CR3=%08x (CR4.PSE=%d PGE=%d)\n", c->cr3,
-            !!(c->cr4 & CR4_PSE), !!(c->cr4 & CR4_PGE));
+    fprintf(out, "page tables at CR3=%08x (CR4.PSE=%d PGE=%d)\n", cr3, !!(cr4 & CR4_PSE),
+            !!(cr4 & CR4_PGE));
     fprintf(out, "linear range      size     phys      U R W  A D G\n");
     struct run r = {0};
-    uint32_t dir = c->cr3 & ~0xFFFu;
     for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pde;
-        if (!read_entry(c, dir + i * 4, &pde)) {
+        uint32_t lin = i << 22;
+        struct walk w;
+        cpu_page_walk(c, lin, PG_LOOKUP, PG_SUPERVISOR, &w);
+        if (w.result == WALK_NO_RAM && w.level == WALK_PDE) {
             flush(out, &r);
-            fprintf(out, "page directory at %08x is outside RAM\n", dir);
+            fprintf(out, "page directory at %08x is outside RAM\n", cr3 & CR3_FRAME);
             return;
         }
-        if (!(pde & 1)) {
+        if (w.level == WALK_PDE && w.result == WALK_NOT_PRESENT) {
             flush(out, &r);
             continue;
         }
-        uint32_t lin = i << 22;
-        if ((pde & 0x80) && (c->cr4 & CR4_PSE)) {
-            unsigned f = ((pde >> 2) & 1) | (((pde >> 1) & 1) << 1) | (((pde >> 5) & 1) << 2) |
-                         (((pde >> 6) & 1) << 3) | (((pde >> 8) & 1) << 4);
-            add(out, &r, lin, pde & 0xFFC00000u, 0x400000u, f);
+        if (w.large) { /* reserved bits or not, the entry maps the page: shown as it is */
+            add(out, &r, lin, w.pde & PDE_FRAME_4M, 0x400000u, flags_of(&w));
             continue;
         }
-        uint32_t table = pde & ~0xFFFu;
         for (uint32_t j = 0; j < 1024; j++) {
-            uint32_t pte;
-            if (!read_entry(c, table + j * 4, &pte)) {
+            if (j)
+                cpu_page_walk(c, lin | (j << 12), PG_LOOKUP, PG_SUPERVISOR, &w);
+            if (w.result == WALK_NO_RAM) {
                 flush(out, &r);
-                fprintf(out, "page table for %08x at %08x is outside RAM\n", lin, table);
+                fprintf(out, "page table for %08x at %08x is outside RAM\n", lin,
+                        w.pde & PTE_FRAME);
                 break;
             }
-            if (!(pte & 1)) {
+            if (w.result == WALK_NOT_PRESENT) {
                 flush(out, &r);
                 continue;
             }
-            uint32_t both = pde & pte;
-            unsigned f = ((both >> 2) & 1) | (((both >> 1) & 1) << 1) | (((pte >> 5) & 1) << 2) |
-                         (((pte >> 6) & 1) << 3) | (((pte >> 8) & 1) << 4);
-            add(out, &r, lin | (j << 12), pte & ~0xFFFu, 0x1000u, f);
+            add(out, &r, lin | (j << 12), w.pte & PTE_FRAME, 0x1000u, flags_of(&w));
         }
     }
     flush(out, &r);

@@ -13,8 +13,9 @@
 
 #include "cpu/cpu.h"
 
-/* Prints the mappings of the current CR3 (or a note when paging is off). Reads guest RAM only;
- * entries pointing outside RAM are reported, not followed. */
+/* Prints the mappings of the current CR3 (or a note when paging is off), through the cpu's own
+ * page walker (cpu_page_walk in inspect.h). Reads guest RAM only; entries pointing outside RAM
+ * are reported, not followed. */
 void pagedump(FILE *out, const struct cpu *c);
 
 #endif

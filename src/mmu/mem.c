@@ -57,8 +57,7 @@ void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
     }
 }
 
-/* A store reaches a RAM page: if decoded code lives there, that code dies first. */
-static void note_ram_write(struct cpu *c, uint32_t pa)
+void mem_code_written(struct cpu *c, uint32_t pa)
 {
     uint32_t pg = pa >> 12;
     if (c->code_page[pg]) {
@@ -79,9 +78,9 @@ uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
 {
     if ((uint64_t)pa + size <= c->ram_size) {
-        note_ram_write(c, pa);
+        mem_code_written(c, pa);
         if (((pa + size - 1) >> 12) != (pa >> 12))
-            note_ram_write(c, pa + size - 1);
+            mem_code_written(c, pa + size - 1);
         host_store(c->ram + pa, size, val);
     } else {
         c->stop_block = true; /* a device may have raised an interrupt */
@@ -125,7 +124,7 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
     if ((uint64_t)ppn_base + PAGE_SIZE <= c->ram_size) {
         e->host = c->ram + ppn_base;
         /* Writes to a page holding decoded code stay on the slow path until one of them has
-         * invalidated that code (note_ram_write); the walk above already allowed this access. */
+         * invalidated that code (mem_code_written); the walk above already allowed this access. */
         if (c->code_page[ppn_base >> 12])
             perm &= ~TLB_ANY_W;
         e->perm = perm;

@@ -66,6 +66,9 @@ void tlb_flush_page(struct cpu *c, uint32_t lin);
 void cpu_update_acc(struct cpu *c);
 /* Withdraws write permission from every TLB entry that maps physical page ppn_base. */
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base);
+/* A store is about to reach RAM at physical pa: decoded code in that page dies first (its
+ * generation moves on, and the running block stops). */
+void mem_code_written(struct cpu *c, uint32_t pa);
 
 /* Physical access (RAM or MMIO), used by page walks and the loader. */
 uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size);

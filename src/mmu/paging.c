@@ -1,8 +1,6 @@
-/* Linear -> physical translation: 32-bit two-level paging (SDM vol. 3 4.3, 4.6, 4.8, 4.10).
- *
- *   linear:  | 31 .. 22 PDE index | 21 .. 12 PTE index | 11 .. 0 offset |
- *   PDE/PTE: bit 0 P, 1 R/W, 2 U/S, 5 A, 6 D, 7 PS (PDE, with CR4.PSE), 8 G, 12..31 frame
- *   4 MiB PDE: bits 22..31 frame, bits 13..21 reserved (must be 0: #PF with RSVD)
+/* Linear -> physical translation: 32-bit two-level paging (SDM vol. 3 4.3, 4.6, 4.8, 4.10),
+ * through one walker used by the cpu (paging_walk: accessed/dirty bits, #PF) and by clients
+ * (paging_lookup: no side effects). Layouts: mmu/pagetable.h.
  *
  * Access rights (SDM 4.6), U/S and R/W combined over both levels (a page is user only if both
  * entries say U=1, writable only if both say R/W=1):
@@ -16,57 +14,13 @@
  *
  * Accessed bits are set in every entry used; the dirty bit in the PTE (or 4 MiB PDE) on a write.
  * A refused access raises #PF with CR2 = the linear address and the error code
- * P (a present entry refused it) W/R, U/S (CPL 3 explicit access), RSVD, I/D (fetch, with SMEP).
+ * P (a present entry refused it) W/R, U/S (CPL 3 explicit access), RSVD, I/D (fetch, with SMEP);
+ * the walk itself goes with the fault as its detail, to be put into words only if someone reads
+ * it (src/trace/describe.c).
  */
 #include "mmu/paging.h"
 
-#include <stdio.h>
-
 #include "mmu/mem.h"
-
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PDE_PS 0x080u
-#define PTE_G 0x100u
-#define PDE_4M_RSVD 0x003FE000u
-
-#define PF_P 0x01u
-#define PF_W 0x02u
-#define PF_U 0x04u
-#define PF_RSVD 0x08u
-#define PF_I 0x10u
-
-static const char *access_name(uint32_t need)
-{
-    if (need & (TLB_R_U | TLB_W_U | TLB_X_U))
-        return need & TLB_W_U ? "user write" : need & TLB_X_U ? "user fetch" : "user read";
-    if (need & (TLB_R_I | TLB_W_I))
-        return need & TLB_W_I ? "implicit supervisor write" : "implicit supervisor read";
-    if (need & (TLB_W_S | TLB_W_SA))
-        return "supervisor write";
-    if (need & (TLB_X_S | TLB_X_SA))
-        return "supervisor fetch";
-    return "supervisor read";
-}
-
-/* Raises #PF for lin; `why` completes the explanation a student reads in the log. */
-static _Noreturn void page_fault(struct cpu *c, uint32_t lin, uint32_t need, uint32_t bits,
-                                 const char *levels, const char *why)
-{
-    if (need & TLB_ANY_W)
-        bits |= PF_W;
-    if (need & TLB_ANY_U)
-        bits |= PF_U;
-    if ((need & TLB_ANY_X) && (c->cr4 & CR4_SMEP))
-        bits |= PF_I;
-    snprintf(c->pf_why, sizeof c->pf_why, "%s of 0x%08x: %s — %s", access_name(need), lin, levels,
-             why);
-    c->cr2 = lin;
-    cpu_raise(c, EXC_PF, true, bits);
-}
 
 uint32_t paging_rights(uint32_t cr0, uint32_t cr4, bool user_page, bool writable)
 {
@@ -83,77 +37,143 @@ uint32_t paging_rights(uint32_t cr0, uint32_t cr4, bool user_page, bool writable
     return p;
 }
 
-/* Why a present translation refuses `need`, in words. */
-static const char *refusal(const struct cpu *c, uint32_t need, bool user_page, bool writable)
+/* Why a present translation refuses `need` (called only on a refusal). */
+static uint8_t refusal(const struct cpu *c, uint32_t need, bool user_page)
 {
     if (need & TLB_ANY_U)
-        return !user_page ? "supervisor-only page" : "read-only page";
+        return !user_page ? WALK_SUPERVISOR_ONLY : WALK_READ_ONLY;
     if (need & TLB_ANY_X)
-        return "supervisor fetch from a user page with CR4.SMEP";
-    if (user_page && (c->cr4 & CR4_SMAP))
-        return (need & (TLB_R_I | TLB_W_I)) ? "implicit supervisor access to a user page with SMAP"
-                                            : "supervisor access to a user page with SMAP and AC=0";
-    (void)writable;
-    return "read-only page with CR0.WP";
+        return WALK_SMEP;
+    if (user_page && (c->cr4 & CR4_SMAP) && !(need & (TLB_R_SA | TLB_W_SA)))
+        return (need & (TLB_R_I | TLB_W_I)) ? WALK_SMAP_IMPLICIT : WALK_SMAP;
+    return WALK_WP;
+}
+
+/* A page-table entry: through the bus for the running cpu (as the hardware reads it), from RAM
+ * only for a client (running == NULL). */
+static inline __attribute__((always_inline)) bool read_entry(const struct cpu *c,
+                                                             struct cpu *running, uint32_t pa,
+                                                             uint32_t *v)
+{
+    if (running) {
+        *v = phys_read(running, pa, 4);
+        return true;
+    }
+    if ((uint64_t)pa + 4 > c->ram_size)
+        return false;
+    *v = host_load(c->ram + pa, 4);
+    return true;
+}
+
+/* The walk: reads the entries, decodes them and decides the access `need` (a TLB perm bit, or
+ * 0 to ask only whether lin is mapped). Fills *w (but for kind/mode) and returns the rights
+ * the translation grants, before the dirty-bit rule. Changes nothing. */
+static inline __attribute__((always_inline)) uint32_t walk(const struct cpu *c,
+                                                           struct cpu *running, uint32_t lin,
+                                                           uint32_t need, struct walk *w)
+{
+    w->lin = lin;
+    w->pde_addr = (c->cr3 & CR3_FRAME) | (pdx(lin) << 2);
+    w->pde = w->pte_addr = w->pte = w->pa = 0;
+    w->level = WALK_PDE;
+    w->large = w->user = w->writable = w->global = false;
+    if (!read_entry(c, running, w->pde_addr, &w->pde)) {
+        w->result = WALK_NO_RAM;
+        return 0;
+    }
+    uint32_t pde = w->pde;
+    if (!(pde & PTE_P)) {
+        w->result = WALK_NOT_PRESENT;
+        return 0;
+    }
+    if ((pde & PDE_PS) && (c->cr4 & CR4_PSE)) {
+        w->large = true;
+        w->user = pde & PTE_U;
+        w->writable = pde & PTE_W;
+        w->global = (pde & PTE_G) && (c->cr4 & CR4_PGE);
+        w->pa = (pde & PDE_FRAME_4M) | (lin & ~PDE_FRAME_4M);
+        if (pde & PDE_4M_RSVD) {
+            w->result = WALK_RESERVED;
+            return 0;
+        }
+    } else {
+        w->level = WALK_PTE;
+        w->pte_addr = (pde & PTE_FRAME) | (ptx(lin) << 2);
+        if (!read_entry(c, running, w->pte_addr, &w->pte)) {
+            w->result = WALK_NO_RAM;
+            return 0;
+        }
+        uint32_t pte = w->pte;
+        if (!(pte & PTE_P)) {
+            w->result = WALK_NOT_PRESENT;
+            return 0;
+        }
+        w->user = (pde & pte) & PTE_U;
+        w->writable = (pde & pte) & PTE_W;
+        w->global = (pte & PTE_G) && (c->cr4 & CR4_PGE);
+        w->pa = (pte & PTE_FRAME) | (lin & ~PTE_FRAME);
+    }
+    uint32_t allowed = paging_rights(c->cr0, c->cr4, w->user, w->writable);
+    w->result = (need && !(allowed & need)) ? refusal(c, need, w->user) : WALK_OK;
+    return allowed;
+}
+
+/* need (one TLB perm bit: bit 3 * mode + kind, mem.h) -> the access it stands for. */
+static void set_access(struct walk *w, uint32_t need)
+{
+    unsigned bit = need ? (unsigned)__builtin_ctz(need) : 0;
+    w->kind = need ? (uint8_t)(bit % 3) : PG_LOOKUP;
+    w->mode = (uint8_t)(bit / 3);
+}
+
+/* Raises #PF for a refused walk, with the walk as the fault's detail. */
+static _Noreturn void page_fault(struct cpu *c, struct walk *w, uint32_t need)
+{
+    uint32_t bits = 0;
+    if (w->result == WALK_RESERVED)
+        bits |= PF_P | PF_RSVD;
+    else if (w->result != WALK_NOT_PRESENT)
+        bits |= PF_P;
+    if (need & TLB_ANY_W)
+        bits |= PF_W;
+    if (need & TLB_ANY_U)
+        bits |= PF_U;
+    if ((need & TLB_ANY_X) && (c->cr4 & CR4_SMEP))
+        bits |= PF_I;
+    set_access(w, need);
+    struct fault_detail d = {.kind = FD_PAGE, .u.page = *w};
+    c->cr2 = w->lin;
+    cpu_raise_detail(c, EXC_PF, true, bits, &d);
 }
 
 uint32_t paging_walk(struct cpu *c, uint32_t lin, uint32_t need, uint32_t *perm, bool *global)
 {
-    bool write = need & TLB_ANY_W;
-    char levels[96];
-    uint32_t pde_pa = (c->cr3 & ~PAGE_MASK) | ((lin >> 22) << 2);
-    uint32_t pde = phys_read(c, pde_pa, 4);
-    if (!(pde & PTE_P)) {
-        snprintf(levels, sizeof levels, "PDE[%u] P=0", lin >> 22);
-        page_fault(c, lin, need, 0, levels, "page table not present");
-    }
+    struct walk w;
+    uint32_t allowed = walk(c, c, lin, need, &w);
+    if (__builtin_expect(w.result != WALK_OK, 0))
+        page_fault(c, &w, need);
 
-    uint32_t pa, allowed, dirty, g;
-    if ((pde & PDE_PS) && (c->cr4 & CR4_PSE)) {
-        snprintf(levels, sizeof levels, "4 MiB PDE[%u] U=%u W=%u", lin >> 22, (pde >> 2) & 1,
-                 (pde >> 1) & 1);
-        if (pde & PDE_4M_RSVD)
-            page_fault(c, lin, need, PF_P | PF_RSVD, levels, "reserved bits 13..21 set");
-        allowed = paging_rights(c->cr0, c->cr4, pde & PTE_U, pde & PTE_W);
-        if (!(allowed & need))
-            page_fault(c, lin, need, PF_P, levels,
-                       refusal(c, need, pde & PTE_U, pde & PTE_W));
-        uint32_t npde = pde | PTE_A | (write ? PTE_D : 0);
-        if (npde != pde)
-            phys_write(c, pde_pa, 4, npde);
+    bool write = need & TLB_ANY_W;
+    uint32_t dirty;
+    if (w.large) {
+        uint32_t npde = w.pde | PTE_A | (write ? PTE_D : 0);
+        if (npde != w.pde)
+            phys_write(c, w.pde_addr, 4, npde);
         dirty = npde & PTE_D;
-        g = pde & PTE_G;
-        pa = (pde & 0xFFC00000u) | (lin & 0x003FFFFFu);
     } else {
-        uint32_t pte_pa = (pde & ~PAGE_MASK) | (((lin >> 12) & 0x3FF) << 2);
-        uint32_t pte = phys_read(c, pte_pa, 4);
-        if (!(pte & PTE_P)) {
-            snprintf(levels, sizeof levels, "PDE[%u] U=%u W=%u, PTE[%u] P=0", lin >> 22,
-                     (pde >> 2) & 1, (pde >> 1) & 1, (lin >> 12) & 0x3FF);
-            page_fault(c, lin, need, 0, levels, "page not present");
-        }
-        snprintf(levels, sizeof levels, "PDE[%u] U=%u W=%u, PTE[%u] U=%u W=%u", lin >> 22,
-                 (pde >> 2) & 1, (pde >> 1) & 1, (lin >> 12) & 0x3FF, (pte >> 2) & 1,
-                 (pte >> 1) & 1);
-        bool u = (pde & pte) & PTE_U, w = (pde & pte) & PTE_W;
-        allowed = paging_rights(c->cr0, c->cr4, u, w);
-        if (!(allowed & need))
-            page_fault(c, lin, need, PF_P, levels, refusal(c, need, u, w));
-        if (!(pde & PTE_A))
-            phys_write(c, pde_pa, 4, pde | PTE_A);
-        uint32_t npte = pte | PTE_A | (write ? PTE_D : 0);
-        if (npte != pte)
-            phys_write(c, pte_pa, 4, npte);
+        if (!(w.pde & PTE_A))
+            phys_write(c, w.pde_addr, 4, w.pde | PTE_A);
+        uint32_t npte = w.pte | PTE_A | (write ? PTE_D : 0);
+        if (npte != w.pte)
+            phys_write(c, w.pte_addr, 4, npte);
         dirty = npte & PTE_D;
-        g = pte & PTE_G;
-        pa = (pte & ~PAGE_MASK) | (lin & PAGE_MASK);
     }
     /* Until the dirty bit is set, writes must come back here to set it. */
     if (!dirty)
         allowed &= ~TLB_ANY_W;
     *perm = allowed;
-    *global = g && (c->cr4 & CR4_PGE);
-    return pa;
+    *global = w.global;
+    return w.pa;
 }
 
 uint32_t paging_translate(struct cpu *c, uint32_t lin, uint32_t need, uint32_t *perm,
@@ -167,28 +187,27 @@ uint32_t paging_translate(struct cpu *c, uint32_t lin, uint32_t need, uint32_t *
     return paging_walk(c, lin, need, perm, global);
 }
 
-bool paging_peek(struct cpu *c, uint32_t lin, uint32_t *pa)
+/* The TLB perm bit of an access (an implicit fetch does not exist: a supervisor fetch). */
+static uint32_t need_of(enum pg_kind kind, enum pg_mode mode)
 {
+    if (kind >= PG_LOOKUP)
+        return 0;
+    if (mode == PG_IMPLICIT && kind == PG_FETCH)
+        mode = PG_SUPERVISOR;
+    return TLB_R_S << (3 * (unsigned)mode + (unsigned)kind);
+}
+
+bool paging_lookup(const struct cpu *c, uint32_t lin, enum pg_kind kind, enum pg_mode mode,
+                   struct walk *w)
+{
+    uint32_t need = need_of(kind, mode);
     if (!(c->cr0 & CR0_PG)) {
-        *pa = lin;
-        return true;
+        *w = (struct walk){.lin = lin, .pa = lin, .result = WALK_OK, .user = true,
+                           .writable = true};
+    } else {
+        walk(c, NULL, lin, need, w);
     }
-    uint32_t pde_pa = (c->cr3 & ~PAGE_MASK) | ((lin >> 22) << 2);
-    if ((uint64_t)pde_pa + 4 > c->ram_size)
-        return false;
-    uint32_t pde = host_load(c->ram + pde_pa, 4);
-    if (!(pde & PTE_P))
-        return false;
-    if ((pde & PDE_PS) && (c->cr4 & CR4_PSE)) {
-        *pa = (pde & 0xFFC00000u) | (lin & 0x003FFFFFu);
-        return true;
-    }
-    uint32_t pte_pa = (pde & ~PAGE_MASK) | (((lin >> 12) & 0x3FF) << 2);
-    if ((uint64_t)pte_pa + 4 > c->ram_size)
-        return false;
-    uint32_t pte = host_load(c->ram + pte_pa, 4);
-    if (!(pte & PTE_P))
-        return false;
-    *pa = (pte & ~PAGE_MASK) | (lin & PAGE_MASK);
-    return true;
+    w->kind = (uint8_t)kind;
+    w->mode = (uint8_t)mode;
+    return w->result == WALK_OK;
 }

@@ -82,8 +82,8 @@ void linux_signal(uint32_t vector, uint32_t err, uint32_t cr2, uint32_t eip, uin
     }
 }
 
-#define PF_W 0x2u /* #PF error code: write access */
-#define PF_U 0x4u /* #PF error code: user-mode access */
+#define ERR_PF_W 0x2u /* #PF error code: write access */
+#define ERR_PF_U 0x4u /* #PF error code: user-mode access */
 
 static int has_error_code(uint32_t v)
 {
@@ -232,7 +232,7 @@ static int ex_rmw_pf(const struct layout *L, const struct tcase *tc,
 {
     (void)L;
     struct decoded d = decode_prefixes(tc);
-    return r && r->vector == EXC_PF && (r->err & PF_W) && is_rmw(&d);
+    return r && r->vector == EXC_PF && (r->err & ERR_PF_W) && is_rmw(&d);
 }
 
 /* PUSH ES/CS/SS/DS/FS/GS with a 32-bit operand size. */
@@ -551,7 +551,7 @@ static int same_event(enum oracle_kind o, const struct diff_result *n,
          * error code from its own page flags: P set for a PROT_NONE page, I/D never. The
          * address and the W/R and U/S bits are what it reports faithfully. */
         return n->sicode != L_SI_KERNEL && n->siaddr == r->siaddr &&
-               ((n->err ^ r->err) & (PF_W | PF_U)) == 0;
+               ((n->err ^ r->err) & (ERR_PF_W | ERR_PF_U)) == 0;
     }
     if (n->signo != L_SIGTRAP && n->sicode != r->sicode)
         return 0;

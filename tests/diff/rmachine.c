@@ -89,12 +89,12 @@ static void on_event(void *ctx, const struct trace_event *ev)
     memcpy(r->r, c->r, sizeof r->r);
     r->vector = ev->vector;
     r->cr2 = ev->vector == EXC_PF ? ev->cr2 : 0;
-    if (ev->cpl_before != 3 || ev->esp_after + 24 > RAM_SIZE) {
+    if (ev->before.cpl != 3 || ev->after.r[ESP] + 24 > RAM_SIZE) {
         r->vector = R_NOT_USER;
         return;
     }
     /* The frame on the ring-0 stack: [error] EIP CS EFLAGS ESP SS. */
-    uint32_t sp = ev->esp_after;
+    uint32_t sp = ev->after.r[ESP];
     r->err = ev->has_error ? get32(m->ram, sp) : 0;
     if (ev->has_error)
         sp += 4;
@@ -141,8 +141,7 @@ struct rmachine *rmachine_new(const struct layout *L, char *err, size_t errlen)
         return NULL;
     }
     cpu_reset_protected_flat(c, L->code);
-    c->trace.event = on_event;
-    c->trace.ctx = m;
+    cpu_add_sink(c, on_event, m);
 
     /* Page tables: identity mapping of the supervisor pages, the data area and the code page. */
     uint8_t *ram = m->ram;

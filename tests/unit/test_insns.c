@@ -69,8 +69,7 @@ static int setup(void **state)
     if (cpu_init(&t->c, t->ram, RAM_SIZE, &t->bus))
         return -1;
     cpu_reset_protected_flat(&t->c, CODE);
-    t->c.trace.event = sink;
-    t->c.trace.ctx = t;
+    cpu_add_sink(&t->c, sink, t);
     *state = t;
     return 0;
 }

@@ -148,7 +148,7 @@ static void rig_init(struct rig *r, const uint8_t *code, size_t n, bool irq_on, 
     if (irq_on)
         m->cpu.eflags |= FL_IF;
     cpu_flush_decoded(&m->cpu);
-    m->cpu.trace = (struct trace_sink){ sink, r };
+    cpu_add_sink(&m->cpu, sink, r);
 
     outb(m, 0x20, 0x11);
     outb(m, 0x21, 0x20);
@@ -166,8 +166,7 @@ static void rig_run(struct rig *r, bool use_hook)
 {
     struct cpu *c = &r->m->cpu;
     if (use_hook) {
-        c->insn_hook = hook;
-        c->insn_hook_ctx = r;
+        assert_int_equal(cpu_add_insn_hook(c, hook, r), 0);
     }
     assert_int_equal(cpu_run(c, 10 * r->deadline + 100000), RUN_HALT);
     assert_int_equal(r->m->ram[DATA + 0x30], 0); /* no exception */

@@ -89,8 +89,7 @@ static struct rig *rig_new(bool paging)
     bus_init(&r->bus);
     assert_int_equal(bus_add_mmio(&r->bus, MMIO_BASE, MMIO_SIZE, dev_read, dev_write, r), 0);
     assert_int_equal(cpu_init(&r->c, r->ram, RAM_SIZE, &r->bus), 0);
-    r->c.trace.event = on_event;
-    r->c.trace.ctx = r;
+    cpu_add_sink(&r->c, on_event, r);
     cpu_reset_protected_flat(&r->c, CODE);
     if (paging) {
         /* PDE 0: identity 4 MiB page (code, tables); PDE 1: the page table below. */

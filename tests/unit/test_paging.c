@@ -172,8 +172,7 @@ static struct rig *rig_new(void)
     assert_non_null(r->ram);
     bus_init(&r->bus);
     assert_int_equal(cpu_init(&r->c, r->ram, RAM_SIZE, &r->bus), 0);
-    r->c.trace.event = on_event;
-    r->c.trace.ctx = r;
+    cpu_add_sink(&r->c, on_event, r);
     return r;
 }
 
@@ -221,12 +220,13 @@ static void load_ring(struct rig *r, unsigned cpl)
     struct cpu *c = &r->c;
     uint16_t cs = cpl == 3 ? SEL_UCODE : SEL_KCODE, ds = cpl == 3 ? SEL_UDATA : SEL_KDATA;
     struct segment s;
-    desc_to_segment(cs, rd32(r, GDT + (cs & ~7)), rd32(r, GDT + (cs & ~7) + 4), &s);
+    struct desc dc = desc_decode(rd32(r, GDT + (cs & ~7)), rd32(r, GDT + (cs & ~7) + 4));
+    struct desc dd = desc_decode(rd32(r, GDT + (ds & ~7)), rd32(r, GDT + (ds & ~7) + 4));
+    desc_to_segment(cs, &dc, &s);
     seg_set_cs(c, s.sel, s.base, s.limit, s.attr);
     for (int k = 0; k < SEG_COUNT; k++)
         if (k != SEG_CS)
-            desc_to_segment(ds, rd32(r, GDT + (ds & ~7)), rd32(r, GDT + (ds & ~7) + 4),
-                            &c->seg[k]);
+            desc_to_segment(ds, &dd, &c->seg[k]);
     c->eip = cpl == 3 ? UCODE : KCODE;
     c->r[ESP] = cpl == 3 ? UCODE + 0xF00 : KSTACK_TOP;
 }
@@ -242,7 +242,8 @@ static void enter(struct rig *r, unsigned cpl, uint32_t cr0_extra, uint32_t cr4,
     c->gdtr.limit = 6 * 8 - 1;
     c->idtr.base = IDT;
     c->idtr.limit = 256 * 8 - 1;
-    desc_to_segment(0x28, rd32(r, GDT + 0x28), rd32(r, GDT + 0x2C), &c->tr);
+    struct desc tss = desc_decode(rd32(r, GDT + 0x28), rd32(r, GDT + 0x2C));
+    desc_to_segment(0x28, &tss, &c->tr);
     load_ring(r, cpl);
     c->cr0 = CR0_PE | CR0_ET | CR0_PG | cr0_extra;
     c->cr3 = PD;
@@ -356,6 +357,58 @@ static void expect(const struct matrix_case *m, bool *fault, uint32_t *err, uint
     }
 }
 
+/* Whether the reason the walk gives for a refusal is one of the conditions of the rule cell
+ * that hold (when several hold, any of them is a true explanation). */
+static bool reason_fits(enum mode md, enum kind k, bool user_page, bool writable, struct env e,
+                        unsigned result)
+{
+    unsigned r = rule[md][k][user_page];
+    switch (result) {
+    case WALK_SUPERVISOR_ONLY: return md == M_USER && (r & R_ALWAYS);
+    case WALK_READ_ONLY: return md == M_USER && (r & R_RO) && !writable;
+    case WALK_WP: return (r & R_RO_WP) && !writable && e.wp;
+    case WALK_SMEP: return (r & R_SMEP) && e.smep;
+    case WALK_SMAP: return (r & R_SMAP_NOAC) && e.smap && !e.ac;
+    case WALK_SMAP_IMPLICIT: return (r & R_SMAP) && e.smap;
+    default: return false;
+    }
+}
+
+/* The #PF's walk (its detail) against the case: the address, the access, U and W combined
+ * over the levels, the entries, and a reason the rules give. Returns NULL or what is wrong. */
+static const char *walk_mismatch(const struct matrix_case *m, const struct trace_event *ev,
+                                 uint32_t want_cr2)
+{
+    if (ev->detail.kind != FD_PAGE)
+        return "#PF without its walk";
+    const struct walk *w = &ev->detail.u.page;
+    bool user_page = m->pde_u && (m->ps || m->pte_u);
+    bool writable = m->pde_w && (m->ps || m->pte_w);
+    enum mode md = m->acc == X_IMPL_READ || m->acc == X_IMPL_WRITE ? M_IMPLICIT
+                   : m->cpl == 3                                  ? M_USER
+                                                                  : M_SUP;
+    enum kind k = m->acc == X_READ || m->acc == X_IMPL_READ ? K_READ
+                  : m->acc == X_FETCH                       ? K_FETCH
+                                                            : K_WRITE;
+    if (m->acc == X_IMPL_WRITE && want_cr2 == TEST_LIN)
+        k = K_READ; /* the descriptor's read faulted, before its accessed bit was written */
+    static const uint8_t pg_kind[] = {[K_READ] = PG_READ, [K_WRITE] = PG_WRITE,
+                                      [K_FETCH] = PG_FETCH};
+    unsigned want_mode = md == M_USER ? PG_USER : md == M_IMPLICIT ? PG_IMPLICIT
+                         : (m->e.smap && m->e.ac) ? PG_SUPERVISOR_AC : PG_SUPERVISOR;
+    if (w->lin != want_cr2)
+        return "the walk is of another address";
+    if (w->kind != pg_kind[k] || w->mode != want_mode)
+        return "the walk checked another access";
+    if (w->user != user_page || w->writable != writable || w->large != m->ps)
+        return "the walk combined U/W (or the page size) wrongly";
+    if (w->pde_addr != PD + 4 || (!m->ps && w->pte_addr != PT1))
+        return "the walk read other entries";
+    if (!reason_fits(md, k, user_page, writable, m->e, w->result))
+        return "the walk's reason is not one the rules give";
+    return NULL;
+}
+
 static unsigned mismatches;
 
 static void mismatch(const struct matrix_case *m, const char *fmt, ...)
@@ -404,17 +457,17 @@ static bool run_case(struct rig *r, const struct matrix_case *m)
             mismatch(m, "vector %u error %02x, want #PF %02x", ev->vector, ev->error, want_err);
         if (ev->cr2 != want_cr2 || c->cr2 != want_cr2)
             mismatch(m, "CR2 %08x (event %08x), want %08x", c->cr2, ev->cr2, want_cr2);
-        if (ev->eip_before != fault_eip)
-            mismatch(m, "faulting EIP %08x, want %08x", ev->eip_before, fault_eip);
-        if (!ev->why || !ev->why[0])
-            mismatch(m, "#PF without an explanation");
+        if (ev->before.eip != fault_eip)
+            mismatch(m, "faulting EIP %08x, want %08x", ev->before.eip, fault_eip);
+        const char *bad = walk_mismatch(m, ev, want_cr2);
+        if (bad)
+            mismatch(m, "%s (result %u)", bad, ev->detail.u.page.result);
         if (leaf & D)
             mismatch(m, "dirty bit set by a refused access");
         return true;
     }
     if (ev) {
-        mismatch(m, "exception %u error %02x (%s), want success", ev->vector, ev->error,
-                 ev->why ? ev->why : "");
+        mismatch(m, "exception %u error %02x, want success", ev->vector, ev->error);
         return false;
     }
     bool writes = m->acc == X_WRITE || m->acc == X_IMPL_WRITE;
@@ -588,8 +641,7 @@ static void run_ok(struct rig *r, unsigned n)
     cpu_run(&r->c, n);
     const struct trace_event *ev = first_exception(r);
     if (ev)
-        print_message("unexpected exception %u error %x: %s\n", ev->vector, ev->error,
-                      ev->why ? ev->why : "");
+        print_message("unexpected exception %u error %x\n", ev->vector, ev->error);
     assert_null(ev);
 }
 
@@ -798,8 +850,8 @@ static void chained_link_does_not_cross_cpl(void **state)
     assert_non_null(ev);
     assert_int_equal(ev->vector, EXC_PF);
     assert_int_equal(ev->error, PF_P | PF_U);
-    assert_int_equal(ev->cpl_before, 3);
-    assert_int_equal(ev->eip_before, b_addr);
+    assert_int_equal(ev->before.cpl, 3);
+    assert_int_equal(ev->before.eip, b_addr);
     assert_int_equal(ev->cr2, b_addr);
     assert_int_equal(c->r[ESI], 1); /* B ran once, at CPL 0 only */
     assert_int_equal(c->icount, 6 + 1); /* and the handler's hlt */

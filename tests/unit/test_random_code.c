@@ -137,12 +137,13 @@ static void random_machines(void **state)
             if (run & 2) {
                 /* Start in ring 3 (code 0x1B, data 0x23): faults then cross to ring 0. */
                 struct segment s3;
-                desc_to_segment(0x1B, (uint32_t)gdt[3], (uint32_t)(gdt[3] >> 32), &s3);
+                struct desc d3 = desc_decode((uint32_t)gdt[3], (uint32_t)(gdt[3] >> 32));
+                struct desc d4 = desc_decode((uint32_t)gdt[4], (uint32_t)(gdt[4] >> 32));
+                desc_to_segment(0x1B, &d3, &s3);
                 seg_set_cs(&c, s3.sel, s3.base, s3.limit, s3.attr);
                 for (int k = 0; k < SEG_COUNT; k++)
                     if (k != SEG_CS)
-                        desc_to_segment(0x23, (uint32_t)gdt[4], (uint32_t)(gdt[4] >> 32),
-                                        &c.seg[k]);
+                        desc_to_segment(0x23, &d4, &c.seg[k]);
             }
         }
         if (next(&s) % 3 == 0) { /* paging on, with random tables */

@@ -178,7 +178,8 @@ static void load_cache(struct m *m, struct segment *s, uint16_t sel)
 {
     uint32_t base = (sel & 4) ? LDT : GDT, lo = get32(m, base + (sel & ~7u)),
              hi = get32(m, base + (sel & ~7u) + 4);
-    desc_to_segment(sel, lo, hi, s);
+    struct desc d = desc_decode(lo, hi);
+    desc_to_segment(sel, &d, s);
 }
 
 /* Puts the cpu at `cpl` with flat code and data of that ring and the ring's stack. */
@@ -205,8 +206,7 @@ static struct m *machine(unsigned cpl)
     bus_init(&m->bus);
     assert_int_equal(cpu_init(&m->c, m->ram, RAM_SIZE, &m->bus), 0);
     cpu_reset_protected_flat(&m->c, CODE);
-    m->c.trace.event = sink;
-    m->c.trace.ctx = m;
+    cpu_add_sink(&m->c, sink, m);
 
     set_gdt(m, S_KCODE, FLAT(P | DPL(0) | CODE_XR));
     set_gdt(m, S_KDATA, FLAT(P | DPL(0) | DATA_RW));
@@ -385,14 +385,14 @@ static void load_row_test(void **state)
         assert_int_equal(e->error, row->err);
         /* A fault: the register is unchanged (SS: the one pushed) and the frame's EIP is the
          * instruction's. */
-        uint32_t frame = e->esp_after;
+        uint32_t frame = e->after.r[ESP];
         if (row->sreg != SEG_SS)
             assert_int_equal(m->c.seg[row->sreg].sel, before.sel);
         else if (row->cpl == 3)
             assert_int_equal(get32(m, frame + 20) & 0xFFFF, before.sel);
         assert_int_equal(get32(m, frame + 4), CODE);
         if (row->cpl == 3) {
-            assert_int_equal(e->cpl_after, 0);
+            assert_int_equal(e->after.cpl, 0);
             assert_int_equal(frame, KSTACK_TOP - 24);
             assert_int_equal(get32(m, frame + 16), esp);
             assert_int_equal(get32(m, frame + 20) & 0xFFFF, S_UDATA | 3);
@@ -414,7 +414,7 @@ static void null_ds_use_faults(void **state)
     assert_non_null(e);
     assert_int_equal(e->vector, EXC_GP);
     assert_int_equal(e->error, 0);
-    assert_int_equal(get32(m, e->esp_after + 4), CODE + 2);
+    assert_int_equal(get32(m, e->after.r[ESP] + 4), CODE + 2);
     machine_free(m);
 }
 
@@ -666,7 +666,7 @@ static void gate_row_test(void **state)
     assert_int_equal(e->has_error, row->err != NOERR);
     if (row->err != NOERR)
         assert_int_equal(e->error, (uint32_t)row->err);
-    assert_int_equal(e->cpl_after, row->new_cpl);
+    assert_int_equal(e->after.cpl, row->new_cpl);
     assert_int_equal(c->cpl, row->new_cpl);
     assert_int_equal(c->seg[SEG_CS].sel & 3, row->new_cpl); /* CPL = CS.RPL */
     if (row->vec == EXC_DF) {
@@ -834,7 +834,7 @@ static void call_row_test(void **state)
         assert_non_null(e);
         assert_int_equal(e->vector, row->vec);
         assert_int_equal(e->error, row->err);
-        assert_int_equal(get32(m, e->esp_after + 4), CODE); /* a fault of the CALL */
+        assert_int_equal(get32(m, e->after.r[ESP] + 4), CODE); /* a fault of the CALL */
         machine_free(m);
         return;
     }
@@ -1065,8 +1065,8 @@ static void limit_row_test(void **state)
         assert_int_equal(e->vector, row->vec);
         assert_true(e->has_error);
         assert_int_equal(e->error, 0);
-        assert_int_equal(e->cpl_before, 3);
-        uint32_t frame = e->esp_after; /* error, EIP, CS, EFLAGS, ESP, SS on the ring 0 stack */
+        assert_int_equal(e->before.cpl, 3);
+        uint32_t frame = e->after.r[ESP]; /* error, EIP, CS, EFLAGS, ESP, SS on the ring 0 stack */
         assert_int_equal(get32(m, frame + 4), CODE);
         assert_int_equal(get32(m, frame + 16), esp);
         assert_int_equal(c->r[EAX], eax);
@@ -1239,7 +1239,7 @@ static void single_step_traps_after_one(void **state)
     const struct trace_event *e = first_delivery(m);
     assert_non_null(e);
     assert_int_equal(e->vector, EXC_DB);
-    assert_int_equal(e->eip_before, CODE + 1);      /* a trap: after the first nop */
+    assert_int_equal(e->before.eip, CODE + 1);      /* a trap: after the first nop */
     assert_int_equal(get32(m, KSTACK_TOP - 12), CODE + 1);
     assert_true(m->c.dr[6] & 0x4000);               /* DR6.BS */
     assert_false(m->c.eflags & FL_TF);              /* cleared for the handler */
@@ -1258,7 +1258,7 @@ static void popf_setting_tf_traps_after_next(void **state)
     const struct trace_event *e = first_delivery(m);
     assert_non_null(e);
     assert_int_equal(e->vector, EXC_DB);
-    assert_int_equal(e->eip_before, CODE + 3); /* after the nop that followed POPF */
+    assert_int_equal(e->before.eip, CODE + 3); /* after the nop that followed POPF */
     machine_free(m);
 }
 

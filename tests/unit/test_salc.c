@@ -47,8 +47,7 @@ static uint32_t run(const uint8_t *code, size_t len, unsigned n, uint32_t eax, u
     assert_non_null(r->ram);
     bus_init(&r->bus);
     assert_int_equal(cpu_init(&r->c, r->ram, RAM_SIZE, &r->bus), 0);
-    r->c.trace.event = on_event;
-    r->c.trace.ctx = r;
+    cpu_add_sink(&r->c, on_event, r);
     cpu_reset_protected_flat(&r->c, CODE);
     memcpy(r->ram + CODE, code, len);
     r->c.r[EAX] = eax;

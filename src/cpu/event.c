@@ -1,0 +1,118 @@
+/* The one event builder, and the sinks and instruction hooks that listen (see event.h). */
+#include "cpu/event.h"
+
+#include <string.h>
+
+#include "cpu/cpu.h"
+
+static void capture(const struct cpu *c, struct trace_state *s)
+{
+    memcpy(s->r, c->r, sizeof s->r);
+    s->eflags = cpu_get_eflags(c);
+    s->cr3 = c->cr3;
+    s->cs = c->seg[SEG_CS].sel;
+    s->ss = c->seg[SEG_SS].sel;
+    s->cpl = c->cpl;
+}
+
+void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, unsigned vector,
+                 bool has_error, uint32_t error)
+{
+    ev->icount = c->icount;
+    ev->kind = (uint8_t)kind;
+    ev->vector = (uint8_t)vector;
+    ev->has_error = has_error;
+    ev->error = has_error ? error : 0;
+    ev->detail.kind = FD_NONE;
+    if (!c->nsinks)
+        return; /* nobody listens: only the kind is counted (trace_end) */
+    capture(c, &ev->before);
+    /* An exception is reported at the instruction it belongs to: EIP has been rolled back to
+     * the faulting instruction (or, after a trap, moved past it); a shutdown happens there
+     * too. Everything else is caused by the instruction now executing (or, for an external
+     * interrupt, at the boundary where insn_eip = eip). */
+    ev->before.eip = (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip : c->insn_eip;
+}
+
+void trace_end(struct cpu *c, struct trace_event *ev)
+{
+    if (ev->kind == TR_CR3)
+        c->cr3_loads++;
+    else if (ev->kind < TR_KINDS)
+        c->transitions[ev->kind]++;
+    if (!c->nsinks)
+        return;
+    ev->cr2 = c->cr2;
+    capture(c, &ev->after);
+    ev->after.eip = c->eip;
+    c->emitting = true;
+    for (unsigned k = 0; k < c->nsinks; k++)
+        c->sinks[k].event(c->sinks[k].ctx, ev);
+    c->emitting = false;
+}
+
+int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
+{
+    if (!fn || c->nsinks >= CPU_MAX_SINKS || c->emitting)
+        return -1;
+    c->sinks[c->nsinks++] = (struct trace_sink){fn, ctx};
+    return 0;
+}
+
+bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
+{
+    if (c->emitting)
+        return false;
+    for (unsigned k = 0; k < c->nsinks; k++) {
+        if (c->sinks[k].event == fn && c->sinks[k].ctx == ctx) {
+            memmove(&c->sinks[k], &c->sinks[k + 1], (c->nsinks - k - 1) * sizeof c->sinks[0]);
+            c->nsinks--;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* With more than one hook, the dispatch loop calls this one, which calls them all. */
+static void fan_out(void *ctx, struct cpu *c, uint32_t lin_eip)
+{
+    (void)ctx;
+    for (unsigned k = 0; k < c->nhooks; k++)
+        c->hooks[k].fn(c->hooks[k].ctx, c, lin_eip);
+}
+
+static void update_dispatch(struct cpu *c)
+{
+    if (c->nhooks == 0) {
+        c->insn_hook = NULL;
+        c->insn_hook_ctx = NULL;
+    } else if (c->nhooks == 1) {
+        c->insn_hook = c->hooks[0].fn;
+        c->insn_hook_ctx = c->hooks[0].ctx;
+    } else {
+        c->insn_hook = fan_out;
+        c->insn_hook_ctx = NULL;
+    }
+}
+
+int cpu_add_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx)
+{
+    if (!fn || c->nhooks >= CPU_MAX_INSN_HOOKS)
+        return -1;
+    c->hooks[c->nhooks++] = (struct insn_hook){fn, ctx};
+    update_dispatch(c);
+    return 0;
+}
+
+bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx)
+{
+    for (unsigned k = 0; k < c->nhooks; k++) {
+        if (c->hooks[k].fn == fn && c->hooks[k].ctx == ctx) {
+            memmove(&c->hooks[k], &c->hooks[k + 1], (c->nhooks - k - 1) * sizeof c->hooks[0]);
+            c->nhooks--;
+            update_dispatch(c);
+            return true;
+        }
+    }
+    return false;
+}

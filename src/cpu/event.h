@@ -1,0 +1,98 @@
+/* The event stream: every transition the cpu makes (exceptions, interrupts, INT n, IRET,
+ * SYSENTER/SYSEXIT, far transfers through gates, task switches, HLT, shutdown, CR3 loads) as
+ * one self-contained struct trace_event, built by one builder (event.c) and handed to every
+ * sink that listens. An event holds no pointers: a sink may keep it, copy it to a file or
+ * compare it with a recorded one.
+ *
+ * Emitting is off the hot path: events happen at transitions only, and the dispatch loop never
+ * looks at the sinks. The instruction hooks (called before every instruction) are the
+ * exception: the loop tests one pointer per block, so with no hook a run pays nothing.
+ */
+#ifndef RINGSIDE_EVENT_H
+#define RINGSIDE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/fault.h"
+
+struct cpu;
+
+/* Transition kinds. */
+enum trace_kind {
+    TR_EXCEPTION, /* an exception raised by the cpu (or INT1) */
+    TR_INTERRUPT, /* an external interrupt */
+    TR_SOFTINT,   /* INT n, INT3, INTO */
+    TR_IRET,      /* IRET (not to another task: that is TR_TASK) */
+    TR_SYSENTER,
+    TR_SYSEXIT,
+    TR_FARCALL,   /* far CALL through a call gate */
+    TR_FARRET,    /* far RET to an outer privilege level */
+    TR_FARJMP,    /* far JMP through a call gate */
+    TR_HALT,      /* HLT */
+    TR_SHUTDOWN,  /* triple fault */
+    TR_TASK,      /* a hardware task switch (far JMP/CALL, task gate, IRET with NT) */
+    TR_CR3,       /* CR3 loaded (MOV CR3, or a task switch with paging on) */
+    TR_KINDS
+};
+
+/* The state an event changes, before and after it. */
+struct trace_state {
+    uint32_t r[8];   /* EAX..EDI, in ModRM order (r[ESP] is the stack pointer) */
+    uint32_t eip;    /* before: the instruction the event belongs to (for an exception, the
+                        faulting one, or the next after a trap); after: where the cpu goes on */
+    uint32_t eflags; /* lazy flags folded in */
+    uint32_t cr3;
+    uint16_t cs, ss; /* selectors */
+    uint8_t cpl;
+};
+
+struct trace_event {
+    uint64_t icount;      /* retired instructions when the event happened */
+    uint8_t kind;         /* enum trace_kind */
+    uint8_t vector;       /* exception/interrupt vector (also of a task gate's event, #DF,
+                             shutdown's third fault); 0 for the other kinds */
+    bool has_error;       /* an error code was pushed (or, for shutdown, came with the fault) */
+    uint32_t error;       /* the error code, 0 when none */
+    uint32_t cr2;         /* CR2 after the event (a #PF's linear address) */
+    struct trace_state before, after;
+    struct fault_detail detail; /* why the fault happened (FD_NONE when not known) */
+};
+
+/* A listener for events. */
+typedef void (*trace_sink_fn)(void *ctx, const struct trace_event *ev);
+struct trace_sink {
+    trace_sink_fn event;
+    void *ctx;
+};
+#define CPU_MAX_SINKS 4 /* event sinks at once (a recorder, a log, a view, a debugger) */
+
+/* Called before each instruction (slow path: --log insn, a debugger's single step). */
+typedef void (*insn_hook_fn)(void *ctx, struct cpu *c, uint32_t lin_eip);
+struct insn_hook {
+    insn_hook_fn fn;
+    void *ctx;
+};
+#define CPU_MAX_INSN_HOOKS 4
+
+/* Adds a sink; returns 0, or -1 when CPU_MAX_SINKS are already there or when called from
+ * inside a sink (an event in the making would miss its state before). Sinks are called in the
+ * order they were added; an event's state is captured only when a sink listens. */
+int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
+/* Removes the sink (fn, ctx); returns whether it was there (false from inside a sink). */
+bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
+
+/* The same for instruction hooks. */
+int cpu_add_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
+bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
+
+/* ---- the builder (used by the core only) ----
+ * trace_begin records the kind and the state before the transition; trace_end the state after,
+ * counts the event and hands it to every sink. Between the two the transition happens; if it
+ * faults, trace_end is never reached and no event is emitted (the fault is delivered as its
+ * own event). */
+void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, unsigned vector,
+                 bool has_error, uint32_t error);
+void trace_end(struct cpu *c, struct trace_event *ev);
+
+#endif

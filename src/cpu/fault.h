@@ -1,0 +1,108 @@
+/* What made a fault, as data: carried by value with the fault while it is delivered and in the
+ * trace event that reports it, and put into words only when someone reads it (src/trace/
+ * describe.c). Nothing here is formatted on the cpu's path.
+ *
+ *   #PF                      the page walk (mmu/pagetable.h: every entry, the refusing level,
+ *                            the reason, the access)
+ *   #GP #TS #NP #SS          the selector (or IDT vector), its table, what it was for, the
+ *                            check that failed and the privilege levels and limits it compared
+ */
+#ifndef RINGSIDE_FAULT_H
+#define RINGSIDE_FAULT_H
+
+#include <stdint.h>
+
+#include "mmu/pagetable.h"
+
+enum fault_detail_kind {
+    FD_NONE,     /* nothing more is known than the vector and error code */
+    FD_PAGE,     /* u.page: a refused page walk */
+    FD_SELECTOR, /* u.sel: a selector, descriptor, gate or segment check */
+};
+
+/* Which table a selector indexes. */
+enum sel_table {
+    ST_NONE, /* no table: a null selector, or a check on a loaded segment */
+    ST_GDT,
+    ST_LDT,
+    ST_IDT,  /* sel is the vector */
+};
+
+/* What the selector (or segment) was being used for: says what was wanted of it. */
+enum sel_use {
+    SU_NONE,
+    SU_SEGREG,     /* MOV/POP/LDS.. into a segment register (seg says which) */
+    SU_SEGMENT,    /* an access through a loaded segment register (seg says which) */
+    SU_IDT,        /* an IDT gate (delivery of an exception, interrupt or INT n) */
+    SU_HANDLER_CS, /* the code segment an interrupt or trap gate names */
+    SU_FAR,        /* the operand of a far JMP or CALL */
+    SU_GATE_CS,    /* the code segment a call gate names, or a far JMP/CALL's code segment */
+    SU_TARGET,     /* the offset a far transfer or delivery goes to (checked against CS) */
+    SU_RET_CS,     /* the CS popped by RETF or IRET */
+    SU_RET_SS,     /* the SS popped by a return to an outer level */
+    SU_TSS_STACK,  /* the inner stack (SSn:ESPn) in the current TSS */
+    SU_STACK,      /* room on the stack for a frame (delivery, call gate) */
+    SU_LLDT,       /* LLDT's operand */
+    SU_LTR,        /* LTR's operand */
+    SU_TASK,       /* the TSS a task switch goes to (far JMP/CALL, task gate) */
+    SU_TASK_BACK,  /* the TSS IRET returns to (the back link) */
+    SU_CUR_TSS,    /* the current task's TSS (TR) */
+    SU_TASK_LDT,   /* the new task's LDT selector */
+    SU_TASK_SEG,   /* a segment register of the new task (seg says which) */
+    SU_SYSENTER,   /* IA32_SYSENTER_CS (SYSENTER, SYSEXIT) */
+    SU_INSN,       /* the instruction itself (privileged) */
+};
+
+/* The check that failed. */
+enum sel_reason {
+    SR_NONE,
+    SR_NULL,             /* a null selector where a segment is required */
+    SR_BEYOND_LIMIT,     /* the index lies beyond the table's limit (limit = the table's) */
+    SR_NO_LDT,           /* TI = 1 but no LDT is loaded */
+    SR_NOT_GDT,          /* TI = 1 where only the GDT may be used (LLDT, LTR, TSS, task LDT) */
+    SR_TYPE,             /* the descriptor's type is not what the use wants */
+    SR_NOT_PRESENT,      /* P = 0 */
+    SR_GATE_DPL,         /* INT n: the gate's DPL < CPL */
+    SR_DPL_LT_PRIV,      /* DPL < max(CPL, RPL): data segment, call/task gate, TSS */
+    SR_RPL_NE_CPL,       /* RPL != CPL (SS) */
+    SR_DPL_NE_CPL,       /* DPL != CPL (SS; non-conforming code reached directly or by JMP) */
+    SR_RPL_GT_CPL,       /* RPL > CPL (non-conforming code reached directly) */
+    SR_DPL_GT_CPL,       /* DPL > CPL (conforming code; any code reached through a gate) */
+    SR_RPL_LT_CPL,       /* RPL < CPL: a return to a more privileged level */
+    SR_DPL_GT_RPL,       /* DPL > RPL (conforming code returned to; conforming task CS) */
+    SR_DPL_NE_RPL,       /* DPL != RPL (non-conforming code returned to; task CS) */
+    SR_OFFSET_LIMIT,     /* offset beyond the segment's limit (offset, limit) */
+    SR_TSS_LIMIT,        /* the TSS is too small for what is read or saved (offset, limit) */
+    SR_SEG_UNUSABLE,     /* the segment register holds a null selector */
+    SR_SEG_NOT_WRITABLE, /* a write through a read-only data or a code segment */
+    SR_SEG_NOT_READABLE, /* a read through an execute-only code segment */
+    SR_PRIVILEGED,       /* a privileged instruction at CPL > 0 */
+    SR_REAL_MODE,        /* CR0.PE = 0: real mode is outside the subset */
+};
+
+#define SF_NO_TYPE 0xFFu /* sel_fault.type when no descriptor was read */
+#define SF_NO_SEG 0xFFu  /* sel_fault.seg when no segment register is concerned */
+
+struct sel_fault {
+    uint8_t reason;  /* enum sel_reason */
+    uint8_t use;     /* enum sel_use */
+    uint8_t table;   /* enum sel_table */
+    uint8_t seg;     /* SEG_ES..SEG_GS for SU_SEGREG/SU_SEGMENT/SU_TASK_SEG, else SF_NO_SEG */
+    uint16_t sel;    /* the selector, or the vector for ST_IDT */
+    uint8_t type;    /* the descriptor's S bit and type (S << 4 | type), or SF_NO_TYPE */
+    uint8_t cpl;     /* the privilege levels the check compared */
+    uint8_t rpl;
+    uint8_t dpl;
+    uint32_t limit;  /* the limit checked against (table, segment or TSS limit) */
+    uint32_t offset; /* the offset (or last byte) checked against it */
+};
+
+struct fault_detail {
+    uint8_t kind; /* enum fault_detail_kind */
+    union {
+        struct walk page;     /* FD_PAGE */
+        struct sel_fault sel; /* FD_SELECTOR */
+    } u;
+};
+
+#endif

@@ -1,0 +1,394 @@
+/* Events and fault details in words (see describe.h). */
+#include "trace/describe.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/exceptions.h"
+
+/* Appends to a buffer that may be too small; pos keeps counting what would have been written. */
+struct out {
+    char *buf;
+    size_t len;
+    size_t pos;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+                      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->pos += (size_t)n;
+}
+
+static int done(struct out *o)
+{
+    if (o->len && o->pos == 0)
+        o->buf[0] = '\0';
+    return (int)o->pos;
+}
+
+static const char *const kind_names[TR_KINDS] = {
+    [TR_EXCEPTION] = "exception", [TR_INTERRUPT] = "interrupt", [TR_SOFTINT] = "int",
+    [TR_IRET] = "iret",           [TR_SYSENTER] = "sysenter",   [TR_SYSEXIT] = "sysexit",
+    [TR_FARCALL] = "lcall",       [TR_FARRET] = "lret",         [TR_FARJMP] = "ljmp",
+    [TR_HALT] = "hlt",            [TR_SHUTDOWN] = "shutdown",   [TR_TASK] = "task switch",
+    [TR_CR3] = "cr3",
+};
+
+const char *trace_kind_name(unsigned kind)
+{
+    if (kind < TR_KINDS && kind_names[kind])
+        return kind_names[kind];
+    return "?";
+}
+
+/* ---- #PF: the walk ---- */
+
+static const char *access_name(const struct walk *w)
+{
+    static const char *const names[4][4] = {
+        [PG_SUPERVISOR] = {"supervisor read", "supervisor write", "supervisor fetch", "lookup"},
+        [PG_USER] = {"user read", "user write", "user fetch", "lookup"},
+        [PG_SUPERVISOR_AC] = {"supervisor read", "supervisor write", "supervisor fetch",
+                              "lookup"},
+        [PG_IMPLICIT] = {"implicit supervisor read", "implicit supervisor write",
+                         "supervisor fetch", "lookup"},
+    };
+    return w->mode < 4 && w->kind < 4 ? names[w->mode][w->kind] : "access";
+}
+
+static const char *walk_why(const struct walk *w)
+{
+    switch (w->result) {
+    case WALK_OK: return "allowed";
+    case WALK_NOT_PRESENT:
+        return w->level == WALK_PDE ? "page table not present" : "page not present";
+    case WALK_RESERVED: return "reserved bits 13..21 set";
+    case WALK_SUPERVISOR_ONLY: return "supervisor-only page";
+    case WALK_READ_ONLY: return "read-only page";
+    case WALK_WP: return "read-only page with CR0.WP";
+    case WALK_SMEP: return "supervisor fetch from a user page with CR4.SMEP";
+    case WALK_SMAP: return "supervisor access to a user page with SMAP and AC=0";
+    case WALK_SMAP_IMPLICIT: return "implicit supervisor access to a user page with SMAP";
+    case WALK_NO_RAM:
+        return w->level == WALK_PDE ? "page directory outside RAM" : "page table outside RAM";
+    }
+    return "?";
+}
+
+static void describe_walk(struct out *o, const struct walk *w)
+{
+    unsigned d = pdx(w->lin), t = ptx(w->lin);
+    put(o, "%s of 0x%08" PRIx32 ": ", access_name(w), w->lin);
+    if (w->level == WALK_PDE && (w->result == WALK_NOT_PRESENT || w->result == WALK_NO_RAM))
+        put(o, "PDE[%u] P=0", d);
+    else if (w->large)
+        put(o, "4 MiB PDE[%u] U=%u W=%u", d, (unsigned)!!(w->pde & PTE_U),
+            (unsigned)!!(w->pde & PTE_W));
+    else if (w->result == WALK_NOT_PRESENT || w->result == WALK_NO_RAM)
+        put(o, "PDE[%u] U=%u W=%u, PTE[%u] P=0", d, (unsigned)!!(w->pde & PTE_U),
+            (unsigned)!!(w->pde & PTE_W), t);
+    else
+        put(o, "PDE[%u] U=%u W=%u, PTE[%u] U=%u W=%u", d, (unsigned)!!(w->pde & PTE_U),
+            (unsigned)!!(w->pde & PTE_W), t, (unsigned)!!(w->pte & PTE_U),
+            (unsigned)!!(w->pte & PTE_W));
+    put(o, " — %s", walk_why(w));
+}
+
+/* ---- selector faults ---- */
+
+static const char *const seg_names[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+
+static const char *seg_name(unsigned seg)
+{
+    return seg < SEG_COUNT ? seg_names[seg] : "a segment register";
+}
+
+/* A descriptor type with its article: "a 32-bit interrupt gate", "an LDT". */
+static void put_type(struct out *o, uint8_t stype)
+{
+    static const char *const sys[16] = {
+        "a reserved system type 0", "an available 16-bit TSS", "an LDT", "a busy 16-bit TSS",
+        "a 16-bit call gate", "a task gate", "a 16-bit interrupt gate", "a 16-bit trap gate",
+        "a reserved system type 8", "an available 32-bit TSS", "a reserved system type 0xa",
+        "a busy 32-bit TSS", "a 32-bit call gate", "a reserved system type 0xd",
+        "a 32-bit interrupt gate", "a 32-bit trap gate",
+    };
+    unsigned t = stype & 0xF;
+    if (!(stype & 0x10))
+        put(o, "%s", sys[t]);
+    else if (t & TYPE_CODE)
+        put(o, "%s code segment", (t & TYPE_EC) ? (t & TYPE_RW) ? "a conforming readable"
+                                                                : "a conforming execute-only"
+                                  : (t & TYPE_RW) ? "a readable"
+                                                  : "an execute-only");
+    else
+        put(o, "%s data segment", (t & TYPE_EC) ? (t & TYPE_RW) ? "an expand-down writable"
+                                                                : "an expand-down read-only"
+                                  : (t & TYPE_RW) ? "a writable"
+                                                  : "a read-only");
+}
+
+/* What the selector should have named, for SR_TYPE. */
+static const char *wanted(const struct sel_fault *f)
+{
+    switch (f->use) {
+    case SU_SEGREG:
+    case SU_TASK_SEG:
+        return f->seg == SEG_SS   ? "a writable data segment"
+               : f->seg == SEG_CS ? "a code segment"
+                                  : "a data segment or a readable code segment";
+    case SU_HANDLER_CS: case SU_GATE_CS: case SU_RET_CS: return "a code segment";
+    case SU_IDT: return "an interrupt, trap or task gate";
+    case SU_FAR: return "a code segment, call gate, TSS or task gate";
+    case SU_RET_SS: case SU_TSS_STACK: return "a writable data segment";
+    case SU_LLDT: case SU_TASK_LDT: return "an LDT";
+    case SU_LTR: return "an available TSS";
+    case SU_TASK: return "an available 32-bit TSS";
+    case SU_TASK_BACK: return "a busy 32-bit TSS";
+    default: return "something else";
+    }
+}
+
+/* What the selector (or segment) was for, as a noun. */
+static void put_what(struct out *o, const struct sel_fault *f)
+{
+    switch (f->use) {
+    case SU_SEGREG: put(o, "the %s selector", seg_name(f->seg)); break;
+    case SU_SEGMENT: put(o, "%s", seg_name(f->seg)); break;
+    case SU_IDT: put(o, "IDT gate"); break;
+    case SU_HANDLER_CS: put(o, "the handler's code segment"); break;
+    case SU_FAR: put(o, "the far JMP/CALL operand"); break;
+    case SU_GATE_CS: put(o, "the target code segment"); break;
+    case SU_TARGET: put(o, "the target"); break;
+    case SU_RET_CS: put(o, "the return CS"); break;
+    case SU_RET_SS: put(o, "the return SS"); break;
+    case SU_TSS_STACK: put(o, "the TSS's stack segment for CPL %u", f->cpl); break;
+    case SU_STACK: put(o, "the stack"); break;
+    case SU_LLDT: put(o, "LLDT's selector"); break;
+    case SU_LTR: put(o, "LTR's selector"); break;
+    case SU_TASK: put(o, "the new task's TSS"); break;
+    case SU_TASK_BACK: put(o, "the back-linked TSS"); break;
+    case SU_CUR_TSS: put(o, "the current TSS"); break;
+    case SU_TASK_LDT: put(o, "the new task's LDT"); break;
+    case SU_TASK_SEG: put(o, "the new task's %s", seg_name(f->seg)); break;
+    case SU_SYSENTER: put(o, "IA32_SYSENTER_CS"); break;
+    case SU_INSN: put(o, "the instruction"); break;
+    default: put(o, "the selector"); break;
+    }
+}
+
+/* The subject of the sentence: "IDT gate 0x80", "the SS selector 0x002b", "DS". */
+static void put_subject(struct out *o, const struct sel_fault *f)
+{
+    put_what(o, f);
+    if (f->table == ST_IDT)
+        put(o, " 0x%02x", f->sel);
+    else if (f->table != ST_NONE)
+        put(o, " 0x%04x", f->sel);
+}
+
+/* The level a check compares DPL/RPL with. */
+static const char *level_name(const struct sel_fault *f)
+{
+    return f->use == SU_RET_SS ? "the new CPL" : f->use == SU_TSS_STACK ? "the stack's CPL"
+                                                                         : "CPL";
+}
+
+static const char *const table_names[] = {"no table", "GDT", "LDT", "IDT"};
+
+static void describe_sel(struct out *o, const struct sel_fault *f)
+{
+    const char *table = f->table < 4 ? table_names[f->table] : "?";
+    switch (f->reason) {
+    case SR_NULL:
+        put(o, "null selector for ");
+        put_what(o, f);
+        break;
+    case SR_BEYOND_LIMIT:
+        if (f->table == ST_IDT)
+            put(o, "IDT gate 0x%02x beyond the IDT limit 0x%" PRIx32, f->sel, f->limit);
+        else
+            put(o, "selector beyond the %s limit 0x%" PRIx32, table, f->limit);
+        break;
+    case SR_NO_LDT:
+        put(o, "selector in the LDT, but no LDT is loaded");
+        break;
+    case SR_NOT_GDT:
+        put_subject(o, f);
+        put(o, " must be in the GDT, not the LDT");
+        break;
+    case SR_TYPE:
+        put_subject(o, f);
+        put(o, " is ");
+        if (f->type != SF_NO_TYPE)
+            put_type(o, f->type);
+        else
+            put(o, "of the wrong type");
+        put(o, ", not %s", wanted(f));
+        break;
+    case SR_NOT_PRESENT:
+        put_subject(o, f);
+        put(o, " is not present");
+        break;
+    case SR_GATE_DPL:
+        put_subject(o, f);
+        put(o, " has DPL %u < CPL %u", f->dpl, f->cpl);
+        break;
+    case SR_DPL_LT_PRIV:
+        put_subject(o, f);
+        put(o, " has DPL %u < max(CPL %u, RPL %u)", f->dpl, f->cpl, f->rpl);
+        break;
+    case SR_RPL_NE_CPL:
+        put_subject(o, f);
+        put(o, " has RPL %u != %s %u", f->rpl, level_name(f), f->cpl);
+        break;
+    case SR_DPL_NE_CPL:
+        put_subject(o, f);
+        put(o, " has DPL %u != %s %u", f->dpl, level_name(f), f->cpl);
+        break;
+    case SR_RPL_GT_CPL:
+        put_subject(o, f);
+        put(o, " has RPL %u > CPL %u", f->rpl, f->cpl);
+        break;
+    case SR_DPL_GT_CPL:
+        put_subject(o, f);
+        put(o, " has DPL %u > CPL %u", f->dpl, f->cpl);
+        break;
+    case SR_RPL_LT_CPL:
+        put_subject(o, f);
+        put(o, " has RPL %u < CPL %u: a return to a more privileged level", f->rpl, f->cpl);
+        break;
+    case SR_DPL_GT_RPL:
+        put_subject(o, f);
+        put(o, " has DPL %u > RPL %u", f->dpl, f->rpl);
+        break;
+    case SR_DPL_NE_RPL:
+        put_subject(o, f);
+        put(o, " has DPL %u != RPL %u", f->dpl, f->rpl);
+        break;
+    case SR_OFFSET_LIMIT:
+        if (f->use == SU_SEGMENT)
+            put(o, "offset 0x%08" PRIx32 " outside the %s limit 0x%" PRIx32, f->offset,
+                seg_name(f->seg), f->limit);
+        else if (f->use == SU_STACK)
+            put(o, "no room on the stack: offset 0x%08" PRIx32 " outside the SS limit 0x%" PRIx32,
+                f->offset, f->limit);
+        else
+            put(o, "target 0x%08" PRIx32 " beyond the CS limit 0x%" PRIx32, f->offset,
+                f->limit);
+        break;
+    case SR_TSS_LIMIT:
+        put_subject(o, f);
+        put(o, " is too small: limit 0x%" PRIx32 ", needs 0x%" PRIx32, f->limit, f->offset);
+        break;
+    case SR_SEG_UNUSABLE:
+        put(o, "%s holds a null selector", seg_name(f->seg));
+        break;
+    case SR_SEG_NOT_WRITABLE:
+        put(o, "write through %s, ", seg_name(f->seg));
+        put_type(o, f->type);
+        break;
+    case SR_SEG_NOT_READABLE:
+        put(o, "read through %s, ", seg_name(f->seg));
+        put_type(o, f->type);
+        break;
+    case SR_PRIVILEGED:
+        put(o, "privileged instruction at CPL %u", f->cpl);
+        break;
+    case SR_REAL_MODE:
+        put(o, "real mode (CR0.PE = 0) is not supported");
+        break;
+    default:
+        break;
+    }
+}
+
+int describe_fault_detail(const struct fault_detail *d, char *buf, size_t len)
+{
+    struct out o = {buf, len, 0};
+    if (d->kind == FD_PAGE)
+        describe_walk(&o, &d->u.page);
+    else if (d->kind == FD_SELECTOR)
+        describe_sel(&o, &d->u.sel);
+    return done(&o);
+}
+
+int describe_fault(unsigned vector, bool has_error, uint32_t error,
+                   const struct fault_detail *d, char *buf, size_t len)
+{
+    struct out o = {buf, len, 0};
+    const char *name = exception_name(vector);
+    if (!name)
+        put(&o, "vector %u", vector);
+    else if (has_error)
+        put(&o, "%s(0x%04" PRIx32 ")", name, error);
+    else
+        put(&o, "%s", name);
+    if (d && d->kind != FD_NONE) {
+        put(&o, ": ");
+        size_t at = o.pos;
+        int n = describe_fault_detail(d, at < len ? buf + at : NULL, at < len ? len - at : 0);
+        o.pos += (size_t)n;
+    }
+    return done(&o);
+}
+
+/* ---- the event line ---- */
+
+int describe_event(const struct trace_event *ev, char *buf, size_t len)
+{
+    struct out o = {buf, len, 0};
+    const struct trace_state *b = &ev->before, *a = &ev->after;
+    uint32_t err = ev->has_error ? ev->error : 0;
+    switch (ev->kind) {
+    case TR_EXCEPTION: case TR_INTERRUPT: case TR_SOFTINT:
+        put(&o, "%6" PRIu64 ": v=%02x e=%04" PRIx32 " i=%d cpl=%u IP=%04x:%08" PRIx32
+            " SP=%04x:%08" PRIx32, ev->icount, ev->vector, err, ev->kind == TR_SOFTINT,
+            b->cpl, b->cs, b->eip, b->ss, b->r[ESP]);
+        if (ev->kind == TR_EXCEPTION && ev->vector == EXC_PF)
+            put(&o, " CR2=%08" PRIx32, ev->cr2);
+        break;
+    case TR_SHUTDOWN:
+        put(&o, "%6" PRIu64 ": shutdown (triple fault) v=%02x e=%04" PRIx32 " cpl=%u IP=%04x:%08"
+            PRIx32, ev->icount, ev->vector, err, b->cpl, b->cs, b->eip);
+        if (ev->vector == EXC_PF)
+            put(&o, " CR2=%08" PRIx32, ev->cr2);
+        return done(&o);
+    case TR_HALT:
+        put(&o, "%6" PRIu64 ": hlt cpl=%u IP=%04x:%08" PRIx32, ev->icount, b->cpl, b->cs,
+            b->eip);
+        return done(&o);
+    case TR_CR3:
+        put(&o, "%6" PRIu64 ": cr3 cpl=%u IP=%04x:%08" PRIx32 " CR3=%08" PRIx32 " -> %08" PRIx32,
+            ev->icount, b->cpl, b->cs, b->eip, b->cr3, a->cr3);
+        return done(&o);
+    default:
+        put(&o, "%6" PRIu64 ": %s cpl=%u IP=%04x:%08" PRIx32 " SP=%04x:%08" PRIx32, ev->icount,
+            trace_kind_name(ev->kind), b->cpl, b->cs, b->eip, b->ss, b->r[ESP]);
+        break;
+    }
+    put(&o, " -> cpl=%u IP=%04x:%08" PRIx32 " SP=%04x:%08" PRIx32, a->cpl, a->cs, a->eip, a->ss,
+        a->r[ESP]);
+    const char *name = exception_name(ev->vector);
+    if (ev->kind == TR_EXCEPTION && name) {
+        put(&o, " | %s", name);
+        /* Only the walk of a #PF goes on the line for now; selector faults are explained by
+         * describe_fault_detail for the clients that ask. */
+        if (ev->detail.kind == FD_PAGE) {
+            put(&o, " ");
+            size_t at = o.pos;
+            o.pos += (size_t)describe_fault_detail(&ev->detail, at < len ? buf + at : NULL,
+                                                   at < len ? len - at : 0);
+        }
+    }
+    return done(&o);
+}
