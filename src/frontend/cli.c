@@ -19,7 +19,7 @@
 #include "frontend/intlog.h"
 #include "frontend/pagedump.h"
 #include "frontend/loader.h"
-#include "frontend/machine.h"
+#include "machine/input_fd.h"
 
 #define ERRLEN 512
 

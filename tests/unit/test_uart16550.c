@@ -25,8 +25,9 @@ static void sink_out(void *ctx, uint8_t byte)
         s->text[s->n++] = (char)byte;
 }
 
-static void sink_irq(void *ctx, bool level)
+static void sink_irq(void *ctx, int irq, bool level)
 {
+    assert_int_equal(irq, UART_COM1_IRQ);
     struct sink *s = ctx;
     s->irq_changes++;
     s->irq = level;
@@ -45,7 +46,7 @@ static int setup(void **state)
         return -1;
     bus_init(&fx->bus);
     uart16550_init(&fx->u, sink_out, &fx->sink);
-    uart16550_set_irq(&fx->u, sink_irq, &fx->sink);
+    uart16550_set_irq(&fx->u, (struct irq_line){ sink_irq, NULL, &fx->sink, UART_COM1_IRQ });
     *state = fx;
     return uart16550_attach(&fx->u, &fx->bus, UART_COM1_BASE);
 }
