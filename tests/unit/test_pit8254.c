@@ -1,6 +1,7 @@
 /* pit8254.c: the 8254 as kernels program it (Linux/xv6: 0x34 or 0x36, divisor 11932 for
- * 100 Hz), IRQ 0 edges at exact device times on a fake clock, one-shot mode 0, the latch
- * command and read-back, and the bookkeeping of edges nobody serviced. */
+ * 100 Hz), IRQ 0 edges at exact device times on a fake clock and a timer queue (whose
+ * deadline is always the PIT's next edge), one-shot mode 0, the latch command and read-back,
+ * the bookkeeping of edges nobody serviced, and whether the next edge could end a halt. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,21 @@ static void unserviced_edges_are_one_request(void **state)
     assert_false(fx->intr);
 }
 
+/* Counter 0's next edge can end a halt exactly when IRQ 0 is unmasked at the PIC. */
+static void can_wake_follows_the_mask(void **state)
+{
+    struct fixture *fx = *state;
+    program(fx, 0x34, 100);
+    assert_true(pit_can_wake(&fx->pit)); /* the fixture's PIC has only IRQ 0 open */
+    out8(fx, 0x21, 0xFF);
+    assert_false(pit_can_wake(&fx->pit));
+    assert_int_equal(timerq_next_wake(&fx->tq), TIMER_NEVER);
+    assert_int_equal(timerq_next(&fx->tq), pit_next_event(&fx->pit));
+    out8(fx, 0x21, 0xFE);
+    assert_true(pit_can_wake(&fx->pit));
+    assert_int_equal(timerq_next_wake(&fx->tq), pit_next_event(&fx->pit));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_back_command, setup_exact, teardown),
         cmocka_unit_test_setup_teardown(byte_access_modes, setup_exact, teardown),
         cmocka_unit_test_setup_teardown(unserviced_edges_are_one_request, setup_exact, teardown),
+        cmocka_unit_test_setup_teardown(can_wake_follows_the_mask, setup_exact, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
