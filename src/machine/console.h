@@ -68,7 +68,8 @@ struct console_tap {
 };
 
 /* Opens the console input: the machine starts pacing it at the next instruction boundary and
- * asks refill (may be NULL) for bytes whenever the queue is empty. Bytes already queued stay. */
+ * asks refill (may be NULL) for bytes whenever the queue is empty. Bytes already queued stay;
+ * an earlier end of input is forgotten. */
 void machine_input_open(struct machine *m, machine_input_fn refill, void *ctx);
 /* Queues a byte. Returns false if the queue is full (the byte is not taken). */
 bool machine_input_push(struct machine *m, uint8_t byte);
