@@ -136,6 +136,17 @@ struct acct_space {
     uint64_t insns[2]; /* [0] CPL 0..2, [1] CPL 3 */
 };
 
+/* The interrupt controller as the cpu sees it (the 8259A pair today; a local APIC later). The
+ * controller decides whether an interrupt is pending (its masks, and the priority of a request
+ * against what is in service) and raises or lowers the cpu's INTR input with cpu_set_intr
+ * whenever that answer changes; the cpu only tests the flag, with EFLAGS.IF and the interrupt
+ * shadow, at instruction boundaries. When it takes the interrupt it runs the acknowledge
+ * cycle, ack, which returns the vector to deliver (and updates INTR). */
+struct intc {
+    int (*ack)(void *ctx);  /* interrupt acknowledge: the vector; NULL: no controller */
+    void *ctx;
+};
+
 /* A pending fault, filled by cpu_raise() before it unwinds to the dispatch loop. */
 struct fault {
     uint8_t vector;
@@ -194,14 +205,16 @@ struct cpu {
      * unit per retired instruction, jumps to the next device event while the cpu is halted, and
      * moves one unit before an event would be delivered at the same time as the previous one
      * (deliver.c), so it cannot stand still in a storm of faults. */
-    bool intr;              /* the INTR input, driven by the interrupt controller */
-    int (*intr_ack)(void *ctx);   /* interrupt-acknowledge cycle: the vector to deliver */
-    void *intr_ctx;
+    bool intr;              /* the INTR input, set by the interrupt controller (cpu_set_intr) */
+    struct intc intc;       /* the interrupt controller, acknowledged when INTR is taken */
     uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
     uint64_t idle;          /* time units spent halted */
     uint64_t stall;         /* time units added between deliveries with no time between them */
     uint64_t last_delivery; /* device time of the last completed delivery (UINT64_MAX: none) */
-    uint64_t next_event;    /* device time of the next device event (UINT64_MAX: none) */
+    uint64_t next_event;    /* device time of the next device event (UINT64_MAX: none); the
+                               machine sets it, lowers it to "now" to be called at the next
+                               boundary, and while the cpu is halted leaves out events that
+                               cannot wake it */
     void (*on_event)(void *ctx);  /* called at next_event; sets the following next_event */
     void *event_ctx;
 
@@ -244,6 +257,12 @@ uint32_t cpu_get_eflags(const struct cpu *c);
 /* Brings ring_insns and spaces up to date with icount (call before reading them); also called
  * by the core just before CPL or CR3 changes. */
 void acct_update(struct cpu *c);
+
+/* The INTR input: what the interrupt controller drives (see struct intc). */
+static inline void cpu_set_intr(struct cpu *c, bool level)
+{
+    c->intr = level;
+}
 
 /* Device time (see struct cpu). */
 static inline uint64_t cpu_time(const struct cpu *c)

@@ -189,9 +189,9 @@ static bool take_interrupt(struct cpu *c)
 {
     if (cpu_time(c) >= c->next_event && c->on_event)
         c->on_event(c->event_ctx);
-    if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intr_ack)
+    if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intc.ack)
         return false;
-    int vector = c->intr_ack(c->intr_ctx);
+    int vector = c->intc.ack(c->intc.ctx);
     c->halted = false;
     c->insn_eip = c->eip;
     c->last_block = NULL;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "devices/bus.h"
-#include "devices/pit8254.h" /* struct devclock */
+#include "devices/devclock.h"
 
 #define SECS_PER_DAY 86400
 
@@ -41,7 +41,7 @@ static int64_t floordiv(int64_t a, int64_t b)
 
 static uint64_t now(const struct cmos *c)
 {
-    return c->clock->now(c->clock->ctx);
+    return devclock_now(c->clock);
 }
 
 static uint64_t ups(const struct cmos *c)

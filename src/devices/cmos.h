@@ -28,7 +28,7 @@
  * every second (the update cycle of the data sheet), so a guest that waits for it to rise or
  * fall sees it within one second of guest time and never waits forever. The flags of register
  * C (UF, PF and AF) are computed from the time elapsed since it was last read; the chip's
- * IRQ 8 is not raised.
+ * IRQ 8 is not raised, so the device drives no interrupt line and has no timer.
  */
 #ifndef RINGSIDE_CMOS_H
 #define RINGSIDE_CMOS_H
@@ -99,10 +99,11 @@ struct devclock;
 #define CMOS_UIP_US 244u /* length of the update cycle, microseconds */
 
 struct cmos {
+    /* State (what a snapshot saves): every field but clock. */
     uint8_t ram[CMOS_SIZE];   /* the bytes; time fields are kept here only while SET = 1 */
     uint8_t index;            /* selected byte (bits 6..0) */
     bool nmi_disabled;        /* index bit 7 as last written */
-    struct devclock *clock;
+    struct devclock *clock;   /* wiring: device time */
     /* The running clock: at device time base_time it was base_secs seconds after
      * 2000-01-01 00:00:00 (negative: before it). While it is stopped (SET = 1, or the divider
      * not at 010) the time fields are plain bytes of ram[]. */

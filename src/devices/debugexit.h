@@ -17,7 +17,7 @@ struct bus;
 #define DEBUGEXIT_IOSIZE 4u    /* ports 0xF4..0xF7 */
 
 struct debugexit {
-    struct bus *bus; /* where the exit request goes */
+    struct bus *bus; /* wiring: where the exit request goes (the device has no state) */
 };
 
 /* Claims iosize ports from iobase. Returns 0, or -1 if they are taken or the range is empty. */

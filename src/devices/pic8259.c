@@ -11,7 +11,7 @@ static void chip_reset(struct pic8259 *c)
     c->lowest = 7;
 }
 
-void pic_init(struct pic_pair *p, bool *intr)
+void pic_init(struct pic_pair *p, struct irq_line intr)
 {
     chip_reset(&p->chip[0]);
     chip_reset(&p->chip[1]);
@@ -60,8 +60,7 @@ static void update(struct pic_pair *p)
     m->lines = (uint8_t)((m->lines & ~4) | (slave_int ? 4 : 0));
     if (!slave_int)
         m->irr &= (uint8_t)~4;
-    if (p->intr)
-        *p->intr = pending(m) >= 0;
+    irq_set(&p->intr, pending(m) >= 0);
 }
 
 void pic_set_irq(struct pic_pair *p, unsigned irq, bool level)
@@ -81,6 +80,29 @@ void pic_pulse_irq(struct pic_pair *p, unsigned irq)
 {
     pic_set_irq(p, irq, true);
     pic_set_irq(p, irq, false);
+}
+
+bool pic_input_unmasked(const struct pic_pair *p, unsigned irq)
+{
+    const struct pic8259 *c = &p->chip[irq >> 3 & 1];
+    if (c->imr & (1u << (irq & 7)))
+        return false;
+    return c == &p->chip[0] || !(p->chip[0].imr & 4);
+}
+
+static void input_set(void *ctx, int irq, bool level)
+{
+    pic_set_irq(ctx, (unsigned)irq, level);
+}
+
+static bool input_unmasked(void *ctx, int irq)
+{
+    return pic_input_unmasked(ctx, (unsigned)irq);
+}
+
+struct irq_line pic_input(struct pic_pair *p, unsigned irq)
+{
+    return (struct irq_line){ input_set, input_unmasked, p, (int)(irq & 15) };
 }
 
 /* Moves the request from IRR to ISR (or not, in AEOI mode) and returns its vector. */

@@ -15,13 +15,19 @@
  *
  * Inputs are edge-triggered: a rising edge on an input line sets its IRR bit. The INTR output
  * (to the cpu) is high while an unmasked request has higher priority than everything in
- * service. pic_ack is the cpu's interrupt-acknowledge cycle.
+ * service; the pair drives it through an irq_line (the machine connects it to cpu_set_intr) at
+ * every change of its state. pic_ack is the cpu's interrupt-acknowledge cycle (struct intc).
+ *
+ * Devices reach the inputs through lines (pic_input): input n is IRQ n, 0..7 on the master and
+ * 8..15 on the slave, whose INT output is master input 2 (the cascade).
  */
 #ifndef RINGSIDE_PIC8259_H
 #define RINGSIDE_PIC8259_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "devices/irq.h"
 
 struct bus;
 
@@ -37,17 +43,24 @@ struct pic8259 {
 };
 
 struct pic_pair {
-    struct pic8259 chip[2]; /* [0] master, [1] slave */
-    bool *intr;             /* the cpu's INTR input */
+    struct pic8259 chip[2]; /* state: [0] master, [1] slave (all a snapshot saves) */
+    struct irq_line intr;   /* wiring: the INTR output, to the cpu */
 };
 
-void pic_init(struct pic_pair *p, bool *intr);
+/* Power-on state (everything masked, the BIOS's vector bases); intr is the INTR output. */
+void pic_init(struct pic_pair *p, struct irq_line intr);
 int pic_attach(struct pic_pair *p, struct bus *b);
 
 /* Sets input line irq (0..15) to level; a 0 -> 1 transition requests an interrupt. */
 void pic_set_irq(struct pic_pair *p, unsigned irq, bool level);
 /* A rising and falling edge (a device pulse). */
 void pic_pulse_irq(struct pic_pair *p, unsigned irq);
+
+/* The line into input irq (0..15), for a device or a fan-out to drive. It is unmasked when the
+ * input's IMR bit is clear (for a slave input, master input 2 too): in-service priority is not
+ * considered, since it changes at the guest's next EOI. */
+struct irq_line pic_input(struct pic_pair *p, unsigned irq);
+bool pic_input_unmasked(const struct pic_pair *p, unsigned irq);
 
 /* Interrupt acknowledge: the vector of the highest-priority request (moved from IRR to ISR),
  * or the chip's IRQ 7 vector when the request went away (a spurious interrupt). */

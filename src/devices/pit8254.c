@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "devices/bus.h"
-#include "devices/pic8259.h"
+#include "devices/timerq.h"
 
 uint64_t pit_ticks(const struct devclock *clk, uint64_t t)
 {
@@ -18,13 +18,32 @@ uint64_t pit_time_of_tick(const struct devclock *clk, uint64_t k)
     return (k / PIT_HZ) * u + ((k % PIT_HZ) * u + PIT_HZ - 1) / PIT_HZ;
 }
 
-void pit_init(struct pit8254 *p, struct devclock *clock, struct pic_pair *pic)
+static void timer_fire(void *ctx, uint64_t now)
+{
+    (void)now; /* pit_update reads the clock itself */
+    pit_update(ctx);
+}
+
+static bool timer_can_wake(void *ctx)
+{
+    return pit_can_wake(ctx);
+}
+
+int pit_init(struct pit8254 *p, struct devclock *clock, struct timerq *q, struct irq_line out0)
 {
     memset(p, 0, sizeof *p);
     p->clock = clock;
-    p->pic = pic;
+    p->timers = q;
+    p->out0 = out0;
     for (int k = 0; k < 3; k++)
         p->ctr[k].access = 3;
+    p->timer = timerq_add(q, timer_fire, timer_can_wake, p);
+    return p->timer < 0 ? -1 : 0;
+}
+
+bool pit_can_wake(const struct pit8254 *p)
+{
+    return irq_unmasked(&p->out0);
 }
 
 static uint64_t period(const struct pit_counter *c)
@@ -62,13 +81,14 @@ uint64_t pit_next_event(const struct pit8254 *p)
 void pit_update(struct pit8254 *p)
 {
     struct pit_counter *c = &p->ctr[0];
-    uint64_t now = pit_ticks(p->clock, p->clock->now(p->clock->ctx));
+    uint64_t now = pit_ticks(p->clock, devclock_now(p->clock));
     uint64_t next = edge_tick(c, c->fired + 1);
     if (next <= now) {
         /* Edges that pile up while nobody serviced them are one request, as on the chip. */
         c->fired = periodic(c) ? (now - c->start) / period(c) : 1;
-        pic_pulse_irq(p->pic, 0);
+        irq_pulse(&p->out0);
     }
+    timerq_arm(p->timers, p->timer, pit_next_event(p));
 }
 
 /* The counter's current value. */
@@ -76,7 +96,7 @@ static uint16_t current(const struct pit8254 *p, const struct pit_counter *c)
 {
     if (!c->armed)
         return c->reload;
-    uint64_t el = pit_ticks(p->clock, p->clock->now(p->clock->ctx)) - c->start;
+    uint64_t el = pit_ticks(p->clock, devclock_now(p->clock)) - c->start;
     uint64_t n = period(c);
     switch (c->mode) {
     case 2: return (uint16_t)(n - el % n);
@@ -89,7 +109,7 @@ static bool out_level(const struct pit8254 *p, const struct pit_counter *c)
 {
     if (!c->armed)
         return c->mode != 0;
-    uint64_t el = pit_ticks(p->clock, p->clock->now(p->clock->ctx)) - c->start;
+    uint64_t el = pit_ticks(p->clock, devclock_now(p->clock)) - c->start;
     uint64_t n = period(c);
     switch (c->mode) {
     case 0: return el >= n;
@@ -100,12 +120,11 @@ static bool out_level(const struct pit8254 *p, const struct pit_counter *c)
     }
 }
 
-static void kick_clock(struct pit8254 *p)
+/* Counter 0 was reprogrammed: its next edge moves (timerq_arm also makes the machine look
+ * again at the next instruction boundary). */
+static void rearm(struct pit8254 *p)
 {
-    /* Let the machine re-evaluate its next device event at the next instruction boundary. */
-    uint64_t now = p->clock->now(p->clock->ctx);
-    if (*p->clock->deadline > now)
-        *p->clock->deadline = now;
+    timerq_arm(p->timers, p->timer, pit_next_event(p));
 }
 
 static uint32_t pit_read(void *dev, uint16_t port, unsigned size)
@@ -147,9 +166,9 @@ static void load(struct pit8254 *p, struct pit_counter *c, uint16_t v)
     c->reload = v;
     c->armed = true;
     c->fired = 0;
-    c->start = pit_ticks(p->clock, p->clock->now(p->clock->ctx));
+    c->start = pit_ticks(p->clock, devclock_now(p->clock));
     if (c == &p->ctr[0])
-        kick_clock(p);
+        rearm(p);
 }
 
 static void pit_write(void *dev, uint16_t port, uint32_t value, unsigned size)
@@ -188,7 +207,7 @@ static void pit_write(void *dev, uint16_t port, uint32_t value, unsigned size)
         c->write_hi = c->read_hi = false;
         c->latched = c->status_latched = false;
         if (sel == 0)
-            kick_clock(p);
+            rearm(p);
         return;
     }
     struct pit_counter *c = &p->ctr[port - 0x40];

@@ -3,7 +3,8 @@
  *
  * Time comes from the machine's clock (struct devclock), which is derived from the
  * retired-instruction count by default: the same guest and input give the same interrupts at
- * the same instructions.
+ * the same instructions. Counter 0's next IRQ 0 edge is kept as the PIT's timer in the machine's
+ * timer queue (timerq.h); the machine calls pit_update when it is due.
  *
  * Control word (port 0x43): bits 7..6 counter (11 = read-back), 5..4 access (00 latch,
  * 01 low byte, 10 high byte, 11 low then high), 3..1 mode 0..5, 0 BCD (not supported: binary).
@@ -18,19 +19,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/devclock.h"
+#include "devices/irq.h"
+
 struct bus;
-struct pic_pair;
+struct timerq;
 
 #define PIT_HZ 1193182u /* input clock of every counter */
-
-/* The machine's device clock: time in "instruction units" and the deadline of the next device
- * event (the cpu stops at that time and calls back). */
-struct devclock {
-    uint64_t (*now)(void *ctx);
-    void *ctx;
-    uint64_t *deadline;        /* the cpu's next_event */
-    uint64_t units_per_sec;    /* how many time units are one second of guest time */
-};
 
 struct pit_counter {
     uint8_t mode, access;
@@ -47,18 +42,27 @@ struct pit_counter {
 };
 
 struct pit8254 {
+    /* State: the three counters are everything a snapshot saves (the timer's deadline follows
+     * from them: pit_update re-arms it). */
     struct pit_counter ctr[3];
+    /* Wiring, set by pit_init. */
     struct devclock *clock;
-    struct pic_pair *pic;
+    struct timerq *timers;
+    int timer;                /* counter 0's next edge, in timers */
+    struct irq_line out0;     /* counter 0's OUT: IRQ 0 */
 };
 
-void pit_init(struct pit8254 *p, struct devclock *clock, struct pic_pair *pic);
+/* Power-on state; registers counter 0's timer in q. Returns 0, or -1 if q is full. */
+int pit_init(struct pit8254 *p, struct devclock *clock, struct timerq *q, struct irq_line out0);
 int pit_attach(struct pit8254 *p, struct bus *b);
 
-/* Delivers the IRQ 0 edges due by now and schedules the next one on the clock. */
+/* Delivers the IRQ 0 edges due by now and arms the timer for the next one (the timer's
+ * callback; also safe to call at any time). */
 void pit_update(struct pit8254 *p);
-/* The clock time of counter 0's next IRQ edge, or UINT64_MAX. */
+/* The clock time of counter 0's next IRQ 0 edge, or UINT64_MAX. */
 uint64_t pit_next_event(const struct pit8254 *p);
+/* Could counter 0's next edge end a halt: is its line unmasked at a controller? */
+bool pit_can_wake(const struct pit8254 *p);
 
 /* PIT ticks at clock time t, and the first clock time at or after tick k. */
 uint64_t pit_ticks(const struct devclock *clk, uint64_t t);

@@ -33,8 +33,7 @@ static void update_irq(struct uart16550 *u)
     bool level = !(compute_iir(u) & UART_IIR_NO_INT);
     if (level != u->irq_level) {
         u->irq_level = level;
-        if (u->irq_fn)
-            u->irq_fn(u->irq_ctx, level);
+        irq_set(&u->irq, level);
     }
 }
 
@@ -84,10 +83,14 @@ void uart16550_init(struct uart16550 *u, uart_output_fn output, void *output_ctx
     u->output_ctx = output_ctx;
 }
 
-void uart16550_set_irq(struct uart16550 *u, uart_irq_fn fn, void *ctx)
+void uart16550_set_irq(struct uart16550 *u, struct irq_line line)
 {
-    u->irq_fn = fn;
-    u->irq_ctx = ctx;
+    u->irq = line;
+}
+
+bool uart16550_receive_can_wake(const struct uart16550 *u)
+{
+    return (u->ier & UART_IER_RDI) && irq_unmasked(&u->irq);
 }
 
 bool uart16550_receive(struct uart16550 *u, uint8_t byte)

@@ -16,13 +16,17 @@
  * LSR always shows THRE|TEMT. Received bytes (uart16550_receive) wait in a 16-byte FIFO (1 byte
  * when FIFOs are off). MCR loopback (bit 4) routes THR back into the receiver and MSR mirrors the
  * MCR outputs, as drivers that self-test the port expect. The interrupt logic (IIR priority, the
- * THRE "interrupt pending" latch) is modelled; the IRQ line is reported through irq_fn when set.
+ * THRE "interrupt pending" latch) is modelled; the interrupt output drives an irq_line (set by
+ * uart16550_set_irq), told each change of level. The UART raises it whether or not MCR.OUT2
+ * is set, as QEMU's UART does.
  */
 #ifndef RINGSIDE_UART16550_H
 #define RINGSIDE_UART16550_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "devices/irq.h"
 
 struct bus;
 
@@ -98,28 +102,29 @@ struct bus;
 
 /* Receives each transmitted byte. */
 typedef void (*uart_output_fn)(void *ctx, uint8_t byte);
-/* Told the new level of the interrupt line whenever it changes. */
-typedef void (*uart_irq_fn)(void *ctx, bool level);
 
 struct uart16550 {
+    /* State (what a snapshot saves). */
     uint8_t ier, lcr, mcr, lsr, msr, scr, fcr;
     uint16_t divisor;             /* baud rate = 115200 / divisor */
-    uint16_t base;                /* first port, once attached */
     bool thr_ipending;            /* THRE interrupt latched (cleared by IIR read, THR write) */
     uint8_t rx[UART_FIFO_SIZE];   /* receive FIFO, rx_head = oldest byte */
     uint8_t rx_head, rx_count;
-    bool irq_level;               /* current level of the interrupt line */
+    bool irq_level;               /* current level of the interrupt output */
+    /* Wiring, set by init, attach and set_irq. */
+    uint16_t base;                /* first port, once attached */
     uart_output_fn output;
     void *output_ctx;
-    uart_irq_fn irq_fn;
-    void *irq_ctx;
+    struct irq_line irq;          /* the interrupt output (COM1: IRQ 4) */
 };
 
-/* Resets to the power-on state; output may be NULL (bytes are dropped). */
+/* Resets to the power-on state; output may be NULL (bytes are dropped). The interrupt output
+ * is not connected. */
 void uart16550_init(struct uart16550 *u, uart_output_fn output, void *output_ctx);
 /* Claims the 8 ports from base on the bus. Returns 0, or -1 if they are taken. */
 int uart16550_attach(struct uart16550 *u, struct bus *b, uint16_t base);
-void uart16550_set_irq(struct uart16550 *u, uart_irq_fn fn, void *ctx);
+/* Connects the interrupt output to line (which is told only of later changes of level). */
+void uart16550_set_irq(struct uart16550 *u, struct irq_line line);
 
 /* Register access by offset 0..7 (what the bus handlers call). */
 uint8_t uart16550_read(struct uart16550 *u, unsigned offset);
@@ -127,5 +132,9 @@ void uart16550_write(struct uart16550 *u, unsigned offset, uint8_t value);
 
 /* A byte arrives on the line. Returns false if the FIFO was full (the byte is lost, LSR.OE set). */
 bool uart16550_receive(struct uart16550 *u, uint8_t byte);
+
+/* Could a byte arriving now end a halt: would it raise the interrupt (IER.RDI) on a line that
+ * is unmasked at a controller? */
+bool uart16550_receive_can_wake(const struct uart16550 *u);
 
 #endif

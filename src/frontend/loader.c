@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "machine/machine.h"
+
 #define PAGE_SIZE 4096u
 
 /* A physical range [lo, hi) the image or a module occupies. */
@@ -518,4 +520,13 @@ out:
         elf_end(elf);
     munmap(f.data, f.size);
     return rc;
+}
+
+int machine_load(struct machine *m, const struct boot_params *p, char *err, size_t errlen)
+{
+    struct boot_state boot;
+    if (loader_load(m->ram, m->ram_size, p, &boot, err, errlen) < 0)
+        return -1;
+    machine_boot(m, boot.entry, boot.eax, boot.ebx);
+    return 0;
 }

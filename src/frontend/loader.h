@@ -3,7 +3,8 @@
  * map) laid out the way `qemu-system-i386 -kernel` lays it out.
  *
  * The loader only writes RAM and reports what the cpu must be given (struct boot_state); it does
- * not touch the cpu, so it can be tested on its own. machine_load() applies the result.
+ * not touch the cpu, so it can be tested on its own. machine_load() loads into a machine and
+ * hands the result over (machine_boot).
  *
  * Multiboot v1 (https://www.gnu.org/software/grub/manual/multiboot/multiboot.html):
  *
@@ -97,5 +98,12 @@ struct boot_state {
  * (no trailing newline; RAM may be partly written). */
 int loader_load(uint8_t *ram, uint32_t ram_size, const struct boot_params *p,
                 struct boot_state *out, char *err, size_t errlen);
+
+struct machine;
+
+/* Loads the image into the machine's RAM (loader_load), then sets up the cpu as the boot
+ * protocol says (machine_boot: flat protected mode at the entry point, EAX/EBX for Multiboot).
+ * Returns 0, or -1 with a one-line reason in err. */
+int machine_load(struct machine *m, const struct boot_params *p, char *err, size_t errlen);
 
 #endif

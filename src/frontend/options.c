@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/machine.h"
+#include "machine/machine.h"
 
 #define RUN   CLI_CMD_BIT(CLI_CMD_RUN)
 #define DEMO  CLI_CMD_BIT(CLI_CMD_DEMO)

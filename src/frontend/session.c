@@ -11,7 +11,7 @@
 #include "frontend/console.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
-#include "frontend/machine.h"
+#include "machine/machine.h"
 #include "frontend/pagedump.h"
 #include "frontend/report.h"
 #include "frontend/session_report.h"

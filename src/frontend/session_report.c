@@ -9,7 +9,7 @@
 
 #include "frontend/cli.h"
 #include "frontend/intlog.h"
-#include "frontend/machine.h"
+#include "machine/machine.h"
 #include "frontend/report.h"
 
 void session_where(const struct machine *m, char out[SESSION_WHERE_LEN])

@@ -7,7 +7,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "frontend/machine.h"
+#include "machine/input_fd.h"
 
 /* The saved terminal state is process-wide by nature (one stdin, restored from a signal
  * handler and atexit), so it lives here, not in the machine: the one mutable state of the

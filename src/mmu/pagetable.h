@@ -50,11 +50,11 @@
 #define PDE_4M_RSVD 0x003FE000u  /* reserved bits 13..21 of a 4 MiB PDE */
 #define CR3_FRAME 0xFFFFF000u    /* the page directory's physical address in CR3 */
 
-#define PF_P 0x01u    /* 0: not present; 1: a present entry refused the access */
-#define PF_W 0x02u    /* the access was a write */
-#define PF_U 0x04u    /* the access was a user access (explicit, at CPL 3) */
-#define PF_RSVD 0x08u /* a reserved bit was set */
-#define PF_I 0x10u    /* an instruction fetch (reported with CR4.SMEP) */
+#define PFEC_P 0x01u    /* 0: not present; 1: a present entry refused the access */
+#define PFEC_W 0x02u    /* the access was a write */
+#define PFEC_U 0x04u    /* the access was a user access (explicit, at CPL 3) */
+#define PFEC_RSVD 0x08u /* a reserved bit was set */
+#define PFEC_I 0x10u    /* an instruction fetch (reported with CR4.SMEP) */
 
 static inline unsigned pdx(uint32_t lin) { return lin >> 22; }
 static inline unsigned ptx(uint32_t lin) { return (lin >> 12) & 0x3FFu; }

@@ -131,15 +131,15 @@ static _Noreturn void page_fault(struct cpu *c, struct walk *w, uint32_t need)
 {
     uint32_t bits = 0;
     if (w->result == WALK_RESERVED)
-        bits |= PF_P | PF_RSVD;
+        bits |= PFEC_P | PFEC_RSVD;
     else if (w->result != WALK_NOT_PRESENT)
-        bits |= PF_P;
+        bits |= PFEC_P;
     if (need & TLB_ANY_W)
-        bits |= PF_W;
+        bits |= PFEC_W;
     if (need & TLB_ANY_U)
-        bits |= PF_U;
+        bits |= PFEC_U;
     if ((need & TLB_ANY_X) && (c->cr4 & CR4_SMEP))
-        bits |= PF_I;
+        bits |= PFEC_I;
     set_access(w, need);
     struct fault_detail d = {.kind = FD_PAGE, .u.page = *w};
     c->cr2 = w->lin;

@@ -22,7 +22,6 @@ struct fixture {
     struct cmos cmos;
     struct devclock clk;
     uint64_t t;
-    uint64_t deadline;
 };
 
 static uint64_t fake_now(void *ctx)
@@ -36,8 +35,7 @@ static struct fixture *make(uint32_t ram_bytes)
     if (!fx)
         return NULL;
     bus_init(&fx->bus);
-    fx->clk = (struct devclock){ .now = fake_now, .ctx = fx, .deadline = &fx->deadline,
-                                 .units_per_sec = UPS };
+    fx->clk = (struct devclock){ .now = fake_now, .ctx = fx, .units_per_sec = UPS };
     cmos_init(&fx->cmos, &fx->clk, ram_bytes);
     if (cmos_attach(&fx->cmos, &fx->bus) < 0) {
         free(fx);

@@ -416,10 +416,10 @@ static void external_interrupt(void **state)
     to_ring3(m);
     cpu_set_reg(&m->c, REG_EFLAGS, 0x2 | FL_IF);
     code(m, "\x90", 1);
-    m->c.intr = true;
-    m->c.intr_ack = ack_0x21;
+    m->c.intc = (struct intc){.ack = ack_0x21};
+    cpu_set_intr(&m->c, true);
     cpu_run(&m->c, 1);
-    m->c.intr = false;
+    cpu_set_intr(&m->c, false);
     const struct trace_event *e = find(m, TR_INTERRUPT);
     assert_non_null(e);
     assert_int_equal(e->vector, 0x21);

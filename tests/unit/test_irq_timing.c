@@ -1,5 +1,5 @@
 /* External interrupts arrive at the instruction boundary where hardware takes them, whatever the
- * decoded-instruction cache and block chaining do: a whole machine (src/frontend/machine.h) runs
+ * decoded-instruction cache and block chaining do: a whole machine (src/machine/machine.h) runs
  * small hand-assembled programs while the PIT (mode 2, count PIT_COUNT, loaded at device time 0)
  * raises IRQ 0 at the deadline D = the device time of PIT tick PIT_COUNT.
  *
@@ -30,7 +30,8 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
-#include "frontend/machine.h"
+#include "machine/input_fd.h"
+#include "machine/machine.h"
 
 #define GDT_BASE   0x1000u
 #define IDT_BASE   0x2000u
@@ -422,7 +423,7 @@ static void uart_input_ends_hlt(void **state)
         outb(r.m, UART_COM1_BASE + UART_IER, UART_IER_RDI);
         outb(r.m, UART_COM1_BASE + UART_MCR, out2 ? UART_MCR_OUT2 : 0);
         machine_set_input(r.m, fds[0]);
-        r.m->next_input = 5000; /* the byte comes at device time 5000 */
+        timerq_arm(&r.m->timers, r.m->input.timer, 5000); /* the byte comes at time 5000 */
         rig_run(&r, false);
         assert_int_equal(tsc(&r, 0), 5000);
         assert_int_equal(r.m->uart.rx_count, 1);

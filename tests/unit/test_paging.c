@@ -94,16 +94,16 @@ static bool allowed(enum mode m, enum kind k, bool user_page, bool writable, str
              ((r & R_SMEP) && e.smep));
 }
 
-#define PF_P 0x01u
-#define PF_W 0x02u
-#define PF_U 0x04u
-#define PF_RSVD 0x08u
-#define PF_I 0x10u
+#define PFEC_P 0x01u
+#define PFEC_W 0x02u
+#define PFEC_U 0x04u
+#define PFEC_RSVD 0x08u
+#define PFEC_I 0x10u
 
 static uint32_t pf_code(enum mode m, enum kind k, bool present, struct env e)
 {
-    return (present ? PF_P : 0) | (k == K_WRITE ? PF_W : 0) | (m == M_USER ? PF_U : 0) |
-           (k == K_FETCH && e.smep ? PF_I : 0);
+    return (present ? PFEC_P : 0) | (k == K_WRITE ? PFEC_W : 0) | (m == M_USER ? PFEC_U : 0) |
+           (k == K_FETCH && e.smep ? PFEC_I : 0);
 }
 
 /* ---- the machine ---------------------------------------------------------------------------- */
@@ -554,9 +554,9 @@ static void reserved_bits_in_4m_pde(void **state)
                     wr32(r, PD + 4, 0x400000u | (1u << bit) | PS | U | W | P);
                     uint32_t cr4 = CR4_PSE | (smep ? CR4_SMEP : 0);
                     long e = one_access(r, acc, cpl, cr4);
-                    uint32_t want = PF_P | PF_RSVD | (acc == X_WRITE ? PF_W : 0) |
-                                    (cpl == 3 && acc <= X_FETCH ? PF_U : 0) |
-                                    (acc == X_FETCH && smep ? PF_I : 0);
+                    uint32_t want = PFEC_P | PFEC_RSVD | (acc == X_WRITE ? PFEC_W : 0) |
+                                    (cpl == 3 && acc <= X_FETCH ? PFEC_U : 0) |
+                                    (acc == X_FETCH && smep ? PFEC_I : 0);
                     if (e != (long)want)
                         print_message("bit %u %s CPL%u SMEP%u: error %lx want %x\n", bit,
                                       access_names[acc], cpl, smep, e, want);
@@ -582,9 +582,9 @@ static void not_present_entries(void **state)
                                     : PT1 | U | W | (level == 0 ? 0 : P));
                     uint32_t cr4 = CR4_PSE | (smep ? CR4_SMEP : 0);
                     long e = one_access(r, acc, cpl, cr4);
-                    uint32_t want = (acc == X_WRITE ? PF_W : 0) |
-                                    (cpl == 3 && acc <= X_FETCH ? PF_U : 0) |
-                                    (acc == X_FETCH && smep ? PF_I : 0);
+                    uint32_t want = (acc == X_WRITE ? PFEC_W : 0) |
+                                    (cpl == 3 && acc <= X_FETCH ? PFEC_U : 0) |
+                                    (acc == X_FETCH && smep ? PFEC_I : 0);
                     assert_int_equal(e, want);
                 }
             }
@@ -797,7 +797,7 @@ static void tlb_entry_does_not_leak_rights(void **state)
     const struct trace_event *ev = first_exception(r);
     assert_non_null(ev);
     assert_int_equal(ev->vector, EXC_PF);
-    assert_int_equal(ev->error, PF_P);
+    assert_int_equal(ev->error, PFEC_P);
 
     enter(r, 0, 0, 0, false); /* WP = 0: ring 0 may write the read-only page */
     prepare(r, X_WRITE, 3);
@@ -810,7 +810,7 @@ static void tlb_entry_does_not_leak_rights(void **state)
     ev = first_exception(r);
     assert_non_null(ev);
     assert_int_equal(ev->vector, EXC_PF);
-    assert_int_equal(ev->error, PF_P | PF_W | PF_U);
+    assert_int_equal(ev->error, PFEC_P | PFEC_W | PFEC_U);
 }
 
 /* A chained block link skips the fetch permission check, so it holds only at the CPL it was made
@@ -849,7 +849,7 @@ static void chained_link_does_not_cross_cpl(void **state)
     const struct trace_event *ev = first_exception(r);
     assert_non_null(ev);
     assert_int_equal(ev->vector, EXC_PF);
-    assert_int_equal(ev->error, PF_P | PF_U);
+    assert_int_equal(ev->error, PFEC_P | PFEC_U);
     assert_int_equal(ev->before.cpl, 3);
     assert_int_equal(ev->before.eip, b_addr);
     assert_int_equal(ev->cr2, b_addr);

@@ -1,6 +1,7 @@
 /* pit8254.c: the 8254 as kernels program it (Linux/xv6: 0x34 or 0x36, divisor 11932 for
- * 100 Hz), IRQ 0 edges at exact device times on a fake clock, one-shot mode 0, the latch
- * command and read-back, and the bookkeeping of edges nobody serviced. */
+ * 100 Hz), IRQ 0 edges at exact device times on a fake clock and a timer queue (whose
+ * deadline is always the PIT's next edge), one-shot mode 0, the latch command and read-back,
+ * the bookkeeping of edges nobody serviced, and whether the next edge could end a halt. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "devices/bus.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
+#include "devices/timerq.h"
 
 #define PIT_CH0  0x40
 #define PIT_CH2  0x42
@@ -24,9 +26,16 @@ struct fixture {
     bool intr;
     struct pit8254 pit;
     struct devclock clk;
+    struct timerq tq;  /* the machine's timer queue */
     uint64_t t;        /* the fake device time */
-    uint64_t deadline; /* the "cpu's" next_event */
+    uint64_t deadline; /* the "cpu's" next_event: kicked by the queue, set by run_until */
 };
+
+static void intr_line(void *ctx, int irq, bool level)
+{
+    (void)irq;
+    ((struct fixture *)ctx)->intr = level;
+}
 
 static uint64_t fake_now(void *ctx)
 {
@@ -49,12 +58,12 @@ static struct fixture *make(uint64_t units_per_sec)
     if (!fx)
         return NULL;
     bus_init(&fx->bus);
-    pic_init(&fx->pic, &fx->intr);
+    pic_init(&fx->pic, (struct irq_line){ intr_line, NULL, fx, 0 });
     fx->deadline = UINT64_MAX;
-    fx->clk = (struct devclock){ .now = fake_now, .ctx = fx, .deadline = &fx->deadline,
-                                 .units_per_sec = units_per_sec };
-    pit_init(&fx->pit, &fx->clk, &fx->pic);
-    if (pic_attach(&fx->pic, &fx->bus) < 0 || pit_attach(&fx->pit, &fx->bus) < 0) {
+    fx->clk = (struct devclock){ .now = fake_now, .ctx = fx, .units_per_sec = units_per_sec };
+    timerq_init(&fx->tq, &fx->clk, &fx->deadline);
+    if (pit_init(&fx->pit, &fx->clk, &fx->tq, pic_input(&fx->pic, 0)) < 0
+        || pic_attach(&fx->pic, &fx->bus) < 0 || pit_attach(&fx->pit, &fx->bus) < 0) {
         free(fx);
         return NULL;
     }
@@ -87,22 +96,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* What the machine's event loop does: at each device event up to time `until`, let the PIT
- * catch up; an IRQ 0 that reaches the cpu is acknowledged and ended at once. Records the
- * times of the deliveries; returns how many there were. */
+/* What the machine's event loop does: at each device event up to time `until`, fire the due
+ * timers (the PIT's) and take the earliest deadline as the next event; an IRQ 0 that reaches
+ * the cpu is acknowledged and ended at once. Records the times of the deliveries; returns how
+ * many there were. The queue's deadline is always the PIT's own next edge. */
 static unsigned run_until(struct fixture *fx, uint64_t until, uint64_t *times, unsigned max)
 {
     unsigned n = 0;
     for (;;) {
-        uint64_t next = pit_next_event(&fx->pit);
+        assert_int_equal(timerq_deadline(&fx->tq, fx->pit.timer), pit_next_event(&fx->pit));
+        uint64_t next = timerq_next(&fx->tq);
         if (fx->deadline < next)
             next = fx->deadline; /* a kick: re-evaluate at once */
         if (next > until)
             break;
         if (next > fx->t)
             fx->t = next;
-        pit_update(&fx->pit);
-        fx->deadline = pit_next_event(&fx->pit);
+        timerq_run(&fx->tq, fx->t);
+        fx->deadline = timerq_next(&fx->tq);
         if (fx->intr) {
             assert_int_equal(pic_ack(&fx->pic), 0x20);
             out8(fx, 0x20, 0x20);
@@ -311,6 +322,21 @@ static void unserviced_edges_are_one_request(void **state)
     assert_false(fx->intr);
 }
 
+/* Counter 0's next edge can end a halt exactly when IRQ 0 is unmasked at the PIC. */
+static void can_wake_follows_the_mask(void **state)
+{
+    struct fixture *fx = *state;
+    program(fx, 0x34, 100);
+    assert_true(pit_can_wake(&fx->pit)); /* the fixture's PIC has only IRQ 0 open */
+    out8(fx, 0x21, 0xFF);
+    assert_false(pit_can_wake(&fx->pit));
+    assert_int_equal(timerq_next_wake(&fx->tq), TIMER_NEVER);
+    assert_int_equal(timerq_next(&fx->tq), pit_next_event(&fx->pit));
+    out8(fx, 0x21, 0xFE);
+    assert_true(pit_can_wake(&fx->pit));
+    assert_int_equal(timerq_next_wake(&fx->tq), pit_next_event(&fx->pit));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_back_command, setup_exact, teardown),
         cmocka_unit_test_setup_teardown(byte_access_modes, setup_exact, teardown),
         cmocka_unit_test_setup_teardown(unserviced_edges_are_one_request, setup_exact, teardown),
+        cmocka_unit_test_setup_teardown(can_wake_follows_the_mask, setup_exact, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* uart16550.c: the register set a polling driver uses, FIFO, loopback, interrupt identification. */
+/* uart16550.c: the register set a polling driver uses, FIFO, loopback, interrupt identification,
+ * and whether a received byte could end a halt. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@ struct sink {
     size_t n;
     int irq_changes;
     bool irq;
+    bool unmasked; /* what the controller answers for the line */
 };
 
 static void sink_out(void *ctx, uint8_t byte)
@@ -25,8 +27,15 @@ static void sink_out(void *ctx, uint8_t byte)
         s->text[s->n++] = (char)byte;
 }
 
-static void sink_irq(void *ctx, bool level)
+static bool sink_unmasked(void *ctx, int irq)
 {
+    assert_int_equal(irq, UART_COM1_IRQ);
+    return ((struct sink *)ctx)->unmasked;
+}
+
+static void sink_irq(void *ctx, int irq, bool level)
+{
+    assert_int_equal(irq, UART_COM1_IRQ);
     struct sink *s = ctx;
     s->irq_changes++;
     s->irq = level;
@@ -45,7 +54,8 @@ static int setup(void **state)
         return -1;
     bus_init(&fx->bus);
     uart16550_init(&fx->u, sink_out, &fx->sink);
-    uart16550_set_irq(&fx->u, sink_irq, &fx->sink);
+    uart16550_set_irq(&fx->u, (struct irq_line){ sink_irq, sink_unmasked, &fx->sink,
+                                                 UART_COM1_IRQ });
     *state = fx;
     return uart16550_attach(&fx->u, &fx->bus, UART_COM1_BASE);
 }
@@ -213,6 +223,27 @@ static void wide_access_is_bytewise(void **state)
     assert_int_equal(in8(fx, UART_IER), 'B' & 0x0F);
 }
 
+/* A received byte can end a halt only if it raises the interrupt (IER.RDI) and the line is
+ * unmasked at its controller; the other interrupt sources do not count. */
+static void receive_can_wake(void **state)
+{
+    struct fixture *fx = *state;
+    assert_false(uart16550_receive_can_wake(&fx->u));
+    fx->sink.unmasked = true;
+    assert_false(uart16550_receive_can_wake(&fx->u));
+    out8(fx, UART_IER, UART_IER_THRI | UART_IER_RLSI | UART_IER_MSI);
+    assert_false(uart16550_receive_can_wake(&fx->u));
+    out8(fx, UART_IER, UART_IER_RDI);
+    assert_true(uart16550_receive_can_wake(&fx->u));
+    fx->sink.unmasked = false;
+    assert_false(uart16550_receive_can_wake(&fx->u));
+    /* Not connected at all: nothing to wake. */
+    struct uart16550 other;
+    uart16550_init(&other, NULL, NULL);
+    uart16550_write(&other, UART_IER, UART_IER_RDI);
+    assert_false(uart16550_receive_can_wake(&other));
+}
+
 static void ports_cannot_be_claimed_twice(void **state)
 {
     struct fixture *fx = *state;
@@ -237,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(loopback_modem_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_access_is_bytewise, setup, teardown),
         cmocka_unit_test_setup_teardown(ports_cannot_be_claimed_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(receive_can_wake, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,142 @@
+/* Machine assembly: RAM, bus, devices and their wiring, and the device events (see machine.h). */
+#include "machine/machine.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+static uint64_t machine_now(void *ctx)
+{
+    return cpu_time(&((struct machine *)ctx)->cpu);
+}
+
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --realtime: sleeps until the wall clock has caught up with device time `now`. */
+static void pace(struct machine *m, uint64_t now)
+{
+    uint64_t ups = m->clock.units_per_sec;
+    uint64_t due = m->wall_start_ns + (now / ups) * 1000000000u + (now % ups) * 1000000000u / ups;
+    uint64_t t = host_ns();
+    if (due > t) {
+        uint64_t d = due - t;
+        struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void machine_set_realtime(struct machine *m, bool on)
+{
+    m->realtime = on;
+    m->wall_start_ns = host_ns() - cpu_time(&m->cpu) * 1000000000u / m->clock.units_per_sec;
+}
+
+/* The cpu reached its next device event (or was asked to look again after a deadline changed):
+ * the due timers fire, then the earliest deadline becomes the next event. While the cpu is
+ * halted only events that can interrupt it count: a masked timer, or input whose interrupt is
+ * off, cannot end the halt, and leaving them out lets a halt that nothing can end stop the run
+ * instead of spinning through time forever. */
+static void machine_event(void *ctx)
+{
+    struct machine *m = ctx;
+    uint64_t now = cpu_time(&m->cpu);
+    if (m->realtime)
+        pace(m, now);
+    timerq_run(&m->timers, now);
+    m->cpu.next_event = m->cpu.halted ? timerq_next_wake(&m->timers) : timerq_next(&m->timers);
+}
+
+/* The 8259A pair's INTR output. */
+static void cpu_intr_line(void *cpu, int irq, bool level)
+{
+    (void)irq;
+    cpu_set_intr(cpu, level);
+}
+
+void machine_set_ips(struct machine *m, uint64_t ips)
+{
+    m->clock.units_per_sec = ips ? ips : MACHINE_DEFAULT_IPS;
+}
+
+struct irq_line machine_isa_irq(struct machine *m, unsigned irq)
+{
+    return irq_fanout_line(&m->isa_irq[irq % MACHINE_ISA_IRQS]);
+}
+
+/* The interrupt wiring: ISA IRQ n to the pair's input n (IRQ 2 is the pair's own cascade and
+ * stays unconnected), the pair's INTR to the cpu. */
+static void wire_interrupts(struct machine *m)
+{
+    pic_init(&m->pic, (struct irq_line){ cpu_intr_line, NULL, &m->cpu, 0 });
+    for (unsigned n = 0; n < MACHINE_ISA_IRQS; n++) {
+        irq_fanout_init(&m->isa_irq[n]);
+        if (n != 2)
+            irq_fanout_add(&m->isa_irq[n], pic_input(&m->pic, n));
+    }
+    m->cpu.intc = (struct intc){ pic_ack, &m->pic };
+}
+
+struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx)
+{
+    if (mem_mib < MACHINE_MEM_MIN_MIB || mem_mib > MACHINE_MEM_MAX_MIB)
+        return NULL;
+    struct machine *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->ram_size = mem_mib << 20;
+    m->ram = calloc(m->ram_size, 1);
+    if (!m->ram) {
+        free(m);
+        return NULL;
+    }
+    bus_init(&m->bus);
+    if (cpu_init(&m->cpu, m->ram, m->ram_size, &m->bus) < 0) {
+        free(m->ram);
+        free(m);
+        return NULL;
+    }
+    m->clock = (struct devclock){ .now = machine_now, .ctx = m,
+                                  .units_per_sec = MACHINE_DEFAULT_IPS };
+    timerq_init(&m->timers, &m->clock, &m->cpu.next_event);
+    m->cpu.on_event = machine_event;
+    m->cpu.event_ctx = m;
+    wire_interrupts(m);
+
+    /* Timers in this order: at equal deadlines the PIT fires before the console input. */
+    uart16550_init(&m->uart, NULL, NULL);
+    uart16550_set_irq(&m->uart, machine_isa_irq(m, UART_COM1_IRQ));
+    m->console = console;
+    m->console_ctx = console_ctx;
+    cmos_init(&m->cmos, &m->clock, m->ram_size);
+    if (pit_init(&m->pit, &m->clock, &m->timers, machine_isa_irq(m, 0)) < 0
+        || machine_console_init(m) < 0
+        || uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
+        || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
+        || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0
+        || cmos_attach(&m->cmos, &m->bus) < 0) {
+        machine_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (!m)
+        return;
+    cpu_free(&m->cpu);
+    free(m->ram);
+    free(m);
+}
+
+void machine_boot(struct machine *m, uint32_t entry, uint32_t eax, uint32_t ebx)
+{
+    cpu_reset_protected_flat(&m->cpu, entry);
+    m->cpu.r[EAX] = eax;
+    m->cpu.r[EBX] = ebx;
+    cpu_flush_decoded(&m->cpu);
+}
