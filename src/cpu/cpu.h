@@ -95,6 +95,11 @@ struct lazyflags {
     uint8_t cf_in;  /* carry in (ADC/SBB) or preserved CF (INC/DEC) */
 };
 
+/* cpu.page_flags bits: why stores to a RAM page must take the slow path. */
+#define PGF_CODE  0x01u /* decoded code lives there: a store invalidates it */
+#define PGF_WATCH 0x02u /* the machine wants to see the page before its next store (snapshots:
+                           machine/snapshot.c); cleared as cpu.on_page_write is called */
+
 /* One TLB entry: a linear page and what each kind of access may do there (src/mmu/mem.h). */
 struct tlb_entry {
     uint32_t vpn;      /* linear page number, TLB_INVALID when empty */
@@ -194,7 +199,9 @@ struct cpu {
     uint8_t *ram;
     uint32_t ram_size;
     struct tlb_entry tlb[TLB_ENTRIES];
-    uint8_t *code_page;     /* per physical RAM page: 1 if decoded code lives there */
+    uint8_t *page_flags;    /* per physical RAM page: PGF_* bits; a page with any bit set is
+                               never writable through the TLB, so its first store reaches
+                               mem_code_written (mmu/mem.c) */
     uint32_t *page_gen;     /* per physical RAM page: bumped when its decoded code dies */
     struct icache *icache;
     struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
@@ -217,6 +224,10 @@ struct cpu {
                                cannot wake it */
     void (*on_event)(void *ctx);  /* called at next_event; sets the following next_event */
     void *event_ctx;
+    /* Called before the first store to a RAM page marked PGF_WATCH (the flag is already
+     * cleared): page number, RAM still unchanged. */
+    void (*on_page_write)(void *ctx, uint32_t page);
+    void *page_write_ctx;
 
     /* Accounting (account.c): where the instructions went. An instruction that changes CPL
      * or CR3 counts for the new one. */
@@ -289,5 +300,21 @@ _Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u);
 void cpu_flush_decoded(struct cpu *c);
 
 const char *run_result_name(enum run_result r);
+
+/* Snapshots (cpu/state.c; the machine's snapshot.c uses them). The cpu's state is every field
+ * of struct cpu but the wiring and the caches: ram and the per-page arrays, the TLB, decoded
+ * code, the bus, the interrupt controller, the callbacks, sinks and hooks, and the unwinding
+ * context. Saving copies the state (a struct cpu used as a plain record: nothing in it may be
+ * run); loading puts a saved state into a live cpu, keeping its wiring, and rebuilds the
+ * caches (TLB and decoded code empty, the next block looked up afresh). Both are for use
+ * outside cpu_run; RAM is the machine's business. Loading returns -1, changing nothing, when
+ * the saved cpu had another RAM size or when c is inside cpu_run. */
+void cpu_state_save(const struct cpu *c, struct cpu *out);
+int cpu_state_load(struct cpu *c, const struct cpu *saved);
+
+/* Marks RAM page `page` PGF_WATCH: c->on_page_write sees it before its next store. */
+void cpu_watch_page(struct cpu *c, uint32_t page);
+/* After a run of cpu_watch_page calls: no TLB entry may still write without looking. */
+void cpu_watch_commit(struct cpu *c);
 
 #endif

@@ -21,10 +21,10 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
     c->ram_size = ram_size;
     c->bus = bus;
     uint32_t pages = ram_size / PAGE_SIZE;
-    c->code_page = calloc(pages ? pages : 1, 1);
+    c->page_flags = calloc(pages ? pages : 1, 1);
     c->page_gen = calloc(pages ? pages : 1, sizeof *c->page_gen);
     c->icache = icache_create();
-    if (!c->code_page || !c->page_gen || !c->icache) {
+    if (!c->page_flags || !c->page_gen || !c->icache) {
         cpu_free(c);
         return -1;
     }
@@ -39,10 +39,10 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
 
 void cpu_free(struct cpu *c)
 {
-    free(c->code_page);
+    free(c->page_flags);
     free(c->page_gen);
     icache_destroy(c->icache);
-    c->code_page = NULL;
+    c->page_flags = NULL;
     c->page_gen = NULL;
     c->icache = NULL;
 }
@@ -84,7 +84,8 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
 void cpu_flush_decoded(struct cpu *c)
 {
     icache_reset(c);
-    memset(c->code_page, 0, c->ram_size / PAGE_SIZE);
+    for (uint32_t pg = 0; pg < c->ram_size / PAGE_SIZE; pg++)
+        c->page_flags[pg] &= (uint8_t)~PGF_CODE;
     tlb_flush_all(c);
 }
 

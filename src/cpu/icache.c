@@ -61,8 +61,8 @@ static bool block_valid(const struct cpu *c, const struct block *b, uint32_t phy
 /* Marks a RAM page as holding decoded code, so stores to it go through the slow path. */
 static void mark_code_page(struct cpu *c, uint32_t pg)
 {
-    if (!c->code_page[pg]) {
-        c->code_page[pg] = 1;
+    if (!(c->page_flags[pg] & PGF_CODE)) {
+        c->page_flags[pg] |= PGF_CODE;
         tlb_protect_code_page(c, pg << 12);
     }
 }

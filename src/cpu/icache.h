@@ -8,7 +8,7 @@
  * shared by every mapping of it.
  *
  * Invalidation is by page generation: each physical RAM page has a counter (cpu.page_gen) and a
- * "holds code" mark (cpu.code_page). A block remembers the generation of the page(s) it came
+ * "holds code" mark (PGF_CODE in cpu.page_flags). A block remembers the generation of the page(s) it came
  * from; a store into a marked page bumps the counter (mem.c), so every block decoded from that
  * page is stale at its next lookup. Memory is a bump arena that is reset when full.
  */

@@ -1,6 +1,8 @@
 /* Machine assembly: RAM, bus, devices and their wiring, and the device events (see machine.h). */
 #include "machine/machine.h"
 
+#include "machine/snapshot.h"
+
 #include <stdlib.h>
 #include <time.h>
 
@@ -104,6 +106,8 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
     timerq_init(&m->timers, &m->clock, &m->cpu.next_event);
     m->cpu.on_event = machine_event;
     m->cpu.event_ctx = m;
+    m->cpu.on_page_write = snapshot_page_write;
+    m->cpu.page_write_ctx = m;
     wire_interrupts(m);
 
     /* Timers in this order: at equal deadlines the PIT fires before the console input. */
@@ -128,6 +132,7 @@ void machine_destroy(struct machine *m)
 {
     if (!m)
         return;
+    snapshot_free_all(m);
     cpu_free(&m->cpu);
     free(m->ram);
     free(m);

@@ -27,9 +27,10 @@
  * answers: is its interrupt enabled and its line unmasked), so a halt that no device can end
  * stops the run.
  *
- * A machine is self-contained (no globals), so tests may create several. Its state, for a
- * snapshot: the cpu, RAM, each device's state fields (documented in its header), the timer
- * deadlines and the console input queue; everything else is wiring rebuilt by machine_create.
+ * A machine is self-contained (no globals), so tests may create several. Its state, which a
+ * snapshot saves (machine/snapshot.h): the cpu, RAM, each device's state fields (documented in
+ * its header), the timer deadlines and the console input queue; everything else is wiring
+ * rebuilt by machine_create.
  */
 #ifndef RINGSIDE_MACHINE_H
 #define RINGSIDE_MACHINE_H
@@ -78,6 +79,8 @@ struct machine {
     machine_console_fn console;
     void *console_ctx;
     struct console_tap taps[MACHINE_MAX_TAPS];
+    /* Snapshots (machine/snapshot.h): the newest of this machine's chain, NULL: none. */
+    struct snapshot *snap_newest;
     /* --realtime. */
     bool realtime;            /* pace device time by the wall clock */
     uint64_t wall_start_ns;   /* host monotonic time when pacing started */

@@ -60,11 +60,22 @@ void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
 void mem_code_written(struct cpu *c, uint32_t pa)
 {
     uint32_t pg = pa >> 12;
-    if (c->code_page[pg]) {
-        c->code_page[pg] = 0;
+    uint8_t f = c->page_flags[pg];
+    if (!f)
+        return;
+    c->page_flags[pg] = 0;
+    if (f & PGF_WATCH)
+        c->on_page_write(c->page_write_ctx, pg);
+    if (f & PGF_CODE) {
         c->page_gen[pg]++;
         c->stop_block = true; /* the running block may be the code just overwritten */
     }
+}
+
+void tlb_protect_all(struct cpu *c)
+{
+    for (unsigned k = 0; k < TLB_ENTRIES; k++)
+        c->tlb[k].perm &= ~TLB_ANY_W;
 }
 
 uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
@@ -125,7 +136,7 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
         e->host = c->ram + ppn_base;
         /* Writes to a page holding decoded code stay on the slow path until one of them has
          * invalidated that code (mem_code_written); the walk above already allowed this access. */
-        if (c->code_page[ppn_base >> 12])
+        if (c->page_flags[ppn_base >> 12])
             perm &= ~TLB_ANY_W;
         e->perm = perm;
     } else {

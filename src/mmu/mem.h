@@ -66,8 +66,11 @@ void tlb_flush_page(struct cpu *c, uint32_t lin);
 void cpu_update_acc(struct cpu *c);
 /* Withdraws write permission from every TLB entry that maps physical page ppn_base. */
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base);
-/* A store is about to reach RAM at physical pa: decoded code in that page dies first (its
- * generation moves on, and the running block stops). */
+/* Withdraws write permission from every TLB entry (pages just marked PGF_WATCH). */
+void tlb_protect_all(struct cpu *c);
+/* A store is about to reach RAM at physical pa: a watcher of the page (PGF_WATCH) sees it
+ * first, then decoded code in that page dies (its generation moves on, and the running block
+ * stops). */
 void mem_code_written(struct cpu *c, uint32_t pa);
 
 /* Physical access (RAM or MMIO), used by page walks and the loader. */
