@@ -119,7 +119,7 @@ triple_fault_pf)
     grep -qE 'shutdown \(triple fault\) v=0e e=0002 cpl=0 IP=0008:[0-9a-f]{8} CR2=007ffffc$' int.log \
         || say "no shutdown line with CR2 in the --log int output"
     pf="#PF\\(0x0002\\)"
-    want_stderr_line "^ringside: triple fault at 0008:[0-9a-f]{8}: #PF\\(0x0000\\) -> $pf -> $pf, machine shut down \\(#PF\\(0x0000\\): not-present supervisor read, CR2=0x00400000; $pf: not-present supervisor write, CR2=0x007ffffc; $pf: not-present supervisor write, CR2=0x007ffffc\\)$" ;;
+    want_stderr_line "^ringside: triple fault at 0008:[0-9a-f]{8}: #PF\\(0x0000\\) -> $pf -> $pf, machine shut down \\(#PF\\(0x0000\\): supervisor read of 0x00400000: PDE\\[1\\] P=0 — page table not present; $pf: supervisor write of 0x007ffffc: PDE\\[1\\] P=0 — page table not present; $pf: supervisor write of 0x007ffffc: PDE\\[1\\] P=0 — page table not present\\)$" ;;
 v8086_iret)
     # IRET at CPL 0 to a frame whose EFLAGS has VM = 1: a return to virtual-8086 mode.
     make_elf v86.elf 0x100000 <<< "mov \$0x90000, %esp
