@@ -8,7 +8,8 @@
 # NAME selects images by stem (crc32.O2, fib, ...). Exit status 0 when all pass. A guest whose
 # list entry gives a QEMU status (5th field) must exit with that status under QEMU (a triple
 # fault: QEMU exits 0); "skip" marks guests that check rules QEMU does not follow. A 6th
-# field names a file fed to stdin (the guest's COM1 receiver) instead of /dev/null.
+# field names a file fed to stdin (the guest's COM1 receiver) instead of /dev/null. QEMU gets
+# Ringside's default RAM (-m 256), so the memory sizes the guests read agree.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,7 +46,7 @@ while IFS=$'\037' read -r image expected status ignore qstatus input; do
     [ -n "$ignore" ] && args+=(--ignore "$ignore")
     [ -n "${input:-}" ] && args+=(--input "$input")
     if out=$(bash "$here/run-guest-test.sh" "${args[@]}" -- \
-            timeout 60 "$qemu" -kernel "$image" \
+            timeout 60 "$qemu" -kernel "$image" -m 256 \
             -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
             -serial stdio -display none -no-reboot 2>&1); then
         echo "ok   $stem"

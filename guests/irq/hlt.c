@@ -5,9 +5,10 @@
  * in the thousands (the ctest checks --stats) while device time, and so the TSC and the CMOS
  * clock, move on by a whole guest second: the last tick's handler starts exactly at its
  * deadline, and the RTC goes from 00:00:00 to 00:00:01. The CMOS memory-size bytes are checked
- * too (what a BIOS leaves there for 128 MiB, Ringside's and QEMU's default). It also reads
- * a local APIC register, which Ringside does not have: guest.irq_hlt.unimp checks that
- * `--log unimp` reports that address, and port 0x80 (kern.c's outb_p), once each.
+ * too (what a BIOS leaves there for 256 MiB, Ringside's default; qemu-check.sh gives QEMU
+ * -m 256). It also reads a physical address beyond RAM that no device claims: guest.irq_hlt.unimp
+ * checks that `--log unimp` reports that address (and says it is beyond RAM), and port 0x80
+ * (kern.c's outb_p), once each.
  */
 #include "irq.h"
 
@@ -53,9 +54,9 @@ int kmain(const struct multiboot_info *mbi)
               cmos_read(0x15) | cmos_read(0x16) << 8, cmos_read(0x17) | cmos_read(0x18) << 8,
               cmos_read(0x30) | cmos_read(0x31) << 8, cmos_read(0x34) | cmos_read(0x35) << 8);
 
-    /* A local APIC's version register (Ringside has none: all ones; `--log unimp` names the
+    /* Beyond the end of RAM, where no device answers (all ones; `--log unimp` names the
      * address). */
-    rt_printf("info: local APIC version register %x\n", *(volatile uint32_t *)0xFEE00030u);
+    rt_printf("info: beyond RAM %x\n", *(volatile uint32_t *)0xE0000000u);
 
     uint32_t rtc0 = rtc_hms();
     uint64_t t_load = pit_start(PIT_DIV(HZ));

@@ -71,6 +71,22 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 /* CR4 bits this cpu implements; setting any other raises #GP(0). */
 #define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
 
+/* Model-specific registers the cpu implements (SDM vol. 4, table 2-2); RDMSR/WRMSR of any other
+ * (and of a device's, struct msr_dev, when no device claims it) raise #GP(0), as do writes of
+ * reserved bits. */
+#define MSR_TSC          0x010u /* time-stamp counter: device time + cpu.tsc_offset; writable */
+#define MSR_APIC_BASE    0x01Bu /* IA32_APIC_BASE: the local APIC's (struct msr_dev) */
+#define MSR_SYSENTER_CS  0x174u
+#define MSR_SYSENTER_ESP 0x175u
+#define MSR_SYSENTER_EIP 0x176u
+#define MSR_MCG_CAP      0x179u /* read-only: 0, no machine-check banks (CPUID.1:EDX.MCA) */
+#define MSR_MCG_STATUS   0x17Au /* read/write, 0 at reset */
+#define MSR_MISC_ENABLE  0x1A0u /* IA32_MISC_ENABLE */
+#define MSR_PAT          0x277u /* IA32_PAT: eight memory types (CPUID.1:EDX.PAT) */
+#define MSR_MISC_ENABLE_RESET 0x1801u /* fast strings (0); BTS (11) and PEBS (12) unavailable */
+#define MSR_MISC_ENABLE_BITS  0x400C51889ull /* bits that hold a value; others #GP */
+#define MSR_PAT_RESET    0x0007040600070406ull /* WB WT UC- UC, twice (SDM vol. 3 11.12.4) */
+
 /* A segment register: the visible selector and its descriptor cache. */
 struct segment {
     uint16_t sel;
@@ -148,7 +164,23 @@ struct acct_space {
  * shadow, at instruction boundaries. When it takes the interrupt it runs the acknowledge
  * cycle, ack, which returns the vector to deliver (and updates INTR). */
 struct intc {
-    int (*ack)(void *ctx);  /* interrupt acknowledge: the vector; NULL: no controller */
+    int (*ack)(void *ctx);  /* interrupt acknowledge: the vector in bits 7..0 and, optionally,
+                               where it came from (INTC_SOURCE); NULL: no controller */
+    void *ctx;
+};
+
+/* What intc.ack may return: a vector and its source (enum intr_source in event.h, and a pin,
+ * IRQ or LVT number), carried into the event of the interrupt. */
+#define INTC_SOURCE(vector, kind, num) \
+    ((int)((unsigned)(vector) & 0xFFu) | (int)(((unsigned)(kind) & 0xFFu) << 8) \
+     | (int)(((unsigned)(num) & 0xFFu) << 16))
+
+/* MSRs that belong to a device rather than to the cpu (the local APIC's IA32_APIC_BASE): the
+ * cpu asks rd/wr first. They return 1 when the MSR is theirs (done), 0 when it is not, -1 when
+ * it is theirs but the access is refused (#GP(0)). */
+struct msr_dev {
+    int (*rd)(void *ctx, uint32_t msr, uint64_t *value);
+    int (*wr)(void *ctx, uint32_t msr, uint64_t value);
     void *ctx;
 };
 
@@ -173,6 +205,12 @@ struct cpu {
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    /* Model-specific registers (system.c): the TSC is device time plus tsc_offset (WRMSR 0x10
+     * changes the offset), the rest plain values with their reset values. */
+    uint64_t tsc_offset;
+    uint64_t msr_misc_enable;  /* IA32_MISC_ENABLE (0x1A0) */
+    uint64_t msr_pat;          /* IA32_PAT (0x277) */
+    uint64_t msr_mcg_status;   /* IA32_MCG_STATUS (0x17A) */
     uint8_t cpl;            /* current privilege level (= CS.RPL) */
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
                                0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
@@ -214,6 +252,8 @@ struct cpu {
      * (deliver.c), so it cannot stand still in a storm of faults. */
     bool intr;              /* the INTR input, set by the interrupt controller (cpu_set_intr) */
     struct intc intc;       /* the interrupt controller, acknowledged when INTR is taken */
+    uint32_t intr_source;   /* the source half of the last acknowledge (INTC_SOURCE >> 8) */
+    struct msr_dev msr_dev; /* wiring: device MSRs (the local APIC's base), or none */
     uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
     uint64_t idle;          /* time units spent halted */
     uint64_t stall;         /* time units added between deliveries with no time between them */

@@ -24,6 +24,8 @@ void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, un
     ev->has_error = has_error;
     ev->error = has_error ? error : 0;
     ev->detail.kind = FD_NONE;
+    ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
+    ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
     if (!c->nsinks)
         return; /* nobody listens: only the kind is counted (trace_end) */
     capture(c, &ev->before);

@@ -36,6 +36,20 @@ enum trace_kind {
     TR_KINDS
 };
 
+/* Where an external interrupt came from, as the interrupt controller said when the cpu
+ * acknowledged it (struct intc in cpu.h); describe.c names it. ISRC_NONE: not said (the 8259A
+ * pair, whose IRQ the vector already tells). */
+enum intr_source {
+    ISRC_NONE,
+    ISRC_LAPIC_TIMER,   /* the local APIC's timer (LVT timer) */
+    ISRC_LAPIC_LINT,    /* a LINT pin in fixed mode; num: 0 or 1 */
+    ISRC_LAPIC_ERROR,   /* the LVT error entry */
+    ISRC_IOAPIC,        /* an I/O APIC input; num: the pin */
+    ISRC_IPI,           /* an interprocessor interrupt the cpu sent itself (ICR) */
+    ISRC_SPURIOUS,      /* the local APIC's spurious vector */
+    ISRC_KINDS
+};
+
 /* The state an event changes, before and after it. */
 struct trace_state {
     uint32_t r[8];   /* EAX..EDI, in ModRM order (r[ESP] is the stack pointer) */
@@ -57,6 +71,8 @@ struct trace_event {
     uint32_t cr2;         /* CR2 after the event (a #PF's linear address) */
     struct trace_state before, after;
     struct fault_detail detail; /* why the fault happened (FD_NONE when not known) */
+    uint8_t source;       /* TR_INTERRUPT: enum intr_source; ISRC_NONE for the other kinds */
+    uint8_t source_num;   /* the source's pin or number (see enum intr_source), else 0 */
 };
 
 /* A listener for events. */

@@ -34,6 +34,8 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
     c->stop_reason = -1;
     c->next_event = UINT64_MAX;
     c->last_delivery = UINT64_MAX;
+    c->msr_misc_enable = MSR_MISC_ENABLE_RESET;
+    c->msr_pat = MSR_PAT_RESET;
     return 0;
 }
 
@@ -193,6 +195,7 @@ static bool take_interrupt(struct cpu *c)
     if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intc.ack)
         return false;
     int vector = c->intc.ack(c->intc.ctx);
+    c->intr_source = (uint32_t)vector >> 8;
     c->halted = false;
     c->insn_eip = c->eip;
     c->last_block = NULL;

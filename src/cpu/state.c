@@ -17,6 +17,7 @@ void cpu_state_save(const struct cpu *c, struct cpu *out)
     out->last_block = NULL;
     out->bus = NULL;
     out->intc = (struct intc){0};
+    out->msr_dev = (struct msr_dev){0};
     out->on_event = NULL;
     out->event_ctx = NULL;
     out->on_page_write = NULL;
@@ -45,6 +46,7 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     c->icache = keep.icache;
     c->bus = keep.bus;
     c->intc = keep.intc;
+    c->msr_dev = keep.msr_dev;
     c->on_event = keep.on_event;
     c->event_ctx = keep.event_ctx;
     c->on_page_write = keep.on_page_write;

@@ -389,22 +389,39 @@ OP(invlpg)
 
 /* ---- MSRs, time stamp, identification ---- */
 
-#define MSR_TSC 0x10
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
+/* A PAT entry is a memory type: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; 2, 3 and 8..255 are
+ * reserved and make WRMSR raise #GP(0) (SDM vol. 3 11.12.2). */
+static bool pat_valid(uint64_t v)
+{
+    for (unsigned k = 0; k < 8; k++) {
+        unsigned t = (unsigned)(v >> (8 * k)) & 0xFFu;
+        if (t == 2 || t == 3 || t > 7)
+            return false;
+    }
+    return true;
+}
 
 OP(rdmsr)
 {
     (void)i;
     require_cpl0(c);
-    uint64_t v;
-    switch (c->r[ECX]) {
-    case MSR_TSC: v = cpu_time(c); break;
-    case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
-    case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
-    case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
-    default: cpu_raise(c, EXC_GP, true, 0);
+    uint32_t msr = c->r[ECX];
+    uint64_t v = 0;
+    int dev = c->msr_dev.rd ? c->msr_dev.rd(c->msr_dev.ctx, msr, &v) : 0;
+    if (dev < 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (dev == 0) {
+        switch (msr) {
+        case MSR_TSC: v = cpu_time(c) + c->tsc_offset; break;
+        case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
+        case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
+        case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+        case MSR_MCG_CAP: v = 0; break;
+        case MSR_MCG_STATUS: v = c->msr_mcg_status; break;
+        case MSR_MISC_ENABLE: v = c->msr_misc_enable; break;
+        case MSR_PAT: v = c->msr_pat; break;
+        default: cpu_raise(c, EXC_GP, true, 0);
+        }
     }
     c->r[EAX] = (uint32_t)v;
     c->r[EDX] = (uint32_t)(v >> 32);
@@ -414,11 +431,34 @@ OP(wrmsr)
 {
     (void)i;
     require_cpl0(c);
-    switch (c->r[ECX]) {
+    uint32_t msr = c->r[ECX];
+    uint64_t v = (uint64_t)c->r[EDX] << 32 | c->r[EAX];
+    int dev = c->msr_dev.wr ? c->msr_dev.wr(c->msr_dev.ctx, msr, v) : 0;
+    if (dev < 0)
+        cpu_raise(c, EXC_GP, true, 0);
+    if (dev > 0)
+        return;
+    switch (msr) {
+    case MSR_TSC: c->tsc_offset = v - cpu_time(c); break;
     case MSR_SYSENTER_CS: c->sysenter_cs = c->r[EAX] & 0xFFFF; break;
     case MSR_SYSENTER_ESP: c->sysenter_esp = c->r[EAX]; break;
     case MSR_SYSENTER_EIP: c->sysenter_eip = c->r[EAX]; break;
-    default: cpu_raise(c, EXC_GP, true, 0); /* the TSC is read-only here */
+    case MSR_MCG_STATUS:
+        if (v >> 3) /* RIPV, EIPV, MCIP; the rest reserved */
+            cpu_raise(c, EXC_GP, true, 0);
+        c->msr_mcg_status = v;
+        break;
+    case MSR_MISC_ENABLE:
+        if (v & ~MSR_MISC_ENABLE_BITS)
+            cpu_raise(c, EXC_GP, true, 0);
+        c->msr_misc_enable = v;
+        break;
+    case MSR_PAT:
+        if (!pat_valid(v))
+            cpu_raise(c, EXC_GP, true, 0);
+        c->msr_pat = v;
+        break;
+    default: cpu_raise(c, EXC_GP, true, 0); /* MCG_CAP is read-only; unknown MSRs */
     }
 }
 
@@ -426,15 +466,16 @@ OP(wrmsr)
 OP(rdtsc)
 {
     (void)i;
-    uint64_t t = cpu_time(c);
+    uint64_t t = cpu_time(c) + c->tsc_offset;
     c->r[EAX] = (uint32_t)t;
     c->r[EDX] = (uint32_t)(t >> 32);
 }
 
 /* CPUID describes what this cpu implements and nothing else:
  *   leaf 0: highest leaf 7, vendor "RingsideIA32" (EBX, EDX, ECX)
- *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) SEP(11) PGE(13) CMOV(15);
- *           no FPU, no SSE, no PAE
+ *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) APIC(9, when a local APIC
+ *           is wired: cpu.msr_dev) SEP(11) PGE(13) MCA(14, no banks) CMOV(15) PAT(16);
+ *           no FPU, no SSE, no PAE; EBX: initial APIC ID 0
  *   leaf 7 (subleaf 0): EBX: SMEP(7) SMAP(20)
  * Other leaves return zeros. */
 OP(cpuid)
@@ -449,7 +490,10 @@ OP(cpuid)
         cc = 0x32334149; /* "IA32" */
     } else if (leaf == 1) {
         a = 0x00000600;
-        d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15);
+        d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
+            | (1u << 15) | (1u << 16);
+        if (c->msr_dev.rd)
+            d |= 1u << 9;
     } else if (leaf == 7 && c->r[ECX] == 0) {
         b = (1u << 7) | (1u << 20);
     }

@@ -64,7 +64,7 @@ const struct cli_option_def cli_option_defs[] = {
       .help = "a Multiboot module and its string (repeatable)",
       .kind = CLI_OPT_LIST, FIELD(modules) },
     { .name = "--mem", .arg = "MIB", .commands = RUNS,
-      .help = "guest RAM in MiB, 2..3072 (default 128)",
+      .help = "guest RAM in MiB, 2..3072 (default 256)",
       .kind = CLI_OPT_UINT, FIELD(run.mem_mib), .what = "MiB",
       .min = MACHINE_MEM_MIN_MIB, .max = MACHINE_MEM_MAX_MIB },
     { .name = "--max-insns", .arg = "N", .commands = RUNS,

@@ -50,9 +50,12 @@ static void log_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool w
                 "reported\n", BUS_MAX_SEEN_MMIO);
         return;
     }
-    fprintf(u->out, "unimp: %s 0x%0*" PRIx32 " %s (%u byte%s) at icount %" PRIu64 "\n",
+    fprintf(u->out, "unimp: %s 0x%0*" PRIx32 " %s (%u byte%s) at icount %" PRIu64,
             mmio ? "mmio" : "port", mmio ? 8 : 4, addr, write ? "write" : "read", size,
             size == 1 ? "" : "s", session_icount(u->m));
+    if (mmio && addr >= u->m->ram_size)
+        fprintf(u->out, ", beyond RAM (which ends at 0x%08" PRIx32 ")", u->m->ram_size);
+    fputc('\n', u->out);
 }
 
 /* Opens the log file (or makes stderr fully buffered) and attaches the logs asked for. */

@@ -1,6 +1,7 @@
 /* Machine assembly: RAM, bus, devices and their wiring, and the device events (see machine.h). */
 #include "machine/machine.h"
 
+#include "machine/pc.h"
 #include "machine/snapshot.h"
 
 #include <stdlib.h>
@@ -121,7 +122,7 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
         || uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
         || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
         || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0
-        || cmos_attach(&m->cmos, &m->bus) < 0) {
+        || cmos_attach(&m->cmos, &m->bus) < 0 || pc_attach(m) < 0) {
         machine_destroy(m);
         return NULL;
     }
@@ -140,6 +141,7 @@ void machine_destroy(struct machine *m)
 
 void machine_boot(struct machine *m, uint32_t entry, uint32_t eax, uint32_t ebx)
 {
+    pc_firmware(m);
     cpu_reset_protected_flat(&m->cpu, entry);
     m->cpu.r[EAX] = eax;
     m->cpu.r[EBX] = ebx;

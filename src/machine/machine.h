@@ -6,6 +6,9 @@
  *   ports 0x3F8..0x3FF            COM1 16550 UART (bytes out to the console and the taps,
  *                                 in from the input queue) -> IRQ 4
  *   ports 0xF4..0xF7              isa-debug-exit
+ *   and the standard-PC devices of machine/pc.h: local APIC, I/O APIC, HPET, ACPI PM timer,
+ *   fw_cfg, CRTC, port 0x92 (the 8259A pair's INTR reaches the cpu through the local APIC's
+ *   LINT0), with the firmware tables a PC BIOS leaves written at boot.
  *
  * Wiring: no device knows another. Each drives interrupt lines (devices/irq.h) that the machine
  * connects: an ISA IRQ is a fan-out (today to the 8259A pair's input, later also to the I/O
@@ -39,20 +42,27 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "devices/acpipm.h"
 #include "devices/bus.h"
 #include "devices/cmos.h"
+#include "devices/crtc.h"
 #include "devices/debugexit.h"
 #include "devices/devclock.h"
+#include "devices/fwcfg.h"
+#include "devices/hpet.h"
+#include "devices/ioapic.h"
 #include "devices/irq.h"
+#include "devices/lapic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/timerq.h"
+#include "devices/port92.h"
 #include "devices/uart16550.h"
 #include "machine/console.h"
 
 #define MACHINE_MEM_MIN_MIB     2u    /* smallest RAM: low memory plus 1 MiB above it */
 #define MACHINE_MEM_MAX_MIB     3072u /* largest RAM: stays below the 3 GiB..4 GiB MMIO hole */
-#define MACHINE_MEM_DEFAULT_MIB 128u
+#define MACHINE_MEM_DEFAULT_MIB 256u /* xv6 needs 224 MiB */
 #define MACHINE_DEFAULT_IPS 100000000u /* guest time: 100 instructions per microsecond */
 #define MACHINE_ISA_IRQS    16u        /* ISA interrupt lines (IRQ 2 is the cascade) */
 
@@ -70,6 +80,14 @@ struct machine {
     struct pic_pair pic;
     struct pit8254 pit;
     struct cmos cmos;
+    /* The standard-PC devices (machine/pc.h). */
+    struct lapic lapic;
+    struct ioapic ioapic;
+    struct hpet hpet;
+    struct acpipm acpipm;
+    struct fwcfg fwcfg;
+    struct crtc crtc;
+    struct port92 port92;
     /* Time and wiring. */
     struct devclock clock;
     struct timerq timers;     /* every device deadline; the earliest is cpu.next_event */
@@ -92,8 +110,9 @@ struct machine {
 struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx);
 void machine_destroy(struct machine *m);
 
-/* Hands the cpu over as a Multiboot loader does, once the image is in RAM: flat protected mode
- * at entry, EAX and EBX as given, decoded code flushed. */
+/* Hands the cpu over as a Multiboot loader does, once the image is in RAM: the firmware data
+ * written (machine/pc.h: BDA, EBDA, MP and ACPI tables), flat protected mode at entry, EAX and
+ * EBX as given, decoded code flushed. */
 void machine_boot(struct machine *m, uint32_t entry, uint32_t eax, uint32_t ebx);
 
 /* The line a device on ISA IRQ irq (0..15) drives. */

@@ -344,6 +344,31 @@ int describe_fault(unsigned vector, bool has_error, uint32_t error,
 
 /* ---- the event line ---- */
 
+/* What a PC wires to each I/O APIC input (the MP table and MADT in machine/pc.c say the same:
+ * ISA IRQ n on pin n, but IRQ 0 on pin 2). */
+static const char *const ioapic_pin_name[24] = {
+    [1] = "keyboard", [2] = "PIT", [3] = "COM2", [4] = "COM1", [8] = "RTC", [9] = "ACPI SCI",
+    [12] = "mouse", [14] = "IDE", [15] = "IDE2",
+};
+
+/* " | LAPIC timer", " | IOAPIC pin 4 → COM1": an interrupt's source, when its controller said. */
+static void put_source(struct out *o, const struct trace_event *ev)
+{
+    switch (ev->source) {
+    case ISRC_LAPIC_TIMER: put(o, " | LAPIC timer"); break;
+    case ISRC_LAPIC_LINT: put(o, " | LAPIC LINT%u", ev->source_num); break;
+    case ISRC_LAPIC_ERROR: put(o, " | LAPIC error"); break;
+    case ISRC_IPI: put(o, " | self IPI"); break;
+    case ISRC_SPURIOUS: put(o, " | LAPIC spurious"); break;
+    case ISRC_IOAPIC: {
+        const char *n = ev->source_num < 24 ? ioapic_pin_name[ev->source_num] : NULL;
+        put(o, " | IOAPIC pin %u%s%s", ev->source_num, n ? " \xe2\x86\x92 " : "", n ? n : "");
+        break;
+    }
+    default: break;
+    }
+}
+
 int describe_event(const struct trace_event *ev, char *buf, size_t len)
 {
     struct out o = {buf, len, 0};
@@ -378,6 +403,8 @@ int describe_event(const struct trace_event *ev, char *buf, size_t len)
     }
     put(&o, " -> cpl=%u IP=%04x:%08" PRIx32 " SP=%04x:%08" PRIx32, a->cpl, a->cs, a->eip, a->ss,
         a->r[ESP]);
+    if (ev->kind == TR_INTERRUPT)
+        put_source(&o, ev);
     const char *name = exception_name(ev->vector);
     if (ev->kind == TR_EXCEPTION && name) {
         put(&o, " | %s", name);

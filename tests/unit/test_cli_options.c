@@ -219,7 +219,7 @@ static void test_commands_and_operands(void **state)
     assert_true(p.o.run.stats);
     PARSE_OK(&p, "demo");
     assert_true(p.o.command_named);
-    assert_int_equal(p.o.run.mem_mib, 128);
+    assert_int_equal(p.o.run.mem_mib, 256);
     PARSE_OK(&p, "run", "a.elf");
     assert_ptr_equal(p.o.command, &cli_commands[CLI_CMD_RUN]);
     assert_string_equal(p.o.operand, "a.elf");

@@ -1,0 +1,72 @@
+/* ACPI power-management registers and timer (see acpipm.h). */
+#include "devices/acpipm.h"
+
+#include <string.h>
+
+#include "devices/bus.h"
+
+void acpipm_init(struct acpipm *p, struct devclock *clock)
+{
+    memset(p, 0, sizeof *p);
+    p->s.cnt = 1; /* SCI_EN */
+    p->clock = clock;
+}
+
+/* Ticks of a clock of hz after `units` of device time, without overflow. */
+static uint64_t ticks(uint64_t units, uint64_t ups, uint64_t hz)
+{
+    return units / ups * hz + units % ups * hz / ups;
+}
+
+uint32_t acpipm_timer(const struct acpipm *p)
+{
+    uint64_t t = ticks(devclock_now(p->clock), p->clock->units_per_sec, ACPIPM_TIMER_HZ);
+    return (uint32_t)t & 0xFFFFFFu;
+}
+
+/* TMR_STS is set whenever bit 23 of the timer has changed since it was last looked at. */
+static void update_sts(struct acpipm *p)
+{
+    uint32_t b23 = acpipm_timer(p) >> 23 & 1;
+    if (b23 != p->s.tmr_seen)
+        p->s.sts |= 1;
+    p->s.tmr_seen = b23;
+}
+
+static uint32_t pm_read(void *dev, uint16_t port, unsigned size)
+{
+    struct acpipm *p = dev;
+    update_sts(p);
+    uint8_t regs[12];
+    uint32_t t = acpipm_timer(p);
+    memcpy(regs, &p->s.sts, 2);
+    memcpy(regs + 2, &p->s.en, 2);
+    memcpy(regs + 4, &p->s.cnt, 2);
+    memset(regs + 6, 0, 2);
+    memcpy(regs + 8, &t, 4);
+    uint32_t v = 0, off = port - ACPIPM_BASE;
+    for (unsigned k = 0; k < size && off + k < sizeof regs; k++)
+        v |= (uint32_t)regs[off + k] << (8 * k);
+    return v;
+}
+
+static void pm_write(void *dev, uint16_t port, uint32_t value, unsigned size)
+{
+    struct acpipm *p = dev;
+    update_sts(p);
+    for (unsigned k = 0; k < size; k++) {
+        unsigned off = port - ACPIPM_BASE + k, sh = 8 * (off & 1);
+        uint16_t b = (uint16_t)((value >> (8 * k) & 0xFF) << sh);
+        if (off < 2)
+            p->s.sts &= (uint16_t)~b; /* write 1 to clear */
+        else if (off < 4)
+            p->s.en = (uint16_t)((p->s.en & ~(0xFF << sh)) | b);
+        else if (off < 6)
+            p->s.cnt = (uint16_t)(((p->s.cnt & ~(0xFF << sh)) | b) | 1); /* SCI_EN stays */
+    }
+}
+
+int acpipm_attach(struct acpipm *p, struct bus *b)
+{
+    return bus_add_ports(b, ACPIPM_BASE, ACPIPM_BASE + 11, pm_read, pm_write, p);
+}

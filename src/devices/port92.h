@@ -1,0 +1,28 @@
+/* System control port A (0x92, "fast A20 and init"): bit 1 enables the A20 gate, bit 0 is a
+ * fast reset. Ringside has no A20 wrap-around (address line 20 is always on, as after any
+ * BIOS), so bit 1 reads as written and changes nothing; a fast reset is not modelled (the
+ * write is kept as bit 0 = 0). Reset value 0x02 (A20 on).
+ *
+ * State: `s` (a snapshot copies it).
+ */
+#ifndef RINGSIDE_PORT92_H
+#define RINGSIDE_PORT92_H
+
+#include <stdint.h>
+
+struct bus;
+
+#define PORT92 0x92u
+
+struct port92_state {
+    uint8_t value;
+};
+
+struct port92 {
+    struct port92_state s;
+};
+
+void port92_init(struct port92 *p);
+int port92_attach(struct port92 *p, struct bus *b);
+
+#endif
