@@ -18,19 +18,23 @@ static uint64_t ticks(uint64_t units, uint64_t ups, uint64_t hz)
     return units / ups * hz + units % ups * hz / ups;
 }
 
+static uint64_t pm_ticks(const struct acpipm *p)
+{
+    return ticks(devclock_now(p->clock), p->clock->units_per_sec, ACPIPM_TIMER_HZ);
+}
+
 uint32_t acpipm_timer(const struct acpipm *p)
 {
-    uint64_t t = ticks(devclock_now(p->clock), p->clock->units_per_sec, ACPIPM_TIMER_HZ);
-    return (uint32_t)t & 0xFFFFFFu;
+    return (uint32_t)pm_ticks(p) & 0xFFFFFFu;
 }
 
 /* TMR_STS is set whenever bit 23 of the timer has changed since it was last looked at. */
 static void update_sts(struct acpipm *p)
 {
-    uint32_t b23 = acpipm_timer(p) >> 23 & 1;
-    if (b23 != p->s.tmr_seen)
+    uint64_t flips = pm_ticks(p) >> 23;
+    if (flips != p->s.tmr_flips)
         p->s.sts |= 1;
-    p->s.tmr_seen = b23;
+    p->s.tmr_flips = flips;
 }
 
 static uint32_t pm_read(void *dev, uint16_t port, unsigned size)

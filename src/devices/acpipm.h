@@ -28,7 +28,8 @@ struct bus;
 
 struct acpipm_state {
     uint16_t sts, en, cnt;
-    uint32_t tmr_seen;   /* bit 23 of the timer when TMR_STS was last brought up to date */
+    uint64_t tmr_flips;  /* changes of the timer's bit 23 when TMR_STS was last brought up to
+                            date (ticks >> 23) */
 };
 
 struct acpipm {

@@ -22,6 +22,14 @@ struct snapshot {
     struct pic_pair pic;
     struct pit8254 pit;
     struct cmos cmos;
+    /* The standard-PC devices (machine/pc.h): their state halves. */
+    struct lapic_state lapic;
+    struct ioapic_state ioapic;
+    struct hpet_state hpet;
+    struct acpipm_state acpipm;
+    struct fwcfg_state fwcfg;
+    struct crtc_state crtc;
+    struct port92_state port92;
     uint64_t deadline[TIMERQ_MAX];
     bool timer_used[TIMERQ_MAX];
     struct machine_input input;
@@ -101,6 +109,13 @@ struct snapshot *machine_snapshot(struct machine *m)
     s->pic = m->pic;
     s->pit = m->pit;
     s->cmos = m->cmos;
+    s->lapic = m->lapic.s;
+    s->ioapic = m->ioapic.s;
+    s->hpet = m->hpet.s;
+    s->acpipm = m->acpipm.s;
+    s->fwcfg = m->fwcfg.s;
+    s->crtc = m->crtc.s;
+    s->port92 = m->port92.s;
     for (unsigned k = 0; k < TIMERQ_MAX; k++) {
         s->timer_used[k] = m->timers.t[k].fire != NULL;
         s->deadline[k] = m->timers.t[k].deadline;
@@ -137,6 +152,14 @@ static void load_devices(struct machine *m, const struct snapshot *s)
     struct cmos c = s->cmos;
     c.clock = m->cmos.clock;
     m->cmos = c;
+
+    m->lapic.s = s->lapic;
+    m->ioapic.s = s->ioapic;
+    m->hpet.s = s->hpet;
+    m->acpipm.s = s->acpipm;
+    m->fwcfg.s = s->fwcfg;
+    m->crtc.s = s->crtc;
+    m->port92.s = s->port92;
 
     for (unsigned k = 0; k < TIMERQ_MAX; k++)
         if (m->timers.t[k].fire)

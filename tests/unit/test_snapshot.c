@@ -2,7 +2,9 @@
  * a run continued from a snapshot and a run restored to it give the same events (every field),
  * the same console bytes, the same registers and the same RAM; restoring into a second machine
  * does too; a snapshot costs only the pages written after it; several snapshots of one machine
- * stay valid whichever is restored or freed; refusals change nothing.
+ * stay valid whichever is restored or freed; refusals change nothing. The standard-PC devices
+ * (local APIC, I/O APIC, HPET, ACPI PM, fw_cfg, CRTC, port 0x92) and the cpu's MSRs and TSC
+ * offset come back as they were, their timers' deadlines included.
  *
  * argv[1] is the build's guest directory (kernel.elf, the programs in user/).
  */
@@ -155,6 +157,8 @@ static void assert_records_equal(const struct record *a, const struct record *b)
         assert_state_equal(&x->before, &y->before);
         assert_state_equal(&x->after, &y->after);
         assert_detail_equal(&x->detail, &y->detail);
+        assert_int_equal(x->source, y->source);
+        assert_int_equal(x->source_num, y->source_num);
     }
     assert_int_equal(a->nout, b->nout);
     assert_memory_equal(a->out, b->out, a->nout);
@@ -323,6 +327,102 @@ static void test_refusals(void **state)
     machine_destroy(a.m); /* frees s */
 }
 
+/* Every register of the standard-PC devices a guest can read, the MSRs and the TSC, read the
+ * way a guest would (through the bus and the cpu's MSR interface). */
+struct pc_regs {
+    uint32_t lapic[64];          /* offsets 0x000..0x3F0 */
+    uint32_t ioapic[0x40];       /* indexes 0..0x3F */
+    uint32_t ioregsel;
+    uint32_t hpet[0x2C];         /* low halves of the registers 0x000..0x158 */
+    uint32_t pm[3];
+    uint8_t crtc[32], crtc_index, port92, fwcfg_next;
+    uint64_t apic_base, tsc, pat, misc, mcg_status;
+    uint64_t deadline[TIMERQ_MAX];
+};
+
+static void read_pc(struct machine *m, struct pc_regs *r)
+{
+    memset(r, 0, sizeof *r);
+    for (unsigned k = 0; k < 64; k++)
+        if (k != LAPIC_ESR >> 4 && k != LAPIC_EOI >> 4) /* an ESR read has no side effect, but
+                                                           reserved slots set an error bit */
+            r->lapic[k] = lapic_read(&m->lapic, k << 4);
+    r->lapic[LAPIC_ESR >> 4] = lapic_read(&m->lapic, LAPIC_ESR);
+    r->ioregsel = bus_mmio_read(&m->bus, IOAPIC_BASE, 4);
+    for (unsigned k = 0; k < 0x40; k++)
+        r->ioapic[k] = ioapic_read_reg(&m->ioapic, k);
+    for (unsigned k = 0; k < 0x2C; k++) /* general registers, then the three timers' */
+        r->hpet[k] = (uint32_t)hpet_read(&m->hpet, k * 8);
+    for (unsigned k = 0; k < 3; k++)
+        r->pm[k] = bus_in(&m->bus, (uint16_t)(ACPIPM_BASE + 4 * k), 4);
+    r->crtc_index = (uint8_t)bus_in(&m->bus, CRTC_INDEX, 1);
+    for (unsigned k = 0; k < 32; k++)
+        r->crtc[k] = m->crtc.s.reg[k];
+    r->port92 = (uint8_t)bus_in(&m->bus, PORT92, 1);
+    r->fwcfg_next = fwcfg_item_byte(&m->fwcfg, m->fwcfg.s.selector, m->fwcfg.s.offset);
+    assert_int_equal(lapic_msr_read(&m->lapic, MSR_APIC_BASE, &r->apic_base), 1);
+    r->tsc = cpu_time(&m->cpu) + m->cpu.tsc_offset;
+    r->pat = m->cpu.msr_pat;
+    r->misc = m->cpu.msr_misc_enable;
+    r->mcg_status = m->cpu.msr_mcg_status;
+    for (unsigned k = 0; k < TIMERQ_MAX; k++)
+        r->deadline[k] = m->timers.t[k].deadline;
+}
+
+/* Puts every device into a state far from its reset state. */
+static void scribble_pc(struct machine *m, uint32_t salt)
+{
+    lapic_write(&m->lapic, LAPIC_TPR, 0x20 + salt);
+    lapic_write(&m->lapic, LAPIC_LDR, salt << 24);
+    lapic_write(&m->lapic, LAPIC_LVT_TIMER, LVT_PERIODIC | (0x40 + salt));
+    lapic_write(&m->lapic, LAPIC_TIMER_DIV, salt & 0xB);
+    lapic_write(&m->lapic, LAPIC_TIMER_INIT, 100000 + salt);
+    lapic_accept(&m->lapic, (uint8_t)(0x80 + salt), true, ISRC_IOAPIC, 4);
+    lapic_write(&m->lapic, LAPIC_ICR_HI, salt << 24);
+    ioapic_write_reg(&m->ioapic, 0x18, 0x30 + salt);
+    ioapic_write_reg(&m->ioapic, 0x19, salt << 24);
+    bus_mmio_write(&m->bus, IOAPIC_BASE, 0x10 + salt, 4);
+    hpet_write(&m->hpet, HPET_T0_CONF, HPET_TN_ENABLE | HPET_TN_PERIODIC | 21u << 9);
+    hpet_write(&m->hpet, HPET_T0_CMP, 5000 + salt);
+    hpet_write(&m->hpet, HPET_CONF, 1);
+    bus_out(&m->bus, ACPIPM_EVT + 2, salt, 2);
+    bus_out(&m->bus, CRTC_INDEX, 14, 1);
+    bus_out(&m->bus, CRTC_DATA, salt, 1);
+    bus_out(&m->bus, PORT92, salt & 2, 1);
+    bus_out(&m->bus, FWCFG_PORT_SEL, FWCFG_SIGNATURE, 2);
+    for (uint32_t k = 0; k < (salt & 3); k++)
+        bus_in(&m->bus, FWCFG_PORT_DATA, 1);
+    m->cpu.tsc_offset = 12345 * salt;
+    m->cpu.msr_pat = 0x0606060606060606ull + salt;
+    m->cpu.msr_misc_enable = salt & 1;
+    m->cpu.msr_mcg_status = salt & 7;
+}
+
+static void test_pc_devices_and_msrs(void **state)
+{
+    (void)state;
+    struct machine *a = machine_create(MEM_MIB, NULL, NULL), *b = machine_create(MEM_MIB, NULL,
+                                                                                  NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    scribble_pc(a, 1);
+    struct pc_regs want, got;
+    read_pc(a, &want);
+    struct snapshot *s = machine_snapshot(a);
+    assert_non_null(s);
+    scribble_pc(a, 2);
+    read_pc(a, &got);
+    assert_true(memcmp(&want, &got, sizeof want) != 0); /* the scribble changed things */
+    assert_int_equal(machine_restore(a, s), 0);
+    read_pc(a, &got);
+    assert_memory_equal(&want, &got, sizeof want);
+    assert_int_equal(machine_restore(b, s), 0);
+    read_pc(b, &got);
+    assert_memory_equal(&want, &got, sizeof want);
+    machine_destroy(b);
+    machine_destroy(a);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -334,6 +434,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_restore_same_and_other_machine),
         cmocka_unit_test(test_chain_back_and_forth),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_pc_devices_and_msrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
