@@ -9,9 +9,11 @@
 #   libzstd-dev                        compressed corpora and traces
 #   qemu-user                          qemu-i386: the differential oracle on hosts that cannot
 #                                      run 32-bit programs
+#   qemu-system-x86                    qemu-system-i386: guests/qemu-check.sh runs every guest
+#                                      (irq_apic's LAPIC and I/O APIC too) on QEMU's PC
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
-libelf-dev libzstd-dev qemu-user"
+libelf-dev libzstd-dev qemu-user qemu-system-x86"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
