@@ -14,7 +14,8 @@
  *   plain lines    results that hold on any PC (compared under Ringside and QEMU);
  *   "timing: ..."  instruction-exact results, as differences that do not depend on how the
  *                  guest was compiled (compared under Ringside only); a mismatch is a failure
- *                  only when the cpu is Ringside's (CPUID vendor "RingsideIA32");
+ *                  only when the cpu is Ringside's (CPUID hypervisor leaf
+ *                  0x40000000 signature "RingsideIA32");
  *   "info: ..."    absolute device times, which depend on the build (compared nowhere; the
  *                  --log int test reads them).
  *
@@ -67,7 +68,7 @@ uint64_t pit_start(uint16_t divisor);
 /* On Ringside: the device time at which the k-th PIT tick after a load at device time t_load
  * raises its edge, at RINGSIDE_IPS (the arithmetic of pit8254.c). */
 uint64_t pit_deadline(uint64_t t_load, uint64_t k);
-bool on_ringside(void);               /* CPUID vendor is "RingsideIA32" */
+bool on_ringside(void);               /* CPUID leaf 0x40000000 says "RingsideIA32" */
 /* Prints "timing: WHAT at the deadline + N" (got - want) and, on Ringside only, counts
  * N != 0 as a failure. */
 void check_timing(const char *what, uint64_t got, uint64_t want);

@@ -119,13 +119,15 @@ static void cpuid(uint32_t leaf, uint32_t r[4])
 
 void cpu_features(struct features *f)
 {
-    uint32_t r0[4], r1[4], r7[4] = {0, 0, 0, 0};
+    uint32_t r0[4], r1[4], r7[4] = {0, 0, 0, 0}, rh[4] = {0, 0, 0, 0};
     cpuid(0, r0);
     cpuid(1, r1);
     if (r0[0] >= 7)
         cpuid(7, r7);
-    /* "RingsideIA32" is EBX, EDX, ECX = "Ring", "side", "IA32" */
-    f->ringside = r0[1] == 0x676E6952 && r0[3] == 0x65646973 && r0[2] == 0x32334149;
+    if (r1[2] >> 31) /* a hypervisor: its leaf names it */
+        cpuid(0x40000000, rh);
+    /* "RingsideIA32" is EBX, ECX, EDX = "Ring", "side", "IA32" */
+    f->ringside = rh[1] == 0x676E6952 && rh[2] == 0x65646973 && rh[3] == 0x32334149;
     f->pse = (r1[3] >> 3) & 1;
     f->pge = (r1[3] >> 13) & 1;
     f->pse36 = (r1[3] >> 17) & 1;

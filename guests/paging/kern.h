@@ -141,8 +141,8 @@ static inline void flush_tlb(void) { write_cr3(read_cr3()); }
 
 /* What the cpu offers, from CPUID: PSE and PGE (leaf 1 EDX bits 3, 13), PSE-36 (bit 17), SMEP
  * and SMAP (leaf 7 EBX bits 7, 20, only if leaf 7 exists). Ringside implements PSE, PGE, SMEP
- * and SMAP but its CPUID does not report them yet, so on vendor "RingsideIA32" they are taken
- * as present. (Probing by writing CR4 is no option: QEMU 7.2 does not raise #GP for a reserved
+ * and SMAP but its CPUID does not report them yet, so on Ringside (hypervisor leaf
+ * 0x40000000, signature "RingsideIA32") they are taken as present. (Probing by writing CR4 is no option: QEMU 7.2 does not raise #GP for a reserved
  * CR4 bit, it wrecks the machine state.) */
 struct features {
     bool pse, pge, pse36, smep, smap, ringside;

@@ -472,12 +472,18 @@ OP(rdtsc)
 }
 
 /* CPUID describes what this cpu implements and nothing else:
- *   leaf 0: highest leaf 7, vendor "RingsideIA32" (EBX, EDX, ECX)
+ *   leaf 0: highest leaf 7, vendor "GenuineIntel" (EBX, EDX, ECX): the family 6 programming
+ *           model (MSRs, APIC, PAT) is Intel's, and software that sees another vendor assumes
+ *           AMD's performance-counter MSRs, which this cpu does not have
  *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) APIC(9, when a local APIC
  *           is wired: cpu.msr_dev) SEP(11) PGE(13) MCA(14, no banks) CMOV(15) PAT(16);
- *           no FPU, no SSE, no PAE; EBX: initial APIC ID 0
+ *           no FPU, no SSE, no PAE; ECX: bit 31, "running under a hypervisor" (the
+ *           convention by which a virtual machine names itself); EBX: initial APIC ID 0
  *   leaf 7 (subleaf 0): EBX: SMEP(7) SMAP(20)
- * Other leaves return zeros. */
+ *   leaf 0x40000000: the hypervisor leaf: highest hypervisor leaf 0x40000000, signature
+ *           "RingsideIA32" (EBX, ECX, EDX): how a guest knows it runs on Ringside
+ * Other leaves return zeros (leaf 0xA: no performance counters; 0x80000000: no extended
+ * leaves). */
 OP(cpuid)
 {
     (void)i;
@@ -485,17 +491,23 @@ OP(cpuid)
     uint32_t a = 0, b = 0, cc = 0, d = 0;
     if (leaf == 0) {
         a = 7;
-        b = 0x676E6952;  /* "Ring" */
-        d = 0x65646973;  /* "side" */
-        cc = 0x32334149; /* "IA32" */
+        b = 0x756E6547;  /* "Genu" */
+        d = 0x49656E69;  /* "ineI" */
+        cc = 0x6C65746E; /* "ntel" */
     } else if (leaf == 1) {
         a = 0x00000600;
         d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
             | (1u << 15) | (1u << 16);
         if (c->msr_dev.rd)
             d |= 1u << 9;
+        cc = 1u << 31;
     } else if (leaf == 7 && c->r[ECX] == 0) {
         b = (1u << 7) | (1u << 20);
+    } else if (leaf == 0x40000000) {
+        a = 0x40000000;
+        b = 0x676E6952;  /* "Ring" */
+        cc = 0x65646973; /* "side" */
+        d = 0x32334149;  /* "IA32" */
     }
     c->r[EAX] = a;
     c->r[EBX] = b;
