@@ -8,7 +8,8 @@
  * touches no disk. Properties: loader_load returns 0 or -1; -1 comes with a one-line reason
  * (no newline); 0 reports an image inside RAM (image_low <= image_high <= RAM size) and, for
  * Multiboot, EAX = 0x2BADB002 and an information block inside low memory. The sanitizers
- * watch every read of the file's structures and every write into RAM. */
+ * watch every read of the file's structures and every write into RAM. RINGSIDE_FUZZ_VERBOSE=1
+ * prints what the loader said about each input. */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     err[0] = '\0';
     int rc = loader_load(ram, ram_size, &p, &st, err, sizeof err);
+    if (getenv("RINGSIDE_FUZZ_VERBOSE"))
+        fprintf(stderr, "fuzz_loader: %s\n", rc == 0 ? "loaded" : err);
     if (rc == 0) {
         if (st.image_low > st.image_high || st.image_high > ram_size)
             fail("the loaded image lies outside RAM");
