@@ -41,7 +41,8 @@
  * triple fault, the debug-exit port or an unsupported mode, never by a stop nobody asked for;
  * device time advanced by at most the budget, and by exactly the budget when the run ended by
  * it (no run exceeds its budget in device time); device time = instructions + idle + stall;
- * instructions by ring and by address space add up to the instruction count. */
+ * instructions by ring and by address space add up to the instruction count.
+ * RINGSIDE_FUZZ_VERBOSE=1 prints how each run ended and what happened in it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -317,7 +318,7 @@ static void write_tables(struct machine *m, const struct header *h)
         put32(m, PD, PT | 0x7);
         for (uint32_t p = 0; p < 1024; p++) {
             uint32_t pa = p << 12;
-            bool sys = pa < 0x10000u;
+            bool sys = pa < 0x30000u; /* tables, stubs, the stacks of rings 0-2 */
             put32(m, PT + 4 * p, pa | ((sys && !user_sys) ? 0x3u : 0x7u));
         }
     }
@@ -758,6 +759,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned k = 0; k < 2 && r == RUN_LIMIT; k++) {
         uint64_t before = cpu_time(c);
         r = cpu_run(c, BUDGET / 2);
+        if (getenv("RINGSIDE_FUZZ_VERBOSE"))
+            fprintf(stderr,
+                    "fuzz_cpu: %s after %llu units: %llu instructions (ring 3: %llu), stall "
+                    "%llu, idle %llu, %llu exceptions, %llu interrupts, %llu task switches\n",
+                    run_result_name(r), (unsigned long long)(cpu_time(c) - before),
+                    (unsigned long long)cpu_stat_insns(c),
+                    (unsigned long long)cpu_stat_ring(c, 3),
+                    (unsigned long long)cpu_stat_stall(c), (unsigned long long)cpu_stat_idle(c),
+                    (unsigned long long)cpu_stat_events(c, TR_EXCEPTION),
+                    (unsigned long long)cpu_stat_events(c, TR_INTERRUPT),
+                    (unsigned long long)cpu_stat_events(c, TR_TASK));
         check_run(c, r, before, BUDGET / 2);
     }
     if (m != shared)

@@ -57,8 +57,10 @@ SEEDS = {
     "cpl3-paging-irq": header(mode=3 | 4 | 8, eflags=0) + mutations([]) + INT80 + SYSENTER +
                        LCALL_GATE + LCALL_GATE1 + INT81 + LCALL_TASK + INT3 +
                        b"".join(PUSH4) + LCALL_GATE + MIXED + macro(7),
-    "cpl3-4mib-smep-smap": header(mode=3 | 4 | 0x10, cr=0x01 | 0x40 | 0x80) + mutations([]) +
-                           INT80 + macro(2, 0, 0x04) + INT80 + MIXED,
+    "cpl3-4mib-wp": header(mode=3 | 4 | 0x10, cr=0x01) + mutations([]) +
+                    INT80 + macro(2, 0, 0x04) + INT80 + MIXED,
+    "cpl3-smep-smap": header(mode=3 | 4 | 8, cr=0x01 | 0x40 | 0x80) + mutations([]) +
+                      INT80 + macro(2, 0, 0x04) + INT80 + SYSENTER + MIXED,
     "cpl1-paging": header(mode=1 | 4) + mutations([]) + LCALL_GATE + INT80 + MIXED,
     "cpl2-flat": header(mode=2) + mutations([]) + INT80 + LCALL_GATE + MIXED,
     "cpl3-tf": header(mode=3, eflags=0x20) + mutations([]) + MIXED[:60] + INT80,
