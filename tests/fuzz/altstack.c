@@ -26,14 +26,18 @@
 /* Per thread: the alternate stack as last set or read (thread-local, as the kernel's is). */
 static _Thread_local bool known;
 static _Thread_local stack_t current;
-static _Thread_local int passthrough = -1; /* -1: the environment not read yet */
+/* RINGSIDE_ALTSTACK=syscall, read once the environment exists: ASan's first calls come
+ * before libc has set it up, from the dynamic loader. */
+static bool passthrough;
+
+__attribute__((constructor)) static void read_environment(void)
+{
+    const char *e = getenv("RINGSIDE_ALTSTACK");
+    passthrough = e && strcmp(e, "syscall") == 0;
+}
 
 int sigaltstack(const stack_t *ss, stack_t *oss)
 {
-    if (passthrough < 0) {
-        const char *e = getenv("RINGSIDE_ALTSTACK");
-        passthrough = e && strcmp(e, "syscall") == 0;
-    }
     if (ss != NULL || !known || passthrough) {
         stack_t old;
         long rc = syscall(SYS_sigaltstack, ss, &old);
