@@ -17,7 +17,10 @@
 # build-fuzz/findings/TARGET-crash-... ; once fixed, copy it to tests/fuzz/regress/TARGET/,
 # where ctest replays it in every build (fuzz_replay.TARGET).
 # Environment: FUZZ_JOBS (default 1) parallel fuzzing jobs per target without --ci;
-# FUZZ_CI_RUNS_cpu / _loader / _cli (or FUZZ_CI_RUNS for all) the executions per target with --ci.
+# FUZZ_CI_RUNS_cpu / _loader / _cli (or FUZZ_CI_RUNS for all) the executions per target with --ci
+# (defaults 2000, 5000, 20000; each capped at 45, 20, 15 s). An input may take 30 s (-timeout):
+# a REP string instruction is one unit of device time per 4096 elements, so the cpu target's
+# slowest inputs take seconds under ASan.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
     --time) [ $# -ge 2 ] || { echo "fuzz: --time needs a number of seconds" >&2; exit 2; }
             seconds=$2; shift ;;
     --time=*) seconds=${1#--time=} ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) targets="$targets $1" ;;
     esac
@@ -97,12 +100,15 @@ for t in $targets; do
     log=$dir/fuzz-$t.log
     if [ "$mode" = ci ]; then
         runs=$(eval echo "\${FUZZ_CI_RUNS_$t:-\${FUZZ_CI_RUNS:-}}")
-        if [ -z "$runs" ]; then
-            case $t in cpu) runs=3000 ;; *) runs=20000 ;; esac
-        fi
+        # Executions, and a cap in seconds for a loaded machine: about 80 s in all.
+        case $t in
+        cpu) runs=${runs:-2000}; cap=45 ;;
+        loader) runs=${runs:-5000}; cap=20 ;;
+        *) runs=${runs:-20000}; cap=15 ;;
+        esac
         # New inputs go to the scratch directory; the checked-in corpus is only read.
         # shellcheck disable=SC2086
-        set -- -runs="$runs" -max_total_time=60 -timeout=10 -max_len=4096 -print_final_stats=1 \
+        set -- -runs="$runs" -max_total_time=$cap -timeout=30 -max_len=4096 -print_final_stats=1 \
                -artifact_prefix=$dir/findings/$t- $dict "$work" "$seeds"
         echo "== fuzz_$t $*"
         if ! $dir/tests/fuzz/fuzz_$t "$@" >"$log" 2>&1; then
@@ -112,7 +118,7 @@ for t in $targets; do
         fi
     else
         # shellcheck disable=SC2086
-        set -- -max_total_time="$seconds" -timeout=10 -max_len=4096 -print_final_stats=1 \
+        set -- -max_total_time="$seconds" -timeout=30 -max_len=4096 -print_final_stats=1 \
                -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" \
                -artifact_prefix=$dir/findings/$t- $dict "$work" "$seeds"
         echo "== fuzz_$t $*"
