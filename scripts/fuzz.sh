@@ -69,7 +69,7 @@ if [ "$mode" = coverage ]; then
         else objects="$objects -object $dir/tests/fuzz/replay_$t"; fi
     done
     llvm-profdata merge -sparse $dir/profiles/*.profraw -o $dir/profiles/all.profdata
-    echo "== branch coverage (llvm-cov report, corpora of:$targets)"
+    echo "== branch coverage (llvm-cov report, corpora of: $(echo $targets))"
     # shellcheck disable=SC2086
     llvm-cov report $objects -instr-profile=$dir/profiles/all.profdata -show-branch-summary \
         src/cpu/deliver.c src/cpu/task.c src/cpu/segment.c src/cpu/system.c src/cpu/control.c

@@ -37,7 +37,8 @@
  * down): one fault does not stop the rest of the code. Interrupt stubs (0x20..0x2F) send EOI.
  *
  * The machine runs in two cpu_run calls of BUDGET/2 units of device time. Properties, each
- * checked by abort() (libFuzzer then keeps the input): every run ends by a budget, a halt, a
+ * checked by abort() (libFuzzer then keeps the input): every event is described by the one
+ * formatter (describe.c) in one line; every run ends by a budget, a halt, a
  * triple fault, the debug-exit port or an unsupported mode, never by a stop nobody asked for;
  * device time advanced by at most the budget, and by exactly the budget when the run ended by
  * it (no run exceeds its budget in device time); device time = instructions + idle + stall;
@@ -53,6 +54,7 @@
 #include "cpu/inspect.h"
 #include "machine/machine.h"
 #include "machine/snapshot.h"
+#include "trace/describe.h"
 
 /* Device time per input. A REP string instruction retires once per 4096 elements, so one unit
  * can be 4096 element moves: 8000 units made single inputs take over 5 s under ASan. */
@@ -512,11 +514,14 @@ static void table_insn(struct code *c, struct input *in, uint8_t t, uint32_t at)
     bool rel = (r->flags & F_END) && !(r->flags & F_MODE);
     if (r->flags & F_PTR) {
         uint32_t off = slot_addr(u8(in));
+        uint16_t sel = selectors[u8(in) % NSEL];
+        if ((sel & ~3u) == 0x80)
+            off -= CODE; /* the 16-bit code segment starts at CODE */
         if (osize == 4)
             b4(c, off);
         else
             b2(c, off);
-        b2(c, selectors[u8(in) % NSEL]);
+        b2(c, sel);
     } else if (r->flags & F_IWB) {
         b2(c, u8(in)), b1(c, u8(in) & 3);
     } else if (r->flags & F_MOFFS) {
@@ -695,11 +700,29 @@ static void check_run(const struct cpu *c, enum run_result r, uint64_t before, u
 static struct machine *shared;
 static struct snapshot *pristine;
 
+/* Every event goes through the one formatter, as --log int would print it: the line must be
+ * one line, and the event's kind known. */
+static void describe_sink(void *ctx, const struct trace_event *ev)
+{
+    (void)ctx;
+    char line[512];
+    int n = describe_event(ev, line, sizeof line);
+    if (n <= 0 || strchr(line, '\n'))
+        fail("describe_event gave no line, or more than one", (unsigned long long)n, ev->kind);
+    if (strcmp(trace_kind_name(ev->kind), "?") == 0)
+        fail("an event of no known kind", ev->kind, 0);
+    n = describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, line, sizeof line);
+    if (n <= 0 || strchr(line, '\n'))
+        fail("describe_fault gave no line, or more than one", (unsigned long long)n, ev->vector);
+}
+
 static struct machine *fresh_machine(void)
 {
     struct machine *m = machine_create(MACHINE_MEM_MIN_MIB, NULL, NULL);
-    if (m)
+    if (m) {
         machine_set_ips(m, 1193182); /* one PIT tick per instruction: interrupts come often */
+        cpu_add_sink(&m->cpu, describe_sink, NULL);
+    }
     return m;
 }
 

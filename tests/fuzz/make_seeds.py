@@ -84,6 +84,15 @@ SEEDS = {
     "cpl3-sysenter-bad-msr": header(mode=3, msr=(0x08, 0, 0)) + mutations([]) + SYSENTER + MIXED,
     "cpl3-selectors": header(mode=3 | 4) + mutations([]) +
                       b"".join(sel(k, i) for k in range(16) for i in range(0, 28, 3)),
+    "rare-opcodes": header(mode=3) + mutations([]) +
+                    raw(0x0F, 0xA4, 0xC0, 0x05) + raw(0x0F, 0xA5, 0xC0) + raw(0x0F, 0xAC, 0xC0, 3) +
+                    raw(0x0F, 0xAD, 0xC0) + raw(0x0F, 0x01, 0xE0) + raw(0xD6) + raw(0x79, 0x00) +
+                    raw(0xFF, 0x08) + raw(0xFE, 0x08) + raw(0x66, 0x0F, 0xA4, 0x08, 0x01),
+    "too-long": header() + mutations([]) + raw(*[0x66] * 14) + raw(*[0xF0] * 14),
+    "task-bad-segment": header(mode=4) + mutations([(4, 0x54 // 4, 0xFFF8, 0)]) + INT81 +
+                        LCALL_TASK,
+    "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
+              raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
 
 os.makedirs(OUT, exist_ok=True)
