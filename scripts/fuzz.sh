@@ -52,12 +52,14 @@ jobs=$(nproc 2>/dev/null || echo 1)
 
 if [ "$mode" = coverage ]; then
     dir=build-cov
+    mkdir -p $dir
     cmake -S . -B $dir -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >$dir.configure.log 2>&1 ||
-        { cat $dir.configure.log; exit 1; }
+        -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >$dir/configure.log 2>&1 ||
+        { cat $dir/configure.log; exit 1; }
     bins=""
     for t in $targets; do bins="$bins replay_$t"; done
-    cmake --build $dir -j"$jobs" --target $bins >$dir.build.log 2>&1 || { cat $dir.build.log; exit 1; }
+    # shellcheck disable=SC2086
+    cmake --build $dir -j"$jobs" --target $bins >$dir/build.log 2>&1 || { cat $dir/build.log; exit 1; }
     rm -rf $dir/profiles && mkdir -p $dir/profiles
     objects=""
     for t in $targets; do
