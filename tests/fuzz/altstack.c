@@ -2,7 +2,7 @@
  * before every longjmp (its interceptor, and every call of a noreturn function) ASan runs
  * __asan_handle_no_return, which asks the kernel for the signal alternate stack
  * (sigaltstack(NULL, &old)) to unpoison it. That system call was about a fifth of the
- * fuzzer's time. Only the fuzz binaries link this file.
+ * fuzzer's time. The fuzz binaries and, in sanitizer builds, the replay drivers link it.
  *
  * This definition of sigaltstack replaces ASan's interceptor (a weak symbol) and libc's for
  * the whole process. A change (ss != NULL) goes to the kernel and is remembered; a query
