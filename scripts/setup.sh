@@ -11,9 +11,11 @@
 #                                      run 32-bit programs
 #   qemu-system-x86                    qemu-system-i386: guests/qemu-check.sh runs every guest
 #                                      (irq_apic's LAPIC and I/O APIC too) on QEMU's PC
+#   clang libclang-rt-14-dev llvm      the fuzz targets (libFuzzer, ASan, UBSan runtimes) and
+#                                      their coverage (llvm-profdata, llvm-cov): scripts/fuzz.sh
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
-libelf-dev libzstd-dev qemu-user qemu-system-x86"
+libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -43,6 +43,13 @@ $dir: ${line:-ctest printed no summary}"
     [ -z "$oracle" ] || summary="$summary
 $oracle"
 done
+# Every fuzz target for a bounded number of executions under ASan+UBSan (clang): scripts/fuzz.sh.
+echo "== build-fuzz: each fuzz target for a few thousand executions (scripts/fuzz.sh --ci)"
+mkdir -p build-fuzz
+{ sh scripts/fuzz.sh --ci; echo $? >build-fuzz/ci.status; } 2>&1 | tee build-fuzz/ci.log
+[ "$(cat build-fuzz/ci.status)" = 0 ] || failed=1
+summary="$summary
+$(grep -E "^   fuzz_[a-z0-9_]*: |^fuzz: " build-fuzz/ci.log)"
 echo "== summary"
 echo "$summary" | sed '/^$/d'
 exit $failed

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of the cpu target into tests/fuzz/corpus/cpu/ (seed-*), one per
+starting mode and per privileged path the fuzzer should start from. The input format is
+described at the top of fuzz_cpu.c. Run from the repository root; the files are checked in, so
+this only needs to run again when the format changes."""
+import os
+import struct
+
+OUT = "tests/fuzz/corpus/cpu"
+
+
+def header(mode=0, cr=0, eflags=0, gates=0, pic=(0, 0), uart=0, pit=0, msr=(0, 0, 0), regs=None):
+    regs = regs or [0] * 8
+    return (bytes([mode, cr, eflags, gates, pic[0], pic[1], uart]) + struct.pack("<H", pit) +
+            struct.pack("<3I", *msr) + struct.pack("<8I", *regs))
+
+
+def mutations(muts):
+    out = bytes([len(muts)])
+    for which, idx, lo, hi in muts:
+        out += bytes([which]) + struct.pack("<HII", idx, lo, hi)
+    return out
+
+
+def raw(*b):
+    assert 1 <= len(b) <= 14
+    return bytes([0xE0 + len(b) - 1]) + bytes(b)
+
+
+def row(n, *operands, prefix=0):
+    return bytes([prefix]) + struct.pack("<H", n) + bytes(operands)
+
+
+def sel(kind, index):
+    return bytes([0xA0 + kind, index])
+
+
+def macro(kind, *args):
+    return bytes([0xC0 + kind]) + bytes(args)
+
+
+SYSENTER = macro(0)
+INT80 = macro(4, 0x80)
+INT81 = macro(4, 0x81)       # task gate to TSS B
+INT3 = raw(0xCC)
+LCALL_GATE = raw(0x9A, 0, 0, 0, 0, 0x43, 0)       # call gate 0x40, DPL 3 -> ring 0
+LCALL_GATE1 = raw(0x9A, 0, 0, 0, 0, 0x8B, 0)      # call gate 0x88 -> ring 1
+LCALL_TASK = raw(0x9A, 0, 0, 0, 0, 0x4B, 0)       # task gate 0x48
+LJMP_TSS = raw(0xEA, 0, 0, 0, 0, 0x30, 0)         # far jmp to TSS B
+PUSH4 = raw(0x6A, 4), raw(0x6A, 3), raw(0x6A, 2), raw(0x6A, 1)
+MIXED = b"".join(row(n, 0x45, 0x10, 0x20, 0x30, 0x40) for n in range(0, 400, 7))
+
+SEEDS = {
+    "cpl0-flat": header() + mutations([]) + MIXED + INT80 + SYSENTER + macro(1, 0, 1) +
+                 macro(1, 3, 0) + macro(3, 1, 0x07) + macro(3, 0, 0x38) + macro(5, 0, 0, 0) +
+                 macro(5, 0, 0, 1) + macro(5, 0, 0, 2) + macro(6, 0, 0, 1) + macro(7),
+    "cpl3-paging-irq": header(mode=3 | 4 | 8, eflags=0) + mutations([]) + INT80 + SYSENTER +
+                       LCALL_GATE + LCALL_GATE1 + INT81 + LCALL_TASK + INT3 +
+                       b"".join(PUSH4) + LCALL_GATE + MIXED + macro(7),
+    "cpl3-4mib-wp": header(mode=3 | 4 | 0x10, cr=0x01) + mutations([]) +
+                    INT80 + macro(2, 0, 0x04) + INT80 + MIXED,
+    "cpl3-smep-smap": header(mode=3 | 4 | 8, cr=0x01 | 0x40 | 0x80) + mutations([]) +
+                      INT80 + macro(2, 0, 0x04) + INT80 + SYSENTER + MIXED,
+    "cpl1-paging": header(mode=1 | 4) + mutations([]) + LCALL_GATE + INT80 + MIXED,
+    "cpl2-flat": header(mode=2) + mutations([]) + INT80 + LCALL_GATE + MIXED,
+    "cpl3-tf": header(mode=3, eflags=0x20) + mutations([]) + MIXED[:60] + INT80,
+    "cpl0-nt-iret-task": header(mode=0x40, eflags=0x04) + mutations([]) + raw(0xCF) + MIXED,
+    "cpl0-task-switches": header(mode=0x40 | 4, gates=1) + mutations([]) + INT81 + LJMP_TSS +
+                          LCALL_TASK + sel(7, 5) + sel(6, 6) + MIXED,
+    "cpl3-gates-into-code": header(mode=3 | 0x80 | 8, gates=2) + mutations([]) + MIXED,
+    "cpl3-ac-iopl3": header(mode=3 | 4, cr=0x02, eflags=0x03 | 0x08) + mutations([]) +
+                     raw(0xE4, 0x40) + raw(0xEC) + raw(0xFA) + raw(0xFB) + MIXED,
+    "cpl0-x87-ts": header(cr=0x04 | 0x08) + mutations([]) + raw(0xD9, 0xC0) + raw(0x9B) +
+                   macro(5, 0, 0, 0) + raw(0xD9, 0xC0),
+    "cpl3-callgate-params": header(mode=3 | 4, gates=(5 << 3)) + mutations([]) +
+                            b"".join(PUSH4) + raw(0x6A, 5) + LCALL_GATE + LCALL_GATE1 + MIXED,
+    "cpl0-mutated-tables": header(mode=4) + mutations([
+        (0, 0x40 // 8, 0x00000000, 0x0000EC00),   # call gate with no target
+        (1, 0x80, 0x00086000, 0x0000EE00),        # INT 0x80 through a DPL 3 interrupt gate
+        (3, 1, 0x00001000, 0),                    # TSS A esp0
+        (5, 0x100, 0x00100005, 0),                # the code page read-only
+        (6, 1, 0x00000083, 0),                    # a 4 MiB page
+    ]) + MIXED + INT80,
+    "cpl3-sysenter-bad-msr": header(mode=3, msr=(0x08, 0, 0)) + mutations([]) + SYSENTER + MIXED,
+    "cpl3-selectors": header(mode=3 | 4) + mutations([]) +
+                      b"".join(sel(k, i) for k in range(16) for i in range(0, 28, 3)),
+    "rare-opcodes": header(mode=3) + mutations([]) +
+                    raw(0x0F, 0xA4, 0xC0, 0x05) + raw(0x0F, 0xA5, 0xC0) + raw(0x0F, 0xAC, 0xC0, 3) +
+                    raw(0x0F, 0xAD, 0xC0) + raw(0x0F, 0x01, 0xE0) + raw(0xD6) + raw(0x79, 0x00) +
+                    raw(0xFF, 0x08) + raw(0xFE, 0x08) + raw(0x66, 0x0F, 0xA4, 0x08, 0x01),
+    "too-long": header() + mutations([]) + raw(*[0x66] * 14) + raw(*[0xF0] * 14),
+    "task-bad-segment": header(mode=4) + mutations([(4, 0x54 // 4, 0xFFF8, 0)]) + INT81 +
+                        LCALL_TASK,
+    "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
+              raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
+}
+
+os.makedirs(OUT, exist_ok=True)
+for name, data in SEEDS.items():
+    with open(os.path.join(OUT, "seed-" + name), "wb") as f:
+        f.write(data)
+print(f"{len(SEEDS)} seeds in {OUT}")
