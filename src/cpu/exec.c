@@ -143,6 +143,8 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
     if (c->insn_hook) {
         for (; i < end; i++) {
             c->insn_hook(c->insn_hook_ctx, c, c->seg[SEG_CS].base + c->eip);
+            if (c->stop_reason >= 0)
+                break; /* the hook stopped the run (a debugger's breakpoint): not executed */
             c->insn_eip = c->eip;
             c->eip += i->len;
             i->fn(c, i);
