@@ -9,9 +9,11 @@
 #   libzstd-dev                        compressed corpora and traces
 #   qemu-user                          qemu-i386: the differential oracle on hosts that cannot
 #                                      run 32-bit programs
+#   gdb                                the debugger the gdb stub's tests drive (tests/gdb)
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
-libelf-dev libzstd-dev qemu-user"
+libelf-dev libzstd-dev qemu-user
+gdb"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

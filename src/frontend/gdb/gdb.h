@@ -23,6 +23,7 @@
 
 #define GDB_MAX_POINTS   64u  /* breakpoints and watchpoints at once */
 #define GDB_MAX_SNAPS    32u  /* snapshots kept for reverse execution (thinned when full) */
+#define GDB_MONITOR_TEXT 65536u /* the longest monitor output */
 #define GDB_SNAP_EVERY   2000000u /* instructions between two snapshots at first */
 
 /* Z/z types. */
@@ -58,7 +59,7 @@ enum gdb_action {
     ACT_REVERSE_CONTINUE,
     ACT_DETACH,      /* gdb leaves; the run goes on */
     ACT_KILL,        /* end the run */
-    ACT_NO_REPLY,    /* send nothing (a resume: the stop reply comes later) */
+    ACT_MONITOR,     /* send t->mon as console output (O packets), then OK */
 };
 
 /* A snapshot in the history. */
@@ -100,6 +101,7 @@ struct gdb_target {
     uint64_t snap_every;
     uint64_t high_water;    /* the furthest icount run to: console output before it is not
                                written again when re-executed */
+    char mon[GDB_MONITOR_TEXT]; /* the last monitor command's text */
     machine_console_fn console;  /* the console the machine had */
     void *console_ctx;
 };

@@ -149,17 +149,27 @@ static void send_reply(struct stub *s, struct rsp_reply *r)
     send_raw(s, pkt, n);
 }
 
+/* Text for gdb's console: O packets of up to 1000 bytes each. */
+static void send_text(struct stub *s, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t at = 0; at < n; at += 1000) {
+        struct rsp_reply r;
+        rsp_reply_init(&r);
+        rsp_put(&r, "O");
+        rsp_put_hex(&r, text + at, n - at < 1000 ? n - at : 1000);
+        send_reply(s, &r);
+    }
+}
+
 /* The stop reply, after the stopping event in words (an O packet gdb prints). */
 static void send_stop(struct stub *s)
 {
     struct rsp_reply r;
     if (s->t.stop == STOP_EVENT && s->t.stop_text[0]) {
-        rsp_reply_init(&r);
-        rsp_put(&r, "O");
         char line[sizeof s->t.stop_text + 2];
         snprintf(line, sizeof line, "%s\n", s->t.stop_text);
-        rsp_put_hex(&r, line, strlen(line));
-        send_reply(s, &r);
+        send_text(s, line);
     }
     rsp_reply_init(&r);
     gdb_stop_reply(&s->t, &r);
@@ -238,8 +248,13 @@ static enum step serve_bytes(struct stub *s)
                 send_reply(s, &r);
                 return DETACH;
             case ACT_KILL:
+                if (r.len)
+                    send_reply(s, &r);
                 return KILL;
-            case ACT_NO_REPLY:
+            case ACT_MONITOR:
+                send_text(s, s->t.mon);
+                rsp_put(&r, "OK");
+                send_reply(s, &r);
                 break;
             case ACT_REPLY:
                 send_reply(s, &r);

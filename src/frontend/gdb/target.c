@@ -303,19 +303,17 @@ static void xfer_features(const char *p, struct rsp_reply *r)
     rsp_put(r, chunk); /* rsp_finish escapes what needs it */
 }
 
-/* qRcmd,HEX: a monitor command; its text goes back hex-encoded (the console output form). */
-static void monitor_cmd(struct gdb_target *t, const char *p, struct rsp_reply *r)
+/* qRcmd,HEX: a monitor command; its text goes to t->mon (the stub sends it as console
+ * output). False for a malformed command. */
+static bool monitor_cmd(struct gdb_target *t, const char *p)
 {
     size_t n = strlen(p);
     char cmd[512];
-    if (n % 2 || n / 2 >= sizeof cmd || !rsp_unhex(p, n / 2, (uint8_t *)cmd)) {
-        rsp_put(r, "E16");
-        return;
-    }
+    if (n % 2 || n / 2 >= sizeof cmd || !rsp_unhex(p, n / 2, (uint8_t *)cmd))
+        return false;
     cmd[n / 2] = '\0';
-    char out[RSP_MAX_PACKET / 2];
-    gdb_monitor(t, cmd, out, sizeof out);
-    rsp_put_hex(r, out, strlen(out));
+    gdb_monitor(t, cmd, t->mon, sizeof t->mon);
+    return true;
 }
 
 /* Z/z type,addr,kind */
@@ -423,7 +421,9 @@ enum gdb_action gdb_handle(struct gdb_target *t, const char *pkt, size_t len,
         } else if (starts(pkt, "qXfer:features:read:")) {
             xfer_features(pkt + strlen("qXfer:features:read:"), r);
         } else if (starts(pkt, "qRcmd,")) {
-            monitor_cmd(t, pkt + strlen("qRcmd,"), r);
+            if (monitor_cmd(t, pkt + strlen("qRcmd,")))
+                return ACT_MONITOR;
+            rsp_put(r, "E16");
         } else if (strcmp(pkt, "qOffsets") == 0) {
             rsp_put(r, "Text=0;Data=0;Bss=0");
         } else if (strcmp(pkt, "qSymbol::") == 0) {
