@@ -160,6 +160,45 @@ G
         "the instruction before the stop writing n_int80 ($addr)"
     expect cmds.log '^\$2 = 0$' "n_int80 = 0 before that instruction"
     ;;
+rwatch_reverse)
+    # A read watchpoint stops after the instruction that reads the variable; reverse-continue
+    # goes back to the previous breakpoint hit (at the entry of the kernel's system call
+    # function), where the kernel had counted one system call less (int 0x80 + sysenter).
+    start_stub
+    cat > cmds <<'G'
+rwatch n_int80
+continue
+p n_int80
+reverse-stepi
+x/i $pc
+p/x &n_int80
+delete
+break syscall
+continue
+continue
+continue
+p n_int80 + n_sysenter
+reverse-continue
+p n_int80 + n_sysenter
+reverse-continue
+p n_int80 + n_sysenter
+p $cpl
+kill
+G
+    run_gdb cmds
+    wait_killed
+    expect cmds.log 'Hardware read watchpoint 1: n_int80' "the read watchpoint"
+    expect cmds.log '^Value = 1$' "the value read"
+    addr=$(sed -n 's/^\$2 = \(0x[0-9a-f]*\)$/\1/p' cmds.log)
+    [ -n "$addr" ] || fail "no address of n_int80"
+    expect cmds.log "=> 0x[0-9a-f]+ <syscall\\+[0-9]+>:.*$addr" "the instruction that read n_int80"
+    n=$(sed -n 's/^\$3 = //p' cmds.log)
+    [ -n "$n" ] && [ "$n" -ge 2 ] || fail "system calls counted after three breaks: '$n'"
+    expect cmds.log "^\\\$4 = $((n - 1))$" "one system call less after reverse-continue"
+    expect cmds.log "^\\\$5 = $((n - 2))$" "two less after a second reverse-continue"
+    expect cmds.log '^\$6 = 0$' "CPL 0 at the breakpoint"
+    [ "$(grep -c '^Breakpoint 2, syscall' cmds.log)" = 5 ] || fail "not five stops at syscall"
+    ;;
 info_idt)
     start_stub
     cat > cmds <<'G'

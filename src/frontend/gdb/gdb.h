@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <capstone/capstone.h>
+
 #include "frontend/gdb/rsp.h"
 #include "machine/machine.h"
 
@@ -82,6 +84,13 @@ struct gdb_target {
     bool stepping;
     uint64_t hook_calls;    /* hook calls since the resume (the first is never a stop) */
     bool hooked, sunk;      /* the hook / sink are attached */
+    /* read and access watchpoints: the instruction about to run is decoded (Capstone) and
+       its explicit memory operands compared; a hit stops before the next instruction */
+    csh cs;
+    bool cs_open;
+    bool pending;           /* the instruction just run read a watched address */
+    uint8_t pend_type;
+    uint32_t pend_addr;
     /* re-execution (reverse): stop when icount reaches goto_icount; scan for hits */
     bool replaying;
     uint64_t goto_icount;

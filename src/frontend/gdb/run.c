@@ -82,6 +82,9 @@ void gdb_target_fini(struct gdb_target *t)
     for (unsigned k = 0; k < t->nsnaps; k++)
         snapshot_free(t->snaps[k].s);
     t->nsnaps = 0;
+    if (t->cs_open)
+        cs_close(&t->cs);
+    t->cs_open = false;
     t->m->console = t->console;
     t->m->console_ctx = t->console_ctx;
 }
@@ -151,6 +154,95 @@ static const struct gdb_point *break_at(const struct gdb_target *t, uint32_t lin
     return NULL;
 }
 
+static bool has_read_watch(const struct gdb_target *t)
+{
+    for (unsigned k = 0; k < t->npts; k++)
+        if (t->pts[k].type == PT_READ || t->pts[k].type == PT_ACCESS)
+            return true;
+    return false;
+}
+
+/* A general register by Capstone's name for it, 0 for none. */
+static uint32_t cs_reg_value(const struct cpu *c, x86_reg r)
+{
+    static const x86_reg regs[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                     X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI };
+    static const x86_reg regs16[8] = { X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
+                                       X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI };
+    for (int k = 0; k < 8; k++) {
+        if (r == regs[k])
+            return cpu_get_reg(c, (enum cpu_reg)(REG_EAX + k));
+        if (r == regs16[k])
+            return cpu_get_reg(c, (enum cpu_reg)(REG_EAX + k)) & 0xFFFF;
+    }
+    return 0;
+}
+
+/* The base of the segment a memory operand uses. */
+static uint32_t cs_seg_base(const struct cpu *c, const cs_x86_op *op)
+{
+    enum cpu_sreg s = SREG_DS;
+    switch (op->mem.segment) {
+    case X86_REG_ES: s = SREG_ES; break;
+    case X86_REG_CS: s = SREG_CS; break;
+    case X86_REG_SS: s = SREG_SS; break;
+    case X86_REG_FS: s = SREG_FS; break;
+    case X86_REG_GS: s = SREG_GS; break;
+    case X86_REG_DS: s = SREG_DS; break;
+    default:
+        if (op->mem.base == X86_REG_ESP || op->mem.base == X86_REG_EBP ||
+            op->mem.base == X86_REG_SP || op->mem.base == X86_REG_BP)
+            s = SREG_SS;
+        break;
+    }
+    struct seg_value v;
+    return cpu_get_seg(c, s, &v) == INSP_OK ? v.base : 0;
+}
+
+/* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
+ * watched byte through an explicit memory operand: the watchpoint's type and address. */
+static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
+                          uint8_t *type, uint32_t *addr)
+{
+    if (!t->cs_open) {
+        if (cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs) != CS_ERR_OK)
+            return false;
+        cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
+        t->cs_open = true;
+    }
+    struct seg_value cseg;
+    cpu_get_seg(c, SREG_CS, &cseg);
+    cs_option(t->cs, CS_OPT_MODE, (cseg.attr & SA_DB) ? CS_MODE_32 : CS_MODE_16);
+    uint8_t code[16];
+    struct xfer x = cpu_read_linear(c, lin, code, sizeof code);
+    cs_insn *insn;
+    if (x.done == 0 || cs_disasm(t->cs, code, x.done, lin, 1, &insn) != 1)
+        return false;
+    bool hit = false;
+    const cs_x86 *d = &insn->detail->x86;
+    for (unsigned k = 0; k < d->op_count && !hit; k++) {
+        const cs_x86_op *op = &d->operands[k];
+        if (op->type != X86_OP_MEM)
+            continue;
+        uint32_t ea = cs_seg_base(c, op) + cs_reg_value(c, op->mem.base) +
+                      cs_reg_value(c, op->mem.index) * (uint32_t)op->mem.scale +
+                      (uint32_t)op->mem.disp;
+        unsigned size = op->size ? op->size : 1;
+        for (unsigned p = 0; p < t->npts && !hit; p++) {
+            const struct gdb_point *w = &t->pts[p];
+            bool wants = (w->type == PT_READ && (op->access & CS_AC_READ)) ||
+                         (w->type == PT_ACCESS && op->access);
+            if (wants && ea < w->addr + w->len && w->addr < ea + size) {
+                hit = true;
+                *type = w->type;
+                *addr = w->addr;
+            }
+        }
+    }
+    cs_free(insn, 1);
+    return hit;
+}
+
 /* ---- stopping ---- */
 
 static void stop(struct gdb_target *t, struct cpu *c, enum gdb_stop why)
@@ -169,32 +261,52 @@ static void insn_hook(void *ctx, struct cpu *c, uint32_t lin)
         return;
     }
     bool first = t->hook_calls++ == 0;
+    bool was_pending = t->pending;
+    uint8_t ptype = t->pend_type;
+    uint32_t paddr = t->pend_addr;
+    t->pending = false;
+    if (has_read_watch(t))
+        t->pending = reads_watched(t, c, lin, &t->pend_type, &t->pend_addr);
     if (t->scanning) {
         /* Where would a forward run have stopped? Remember the last such place. */
         if (icount >= t->scan_limit) {
             stop(t, c, STOP_STEP);
             return;
         }
-        if (!first && (watch_changed(t) || break_at(t, lin)))
-            t->scan_hit = icount;
+        if (first)
+            return;
+        struct gdb_point *w = NULL;
+        if (was_pending) {
+            t->stop_type = ptype;
+            t->stop_addr = paddr;
+        } else if ((w = watch_changed(t)) != NULL) {
+            t->stop_type = w->type;
+            t->stop_addr = w->addr;
+        } else if (!break_at(t, lin)) {
+            return;
+        }
+        t->scan_hit = icount;
         return;
     }
     if (first)
         return;
+    if (was_pending) {
+        t->stop_type = ptype;
+        t->stop_addr = paddr;
+        t->pending = false;
+        stop(t, c, STOP_WATCH);
+        return;
+    }
     struct gdb_point *w = watch_changed(t);
     if (w) {
         t->stop_type = w->type;
         t->stop_addr = w->addr;
+        t->pending = false;
         stop(t, c, STOP_WATCH);
         return;
     }
     if (t->stepping) {
         stop(t, c, STOP_STEP);
-        return;
-    }
-    if (t->break_icount && icount >= t->break_icount) {
-        t->break_icount = 0;
-        stop(t, c, STOP_ICOUNT);
         return;
     }
     const struct gdb_point *b = break_at(t, lin);
@@ -278,8 +390,9 @@ void gdb_resume(struct gdb_target *t, bool step)
     t->hook_calls = 0;
     t->stop = STOP_NONE;
     t->replaying = t->scanning = false;
+    t->pending = false;
     watch_snapshot(t);
-    set_hook(t, step || t->npts || t->break_icount);
+    set_hook(t, step || t->npts);
     set_sink(t, t->break_mode || t->break_vector >= 0 || t->break_syscall);
     (void)c;
     maybe_snapshot(t);
@@ -302,6 +415,19 @@ static void ended(struct gdb_target *t, enum run_result r)
 bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
 {
     struct cpu *c = &t->m->cpu;
+    /* monitor break icount: device time never advances slower than the instruction count,
+       so a budget of the instructions still to go cannot overshoot */
+    if (t->break_icount) {
+        uint64_t now = cpu_stat_insns(c);
+        if (now >= t->break_icount) {
+            t->break_icount = 0;
+            t->running = false;
+            t->stop = STOP_ICOUNT;
+            return true;
+        }
+        if (t->break_icount - now < chunk)
+            chunk = t->break_icount - now;
+    }
     enum run_result r = cpu_run(c, chunk);
     uint64_t now = cpu_stat_insns(c);
     if (now > t->high_water)
@@ -342,17 +468,22 @@ static bool go_to(struct gdb_target *t, uint64_t to)
         k--;
     if (k < 0 || machine_restore(t->m, t->snaps[k].s) != 0)
         return false;
+    /* Fast (no hook) to the count: a budget of the instructions to go cannot overshoot, as
+       device time never advances slower than the count. */
     t->replaying = true;
     t->goto_icount = to;
+    bool hooked = t->hooked;
+    set_hook(t, false);
+    enum run_result r = RUN_LIMIT;
+    while (cpu_stat_insns(c) < to && r == RUN_LIMIT)
+        r = cpu_run(c, to - cpu_stat_insns(c));
+    /* Then as a forward run stops there: at the first instruction hook at that count (after
+       an interrupt delivered at that boundary, as a breakpoint or a step stops). */
     set_hook(t, true);
-    bool sunk = t->sunk;
-    while (cpu_stat_insns(c) < to) {
-        enum run_result r = cpu_run(c, to - cpu_stat_insns(c) + 1000000);
-        if (r != RUN_LIMIT && r != RUN_STOP)
-            break; /* cannot happen in a deterministic re-run; stop where it is */
-    }
+    if (r == RUN_LIMIT)
+        cpu_run(c, UINT64_MAX);
+    set_hook(t, hooked);
     t->replaying = false;
-    (void)sunk;
     return cpu_stat_insns(c) == to;
 }
 
@@ -383,6 +514,7 @@ void gdb_reverse_continue(struct gdb_target *t)
         t->scan_limit = limit;
         t->scan_hit = UINT64_MAX;
         t->hook_calls = 1; /* the snapshot's own instruction may be a hit */
+        t->pending = false;
         watch_snapshot(t);
         set_hook(t, true);
         while (cpu_stat_insns(c) < limit) {
@@ -392,8 +524,10 @@ void gdb_reverse_continue(struct gdb_target *t)
         }
         t->scanning = false;
         if (t->scan_hit != UINT64_MAX && go_to(t, t->scan_hit)) {
-            const struct gdb_point *b = break_at(t, cpu_get_reg(c, REG_EIP) +
-                                                 0 /* flat: EIP is linear */);
+            /* the hit's watchpoint is in stop_type/stop_addr; a breakpoint is at CS:EIP */
+            struct seg_value cs;
+            cpu_get_seg(c, SREG_CS, &cs);
+            const struct gdb_point *b = break_at(t, cs.base + cpu_get_reg(c, REG_EIP));
             t->stop = b ? STOP_BREAK : STOP_WATCH;
             if (b)
                 t->stop_type = b->type;
