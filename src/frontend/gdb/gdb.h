@@ -25,6 +25,7 @@
 
 #define GDB_MAX_POINTS   64u  /* breakpoints and watchpoints at once */
 #define GDB_MAX_SNAPS    32u  /* snapshots kept for reverse execution (thinned when full) */
+#define GDB_HISTORY_BYTES (512u << 20) /* saved pages above this: the history is thinned */
 #define GDB_MONITOR_TEXT 65536u /* the longest monitor output */
 #define GDB_SNAP_EVERY   2000000u /* instructions between two snapshots at first */
 

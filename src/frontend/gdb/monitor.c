@@ -9,6 +9,7 @@
 #include "cpu/tss.h"
 #include "frontend/gdb/gdb.h"
 #include "frontend/pagedump.h"
+#include "machine/snapshot.h"
 #include "trace/describe.h"
 
 static const char help_text[] =
@@ -188,7 +189,8 @@ static void info_history(struct gdb_target *g, struct text *t)
     say(t, "%u snapshots, one every %" PRIu64 " instructions, %zu KiB of saved pages\n", n,
         g->snap_every, bytes / 1024);
     for (unsigned k = 0; k < g->nsnaps; k++)
-        say(t, "  icount %" PRIu64 "\n", g->snaps[k].icount);
+        say(t, "  icount %" PRIu64 ": %zu KiB\n", g->snaps[k].icount,
+            snapshot_ram_bytes(g->snaps[k].s) / 1024);
 }
 
 static void list_breaks(struct gdb_target *g, struct text *t)

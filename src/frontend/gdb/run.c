@@ -13,11 +13,17 @@
  * The hook costs the run its fast path, so it is attached only while something needs it.
  *
  * History. Between two chunks of a forward run (outside cpu_run) a snapshot is taken every
- * snap_every instructions; when GDB_MAX_SNAPS are held every second one is freed and the
- * interval doubles, so memory stays bounded whatever the length of the run. Going back to
- * instruction count N is: restore the newest snapshot at or before N, then run forward with
- * the hook stopping at N. The run is deterministic, so this is the state the machine had at
- * N. Console output already written once is not written again (high_water).
+ * snap_every instructions; when GDB_MAX_SNAPS are held, or their saved pages pass
+ * GDB_HISTORY_BYTES, every second one is freed and the interval doubles, so memory stays
+ * bounded whatever the length of the run (by the larger of GDB_HISTORY_BYTES and what two
+ * snapshots hold, at most twice RAM). Going back to instruction count N is: restore the
+ * newest snapshot at or before N, run forward with a budget of the instructions to go (device
+ * time never advances slower than the count, so it cannot overshoot), then with the hook to
+ * the first instruction boundary at N, where a forward breakpoint or step would have stopped
+ * (after an interrupt delivered at that boundary; a stop by a monitor break condition is
+ * before it). The run is deterministic, so this is the state the machine had at N. Console
+ * output already written once is not written again (high_water); console input read from
+ * stdin is not replayed (the demo kernels read none).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -343,6 +349,14 @@ static void event_sink(void *ctx, const struct trace_event *ev)
 
 /* ---- history ---- */
 
+void gdb_history_stats(const struct gdb_target *t, unsigned *n, size_t *bytes)
+{
+    *n = t->nsnaps;
+    *bytes = 0;
+    for (unsigned k = 0; k < t->nsnaps; k++)
+        *bytes += snapshot_ram_bytes(t->snaps[k].s);
+}
+
 /* Frees every second snapshot but the first, doubling the interval. */
 static void thin_history(struct gdb_target *t)
 {
@@ -365,19 +379,14 @@ static void maybe_snapshot(struct gdb_target *t)
         return;
     if (t->nsnaps && t->snaps[t->nsnaps - 1].icount == now)
         return;
-    if (t->nsnaps == GDB_MAX_SNAPS)
+    unsigned n;
+    size_t bytes;
+    gdb_history_stats(t, &n, &bytes);
+    if (t->nsnaps == GDB_MAX_SNAPS || (bytes > GDB_HISTORY_BYTES && t->nsnaps > 2))
         thin_history(t);
     struct snapshot *s = machine_snapshot(t->m);
     if (s)
         t->snaps[t->nsnaps++] = (struct gdb_snap){ s, now };
-}
-
-void gdb_history_stats(const struct gdb_target *t, unsigned *n, size_t *bytes)
-{
-    *n = t->nsnaps;
-    *bytes = 0;
-    for (unsigned k = 0; k < t->nsnaps; k++)
-        *bytes += snapshot_ram_bytes(t->snaps[k].s);
 }
 
 /* ---- resuming ---- */
