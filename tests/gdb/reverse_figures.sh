@@ -39,7 +39,8 @@ G
 timeout 300 gdb -batch -nx "$BUILD/guests/bench.elf" -x cmds > log 2>&1
 wait $pid
 t() { sed -n "s/^$1=//p" log; }
-grep -E '^(CPL|[0-9]+ snapshots|  icount)' log | sed -n '1,6p;$p'
+grep -E '^([0-9]+ snapshots|  icount)' log | sed -n '1,4p'
+grep -E '^CPL' log | sed 's/.*icount/at icount/'
 awk -v t0="$(t T0)" -v t1="$(t T1)" -v t2="$(t T2)" -v t3="$(t T3)" -v t4="$(t T4)" \
     -v t5="$(t T5)" -v n="$N" 'BEGIN {
     printf "forward to icount %d (monitor break icount, no hook): %.2f s\n", n, t1 - t0
