@@ -57,13 +57,9 @@ static int parse_log(struct cli_options *o, const char *spec, char *err, size_t 
     return 0;
 }
 
-/* --gdb [HOST:]PORT, or -s (no value): 127.0.0.1:1234. */
+/* --gdb [HOST:]PORT. */
 static int parse_gdb(struct cli_options *o, const char *val, char *err, size_t errlen)
 {
-    if (!val) {
-        o->run.gdb = "127.0.0.1:1234";
-        return 0;
-    }
     if (!gdb_addr_valid(val, err, errlen))
         return -1;
     o->run.gdb = val;
@@ -109,7 +105,7 @@ const struct cli_option_def cli_option_defs[] = {
       .kind = CLI_OPT_CALL, .call = parse_gdb },
     { .name = "--gdb-local", .alias = 's', .commands = RUNS,
       .help = "the same as --gdb 127.0.0.1:1234",
-      .kind = CLI_OPT_CALL, .call = parse_gdb },
+      .kind = CLI_OPT_FLAG, FIELD(run.gdb_local) },
     { .name = "--gdb-wait", .alias = 'S', .commands = RUNS,
       .help = "start halted until gdb says continue",
       .kind = CLI_OPT_FLAG, FIELD(run.gdb_wait) },
@@ -282,6 +278,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     const struct session_options *r = &o->run;
     if (r->log_file && !r->log_insn && !r->log_int && !r->log_unimp)
         return fail(err, errlen, "--log-file needs --log");
+    if (r->gdb_local && !r->gdb)
+        o->run.gdb = "127.0.0.1:1234";
     if (r->gdb_wait && !r->gdb)
         return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
     return 0;
