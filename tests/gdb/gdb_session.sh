@@ -253,7 +253,7 @@ G
 bad_packets)
     # Hostile bytes on the socket: a bad checksum is refused with '-', an over-long packet
     # and malformed arguments get errors, an unknown packet the empty reply; the stub stays
-    # up (a last '?' is answered) and ends on k.
+    # up (a last '?' is answered), stops on Ctrl-C after a continue, and ends on k.
     start_stub
     exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "cannot connect"
     csum() { local s=$1 sum=0 i c; for ((i = 0; i < ${#s}; i++)); do
@@ -291,6 +291,9 @@ bad_packets)
     printf 'garbage\x01\x02##$$' >&3
     pkt '?'; reply S02
     pkt 'm10000c,1'; reply fc           # the cld at the entry point
+    # Ctrl-C while running: the stop reply S02 (the machine is stopped, not ended)
+    pkt c; printf '\x03' >&3; reply S02
+    pkt 'p24'; reply 00000000           # still there: CPL readable
     pkt k
     exec 3>&-
     wait_killed
