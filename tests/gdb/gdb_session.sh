@@ -298,6 +298,26 @@ bad_packets)
     exec 3>&-
     wait_killed
     ;;
+bad_options)
+    # Bad --gdb values, -S without a stub, an address that cannot be listened on, a port in
+    # use: one line on stderr and status 2, no run.
+    bad() {
+        local want=$1; shift
+        (cd "$GUESTS" && timeout 20 "$RINGSIDE" demo "$@") > out 2> err; st=$?
+        [ "$st" = 2 ] || fail "ringside demo $* exited $st, not 2"
+        [ "$(wc -l < err)" = 1 ] || { cat err; fail "not one line on stderr for $*"; }
+        expect err "$want" "the reason for $*"
+        [ -s out ] && fail "the guest ran for $*"
+        echo "ok: $* -> $(cat err)"
+    }
+    bad "PORT 0..65535, not '99999'" --gdb 99999
+    bad "not 'x'" --gdb x
+    bad "not 'host:'" --gdb host:
+    bad 'needs --gdb or -s' -S
+    bad 'cannot listen' --gdb 192.0.2.1:1234   # an address this host does not have
+    start_stub                                  # holds a port
+    bad 'cannot listen: Address already in use' --gdb "127.0.0.1:$PORT"
+    ;;
 *)
     echo "unknown case $CASE"; exit 1 ;;
 esac
