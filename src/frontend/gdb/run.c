@@ -393,7 +393,6 @@ static void maybe_snapshot(struct gdb_target *t)
 
 void gdb_resume(struct gdb_target *t, bool step)
 {
-    struct cpu *c = &t->m->cpu;
     t->running = true;
     t->stepping = step;
     t->hook_calls = 0;
@@ -403,7 +402,6 @@ void gdb_resume(struct gdb_target *t, bool step)
     watch_snapshot(t);
     set_hook(t, step || t->npts);
     set_sink(t, t->break_mode || t->break_vector >= 0 || t->break_syscall);
-    (void)c;
     maybe_snapshot(t);
 }
 
