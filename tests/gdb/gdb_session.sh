@@ -298,6 +298,32 @@ bad_packets)
     exec 3>&-
     wait_killed
     ;;
+attach_running)
+    # Without -S the guest runs at once; gdb attaching stops it mid-run (S02), detaching lets
+    # it finish as without --gdb (bench.elf: about 5*10^8 instructions, its own PASS line).
+    (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" run bench.elf --gdb 127.0.0.1:0) \
+        > stub.out 2> stub.err &
+    PID=$!
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err)
+        [ -n "$PORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$PORT" ] || fail "no listening line"
+    sleep 0.2
+    cat > cmds <<'G'
+monitor info mode
+detach
+G
+    timeout 100 gdb -batch -nx -ex 'set pagination off' "$GUESTS/bench.elf" \
+        -ex "target remote 127.0.0.1:$PORT" -x cmds > cmds.log 2>&1
+    cat cmds.log
+    expect cmds.log 'icount [1-9][0-9]*$' "a machine stopped after some instructions"
+    expect cmds.log '^\[Inferior 1 \(Remote target\) detached\]' "the detach"
+    wait "$PID"; st=$?; PID=
+    [ "$st" = 1 ] || fail "bench.elf ended with $st after detach, not 1 (passed)"
+    expect stub.out '^bench: PASS$' "the guest's own verdict"
+    ;;
 bad_options)
     # Bad --gdb values, -S without a stub, an address that cannot be listened on, a port in
     # use: one line on stderr and status 2, no run.

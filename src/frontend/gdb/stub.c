@@ -102,16 +102,19 @@ static bool listen_on(struct stub *s, const char *addr)
     return true;
 }
 
-static void accept_one(struct stub *s)
+/* Accepts the debugger; false when the listening socket fails for good (not an
+ * interruption or a connection given up before it was accepted). */
+static bool accept_one(struct stub *s)
 {
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
-        return;
+        return errno == EINTR || errno == ECONNABORTED || errno == EAGAIN;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     s->fd = fd;
     rsp_init(&s->p);
     s->inpos = s->inlen = 0;
+    return true;
 }
 
 static void hang_up(struct stub *s)
@@ -310,8 +313,11 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
         gdb_resume(&s->t, false);
     for (;;) {
         if (!running) {
-            if (s->fd < 0)
-                accept_one(s);
+            if (s->fd < 0 && !accept_one(s)) {
+                report("gdb: cannot accept a connection: %s; the run goes on", strerror(errno));
+                out = GDB_DETACHED;
+                break;
+            }
             if (s->fd < 0)
                 continue;
             if (!fill(s, true)) {
@@ -353,9 +359,8 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
         }
         if (s->fd < 0) {
             struct pollfd pf = { .fd = s->lfd, .events = POLLIN };
-            if (poll(&pf, 1, 0) == 1) {
-                accept_one(s); /* a debugger attaching stops the machine */
-                gdb_interrupt(&s->t);
+            if (poll(&pf, 1, 0) == 1 && accept_one(s) && s->fd >= 0) {
+                gdb_interrupt(&s->t); /* a debugger attaching stops the machine */
                 running = false;
             }
             continue;
