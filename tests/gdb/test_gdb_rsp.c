@@ -227,6 +227,37 @@ static void test_break_step_reverse(void **state)
     assert_string_equal(ask(g, "?", NULL), "W00");
 }
 
+/* A read watchpoint on a stack slot: the PUSH that writes it does not stop, the POP that
+ * reads it does, right after it; an access watchpoint stops after the PUSH. */
+static void test_stack_watch(void **state)
+{
+    struct rig *g = *state;
+    static const uint8_t code[] = { 0x50, 0x5B, 0xF4 }; /* push eax; pop ebx; hlt */
+    struct cpu *c = &g->m->cpu;
+    cpu_write_phys(c, 0x3000, code, sizeof code);
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESP, 0x8000);
+    cpu_set_reg(c, REG_EAX, 0x1234);
+    assert_string_equal(ask(g, "Z3,7ffc,4", NULL), "OK");
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3002);    /* after the pop */
+    assert_int_equal(cpu_get_reg(c, REG_EBX), 0x1234);
+    assert_string_equal(ask(g, "?", NULL), "T05rwatch:00007ffc;");
+    assert_string_equal(ask(g, "z3,7ffc,4", NULL), "OK");
+    /* again from the start with an access watchpoint: after the push */
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESP, 0x8000);
+    cpu_write_phys(c, 0x7ffc, "\x34\x12\0\0", 4);  /* the same bytes: no change to see */
+    assert_string_equal(ask(g, "Z4,7ffc,4", NULL), "OK");
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3001);    /* after the push */
+    assert_string_equal(ask(g, "?", NULL), "T05awatch:00007ffc;");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_reply_escapes),
         cmocka_unit_test_setup_teardown(test_registers_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_break_step_reverse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stack_watch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,8 +205,52 @@ static uint32_t cs_seg_base(const struct cpu *c, const cs_x86_op *op)
     return cpu_get_seg(c, s, &v) == INSP_OK ? v.base : 0;
 }
 
+/* The implicit stack access of a stack instruction (32-bit code): where, how many bytes,
+ * whether it writes; false for other instructions. */
+static bool stack_access(const struct cpu *c, unsigned id, uint32_t *addr, unsigned *len,
+                         bool *write)
+{
+    uint32_t esp = cpu_get_reg(c, REG_ESP);
+    struct seg_value ss;
+    uint32_t base = cpu_get_seg(c, SREG_SS, &ss) == INSP_OK ? ss.base : 0;
+    switch (id) {
+    case X86_INS_PUSH: case X86_INS_CALL: case X86_INS_PUSHFD:
+        *addr = base + esp - 4, *len = 4, *write = true;
+        return true;
+    case X86_INS_PUSHAL:
+        *addr = base + esp - 32, *len = 32, *write = true;
+        return true;
+    case X86_INS_POP: case X86_INS_RET: case X86_INS_POPFD:
+        *addr = base + esp, *len = 4, *write = false;
+        return true;
+    case X86_INS_POPAL:
+        *addr = base + esp, *len = 32, *write = false;
+        return true;
+    case X86_INS_LEAVE:
+        *addr = base + cpu_get_reg(c, REG_EBP), *len = 4, *write = false;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The first read or access watchpoint that an access [ea, ea+size) hits (a read, or a write
+ * for an access watchpoint), NULL if none. */
+static const struct gdb_point *watch_hit(const struct gdb_target *t, uint32_t ea,
+                                         unsigned size, bool read, bool write)
+{
+    for (unsigned p = 0; p < t->npts; p++) {
+        const struct gdb_point *w = &t->pts[p];
+        bool wants = (w->type == PT_READ && read) || (w->type == PT_ACCESS && (read || write));
+        if (wants && ea < w->addr + w->len && w->addr < ea + size)
+            return w;
+    }
+    return NULL;
+}
+
 /* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
- * watched byte through an explicit memory operand: the watchpoint's type and address. */
+ * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
+ * the watchpoint's type and address. */
 static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
                           uint8_t *type, uint32_t *addr)
 {
@@ -224,29 +268,29 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
     cs_insn *insn;
     if (x.done == 0 || cs_disasm(t->cs, code, x.done, lin, 1, &insn) != 1)
         return false;
-    bool hit = false;
+    const struct gdb_point *w = NULL;
     const cs_x86 *d = &insn->detail->x86;
-    for (unsigned k = 0; k < d->op_count && !hit; k++) {
+    for (unsigned k = 0; k < d->op_count && !w; k++) {
         const cs_x86_op *op = &d->operands[k];
         if (op->type != X86_OP_MEM)
             continue;
         uint32_t ea = cs_seg_base(c, op) + cs_reg_value(c, op->mem.base) +
                       cs_reg_value(c, op->mem.index) * (uint32_t)op->mem.scale +
                       (uint32_t)op->mem.disp;
-        unsigned size = op->size ? op->size : 1;
-        for (unsigned p = 0; p < t->npts && !hit; p++) {
-            const struct gdb_point *w = &t->pts[p];
-            bool wants = (w->type == PT_READ && (op->access & CS_AC_READ)) ||
-                         (w->type == PT_ACCESS && op->access);
-            if (wants && ea < w->addr + w->len && w->addr < ea + size) {
-                hit = true;
-                *type = w->type;
-                *addr = w->addr;
-            }
-        }
+        w = watch_hit(t, ea, op->size ? op->size : 1, op->access & CS_AC_READ,
+                      op->access & CS_AC_WRITE);
     }
+    uint32_t sa;
+    unsigned slen;
+    bool swrite;
+    if (!w && stack_access(c, insn->id, &sa, &slen, &swrite))
+        w = watch_hit(t, sa, slen, !swrite, swrite);
     cs_free(insn, 1);
-    return hit;
+    if (w) {
+        *type = w->type;
+        *addr = w->addr;
+    }
+    return w != NULL;
 }
 
 /* ---- stopping ---- */
