@@ -13,9 +13,11 @@
 #                                      (irq_apic's LAPIC and I/O APIC too) on QEMU's PC
 #   clang libclang-rt-14-dev llvm      the fuzz targets (libFuzzer, ASan, UBSan runtimes) and
 #                                      their coverage (llvm-profdata, llvm-cov): scripts/fuzz.sh
+#   gdb                                the debugger the gdb stub's tests drive (tests/gdb)
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
-libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm"
+libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm
+gdb"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -204,6 +204,13 @@ struct cpu {
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
+    /* Debug registers decoded (debug.c): what DR7 enables, and what the running instruction
+     * matched. */
+    uint8_t dbg_exec;       /* DR0..DR3 enabled as instruction breakpoints (bit n) */
+    uint8_t dbg_data;       /* ... as data breakpoints */
+    uint8_t dbg_hit;        /* data breakpoints matched, to report in DR6 B0..B3 */
+    bool dbg_rep_cut;       /* a REP instruction stopped after an iteration for dbg_hit */
+    uint64_t inhibit_until_db; /* MOV SS / POP SS: a data #DB waits until icount reaches this */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     /* Model-specific registers (system.c): the TSC is device time plus tsc_offset (WRMSR 0x10
      * changes the offset), the rest plain values with their reset values. */

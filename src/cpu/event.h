@@ -83,7 +83,9 @@ struct trace_sink {
 };
 #define CPU_MAX_SINKS 4 /* event sinks at once (a recorder, a log, a view, a debugger) */
 
-/* Called before each instruction (slow path: --log insn, a debugger's single step). */
+/* Called before each instruction (slow path: --log insn, a debugger's single step). A hook
+ * that calls cpu_request_stop stops the run before the instruction: it does not execute, EIP
+ * stays at it, and cpu_run returns RUN_STOP. */
 typedef void (*insn_hook_fn)(void *ctx, struct cpu *c, uint32_t lin_eip);
 struct insn_hook {
     insn_hook_fn fn;

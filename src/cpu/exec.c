@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/debug.h"
 #include "cpu/deliver.h"
 #include "cpu/flags.h"
 #include "cpu/icache.h"
@@ -65,6 +66,10 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     c->lf.op = LF_NONE;
     c->cr0 = CR0_PE | CR0_ET;
     c->cr2 = c->cr3 = c->cr4 = 0;
+    memset(c->dr, 0, sizeof c->dr);
+    c->dr[6] = DR6_FIXED1;
+    c->dr[7] = DR7_FIXED1;
+    c->dbg_exec = c->dbg_data = c->dbg_hit = 0;
     /* Selectors as a Multiboot loader typically leaves them: 0x08 code, 0x10 data. */
     flat_segment(&c->seg[SEG_CS], 0x08, 0xB); /* code, execute/read, accessed */
     for (int s = 0; s < SEG_COUNT; s++)
@@ -145,6 +150,8 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
     if (c->insn_hook) {
         for (; i < end; i++) {
             c->insn_hook(c->insn_hook_ctx, c, c->seg[SEG_CS].base + c->eip);
+            if (c->stop_reason >= 0)
+                break; /* the hook stopped the run (a debugger's breakpoint): not executed */
             c->insn_eip = c->eip;
             c->eip += i->len;
             i->fn(c, i);
@@ -169,20 +176,20 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
  * DR6.BS, after it — unless the instruction itself delivered an event (INT n, a fault). */
 static void step_one(struct cpu *c, struct block *b)
 {
+    if (c->dbg_exec && dbg_exec_check(c))
+        return; /* an instruction breakpoint: #DB before the instruction */
     bool tf = c->eflags & FL_TF;
     uint64_t before = c->icount;
     uint64_t events = c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT];
     run_block(c, b, 1);
     if (c->icount != before + 1)
         return;
-    c->eflags &= ~FL_RF;
-    if (tf && events == c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT] &&
-        c->stop_reason < 0) {
-        c->dr[6] |= 0x4000; /* BS */
-        c->insn_eip = c->eip;
-        c->last_block = NULL;
-        deliver(c, EXC_DB, TR_EXCEPTION);
-    }
+    if (!c->dbg_rep_cut)
+        c->eflags &= ~FL_RF;
+    bool bs = tf && events == c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT] &&
+              c->stop_reason < 0;
+    if (bs || (c->dbg_hit && c->stop_reason < 0))
+        dbg_trap(c, bs); /* DR6.BS and any data breakpoints, in one #DB */
 }
 
 /* Between instructions: device events that are due, then an external interrupt if INTR is up,
@@ -214,9 +221,13 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
     case 0:
         break;
     case 1:
-        /* A fault: the instruction did not happen. */
+        /* A fault: the instruction did not happen (nor its data breakpoint hits, but those
+         * of a MOV SS before it). */
         c->eip = c->insn_eip;
         c->last_block = NULL;
+        if (c->icount >= c->inhibit_until_db)
+            c->dbg_hit = 0;
+        c->dbg_rep_cut = false;
         deliver_fault(c);
         break;
     default:
@@ -231,6 +242,8 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
             c->stop_reason = RUN_LIMIT;
             break;
         }
+        if (c->dbg_hit && dbg_trap(c, false))
+            continue; /* a data breakpoint's #DB after the instruction that hit it */
         if (take_interrupt(c))
             continue;
         if (c->halted) {
@@ -251,7 +264,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         uint64_t budget = end > now ? end - now : 1;
         if (c->intr && c->icount < c->inhibit_until && c->inhibit_until - c->icount < budget)
             budget = c->inhibit_until - c->icount;
-        if (c->eflags & (FL_TF | FL_RF)) {
+        if ((c->eflags & (FL_TF | FL_RF)) || c->dbg_exec || c->dbg_hit) {
             c->insn_eip = c->eip; /* instruction fetch faults belong to the instruction at EIP */
             struct block *b = icache_next(c, c->last_block);
             c->last_block = b;

@@ -2,6 +2,8 @@
  * read through paging_lookup (the side-effect-free walk) and RAM only. */
 #include "cpu/inspect.h"
 
+#include "cpu/debug.h"
+
 #include <string.h>
 
 #include "cpu/flags.h"
@@ -112,9 +114,15 @@ enum insp_status cpu_set_reg(struct cpu *c, enum cpu_reg r, uint32_t v)
         cpu_update_acc(c);
         break;
     case REG_DR0: case REG_DR1: case REG_DR2: case REG_DR3:
-    case REG_DR4: case REG_DR5: case REG_DR6: case REG_DR7:
-        c->dr[dr_index(r)] = v;
+    case REG_DR4: case REG_DR5: case REG_DR6: case REG_DR7: {
+        unsigned n = dr_index(r);
+        c->dr[n] = n == 6 ? dbg_fix_dr6(v) : n == 7 ? dbg_fix_dr7(v) : v;
+        if (n != 6) {
+            dbg_update(c);
+            c->stop_block = true;
+        }
         return INSP_OK;
+    }
     case REG_SYSENTER_CS:
         c->sysenter_cs = v & 0xFFFF;
         return INSP_OK;

@@ -67,7 +67,8 @@ uint32_t cpu_get_reg(const struct cpu *c, enum cpu_reg r);
  *   CR3      flushes the non-global translations (decoded code is keyed by physical address
  *            and stays valid); no TR_CR3 event: only guest transitions are events
  *   CR4      refused for bits the cpu does not implement; flushes the TLB
- *   DR4/DR5  alias DR6/DR7
+ *   DR4/DR5  alias DR6/DR7; DR6 and DR7 keep only their defined bits (cpu/debug.h), and
+ *            DR0..DR3/DR7 take effect as breakpoints at once
  *   SYSENTER_CS keeps 16 bits, as WRMSR does */
 enum insp_status cpu_set_reg(struct cpu *c, enum cpu_reg r, uint32_t v);
 

@@ -52,6 +52,11 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
             }                                                                 \
             body_call;                                                        \
             cnt_set(c, i, cnt_get(c, i) - 1);                                 \
+            if (c->dbg_hit && cnt_get(c, i) != 0) {                           \
+                c->eip = c->insn_eip; /* a data breakpoint: #DB after this */ \
+                c->dbg_rep_cut = true; /* iteration, then the rest */         \
+                return;                                                       \
+            }                                                                 \
         }                                                                     \
     } while (0)
 
@@ -127,6 +132,11 @@ static void rep_compare(struct cpu *c, const struct insn *i,
         bool zf = lf.res == 0;
         if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))
             break;
+        if (c->dbg_hit && cnt_get(c, i) != 0) {
+            c->eip = c->insn_eip; /* a data breakpoint: #DB after this iteration */
+            c->dbg_rep_cut = true;
+            break;
+        }
     }
     if (ran)
         c->lf = lf;

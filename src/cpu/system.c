@@ -1,6 +1,7 @@
 /* System instructions: privileged state (descriptor tables, control/debug registers, MSRs),
  * EFLAGS moves, HLT/CLI/STI, CPUID/RDTSC, SYSENTER/SYSEXIT, the descriptor queries
  * (LAR/LSL/VERR/VERW/ARPL) and the instructions that only ever fault (UD2, x87 escapes). */
+#include "cpu/debug.h"
 #include "cpu/deliver.h"
 #include "cpu/icache.h"
 #include "cpu/ops.h"
@@ -353,11 +354,11 @@ OP(mov_C_R)
     c->stop_block = true;
 }
 
-/* DR4/DR5 alias DR6/DR7 (CR4.DE is not supported). Debug registers hold their values; hardware
- * breakpoints are not implemented. */
+/* DR4/DR5 alias DR6/DR7 (CR4.DE is not supported). Breakpoints: debug.h. */
 OP(mov_R_D)
 {
     require_cpl0(c);
+    dbg_general_detect(c);
     unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
     c->r[i->rm] = c->dr[n];
 }
@@ -365,8 +366,14 @@ OP(mov_R_D)
 OP(mov_D_R)
 {
     require_cpl0(c);
+    dbg_general_detect(c);
     unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
-    c->dr[n] = c->r[i->rm];
+    uint32_t v = c->r[i->rm];
+    c->dr[n] = n == 6 ? dbg_fix_dr6(v) : n == 7 ? dbg_fix_dr7(v) : v;
+    if (n != 6) {
+        dbg_update(c);
+        c->stop_block = true; /* the dispatch loop must see new instruction breakpoints */
+    }
 }
 
 OP(clts) { (void)i; require_cpl0(c); c->cr0 &= ~CR0_TS; }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/gdb/stub.h"
 #include "machine/machine.h"
 
 #define RUN   CLI_CMD_BIT(CLI_CMD_RUN)
@@ -56,6 +57,15 @@ static int parse_log(struct cli_options *o, const char *spec, char *err, size_t 
     return 0;
 }
 
+/* --gdb [HOST:]PORT. */
+static int parse_gdb(struct cli_options *o, const char *val, char *err, size_t errlen)
+{
+    if (!gdb_addr_valid(val, err, errlen))
+        return -1;
+    o->run.gdb = val;
+    return 0;
+}
+
 const struct cli_option_def cli_option_defs[] = {
     { .name = "--append", .arg = "\"CMDLINE\"", .commands = RUN,
       .help = "Multiboot command line (after the image path)",
@@ -90,6 +100,15 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--dump-pages", .commands = RUNS,
       .help = "at exit, print the page tables (like QEMU's info mem)",
       .kind = CLI_OPT_FLAG, FIELD(run.dump_pages) },
+    { .name = "--gdb", .arg = "[HOST:]PORT", .commands = RUNS,
+      .help = "serve gdb there (port 0: any free port; see below)",
+      .kind = CLI_OPT_CALL, .call = parse_gdb },
+    { .name = "--gdb-local", .alias = 's', .commands = RUNS,
+      .help = "the same as --gdb 127.0.0.1:1234",
+      .kind = CLI_OPT_FLAG, FIELD(run.gdb_local) },
+    { .name = "--gdb-wait", .alias = 'S', .commands = RUNS,
+      .help = "start halted until gdb says continue",
+      .kind = CLI_OPT_FLAG, FIELD(run.gdb_wait) },
     { .name = "--help", .alias = 'h', .commands = CLI_CMDS_ALL,
       .help = "print this help and exit",
       .kind = CLI_OPT_ACTION, .action = CLI_ACTION_HELP },
@@ -259,6 +278,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     const struct session_options *r = &o->run;
     if (r->log_file && !r->log_insn && !r->log_int && !r->log_unimp)
         return fail(err, errlen, "--log-file needs --log");
+    if (r->gdb_local && !r->gdb)
+        o->run.gdb = "127.0.0.1:1234";
+    if (r->gdb_wait && !r->gdb)
+        return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cpu/cpu.h"
 #include "frontend/cli.h"
 #include "frontend/console.h"
+#include "frontend/gdb/stub.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
 #include "machine/machine.h"
@@ -116,6 +117,12 @@ bool session_open(struct session *s, const struct session_options *opt,
     return open_logs(s);
 }
 
+/* Between two chunks of a gdb-served run: the console's partial lines. */
+static bool session_flush(void *ctx)
+{
+    return console_flush(ctx);
+}
+
 /* Runs until the guest stops or the budget is used up, or the console or the log file cannot
  * be written; returns the exit status. */
 static int run_machine(struct session *s)
@@ -124,8 +131,28 @@ static int run_machine(struct session *s)
     struct cpu *c = &s->m->cpu;
     char at[SESSION_WHERE_LEN];
     uint64_t start = cpu_time(c);
-    enum run_result r;
-    for (;;) {
+    enum run_result r = RUN_LIMIT;
+    bool ended = false;
+    if (o->gdb) {
+        struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con };
+        switch (gdb_stub_serve(s->m, &g, &r)) {
+        case GDB_FAILED:
+            return CLI_EXIT_USAGE;
+        case GDB_KILLED:
+            console_flush(s->con);
+            console_end_line(s->con);
+            session_where(s->m, at);
+            report("killed by gdb at %s", at);
+            return CLI_EXIT_STOPPED;
+        case GDB_ENDED:
+            ended = true;
+            break;
+        case GDB_DETACHED:
+            start = cpu_time(c); /* --max-insns counts from here */
+            break;
+        }
+    }
+    while (!ended) {
         uint64_t chunk = SESSION_RUN_CHUNK;
         if (o->max_insns) {
             uint64_t done = cpu_time(c) - start;

@@ -38,6 +38,9 @@ struct session_options {
     bool log_int;              /* each transition (exception, interrupt, IRET, ...) */
     bool log_unimp;            /* the first access to each unclaimed port or MMIO address */
     const char *log_file;      /* where the logs go; NULL = stderr */
+    const char *gdb;           /* --gdb [HOST:]PORT (or -s): serve gdb there, NULL: no */
+    bool gdb_local;            /* -s: --gdb 127.0.0.1:1234 unless --gdb is given */
+    bool gdb_wait;             /* -S: start halted, waiting for gdb */
 };
 
 /* --log unimp: where the lines go and whose icount they show. */

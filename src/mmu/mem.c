@@ -2,6 +2,8 @@
  * of decoded code when a store hits a page that holds it. */
 #include "mmu/mem.h"
 
+#include "cpu/debug.h"
+
 #include "cpu/icache.h"
 #include "devices/bus.h"
 #include "mmu/paging.h"
@@ -138,6 +140,9 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
          * invalidated that code (mem_code_written); the walk above already allowed this access. */
         if (c->page_flags[ppn_base >> 12])
             perm &= ~TLB_ANY_W;
+        /* A data breakpoint in the page (debug.h): every read and write takes the slow path. */
+        if (c->dbg_data && dbg_page_watched(c, lin))
+            perm &= TLB_ANY_X;
         e->perm = perm;
     } else {
         e->host = NULL;
@@ -173,6 +178,8 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
 {
     uint8_t *host;
     need = align_check(c, lin, size, need);
+    if (c->dbg_data && !(need & TLB_ANY_X))
+        dbg_data_access(c, lin, size, false);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
         uint32_t pa = mem_translate(c, lin, need, &host);
         return host ? host_load(host, size) : phys_read(c, pa, size);
@@ -190,6 +197,8 @@ void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, ui
 {
     uint8_t *host;
     need = align_check(c, lin, size, need);
+    if (c->dbg_data)
+        dbg_data_access(c, lin, size, true);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
         uint32_t pa = mem_translate(c, lin, need, &host);
         phys_write(c, pa, size, val);

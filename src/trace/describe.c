@@ -137,6 +137,13 @@ static void put_type(struct out *o, uint8_t stype)
                                                   : "a read-only");
 }
 
+int describe_desc_type(unsigned stype, char *buf, size_t len)
+{
+    struct out o = { buf, len, 0 };
+    put_type(&o, (uint8_t)stype);
+    return done(&o);
+}
+
 /* What the selector should have named, for SR_TYPE. */
 static const char *wanted(const struct sel_fault *f)
 {

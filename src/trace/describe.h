@@ -43,4 +43,8 @@ int describe_fault_detail(const struct fault_detail *d, char *buf, size_t len);
 int describe_fault(unsigned vector, bool has_error, uint32_t error,
                    const struct fault_detail *d, char *buf, size_t len);
 
+/* A descriptor's type in words with its article, from S and the type field (stype = S << 4 |
+ * type): "a 32-bit interrupt gate", "a readable code segment", "an available 32-bit TSS". */
+int describe_desc_type(unsigned stype, char *buf, size_t len);
+
 #endif
