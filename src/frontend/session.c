@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "frontend/cli.h"
@@ -35,10 +37,19 @@ static bool log_failed(FILE *log, int *err)
     return false;
 }
 
-/* Where the logs go: the --log-file, else stderr. */
+/* Where the logs go: the --log-file, else stdout when stdout and stderr are one file (so the
+ * log and the console keep their order; see console.h), else stderr. */
 static FILE *log_stream(const struct session *s)
 {
-    return s->log_out ? s->log_out : stderr;
+    return s->log_out ? s->log_out : s->con->hold ? s->con->out : stderr;
+}
+
+/* stdout and stderr are the same file (a terminal, a pipe, or one file opened once). */
+static bool same_file(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /* --log unimp: one line for the first access to each unclaimed port or MMIO address. */
@@ -69,6 +80,8 @@ static bool open_logs(struct session *s)
             s->status = CLI_EXIT_USAGE;
             return false;
         }
+    } else if (same_file(fileno(s->con->out), STDERR_FILENO)) {
+        s->con->hold = true; /* one ordered stream: the log goes into stdout's buffer */
     } else {
         /* Buffered: one write per line would dominate the run time. */
         setvbuf(stderr, NULL, _IOFBF, 1 << 16);
@@ -145,6 +158,8 @@ static int run_machine(struct session *s)
         }
     }
 
+    console_release(s->con);
+    console_flush(s->con);
     session_where(s->m, at);
     if (r != RUN_EXIT)
         console_end_line(s->con);
