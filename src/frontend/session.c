@@ -13,6 +13,7 @@
 #include "frontend/console.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
+#include "frontend/symbols.h"
 #include "machine/machine.h"
 #include "frontend/pagedump.h"
 #include "frontend/report.h"
@@ -67,7 +68,7 @@ static void log_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool w
 }
 
 /* Opens the log file (or makes stderr fully buffered) and attaches the logs asked for. */
-static bool open_logs(struct session *s)
+static bool open_logs(struct session *s, const struct boot_params *boot)
 {
     const struct session_options *o = s->opt;
     struct machine *m = s->m;
@@ -86,8 +87,15 @@ static bool open_logs(struct session *s)
         /* Buffered: one write per line would dominate the run time. */
         setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     }
-    if (o->log_int)
-        intlog_attach(&m->cpu, log_stream(s));
+    if (o->log_int) {
+        s->syms = symbols_load(boot);
+        s->intlog = s->syms ? intlog_open(m, s->syms, log_stream(s)) : NULL;
+        if (!s->intlog) {
+            report("cannot start the interrupt log: out of memory");
+            s->status = CLI_EXIT_HOST;
+            return false;
+        }
+    }
     if (o->log_unimp) {
         s->unimp = (struct session_unimp){ log_stream(s), m };
         bus_set_unclaimed(&m->bus, log_unimp, &s->unimp);
@@ -123,7 +131,7 @@ bool session_open(struct session *s, const struct session_options *opt,
     }
     machine_set_ips(s->m, opt->ips);
     machine_set_realtime(s->m, opt->realtime);
-    return open_logs(s);
+    return open_logs(s, boot);
 }
 
 /* Runs until the guest stops or the budget is used up, or the console or the log file cannot
@@ -189,6 +197,10 @@ int session_run(struct session *s)
 
 int session_close(struct session *s)
 {
+    intlog_close(s->intlog);
+    s->intlog = NULL;
+    symbols_free(s->syms);
+    s->syms = NULL;
     if (s->insnlog) {
         insnlog_detach(s->insnlog, &s->m->cpu);
         insnlog_close(s->insnlog);

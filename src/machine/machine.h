@@ -6,6 +6,8 @@
  *   ports 0x3F8..0x3FF            COM1 16550 UART (bytes out to the console and the taps,
  *                                 in from the input queue) -> IRQ 4
  *   ports 0xF4..0xF7              isa-debug-exit
+ *   ports 0x700..0x70B            the names port: the guest names its address spaces and
+ *                                 system calls (machine/spaces.h, docs/names-port.md)
  *
  * Wiring: no device knows another. Each drives interrupt lines (devices/irq.h) that the machine
  * connects: an ISA IRQ is a fan-out (today to the 8259A pair's input, later also to the I/O
@@ -49,6 +51,7 @@
 #include "devices/timerq.h"
 #include "devices/uart16550.h"
 #include "machine/console.h"
+#include "machine/spaces.h"
 
 #define MACHINE_MEM_MIN_MIB     2u    /* smallest RAM: low memory plus 1 MiB above it */
 #define MACHINE_MEM_MAX_MIB     3072u /* largest RAM: stays below the 3 GiB..4 GiB MMIO hole */
@@ -70,6 +73,7 @@ struct machine {
     struct pic_pair pic;
     struct pit8254 pit;
     struct cmos cmos;
+    struct names_port names;  /* the guest's names for its spaces (machine/spaces.h) */
     /* Time and wiring. */
     struct devclock clock;
     struct timerq timers;     /* every device deadline; the earliest is cpu.next_event */
@@ -79,6 +83,8 @@ struct machine {
     machine_console_fn console;
     void *console_ctx;
     struct console_tap taps[MACHINE_MAX_TAPS];
+    /* What the guest called its address spaces and system calls. */
+    struct machine_spaces spaces;
     /* Snapshots (machine/snapshot.h): the newest of this machine's chain, NULL: none. */
     struct snapshot *snap_newest;
     /* --realtime. */
@@ -98,6 +104,9 @@ void machine_boot(struct machine *m, uint32_t entry, uint32_t eax, uint32_t ebx)
 
 /* The line a device on ISA IRQ irq (0..15) drives. */
 struct irq_line machine_isa_irq(struct machine *m, unsigned irq);
+
+/* The ISA IRQ (0..15) whose interrupts the 8259A pair delivers at vector, -1 if none. */
+int machine_isa_irq_of(const struct machine *m, unsigned vector);
 
 /* --realtime: device time never runs ahead of the wall clock (the host sleeps instead, e.g.
  * while the guest halts), so guest seconds are real seconds whenever the cpu is fast enough.

@@ -58,7 +58,7 @@ check_mixed() {
         fail "console lines differ from demo.out (lost, cut or reordered): $(head -12 "$tmp/d")"
     # The nullderef process's #PF comes before the kernel's line about killing it.
     local pf kill
-    pf=$(grep -nE "$evre"'v=0e .*cpl=3' "$tmp/mixed" | head -1 | cut -d: -f1)
+    pf=$(grep -nE "$evre"'pid 5 \(nullderef\) v=0e .*cpl=3 .*\| #PF\(0x0004\): user read of 0x00000000' "$tmp/mixed" | head -1 | cut -d: -f1)
     kill=$(grep -n 'pid 5 (nullderef) killed' "$tmp/mixed" | head -1 | cut -d: -f1)
     [ -n "$pf" ] && [ -n "$kill" ] || fail "no user #PF line ($pf) or no kill line ($kill)"
     [ "$pf" -lt "$kill" ] || fail "the #PF (line $pf) comes after the kill (line $kill)"
