@@ -44,7 +44,7 @@ static void names_write(void *dev, uint16_t port, uint32_t value, unsigned size)
             n->id = (n->id & ~(0xFFu << sh)) | ((uint32_t)byte << sh);
         } else if (p == NAMES_PORT_CHAR) {
             if (n->len < NAMES_LEN - 1)
-                n->name[n->len++] = byte >= 0x20 && byte < 0x7F ? (char)byte : '?';
+                n->name[n->len++] = (char)byte; /* made printable where it is kept */
         } else if (p == NAMES_PORT_CMD) {
             command(n, byte);
         }

@@ -12,8 +12,8 @@
  *   0x70A   2     in     NAMES_SIGNATURE ("RS"), so a kernel knows it runs on Ringside
  *                        (elsewhere an unclaimed port reads 0xFFFF)
  *
- * Names are kept as printable ASCII: any other byte becomes '?', so a guest cannot send
- * terminal control sequences into a log.
+ * The machine keeps names as printable ASCII (machine/spaces.c): any other byte becomes '?',
+ * so a guest cannot send terminal control sequences into a log.
  */
 #ifndef RINGSIDE_NAMES_PORT_H
 #define RINGSIDE_NAMES_PORT_H
@@ -43,7 +43,7 @@ enum names_cmd {
 struct names_said {
     uint8_t cmd;              /* enum names_cmd: NAMES_SPACE, NAMES_SYSCALL or NAMES_SYSCALL_VECTOR */
     uint32_t cr3, id;
-    char name[NAMES_LEN];     /* NUL-terminated, printable ASCII */
+    char name[NAMES_LEN];     /* NUL-terminated, the bytes as written */
 };
 
 typedef void (*names_fn)(void *ctx, const struct names_said *said);

@@ -224,6 +224,12 @@ static void describe_with_names(void **state)
     describe_event_in(&d, &ret, line, sizeof line);
     assert_null(strstr(line, "back from"));
 
+    /* an entry that never returns (its process was killed) is skipped: a return pairs with the
+     * newest entry whose stack pointer it restores, not simply the newest */
+    struct trace_event lost = ev(1110, TR_EXCEPTION, EXC_PF, 0x30000, 0xBFFFD000);
+    describe_event_in(&d, &lost, line, sizeof line);
+    assert_string_equal(tail(line), "#PF: page fault");
+
     /* spin's return pairs with the tick */
     struct trace_event back = ev(1300, TR_IRET, 0, 0x30000, 0xBFFFE000);
     describe_event_in(&d, &back, line, sizeof line);
