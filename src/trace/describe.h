@@ -3,19 +3,24 @@
  * details panel and gdb's monitor output. The core formats nothing; text is made here, only
  * when someone reads it.
  *
- * The event line, in the style of QEMU's `-d int` (one line each; shown wrapped here):
+ * The event line, in the style of QEMU's `-d int` (one line each; shown wrapped here), with
+ * the address space first and what the event was after " | ":
  *
- *   icount: v=0e e=0006 i=0 cpl=3 IP=001b:08048010 SP=0023:bfffefe0 CR2=c0001000
- *           -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8 | #PF user write of 0xc0001000: ...
- *   icount: iret cpl=0 IP=0008:00100a52 SP=0010:00107fe8 -> cpl=3 IP=001b:08048010
- *           SP=0023:bfffefe0
- *   icount: hlt cpl=0 IP=0008:00100a60
- *   icount: shutdown (triple fault) v=0e e=0002 cpl=0 IP=0008:0010006b CR2=007ffffc
- *   icount: cr3 cpl=0 IP=0008:00100300 CR3=00120000 -> 00131000
+ *   icount: pid 5 (nullderef) v=0e e=0004 i=0 cpl=3 IP=001b:08048e38 <main+0x18>
+ *           SP=0023:bfffefb0 CR2=00000000 -> cpl=0 IP=0008:001000c8 <stub_14> SP=0010:00112598
+ *           | #PF(0x0004): user read of 0x00000000: PDE[0] U=0 W=1, PTE[0] P=0 — page not present
+ *   icount: pid 1 (hello) iret cpl=0 IP=0008:00100249 <trap_return+0x14> SP=0010:0011059c
+ *           -> cpl=3 IP=001b:08048033 <syscall_int80+0x13> SP=0023:bfffef78
+ *           | back from int 0x80 syscall 3 (getpid) at 556988, 124 instructions
+ *   icount: cr3=00010000 hlt cpl=0 IP=0008:00100a60
+ *   icount: cr3=00010000 shutdown (triple fault) v=0e e=0002 cpl=0 IP=0008:0010006b CR2=007ffffc
+ *           | triple fault: #PF(0x0000): ... -> #PF(0x0002): ... -> #PF(0x0002): ...
+ *   icount: cr3=00120000 cr3 cpl=0 IP=0008:00100300 CR3=00120000 -> 00131000 cr3=00131000
  *
  * v, e and i are QEMU's vector, error code and "software interrupt" flag; "->" gives where
  * the event went, including the CPL change. An exception's line ends with its name from the
- * exception table and, for #PF, the walk in words (describe_fault_detail).
+ * exception table, its error code and why it happened (describe_fault); names, symbols and
+ * the pairing of returns come from the client's context (describe_event_in).
  */
 #ifndef RINGSIDE_DESCRIBE_H
 #define RINGSIDE_DESCRIBE_H
