@@ -619,8 +619,9 @@ int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char
     if (d && is_return(ev->kind) && pair(d, ev, &from)) {
         put(&o, " | back from ");
         put_entry(&o, d, &from, false);
-        put(&o, " at %" PRIu64 ", %" PRIu64 " instructions", from.icount,
-            ev->icount - from.icount);
+        uint64_t spent = ev->icount - from.icount;
+        put(&o, " at %" PRIu64 ", %" PRIu64 " instruction%s", from.icount, spent,
+            spent == 1 ? "" : "s");
     }
     if (a->cr3 != b->cr3 && ev->kind != TR_CR3) {
         put(&o, " | now ");

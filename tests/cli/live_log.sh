@@ -11,6 +11,9 @@
 #   shared_pipe  the same with stdout and stderr one pipe (2>&1 | cat)
 #   pipe_stall   `sleep 8 | ringside run fib.elf` (a pipe that stays silent for 8 s) ends in
 #                well under 8 s
+#   partial_line a guest prints "a", makes two INT 0x30 round trips, prints "b\n": with the log
+#                and the console on one pipe the console line is whole ("ab") and the four
+#                event lines are whole too
 #   open_stdin   the demo with a stdin pipe whose writer stays open for a minute ends in less
 #                than 20 s, its output as with /dev/null (the kernel's read times out)
 set -u
@@ -112,6 +115,34 @@ open_stdin)
     [ "$2" -lt 20000 ] || fail "the demo took $2 ms with a stdin that stays open"
     diff -u "$golden" "$tmp/out" > "$tmp/d" || fail "output differs: $(head -12 "$tmp/d")"
     echo "live_log $case: the demo with an open, silent stdin took $2 ms, output as with /dev/null"
+    ;;
+partial_line)
+    . "$here/lib.sh"
+    need_binutils
+    cd "$tmp" || exit 1
+    make_elf part.elf 0x100000 <<< "lgdt gdtr; ljmp \$0x08, \$1f
+        1: mov \$0x10, %ax; mov %ax, %ds; mov %ax, %es; mov %ax, %ss; mov \$0x90000, %esp
+        mov \$gate, %eax; mov (%eax), %ecx; mov 4(%eax), %edx
+        mov %ecx, idt+0x30*8; mov %edx, idt+0x30*8+4
+        lidt idtr
+        mov \$0x3F8, %dx; mov \$'a', %al; outb %al, %dx
+        int \$0x30; int \$0x30
+        mov \$'b', %al; outb %al, %dx; mov \$10, %al; outb %al, %dx
+        mov \$0, %al; mov \$0xF4, %dx; outb %al, %dx
+        handler: iret
+        .align 8
+        gdt: .quad 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF
+        gdtr: .word 23; .long gdt
+        gate: .word handler - _start + 0x0000, 0x08, 0x8E00, 0x0010
+        idtr: .word 256*8-1; .long idt
+        .align 8
+        idt: .fill 256*8, 1, 0"
+    "$ringside" run part.elf --log int </dev/null 2>&1 | cat > mixed.out
+    grep -qx 'ab' mixed.out || fail "the console line is not whole: $(cat mixed.out)"
+    n=$(grep -cE '^ *[0-9]+: cr3=00000000 (v=30 e=0000 i=1 .* \| int 0x30|iret .* \| back from int 0x30 at [0-9]+, 1 instruction)$' mixed.out)
+    [ "$n" -eq 4 ] || fail "$n whole event lines, 4 expected: $(cat mixed.out)"
+    [ "$(wc -l < mixed.out)" -eq 5 ] || fail "more than the 5 lines expected: $(cat mixed.out)"
+    echo "live_log $case: the console line 'ab' whole, 4 event lines whole"
     ;;
 *) fail "unknown case" ;;
 esac
