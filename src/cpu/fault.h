@@ -27,7 +27,7 @@ enum fault_detail_kind {
 /* The rule an instruction broke (FD_RULE). */
 enum rule_reason {
     RR_NONE,
-    RR_IOPL,          /* CLI, STI (or IN/OUT without a TSS bitmap) at CPL > IOPL */
+    RR_IOPL,          /* CLI or STI at CPL > IOPL */
     RR_IO_NO_BITMAP,  /* IN/OUT at CPL > IOPL, and TR holds no 32-bit TSS with a bitmap */
     RR_IO_BEYOND_TSS, /* IN/OUT at CPL > IOPL, the port's bitmap bytes beyond the TSS limit */
     RR_IO_DENIED,     /* IN/OUT at CPL > IOPL, the port's bit set in the TSS I/O bitmap */

@@ -321,7 +321,7 @@ static void describe_rule(struct out *o, const struct rule_fault *r)
 {
     switch (r->reason) {
     case RR_IOPL:
-        put(o, "CPL %u > IOPL %u", r->cpl, r->iopl);
+        put(o, "CLI/STI at CPL %u > IOPL %u", r->cpl, r->iopl);
         break;
     case RR_IO_NO_BITMAP:
         put(o, "port 0x%04" PRIx32 " at CPL %u > IOPL %u, and TR holds no 32-bit TSS with an "

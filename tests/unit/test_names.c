@@ -289,7 +289,7 @@ static void rule_reasons(void **state)
         struct rule_fault r;
         const char *want;
     } rows[] = {
-        {{RR_IOPL, 3, 0, 0, 0}, "CPL 3 > IOPL 0"},
+        {{RR_IOPL, 3, 0, 0, 0}, "CLI/STI at CPL 3 > IOPL 0"},
         {{RR_IO_NO_BITMAP, 3, 1, 1, 0x60},
          "port 0x0060 at CPL 3 > IOPL 1, and TR holds no 32-bit TSS with an I/O bitmap"},
         {{RR_IO_BEYOND_TSS, 3, 0, 2, 0x3F8},
