@@ -13,6 +13,7 @@
 #include "frontend/console.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
+#include "frontend/roundtrip.h"
 #include "frontend/symbols.h"
 #include "machine/machine.h"
 #include "frontend/pagedump.h"
@@ -131,6 +132,11 @@ bool session_open(struct session *s, const struct session_options *opt,
     }
     machine_set_ips(s->m, opt->ips);
     machine_set_realtime(s->m, opt->realtime);
+    if (opt->stats && !(s->rt = roundtrips_open(s->m))) {
+        report("cannot count round trips for --stats: out of memory");
+        s->status = CLI_EXIT_HOST;
+        return false;
+    }
     return open_logs(s, boot);
 }
 
@@ -187,7 +193,10 @@ int session_run(struct session *s)
     terminal_restore();
     double secs = now_seconds() - t0;
     if (s->opt->stats)
+    {
         session_report_stats(s->m, secs);
+        roundtrips_report(s->rt);
+    }
     if (s->opt->dump_pages) {
         fflush(stdout);
         pagedump(log_stream(s), &s->m->cpu);
@@ -199,6 +208,8 @@ int session_close(struct session *s)
 {
     intlog_close(s->intlog);
     s->intlog = NULL;
+    roundtrips_close(s->rt);
+    s->rt = NULL;
     symbols_free(s->syms);
     s->syms = NULL;
     if (s->insnlog) {

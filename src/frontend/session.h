@@ -21,6 +21,7 @@
 struct console;
 struct insnlog;
 struct intlog;
+struct roundtrips;
 struct symbols;
 struct machine;
 
@@ -56,6 +57,7 @@ struct session {
     struct insnlog *insnlog;    /* --log insn, NULL otherwise */
     struct intlog *intlog;      /* --log int, NULL otherwise */
     struct symbols *syms;       /* the images' symbol tables (for --log int), or NULL */
+    struct roundtrips *rt;      /* --stats: entry-to-return costs, NULL otherwise */
     struct session_unimp unimp; /* --log unimp */
     int status;                 /* the exit status so far */
 };

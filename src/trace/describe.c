@@ -556,6 +556,19 @@ static bool pair(struct describe_ctx *d, const struct trace_event *ret, struct t
     return false;
 }
 
+bool describe_track(struct describe_ctx *d, const struct trace_event *ev,
+                    struct trace_event *entry)
+{
+    if (is_entry(ev->kind))
+        remember(d, ev);
+    return is_return(ev->kind) && pair(d, ev, entry);
+}
+
+bool describe_is_syscall(const struct describe_ctx *d, const struct trace_event *ev)
+{
+    return ev->kind == TR_SYSENTER || is_syscall_int(d, ev);
+}
+
 int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char *buf,
                       size_t len)
 {
@@ -613,10 +626,8 @@ int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char
         put(&o, " | ");
         put_entry(&o, d, ev, true);
     }
-    if (d && is_entry(ev->kind))
-        remember(d, ev);
     struct trace_event from;
-    if (d && is_return(ev->kind) && pair(d, ev, &from)) {
+    if (d && describe_track(d, ev, &from)) {
         put(&o, " | back from ");
         put_entry(&o, d, &from, false);
         uint64_t spent = ev->icount - from.icount;

@@ -91,6 +91,15 @@ void describe_ctx_init(struct describe_ctx *d, const struct describe_names *name
 int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char *buf,
                       size_t len);
 
+/* Follows a stream's entries and returns without words (describe_event_in does it too):
+ * remembers an entry; for a return, fills *entry with the entry it goes back from and returns
+ * true. */
+bool describe_track(struct describe_ctx *d, const struct trace_event *ev,
+                    struct trace_event *entry);
+/* The event is a system call: SYSENTER, or INT n of the system-call vector (0x80 when the
+ * context names none). */
+bool describe_is_syscall(const struct describe_ctx *d, const struct trace_event *ev);
+
 /* The three steps of a triple fault, each as describe_fault (the shutdown line ends with them
  * when the context knows them: "| triple fault: #GP(0x0102): ... -> #DF(0x0000): double
  * fault -> #GP(0x0042): ..."). */

@@ -25,8 +25,20 @@ echo "$out" | awk '
         usr = $0; sub(/.*, user /, "", usr); sub(/ .*/, "", usr)
         r[name] = kern + usr
     }
+    # every SYSEXIT returns from a SYSENTER: the round trips --stats counts add up to them
+    /^ringside: transitions: / { t = $0; sub(/.*sysexit /, "", t); sub(/[^0-9].*/, "", t); sysexits = t }
+    /^ringside: round trips / {
+        t = $0; sub(/.*by SYSENTER /, "", t); split(t, w, / /); rt = w[1]
+        sw = 0; if (t ~ /^[0-9]+ x [0-9.]+ \(\+[0-9]+ across/) { s2 = t; sub(/^[^+]*\+/, "", s2); sw = s2 + 0 }
+        sysenter_rt = rt + sw
+    }
     END {
         bad = 0
+        if (sysexits == "" || sysenter_rt != sysexits) {
+            printf "accounting: %s SYSENTER round trips in --stats, %s SYSEXIT transitions\n", sysenter_rt, sysexits
+            bad++
+        } else
+            printf "accounting: %d SYSENTER round trips, one per SYSEXIT\n", sysenter_rt
         for (i = 1; i <= np; i++) {
             p = order[i]
             if (!(p in r)) { printf "accounting: %s has no named address space in --stats\n", p; bad++; continue }
