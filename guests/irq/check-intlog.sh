@@ -35,9 +35,9 @@ fi
 
 deadline=$(sed -n 's/^info: tick 1 deadline \([0-9][0-9]*\) .*/\1/p' "$tmp/out1")
 [ -n "$deadline" ] || fail "the guest printed no 'info: tick 1 deadline' line"
-first=$(grep -m1 -E ': v=20 ' "$tmp/int1.log")
+first=$(grep -m1 -E ' v=20 ' "$tmp/int1.log")
 echo "first IRQ 0 delivery: $first"
-want="^ *$deadline: v=20 e=0000 i=0 cpl=3 IP=001b:[0-9a-f]{8} SP=0023:[0-9a-f]{8} -> cpl=0 IP=0008:[0-9a-f]{8} SP=0010:[0-9a-f]{8}$"
+want="^ *$deadline: cr3=[0-9a-f]{8} v=20 e=0000 i=0 cpl=3 IP=001b:[0-9a-f]{8}( <[^>]+>)? SP=0023:[0-9a-f]{8} -> cpl=0 IP=0008:[0-9a-f]{8}( <[^>]+>)? SP=0010:[0-9a-f]{8} \\| IRQ0 timer$"
 echo "$first" | grep -Eq "$want" || fail "want a line matching '$want'"
 
 # Each delivery from ring 3 and the IRET after it, back to the same CS:EIP.

@@ -161,6 +161,8 @@ extern volatile uint32_t ticks;
 extern uint32_t n_int80, n_sysenter, n_switches, n_preempts;
 
 void proc_init(void);
+void names_init(void);                  /* names.c: tell Ringside the system calls' names */
+void names_space(uint32_t pd, int pid, const char *name); /* ... and an address space's */
 int proc_spawn(const char *cmd, struct proc *parent); /* pid or -E... */
 _Noreturn void proc_exit(int status);
 int proc_wait(int pid);                 /* for the current process */

@@ -184,6 +184,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
                    * how many instructions ran before, so the command line and the module
                    * strings (read above) shift them slightly with their lengths */
     proc_init();
+    names_init();
     kprintf("[kernel] GDT, IDT, TSS loaded; paging on; PIC at vectors 0x%02x..0x%02x; "
             "PIT at %u Hz\n", IRQ_BASE, IRQ_BASE + 15, HZ);
     kprintf("[kernel] modules:");

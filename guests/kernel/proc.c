@@ -206,6 +206,7 @@ int proc_spawn(const char *cmd, struct proc *parent)
     *--sp = 0;
     p->kesp = (uint32_t)sp;
     p->state = P_RUNNABLE;
+    names_space(pd, p->pid, p->name);
 
     if (parent)
         kprintf("[kernel] pid %d (%s) started by pid %d\n", p->pid, p->name, parent->pid);

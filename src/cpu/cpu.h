@@ -336,6 +336,8 @@ _Noreturn void cpu_raise(struct cpu *c, int vector, bool has_error, uint32_t err
 /* The same, with what made the fault (carried to the event that reports it). */
 _Noreturn void cpu_raise_detail(struct cpu *c, int vector, bool has_error, uint32_t error,
                                 const struct fault_detail *detail);
+/* #GP(0) for a broken instruction rule (fault.h FD_RULE): reason and value, with CPL and IOPL. */
+_Noreturn void cpu_raise_rule(struct cpu *c, uint8_t reason, uint32_t value, unsigned size);
 
 /* Stops the machine from inside an instruction or a delivery because the guest asked for
  * something Ringside does not implement (virtual-8086 mode): the instruction does not happen

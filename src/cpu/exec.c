@@ -122,6 +122,15 @@ _Noreturn void cpu_raise_detail(struct cpu *c, int vector, bool has_error, uint3
     unwind(c, vector, has_error, error);
 }
 
+_Noreturn void cpu_raise_rule(struct cpu *c, uint8_t reason, uint32_t value, unsigned size)
+{
+    struct fault_detail *d = &c->fault.detail;
+    d->kind = FD_RULE;
+    d->u.rule = (struct rule_fault){ reason, c->cpl, (uint8_t)((c->eflags >> 12) & 3),
+                                     (uint8_t)size, value };
+    unwind(c, EXC_GP, true, 0);
+}
+
 _Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u)
 {
     c->unsupported = *u;

@@ -6,6 +6,9 @@
  *                            the reason, the access)
  *   #GP #TS #NP #SS          the selector (or IDT vector), its table, what it was for, the
  *                            check that failed and the privilege levels and limits it compared
+ *   #GP(0) of an instruction the rule it broke (a port the I/O bitmap denies, CPL > IOPL, a
+ *                            bad CR0/CR4 value, an unknown MSR, more than 15 bytes): one code
+ *                            and a value, filled only when the fault is raised
  */
 #ifndef RINGSIDE_FAULT_H
 #define RINGSIDE_FAULT_H
@@ -18,6 +21,29 @@ enum fault_detail_kind {
     FD_NONE,     /* nothing more is known than the vector and error code */
     FD_PAGE,     /* u.page: a refused page walk */
     FD_SELECTOR, /* u.sel: a selector, descriptor, gate or segment check */
+    FD_RULE,     /* u.rule: an instruction's own check (#GP(0) without a selector) */
+};
+
+/* The rule an instruction broke (FD_RULE). */
+enum rule_reason {
+    RR_NONE,
+    RR_IOPL,          /* CLI or STI at CPL > IOPL */
+    RR_IO_NO_BITMAP,  /* IN/OUT at CPL > IOPL, and TR holds no 32-bit TSS with a bitmap */
+    RR_IO_BEYOND_TSS, /* IN/OUT at CPL > IOPL, the port's bitmap bytes beyond the TSS limit */
+    RR_IO_DENIED,     /* IN/OUT at CPL > IOPL, the port's bit set in the TSS I/O bitmap */
+    RR_CR0_BITS,      /* MOV CR0 with PG=1 and PE=0, or NW=1 and CD=0 (value: the value) */
+    RR_CR0_REAL,      /* MOV CR0 with PE=0: real mode is outside the subset */
+    RR_CR4_BITS,      /* MOV CR4 with a bit Ringside does not implement (value) */
+    RR_MSR,           /* RDMSR/WRMSR of an MSR Ringside does not implement (value: ECX) */
+    RR_TOO_LONG,      /* an instruction longer than 15 bytes */
+};
+
+struct rule_fault {
+    uint8_t reason;   /* enum rule_reason */
+    uint8_t cpl;      /* the CPL and IOPL when the rule was checked */
+    uint8_t iopl;
+    uint8_t size;     /* IN/OUT: the access size in bytes */
+    uint32_t value;   /* IN/OUT: the port; CR0/CR4: the value written; MSR: its number */
 };
 
 /* Which table a selector indexes. */
@@ -102,6 +128,7 @@ struct fault_detail {
     union {
         struct walk page;     /* FD_PAGE */
         struct sel_fault sel; /* FD_SELECTOR */
+        struct rule_fault rule; /* FD_RULE */
     } u;
 };
 

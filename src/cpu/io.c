@@ -14,15 +14,15 @@ void io_check(struct cpu *c, uint16_t port, unsigned size)
     const struct segment *tr = &c->tr;
     struct desc d = desc_from_cache(tr->base, tr->limit, tr->attr);
     if (!d.p || !desc_is_tss(&d) || !desc_is_32bit_system(&d) || tr->limit < TSS32_MIN_LIMIT)
-        cpu_raise(c, EXC_GP, true, 0);
+        cpu_raise_rule(c, RR_IO_NO_BITMAP, port, size);
     uint32_t base = lin_read_sup(c, tr->base + TSS_IOMAP + 2, 2);
     uint32_t off = base + port / 8;
     if (off + 1 > tr->limit)
-        cpu_raise(c, EXC_GP, true, 0);
+        cpu_raise_rule(c, RR_IO_BEYOND_TSS, port, size);
     uint32_t bits = lin_read_sup(c, tr->base + off, 2);
     uint32_t mask = ((1u << size) - 1) << (port & 7);
     if (bits & mask)
-        cpu_raise(c, EXC_GP, true, 0);
+        cpu_raise_rule(c, RR_IO_DENIED, port, size);
 }
 
 uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)

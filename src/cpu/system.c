@@ -9,7 +9,7 @@
 /* ---- faults ---- */
 
 OP(ud) { (void)i; cpu_raise(c, EXC_UD, false, 0); }
-OP(toolong) { (void)i; cpu_raise(c, EXC_GP, true, 0); }
+OP(toolong) { (void)i; cpu_raise_rule(c, RR_TOO_LONG, 0, 0); }
 
 /* There is no x87 FPU: with CR0.EM or CR0.TS set the escape raises #NM (the OS's emulation
  * hook), otherwise #UD. */
@@ -77,7 +77,7 @@ OP(cli)
 {
     (void)i;
     if (c->cpl > iopl(c))
-        cpu_raise(c, EXC_GP, true, 0);
+        cpu_raise_rule(c, RR_IOPL, 0, 0);
     c->eflags &= ~FL_IF;
 }
 
@@ -85,7 +85,7 @@ OP(sti)
 {
     (void)i;
     if (c->cpl > iopl(c))
-        cpu_raise(c, EXC_GP, true, 0);
+        cpu_raise_rule(c, RR_IOPL, 0, 0);
     /* STI that sets IF holds external interrupts off until after the next instruction. */
     if (!(c->eflags & FL_IF))
         c->inhibit_until = c->icount + 2;
@@ -325,9 +325,9 @@ OP(mov_C_R)
     switch (i->reg) {
     case 0:
         if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
-            cpu_raise(c, EXC_GP, true, 0);
+            cpu_raise_rule(c, RR_CR0_BITS, v, 4);
         if (!(v & CR0_PE))
-            cpu_raise(c, EXC_GP, true, 0); /* real mode is outside the subset */
+            cpu_raise_rule(c, RR_CR0_REAL, v, 4); /* real mode is outside the subset */
         acct_update(c); /* paging on/off changes the address space the accounting sees */
         c->cr0 = v | CR0_ET;
         break;
@@ -345,7 +345,7 @@ OP(mov_C_R)
     }
     default:
         if (v & ~CR4_SUPPORTED)
-            cpu_raise(c, EXC_GP, true, 0);
+            cpu_raise_rule(c, RR_CR4_BITS, v, 4);
         c->cr4 = v;
         break;
     }
@@ -427,7 +427,7 @@ OP(rdmsr)
         case MSR_MCG_STATUS: v = c->msr_mcg_status; break;
         case MSR_MISC_ENABLE: v = c->msr_misc_enable; break;
         case MSR_PAT: v = c->msr_pat; break;
-        default: cpu_raise(c, EXC_GP, true, 0);
+        default: cpu_raise_rule(c, RR_MSR, msr, 4);
         }
     }
     c->r[EAX] = (uint32_t)v;
@@ -465,7 +465,7 @@ OP(wrmsr)
             cpu_raise(c, EXC_GP, true, 0);
         c->msr_pat = v;
         break;
-    default: cpu_raise(c, EXC_GP, true, 0); /* MCG_CAP is read-only; unknown MSRs */
+    default: cpu_raise_rule(c, RR_MSR, c->r[ECX], 4); /* MCG_CAP is read-only; unknown MSRs */
     }
 }
 

@@ -23,6 +23,13 @@ static void console_failed(struct console *con, int err)
         cpu_request_stop(con->cpu);
 }
 
+void console_release(struct console *con)
+{
+    if (con->nheld && !con->err && fwrite(con->held, 1, con->nheld, con->out) != con->nheld)
+        console_failed(con, errno);
+    con->nheld = 0;
+}
+
 bool console_flush(struct console *con)
 {
     errno = 0;
@@ -37,11 +44,18 @@ void console_out(void *ctx, uint8_t byte)
     if (con->err)
         return;
     errno = 0;
+    con->midline = byte != '\n';
+    if (con->hold && byte != '\n') {
+        if (con->nheld == sizeof con->held)
+            console_release(con);
+        con->held[con->nheld++] = (char)byte;
+        return;
+    }
+    console_release(con);
     if (putc(byte, con->out) == EOF) {
         console_failed(con, errno);
         return;
     }
-    con->midline = byte != '\n';
     if (byte == '\n')
         console_flush(con);
 }

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "frontend/cli.h"
@@ -12,6 +14,8 @@
 #include "frontend/gdb/stub.h"
 #include "frontend/insnlog.h"
 #include "frontend/intlog.h"
+#include "frontend/roundtrip.h"
+#include "frontend/symbols.h"
 #include "machine/machine.h"
 #include "frontend/pagedump.h"
 #include "frontend/report.h"
@@ -36,10 +40,19 @@ static bool log_failed(FILE *log, int *err)
     return false;
 }
 
-/* Where the logs go: the --log-file, else stderr. */
+/* Where the logs go: the --log-file, else stdout when stdout and stderr are one file (so the
+ * log and the console keep their order; see console.h), else stderr. */
 static FILE *log_stream(const struct session *s)
 {
-    return s->log_out ? s->log_out : stderr;
+    return s->log_out ? s->log_out : s->con->hold ? s->con->out : stderr;
+}
+
+/* stdout and stderr are the same file (a terminal, a pipe, or one file opened once). */
+static bool same_file(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /* --log unimp: one line for the first access to each unclaimed port or MMIO address. */
@@ -60,7 +73,7 @@ static void log_unimp(void *ctx, bool mmio, uint32_t addr, unsigned size, bool w
 }
 
 /* Opens the log file (or makes stderr fully buffered) and attaches the logs asked for. */
-static bool open_logs(struct session *s)
+static bool open_logs(struct session *s, const struct boot_params *boot)
 {
     const struct session_options *o = s->opt;
     struct machine *m = s->m;
@@ -73,12 +86,21 @@ static bool open_logs(struct session *s)
             s->status = CLI_EXIT_USAGE;
             return false;
         }
+    } else if (same_file(fileno(s->con->out), STDERR_FILENO)) {
+        s->con->hold = true; /* one ordered stream: the log goes into stdout's buffer */
     } else {
         /* Buffered: one write per line would dominate the run time. */
         setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     }
-    if (o->log_int)
-        intlog_attach(&m->cpu, log_stream(s));
+    if (o->log_int) {
+        s->syms = symbols_load(boot);
+        s->intlog = s->syms ? intlog_open(m, s->syms, log_stream(s)) : NULL;
+        if (!s->intlog) {
+            report("cannot start the interrupt log: out of memory");
+            s->status = CLI_EXIT_HOST;
+            return false;
+        }
+    }
     if (o->log_unimp) {
         s->unimp = (struct session_unimp){ log_stream(s), m };
         bus_set_unclaimed(&m->bus, log_unimp, &s->unimp);
@@ -114,7 +136,12 @@ bool session_open(struct session *s, const struct session_options *opt,
     }
     machine_set_ips(s->m, opt->ips);
     machine_set_realtime(s->m, opt->realtime);
-    return open_logs(s);
+    if (opt->stats && !(s->rt = roundtrips_open(s->m))) {
+        report("cannot count round trips for --stats: out of memory");
+        s->status = CLI_EXIT_HOST;
+        return false;
+    }
+    return open_logs(s, boot);
 }
 
 /* Between two chunks of a gdb-served run: the console's partial lines. */
@@ -175,6 +202,8 @@ static int run_machine(struct session *s)
         }
     }
 
+    console_release(s->con);
+    console_flush(s->con);
     session_where(s->m, at);
     if (r != RUN_EXIT)
         console_end_line(s->con);
@@ -194,7 +223,10 @@ int session_run(struct session *s)
     terminal_restore();
     double secs = now_seconds() - t0;
     if (s->opt->stats)
+    {
         session_report_stats(s->m, secs);
+        roundtrips_report(s->rt);
+    }
     if (s->opt->dump_pages) {
         fflush(stdout);
         pagedump(log_stream(s), &s->m->cpu);
@@ -204,6 +236,12 @@ int session_run(struct session *s)
 
 int session_close(struct session *s)
 {
+    intlog_close(s->intlog);
+    s->intlog = NULL;
+    roundtrips_close(s->rt);
+    s->rt = NULL;
+    symbols_free(s->syms);
+    s->syms = NULL;
     if (s->insnlog) {
         insnlog_detach(s->insnlog, &s->m->cpu);
         insnlog_close(s->insnlog);

@@ -20,6 +20,9 @@
 
 struct console;
 struct insnlog;
+struct intlog;
+struct roundtrips;
+struct symbols;
 struct machine;
 
 #define SESSION_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
@@ -55,6 +58,9 @@ struct session {
     struct machine *m;          /* NULL until created */
     FILE *log_out;              /* the --log-file, NULL for stderr or no log */
     struct insnlog *insnlog;    /* --log insn, NULL otherwise */
+    struct intlog *intlog;      /* --log int, NULL otherwise */
+    struct symbols *syms;       /* the images' symbol tables (for --log int), or NULL */
+    struct roundtrips *rt;      /* --stats: entry-to-return costs, NULL otherwise */
     struct session_unimp unimp; /* --log unimp */
     int status;                 /* the exit status so far */
 };

@@ -100,14 +100,25 @@ void session_report_stats(struct machine *m, double secs)
             len += snprintf(line + len, sizeof line - (size_t)len, "%s%s %" PRIu64,
                             len ? ", " : "", trace_kind_name(k), cpu_stat_events(c, k));
     report("transitions: %s", len ? line : "none");
+    report("counting: one instruction is one retired instruction of any kind: INT n, IRET, "
+           "SYSENTER and SYSEXIT count one each however much they do, a delivery (exception, "
+           "interrupt) counts none, a REP string instruction one per 4096 elements "
+           "(docs/accounting.md)");
     unsigned nspaces = cpu_stat_nspaces(c);
     if ((cpu_get_reg(c, REG_CR0) & CR0_PG) || nspaces > 1) {
         for (unsigned k = 0; k < nspaces; k++) {
             uint32_t cr3;
             uint64_t kernel, user;
+            char name[SPACE_LABEL_LEN + 2] = "";
             cpu_stat_space(c, k, &cr3, &kernel, &user);
-            report("address space cr3=%08x: kernel %" PRIu64 ", user %" PRIu64 " instructions",
-                   cr3, kernel, user);
+            if (machine_space_find(m, cr3)) {
+                name[0] = ' ';
+                machine_space_label(m, cr3, name + 1, sizeof name - 1);
+            } else if (cr3 == 0) {
+                snprintf(name, sizeof name, " (paging off)");
+            }
+            report("address space cr3=%08x%s: kernel %" PRIu64 ", user %" PRIu64 " instructions",
+                   cr3, name, kernel, user);
         }
     }
 }

@@ -1,7 +1,6 @@
 /* Raw terminal input and its restoration (see terminal.h). */
 #include "frontend/terminal.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <termios.h>
@@ -13,15 +12,12 @@
  * handler and atexit), so it lives here, not in the machine: the one mutable state of the
  * frontend outside a struct. */
 static struct termios saved_tty;
-static int saved_fl = -1;
 static volatile sig_atomic_t tty_saved;
 
 void terminal_restore(void)
 {
     if (tty_saved) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-        if (saved_fl >= 0)
-            fcntl(STDIN_FILENO, F_SETFL, saved_fl);
         tty_saved = 0;
     }
 }
@@ -53,8 +49,7 @@ void terminal_attach_input(struct machine *m)
         signal(SIGHUP, restore_and_die);
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
-    saved_fl = fcntl(STDIN_FILENO, F_GETFL);
-    if (saved_fl >= 0)
-        fcntl(STDIN_FILENO, F_SETFL, saved_fl | O_NONBLOCK);
+    /* No O_NONBLOCK: the terminal's file description is stdout's and stderr's too, and their
+     * writes would fail with EAGAIN; the input adapter polls instead (input_fd.h). */
     machine_set_input(m, STDIN_FILENO);
 }

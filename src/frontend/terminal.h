@@ -1,9 +1,9 @@
 /* The guest's console input: stdin feeds COM1's receiver.
  *
  * A terminal on stdin is put in raw mode (no line buffering or echo, no CR->NL or XON/XOFF;
- * Ctrl-C still stops the run) and made non-blocking, and restored on every way out: by
- * terminal_restore, at exit, and on SIGINT, SIGTERM and SIGHUP. A file or pipe on stdin is
- * read as the guest needs it, unchanged.
+ * Ctrl-C still stops the run) and restored on every way out: by terminal_restore, at exit,
+ * and on SIGINT, SIGTERM and SIGHUP. It is never made non-blocking (stdout and stderr share
+ * its file description); every kind of stdin is polled (machine/input_fd.h).
  */
 #ifndef RINGSIDE_TERMINAL_H
 #define RINGSIDE_TERMINAL_H

@@ -70,6 +70,15 @@ struct irq_line machine_isa_irq(struct machine *m, unsigned irq)
     return irq_fanout_line(&m->isa_irq[irq % MACHINE_ISA_IRQS]);
 }
 
+/* The master's vectors (its ICW2 base) are IRQ 0..7, the slave's IRQ 8..15. */
+int machine_isa_irq_of(const struct machine *m, unsigned vector)
+{
+    for (unsigned k = 0; k < 2; k++)
+        if (vector >= m->pic.chip[k].base && vector < m->pic.chip[k].base + 8u)
+            return (int)(k * 8 + (vector - m->pic.chip[k].base));
+    return -1;
+}
+
 /* The interrupt wiring: ISA IRQ n to the pair's input n (IRQ 2 is the pair's own cascade and
  * stays unconnected), the pair's INTR to the cpu. */
 static void wire_interrupts(struct machine *m)
@@ -110,6 +119,7 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
     m->cpu.on_page_write = snapshot_page_write;
     m->cpu.page_write_ctx = m;
     wire_interrupts(m);
+    m->spaces.syscall_vector = -1;
 
     /* Timers in this order: at equal deadlines the PIT fires before the console input. */
     uart16550_init(&m->uart, NULL, NULL);
@@ -122,7 +132,8 @@ struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, voi
         || uart16550_attach(&m->uart, &m->bus, UART_COM1_BASE) < 0
         || debugexit_attach(&m->debugexit, &m->bus, DEBUGEXIT_IOBASE, DEBUGEXIT_IOSIZE) < 0
         || pic_attach(&m->pic, &m->bus) < 0 || pit_attach(&m->pit, &m->bus) < 0
-        || cmos_attach(&m->cmos, &m->bus) < 0 || pc_attach(m) < 0) {
+        || cmos_attach(&m->cmos, &m->bus) < 0 || pc_attach(m) < 0
+        || names_port_attach(&m->names, &m->bus, machine_names_said, m) < 0) {
         machine_destroy(m);
         return NULL;
     }

@@ -9,6 +9,8 @@
  *   and the standard-PC devices of machine/pc.h: local APIC, I/O APIC, HPET, ACPI PM timer,
  *   fw_cfg, CRTC, port 0x92 (the 8259A pair's INTR reaches the cpu through the local APIC's
  *   LINT0), with the firmware tables a PC BIOS leaves written at boot.
+ *   ports 0x700..0x70B            the names port: the guest names its address spaces and
+ *                                 system calls (machine/spaces.h, docs/names-port.md)
  *
  * Wiring: no device knows another. Each drives interrupt lines (devices/irq.h) that the machine
  * connects: an ISA IRQ is a fan-out (today to the 8259A pair's input, later also to the I/O
@@ -59,6 +61,7 @@
 #include "devices/port92.h"
 #include "devices/uart16550.h"
 #include "machine/console.h"
+#include "machine/spaces.h"
 
 #define MACHINE_MEM_MIN_MIB     2u    /* smallest RAM: low memory plus 1 MiB above it */
 #define MACHINE_MEM_MAX_MIB     3072u /* largest RAM: stays below the 3 GiB..4 GiB MMIO hole */
@@ -88,6 +91,7 @@ struct machine {
     struct fwcfg fwcfg;
     struct crtc crtc;
     struct port92 port92;
+    struct names_port names;  /* the guest's names for its spaces (machine/spaces.h) */
     /* Time and wiring. */
     struct devclock clock;
     struct timerq timers;     /* every device deadline; the earliest is cpu.next_event */
@@ -97,6 +101,8 @@ struct machine {
     machine_console_fn console;
     void *console_ctx;
     struct console_tap taps[MACHINE_MAX_TAPS];
+    /* What the guest called its address spaces and system calls. */
+    struct machine_spaces spaces;
     /* Snapshots (machine/snapshot.h): the newest of this machine's chain, NULL: none. */
     struct snapshot *snap_newest;
     /* --realtime. */
@@ -117,6 +123,9 @@ void machine_boot(struct machine *m, uint32_t entry, uint32_t eax, uint32_t ebx)
 
 /* The line a device on ISA IRQ irq (0..15) drives. */
 struct irq_line machine_isa_irq(struct machine *m, unsigned irq);
+
+/* The ISA IRQ (0..15) whose interrupts the 8259A pair delivers at vector, -1 if none. */
+int machine_isa_irq_of(const struct machine *m, unsigned vector);
 
 /* --realtime: device time never runs ahead of the wall clock (the host sleeps instead, e.g.
  * while the guest halts), so guest seconds are real seconds whenever the cpu is fast enough.

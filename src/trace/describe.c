@@ -28,6 +28,9 @@ static void put(struct out *o, const char *fmt, ...)
         o->pos += (size_t)n;
 }
 
+/* Appends what another formatter of this file writes into a buffer. */
+static void put_detail(struct out *o, const struct fault_detail *d);
+
 static int done(struct out *o)
 {
     if (o->len && o->pos == 0)
@@ -319,6 +322,46 @@ static void describe_sel(struct out *o, const struct sel_fault *f)
     }
 }
 
+/* ---- an instruction's own rule (#GP(0)) ---- */
+
+static void describe_rule(struct out *o, const struct rule_fault *r)
+{
+    switch (r->reason) {
+    case RR_IOPL:
+        put(o, "CLI/STI at CPL %u > IOPL %u", r->cpl, r->iopl);
+        break;
+    case RR_IO_NO_BITMAP:
+        put(o, "port 0x%04" PRIx32 " at CPL %u > IOPL %u, and TR holds no 32-bit TSS with an "
+            "I/O bitmap", r->value, r->cpl, r->iopl);
+        break;
+    case RR_IO_BEYOND_TSS:
+        put(o, "port 0x%04" PRIx32 " at CPL %u > IOPL %u: its I/O bitmap bits lie beyond the "
+            "TSS limit", r->value, r->cpl, r->iopl);
+        break;
+    case RR_IO_DENIED:
+        put(o, "port 0x%04" PRIx32 " (%u byte%s) at CPL %u > IOPL %u: denied by the TSS I/O "
+            "bitmap", r->value, r->size, r->size == 1 ? "" : "s", r->cpl, r->iopl);
+        break;
+    case RR_CR0_BITS:
+        put(o, "CR0 value 0x%08" PRIx32 " sets PG without PE or NW without CD", r->value);
+        break;
+    case RR_CR0_REAL:
+        put(o, "CR0 value 0x%08" PRIx32 " clears PE: real mode is not supported", r->value);
+        break;
+    case RR_CR4_BITS:
+        put(o, "CR4 value 0x%08" PRIx32 " sets bits Ringside does not implement", r->value);
+        break;
+    case RR_MSR:
+        put(o, "MSR 0x%" PRIx32 " is not implemented", r->value);
+        break;
+    case RR_TOO_LONG:
+        put(o, "instruction longer than 15 bytes");
+        break;
+    default:
+        break;
+    }
+}
+
 int describe_fault_detail(const struct fault_detail *d, char *buf, size_t len)
 {
     struct out o = {buf, len, 0};
@@ -326,7 +369,16 @@ int describe_fault_detail(const struct fault_detail *d, char *buf, size_t len)
         describe_walk(&o, &d->u.page);
     else if (d->kind == FD_SELECTOR)
         describe_sel(&o, &d->u.sel);
+    else if (d->kind == FD_RULE)
+        describe_rule(&o, &d->u.rule);
     return done(&o);
+}
+
+static void put_detail(struct out *o, const struct fault_detail *d)
+{
+    size_t at = o->pos;
+    o->pos += (size_t)describe_fault_detail(d, at < o->len ? o->buf + at : NULL,
+                                            at < o->len ? o->len - at : 0);
 }
 
 int describe_fault(unsigned vector, bool has_error, uint32_t error,
@@ -342,9 +394,32 @@ int describe_fault(unsigned vector, bool has_error, uint32_t error,
         put(&o, "%s", name);
     if (d && d->kind != FD_NONE) {
         put(&o, ": ");
-        size_t at = o.pos;
-        int n = describe_fault_detail(d, at < len ? buf + at : NULL, at < len ? len - at : 0);
-        o.pos += (size_t)n;
+        put_detail(&o, d);
+    }
+    return done(&o);
+}
+
+/* describe_fault, with the exception's long name when nothing more is known ("#UD: invalid
+ * opcode"). */
+static void put_fault(struct out *o, unsigned vector, bool has_error, uint32_t error,
+                      const struct fault_detail *d)
+{
+    size_t at = o->pos;
+    o->pos += (size_t)describe_fault(vector, has_error, error, d, at < o->len ? o->buf + at : NULL,
+                                     at < o->len ? o->len - at : 0);
+    const struct exception_info *x = exception_info(vector);
+    if ((!d || d->kind == FD_NONE) && x && x->name && x->long_name)
+        put(o, ": %s", x->long_name);
+}
+
+int describe_shutdown(const struct fault *f, char *buf, size_t len)
+{
+    struct out o = {buf, len, 0};
+    for (int i = 0; i < 3; i++) {
+        put(&o, "%s", i ? " -> " : "");
+        put_fault(&o, f[i].vector, f[i].has_error, f[i].error, &f[i].detail);
+        if (f[i].vector == EXC_PF && f[i].detail.kind == FD_NONE)
+            put(&o, " CR2=%08" PRIx32, f[i].cr2);
     }
     return done(&o);
 }
@@ -376,53 +451,231 @@ static void put_source(struct out *o, const struct trace_event *ev)
     }
 }
 
-int describe_event(const struct trace_event *ev, char *buf, size_t len)
+void describe_ctx_init(struct describe_ctx *d, const struct describe_names *names)
+{
+    *d = (struct describe_ctx){ .names = names ? *names : (struct describe_names){ 0 } };
+}
+
+/* The ISA interrupt lines' usual devices. */
+static const char *const irq_names[16] = {
+    "timer", "keyboard", "cascade", "COM2", "COM1", "LPT2", "floppy", "LPT1",
+    "RTC", "ACPI", "IRQ10", "IRQ11", "mouse", "FPU", "ATA primary", "ATA secondary",
+};
+
+static void put_space(struct out *o, const struct describe_ctx *d, uint32_t cr3)
+{
+    const char *name = d && d->names.space ? d->names.space(d->names.ctx, cr3) : NULL;
+    if (name)
+        put(o, "%s", name);
+    else
+        put(o, "cr3=%08" PRIx32, cr3);
+}
+
+/* " <main+0x10>" when the address has a symbol. */
+static void put_sym(struct out *o, const struct describe_ctx *d, uint32_t cr3, uint32_t addr)
+{
+    char sym[128];
+    if (d && d->names.symbol && d->names.symbol(d->names.ctx, cr3, addr, sym, sizeof sym))
+        put(o, " <%s>", sym);
+}
+
+static bool is_syscall_int(const struct describe_ctx *d, const struct trace_event *ev)
+{
+    int v = d ? d->names.syscall_vector : -1;
+    /* No vector named: Linux's int 0x80 by convention. */
+    return ev->kind == TR_SOFTINT && ev->vector == (v >= 0 ? v : 0x80);
+}
+
+/* What an entry event is, as words after " | ": "int 0x80 syscall 1 (write)", "IRQ0 timer",
+ * "#PF(0x0004): ...". */
+static void put_entry(struct out *o, const struct describe_ctx *d, const struct trace_event *ev,
+                      bool why)
+{
+    const char *sc = NULL;
+    uint32_t nr = ev->before.r[EAX];
+    switch (ev->kind) {
+    case TR_EXCEPTION:
+        if (why)
+            put_fault(o, ev->vector, ev->has_error, ev->error, &ev->detail);
+        else
+            put_fault(o, ev->vector, ev->has_error, ev->error, NULL);
+        return;
+    case TR_INTERRUPT: {
+        int irq = d && d->names.irq ? d->names.irq(d->names.ctx, ev->vector) : -1;
+        if (irq >= 0 && irq < 16)
+            put(o, "IRQ%d %s", irq, irq_names[irq]);
+        else
+            put(o, "interrupt 0x%02x", ev->vector);
+        return;
+    }
+    case TR_SOFTINT:
+        if (ev->vector == EXC_BP)
+            put(o, "int3 (#BP)");
+        else
+            put(o, "int 0x%02x", ev->vector);
+        if (!is_syscall_int(d, ev))
+            return;
+        break;
+    case TR_SYSENTER:
+        put(o, "sysenter");
+        break;
+    default:
+        put(o, "%s", trace_kind_name(ev->kind));
+        return;
+    }
+    sc = d && d->names.syscall ? d->names.syscall(d->names.ctx, nr) : NULL;
+    put(o, " syscall %" PRIu32, nr);
+    if (sc)
+        put(o, " (%s)", sc);
+}
+
+static bool is_entry(unsigned kind)
+{
+    return kind == TR_EXCEPTION || kind == TR_INTERRUPT || kind == TR_SOFTINT ||
+           kind == TR_SYSENTER || kind == TR_FARCALL;
+}
+
+static bool is_return(unsigned kind)
+{
+    return kind == TR_IRET || kind == TR_SYSEXIT || kind == TR_FARRET;
+}
+
+/* The open entries of the space cr3 (a free or the least used slot when new). */
+static struct describe_stack *stack_of(struct describe_ctx *d, uint32_t cr3, bool make)
+{
+    struct describe_stack *free_one = NULL;
+    for (unsigned k = 0; k < DESCRIBE_SPACES; k++) {
+        if (d->stacks[k].used && d->stacks[k].cr3 == cr3)
+            return &d->stacks[k];
+        if (!d->stacks[k].used && !free_one)
+            free_one = &d->stacks[k];
+    }
+    if (!make)
+        return NULL;
+    if (!free_one)
+        free_one = &d->stacks[cr3 % DESCRIBE_SPACES]; /* full: forget one space's entries */
+    *free_one = (struct describe_stack){ .used = true, .cr3 = cr3 };
+    return free_one;
+}
+
+static void remember(struct describe_ctx *d, const struct trace_event *ev)
+{
+    struct describe_stack *st = stack_of(d, ev->before.cr3, true);
+    if (st->n == DESCRIBE_DEPTH) { /* the oldest never returned: drop it */
+        for (unsigned k = 1; k < DESCRIBE_DEPTH; k++)
+            st->e[k - 1] = st->e[k];
+        st->n--;
+    }
+    st->e[st->n++] = *ev;
+}
+
+/* The entry this return goes back from: the newest open entry of the space returned to whose
+ * stack pointer and code segment the return restores (entries above it never returned). */
+static bool pair(struct describe_ctx *d, const struct trace_event *ret, struct trace_event *out)
+{
+    struct describe_stack *st = stack_of(d, ret->after.cr3, false);
+    if (!st)
+        return false;
+    for (unsigned k = st->n; k-- > 0;) {
+        const struct trace_event *e = &st->e[k];
+        if (e->before.r[ESP] == ret->after.r[ESP] && e->before.cs == ret->after.cs &&
+            e->before.cpl == ret->after.cpl) {
+            *out = *e;
+            st->n = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool describe_track(struct describe_ctx *d, const struct trace_event *ev,
+                    struct trace_event *entry)
+{
+    if (is_entry(ev->kind))
+        remember(d, ev);
+    return is_return(ev->kind) && pair(d, ev, entry);
+}
+
+bool describe_is_syscall(const struct describe_ctx *d, const struct trace_event *ev)
+{
+    return ev->kind == TR_SYSENTER || is_syscall_int(d, ev);
+}
+
+int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char *buf,
+                      size_t len)
 {
     struct out o = {buf, len, 0};
     const struct trace_state *b = &ev->before, *a = &ev->after;
     uint32_t err = ev->has_error ? ev->error : 0;
+    put(&o, "%6" PRIu64 ": ", ev->icount);
+    put_space(&o, d, b->cr3);
     switch (ev->kind) {
     case TR_EXCEPTION: case TR_INTERRUPT: case TR_SOFTINT:
-        put(&o, "%6" PRIu64 ": v=%02x e=%04" PRIx32 " i=%d cpl=%u IP=%04x:%08" PRIx32
-            " SP=%04x:%08" PRIx32, ev->icount, ev->vector, err, ev->kind == TR_SOFTINT,
-            b->cpl, b->cs, b->eip, b->ss, b->r[ESP]);
+        put(&o, " v=%02x e=%04" PRIx32 " i=%d cpl=%u IP=%04x:%08" PRIx32, ev->vector, err,
+            ev->kind == TR_SOFTINT, b->cpl, b->cs, b->eip);
+        put_sym(&o, d, b->cr3, b->eip);
+        put(&o, " SP=%04x:%08" PRIx32, b->ss, b->r[ESP]);
         if (ev->kind == TR_EXCEPTION && ev->vector == EXC_PF)
             put(&o, " CR2=%08" PRIx32, ev->cr2);
         break;
     case TR_SHUTDOWN:
-        put(&o, "%6" PRIu64 ": shutdown (triple fault) v=%02x e=%04" PRIx32 " cpl=%u IP=%04x:%08"
-            PRIx32, ev->icount, ev->vector, err, b->cpl, b->cs, b->eip);
+        put(&o, " shutdown (triple fault) v=%02x e=%04" PRIx32 " cpl=%u IP=%04x:%08" PRIx32,
+            ev->vector, err, b->cpl, b->cs, b->eip);
+        put_sym(&o, d, b->cr3, b->eip);
         if (ev->vector == EXC_PF)
             put(&o, " CR2=%08" PRIx32, ev->cr2);
+        struct fault three[3];
+        if (d && d->names.shutdown && d->names.shutdown(d->names.ctx, three)) {
+            put(&o, " | triple fault: ");
+            size_t at = o.pos;
+            o.pos += (size_t)describe_shutdown(three, at < len ? buf + at : NULL,
+                                               at < len ? len - at : 0);
+        } else {
+            put(&o, " | ");
+            put_fault(&o, ev->vector, ev->has_error, ev->error, &ev->detail);
+        }
         return done(&o);
     case TR_HALT:
-        put(&o, "%6" PRIu64 ": hlt cpl=%u IP=%04x:%08" PRIx32, ev->icount, b->cpl, b->cs,
-            b->eip);
+        put(&o, " hlt cpl=%u IP=%04x:%08" PRIx32, b->cpl, b->cs, b->eip);
+        put_sym(&o, d, b->cr3, b->eip);
         return done(&o);
     case TR_CR3:
-        put(&o, "%6" PRIu64 ": cr3 cpl=%u IP=%04x:%08" PRIx32 " CR3=%08" PRIx32 " -> %08" PRIx32,
-            ev->icount, b->cpl, b->cs, b->eip, b->cr3, a->cr3);
+        put(&o, " cr3 cpl=%u IP=%04x:%08" PRIx32 " CR3=%08" PRIx32 " -> %08" PRIx32 " ", b->cpl,
+            b->cs, b->eip, b->cr3, a->cr3);
+        put_space(&o, d, a->cr3);
         return done(&o);
     default:
-        put(&o, "%6" PRIu64 ": %s cpl=%u IP=%04x:%08" PRIx32 " SP=%04x:%08" PRIx32, ev->icount,
-            trace_kind_name(ev->kind), b->cpl, b->cs, b->eip, b->ss, b->r[ESP]);
+        put(&o, " %s cpl=%u IP=%04x:%08" PRIx32, trace_kind_name(ev->kind), b->cpl, b->cs,
+            b->eip);
+        put_sym(&o, d, b->cr3, b->eip);
+        put(&o, " SP=%04x:%08" PRIx32, b->ss, b->r[ESP]);
         break;
     }
-    put(&o, " -> cpl=%u IP=%04x:%08" PRIx32 " SP=%04x:%08" PRIx32, a->cpl, a->cs, a->eip, a->ss,
-        a->r[ESP]);
+    put(&o, " -> cpl=%u IP=%04x:%08" PRIx32, a->cpl, a->cs, a->eip);
+    put_sym(&o, d, a->cr3, a->eip);
+    put(&o, " SP=%04x:%08" PRIx32, a->ss, a->r[ESP]);
+    if (is_entry(ev->kind) && ev->kind != TR_FARCALL) {
+        put(&o, " | ");
+        put_entry(&o, d, ev, true);
+    }
     if (ev->kind == TR_INTERRUPT)
         put_source(&o, ev);
-    const char *name = exception_name(ev->vector);
-    if (ev->kind == TR_EXCEPTION && name) {
-        put(&o, " | %s", name);
-        /* Only the walk of a #PF goes on the line for now; selector faults are explained by
-         * describe_fault_detail for the clients that ask. */
-        if (ev->detail.kind == FD_PAGE) {
-            put(&o, " ");
-            size_t at = o.pos;
-            o.pos += (size_t)describe_fault_detail(&ev->detail, at < len ? buf + at : NULL,
-                                                   at < len ? len - at : 0);
-        }
+    struct trace_event from;
+    if (d && describe_track(d, ev, &from)) {
+        put(&o, " | back from ");
+        put_entry(&o, d, &from, false);
+        uint64_t spent = ev->icount - from.icount;
+        put(&o, " at %" PRIu64 ", %" PRIu64 " instruction%s", from.icount, spent,
+            spent == 1 ? "" : "s");
+    }
+    if (a->cr3 != b->cr3 && ev->kind != TR_CR3) {
+        put(&o, " | now ");
+        put_space(&o, d, a->cr3);
     }
     return done(&o);
+}
+
+int describe_event(const struct trace_event *ev, char *buf, size_t len)
+{
+    return describe_event_in(NULL, ev, buf, len);
 }

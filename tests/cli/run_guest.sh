@@ -116,7 +116,7 @@ triple_fault_pf)
         idt: .fill 256*8, 1, 0"
     run run tfpf.elf --log int --log-file int.log
     want_status 4
-    grep -qE 'shutdown \(triple fault\) v=0e e=0002 cpl=0 IP=0008:[0-9a-f]{8} CR2=007ffffc$' int.log \
+    grep -qE 'shutdown \(triple fault\) v=0e e=0002 cpl=0 IP=0008:[0-9a-f]{8} <_start\+0x[0-9a-f]+> CR2=007ffffc \| triple fault: #PF\(0x0000\): supervisor read of 0x00400000: .* -> #PF\(0x0002\): supervisor write of 0x007ffffc: .* -> #PF\(0x0002\): supervisor write of 0x007ffffc: PDE\[1\] P=0 — page table not present$' int.log \
         || say "no shutdown line with CR2 in the --log int output"
     pf="#PF\\(0x0002\\)"
     want_stderr_line "^ringside: triple fault at 0008:[0-9a-f]{8}: #PF\\(0x0000\\) -> $pf -> $pf, machine shut down \\(#PF\\(0x0000\\): supervisor read of 0x00400000: PDE\\[1\\] P=0 — page table not present; $pf: supervisor write of 0x007ffffc: PDE\\[1\\] P=0 — page table not present; $pf: supervisor write of 0x007ffffc: PDE\\[1\\] P=0 — page table not present\\)$" ;;

@@ -406,6 +406,32 @@ static void fd_adapter(void **state)
     machine_destroy(m);
 }
 
+/* The fd adapter never waits for the host: a pipe whose writer stays open and silent leaves
+ * the guest running (a blocking read would hang here); bytes written later arrive; the end
+ * of the pipe closes the input. */
+static void fd_adapter_never_waits(void **state)
+{
+    (void)state;
+    struct machine *m = make(reader, sizeof reader, NULL, NULL);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    machine_set_input(m, fds[0]);
+    uint64_t t0 = cpu_time(&m->cpu);
+    assert_int_equal(cpu_run(&m->cpu, 10 * CHAR_TIME), RUN_LIMIT);
+    assert_true(cpu_time(&m->cpu) - t0 >= 10 * CHAR_TIME);
+    assert_true(m->input.open);
+    assert_int_equal(m->ram[BUF], 0);
+    assert_int_equal(write(fds[1], "ab", 2), 2);
+    assert_int_equal(cpu_run(&m->cpu, 10 * CHAR_TIME), RUN_LIMIT);
+    assert_memory_equal(m->ram + BUF, "ab", 2);
+    assert_true(m->input.open);
+    close(fds[1]);
+    assert_int_equal(cpu_run(&m->cpu, 10 * CHAR_TIME), RUN_LIMIT);
+    assert_false(m->input.open);
+    close(fds[0]);
+    machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +444,7 @@ int main(void)
         cmocka_unit_test(timer_can_wake),
         cmocka_unit_test(taps),
         cmocka_unit_test(fd_adapter),
+        cmocka_unit_test(fd_adapter_never_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,35 +158,58 @@ static void log_line_of_every_kind(void **state)
     e.detail.u.page = pte_walk(0xC0001000, 0x11000 | 7, 0x23000 | 5, PG_WRITE, PG_USER,
                                WALK_READ_ONLY);
     assert_string_equal(line(&e),
-                        "  1234: v=0e e=0006 i=0 cpl=3 IP=001b:08048010 SP=0023:bfffefe0 "
-                        "CR2=c0001000 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8 | #PF user "
-                        "write of 0xc0001000: PDE[768] U=1 W=1, PTE[1] U=1 W=0 — read-only page");
+                        "  1234: cr3=00120000 v=0e e=0006 i=0 cpl=3 IP=001b:08048010 "
+                        "SP=0023:bfffefe0 CR2=c0001000 -> cpl=0 IP=0008:00100a40 "
+                        "SP=0010:00107fe8 | #PF(0x0006): user write of 0xc0001000: PDE[768] "
+                        "U=1 W=1, PTE[1] U=1 W=0 — read-only page");
 
-    /* a selector fault: its explanation is not (yet) part of the line */
+    /* a selector fault: its explanation is part of the line */
     e = event(TR_EXCEPTION, EXC_GP, true, 0x402);
     e.detail.kind = FD_SELECTOR;
     e.detail.u.sel = (struct sel_fault){.reason = SR_GATE_DPL, .use = SU_IDT, .table = ST_IDT,
                                         .sel = 0x80, .cpl = 3, .dpl = 0, .type = 0xE};
-    assert_string_equal(line(&e), "  1234: v=0d e=0402 i=0 cpl=3 IP=001b:08048010 "
-                                  "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8 "
-                                  "| #GP");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=0d e=0402 i=0 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | #GP(0x0402): IDT gate 0x80 has DPL 0 < "
+                                  "CPL 3");
+
+    /* an instruction's own rule (#GP(0) without a selector) */
+    e = event(TR_EXCEPTION, EXC_GP, true, 0);
+    e.detail.kind = FD_RULE;
+    e.detail.u.rule = (struct rule_fault){.reason = RR_IO_DENIED, .cpl = 3, .iopl = 0,
+                                          .size = 1, .value = 0xF4};
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=0d e=0000 i=0 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | #GP(0x0000): port 0x00f4 (1 byte) at CPL 3 "
+                                  "> IOPL 0: denied by the TSS I/O bitmap");
+
+    /* nothing known beyond the vector: the exception's long name */
+    e = event(TR_EXCEPTION, EXC_UD, false, 0);
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=06 e=0000 i=0 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | #UD: invalid opcode");
 
     e = event(TR_EXCEPTION, 15, false, 0); /* a reserved vector has no name */
-    assert_string_equal(line(&e), "  1234: v=0f e=0000 i=0 cpl=3 IP=001b:08048010 "
-                                  "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=0f e=0000 i=0 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | vector 15");
 
     e = event(TR_INTERRUPT, 0x20, false, 0);
-    assert_string_equal(line(&e), "  1234: v=20 e=0000 i=0 cpl=3 IP=001b:08048010 "
-                                  "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=20 e=0000 i=0 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | interrupt 0x20");
 
     e = event(TR_SOFTINT, 0x80, false, 0);
-    assert_string_equal(line(&e), "  1234: v=80 e=0000 i=1 cpl=3 IP=001b:08048010 "
-                                  "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8");
+    e.before.r[EAX] = 4;
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=80 e=0000 i=1 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | int 0x80 syscall 4");
 
     e = event(TR_SOFTINT, EXC_PF, false, 0); /* INT 0x0e: no CR2, no name */
     e.cr2 = 0x1234;
-    assert_string_equal(line(&e), "  1234: v=0e e=0000 i=1 cpl=3 IP=001b:08048010 "
-                                  "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 v=0e e=0000 i=1 cpl=3 "
+                                  "IP=001b:08048010 SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 "
+                                  "SP=0010:00107fe8 | int 0x0e");
 
     static const struct {
         unsigned kind;
@@ -199,26 +222,29 @@ static void log_line_of_every_kind(void **state)
     for (unsigned k = 0; k < sizeof transfers / sizeof transfers[0]; k++) {
         e = event(transfers[k].kind, 0, false, 0);
         char want[256];
-        snprintf(want, sizeof want, "  1234: %s cpl=3 IP=001b:08048010 SP=0023:bfffefe0 -> "
-                 "cpl=0 IP=0008:00100a40 SP=0010:00107fe8", transfers[k].name);
+        snprintf(want, sizeof want, "  1234: cr3=00120000 %s cpl=3 IP=001b:08048010 "
+                 "SP=0023:bfffefe0 -> cpl=0 IP=0008:00100a40 SP=0010:00107fe8%s",
+                 transfers[k].name, transfers[k].kind == TR_SYSENTER ? " | sysenter syscall 0"
+                                                                      : "");
         assert_string_equal(line(&e), want);
         assert_string_equal(trace_kind_name(transfers[k].kind), transfers[k].name);
     }
 
     e = event(TR_HALT, 0, false, 0);
-    assert_string_equal(line(&e), "  1234: hlt cpl=3 IP=001b:08048010");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 hlt cpl=3 IP=001b:08048010");
 
     e = event(TR_SHUTDOWN, EXC_PF, true, 2);
     e.cr2 = 0x007FFFFC;
-    assert_string_equal(line(&e), "  1234: shutdown (triple fault) v=0e e=0002 cpl=3 "
-                                  "IP=001b:08048010 CR2=007ffffc");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 shutdown (triple fault) v=0e e=0002 "
+                                  "cpl=3 IP=001b:08048010 CR2=007ffffc | #PF(0x0002): page fault");
     e = event(TR_SHUTDOWN, EXC_GP, true, 0x43);
-    assert_string_equal(line(&e), "  1234: shutdown (triple fault) v=0d e=0043 cpl=3 "
-                                  "IP=001b:08048010");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 shutdown (triple fault) v=0d e=0043 "
+                                  "cpl=3 IP=001b:08048010 | #GP(0x0043): general protection");
 
     e = event(TR_CR3, 0, false, 0);
     e.after.cr3 = 0x00131000;
-    assert_string_equal(line(&e), "  1234: cr3 cpl=3 IP=001b:08048010 CR3=00120000 -> 00131000");
+    assert_string_equal(line(&e), "  1234: cr3=00120000 cr3 cpl=3 IP=001b:08048010 "
+                                  "CR3=00120000 -> 00131000 cr3=00131000");
 
     assert_string_equal(trace_kind_name(TR_EXCEPTION), "exception");
     assert_string_equal(trace_kind_name(TR_CR3), "cr3");
@@ -228,8 +254,8 @@ static void log_line_of_every_kind(void **state)
     char small[16];
     e = event(TR_HALT, 0, false, 0);
     int n = describe_event(&e, small, sizeof small);
-    assert_int_equal(n, (int)strlen("  1234: hlt cpl=3 IP=001b:08048010"));
-    assert_string_equal(small, "  1234: hlt cpl");
+    assert_int_equal(n, (int)strlen("  1234: cr3=00120000 hlt cpl=3 IP=001b:08048010"));
+    assert_string_equal(small, "  1234: cr3=001");
 }
 
 /* ---- #PF explanations ---- */
