@@ -13,6 +13,7 @@
 #include "frontend/intlog.h"
 #include "machine/machine.h"
 #include "frontend/pagedump.h"
+#include "frontend/record.h"
 #include "frontend/report.h"
 #include "frontend/session_report.h"
 #include "frontend/terminal.h"
@@ -110,7 +111,7 @@ bool session_open(struct session *s, const struct session_options *opt,
     }
     machine_set_ips(s->m, opt->ips);
     machine_set_realtime(s->m, opt->realtime);
-    return open_logs(s);
+    return open_logs(s) && record_open(s, boot);
 }
 
 /* Runs until the guest stops or the budget is used up, or the console or the log file cannot
@@ -122,6 +123,7 @@ static int run_machine(struct session *s)
     char at[SESSION_WHERE_LEN];
     uint64_t start = cpu_time(c);
     enum run_result r;
+    int sig = 0;
     for (;;) {
         uint64_t chunk = SESSION_RUN_CHUNK;
         if (o->max_insns) {
@@ -136,6 +138,10 @@ static int run_machine(struct session *s)
         r = cpu_run(c, chunk);
         if (!console_flush(s->con) || r != RUN_LIMIT)
             break;
+        if (!record_between_chunks(s, &sig))
+            return CLI_EXIT_OUTPUT;
+        if (sig)
+            break;
         int err;
         if (s->log_out && log_failed(s->log_out, &err)) {
             session_where(s->m, at);
@@ -148,17 +154,25 @@ static int run_machine(struct session *s)
     session_where(s->m, at);
     if (r != RUN_EXIT)
         console_end_line(s->con);
+    int status;
     if (s->con->err) {
         char where[64];
         snprintf(where, sizeof where, "the run stopped at %s", at);
-        return console_error(s->con, where);
+        status = console_error(s->con, where);
+    } else if (sig) {
+        report("stopped by signal %d at %s", sig, at);
+        status = 128 + sig;
+    } else {
+        status = session_report_end(s->m, r, o->max_insns);
     }
-    return session_report_end(s->m, r, o->max_insns);
+    record_finish(s, r, sig, status);
+    return status;
 }
 
 int session_run(struct session *s)
 {
     terminal_attach_input(s->m);
+    record_start(s);
     double t0 = now_seconds();
     s->status = run_machine(s);
     terminal_restore();
@@ -174,6 +188,7 @@ int session_run(struct session *s)
 
 int session_close(struct session *s)
 {
+    record_close(s);
     if (s->insnlog) {
         insnlog_detach(s->insnlog, &s->m->cpu);
         insnlog_close(s->insnlog);

@@ -21,6 +21,7 @@
 struct console;
 struct insnlog;
 struct machine;
+struct recorder;
 
 #define SESSION_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
                                        between calls, so partial lines show up promptly */
@@ -38,6 +39,10 @@ struct session_options {
     bool log_int;              /* each transition (exception, interrupt, IRET, ...) */
     bool log_unimp;            /* the first access to each unclaimed port or MMIO address */
     const char *log_file;      /* where the logs go; NULL = stderr */
+    const char *record_file;   /* --record: the trace file (record.h), NULL = none */
+    const char *command;       /* the command's name and the argv, for a trace's header */
+    int argc;
+    char *const *argv;
 };
 
 /* --log unimp: where the lines go and whose icount they show. */
@@ -53,6 +58,7 @@ struct session {
     FILE *log_out;              /* the --log-file, NULL for stderr or no log */
     struct insnlog *insnlog;    /* --log insn, NULL otherwise */
     struct session_unimp unimp; /* --log unimp */
+    struct recorder *rec;       /* --record, NULL otherwise */
     int status;                 /* the exit status so far */
 };
 
