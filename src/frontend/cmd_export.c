@@ -1,10 +1,12 @@
 /* `ringside export TRACE --perfetto OUT`: a recorded trace as Chrome trace-event JSON
- * (trace/export_perfetto.h). OUT is written beside as OUT.tmp and renamed when whole, so a
- * failed export never leaves a file that looks complete. */
+ * (trace/export_perfetto.h). A regular OUT (or a new one) is written beside as OUT.tmp and
+ * renamed when whole, so a failed export never leaves a file that looks complete; anything
+ * else that exists (a device, a pipe: /dev/stdout) is written directly, never replaced. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "frontend/cli.h"
@@ -31,7 +33,9 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
     int status = CLI_EXIT_OUTPUT;
     char tmp[4200];
     FILE *out = NULL;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", dst) >= sizeof tmp) {
+    struct stat st;
+    bool direct = stat(dst, &st) == 0 && !S_ISREG(st.st_mode);
+    if ((size_t)snprintf(tmp, sizeof tmp, direct ? "%s" : "%s.tmp", dst) >= sizeof tmp) {
         report("output path too long: '%s'", dst);
         status = CLI_EXIT_USAGE;
         goto done;
@@ -53,10 +57,11 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
     out = NULL;
     if (bad) {
         report("cannot write '%s': %s", tmp, strerror(err));
-        unlink(tmp);
+        if (!direct)
+            unlink(tmp);
         goto done;
     }
-    if (rename(tmp, dst) != 0) {
+    if (!direct && rename(tmp, dst) != 0) {
         report("cannot rename '%s' to '%s': %s", tmp, dst, strerror(errno));
         unlink(tmp);
         goto done;

@@ -9,22 +9,7 @@
 #include "frontend/report.h"
 #include "frontend/trace_open.h"
 #include "trace/describe.h"
-
-/* A JSON string (the texts here are ASCII from the formatter or a guest's name). */
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
+#include "trace/json.h"
 
 static void json_state(FILE *out, const struct trace_state *s)
 {
@@ -44,7 +29,7 @@ static void json_event(FILE *out, const struct trace_event *ev, const struct tra
     trace_space_label(names, ev->before.cr3, label, sizeof label);
     const struct trace_space *sp = trace_names_find(names, ev->before.cr3);
     fprintf(out, "{\"icount\":%" PRIu64 ",\"kind\":", ev->icount);
-    json_str(out, trace_kind_name(ev->kind));
+    trace_json_str(out, trace_kind_name(ev->kind));
     if (trace_kind_has_vector(ev->kind))
         fprintf(out, ",\"vector\":%u", ev->vector);
     else
@@ -54,7 +39,7 @@ static void json_event(FILE *out, const struct trace_event *ev, const struct tra
     else
         fputs(",\"error\":null", out);
     fprintf(out, ",\"cr2\":%" PRIu32 ",\"space\":", ev->cr2);
-    json_str(out, label);
+    trace_json_str(out, label);
     if (sp)
         fprintf(out, ",\"pid\":%" PRIu32, sp->pid);
     else
@@ -67,10 +52,10 @@ static void json_event(FILE *out, const struct trace_event *ev, const struct tra
         char why[512];
         describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
         fputs(",\"fault\":", out);
-        json_str(out, why);
+        trace_json_str(out, why);
     }
     fputs(",\"text\":", out);
-    json_str(out, text);
+    trace_json_str(out, text);
     fputs("}\n", out);
 }
 

@@ -7,6 +7,7 @@
 
 #include "cpu/exceptions.h"
 #include "trace/describe.h"
+#include "trace/json.h"
 
 #define MAX_DEPTH 32     /* open slices on a track; deeper entries are not drawn */
 #define MAX_SPACES 4096  /* tracks; later spaces share the last one */
@@ -25,20 +26,6 @@ struct pf {
     unsigned depth, lost;         /* open slices; entries not drawn because too deep */
 };
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
 
 /* Microseconds of guest time, with nanoseconds. */
 static void ts(struct pf *p, uint64_t icount)
@@ -52,7 +39,7 @@ static void head(struct pf *p, const char *ph, const char *cat, const char *name
 {
     fputs(p->written ? ",\n" : "\n", p->out);
     fprintf(p->out, "{\"ph\":\"%s\",\"cat\":\"%s\",\"name\":", ph, cat);
-    json_str(p->out, name);
+    trace_json_str(p->out, name);
     fprintf(p->out, ",\"pid\":%u,\"tid\":%u,\"ts\":", p->pid, p->pid);
     ts(p, at);
     p->written++;
@@ -80,14 +67,16 @@ static unsigned track(struct pf *p, uint32_t cr3)
         fputs(p->written ? ",\n" : "\n", p->out);
         fprintf(p->out, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
                 meta[m][0], pid, pid);
-        json_str(p->out, meta[m][1] ? meta[m][1] : name);
+        trace_json_str(p->out, meta[m][1] ? meta[m][1] : name);
         fputs("}}", p->out);
         p->written++;
     }
     return pid;
 }
 
-static void begin(struct pf *p, const char *cat, const char *name, uint64_t at)
+/* Opens a slice; a slice continued on another space's track says so in args.continued. */
+static void begin_slice(struct pf *p, const char *cat, const char *name, uint64_t at,
+                        bool continued)
 {
     if (p->depth == MAX_DEPTH) {
         p->lost++;
@@ -95,7 +84,12 @@ static void begin(struct pf *p, const char *cat, const char *name, uint64_t at)
     }
     snprintf(p->stack[p->depth++], NAME_LEN, "%s", name);
     head(p, "B", cat, name, at);
-    fputc('}', p->out);
+    fputs(continued ? ",\"args\":{\"continued\":true}}" : "}", p->out);
+}
+
+static void begin(struct pf *p, const char *cat, const char *name, uint64_t at)
+{
+    begin_slice(p, cat, name, at, false);
 }
 
 static void end_top(struct pf *p, uint64_t at)
@@ -144,7 +138,7 @@ static void switch_space(struct pf *p, uint32_t cr3, uint64_t at, int cpl)
     for (unsigned i = 0; i < n; i++) {
         const char *name = saved[i];
         bool mode = strcmp(name, "user") == 0 || strcmp(name, "kernel") == 0;
-        begin(p, mode ? "mode" : "transition", name, at);
+        begin_slice(p, mode ? "mode" : "transition", name, at, true);
     }
 }
 
@@ -183,7 +177,7 @@ static void fault_instant(struct pf *p, const struct trace_event *ev, const char
     describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
     head(p, "i", "fault", name, ev->icount);
     fputs(",\"s\":\"t\",\"args\":{\"fault\":", p->out);
-    json_str(p->out, why);
+    trace_json_str(p->out, why);
     fprintf(p->out, ",\"cpl\":%u,\"eip\":\"0x%08" PRIx32 "\"}}", ev->before.cpl, ev->before.eip);
 }
 

@@ -38,6 +38,14 @@ static bool truncated(const struct replay *rp)
     return !rp->tf->has_end;
 }
 
+/* A truncated trace's records are all compared: nothing more to do. */
+static void stop_done(struct replay *rp)
+{
+    rp->done = true;
+    if (rp->cpu)
+        cpu_request_stop(rp->cpu);
+}
+
 /* Whether every event and console byte recorded has been compared. */
 static bool all_compared(struct replay *rp)
 {
@@ -89,6 +97,10 @@ static void replay_event(void *ctx, const struct trace_event *ev)
     if (rp->diverged || rp->done)
         return;
     const struct trace_record *r = next_of(rp->tf, &rp->ev_i, TREC_EVENT);
+    if (!r && truncated(rp)) { /* past the end of what was recorded */
+        stop_done(rp);
+        return;
+    }
     char got[512];
     describe_event(ev, got, sizeof got);
     if (!r) {
@@ -122,6 +134,10 @@ static void replay_byte(void *ctx, const struct console_byte *b)
     const char *what = b->input ? "input" : "console output";
     uint64_t n = (b->input ? rp->in_bytes : rp->out_bytes) + 1;
     const struct trace_record *r = next_of(rp->tf, i, type);
+    if (!r && truncated(rp)) {
+        stop_done(rp);
+        return;
+    }
     if (!r) {
         diverge(rp, "replay: diverged at %s byte %" PRIu64 ": the recording has no more "
                 "(replayed 0x%02x at instruction %" PRIu64 ")", what, n, b->byte, b->icount);
