@@ -219,6 +219,9 @@ enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file
     if (version != TRACE_FORMAT_VERSION)
         return set(tf, TRACE_VERSION, "trace format version %u; this Ringside reads version %u",
                    version, TRACE_FORMAT_VERSION);
+    if (trace_get16(buf + 10) != 0)
+        return set(tf, TRACE_VERSION, "trace flags 0x%04x unknown to this Ringside",
+                   trace_get16(buf + 10));
     size_t cap = 0;
     uint64_t at = TRACE_FILE_HEAD;
     while (at < size) {
