@@ -25,6 +25,8 @@ static enum trace_status set(struct trace_file *tf, enum trace_status st, const 
     return st;
 }
 
+static void free_header(struct trace_header *h);
+
 static char *dupn(const uint8_t *p, size_t n)
 {
     char *s = malloc(n + 1);
@@ -247,8 +249,10 @@ enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file
                 set(tf, TRACE_CORRUPT, "the first record is not the header");
                 break;
             }
-            if (!parse_header(tf, p, len))
+            if (!parse_header(tf, p, len)) {
+                free_header(&tf->hdr); /* a header that failed halfway is no header */
                 break;
+            }
             at += TRACE_FRAME + len;
             continue;
         }
@@ -328,9 +332,9 @@ enum trace_status trace_load(const char *path, struct trace_file *tf)
     return trace_parse(tf->owned, got, tf);
 }
 
-void trace_free(struct trace_file *tf)
+/* Frees and clears a header (also one that failed halfway). */
+static void free_header(struct trace_header *h)
 {
-    struct trace_header *h = &tf->hdr;
     free(h->version);
     free(h->command);
     free(h->image);
@@ -344,6 +348,12 @@ void trace_free(struct trace_file *tf)
     free(h->modules);
     for (size_t i = 0; i < h->nhashes; i++)
         free(h->hash_path[i]);
+    memset(h, 0, sizeof *h);
+}
+
+void trace_free(struct trace_file *tf)
+{
+    free_header(&tf->hdr);
     free(tf->recs);
     free(tf->owned);
     memset(tf, 0, sizeof *tf);
