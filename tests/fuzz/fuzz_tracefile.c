@@ -42,11 +42,10 @@ static void header_round_trip(const struct trace_header *h, size_t cap)
                     trace_record_crc(TREC_HEADER, enc + TRACE_FILE_HEAD + 5, (uint32_t)n));
         struct trace_file again = { 0 };
         trace_parse(enc, TRACE_FILE_HEAD + TRACE_FRAME + n, &again);
-        if (!again.hdr.version || !again.hdr.image || strcmp(again.hdr.version, h->version) != 0 ||
-            strcmp(again.hdr.image, h->image) != 0 || again.hdr.argc != h->argc ||
+        if (!again.hdr.version || !again.hdr.image ||
+            strcmp(again.hdr.version, h->version) != 0 || strcmp(again.hdr.image, h->image) != 0 || again.hdr.argc != h->argc ||
             again.hdr.nmodules != h->nmodules || again.hdr.nhashes != h->nhashes ||
-            again.hdr.mem_mib != h->mem_mib || again.hdr.ips != h->ips)
-        {
+            again.hdr.mem_mib != h->mem_mib || again.hdr.ips != h->ips) {
             fprintf(stderr, "fuzz_tracefile: %s\n", again.why);
             fail("the header does not survive encode and parse");
         }
