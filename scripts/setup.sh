@@ -7,6 +7,7 @@
 #   libsdl2-dev                        the trace view
 #   libcmocka-dev                      unit tests
 #   libzstd-dev                        compressed corpora and traces
+#   nettle-dev zlib1g-dev              trace files: SHA-256 of images, CRC-32 of records
 #   qemu-user                          qemu-i386: the differential oracle on hosts that cannot
 #                                      run 32-bit programs
 #   qemu-system-x86                    qemu-system-i386: guests/qemu-check.sh runs every guest
@@ -17,7 +18,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
 libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm
-gdb"
+gdb nettle-dev zlib1g-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Runs the demo kernel's scenarios (NAME.scn in this directory) and checks them.
 #
-#   run.sh [--update | --qemu | --vs-qemu] [--ringside EXE] BUILD [NAME...]
+#   run.sh [--update | --qemu | --vs-qemu | --show] [--ringside EXE] BUILD [NAME...]
 #
 # For each scenario (all of them if no NAME is given) it boots BUILD/guests/KERNEL on
 # Ringside with the scenario's modules (BUILD/guests/user/NAME.elf) and command line, feeds
 # it the scenario's input file (or nothing), and compares the console output with NAME.out
 # and the exit status with `status`, and the transitions Ringside logs (`--log int`) with the
-# golden file NAME.int; a mismatch there shows the first differing event. --update writes
+# golden file NAME.int; a mismatch there shows the first differing event. Each run is also
+# recorded (--record): `ringside replay` must find every event identical, and `ringside log` of
+# the trace must print exactly NAME.int, the live log. --update writes
 # NAME.out and NAME.int instead of comparing: review the change (git diff) before committing
 # it — the tests never regenerate a golden file themselves.
+# --show shows a scenario to a person: what it is about, the command, the guest's console
+# output, then its transitions from the recorded trace (`ringside log`), and where the trace is
+# kept (so `ringside log/replay/export` can look at it again).
 # --qemu runs the same scenario under qemu-system-i386 and only shows its output: QEMU's timer
 # and TSC follow the wall clock, so where the timer interrupts differs from run to run.
 # --vs-qemu runs it on both with the same instruction-driven clock (QEMU -icount shift=3, i.e.
@@ -32,20 +37,21 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-update=0 qemu=0 vs=0 ringside=""
+update=0 qemu=0 vs=0 show=0 ringside=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --update) update=1; shift ;;
     --qemu) qemu=1; shift ;;
     --vs-qemu) vs=1; shift ;;
+    --show) show=1; shift ;;
     --ringside) ringside="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
     *) break ;;
     esac
 done
 if [ $# -lt 1 ]; then
-    echo "usage: run.sh [--update | --qemu | --vs-qemu] [--ringside EXE] BUILD [NAME...]" >&2
+    echo "usage: run.sh [--update | --qemu | --vs-qemu | --show] [--ringside EXE] BUILD [NAME...]" >&2
     exit 2
 fi
 build=$(cd "$1" && pwd) || exit 2
@@ -77,7 +83,7 @@ for name in "$@"; do
         failed=$((failed + 1))
         continue
     fi
-    kernel=kernel.elf cmdline="" input="" status=1 max_insns=2000000000
+    kernel=kernel.elf cmdline="" input="" status=1 max_insns=2000000000 about=""
     modules=()
     while IFS= read -r line || [ -n "$line" ]; do
         case "$line" in ''|'#'*) continue ;; esac
@@ -90,7 +96,7 @@ for name in "$@"; do
         input) input="$here/$val" ;;
         status) status="$val" ;;
         max_insns) max_insns="$val" ;;
-        about) ;;
+        about) about="$val" ;;
         *) echo "run.sh: $name.scn: unknown key '$key'" >&2; exit 2 ;;
         esac
     done <"$scn"
@@ -139,8 +145,20 @@ for name in "$@"; do
         continue
     fi
 
-    (cd "$build/guests" && "$ringside" "${args[@]}" --log int --log-file "$tmp/int") \
-        <"$input" >"$tmp/out" 2>"$tmp/err"
+    if [ "$show" -eq 1 ]; then
+        keep="${TMPDIR:-/tmp}/scenario-$name.rtrace"
+        echo "=== $name: $about"
+        echo "=== (cd $build/guests && ringside $(printf '%q ' "${args[@]}")--record $keep)"
+        (cd "$build/guests" && "$ringside" "${args[@]}" --record "$keep") <"$input"
+        got=$?
+        echo "=== exit status $got (want $status); the transitions, from the trace:"
+        "$ringside" log "$keep"
+        echo "=== the trace is $keep: ringside log|replay|export $keep"
+        continue
+    fi
+
+    (cd "$build/guests" && "$ringside" "${args[@]}" --log int --log-file "$tmp/int" \
+        --record "$tmp/trace") <"$input" >"$tmp/out" 2>"$tmp/err"
     got=$?
     if [ "$update" -eq 1 ]; then
         cp "$tmp/out" "$here/$name.out"
@@ -168,6 +186,17 @@ for name in "$@"; do
     fi
     if [ "$got" -ne "$status" ]; then
         echo "$name: exit status $got, want $status" >&2
+        ok=0
+    fi
+    # The recorded trace: it replays event for event, and its log is the live log.
+    if ! "$ringside" replay "$tmp/trace" >"$tmp/replay" 2>&1 ||
+        ! grep -q "^replay: [0-9,]* events identical" "$tmp/replay"; then
+        echo "$name: the recorded trace does not replay:" >&2
+        head -n 5 "$tmp/replay" >&2
+        ok=0
+    fi
+    if ! "$ringside" log "$tmp/trace" >"$tmp/log" 2>>"$tmp/err" || ! cmp -s "$tmp/log" "$tmp/int"; then
+        echo "$name: 'ringside log' of the trace differs from the live --log int" >&2
         ok=0
     fi
     if [ "$ok" -eq 1 ]; then

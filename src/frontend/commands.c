@@ -44,9 +44,39 @@ const struct cli_command cli_commands[CLI_CMD_COUNT] = {
     [CLI_CMD_HELP] = {
         .name = "help",
         .operand = "[COMMAND]",
-        .summary = "print the usage, or only COMMAND's options",
+        .summary = "print the usage, or COMMAND's options",
         .extra_hint = " (help takes one COMMAND)",
         .main = cmd_help_main,
+    },
+    [CLI_CMD_REPLAY] = {
+        .name = "replay",
+        .operand = "TRACE",
+        .summary = "re-run a recorded guest, compare events",
+        .missing = "replay needs a TRACE (usage: ringside replay TRACE)",
+        .extra_hint = " (replay takes one TRACE)",
+        .notes = "A trace is made with --record FILE (run, demo). Exit status: 0 every event\n"
+                 "identical; 1 the runs diverge (both events are shown); 2 a bad, truncated\n"
+                 "or changed trace, image or module (one line).\n",
+        .main = cmd_replay_main,
+    },
+    [CLI_CMD_LOG] = {
+        .name = "log",
+        .operand = "TRACE",
+        .summary = "print a recorded trace's events",
+        .missing = "log needs a TRACE (usage: ringside log TRACE [options])",
+        .extra_hint = " (log takes one TRACE)",
+        .notes = "Text lines are the --log int lines; jsonl is one JSON object per event\n"
+                 "(docs/trace-format.md). A truncated or damaged trace prints what it\n"
+                 "holds, then one line on stderr, and exits with status 2.\n",
+        .main = cmd_log_main,
+    },
+    [CLI_CMD_EXPORT] = {
+        .name = "export",
+        .operand = "TRACE",
+        .summary = "a recorded trace as Perfetto JSON",
+        .missing = "export needs a TRACE (usage: ringside export TRACE --perfetto OUT)",
+        .extra_hint = " (export takes one TRACE)",
+        .main = cmd_export_main,
     },
 };
 

@@ -15,6 +15,9 @@ enum cli_command_id {
     CLI_CMD_RUN,    /* run IMAGE */
     CLI_CMD_DEMO,   /* the bundled demo guest; also the command when none is named */
     CLI_CMD_HELP,   /* help [COMMAND] */
+    CLI_CMD_REPLAY, /* replay TRACE */
+    CLI_CMD_LOG,    /* log TRACE */
+    CLI_CMD_EXPORT, /* export TRACE */
     CLI_CMD_COUNT
 };
 
@@ -54,5 +57,8 @@ enum cli_command_id cli_command_id(const struct cli_command *cmd);
 int cmd_run_main(struct cli_options *o, const struct cli_env *env);   /* cmd_run.c */
 int cmd_demo_main(struct cli_options *o, const struct cli_env *env);  /* cmd_run.c */
 int cmd_help_main(struct cli_options *o, const struct cli_env *env);  /* cmd_help.c */
+int cmd_replay_main(struct cli_options *o, const struct cli_env *env); /* cmd_replay.c */
+int cmd_log_main(struct cli_options *o, const struct cli_env *env);    /* cmd_log.c */
+int cmd_export_main(struct cli_options *o, const struct cli_env *env); /* cmd_export.c */
 
 #endif

@@ -12,6 +12,9 @@
 #define RUN   CLI_CMD_BIT(CLI_CMD_RUN)
 #define DEMO  CLI_CMD_BIT(CLI_CMD_DEMO)
 #define RUNS  (RUN | DEMO) /* every command that runs a guest */
+#define LOG   CLI_CMD_BIT(CLI_CMD_LOG)
+#define EXPORT CLI_CMD_BIT(CLI_CMD_EXPORT)
+#define READS LOG /* commands that filter a trace's events */
 
 /* The field of struct cli_options an option sets. */
 #define FIELD(f) .offset = offsetof(struct cli_options, f), \
@@ -90,7 +93,37 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--log-file", .arg = "F", .commands = RUNS,
       .help = "write the log to F instead of stderr",
       .kind = CLI_OPT_STRING, FIELD(run.log_file), .what = "a file name" },
-    { .name = "--ips", .arg = "N", .commands = RUNS,
+    { .name = "--record", .arg = "FILE", .commands = RUNS,
+      .help = "write a trace of the run to FILE",
+      .kind = CLI_OPT_STRING, FIELD(run.record_file), .what = "a file name" },
+    { .name = "--format", .arg = "FMT", .commands = LOG,
+      .help = "text (the --log int lines, default) or jsonl",
+      .kind = CLI_OPT_STRING, FIELD(trace.format), .what = "text or jsonl" },
+    { .name = "--pid", .arg = "N", .commands = READS,
+      .help = "only events in the address space of process N",
+      .kind = CLI_OPT_STRING, FIELD(trace.pid), .what = "a process number" },
+    { .name = "--space", .arg = "NAME", .commands = READS,
+      .help = "only events in the address space NAME (or CR3 0x...)",
+      .kind = CLI_OPT_STRING, FIELD(trace.space), .what = "a name" },
+    { .name = "--kind", .arg = "K", .commands = READS,
+      .help = "only events of kind K (exception, iret, ...)",
+      .kind = CLI_OPT_STRING, FIELD(trace.kind), .what = "a kind" },
+    { .name = "--vector", .arg = "V", .commands = READS,
+      .help = "only events with vector V (0..255, or 0x..)",
+      .kind = CLI_OPT_STRING, FIELD(trace.vector), .what = "a vector" },
+    { .name = "--cpl", .arg = "N", .commands = READS,
+      .help = "only events that began at CPL N",
+      .kind = CLI_OPT_STRING, FIELD(trace.cpl), .what = "0..3" },
+    { .name = "--from", .arg = "I", .commands = READS,
+      .help = "only events at instruction count I or later",
+      .kind = CLI_OPT_STRING, FIELD(trace.from), .what = "an instruction count" },
+    { .name = "--to", .arg = "I", .commands = READS,
+      .help = "only events at instruction count I or earlier",
+      .kind = CLI_OPT_STRING, FIELD(trace.to), .what = "an instruction count" },
+    { .name = "--perfetto", .arg = "OUT", .commands = EXPORT,
+      .help = "write Chrome trace-event JSON (Perfetto) to OUT",
+      .kind = CLI_OPT_STRING, FIELD(trace.perfetto), .what = "a file name" },
+    { .name = "--ips", .arg = "N", .commands = RUNS | EXPORT,
       .help = "instructions per guest second (default 100000000)",
       .kind = CLI_OPT_UINT, FIELD(run.ips), .what = "instructions per second of guest time",
       .min = 1000, .max = 100000000000ull },
@@ -282,6 +315,12 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
         o->run.gdb = "127.0.0.1:1234";
     if (r->gdb_wait && !r->gdb)
         return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
+    if (r->record_file && r->realtime)
+        return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
+                    "wall clock cannot be replayed)");
+    o->run.command = cmd->name;
+    o->run.argc = argc;
+    o->run.argv = argv;
     return 0;
 }
 

@@ -51,6 +51,11 @@ struct cli_options {
     const char *append;         /* --append, NULL when absent */
     struct cli_list modules;    /* --module "FILE[ ARGS]" */
     struct session_options run; /* everything else a run is made of */
+    struct trace_cli_options {  /* log, replay and export of a trace */
+        const char *format;     /* log --format text|jsonl */
+        const char *pid, *space, *kind, *vector, *cpl, *from, *to; /* filter.h */
+        const char *perfetto;   /* export --perfetto OUT */
+    } trace;
 };
 
 enum cli_opt_kind { CLI_OPT_FLAG, CLI_OPT_UINT, CLI_OPT_STRING, CLI_OPT_LIST, CLI_OPT_CALL,

@@ -18,6 +18,7 @@
 #include "frontend/symbols.h"
 #include "machine/machine.h"
 #include "frontend/pagedump.h"
+#include "frontend/record.h"
 #include "frontend/report.h"
 #include "frontend/session_report.h"
 #include "frontend/terminal.h"
@@ -141,7 +142,7 @@ bool session_open(struct session *s, const struct session_options *opt,
         s->status = CLI_EXIT_HOST;
         return false;
     }
-    return open_logs(s, boot);
+    return open_logs(s, boot) && record_open(s, boot);
 }
 
 /* Between two chunks of a gdb-served run: the console's partial lines. */
@@ -160,6 +161,7 @@ static int run_machine(struct session *s)
     uint64_t start = cpu_time(c);
     enum run_result r = RUN_LIMIT;
     bool ended = false;
+    int sig = 0;
     if (o->gdb) {
         struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con };
         switch (gdb_stub_serve(s->m, &g, &r)) {
@@ -193,6 +195,10 @@ static int run_machine(struct session *s)
         r = cpu_run(c, chunk);
         if (!console_flush(s->con) || r != RUN_LIMIT)
             break;
+        if (!record_between_chunks(s, &sig))
+            return CLI_EXIT_OUTPUT;
+        if (sig)
+            break;
         int err;
         if (s->log_out && log_failed(s->log_out, &err)) {
             session_where(s->m, at);
@@ -207,17 +213,25 @@ static int run_machine(struct session *s)
     session_where(s->m, at);
     if (r != RUN_EXIT)
         console_end_line(s->con);
+    int status;
     if (s->con->err) {
         char where[64];
         snprintf(where, sizeof where, "the run stopped at %s", at);
-        return console_error(s->con, where);
+        status = console_error(s->con, where);
+    } else if (sig) {
+        report("stopped by signal %d at %s", sig, at);
+        status = 128 + sig;
+    } else {
+        status = session_report_end(s->m, r, o->max_insns);
     }
-    return session_report_end(s->m, r, o->max_insns);
+    record_finish(s, r, sig, status);
+    return status;
 }
 
 int session_run(struct session *s)
 {
     terminal_attach_input(s->m);
+    record_start(s);
     double t0 = now_seconds();
     s->status = run_machine(s);
     terminal_restore();
@@ -236,6 +250,7 @@ int session_run(struct session *s)
 
 int session_close(struct session *s)
 {
+    record_close(s);
     intlog_close(s->intlog);
     s->intlog = NULL;
     roundtrips_close(s->rt);

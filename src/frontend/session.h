@@ -24,6 +24,7 @@ struct intlog;
 struct roundtrips;
 struct symbols;
 struct machine;
+struct recorder;
 
 #define SESSION_RUN_CHUNK 10000000u /* instructions per cpu_run call; console output is flushed
                                        between calls, so partial lines show up promptly */
@@ -44,6 +45,10 @@ struct session_options {
     const char *gdb;           /* --gdb [HOST:]PORT (or -s): serve gdb there, NULL: no */
     bool gdb_local;            /* -s: --gdb 127.0.0.1:1234 unless --gdb is given */
     bool gdb_wait;             /* -S: start halted, waiting for gdb */
+    const char *record_file;   /* --record: the trace file (record.h), NULL = none */
+    const char *command;       /* the command's name and the argv, for a trace's header */
+    int argc;
+    char *const *argv;
 };
 
 /* --log unimp: where the lines go and whose icount they show. */
@@ -62,6 +67,7 @@ struct session {
     struct symbols *syms;       /* the images' symbol tables (for --log int), or NULL */
     struct roundtrips *rt;      /* --stats: entry-to-return costs, NULL otherwise */
     struct session_unimp unimp; /* --log unimp */
+    struct recorder *rec;       /* --record, NULL otherwise */
     int status;                 /* the exit status so far */
 };
 

@@ -1,0 +1,136 @@
+/* `ringside replay TRACE`: the recorded guest run again from the recorded images (checked by
+ * SHA-256) and input, every event and console byte compared (trace/replay.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/inspect.h"
+#include "frontend/cli.h"
+#include "frontend/commands.h"
+#include "frontend/loader.h"
+#include "frontend/report.h"
+#include "frontend/trace_open.h"
+#include "machine/machine.h"
+#include "trace/filehash.h"
+#include "trace/replay.h"
+
+#define REPLAY_CHUNK 1000000u /* device time between checks that a recorded event is late */
+
+/* "14,211" */
+static const char *grouped(uint64_t v, char buf[32])
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Every recorded file exists and has the recorded SHA-256. */
+static bool files_unchanged(const struct trace_header *h)
+{
+    for (size_t i = 0; i < h->nhashes; i++) {
+        const char *what = i == 0 ? "image" : "module";
+        uint8_t sum[TRACE_SHA256_LEN];
+        char err[512];
+        if (trace_sha256_file(h->hash_path[i], sum, err, sizeof err) < 0) {
+            report("replay: the recorded %s is missing: %s", what, err);
+            return false;
+        }
+        if (memcmp(sum, h->hash[i], TRACE_SHA256_LEN) != 0) {
+            report("replay: the recorded %s '%s' has changed since the recording (SHA-256 "
+                   "differs)", what, h->hash_path[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Runs the machine against the recording; returns the exit status. */
+static int run_replay(struct machine *m, struct replay *rp)
+{
+    uint64_t end = replay_end_time(rp);
+    /* A run that ended by itself is given one unit more, so that it must end by itself. */
+    uint8_t reason = rp->tf->has_end ? rp->tf->end.reason : 0;
+    if (end != UINT64_MAX && reason != TEND_LIMIT && reason != TEND_SIGNAL &&
+        reason != TEND_OUTPUT && reason != TEND_STOP)
+        end++;
+    enum run_result r = RUN_LIMIT;
+    while (cpu_time(&m->cpu) < end) {
+        uint64_t chunk = end - cpu_time(&m->cpu);
+        if (chunk > REPLAY_CHUNK)
+            chunk = REPLAY_CHUNK;
+        r = cpu_run(&m->cpu, chunk);
+        if (!replay_check(rp, m) || r != RUN_LIMIT)
+            break;
+    }
+    replay_finish(rp, m, r);
+    if (rp->diverged) {
+        fprintf(stdout, "%s\n", rp->why);
+        return 1;
+    }
+    char a[32], b[32], c[32];
+    printf("replay: %s events identical (%s console bytes out, %s in)%s\n",
+           grouped(rp->events, a), grouped(rp->out_bytes, b), grouped(rp->in_bytes, c),
+           rp->done ? ", up to the end of the truncated trace" : "");
+    return 0;
+}
+
+int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
+{
+    (void)env;
+    struct trace_file tf;
+    struct trace_names names;
+    if (!trace_cli_open(o, &tf, &names, NULL)) {
+        trace_names_free(&names);
+        trace_free(&tf);
+        return CLI_EXIT_USAGE;
+    }
+    const struct trace_header *h = &tf.hdr;
+    int status = CLI_EXIT_USAGE;
+    struct machine *m = NULL;
+    if (!files_unchanged(h))
+        goto out;
+    if (h->mem_mib < MACHINE_MEM_MIN_MIB || h->mem_mib > MACHINE_MEM_MAX_MIB) {
+        report("%s: the recorded memory size %" PRIu32 " MiB is out of range", o->operand,
+               h->mem_mib);
+        goto out;
+    }
+    m = machine_create(h->mem_mib, NULL, NULL);
+    if (!m) {
+        report("cannot create a machine with %" PRIu32 " MiB of RAM: out of memory", h->mem_mib);
+        status = CLI_EXIT_HOST;
+        goto out;
+    }
+    machine_set_ips(m, h->ips);
+    struct boot_params bp = {
+        .image = h->image, .append = h->append, .modules = (const char *const *)h->modules,
+        .nmodules = h->nmodules, .dir = h->dir,
+    };
+    char err[512];
+    if (machine_load(m, &bp, err, sizeof err) < 0) {
+        report("replay: %s", err);
+        goto out;
+    }
+    struct replay rp;
+    replay_init(&rp, &tf);
+    if (!replay_attach(&rp, m)) {
+        report("replay: no room for the replay's listeners");
+        status = CLI_EXIT_HOST;
+        goto out;
+    }
+    status = run_replay(m, &rp);
+    replay_detach(&rp, m);
+    if (status == 0 && tf.status != TRACE_OK)
+        status = trace_cli_status(o, &tf);
+out:
+    if (m)
+        machine_destroy(m);
+    trace_names_free(&names);
+    trace_free(&tf);
+    return status;
+}

@@ -1,0 +1,21 @@
+/* What `ringside log`, `replay` and `export` share: opening a trace (one line and status 2
+ * when it cannot be used), the filter from the command line, and the line for a trace that is
+ * usable but truncated or damaged. */
+#ifndef RINGSIDE_TRACE_OPEN_H
+#define RINGSIDE_TRACE_OPEN_H
+
+#include <stdbool.h>
+
+#include "frontend/options.h"
+#include "trace/filter.h"
+#include "trace/tracefile.h"
+
+/* Loads o->operand into tf and collects its names, and the filter into f (when f is not
+ * NULL). False after one line on stderr (the caller exits with CLI_EXIT_USAGE). */
+bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
+                    struct trace_names *names, struct trace_filter *f);
+/* For a trace that was not whole: one line naming the file and what is wrong. Returns the
+ * status to exit with: 0 for a whole trace, CLI_EXIT_USAGE otherwise. */
+int trace_cli_status(const struct cli_options *o, const struct trace_file *tf);
+
+#endif

@@ -1,0 +1,256 @@
+/* Chrome trace-event JSON from a trace (see export_perfetto.h). */
+#include "trace/export_perfetto.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "cpu/exceptions.h"
+#include "trace/describe.h"
+#include "trace/json.h"
+
+#define MAX_DEPTH 32     /* open slices on a track; deeper entries are not drawn */
+#define MAX_SPACES 4096  /* tracks; later spaces share the last one */
+#define NAME_LEN 48
+
+struct pf {
+    FILE *out;
+    const struct trace_names *names;
+    uint64_t ips;
+    uint64_t written;
+    uint32_t cr3[MAX_SPACES];
+    unsigned nspaces;
+    unsigned pid;                 /* the current space's track */
+    int cpl;                      /* the CPL last counted, -1: none */
+    char stack[MAX_DEPTH][NAME_LEN];
+    unsigned depth, lost;         /* open slices; entries not drawn because too deep */
+};
+
+
+/* Microseconds of guest time, with nanoseconds. */
+static void ts(struct pf *p, uint64_t icount)
+{
+    uint64_t whole = icount / p->ips, rest = icount % p->ips;
+    double frac = (double)rest * 1e6 / (double)p->ips;
+    fprintf(p->out, "%.3f", (double)whole * 1e6 + frac);
+}
+
+static void head(struct pf *p, const char *ph, const char *cat, const char *name, uint64_t at)
+{
+    fputs(p->written ? ",\n" : "\n", p->out);
+    fprintf(p->out, "{\"ph\":\"%s\",\"cat\":\"%s\",\"name\":", ph, cat);
+    trace_json_str(p->out, name);
+    fprintf(p->out, ",\"pid\":%u,\"tid\":%u,\"ts\":", p->pid, p->pid);
+    ts(p, at);
+    p->written++;
+}
+
+/* The track (pid) of a space, made (with its names) on first use. */
+static unsigned track(struct pf *p, uint32_t cr3)
+{
+    for (unsigned i = 0; i < p->nspaces; i++)
+        if (p->cr3[i] == cr3)
+            return i + 1;
+    if (p->nspaces == MAX_SPACES)
+        return MAX_SPACES;
+    p->cr3[p->nspaces++] = cr3;
+    unsigned pid = p->nspaces;
+    char label[TRACE_NAME_MAX + 32], name[TRACE_NAME_MAX + 64];
+    trace_space_label(p->names, cr3, label, sizeof label);
+    const struct trace_space *s = trace_names_find(p->names, cr3);
+    if (s)
+        snprintf(name, sizeof name, "%s (pid %" PRIu32 ")", label, s->pid);
+    else
+        snprintf(name, sizeof name, "%s", label);
+    static const char *const meta[2][2] = { { "process_name", NULL }, { "thread_name", "cpu" } };
+    for (int m = 0; m < 2; m++) {
+        fputs(p->written ? ",\n" : "\n", p->out);
+        fprintf(p->out, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
+                meta[m][0], pid, pid);
+        trace_json_str(p->out, meta[m][1] ? meta[m][1] : name);
+        fputs("}}", p->out);
+        p->written++;
+    }
+    return pid;
+}
+
+/* Opens a slice; a slice continued on another space's track says so in args.continued. */
+static void begin_slice(struct pf *p, const char *cat, const char *name, uint64_t at,
+                        bool continued)
+{
+    if (p->depth == MAX_DEPTH) {
+        p->lost++;
+        return;
+    }
+    snprintf(p->stack[p->depth++], NAME_LEN, "%s", name);
+    head(p, "B", cat, name, at);
+    fputs(continued ? ",\"args\":{\"continued\":true}}" : "}", p->out);
+}
+
+static void begin(struct pf *p, const char *cat, const char *name, uint64_t at)
+{
+    begin_slice(p, cat, name, at, false);
+}
+
+static void end_top(struct pf *p, uint64_t at)
+{
+    if (p->lost) {
+        p->lost--;
+        return;
+    }
+    if (!p->depth)
+        return;
+    const char *name = p->stack[--p->depth];
+    bool mode = strcmp(name, "user") == 0 || strcmp(name, "kernel") == 0;
+    head(p, "E", mode ? "mode" : "transition", name, at);
+    fputc('}', p->out);
+}
+
+static void end_all(struct pf *p, uint64_t at)
+{
+    p->lost = 0;
+    while (p->depth)
+        end_top(p, at);
+}
+
+static void counter(struct pf *p, int cpl, uint64_t at)
+{
+    if (cpl == p->cpl)
+        return;
+    p->cpl = cpl;
+    head(p, "C", "cpl", "CPL", at);
+    fprintf(p->out, ",\"args\":{\"cpl\":%d}}", cpl);
+}
+
+/* Moves the open slices to the track of cr3 (a CR3 load or a task switch). */
+static void switch_space(struct pf *p, uint32_t cr3, uint64_t at, int cpl)
+{
+    unsigned pid = track(p, cr3);
+    if (pid == p->pid)
+        return;
+    char saved[MAX_DEPTH][NAME_LEN];
+    unsigned n = p->depth;
+    memcpy(saved, p->stack, sizeof saved);
+    end_all(p, at);
+    p->pid = pid;
+    p->cpl = -1;
+    counter(p, cpl, at);
+    for (unsigned i = 0; i < n; i++) {
+        const char *name = saved[i];
+        bool mode = strcmp(name, "user") == 0 || strcmp(name, "kernel") == 0;
+        begin_slice(p, mode ? "mode" : "transition", name, at, true);
+    }
+}
+
+/* The name of an entry's slice. */
+static void entry_name(const struct trace_event *ev, char *buf, size_t len)
+{
+    const char *exc = exception_name(ev->vector);
+    switch (ev->kind) {
+    case TR_EXCEPTION:
+        if (exc)
+            snprintf(buf, len, "%s", exc);
+        else
+            snprintf(buf, len, "exception 0x%02x", ev->vector);
+        break;
+    case TR_INTERRUPT: snprintf(buf, len, "interrupt 0x%02x", ev->vector); break;
+    case TR_SOFTINT: snprintf(buf, len, "int 0x%02x", ev->vector); break;
+    default: snprintf(buf, len, "%s", trace_kind_name(ev->kind)); break;
+    }
+}
+
+static bool is_entry(unsigned kind)
+{
+    return kind == TR_EXCEPTION || kind == TR_INTERRUPT || kind == TR_SOFTINT ||
+           kind == TR_SYSENTER || kind == TR_FARCALL || kind == TR_FARJMP;
+}
+
+static bool is_return(unsigned kind)
+{
+    return kind == TR_IRET || kind == TR_SYSEXIT || kind == TR_FARRET;
+}
+
+/* An instant event with the fault's explanation. */
+static void fault_instant(struct pf *p, const struct trace_event *ev, const char *name)
+{
+    char why[512];
+    describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
+    head(p, "i", "fault", name, ev->icount);
+    fputs(",\"s\":\"t\",\"args\":{\"fault\":", p->out);
+    trace_json_str(p->out, why);
+    fprintf(p->out, ",\"cpl\":%u,\"eip\":\"0x%08" PRIx32 "\"}}", ev->before.cpl, ev->before.eip);
+}
+
+/* The mode slice for a CPL: user at 3, kernel otherwise. */
+static const char *mode_of(unsigned cpl)
+{
+    return cpl == 3 ? "user" : "kernel";
+}
+
+static void event(struct pf *p, const struct trace_event *ev)
+{
+    uint64_t at = ev->icount;
+    if (track(p, ev->before.cr3) != p->pid)
+        switch_space(p, ev->before.cr3, at, ev->before.cpl);
+    char name[NAME_LEN];
+    if (is_entry(ev->kind)) {
+        entry_name(ev, name, sizeof name);
+        if (ev->kind == TR_EXCEPTION)
+            fault_instant(p, ev, name);
+        if (ev->after.cpl != 3 && ev->before.cpl == 3) {
+            end_all(p, at);
+            begin(p, "mode", "kernel", at);
+        }
+        begin(p, "transition", name, at);
+    } else if (is_return(ev->kind)) {
+        if (p->depth > 1 || p->lost)
+            end_top(p, at);
+        if (ev->after.cpl == 3 && !(p->depth == 1 && strcmp(p->stack[0], "user") == 0)) {
+            end_all(p, at);
+            begin(p, "mode", "user", at);
+        }
+    } else if (ev->kind == TR_HALT) {
+        head(p, "i", "halt", "hlt", at);
+        fputs(",\"s\":\"t\"}", p->out);
+    } else if (ev->kind == TR_SHUTDOWN) {
+        fault_instant(p, ev, "triple fault");
+    }
+    if (ev->after.cr3 != ev->before.cr3)
+        switch_space(p, ev->after.cr3, at, ev->after.cpl);
+    if (ev->kind == TR_TASK && (p->depth == 0 ||
+                                strcmp(p->stack[0], mode_of(ev->after.cpl)) != 0)) {
+        end_all(p, at);
+        begin(p, "mode", mode_of(ev->after.cpl), at);
+    }
+    counter(p, ev->after.cpl, at);
+}
+
+uint64_t export_perfetto(const struct trace_file *tf, const struct trace_names *names,
+                         uint64_t ips, FILE *out)
+{
+    struct pf p = { .out = out, .names = names, .ips = ips ? ips : tf->hdr.ips, .cpl = -1 };
+    if (!p.ips)
+        p.ips = 1;
+    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
+    uint64_t last = 0;
+    bool started = false;
+    for (size_t i = 0; i < tf->nrecs; i++) {
+        if (tf->recs[i].type != TREC_EVENT)
+            continue;
+        struct trace_event ev;
+        trace_record_event(&tf->recs[i], &ev);
+        if (!started) { /* the machine starts in the kernel at instruction 0 */
+            p.pid = track(&p, ev.before.cr3);
+            counter(&p, ev.before.cpl, 0);
+            begin(&p, "mode", mode_of(ev.before.cpl), 0);
+            started = true;
+        }
+        event(&p, &ev);
+        last = ev.icount;
+    }
+    if (tf->has_end && tf->end.icount > last)
+        last = tf->end.icount;
+    end_all(&p, last);
+    fputs("\n]}\n", out);
+    return p.written;
+}

@@ -1,0 +1,165 @@
+/* Encoding and decoding of trace records (see format.h). */
+#include "trace/format.h"
+
+#include <string.h>
+#include <zlib.h>
+
+/* A cursor over a fixed-size buffer; the sizes below are fixed, so it never overruns. */
+struct cur {
+    uint8_t *p;
+    const uint8_t *q;
+};
+
+static void w8(struct cur *c, uint8_t v) { *c->p++ = v; }
+static void w16(struct cur *c, uint16_t v) { trace_put16(c->p, v); c->p += 2; }
+static void w32(struct cur *c, uint32_t v) { trace_put32(c->p, v); c->p += 4; }
+static void w64(struct cur *c, uint64_t v) { trace_put64(c->p, v); c->p += 8; }
+static uint8_t r8(struct cur *c) { return *c->q++; }
+static uint16_t r16(struct cur *c) { uint16_t v = trace_get16(c->q); c->q += 2; return v; }
+static uint32_t r32(struct cur *c) { uint32_t v = trace_get32(c->q); c->q += 4; return v; }
+static uint64_t r64(struct cur *c) { uint64_t v = trace_get64(c->q); c->q += 8; return v; }
+
+/* struct trace_state: 49 bytes. */
+static void put_state(struct cur *c, const struct trace_state *s)
+{
+    for (int i = 0; i < 8; i++)
+        w32(c, s->r[i]);
+    w32(c, s->eip);
+    w32(c, s->eflags);
+    w32(c, s->cr3);
+    w16(c, s->cs);
+    w16(c, s->ss);
+    w8(c, s->cpl);
+}
+
+static void get_state(struct cur *c, struct trace_state *s)
+{
+    for (int i = 0; i < 8; i++)
+        s->r[i] = r32(c);
+    s->eip = r32(c);
+    s->eflags = r32(c);
+    s->cr3 = r32(c);
+    s->cs = r16(c);
+    s->ss = r16(c);
+    s->cpl = r8(c);
+}
+
+#define DETAIL_SIZE 32u /* the larger of the union's encodings (the page walk) */
+
+void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE])
+{
+    memset(out, 0, TRACE_EVENT_SIZE);
+    struct cur c = { .p = out };
+    w64(&c, ev->icount);
+    w8(&c, ev->kind);
+    w8(&c, ev->vector);
+    w8(&c, ev->has_error);
+    w32(&c, ev->error);
+    w32(&c, ev->cr2);
+    put_state(&c, &ev->before);
+    put_state(&c, &ev->after);
+    const struct fault_detail *d = &ev->detail;
+    w8(&c, d->kind);
+    if (d->kind == FD_PAGE) {
+        const struct walk *w = &d->u.page;
+        w32(&c, w->lin);
+        w32(&c, w->pde_addr);
+        w32(&c, w->pde);
+        w32(&c, w->pte_addr);
+        w32(&c, w->pte);
+        w32(&c, w->pa);
+        w8(&c, w->kind);
+        w8(&c, w->mode);
+        w8(&c, w->result);
+        w8(&c, w->level);
+        w8(&c, w->large);
+        w8(&c, w->user);
+        w8(&c, w->writable);
+        w8(&c, w->global);
+    } else if (d->kind == FD_SELECTOR) {
+        const struct sel_fault *s = &d->u.sel;
+        w8(&c, s->reason);
+        w8(&c, s->use);
+        w8(&c, s->table);
+        w8(&c, s->seg);
+        w16(&c, s->sel);
+        w8(&c, s->type);
+        w8(&c, s->cpl);
+        w8(&c, s->rpl);
+        w8(&c, s->dpl);
+        w32(&c, s->limit);
+        w32(&c, s->offset);
+    }
+}
+
+bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    struct cur c = { .q = in };
+    ev->icount = r64(&c);
+    ev->kind = r8(&c);
+    ev->vector = r8(&c);
+    uint8_t has_error = r8(&c);
+    ev->has_error = has_error != 0;
+    ev->error = r32(&c);
+    ev->cr2 = r32(&c);
+    get_state(&c, &ev->before);
+    get_state(&c, &ev->after);
+    struct fault_detail *d = &ev->detail;
+    d->kind = r8(&c);
+    if (d->kind == FD_PAGE) {
+        struct walk *w = &d->u.page;
+        w->lin = r32(&c);
+        w->pde_addr = r32(&c);
+        w->pde = r32(&c);
+        w->pte_addr = r32(&c);
+        w->pte = r32(&c);
+        w->pa = r32(&c);
+        w->kind = r8(&c);
+        w->mode = r8(&c);
+        w->result = r8(&c);
+        w->level = r8(&c);
+        w->large = r8(&c) != 0;
+        w->user = r8(&c) != 0;
+        w->writable = r8(&c) != 0;
+        w->global = r8(&c) != 0;
+    } else if (d->kind == FD_SELECTOR) {
+        struct sel_fault *s = &d->u.sel;
+        s->reason = r8(&c);
+        s->use = r8(&c);
+        s->table = r8(&c);
+        s->seg = r8(&c);
+        s->sel = r16(&c);
+        s->type = r8(&c);
+        s->cpl = r8(&c);
+        s->rpl = r8(&c);
+        s->dpl = r8(&c);
+        s->limit = r32(&c);
+        s->offset = r32(&c);
+    }
+    return ev->kind < TR_KINDS && has_error <= 1 && d->kind <= FD_SELECTOR &&
+           ev->before.cpl <= 3 && ev->after.cpl <= 3;
+}
+
+_Static_assert(8 + 3 + 8 + 2 * 49 + 1 + DETAIL_SIZE == TRACE_EVENT_SIZE,
+               "TRACE_EVENT_SIZE is the sum of the encoded fields");
+
+const char *trace_end_reason_name(unsigned reason)
+{
+    static const char *const names[TEND_REASONS] = {
+        [TEND_EXIT] = "exit", [TEND_HALT] = "halt", [TEND_SHUTDOWN] = "triple fault",
+        [TEND_UNSUPPORTED] = "unsupported", [TEND_LIMIT] = "instruction limit",
+        [TEND_SIGNAL] = "signal", [TEND_OUTPUT] = "output error", [TEND_STOP] = "stopped",
+    };
+    return reason < TEND_REASONS && names[reason] ? names[reason] : "?";
+}
+
+uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)
+{
+    uint8_t head[5] = { type };
+    trace_put32(head + 1, len);
+    uLong crc = crc32(0L, head, sizeof head);
+    if (len)
+        crc = crc32(crc, payload, len);
+    return (uint32_t)crc;
+}

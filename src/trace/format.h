@@ -1,0 +1,125 @@
+/* The Ringside trace file (`--record FILE`, read by `ringside log`, `replay`, `export`):
+ * the on-disk format, field by field, and its encoder/decoder. docs/trace-format.md describes
+ * the same with examples; TRACE_FORMAT_VERSION changes whenever a byte here changes meaning.
+ *
+ * A file is a magic, then records, each framed and checksummed, written as the run goes:
+ *
+ *   file    = magic[8] "RSTRACE\0", u16 version (TRACE_FORMAT_VERSION), u16 flags (0)
+ *             record*  (the first is TREC_HEADER; a whole file ends with TREC_END)
+ *   record  = u8 type, u32 length (of payload, <= TRACE_MAX_PAYLOAD), payload[length],
+ *             u32 crc (CRC-32/ISO-HDLC, zlib's crc32, over type, length and payload)
+ *
+ * Every integer is little-endian. A file that stops inside a record, or has no TREC_END, is
+ * "truncated": the whole records before the cut are still read. A record with a bad checksum,
+ * an unknown type or a payload of the wrong size is "corrupt": nothing after it is trusted.
+ *
+ *   TREC_HEADER   fields: u16 key, u32 length, bytes (the keys are enum trace_hkey; an
+ *                 unknown key is skipped). The Ringside version, the command, the argv, and
+ *                 everything that decides the run: image, --append, modules, the directory
+ *                 relative paths are opened from, --mem, --ips, --max-insns, and the SHA-256
+ *                 of the image and of each module (path, 32 bytes).
+ *   TREC_EVENT    one struct trace_event, every field (trace_event_encode): TRACE_EVENT_SIZE
+ *                 bytes, the fault detail's union always at full size (zeros when unused).
+ *   TREC_SPACE    u32 cr3, u32 pid, name bytes (<= TRACE_NAME_MAX): an address space's name.
+ *   TREC_OUTPUT   u64 device time, u64 icount, u8 byte: one byte COM1 sent.
+ *   TREC_INPUT    u64 device time, u64 icount, u8 byte: one byte delivered to COM1's receiver.
+ *   TREC_INPUT_END u64 device time, u64 icount: the console input ended (end of file).
+ *   TREC_END      u8 reason (enum trace_end_reason), u32 exit status, u64 icount,
+ *                 u64 device time, u64 instructions at CPL 0..3 (4 x u64), u32 n, then
+ *                 n x u64 events per kind (enum trace_kind order).
+ */
+#ifndef RINGSIDE_TRACE_FORMAT_H
+#define RINGSIDE_TRACE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/event.h"
+
+#define TRACE_MAGIC "RSTRACE" /* 8 bytes with its NUL */
+#define TRACE_MAGIC_LEN 8u
+#define TRACE_FORMAT_VERSION 1u
+#define TRACE_FILE_HEAD 12u          /* magic, version, flags */
+#define TRACE_FRAME 9u               /* type + length + crc around each payload */
+#define TRACE_MAX_PAYLOAD (1u << 20) /* longer is corrupt (a header holds argv; 1 MiB) */
+#define TRACE_NAME_MAX 64u           /* bytes of an address-space name */
+#define TRACE_SHA256_LEN 32u
+
+enum trace_rec {
+    TREC_HEADER = 1,
+    TREC_EVENT = 2,
+    TREC_SPACE = 3,
+    TREC_OUTPUT = 4,
+    TREC_INPUT = 5,
+    TREC_INPUT_END = 6,
+    TREC_END = 7,
+};
+
+/* Header keys. */
+enum trace_hkey {
+    TH_VERSION = 1,  /* Ringside's version string */
+    TH_COMMAND = 2,  /* "run" or "demo" */
+    TH_ARG = 3,      /* one argv string (repeated, in order) */
+    TH_IMAGE = 4,    /* the image path as given */
+    TH_APPEND = 5,   /* --append (absent: none) */
+    TH_MODULE = 6,   /* one --module string (repeated, in order) */
+    TH_DIR = 7,      /* the directory relative paths were opened from (absent: the cwd) */
+    TH_MEM = 8,      /* u32 MiB */
+    TH_IPS = 9,      /* u64 instructions per guest second */
+    TH_MAX_INSNS = 10, /* u64, 0 = none */
+    TH_HASH = 11,    /* SHA-256 (32 bytes) then the path it was taken of: image, then modules */
+};
+
+/* How a recorded run ended. */
+enum trace_end_reason {
+    TEND_EXIT = 1,      /* the guest wrote to the debug-exit port */
+    TEND_HALT,          /* HLT that nothing could end */
+    TEND_SHUTDOWN,      /* triple fault */
+    TEND_UNSUPPORTED,   /* virtual-8086 mode */
+    TEND_LIMIT,         /* --max-insns */
+    TEND_SIGNAL,        /* SIGINT / SIGTERM / SIGHUP */
+    TEND_OUTPUT,        /* the console could not be written */
+    TEND_STOP,          /* stopped on request */
+    TEND_REASONS
+};
+
+#define TRACE_EVENT_SIZE 150u /* bytes of an encoded event (see trace_event_encode) */
+#define TRACE_BYTE_SIZE 17u   /* TREC_OUTPUT / TREC_INPUT payload */
+#define TRACE_END_MIN 57u     /* TREC_END payload without the per-kind counts */
+
+/* Little-endian helpers. */
+static inline void trace_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void trace_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void trace_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t trace_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t trace_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t trace_get64(const uint8_t *p)
+{
+    return (uint64_t)trace_get32(p) | (uint64_t)trace_get32(p + 4) << 32;
+}
+
+/* Encodes ev into exactly TRACE_EVENT_SIZE bytes. Two events are equal, field for field, when
+ * their encodings are (replay compares them this way). */
+void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE]);
+/* Decodes; false when a field holds what no event can (unknown kind or detail kind). */
+bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev);
+
+/* The name of an end reason ("exit", "halt", ...), "?" if none. */
+const char *trace_end_reason_name(unsigned reason);
+
+/* CRC-32 of a record's type, length and payload (the frame's checksum). */
+uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len);
+
+#endif

@@ -1,0 +1,440 @@
+/* The validating trace reader (see tracefile.h and format.h). */
+#include "trace/tracefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TRACE_MAX_FILE_SIZE (1ull << 34) /* 16 GiB: larger is refused, not read */
+
+static enum trace_status set(struct trace_file *tf, enum trace_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum trace_status set(struct trace_file *tf, enum trace_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tf->why, sizeof tf->why, fmt, ap);
+    va_end(ap);
+    tf->status = st;
+    return st;
+}
+
+static void free_header(struct trace_header *h);
+
+static char *dupn(const uint8_t *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, p, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static bool push_str(char ***list, size_t *n, char *s)
+{
+    char **l = realloc(*list, (*n + 1) * sizeof *l);
+    if (!l) {
+        free(s);
+        return false;
+    }
+    l[(*n)++] = s;
+    *list = l;
+    return true;
+}
+
+/* Parses the header's fields; false with tf->why set. */
+static bool parse_header(struct trace_file *tf, const uint8_t *p, uint32_t len)
+{
+    struct trace_header *h = &tf->hdr;
+    uint32_t at = 0;
+    bool have_mem = false, have_ips = false;
+    while (at < len) {
+        if (len - at < 6) {
+            set(tf, TRACE_CORRUPT, "header field cut short at byte %u", at);
+            return false;
+        }
+        uint16_t key = trace_get16(p + at);
+        uint32_t n = trace_get32(p + at + 2);
+        at += 6;
+        if (n > len - at) {
+            set(tf, TRACE_CORRUPT, "header field %u longer than the header", key);
+            return false;
+        }
+        const uint8_t *v = p + at;
+        at += n;
+        if (memchr(v, '\0', n) && key != TH_MEM && key != TH_IPS && key != TH_MAX_INSNS &&
+            key != TH_HASH) {
+            set(tf, TRACE_CORRUPT, "header field %u holds a NUL byte", key);
+            return false;
+        }
+        char **str = NULL;
+        bool ok = true;
+        switch (key) {
+        case TH_VERSION: str = &h->version; break;
+        case TH_COMMAND: str = &h->command; break;
+        case TH_IMAGE: str = &h->image; break;
+        case TH_APPEND: str = &h->append; break;
+        case TH_DIR: str = &h->dir; break;
+        case TH_ARG: ok = push_str(&h->argv, &h->argc, dupn(v, n)); break;
+        case TH_MODULE: ok = push_str(&h->modules, &h->nmodules, dupn(v, n)); break;
+        case TH_MEM:
+            if (n != 4)
+                goto bad_size;
+            h->mem_mib = trace_get32(v);
+            have_mem = true;
+            break;
+        case TH_IPS:
+        case TH_MAX_INSNS:
+            if (n != 8)
+                goto bad_size;
+            *(key == TH_IPS ? &h->ips : &h->max_insns) = trace_get64(v);
+            have_ips |= key == TH_IPS;
+            break;
+        case TH_HASH:
+            if (n <= TRACE_SHA256_LEN || memchr(v + TRACE_SHA256_LEN, '\0', n - TRACE_SHA256_LEN))
+                goto bad_size;
+            if (h->nhashes >= TRACE_MAX_FILES) {
+                set(tf, TRACE_CORRUPT, "header names more than %u files", TRACE_MAX_FILES);
+                return false;
+            }
+            memcpy(h->hash[h->nhashes], v, TRACE_SHA256_LEN);
+            h->hash_path[h->nhashes] = dupn(v + TRACE_SHA256_LEN, n - TRACE_SHA256_LEN);
+            ok = h->hash_path[h->nhashes++] != NULL;
+            break;
+        default: /* a key this version does not know: skipped */
+            break;
+        }
+        if (str) {
+            if (*str) {
+                set(tf, TRACE_CORRUPT, "header field %u given twice", key);
+                return false;
+            }
+            *str = dupn(v, n);
+            ok = *str != NULL;
+        }
+        if (!ok) {
+            set(tf, TRACE_IO, "out of memory reading the header");
+            return false;
+        }
+        continue;
+    bad_size:
+        set(tf, TRACE_CORRUPT, "header field %u has the wrong size (%u bytes)", key, n);
+        return false;
+    }
+    const char *missing = !h->version ? "the Ringside version" : !h->command ? "the command"
+                        : !h->image ? "the image" : !have_mem ? "the memory size"
+                        : !have_ips ? "the clock rate" : NULL;
+    if (missing) {
+        set(tf, TRACE_CORRUPT, "header lacks %s", missing);
+        return false;
+    }
+    if (h->nhashes != 1 + h->nmodules) {
+        set(tf, TRACE_CORRUPT, "header has %zu file hashes for %zu files", h->nhashes,
+            1 + h->nmodules);
+        return false;
+    }
+    return true;
+}
+
+static void parse_end(struct trace_file *tf, const uint8_t *p, uint32_t len)
+{
+    struct trace_end *e = &tf->end;
+    e->reason = p[0];
+    e->status = trace_get32(p + 1);
+    e->icount = trace_get64(p + 5);
+    e->time = trace_get64(p + 13);
+    for (int i = 0; i < 4; i++)
+        e->ring[i] = trace_get64(p + 21 + 8 * i);
+    e->nkinds = trace_get32(p + 53);
+    (void)len;
+    for (uint32_t k = 0; k < e->nkinds && k < TR_KINDS; k++)
+        e->kinds[k] = trace_get64(p + TRACE_END_MIN + 8 * k);
+}
+
+/* Whether a record of this type may have this payload; false with tf->why set. */
+static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, uint32_t len,
+                         uint64_t off)
+{
+    const char *what = NULL;
+    switch (type) {
+    case TREC_HEADER:
+        what = "a second header";
+        break;
+    case TREC_EVENT: {
+        struct trace_event ev;
+        if (len != TRACE_EVENT_SIZE)
+            what = "an event of the wrong size";
+        else if (!trace_event_decode(p, &ev))
+            what = "an event with impossible fields";
+        break;
+    }
+    case TREC_SPACE:
+        if (len < 8 || len > 8 + TRACE_NAME_MAX || memchr(p + 8, '\0', len - 8))
+            what = "a bad address-space name";
+        break;
+    case TREC_OUTPUT:
+    case TREC_INPUT:
+        if (len != TRACE_BYTE_SIZE)
+            what = "a console byte of the wrong size";
+        break;
+    case TREC_INPUT_END:
+        if (len != 16)
+            what = "an end of input of the wrong size";
+        break;
+    case TREC_END:
+        if (len < TRACE_END_MIN || (len - TRACE_END_MIN) % 8 ||
+            trace_get32(p + 53) != (len - TRACE_END_MIN) / 8 || p[0] == 0 ||
+            p[0] >= TEND_REASONS)
+            what = "a bad end record";
+        break;
+    default:
+        set(tf, TRACE_CORRUPT, "unknown record type %u at byte %llu", type,
+            (unsigned long long)off);
+        return false;
+    }
+    if (what) {
+        set(tf, TRACE_CORRUPT, "%s at byte %llu", what, (unsigned long long)off);
+        return false;
+    }
+    return true;
+}
+
+enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf)
+{
+    uint8_t *owned = tf->owned;
+    memset(tf, 0, sizeof *tf);
+    tf->owned = owned;
+    tf->buf = buf;
+    tf->size = size;
+    if (size < TRACE_MAGIC_LEN || memcmp(buf, TRACE_MAGIC, TRACE_MAGIC_LEN) != 0)
+        return set(tf, TRACE_NOT_TRACE, "not a Ringside trace (no RSTRACE magic)");
+    if (size < TRACE_FILE_HEAD)
+        return set(tf, TRACE_NOT_TRACE, "trace cut short before its header");
+    unsigned version = trace_get16(buf + 8);
+    if (version != TRACE_FORMAT_VERSION)
+        return set(tf, TRACE_VERSION, "trace format version %u; this Ringside reads version %u",
+                   version, TRACE_FORMAT_VERSION);
+    if (trace_get16(buf + 10) != 0)
+        return set(tf, TRACE_VERSION, "trace flags 0x%04x unknown to this Ringside",
+                   trace_get16(buf + 10));
+    size_t cap = 0;
+    uint64_t at = TRACE_FILE_HEAD;
+    while (at < size) {
+        if (size - at < TRACE_FRAME)
+            break; /* cut inside a frame */
+        uint8_t type = buf[at];
+        uint32_t len = trace_get32(buf + at + 1);
+        if (len > TRACE_MAX_PAYLOAD) {
+            set(tf, TRACE_CORRUPT, "record at byte %llu claims %u bytes",
+                (unsigned long long)at, len);
+            break;
+        }
+        if (size - at - TRACE_FRAME < len)
+            break; /* cut inside a payload */
+        const uint8_t *p = buf + at + 5;
+        if (trace_get32(p + len) != trace_record_crc(type, p, len)) {
+            set(tf, TRACE_CORRUPT, "checksum mismatch in the record at byte %llu",
+                (unsigned long long)at);
+            break;
+        }
+        if (tf->nrecs == 0 && !tf->hdr.version) {
+            if (type != TREC_HEADER) {
+                set(tf, TRACE_CORRUPT, "the first record is not the header");
+                break;
+            }
+            if (!parse_header(tf, p, len)) {
+                free_header(&tf->hdr); /* a header that failed halfway is no header */
+                break;
+            }
+            at += TRACE_FRAME + len;
+            continue;
+        }
+        if (tf->has_end) {
+            set(tf, TRACE_CORRUPT, "record after the end record at byte %llu",
+                (unsigned long long)at);
+            break;
+        }
+        if (!check_record(tf, type, p, len, at))
+            break;
+        if (tf->nrecs == cap) {
+            cap = cap ? 2 * cap : 1024;
+            struct trace_record *r = realloc(tf->recs, cap * sizeof *r);
+            if (!r) {
+                set(tf, TRACE_IO, "out of memory reading the trace");
+                break;
+            }
+            tf->recs = r;
+        }
+        tf->recs[tf->nrecs++] = (struct trace_record){ type, len, p, at };
+        tf->nevents += type == TREC_EVENT;
+        if (type == TREC_END) {
+            tf->has_end = true;
+            parse_end(tf, p, len);
+        }
+        at += TRACE_FRAME + len;
+    }
+    if (tf->status != TRACE_OK) {
+        if (!tf->hdr.version && tf->status == TRACE_CORRUPT)
+            tf->status = TRACE_NOT_TRACE; /* nothing usable without a header */
+        return tf->status;
+    }
+    if (!tf->hdr.version)
+        return set(tf, TRACE_TRUNCATED, "trace cut short inside its header");
+    if (!tf->has_end)
+        return set(tf, TRACE_TRUNCATED, "trace truncated after %zu events (no end record: "
+                   "the run was killed or the disk filled)", tf->nevents);
+    return TRACE_OK;
+}
+
+enum trace_status trace_load(const char *path, struct trace_file *tf)
+{
+    memset(tf, 0, sizeof *tf);
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return set(tf, TRACE_IO, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return set(tf, TRACE_IO, "not a regular file");
+    }
+    if ((unsigned long long)st.st_size > TRACE_MAX_FILE_SIZE) {
+        close(fd);
+        return set(tf, TRACE_IO, "larger than 16 GiB");
+    }
+    size_t size = (size_t)st.st_size;
+    tf->owned = malloc(size ? size : 1);
+    if (!tf->owned) {
+        close(fd);
+        return set(tf, TRACE_IO, "out of memory reading it");
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, tf->owned + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            close(fd);
+            if (e)
+                return set(tf, TRACE_IO, "cannot read: %s", strerror(e));
+            break; /* shrank while being read: parse what there is */
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    return trace_parse(tf->owned, got, tf);
+}
+
+/* Frees and clears a header (also one that failed halfway). */
+static void free_header(struct trace_header *h)
+{
+    free(h->version);
+    free(h->command);
+    free(h->image);
+    free(h->append);
+    free(h->dir);
+    for (size_t i = 0; i < h->argc; i++)
+        free(h->argv[i]);
+    free(h->argv);
+    for (size_t i = 0; i < h->nmodules; i++)
+        free(h->modules[i]);
+    free(h->modules);
+    for (size_t i = 0; i < h->nhashes; i++)
+        free(h->hash_path[i]);
+    memset(h, 0, sizeof *h);
+}
+
+void trace_free(struct trace_file *tf)
+{
+    free_header(&tf->hdr);
+    free(tf->recs);
+    free(tf->owned);
+    memset(tf, 0, sizeof *tf);
+}
+
+void trace_record_event(const struct trace_record *r, struct trace_event *ev)
+{
+    trace_event_decode(r->payload, ev);
+}
+
+void trace_record_byte(const struct trace_record *r, struct trace_byte_rec *b)
+{
+    b->time = trace_get64(r->payload);
+    b->icount = trace_get64(r->payload + 8);
+    b->byte = r->type == TREC_INPUT_END ? 0 : r->payload[16];
+}
+
+void trace_record_space(const struct trace_record *r, struct trace_space_rec *s)
+{
+    s->cr3 = trace_get32(r->payload);
+    s->pid = trace_get32(r->payload + 4);
+    size_t n = r->len - 8;
+    memcpy(s->name, r->payload + 8, n);
+    s->name[n] = '\0';
+}
+
+/* ---- the header's encoding ---- */
+
+struct hbuf {
+    uint8_t *p;
+    size_t len, cap;
+    bool over;
+};
+
+static void hfield(struct hbuf *b, uint16_t key, const void *v, size_t n)
+{
+    if (b->over || n > TRACE_MAX_PAYLOAD || b->cap - b->len < 6 + n) {
+        b->over = true;
+        return;
+    }
+    trace_put16(b->p + b->len, key);
+    trace_put32(b->p + b->len + 2, (uint32_t)n);
+    memcpy(b->p + b->len + 6, v, n);
+    b->len += 6 + n;
+}
+
+static void hstr(struct hbuf *b, uint16_t key, const char *s)
+{
+    if (s)
+        hfield(b, key, s, strlen(s));
+}
+
+size_t trace_header_encode(const struct trace_header *h, uint8_t *out, size_t cap)
+{
+    struct hbuf b = { out, 0, cap, false };
+    hstr(&b, TH_VERSION, h->version);
+    hstr(&b, TH_COMMAND, h->command);
+    for (size_t i = 0; i < h->argc; i++)
+        hstr(&b, TH_ARG, h->argv[i]);
+    hstr(&b, TH_IMAGE, h->image);
+    hstr(&b, TH_APPEND, h->append);
+    for (size_t i = 0; i < h->nmodules; i++)
+        hstr(&b, TH_MODULE, h->modules[i]);
+    hstr(&b, TH_DIR, h->dir);
+    uint8_t v[8];
+    trace_put32(v, h->mem_mib);
+    hfield(&b, TH_MEM, v, 4);
+    trace_put64(v, h->ips);
+    hfield(&b, TH_IPS, v, 8);
+    trace_put64(v, h->max_insns);
+    hfield(&b, TH_MAX_INSNS, v, 8);
+    for (size_t i = 0; i < h->nhashes && i < TRACE_MAX_FILES; i++) {
+        uint8_t hv[TRACE_SHA256_LEN + 4096];
+        size_t pl = strlen(h->hash_path[i]);
+        if (pl > 4096) {
+            b.over = true;
+            break;
+        }
+        memcpy(hv, h->hash[i], TRACE_SHA256_LEN);
+        memcpy(hv + TRACE_SHA256_LEN, h->hash_path[i], pl);
+        hfield(&b, TH_HASH, hv, TRACE_SHA256_LEN + pl);
+    }
+    return b.over ? 0 : b.len;
+}

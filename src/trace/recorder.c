@@ -1,0 +1,237 @@
+/* The trace recorder (see recorder.h). */
+#include "trace/recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu/inspect.h"
+#include "machine/machine.h"
+
+#define REC_BUF (1u << 16) /* bytes buffered between writes */
+
+struct recorder {
+    int fd;
+    int err;                 /* the first write error (errno), 0: none */
+    uint8_t buf[REC_BUF];
+    size_t len;
+    uint64_t written, events;
+    struct machine *m;       /* attached to, NULL: not attached */
+    machine_input_fn refill; /* the input's own refill, called through ours */
+    void *refill_ctx;
+    bool input_ended;
+};
+
+static void write_out(struct recorder *r)
+{
+    size_t done = 0;
+    while (!r->err && done < r->len) {
+        ssize_t n = write(r->fd, r->buf + done, r->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            r->err = n < 0 ? errno : EIO;
+        else
+            done += (size_t)n;
+    }
+    r->written += done;
+    r->len = 0;
+}
+
+static void put(struct recorder *r, const void *p, size_t n)
+{
+    if (r->err)
+        return;
+    if (REC_BUF - r->len < n)
+        write_out(r);
+    if (n > REC_BUF) { /* a large header: straight through */
+        ssize_t w;
+        size_t done = 0;
+        while (!r->err && done < n) {
+            w = write(r->fd, (const uint8_t *)p + done, n - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                r->err = w < 0 ? errno : EIO;
+            else
+                done += (size_t)w;
+        }
+        r->written += done;
+        return;
+    }
+    memcpy(r->buf + r->len, p, n);
+    r->len += n;
+}
+
+/* One framed record. */
+static void record(struct recorder *r, uint8_t type, const uint8_t *payload, uint32_t len)
+{
+    uint8_t head[5] = { type }, tail[4];
+    trace_put32(head + 1, len);
+    trace_put32(tail, trace_record_crc(type, payload, len));
+    put(r, head, sizeof head);
+    put(r, payload, len);
+    put(r, tail, sizeof tail);
+}
+
+struct recorder *recorder_open(const char *path, char *err, size_t errlen)
+{
+    struct recorder *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (r->fd < 0) {
+        snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
+        free(r);
+        return NULL;
+    }
+    uint8_t head[TRACE_FILE_HEAD] = TRACE_MAGIC;
+    trace_put16(head + 8, TRACE_FORMAT_VERSION);
+    trace_put16(head + 10, 0);
+    put(r, head, sizeof head);
+    return r;
+}
+
+bool recorder_write_header(struct recorder *r, const struct trace_header *h)
+{
+    uint8_t *p = malloc(TRACE_MAX_PAYLOAD);
+    if (!p)
+        return false;
+    size_t n = trace_header_encode(h, p, TRACE_MAX_PAYLOAD);
+    if (n)
+        record(r, TREC_HEADER, p, (uint32_t)n);
+    free(p);
+    return n != 0;
+}
+
+static void rec_event(void *ctx, const struct trace_event *ev)
+{
+    struct recorder *r = ctx;
+    uint8_t p[TRACE_EVENT_SIZE];
+    trace_event_encode(ev, p);
+    record(r, TREC_EVENT, p, TRACE_EVENT_SIZE);
+    r->events++;
+}
+
+static void rec_byte(void *ctx, const struct console_byte *b)
+{
+    struct recorder *r = ctx;
+    uint8_t p[TRACE_BYTE_SIZE];
+    trace_put64(p, b->time);
+    trace_put64(p + 8, b->icount);
+    p[16] = b->byte;
+    record(r, b->input ? TREC_INPUT : TREC_OUTPUT, p, TRACE_BYTE_SIZE);
+}
+
+/* Our refill around the input's own: sees the moment the input ends. */
+static void rec_refill(void *ctx, struct machine *m)
+{
+    struct recorder *r = ctx;
+    if (r->refill)
+        r->refill(r->refill_ctx, m);
+    if (m->input.ended && !r->input_ended) {
+        r->input_ended = true;
+        uint8_t p[16];
+        trace_put64(p, cpu_time(&m->cpu));
+        trace_put64(p + 8, cpu_stat_insns(&m->cpu));
+        record(r, TREC_INPUT_END, p, sizeof p);
+    }
+}
+
+bool recorder_attach(struct recorder *r, struct machine *m)
+{
+    if (cpu_add_sink(&m->cpu, rec_event, r) < 0)
+        return false;
+    if (machine_add_tap(m, rec_byte, r) < 0) {
+        cpu_remove_sink(&m->cpu, rec_event, r);
+        return false;
+    }
+    r->m = m;
+    r->refill = m->input.refill;
+    r->refill_ctx = m->input.refill_ctx;
+    m->input.refill = rec_refill;
+    m->input.refill_ctx = r;
+    return true;
+}
+
+void recorder_detach(struct recorder *r, struct machine *m)
+{
+    if (r->m != m)
+        return;
+    cpu_remove_sink(&m->cpu, rec_event, r);
+    machine_remove_tap(m, rec_byte, r);
+    if (m->input.refill == rec_refill) {
+        m->input.refill = r->refill;
+        m->input.refill_ctx = r->refill_ctx;
+    }
+    r->m = NULL;
+}
+
+void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name)
+{
+    uint8_t p[8 + TRACE_NAME_MAX];
+    size_t n = strnlen(name, TRACE_NAME_MAX);
+    trace_put32(p, cr3);
+    trace_put32(p + 4, pid);
+    memcpy(p + 8, name, n);
+    record(r, TREC_SPACE, p, (uint32_t)(8 + n));
+}
+
+bool recorder_flush(struct recorder *r)
+{
+    write_out(r);
+    return !r->err;
+}
+
+bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reason reason,
+                     uint32_t status)
+{
+    if (r->err) /* a file that lost records must not end as if whole */
+        return false;
+    const struct cpu *c = &m->cpu;
+    uint8_t p[TRACE_END_MIN + 8 * TR_KINDS];
+    p[0] = (uint8_t)reason;
+    trace_put32(p + 1, status);
+    trace_put64(p + 5, cpu_stat_insns(c));
+    trace_put64(p + 13, cpu_time(c));
+    for (unsigned i = 0; i < 4; i++)
+        trace_put64(p + 21 + 8 * i, cpu_stat_ring(c, i));
+    trace_put32(p + 53, TR_KINDS);
+    for (unsigned k = 0; k < TR_KINDS; k++)
+        trace_put64(p + TRACE_END_MIN + 8 * k, cpu_stat_events(c, (enum trace_kind)k));
+    record(r, TREC_END, p, sizeof p);
+    return recorder_flush(r);
+}
+
+int recorder_close(struct recorder *r, int *err_no)
+{
+    if (!r)
+        return 0;
+    if (r->m)
+        recorder_detach(r, r->m);
+    write_out(r);
+    int e = r->err;
+    if (close(r->fd) != 0 && !e)
+        e = errno;
+    free(r);
+    if (e) {
+        *err_no = e;
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t recorder_bytes(const struct recorder *r)
+{
+    return r->written + r->len;
+}
+
+uint64_t recorder_events(const struct recorder *r)
+{
+    return r->events;
+}

@@ -1,0 +1,48 @@
+/* The trace recorder: a sink on the event stream and a tap on the console that write a trace
+ * file (format.h) as the run goes. Records go through a buffer that is written out when full
+ * and whenever the session flushes (between run chunks), so a run killed at any moment leaves
+ * the records before the last flush, and the end record is written only by recorder_finish:
+ * a file without it reads as truncated, never as whole. The first write error stops all
+ * writing (the file stays without an end record) and is reported once.
+ *
+ *   struct recorder *r = recorder_open(path, err, sizeof err);
+ *   recorder_write_header(r, &hdr);
+ *   recorder_attach(r, m);                     (events, console bytes, input, end of input)
+ *   ... run, recorder_flush(r) now and then ...
+ *   recorder_finish(r, m, TEND_EXIT, status);  (the end record)
+ *   recorder_close(r, &err_no);                (0, or -1 when something could not be written)
+ */
+#ifndef RINGSIDE_RECORDER_H
+#define RINGSIDE_RECORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace/tracefile.h"
+
+struct machine;
+struct recorder;
+
+/* Creates (truncates) path and writes the file head. NULL with one line in err. */
+struct recorder *recorder_open(const char *path, char *err, size_t errlen);
+/* Writes the header record (first). Returns false when it does not fit in a record. */
+bool recorder_write_header(struct recorder *r, const struct trace_header *h);
+/* Starts recording m: its events, console output and input (call after the input is
+ * connected, so the end of input is seen). Returns false if a sink or tap slot is missing. */
+bool recorder_attach(struct recorder *r, struct machine *m);
+void recorder_detach(struct recorder *r, struct machine *m);
+/* An address space's name ("CR3 X is pid N, name S"); until the names port is wired the
+ * frontend calls it, later the machine's space-name tap. */
+void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name);
+/* Writes what is buffered. Returns false once any write has failed. */
+bool recorder_flush(struct recorder *r);
+/* Writes the end record (reason, status, the machine's final counts) and flushes. */
+bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reason reason,
+                     uint32_t status);
+/* Closes and frees. Returns 0, or -1 with *err_no set when a write (or close) failed. */
+int recorder_close(struct recorder *r, int *err_no);
+/* Bytes written so far, events recorded. */
+uint64_t recorder_bytes(const struct recorder *r);
+uint64_t recorder_events(const struct recorder *r);
+
+#endif

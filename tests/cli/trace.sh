@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Trace files: --record, `ringside replay`, `ringside log`, `ringside export --perfetto`, and
+# what a bad trace, a bad path, a full disk or a signal leaves behind (one line on stderr and
+# a documented status; never a file that claims to be whole when it is not).
+#
+# usage: trace.sh RINGSIDE WORKDIR CASE GUESTDIR SRCDIR
+set -u
+ringside=$1
+work=$2/trace_$3
+case=$3
+guests=$4
+src=$5
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+
+ok=1
+say() { echo "FAIL ($case): $*"; ok=0; }
+# one_line STATUS WANT_STATUS REGEX: the status and exactly one stderr line matching REGEX
+one_line() {
+    echo "  exit $1"; sed 's/^/  stderr: /' stderr.txt
+    [ "$1" -eq "$2" ] || say "exit status $1, want $2"
+    [ "$(wc -l < stderr.txt)" -eq 1 ] || say "stderr has $(wc -l < stderr.txt) lines, want 1"
+    grep -Eq "$3" stderr.txt || say "stderr does not match '$3'"
+}
+# The demo recorded into demo.rtrace (console output in demo.out, live --log int in live.int).
+record_demo() {
+    "$ringside" demo --record demo.rtrace --log int --log-file live.int "$@" >demo.out 2>stderr.txt
+    status=$?
+}
+# A trace whose bytes at OFFSET are replaced by HEX, its record checksums fixed (fix=1) or not.
+patch() { # IN OUT OFFSET HEX FIX
+    python3 - "$@" <<'PY'
+import sys, zlib, struct
+src, dst, off, hexs, fix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+b = bytearray(open(src, "rb").read())
+new = bytes.fromhex(hexs)
+b[off:off + len(new)] = new
+if fix == "1":
+    at = 12
+    while at + 9 <= len(b):
+        t = b[at]; n = struct.unpack_from("<I", b, at + 1)[0]
+        if at + 9 + n > len(b): break
+        struct.pack_into("<I", b, at + 5 + n, zlib.crc32(bytes(b[at:at + 5 + n])))
+        at += 9 + n
+open(dst, "wb").write(b)
+PY
+}
+# Byte offset of the Nth (1-based) record of TYPE in a trace.
+record_offset() { # FILE TYPE N
+    python3 - "$@" <<'PY'
+import sys, struct
+b = open(sys.argv[1], "rb").read(); want = int(sys.argv[2]); n = int(sys.argv[3])
+at = 12
+while at + 9 <= len(b):
+    t = b[at]; ln = struct.unpack_from("<I", b, at + 1)[0]
+    if t == want:
+        n -= 1
+        if n == 0: print(at); break
+    at += 9 + ln
+PY
+}
+
+case "$case" in
+record_replay)
+    # The demo recorded, then replayed: every event identical, status 0; the console output
+    # is the demo's.
+    record_demo
+    [ "$status" -eq 1 ] || say "demo --record exit status $status, want 1"
+    cmp -s demo.out "$src/guests/scenarios/demo.out" || say "console output differs from demo.out"
+    "$ringside" replay demo.rtrace >replay.txt 2>stderr.txt; st=$?
+    cat replay.txt
+    [ "$st" -eq 0 ] || say "replay exit status $st"
+    n=$(grep -c . live.int)
+    grep -Eq "^replay: [0-9,]+ events identical \([0-9,]+ console bytes out, 0 in\)$" replay.txt ||
+        say "no 'replay: N events identical' line"
+    [ -s stderr.txt ] && say "replay wrote to stderr: $(cat stderr.txt)"
+    ;;
+log_text)
+    # `ringside log` prints exactly the live --log int lines, through the one formatter.
+    record_demo
+    "$ringside" log demo.rtrace >log.txt 2>stderr.txt; st=$?
+    [ "$st" -eq 0 ] || say "log exit status $st"
+    cmp log.txt live.int || say "ringside log differs from the live --log int"
+    [ "$(wc -l <log.txt)" -gt 1000 ] || say "only $(wc -l <log.txt) lines"
+    ;;
+log_jsonl)
+    # jsonl: one JSON object per event with the documented fields; filters select.
+    record_demo
+    "$ringside" log demo.rtrace --format jsonl >all.jsonl 2>stderr.txt || say "log jsonl failed"
+    python3 - all.jsonl live.int <<'PY' || say "jsonl check failed"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+live = open(sys.argv[2]).read().splitlines()
+need = {"icount", "kind", "vector", "error", "cr2", "space", "pid", "before", "after", "text"}
+for l in lines:
+    assert need <= set(l), l
+    for side in ("before", "after"):
+        assert {"cpl", "cs", "eip", "ss", "eflags", "cr3", "eax", "ebx", "ecx", "edx"} <= set(l[side])
+text = [l["text"] for l in lines if l["kind"] != "cr3"]
+assert text == live, "jsonl text differs from the live log"
+assert any(l["kind"] == "cr3" for l in lines), "no cr3 events in jsonl"
+print(f"  {len(lines)} jsonl events")
+PY
+    for f in "--kind exception" "--vector 0x80" "--cpl 3" "--from 600000 --to 700000" \
+             "--kind iret --cpl 0" "--space 0x00153000"; do
+        # shellcheck disable=SC2086
+        "$ringside" log demo.rtrace --format jsonl $f >sel.jsonl 2>stderr.txt ||
+            say "log $f failed"
+        python3 - sel.jsonl all.jsonl "$f" <<'PY' || say "filter $f wrong"
+import json, sys
+sel = [json.loads(l) for l in open(sys.argv[1])]
+allv = [json.loads(l) for l in open(sys.argv[2])]
+f = sys.argv[3].split()
+opts = dict(zip(f[::2], f[1::2]))
+def ok(e):
+    if "--kind" in opts and e["kind"] != opts["--kind"]: return False
+    if "--vector" in opts and e["vector"] != int(opts["--vector"], 0): return False
+    if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
+    if "--from" in opts and e["icount"] < int(opts["--from"]): return False
+    if "--to" in opts and e["icount"] > int(opts["--to"]): return False
+    if "--space" in opts and e["before"]["cr3"] != int(opts["--space"], 16): return False
+    return True
+want = [e for e in allv if ok(e)]
+assert sel == want and want, (len(sel), len(want))
+print(f"  {' '.join(f)}: {len(sel)} events")
+PY
+    done
+    "$ringside" log demo.rtrace --kind bogus >/dev/null 2>stderr.txt; one_line $? 2 "unknown --kind 'bogus'"
+    "$ringside" log demo.rtrace --format xml >/dev/null 2>stderr.txt; one_line $? 2 "unknown --format 'xml'"
+    ;;
+export)
+    # Chrome trace-event JSON: structure and counts against the log (perfetto_check.py).
+    record_demo
+    "$ringside" export demo.rtrace --perfetto demo.json 2>stderr.txt || say "export failed"
+    "$ringside" log demo.rtrace --format jsonl >all.jsonl
+    python3 "$src/tests/cli/perfetto_check.py" demo.json all.jsonl || say "perfetto_check failed"
+    [ -e demo.json.tmp ] && say "the temporary file was left"
+    "$ringside" export demo.rtrace --perfetto /nonexistent/x.json 2>stderr.txt
+    one_line $? 2 "cannot write '/nonexistent/x.json.tmp'"
+    # A device is written, never replaced (no OUT.tmp renamed over it); a full one is an error.
+    if [ -c /dev/full ]; then
+        "$ringside" export demo.rtrace --perfetto /dev/full 2>stderr.txt
+        one_line $? 8 "cannot write '/dev/full': No space left on device"
+        [ -c /dev/full ] || say "/dev/full was replaced"
+    fi
+    ;;
+input)
+    # Console input is recorded with its arrival and replayed exactly (the upper scenario).
+    (cd "$guests" && "$ringside" run kernel.elf --append "init=upper" --module user/upper.elf \
+        --record "$work/up.rtrace") <"$src/guests/scenarios/upper.in" >up.out 2>stderr.txt
+    cmp -s up.out "$src/guests/scenarios/upper.out" || say "console output differs from upper.out"
+    "$ringside" replay up.rtrace >replay.txt 2>&1 || say "replay failed: $(cat replay.txt)"
+    cat replay.txt
+    grep -Eq "events identical \([0-9,]+ console bytes out, 51 in\)" replay.txt ||
+        say "the 51 input bytes were not replayed"
+    ;;
+max_insns)
+    # A run stopped by --max-insns is whole (end record: instruction limit) and replays.
+    record_demo --max-insns 700000
+    [ "$status" -eq 124 ] || say "exit status $status, want 124"
+    "$ringside" log demo.rtrace >log.txt 2>stderr.txt || say "log of a limited run failed: $(cat stderr.txt)"
+    cmp -s log.txt live.int || say "log differs from the live log"
+    "$ringside" replay demo.rtrace || say "replay of a limited run failed"
+    ;;
+changed_image)
+    # The recorded image changed or vanished: one line naming it, status 2.
+    cp "$guests/kernel.elf" k.elf
+    "$ringside" run k.elf --append "init=hello" --module "$guests/user/hello.elf" \
+        --record k.rtrace >/dev/null 2>&1
+    "$ringside" replay k.rtrace >/dev/null 2>&1 || say "replay of the unchanged image failed"
+    printf 'x' >>k.elf
+    "$ringside" replay k.rtrace 2>stderr.txt; one_line $? 2 "image '.*/k.elf' has changed since the recording"
+    rm k.elf
+    "$ringside" replay k.rtrace 2>stderr.txt; one_line $? 2 "recorded image is missing: .*k.elf"
+    ;;
+divergence)
+    # A recorded event that the machine does not make (EAX changed, checksums fixed): the
+    # first divergence with both events, status 1.
+    record_demo
+    off=$(record_offset demo.rtrace 2 5)
+    patch demo.rtrace bad.rtrace $((off + 5 + 19)) 5a5a5a5a 1
+    "$ringside" log bad.rtrace >/dev/null 2>&1 || say "the patched trace does not read"
+    "$ringside" replay bad.rtrace >replay.txt 2>&1; st=$?
+    cat replay.txt
+    [ "$st" -eq 1 ] || say "exit status $st, want 1"
+    grep -q "^replay: diverged at event 5 (eax before differ)" replay.txt || say "no divergence line"
+    grep -q "^  recorded: " replay.txt && grep -q "^  replayed: " replay.txt || say "both events not shown"
+    ;;
+truncated)
+    # A file cut short: what it holds is printed, then one line, status 2.
+    record_demo
+    size=$(stat -c %s demo.rtrace)
+    head -c $((size / 2)) demo.rtrace >cut.rtrace
+    "$ringside" log cut.rtrace >log.txt 2>stderr.txt; one_line $? 2 "cut.rtrace: trace truncated after [0-9]+ events"
+    n=$(wc -l <log.txt)
+    [ "$n" -gt 500 ] || say "only $n lines read from the cut file"
+    head -n "$n" live.int | cmp -s - log.txt || say "the lines before the cut differ"
+    "$ringside" replay cut.rtrace >replay.txt 2>stderr.txt; one_line $? 2 "truncated"
+    grep -q "up to the end of the truncated trace" replay.txt || say "replay of the cut part failed: $(cat replay.txt)"
+    head -c 20 demo.rtrace >tiny.rtrace
+    "$ringside" log tiny.rtrace 2>stderr.txt; one_line $? 2 "cut short"
+    ;;
+corrupted)
+    record_demo
+    off=$(record_offset demo.rtrace 2 100)
+    patch demo.rtrace bad.rtrace $((off + 30)) ff 0
+    "$ringside" log bad.rtrace >log.txt 2>stderr.txt; one_line $? 2 "checksum mismatch in the record at byte $off"
+    "$ringside" replay bad.rtrace >/dev/null 2>stderr.txt; one_line $? 2 "checksum mismatch"
+    "$ringside" export bad.rtrace --perfetto x.json 2>stderr.txt; one_line $? 2 "checksum mismatch"
+    off=$(record_offset demo.rtrace 2 3)
+    patch demo.rtrace bad2.rtrace $((off + 5 + 8)) 63 1   # kind 99: no such event
+    "$ringside" log bad2.rtrace >/dev/null 2>stderr.txt; one_line $? 2 "an event with impossible fields"
+    ;;
+wrong_version)
+    record_demo
+    patch demo.rtrace v2.rtrace 8 0200 0
+    "$ringside" log v2.rtrace >log.txt 2>stderr.txt; one_line $? 2 "format version 2; this Ringside reads version 1"
+    [ -s log.txt ] && say "a wrong-version file printed events"
+    ;;
+not_trace)
+    echo "hello" >text.rtrace
+    "$ringside" log text.rtrace 2>stderr.txt; one_line $? 2 "text.rtrace: not a Ringside trace"
+    : >empty.rtrace
+    "$ringside" replay empty.rtrace 2>stderr.txt; one_line $? 2 "not a Ringside trace"
+    "$ringside" log "$guests/kernel.elf" 2>stderr.txt; one_line $? 2 "not a Ringside trace"
+    "$ringside" log missing.rtrace 2>stderr.txt; one_line $? 2 "missing.rtrace: cannot open: No such file"
+    "$ringside" log . 2>stderr.txt; one_line $? 2 "not a regular file"
+    ;;
+bad_path)
+    # A trace that cannot be created: one line, status 2, the guest never runs.
+    "$ringside" demo --record /nonexistent/dir/x.rtrace >out.txt 2>stderr.txt
+    one_line $? 2 "cannot write trace file '/nonexistent/dir/x.rtrace'"
+    [ -s out.txt ] && say "the guest ran"
+    "$ringside" demo --record x.rtrace --realtime 2>stderr.txt; one_line $? 2 "cannot be used with --realtime"
+    ;;
+disk_full)
+    # /dev/full: the first flush fails: one line, status 8.
+    [ -c /dev/full ] || { echo "/dev/full is not a device"; exit 77; }
+    "$ringside" demo --record /dev/full >/dev/null 2>stderr.txt
+    one_line $? 8 "cannot write trace file '/dev/full': No space left on device"
+    ;;
+sigterm)
+    # SIGTERM mid-run: the run stops, the file ends with an end record (whole), replays.
+    (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
+        --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>stderr.txt &
+    pid=$!
+    sleep 1
+    kill -TERM $pid
+    wait $pid; st=$?
+    one_line $st 143 "stopped by signal 15 at"
+    "$ringside" log spin.rtrace >log.txt 2>stderr.txt || say "log after SIGTERM: $(cat stderr.txt)"
+    [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events: $(wc -l <log.txt)"
+    "$ringside" replay spin.rtrace || say "replay after SIGTERM failed"
+    ;;
+sigkill)
+    # SIGKILL mid-run: the records flushed so far read, reported as truncated.
+    (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
+        --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>/dev/null &
+    pid=$!
+    sleep 1
+    kill -KILL $pid
+    wait $pid
+    "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
+    [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events read: $(wc -l <log.txt)"
+    ;;
+*)
+    echo "unknown case $case"; exit 2 ;;
+esac
+[ "$ok" -eq 1 ] && echo "ok ($case)"
+[ "$ok" -eq 1 ]
