@@ -31,10 +31,10 @@ grep -q '^irq_apic: PASS$' "$tmp/out" || fail "the guest did not pass"
 if grep '^unimp:' "$tmp/int.log" | grep -v '^unimp: port 0x0080 write'; then
     fail "unclaimed accesses (above)"
 fi
-ints=$(grep -c ': v=.. e=0000 i=0 ' "$tmp/int.log")
-timer=$(grep -c ': v=20 e=0000 i=0 .* | LAPIC timer$' "$tmp/int.log")
-ipi=$(grep -c ': v=21 e=0000 i=0 .* | self IPI$' "$tmp/int.log")
-com1=$(grep -c ': v=24 e=0000 i=0 .* | IOAPIC pin 4 → COM1$' "$tmp/int.log")
+ints=$(grep -c ': \(cr3=[0-9a-f]* \)\?v=.. e=0000 i=0 ' "$tmp/int.log")
+timer=$(grep -c ': \(cr3=[0-9a-f]* \)\?v=20 e=0000 i=0 .* | LAPIC timer$' "$tmp/int.log")
+ipi=$(grep -c ': \(cr3=[0-9a-f]* \)\?v=21 e=0000 i=0 .* | self IPI$' "$tmp/int.log")
+com1=$(grep -c ': \(cr3=[0-9a-f]* \)\?v=24 e=0000 i=0 .* | IOAPIC pin 4 → COM1$' "$tmp/int.log")
 bytes=$(sed -n 's/^irq_apic: \([0-9]*\) bytes before the newline$/\1/p' "$tmp/out")
 echo "check-apic-intlog: $ints interrupts: $timer LAPIC timer, $ipi self IPI, $com1 IOAPIC pin 4"
 [ "$timer" -ge 11 ] || fail "$timer LAPIC timer deliveries, want at least 11"

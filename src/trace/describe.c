@@ -654,12 +654,14 @@ int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char
     put(&o, " -> cpl=%u IP=%04x:%08" PRIx32, a->cpl, a->cs, a->eip);
     put_sym(&o, d, a->cr3, a->eip);
     put(&o, " SP=%04x:%08" PRIx32, a->ss, a->r[ESP]);
-    if (is_entry(ev->kind) && ev->kind != TR_FARCALL) {
+    /* An interrupt whose controller said where it came from (LAPIC, I/O APIC) is named by
+     * that source; the others (the 8259A pair) by their ISA line. */
+    if (ev->kind == TR_INTERRUPT && ev->source != ISRC_NONE) {
+        put_source(&o, ev);
+    } else if (is_entry(ev->kind) && ev->kind != TR_FARCALL) {
         put(&o, " | ");
         put_entry(&o, d, ev, true);
     }
-    if (ev->kind == TR_INTERRUPT)
-        put_source(&o, ev);
     struct trace_event from;
     if (d && describe_track(d, ev, &from)) {
         put(&o, " | back from ");

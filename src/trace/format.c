@@ -89,6 +89,13 @@ void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SI
         w8(&c, s->dpl);
         w32(&c, s->limit);
         w32(&c, s->offset);
+    } else if (d->kind == FD_RULE) {
+        const struct rule_fault *r = &d->u.rule;
+        w8(&c, r->reason);
+        w8(&c, r->cpl);
+        w8(&c, r->iopl);
+        w8(&c, r->size);
+        w32(&c, r->value);
     }
 }
 
@@ -136,8 +143,15 @@ bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *
         s->dpl = r8(&c);
         s->limit = r32(&c);
         s->offset = r32(&c);
+    } else if (d->kind == FD_RULE) {
+        struct rule_fault *r = &d->u.rule;
+        r->reason = r8(&c);
+        r->cpl = r8(&c);
+        r->iopl = r8(&c);
+        r->size = r8(&c);
+        r->value = r32(&c);
     }
-    return ev->kind < TR_KINDS && has_error <= 1 && d->kind <= FD_SELECTOR &&
+    return ev->kind < TR_KINDS && has_error <= 1 && d->kind <= FD_RULE &&
            ev->before.cpl <= 3 && ev->after.cpl <= 3;
 }
 
