@@ -25,11 +25,8 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
     }
     struct trace_file tf;
     struct trace_names names;
-    if (!trace_cli_open(o, &tf, &names, NULL)) {
-        trace_names_free(&names);
-        trace_free(&tf);
+    if (!trace_cli_open(o, &tf, &names, NULL))
         return CLI_EXIT_USAGE;
-    }
     int status = CLI_EXIT_OUTPUT;
     char tmp[4200];
     FILE *out = NULL;

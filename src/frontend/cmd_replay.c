@@ -30,26 +30,6 @@ static const char *grouped(uint64_t v, char buf[32])
     return buf;
 }
 
-/* Every recorded file exists and has the recorded SHA-256. */
-static bool files_unchanged(const struct trace_header *h)
-{
-    for (size_t i = 0; i < h->nhashes; i++) {
-        const char *what = i == 0 ? "image" : "module";
-        uint8_t sum[TRACE_SHA256_LEN];
-        char err[512];
-        if (trace_sha256_file(h->hash_path[i], sum, err, sizeof err) < 0) {
-            report("replay: the recorded %s is missing: %s", what, err);
-            return false;
-        }
-        if (memcmp(sum, h->hash[i], TRACE_SHA256_LEN) != 0) {
-            report("replay: the recorded %s '%s' has changed since the recording (SHA-256 "
-                   "differs)", what, h->hash_path[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Runs the machine against the recording; returns the exit status. */
 static int run_replay(struct machine *m, struct replay *rp)
 {
@@ -85,16 +65,16 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
     (void)env;
     struct trace_file tf;
     struct trace_names names;
-    if (!trace_cli_open(o, &tf, &names, NULL)) {
-        trace_names_free(&names);
-        trace_free(&tf);
+    if (!trace_cli_open(o, &tf, &names, NULL))
         return CLI_EXIT_USAGE;
-    }
     const struct trace_header *h = &tf.hdr;
     int status = CLI_EXIT_USAGE;
     struct machine *m = NULL;
-    if (!files_unchanged(h))
+    char err[512];
+    if (!trace_files_unchanged(h, err, sizeof err)) {
+        report("replay: %s", err);
         goto out;
+    }
     if (h->mem_mib < MACHINE_MEM_MIN_MIB || h->mem_mib > MACHINE_MEM_MAX_MIB) {
         report("%s: the recorded memory size %" PRIu32 " MiB is out of range", o->operand,
                h->mem_mib);
@@ -111,7 +91,6 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
         .image = h->image, .append = h->append, .modules = (const char *const *)h->modules,
         .nmodules = h->nmodules, .dir = h->dir,
     };
-    char err[512];
     if (machine_load(m, &bp, err, sizeof err) < 0) {
         report("replay: %s", err);
         goto out;

@@ -1,6 +1,8 @@
 /* The validating trace reader (see tracefile.h and format.h). */
 #include "trace/tracefile.h"
 
+#include "cpu/cpu.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -179,6 +181,22 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
         if (len < 8 || len > 8 + TRACE_NAME_MAX || memchr(p + 8, '\0', len - 8))
             what = "a bad address-space name";
         break;
+    case TREC_NAME:
+        if (len < 5 || len > 5 + TRACE_NAME_MAX || memchr(p + 5, '\0', len - 5) ||
+            (p[0] != TNAME_SYSCALL && p[0] != TNAME_SYSCALL_VECTOR) ||
+            (p[0] == TNAME_SYSCALL_VECTOR && (len != 5 || trace_get32(p + 1) > 255)))
+            what = "a bad system-call name";
+        break;
+    case TREC_IRQ:
+        if (len != TRACE_IRQ_SIZE)
+            what = "a bad interrupt line";
+        break;
+    case TREC_TRIPLE: {
+        struct fault three[3];
+        if (len != TRACE_TRIPLE_SIZE || !trace_triple_decode(p, three))
+            what = "a bad triple-fault record";
+        break;
+    }
     case TREC_OUTPUT:
     case TREC_INPUT:
         if (len != TRACE_BYTE_SIZE)
@@ -369,6 +387,15 @@ void trace_record_byte(const struct trace_record *r, struct trace_byte_rec *b)
     b->time = trace_get64(r->payload);
     b->icount = trace_get64(r->payload + 8);
     b->byte = r->type == TREC_INPUT_END ? 0 : r->payload[16];
+}
+
+void trace_record_name(const struct trace_record *r, struct trace_name_rec *n)
+{
+    n->what = r->payload[0];
+    n->id = trace_get32(r->payload + 1);
+    size_t len = r->len - 5;
+    memcpy(n->name, r->payload + 5, len);
+    n->name[len] = '\0';
 }
 
 void trace_record_space(const struct trace_record *r, struct trace_space_rec *s)

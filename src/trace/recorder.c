@@ -23,6 +23,7 @@ struct recorder {
     machine_input_fn refill; /* the input's own refill, called through ours */
     void *refill_ctx;
     bool input_ended;
+    int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
 };
 
 static void write_out(struct recorder *r)
@@ -109,9 +110,32 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h)
     return n != 0;
 }
 
+/* What a reader needs to name the event as the live log does, and cannot learn from the
+ * event: the vector bases that map an interrupt to its ISA line, a triple fault's steps. */
+static void rec_context(struct recorder *r, const struct trace_event *ev)
+{
+    const struct machine *m = r->m;
+    if (!m)
+        return;
+    if (m->pic.chip[0].base != r->pic_base[0] || m->pic.chip[1].base != r->pic_base[1]) {
+        uint8_t p[TRACE_IRQ_SIZE] = { m->pic.chip[0].base, m->pic.chip[1].base };
+        r->pic_base[0] = p[0];
+        r->pic_base[1] = p[1];
+        record(r, TREC_IRQ, p, sizeof p);
+    }
+    if (ev->kind == TR_SHUTDOWN) {
+        struct fault three[3];
+        uint8_t p[TRACE_TRIPLE_SIZE];
+        cpu_get_shutdown(&m->cpu, three);
+        trace_triple_encode(three, p);
+        record(r, TREC_TRIPLE, p, sizeof p);
+    }
+}
+
 static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
+    rec_context(r, ev);
     uint8_t p[TRACE_EVENT_SIZE];
     trace_event_encode(ev, p);
     record(r, TREC_EVENT, p, TRACE_EVENT_SIZE);
@@ -143,15 +167,57 @@ static void rec_refill(void *ctx, struct machine *m)
     }
 }
 
+static void rec_name(struct recorder *r, uint8_t what, uint32_t id, const char *name)
+{
+    uint8_t p[5 + TRACE_NAME_MAX];
+    size_t n = what == TNAME_SYSCALL ? strnlen(name, TRACE_NAME_MAX) : 0;
+    p[0] = what;
+    trace_put32(p + 1, id);
+    memcpy(p + 5, name, n);
+    record(r, TREC_NAME, p, (uint32_t)(5 + n));
+}
+
+/* The machine's space-name tap: every naming the guest (or a client) makes. */
+static void rec_naming(void *ctx, unsigned kind, const struct space_name *n)
+{
+    struct recorder *r = ctx;
+    if (kind == NAMES_SPACE)
+        record_space_name(r, n->cr3, n->pid, n->name);
+    else if (kind == NAMES_SYSCALL)
+        rec_name(r, TNAME_SYSCALL, n->pid, n->name);
+    else if (kind == NAMES_SYSCALL_VECTOR)
+        rec_name(r, TNAME_SYSCALL_VECTOR, n->pid, "");
+}
+
+/* The names m knows already (said before the recording began). */
+static void rec_known_names(struct recorder *r, const struct machine *m)
+{
+    for (unsigned k = 0; k < machine_space_count(m); k++) {
+        const struct space_name *n = machine_space_at(m, k);
+        record_space_name(r, n->cr3, n->pid, n->name);
+    }
+    for (uint32_t nr = 0; nr < MACHINE_SYSCALL_NAMES; nr++)
+        if (machine_syscall_name(m, nr))
+            rec_name(r, TNAME_SYSCALL, nr, machine_syscall_name(m, nr));
+    if (machine_syscall_vector(m) >= 0)
+        rec_name(r, TNAME_SYSCALL_VECTOR, (uint32_t)machine_syscall_vector(m), "");
+}
+
 bool recorder_attach(struct recorder *r, struct machine *m)
 {
-    if (cpu_add_sink(&m->cpu, rec_event, r) < 0)
-        return false;
-    if (machine_add_tap(m, rec_byte, r) < 0) {
-        cpu_remove_sink(&m->cpu, rec_event, r);
+    r->m = m;
+    r->pic_base[0] = r->pic_base[1] = -1;
+    if (cpu_add_sink(&m->cpu, rec_event, r) < 0) {
+        r->m = NULL;
         return false;
     }
-    r->m = m;
+    if (machine_add_tap(m, rec_byte, r) < 0 || machine_add_space_tap(m, rec_naming, r) < 0) {
+        machine_remove_tap(m, rec_byte, r);
+        cpu_remove_sink(&m->cpu, rec_event, r);
+        r->m = NULL;
+        return false;
+    }
+    rec_known_names(r, m);
     r->refill = m->input.refill;
     r->refill_ctx = m->input.refill_ctx;
     m->input.refill = rec_refill;
@@ -165,6 +231,7 @@ void recorder_detach(struct recorder *r, struct machine *m)
         return;
     cpu_remove_sink(&m->cpu, rec_event, r);
     machine_remove_tap(m, rec_byte, r);
+    machine_remove_space_tap(m, rec_naming, r);
     if (m->input.refill == rec_refill) {
         m->input.refill = r->refill;
         m->input.refill_ctx = r->refill_ctx;

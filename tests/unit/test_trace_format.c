@@ -67,6 +67,8 @@ static void random_event(uint64_t *s, struct trace_event *ev, unsigned detail)
         f->cpl = (uint8_t)rnd(s), f->rpl = (uint8_t)rnd(s), f->dpl = (uint8_t)rnd(s);
         f->limit = rnd(s), f->offset = rnd(s);
     }
+    ev->source = (uint8_t)(rnd(s) % ISRC_KINDS);
+    ev->source_num = (uint8_t)rnd(s);
 }
 
 static void assert_state_equal(const struct trace_state *a, const struct trace_state *b)
@@ -91,6 +93,8 @@ static void assert_event_equal(const struct trace_event *a, const struct trace_e
     assert_int_equal(a->cr2, b->cr2);
     assert_state_equal(&a->before, &b->before);
     assert_state_equal(&a->after, &b->after);
+    assert_int_equal(a->source, b->source);
+    assert_int_equal(a->source_num, b->source_num);
     assert_int_equal(a->detail.kind, b->detail.kind);
     if (a->detail.kind == FD_PAGE) {
         const struct walk *x = &a->detail.u.page, *y = &b->detail.u.page;
@@ -150,6 +154,37 @@ static void test_event_round_trip(void **state)
     trace_event_encode(&ev, enc);
     enc[8] = TR_KINDS; /* the kind */
     assert_false(trace_event_decode(enc, &ev));
+    trace_event_encode(&ev, enc);
+    enc[TRACE_EVENT_SIZE - 2] = ISRC_KINDS; /* the interrupt's source */
+    assert_false(trace_event_decode(enc, &ev));
+}
+
+/* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
+static void test_triple_round_trip(void **state)
+{
+    (void)state;
+    uint64_t s = 0x2545F4914F6CDD1Dull;
+    for (int n = 0; n < 300; n++) {
+        struct fault f[3], back[3];
+        for (int i = 0; i < 3; i++) {
+            struct trace_event ev;
+            random_event(&s, &ev, (unsigned)(n + i) % 3);
+            f[i] = (struct fault){ .vector = ev.vector, .has_error = ev.has_error,
+                                   .error = ev.error, .cr2 = ev.cr2, .detail = ev.detail };
+        }
+        uint8_t enc[TRACE_TRIPLE_SIZE];
+        trace_triple_encode(f, enc);
+        assert_true(trace_triple_decode(enc, back));
+        for (int i = 0; i < 3; i++) {
+            struct trace_event a = { .vector = f[i].vector, .has_error = f[i].has_error,
+                                     .error = f[i].error, .cr2 = f[i].cr2,
+                                     .detail = f[i].detail };
+            struct trace_event b = { .vector = back[i].vector, .has_error = back[i].has_error,
+                                     .error = back[i].error, .cr2 = back[i].cr2,
+                                     .detail = back[i].detail };
+            assert_event_equal(&a, &b);
+        }
+    }
 }
 
 /* A small recorded file in memory: header, a name, events from a machine, console bytes, end. */
@@ -387,6 +422,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_round_trip),
+        cmocka_unit_test(test_triple_round_trip),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_every_damaged_byte),
