@@ -82,6 +82,37 @@ log_text)
     cmp log.txt live.int ||
         say "ringside log differs from the live --log int"
     [ "$(wc -l <log.txt)" -gt 1000 ] || say "only $(wc -l <log.txt) lines"
+    # ... with everything the live log names (so the equality is not that of two bare logs).
+    for want in '^ *[0-9]+: pid 1 \(hello\) v=80 ' '\| int 0x80 syscall 1 \(write\)$' \
+                ' <syscall_stub> ' '\| IRQ0 timer$' '\| back from int 0x80 syscall 1 \(write\) at [0-9]+, [0-9]+ instructions' \
+                ' pid 3 \(compute\) ' '\| #PF\(0x0004\): user read of 0x00000000: .* page not present$'; do
+        grep -Eq "$want" log.txt || say "no line matches '$want'"
+    done
+    ;;
+log_decorated)
+    # What only the running machine knew, carried by the trace: a triple fault's three steps,
+    # an interrupt's LAPIC / I/O APIC source; images that changed since: no symbols, one line.
+    "$ringside" run "$guests/rings_triple.elf" --record t.rtrace --log int --log-file t.int \
+        >/dev/null 2>&1
+    "$ringside" log t.rtrace >t.log 2>stderr.txt || say "log of the triple fault failed"
+    cmp t.log t.int || say "log of the triple fault differs from the live log"
+    grep -Eq '\| triple fault: #GP\(0x040a\): .* -> #NP\(0x006b\): .* -> #NP\(0x0043\): IDT gate 0x08 is not present$' t.log ||
+        say "the triple fault's three steps are missing: $(tail -n 1 t.log)"
+    "$ringside" run "$guests/irq_apic.elf" --max-insns 200000000 --record a.rtrace --log int \
+        --log-file a.int <"$src/guests/irq/hello.txt" >/dev/null 2>&1
+    "$ringside" log a.rtrace >a.log 2>stderr.txt || say "log of irq_apic failed"
+    cmp a.log a.int || say "log of irq_apic differs from the live log"
+    grep -q '| LAPIC timer$' a.log && grep -q '| IOAPIC pin 4 → COM1$' a.log ||
+        say "the interrupts' sources are missing"
+    cp "$guests/kernel.elf" k.elf
+    "$ringside" run k.elf --append "init=hello" --module "$guests/user/hello.elf" \
+        --record k.rtrace --log int --log-file k.int >/dev/null 2>&1
+    "$ringside" log k.rtrace >k.log 2>stderr.txt || say "log of k.rtrace failed"
+    cmp k.log k.int || say "log of k.rtrace differs from the live log"
+    printf 'x' >>k.elf
+    "$ringside" log k.rtrace >k2.log 2>stderr.txt; one_line $? 0 "k.rtrace: no symbols: the recorded image '.*/k.elf' has changed"
+    grep -q ' <' k2.log && say "symbols of a changed image were shown"
+    cmp -s <(sed 's/ <[^>]*>//g' k.int) k2.log || say "the log without symbols differs otherwise"
     ;;
 log_jsonl)
     # jsonl: one JSON object per event with the documented fields; filters select.
@@ -98,12 +129,16 @@ for l in lines:
     for side in ("before", "after"):
         assert {"cpl", "cs", "eip", "ss", "eflags", "cr3", "eax", "ebx", "ecx", "edx"} <= set(l[side])
 text = [l["text"] for l in lines if l["kind"] != "cr3"]
+calls = [l for l in lines if "syscall" in l]
+assert calls and all(l["syscall"]["nr"] == l["before"]["eax"] for l in calls), "syscall numbers"
+assert any(l["syscall"]["name"] == "write" for l in calls), "no system call named write"
+assert any(l["pid"] == 3 and l["space"] == "compute" for l in lines), "no space named compute"
 assert text == live, "jsonl text differs from the live log"
 assert any(l["kind"] == "cr3" for l in lines), "no cr3 events in jsonl"
 print(f"  {len(lines)} jsonl events")
 PY
     for f in "--kind exception" "--vector 0x80" "--cpl 3" "--from 600000 --to 700000" \
-             "--kind iret --cpl 0" "--space 0x00153000"; do
+             "--kind iret --cpl 0" "--space 0x00153000" "--pid 3" "--space spin"; do
         # shellcheck disable=SC2086
         "$ringside" log demo.rtrace --format jsonl $f >sel.jsonl 2>stderr.txt ||
             say "log $f failed"
@@ -119,7 +154,10 @@ def ok(e):
     if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
     if "--from" in opts and e["icount"] < int(opts["--from"]): return False
     if "--to" in opts and e["icount"] > int(opts["--to"]): return False
-    if "--space" in opts and e["before"]["cr3"] != int(opts["--space"], 16): return False
+    if "--pid" in opts and e["pid"] != int(opts["--pid"]): return False
+    sp = opts.get("--space")
+    if sp and sp.startswith("0x") and e["before"]["cr3"] != int(sp, 16): return False
+    if sp and not sp.startswith("0x") and e["space"] != sp: return False
     return True
 want = [e for e in allv if ok(e)]
 assert sel == want and want, (len(sel), len(want))
