@@ -62,8 +62,8 @@ static void json_event(FILE *out, const struct trace_ctx *t, const struct trace_
     fputs(",\"after\":", out);
     json_state(out, &ev->after);
     if (ev->kind == TR_EXCEPTION || ev->kind == TR_SHUTDOWN) {
-        char why[512];
-        describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
+        char why[1536];
+        describe_fault_of(&t->d, ev, why, sizeof why);
         fputs(",\"fault\":", out);
         trace_json_str(out, why);
     }

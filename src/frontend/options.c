@@ -14,7 +14,7 @@
 #define RUNS  (RUN | DEMO) /* every command that runs a guest */
 #define LOG   CLI_CMD_BIT(CLI_CMD_LOG)
 #define EXPORT CLI_CMD_BIT(CLI_CMD_EXPORT)
-#define READS LOG /* commands that filter a trace's events */
+#define READS (LOG | EXPORT) /* commands that filter a trace's events */
 
 /* The field of struct cli_options an option sets. */
 #define FIELD(f) .offset = offsetof(struct cli_options, f), \
