@@ -98,6 +98,11 @@ log_decorated)
     cmp t.log t.int || say "log of the triple fault differs from the live log"
     grep -Eq '\| triple fault: #GP\(0x040a\): .* -> #NP\(0x006b\): .* -> #NP\(0x0043\): IDT gate 0x08 is not present$' t.log ||
         say "the triple fault's three steps are missing: $(tail -n 1 t.log)"
+    "$ringside" export t.rtrace --perfetto t.json || say "export of the triple fault failed"
+    "$ringside" log t.rtrace --format jsonl >t.jsonl
+    python3 "$src/tests/cli/perfetto_check.py" t.json t.jsonl || say "perfetto_check of the triple fault failed"
+    grep -q '"fault":"#GP(0x040a): IDT gate 0x81 has DPL 0 < CPL 3 -> #NP(0x006b)' t.json ||
+        say "the triple fault's instant lacks its three steps"
     "$ringside" run "$guests/irq_apic.elf" --max-insns 200000000 --record a.rtrace --log int \
         --log-file a.int <"$src/guests/irq/hello.txt" >/dev/null 2>&1
     "$ringside" log a.rtrace >a.log 2>stderr.txt || say "log of irq_apic failed"
@@ -173,6 +178,19 @@ export)
     "$ringside" export demo.rtrace --perfetto demo.json 2>stderr.txt || say "export failed"
     "$ringside" log demo.rtrace --format jsonl >all.jsonl
     python3 "$src/tests/cli/perfetto_check.py" demo.json all.jsonl || say "perfetto_check failed"
+    grep -q '"name":"compute (pid 3)"' demo.json || say "no process named compute (pid 3)"
+    # The same filters as `ringside log`: the export holds what the filtered log shows.
+    for f in "--pid 3" "--kind exception" "--space syscalls --from 600000 --to 5000000" \
+             "--vector 0x80 --cpl 3"; do
+        # shellcheck disable=SC2086
+        "$ringside" export demo.rtrace --perfetto sel.json $f 2>stderr.txt || say "export $f failed"
+        # shellcheck disable=SC2086
+        "$ringside" log demo.rtrace --format jsonl $f >sel.jsonl
+        [ -s sel.jsonl ] || say "the filter $f selects nothing"
+        python3 "$src/tests/cli/perfetto_check.py" sel.json sel.jsonl || say "export $f differs from log $f"
+    done
+    "$ringside" export demo.rtrace --perfetto sel.json --cpl 7 2>stderr.txt; one_line $? 2 "cpl"
+    [ -e sel.json.tmp ] && say "a refused export left a temporary file"
     [ -e demo.json.tmp ] && say "the temporary file was left"
     "$ringside" export demo.rtrace --perfetto /nonexistent/x.json 2>stderr.txt
     one_line $? 2 "cannot write '/nonexistent/x.json.tmp'"
