@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define TRACE_MAX_FILE_SIZE (1ull << 34) /* 16 GiB: larger is refused, not read */
 
@@ -224,7 +225,8 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
     return true;
 }
 
-enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf)
+/* The records of an uncompressed trace in buf. */
+static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace_file *tf)
 {
     uint8_t *owned = tf->owned;
     memset(tf, 0, sizeof *tf);
@@ -309,6 +311,68 @@ enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file
         return set(tf, TRACE_TRUNCATED, "trace truncated after %zu events (no end record: "
                    "the run was killed or the disk filled)", tf->nevents);
     return TRACE_OK;
+}
+
+/* A zstd-compressed trace: buf decompressed as far as it goes (a file cut short decompresses
+ * to its flushed part, which then reads as truncated), then parsed; damaged compressed data
+ * makes the records before the damage usable and the trace corrupt. */
+static enum trace_status parse_zstd(const uint8_t *buf, size_t size, struct trace_file *tf)
+{
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    size_t cap = size * 4 + 4096, len = 0;
+    uint8_t *out = malloc(cap);
+    const char *zerr = NULL;
+    bool big = false;
+    ZSTD_inBuffer in = { buf, size, 0 };
+    while (z && out && in.pos < in.size) {
+        if (len == cap) {
+            if (cap >= TRACE_MAX_FILE_SIZE) {
+                big = true;
+                break;
+            }
+            uint8_t *more = realloc(out, 2 * cap);
+            if (!more)
+                break;
+            out = more;
+            cap *= 2;
+        }
+        ZSTD_outBuffer o = { out, cap, len };
+        size_t r = ZSTD_decompressStream(z, &o, &in);
+        len = o.pos;
+        if (ZSTD_isError(r)) {
+            zerr = ZSTD_getErrorName(r);
+            break;
+        }
+        if (o.pos < o.size && in.pos == in.size)
+            break; /* all input taken and nothing more to flush */
+    }
+    ZSTD_freeDCtx(z);
+    if (!z || !out) {
+        free(out);
+        memset(tf, 0, sizeof *tf);
+        return set(tf, TRACE_IO, "out of memory reading the trace");
+    }
+    uint8_t *old = tf->owned;
+    tf->owned = out;
+    if (old != buf)
+        old = NULL; /* the caller's buffer, not ours */
+    parse_raw(out, len, tf);
+    if ((zerr || big) && (tf->status == TRACE_OK || tf->status == TRACE_TRUNCATED) &&
+        tf->hdr.version)
+        set(tf, TRACE_CORRUPT, "compressed trace damaged after %zu bytes of it: %s", len,
+            big ? "larger than 16 GiB" : zerr);
+    else if ((zerr || big) && !tf->hdr.version)
+        set(tf, TRACE_NOT_TRACE, "compressed data that is no trace: %s",
+            big ? "larger than 16 GiB" : zerr);
+    free(old);
+    return tf->status;
+}
+
+enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf)
+{
+    if (size >= 4 && trace_get32(buf) == ZSTD_MAGICNUMBER)
+        return parse_zstd(buf, size, tf);
+    return parse_raw(buf, size, tf);
 }
 
 enum trace_status trace_load(const char *path, struct trace_file *tf)

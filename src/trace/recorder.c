@@ -7,17 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "cpu/inspect.h"
 #include "machine/machine.h"
 
 #define REC_BUF (1u << 16) /* bytes buffered between writes */
+#define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
 struct recorder {
     int fd;
     int err;                 /* the first write error (errno), 0: none */
     uint8_t buf[REC_BUF];
     size_t len;
+    ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
+    uint8_t *zbuf;           /* compressed bytes on their way to the file */
+    size_t zcap;
     uint64_t written, events;
     struct machine *m;       /* attached to, NULL: not attached */
     machine_input_fn refill; /* the input's own refill, called through ours */
@@ -26,20 +31,56 @@ struct recorder {
     int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
 };
 
-static void write_out(struct recorder *r)
+/* Writes n bytes to the file. */
+static void write_all(struct recorder *r, const uint8_t *p, size_t n)
 {
     size_t done = 0;
-    while (!r->err && done < r->len) {
-        ssize_t n = write(r->fd, r->buf + done, r->len - done);
-        if (n < 0 && errno == EINTR)
+    while (!r->err && done < n) {
+        ssize_t w = write(r->fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            r->err = n < 0 ? errno : EIO;
+        if (w <= 0)
+            r->err = w < 0 ? errno : EIO;
         else
-            done += (size_t)n;
+            done += (size_t)w;
     }
     r->written += done;
+}
+
+/* Hands n bytes of the trace to the file, through the compressor when there is one: mode
+ * ZSTD_e_flush makes everything so far decodable (a run killed later leaves it readable),
+ * ZSTD_e_end ends the frame. */
+static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirective mode)
+{
+    if (r->err)
+        return;
+    if (!r->z) {
+        write_all(r, p, n);
+        return;
+    }
+    ZSTD_inBuffer in = { p, n, 0 };
+    for (;;) {
+        ZSTD_outBuffer out = { r->zbuf, r->zcap, 0 };
+        size_t left = ZSTD_compressStream2(r->z, &out, &in, mode);
+        if (ZSTD_isError(left)) {
+            r->err = EIO;
+            return;
+        }
+        write_all(r, r->zbuf, out.pos);
+        if (r->err || (in.pos == in.size && (mode == ZSTD_e_continue || left == 0)))
+            return;
+    }
+}
+
+static void write_out_as(struct recorder *r, ZSTD_EndDirective mode)
+{
+    emit(r, r->buf, r->len, mode);
     r->len = 0;
+}
+
+static void write_out(struct recorder *r)
+{
+    write_out_as(r, ZSTD_e_continue);
 }
 
 static void put(struct recorder *r, const void *p, size_t n)
@@ -49,18 +90,7 @@ static void put(struct recorder *r, const void *p, size_t n)
     if (REC_BUF - r->len < n)
         write_out(r);
     if (n > REC_BUF) { /* a large header: straight through */
-        ssize_t w;
-        size_t done = 0;
-        while (!r->err && done < n) {
-            w = write(r->fd, (const uint8_t *)p + done, n - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                r->err = w < 0 ? errno : EIO;
-            else
-                done += (size_t)w;
-        }
-        r->written += done;
+        emit(r, p, n, ZSTD_e_continue);
         return;
     }
     memcpy(r->buf + r->len, p, n);
@@ -85,9 +115,26 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    size_t plen = strlen(path);
+    if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
+        r->zcap = ZSTD_CStreamOutSize();
+        r->z = ZSTD_createCCtx();
+        r->zbuf = malloc(r->zcap);
+        if (!r->z || !r->zbuf ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(r->z, ZSTD_c_compressionLevel,
+                                                REC_ZSTD_LEVEL))) {
+            snprintf(err, errlen, "out of memory");
+            ZSTD_freeCCtx(r->z);
+            free(r->zbuf);
+            free(r);
+            return NULL;
+        }
+    }
     r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (r->fd < 0) {
         snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
+        ZSTD_freeCCtx(r->z);
+        free(r->zbuf);
         free(r);
         return NULL;
     }
@@ -251,7 +298,7 @@ void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const cha
 
 bool recorder_flush(struct recorder *r)
 {
-    write_out(r);
+    write_out_as(r, ZSTD_e_flush);
     return !r->err;
 }
 
@@ -281,10 +328,12 @@ int recorder_close(struct recorder *r, int *err_no)
         return 0;
     if (r->m)
         recorder_detach(r, r->m);
-    write_out(r);
+    write_out_as(r, ZSTD_e_end);
     int e = r->err;
     if (close(r->fd) != 0 && !e)
         e = errno;
+    ZSTD_freeCCtx(r->z);
+    free(r->zbuf);
     free(r);
     if (e) {
         *err_no = e;

@@ -24,7 +24,9 @@
 struct machine;
 struct recorder;
 
-/* Creates (truncates) path and writes the file head. NULL with one line in err. */
+/* Creates (truncates) path and writes the file head. A path ending in ".zst" is written
+ * zstd-compressed (one frame, flushed whenever the records are: what was flushed decodes
+ * even when the run is killed later); readers detect it. NULL with one line in err. */
 struct recorder *recorder_open(const char *path, char *err, size_t errlen);
 /* Writes the header record (first). Returns false when it does not fit in a record. */
 bool recorder_write_header(struct recorder *r, const struct trace_header *h);

@@ -310,6 +310,42 @@ sigterm)
     [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events: $(wc -l <log.txt)"
     "$ringside" replay spin.rtrace || say "replay after SIGTERM failed"
     ;;
+compressed)
+    # FILE.zst is written zstd-compressed and read by every command as if it were not.
+    "$ringside" demo --record demo.rtrace.zst --log int --log-file live.int >demo.out 2>stderr.txt
+    "$ringside" demo --record plain.rtrace >/dev/null 2>&1
+    [ "$(head -c 4 demo.rtrace.zst | od -An -tx1 | tr -d ' ')" = 28b52ffd ] ||
+        say "demo.rtrace.zst is not zstd"
+    zs=$(stat -c %s demo.rtrace.zst) ps=$(stat -c %s plain.rtrace)
+    echo "  $ps bytes plain, $zs compressed"
+    [ $((zs * 4)) -lt "$ps" ] || say "compressed $zs bytes, plain $ps: less than 4x smaller"
+    "$ringside" log demo.rtrace.zst >log.txt 2>stderr.txt || say "log failed: $(cat stderr.txt)"
+    cmp log.txt live.int || say "log of the compressed trace differs from the live log"
+    "$ringside" replay demo.rtrace.zst >replay.txt 2>&1 || say "replay failed: $(cat replay.txt)"
+    grep -q "events identical" replay.txt || say "no 'events identical'"
+    "$ringside" export demo.rtrace.zst --perfetto z.json || say "export failed"
+    "$ringside" log demo.rtrace.zst --format jsonl >z.jsonl
+    python3 "$src/tests/cli/perfetto_check.py" z.json z.jsonl || say "perfetto_check failed"
+    # Cut short: the flushed part reads, then one line; damaged: one line, status 2.
+    head -c $((zs / 2)) demo.rtrace.zst >cut.rtrace.zst
+    "$ringside" log cut.rtrace.zst >cut.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
+    n=$(wc -l <cut.txt)
+    [ "$n" -gt 300 ] || say "only $n lines read from the cut file"
+    cmp -s <(head -n "$n" live.int) cut.txt || say "the lines before the cut differ"
+    patch demo.rtrace.zst bad.rtrace.zst $((zs / 2)) 5a5a5a5a5a5a5a5a 0
+    "$ringside" log bad.rtrace.zst >/dev/null 2>stderr.txt; one_line $? 2 "checksum mismatch|damaged|impossible|bad|unknown|claims"
+    printf '\x28\xb5\x2f\xfd\x00\x00' >junk.rtrace.zst
+    "$ringside" log junk.rtrace.zst 2>stderr.txt; one_line $? 2 "junk.rtrace.zst: "
+    # Killed mid-run: what was flushed decodes.
+    (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
+        --module user/spin.elf --record "$work/spin.rtrace.zst") >spin.out 2>/dev/null &
+    pid=$!
+    sleep 1
+    kill -KILL $pid
+    wait $pid
+    "$ringside" log spin.rtrace.zst >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
+    [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events read: $(wc -l <log.txt)"
+    ;;
 sigkill)
     # SIGKILL mid-run: the records flushed so far read, reported as truncated.
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
