@@ -112,14 +112,17 @@ kill
 G
     run_gdb cmds
     wait_killed
-    expect cmds.log 'v=80 .*cpl=3 IP=001b:[0-9a-f]+ SP=0023:[0-9a-f]+ -> cpl=0' "the syscall line"
+    expect cmds.log 'v=80 .*cpl=3 IP=001b:[0-9a-f]+ <[^>]*> SP=0023:[0-9a-f]+ -> cpl=0' "the syscall line"
+    # named as --log int names it: the space, the symbols, the system call
+    expect cmds.log '^[0-9]+: pid 1 \(hello\) v=80 .*<syscall_int80\+0x[0-9a-f]+>.*<syscall_stub>.* \| int 0x80 syscall [0-9]+ \([a-z]+\)$' \
+        "the stop's event line with names"
     expect cmds.log '^\$1 = 3$' "CPL 3 after reverse-stepi"
     expect cmds.log '^\$2 = 0x1b$' "CS 0x1b after reverse-stepi"
     expect cmds.log '=> 0x[0-9a-f]+:[[:space:]]+int +\$0x80' "the int \$0x80 at EIP"
     expect cmds.log '^\$3 = 0$' "CPL 0 after stepping the int again"
     expect cmds.log '^\$4 = 3$' "CPL 3 after the second reverse-stepi"
-    ip=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) SP=0023:\([0-9a-f]*\) .*/\1/p' cmds.log | head -1)
-    sp=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) SP=0023:\([0-9a-f]*\) .*/\2/p' cmds.log | head -1)
+    ip=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) <[^>]*> SP=0023:\([0-9a-f]*\) .*/\1/p' cmds.log | head -1)
+    sp=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) <[^>]*> SP=0023:\([0-9a-f]*\) .*/\2/p' cmds.log | head -1)
     [ "$(value cmds.log eip)" = "0x$((16#$ip))" ] || [ "$(value cmds.log eip)" = "$(printf '0x%x' 0x$ip)" ] ||
         fail "EIP $(value cmds.log eip) is not the event's $ip"
     [ "$(value cmds.log esp)" = "$(printf '0x%x' 0x$sp)" ] || fail "ESP $(value cmds.log esp) is not the event's $sp"
@@ -227,7 +230,10 @@ G
     expect cmds.log 'TR 0x[0-9a-f]+: TSS at' "the TSS"
     expect cmds.log '^  ring 0 stack SS:ESP 0010:' "the ring 0 stack"
     expect cmds.log '^CPL 0 \(kernel mode\), CR0 0x[0-9a-f]+ \(PE=1 WP=[01] PG=1\)' "info mode"
-    expect cmds.log '^  CR3 0x[0-9a-f]+: [0-9]+ kernel, [1-9][0-9]* user instructions' "a space with user time"
+    expect cmds.log '^  CR3 0x[0-9a-f]+ pid 1 \(hello\): [0-9]+ kernel, [1-9][0-9]* user instructions' \
+        "the space of pid 1 by name, with user time"
+    expect cmds.log '^address spaces by CR3 \(current 0x[0-9a-f]+, pid 1 \(hello\)\):' "the current space's name"
+    expect cmds.log '^  icount [0-9]+: CR3 0x[0-9a-f]+ is pid 5 \(nullderef\)$' "the namings in order"
     expect cmds.log '^[0-9a-f]{8}-[0-9a-f]{8} ' "a page range"
     expect cmds.log '^[0-9]+ snapshots, one every' "the history"
     expect cmds.log 'unknown or incomplete monitor command' "the refusal of a bad command"

@@ -134,7 +134,7 @@ static int setup(void **state)
     static const uint8_t code[] = { 0x40, 0x40, 0x40, 0xF4 };
     cpu_write_phys(&g->m->cpu, 0x1000, code, sizeof code);
     machine_boot(g->m, 0x1000, 0, 0);
-    gdb_target_init(g->t, g->m);
+    gdb_target_init(g->t, g->m, NULL);
     *state = g;
     return 0;
 }

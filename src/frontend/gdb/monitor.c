@@ -27,7 +27,8 @@ static const char help_text[] =
     "  info idt              the IDT's gates with their DPLs\n"
     "  info tss              the current TSS: the stacks per ring, CR3, the I/O map\n"
     "  info pages            the page tables of the current CR3\n"
-    "  info spaces           the address spaces seen (by CR3) and their instructions\n"
+    "  info spaces           the address spaces seen (by CR3, with the names the guest\n"
+    "                        gave them) and their instructions\n"
     "  info history          the snapshots kept for reverse execution\n"
     "A break condition stops once and is then cleared (break icount), or stays until\n"
     "`break off` (the others). Stops on events print the event as --log int does.\n";
@@ -168,16 +169,32 @@ static void info_pages(struct gdb_target *g, struct text *t)
     free(mem);
 }
 
+/* The spaces the cpu has run in, by CR3 with the name the guest gave it (the newest naming),
+ * then every naming in the order the guest said it (a CR3 reused by a later process). */
 static void info_spaces(struct gdb_target *g, struct text *t)
 {
     const struct cpu *c = &g->m->cpu;
-    say(t, "address spaces by CR3 (current 0x%08" PRIx32 "):\n", cpu_get_reg(c, REG_CR3));
+    char label[SPACE_LABEL_LEN];
+    uint32_t now = cpu_get_reg(c, REG_CR3);
+    say(t, "address spaces by CR3 (current 0x%08" PRIx32 ", %s):\n", now,
+        machine_space_label(g->m, now, label, sizeof label));
     for (unsigned k = 0; k < cpu_stat_nspaces(c); k++) {
         uint32_t cr3;
         uint64_t kern, user;
-        if (cpu_stat_space(c, k, &cr3, &kern, &user))
-            say(t, "  CR3 0x%08" PRIx32 ": %" PRIu64 " kernel, %" PRIu64
-                " user instructions\n", cr3, kern, user);
+        if (!cpu_stat_space(c, k, &cr3, &kern, &user))
+            continue;
+        bool named = machine_space_find(g->m, cr3) != NULL;
+        say(t, "  CR3 0x%08" PRIx32 "%s%s: %" PRIu64 " kernel, %" PRIu64
+            " user instructions\n", cr3, named ? " " : "",
+            named ? machine_space_label(g->m, cr3, label, sizeof label) : "", kern, user);
+    }
+    unsigned n = machine_space_count(g->m);
+    if (n)
+        say(t, "named by the guest (oldest first):\n");
+    for (unsigned k = 0; k < n; k++) {
+        const struct space_name *sn = machine_space_at(g->m, k);
+        say(t, "  icount %" PRIu64 ": CR3 0x%08" PRIx32 " is pid %" PRIu32 " (%s)\n",
+            sn->icount, sn->cr3, sn->pid, sn->name);
     }
 }
 
@@ -188,6 +205,8 @@ static void info_history(struct gdb_target *g, struct text *t)
     gdb_history_stats(g, &n, &bytes);
     say(t, "%u snapshots, one every %" PRIu64 " instructions, %zu KiB of saved pages\n", n,
         g->snap_every, bytes / 1024);
+    say(t, "%zu console input bytes logged for re-execution%s\n", g->in_n,
+        g->in_lost ? " (some could not be: out of memory; going back may then differ)" : "");
     for (unsigned k = 0; k < g->nsnaps; k++)
         say(t, "  icount %" PRIu64 ": %zu KiB\n", g->snaps[k].icount,
             snapshot_ram_bytes(g->snaps[k].s) / 1024);

@@ -23,7 +23,8 @@
  * (after an interrupt delivered at that boundary; a stop by a monitor break condition is
  * before it). The run is deterministic, so this is the state the machine had at N. Console
  * output already written once is not written again (high_water); console input read from
- * stdin is not replayed (the demo kernels read none).
+ * stdin is not read again: input.c delivers the bytes the guest got then, at the same device
+ * times.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "cpu/inspect.h"
 #include "frontend/gdb/gdb.h"
+#include "frontend/machine_names.h"
 #include "machine/snapshot.h"
 #include "trace/describe.h"
 
@@ -45,10 +47,11 @@ static void console_filter(void *ctx, uint8_t byte)
         t->console(t->console_ctx, byte);
 }
 
-void gdb_target_init(struct gdb_target *t, struct machine *m)
+void gdb_target_init(struct gdb_target *t, struct machine *m, const struct symbols *syms)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
+    t->syms = syms;
     t->break_vector = -1;
     t->snap_every = GDB_SNAP_EVERY;
     t->stop = STOP_INTERRUPT;
@@ -56,6 +59,7 @@ void gdb_target_init(struct gdb_target *t, struct machine *m)
     t->console_ctx = m->console_ctx;
     m->console = console_filter;
     m->console_ctx = t;
+    gdb_input_init(t);
 }
 
 static void insn_hook(void *ctx, struct cpu *c, uint32_t lin);
@@ -93,6 +97,7 @@ void gdb_target_fini(struct gdb_target *t)
     t->cs_open = false;
     t->m->console = t->console;
     t->m->console_ctx = t->console_ctx;
+    gdb_input_fini(t);
 }
 
 /* ---- breakpoints and watchpoints ---- */
@@ -387,7 +392,13 @@ static void event_sink(void *ctx, const struct trace_event *ev)
                (t->break_syscall && is_syscall(ev));
     if (!hit)
         return;
-    describe_event(ev, t->stop_text, sizeof t->stop_text);
+    /* Named as --log int names it; a fresh context (the stops are not the whole stream, so
+       a return is not paired with an entry this sink never saw). */
+    struct machine_names n;
+    struct describe_names names;
+    machine_names_init(&n, t->m, t->syms, &names);
+    describe_ctx_init(&t->dctx, &names);
+    describe_event_in(&t->dctx, ev, t->stop_text, sizeof t->stop_text);
     stop(t, &t->m->cpu, STOP_EVENT);
 }
 
@@ -430,7 +441,7 @@ static void maybe_snapshot(struct gdb_target *t)
         thin_history(t);
     struct snapshot *s = machine_snapshot(t->m);
     if (s)
-        t->snaps[t->nsnaps++] = (struct gdb_snap){ s, now };
+        t->snaps[t->nsnaps++] = (struct gdb_snap){ s, now, t->in_pos };
 }
 
 /* ---- resuming ---- */
@@ -459,6 +470,8 @@ static void ended(struct gdb_target *t, enum run_result r)
         t->exit_code = t->m->bus.exit_status & 0xFF;
     else if (r == RUN_HALT)
         t->exit_code = 0;
+    else if (r == RUN_LIMIT)
+        t->exit_code = 124; /* as --max-insns ends a run */
     else
         t->exit_code = r == RUN_SHUTDOWN ? 4 : 6;
 }
@@ -479,6 +492,16 @@ bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
         if (t->break_icount - now < chunk)
             chunk = t->break_icount - now;
     }
+    if (t->end_time) { /* a recording cut here: the run ends as it did */
+        uint64_t time = cpu_time(c);
+        if (time >= t->end_time) {
+            t->running = false;
+            ended(t, RUN_LIMIT);
+            return true;
+        }
+        if (t->end_time - time < chunk)
+            chunk = t->end_time - time;
+    }
     enum run_result r = cpu_run(c, chunk);
     uint64_t now = cpu_stat_insns(c);
     if (now > t->high_water)
@@ -498,6 +521,38 @@ bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
     return false;
 }
 
+void gdb_forget(struct gdb_target *t)
+{
+    t->npts = 0;
+    t->break_mode = t->break_syscall = false;
+    t->break_vector = -1;
+    t->break_icount = 0;
+}
+
+bool gdb_catch_up(struct gdb_target *t)
+{
+    struct cpu *c = &t->m->cpu;
+    set_hook(t, false);
+    set_sink(t, false);
+    t->running = false;
+    for (;;) {
+        uint64_t icount = cpu_stat_insns(c), time = cpu_time(c), budget;
+        if (icount < t->high_water)
+            budget = t->high_water - icount; /* time never runs slower than the count */
+        else if (t->in_asked && time <= t->in_asked_time)
+            budget = t->in_asked_time + 1 - time;
+        else
+            return false;
+        enum run_result r = cpu_run(c, budget);
+        if (r == RUN_STOP)
+            return false; /* the console asked (output error): the session says so */
+        if (r != RUN_LIMIT) {
+            ended(t, r);
+            return true;
+        }
+    }
+}
+
 void gdb_interrupt(struct gdb_target *t)
 {
     t->running = false;
@@ -509,6 +564,15 @@ enum run_result gdb_end_result(const struct gdb_target *t)
     return (enum run_result)t->end_result;
 }
 
+/* Restores snapshot k, with the count of console input bytes delivered by then. */
+static bool restore(struct gdb_target *t, unsigned k)
+{
+    if (machine_restore(t->m, t->snaps[k].s) != 0)
+        return false;
+    gdb_input_rewound(t, t->snaps[k].in_pos);
+    return true;
+}
+
 /* Puts the machine at instruction count `to` (<= now): from the newest snapshot at or before
  * it, forward with the hook. Returns false when the history does not reach back that far. */
 static bool go_to(struct gdb_target *t, uint64_t to)
@@ -517,7 +581,7 @@ static bool go_to(struct gdb_target *t, uint64_t to)
     int k = (int)t->nsnaps - 1;
     while (k >= 0 && t->snaps[k].icount > to)
         k--;
-    if (k < 0 || machine_restore(t->m, t->snaps[k].s) != 0)
+    if (k < 0 || !restore(t, (unsigned)k))
         return false;
     /* Fast (no hook) to the count: a budget of the instructions to go cannot overshoot, as
        device time never advances slower than the count. */
@@ -559,7 +623,7 @@ void gdb_reverse_continue(struct gdb_target *t)
             continue;
         uint64_t limit = k + 1 < (int)t->nsnaps && t->snaps[k + 1].icount < now
                              ? t->snaps[k + 1].icount + 1 : now;
-        if (machine_restore(t->m, t->snaps[k].s) != 0)
+        if (!restore(t, (unsigned)k))
             break;
         t->scanning = true;
         t->scan_limit = limit;
