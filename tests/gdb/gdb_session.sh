@@ -13,10 +13,11 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; }
 trap cleanup EXIT
 
-# start_stub [extra options]: starts the demo halted under the stub, sets PORT.
-start_stub() {
-    (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" demo --gdb 127.0.0.1:0 -S "$@") \
-        > stub.out 2> stub.err &
+# serve ARGS...: starts `ringside ARGS... --gdb 127.0.0.1:0` in the guest directory (stdin
+# from $STDIN, else inherited), sets PID and PORT.
+serve() {
+    (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" "$@" --gdb 127.0.0.1:0) \
+        < "${STDIN:-/dev/stdin}" > stub.out 2> stub.err &
     PID=$!
     PORT=
     for _ in $(seq 100); do
@@ -26,6 +27,27 @@ start_stub() {
     done
     echo "the stub did not say where it listens:"; cat stub.err; exit 1
 }
+
+# start_stub [extra options]: starts the demo halted under the stub, sets PORT.
+start_stub() { serve demo -S "$@"; }
+
+# The demo kernel's console-input scenario (guests/scenarios/upper.*): upper reads lines.
+UPPER_IN=$(dirname "$0")/../../guests/scenarios/upper.in
+UPPER_OUT=$(dirname "$0")/../../guests/scenarios/upper.out
+UPPER_ARGS=(kernel.elf --append "init=upper" --module user/upper.elf)
+
+# Three lines read (breakpoint at console_take), back to the previous read, detach: the run
+# goes on; gdb's going back must not change what the guest received.
+cat > input_cmds <<'G'
+break console_take
+continue
+continue
+continue
+reverse-continue
+monitor info history
+delete
+detach
+G
 
 # run_gdb FILE: gdb in batch mode with the commands in FILE; output in FILE.log.
 run_gdb() {
@@ -349,6 +371,64 @@ bad_options)
     bad 'cannot listen' --gdb 192.0.2.1:1234   # an address this host does not have
     start_stub                                  # holds a port
     bad 'cannot listen: Address already in use' --gdb "127.0.0.1:$PORT"
+    ;;
+replay)
+    # A recorded run with console input (the upper scenario), debugged under gdb: it stops
+    # where a live run does, goes back, and after the detach ends as recorded, its console
+    # (shown once) the recorded one.
+    here=$PWD
+    (cd "$GUESTS" && timeout 100 "$RINGSIDE" run "${UPPER_ARGS[@]}" --record "$here/up.rtrace") \
+        < "$UPPER_IN" > rec.out 2> rec.err
+    cmp -s rec.out "$UPPER_OUT" || fail "the recorded run's console is not upper.out"
+    STDIN=/dev/null serve replay "$here/up.rtrace" -S
+    cp input_cmds cmds
+    run_gdb cmds
+    wait "$PID"; st=$?; PID=
+    [ "$st" = 0 ] || { cat stub.err; fail "replay under gdb exited $st, not 0"; }
+    [ "$(grep -c '^Breakpoint 1, console_take' cmds.log)" = 4 ] || fail "not four stops at console_take"
+    expect cmds.log '^[1-9][0-9]* console input bytes logged' "input bytes logged by the stub"
+    expect stub.out '^replay: under gdb: the run ended as recorded, at instruction [0-9]+$' "the end line"
+    head -n -1 stub.out | cmp -s - "$UPPER_OUT" || { diff <(head -n -1 stub.out) "$UPPER_OUT"; fail "the console under gdb is not upper.out"; }
+    echo "replayed under gdb: console identical, ended as recorded"
+    ;;
+input_reverse)
+    # The same live, stdin from upper.in: reverse execution re-delivers the bytes the guest
+    # got (it does not read stdin again), so after going back and detaching the output is
+    # exactly the scenario's and the guest's exit status is its own (1).
+    STDIN=$UPPER_IN serve run "${UPPER_ARGS[@]}" -S
+    cp input_cmds cmds
+    run_gdb cmds
+    wait "$PID"; st=$?; PID=
+    [ "$(grep -c '^Breakpoint 1, console_take' cmds.log)" = 4 ] || fail "not four stops at console_take"
+    expect cmds.log '^[1-9][0-9]* console input bytes logged' "input bytes logged by the stub"
+    cmp -s stub.out "$UPPER_OUT" || { diff stub.out "$UPPER_OUT"; fail "the console after going back is not upper.out"; }
+    [ "$st" = 1 ] || { cat stub.err; fail "the guest ended with $st, not 1"; }
+    echo "console identical to upper.out after reverse-continue and detach"
+    ;;
+second_gdb)
+    # While one debugger is attached a second is refused (gdb prints why; one line on
+    # stderr); after the first detaches, the run goes on and a new one attaches to it.
+    STDIN=/dev/null serve run bench.elf -S
+    printf 'stepi\nshell sleep 3\nmonitor info mode\ndetach\n' > one
+    timeout 100 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x one > one.log 2>&1 &
+    G1=$!
+    sleep 1
+    printf 'p $pc\n' > two
+    timeout 30 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x two > two.log 2>&1
+    wait "$G1"
+    echo "--- first:"; cat one.log; echo "--- second:"; cat two.log
+    expect two.log 'another debugger is attached; detach it first' "the refusal in the second gdb"
+    expect stub.err '^ringside: gdb: refused a second debugger: one is attached' "the stub's line"
+    expect one.log 'icount 1$' "the first debugger undisturbed (one stepi)"
+    expect one.log '^\[Inferior 1 \(Remote target\) detached\]' "the first detach"
+    printf 'monitor info mode\nkill\n' > three
+    timeout 30 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x three > three.log 2>&1
+    echo "--- third:"; cat three.log
+    expect three.log 'icount [0-9]{4,}$' "a new debugger attached to the running guest"
+    wait_killed
     ;;
 *)
     echo "unknown case $CASE"; exit 1 ;;
