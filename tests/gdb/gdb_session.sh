@@ -372,6 +372,32 @@ bad_options)
     start_stub                                  # holds a port
     bad 'cannot listen: Address already in use' --gdb "127.0.0.1:$PORT"
     ;;
+break_io)
+    # monitor break io: stops right after the first OUT to COM1 (the kernel's UART set-up),
+    # says so; one instruction back is that OUT with DX = 0x3f8; going forward again stops
+    # after it again.
+    start_stub
+    cat > cmds <<'G'
+monitor break io 0x3f8
+continue
+reverse-stepi
+x/i $pc
+p/x $dx
+monitor break
+continue
+monitor break off
+monitor break io 0x10000
+kill
+G
+    run_gdb cmds
+    wait_killed
+    [ "$(grep -Ec '^[0-9]+: write to port 0x03f8 \(1 byte\) by `out dx, al` at 0008:[0-9a-f]{8}$' cmds.log)" = 2 ] ||
+        fail "not two stops after the OUT to port 0x3f8"
+    expect cmds.log '=> 0x[0-9a-f]+ <console_init\+[0-9]+>:[[:space:]]+out +%al,\(%dx\)' "the OUT one instruction back"
+    expect cmds.log '^\$1 = 0x3f8$' "DX = 0x3f8"
+    expect cmds.log 'io 0x03f8$' "the condition listed"
+    expect cmds.log 'break io 0\.\.0xffff' "the refusal of port 0x10000"
+    ;;
 replay)
     # A recorded run with console input (the upper scenario), debugged under gdb: it stops
     # where a live run does, goes back, and after the detach ends as recorded, its console

@@ -90,6 +90,9 @@ struct gdb_target {
     int break_vector;       /* at an event with this vector, -1: none */
     bool break_syscall;     /* at a system call: INT n or SYSENTER from CPL 3 inward */
     uint64_t break_icount;  /* when icount reaches this, 0: none */
+    int break_io;           /* after an IN/OUT/INS/OUTS of this port, -1: none */
+    bool pend_io;           /* the instruction just run (at pend_io_icount) accessed it */
+    uint64_t pend_io_icount;
     uint64_t end_time;      /* the run ends (RUN_LIMIT) at this device time, 0: never */
     /* the resume in progress */
     bool running;

@@ -20,6 +20,7 @@ static const char help_text[] =
     "  break syscall         stop at the next system call (INT n, SYSENTER or a call gate\n"
     "                        from CPL 3 inward)\n"
     "  break icount N        stop before the instruction that makes the count N\n"
+    "  break io PORT         stop after the next IN, OUT, INS or OUTS of port PORT\n"
     "  break off             clear every break condition above\n"
     "  break                 list the break conditions\n"
     "  info mode             CPL, CR0, CR3, CR4, IF and IOPL\n"
@@ -214,13 +215,15 @@ static void info_history(struct gdb_target *g, struct text *t)
 
 static void list_breaks(struct gdb_target *g, struct text *t)
 {
-    char vec[16] = "off", ic[24] = "off";
+    char vec[16] = "off", ic[24] = "off", io[16] = "off";
     if (g->break_vector >= 0)
         snprintf(vec, sizeof vec, "0x%02x", (unsigned)g->break_vector);
+    if (g->break_io >= 0)
+        snprintf(io, sizeof io, "0x%04x", (unsigned)g->break_io);
     if (g->break_icount)
         snprintf(ic, sizeof ic, "%" PRIu64, g->break_icount);
-    say(t, "break mode %s, vector %s, syscall %s, icount %s\n", g->break_mode ? "on" : "off",
-        vec, g->break_syscall ? "on" : "off", ic);
+    say(t, "break mode %s, vector %s, syscall %s, icount %s, io %s\n",
+        g->break_mode ? "on" : "off", vec, g->break_syscall ? "on" : "off", ic, io);
 }
 
 /* A number in decimal or 0x-hex; false on anything else. */
@@ -253,12 +256,17 @@ void gdb_monitor(struct gdb_target *g, const char *cmd, char *out, size_t len)
     } else if (strcmp(w[0], "break") == 0 && n == 2 && strcmp(w[1], "off") == 0) {
         g->break_mode = g->break_syscall = false;
         g->break_vector = -1;
+        g->break_io = -1;
         g->break_icount = 0;
         say(&t, "break conditions cleared\n");
     } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "vector") == 0 &&
                number(w[2], &v) && v < 256) {
         g->break_vector = (int)v;
         say(&t, "will stop at the next event with vector 0x%02x\n", (unsigned)v);
+    } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "io") == 0 &&
+               number(w[2], &v) && v <= 0xFFFF) {
+        g->break_io = (int)v;
+        say(&t, "will stop after the next access to port 0x%04x\n", (unsigned)v);
     } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "icount") == 0 &&
                number(w[2], &v) && v > cpu_stat_insns(&g->m->cpu)) {
         g->break_icount = v;
@@ -282,6 +290,7 @@ void gdb_monitor(struct gdb_target *g, const char *cmd, char *out, size_t len)
             say(&t, "unknown: info %s (try 'monitor help')\n", w[1]);
     } else {
         say(&t, "unknown or incomplete monitor command '%s' (try 'monitor help'); "
-            "break vector takes 0..255, break icount a count ahead of now\n", cmd);
+            "break vector takes 0..255, break io 0..0xffff, break icount a count ahead of "
+            "now\n", cmd);
     }
 }

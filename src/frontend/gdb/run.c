@@ -53,6 +53,7 @@ void gdb_target_init(struct gdb_target *t, struct machine *m, const struct symbo
     t->m = m;
     t->syms = syms;
     t->break_vector = -1;
+    t->break_io = -1;
     t->snap_every = GDB_SNAP_EVERY;
     t->stop = STOP_INTERRUPT;
     t->console = m->console;
@@ -253,15 +254,13 @@ static const struct gdb_point *watch_hit(const struct gdb_target *t, uint32_t ea
     return NULL;
 }
 
-/* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
- * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
- * the watchpoint's type and address. */
-static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
-                          uint8_t *type, uint32_t *addr)
+/* The instruction at lin decoded by Capstone with its operands, in the code size of CS;
+ * NULL when it cannot be read or decoded. Free with cs_free(insn, 1). */
+static cs_insn *decode_at(struct gdb_target *t, const struct cpu *c, uint32_t lin)
 {
     if (!t->cs_open) {
         if (cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs) != CS_ERR_OK)
-            return false;
+            return NULL;
         cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
         t->cs_open = true;
     }
@@ -272,6 +271,18 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
     struct xfer x = cpu_read_linear(c, lin, code, sizeof code);
     cs_insn *insn;
     if (x.done == 0 || cs_disasm(t->cs, code, x.done, lin, 1, &insn) != 1)
+        return NULL;
+    return insn;
+}
+
+/* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
+ * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
+ * the watchpoint's type and address. */
+static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
+                          uint8_t *type, uint32_t *addr)
+{
+    cs_insn *insn = decode_at(t, c, lin);
+    if (!insn)
         return false;
     const struct gdb_point *w = NULL;
     const cs_x86 *d = &insn->detail->x86;
@@ -298,6 +309,52 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
     return w != NULL;
 }
 
+/* Whether the instruction at lin is an IN, OUT, INS or OUTS whose ports include the one of
+ * `monitor break io`; if so, says what it does in t->stop_text. */
+static bool io_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin)
+{
+    cs_insn *insn = decode_at(t, c, lin);
+    if (!insn)
+        return false;
+    unsigned size = 0;
+    bool io = true, out = false;
+    switch (insn->id) {
+    case X86_INS_OUTSB: out = true; /* fall through */
+    case X86_INS_INSB: size = 1; break;
+    case X86_INS_OUTSW: out = true; /* fall through */
+    case X86_INS_INSW: size = 2; break;
+    case X86_INS_OUTSD: out = true; /* fall through */
+    case X86_INS_INSD: size = 4; break;
+    case X86_INS_OUT: out = true; break;
+    case X86_INS_IN: break;
+    default: io = false; break;
+    }
+    uint32_t port = cpu_get_reg(c, REG_EDX) & 0xFFFF;
+    const cs_x86 *d = &insn->detail->x86;
+    for (unsigned k = 0; io && k < d->op_count; k++) {
+        const cs_x86_op *op = &d->operands[k];
+        if (op->type == X86_OP_IMM)
+            port = (uint32_t)op->imm & 0xFF;
+        else if (op->type == X86_OP_REG && op->reg != X86_REG_DX)
+            size = op->size; /* AL, AX or EAX */
+    }
+    if (!size)
+        size = 1;
+    uint32_t want = (uint32_t)t->break_io;
+    bool hit = io && want < port + size && port <= want;
+    if (hit) {
+        struct seg_value cs;
+        cpu_get_seg(c, SREG_CS, &cs);
+        snprintf(t->stop_text, sizeof t->stop_text,
+                 "%" PRIu64 ": %s port 0x%04" PRIx32 " (%u byte%s) by `%s %s` at %04x:%08" PRIx32,
+                 cpu_stat_insns(c), out ? "write to" : "read of", port, size,
+                 size == 1 ? "" : "s", insn->mnemonic, insn->op_str, cs.sel,
+                 cpu_get_reg(c, REG_EIP));
+    }
+    cs_free(insn, 1);
+    return hit;
+}
+
 /* ---- stopping ---- */
 
 static void stop(struct gdb_target *t, struct cpu *c, enum gdb_stop why)
@@ -322,6 +379,13 @@ static void insn_hook(void *ctx, struct cpu *c, uint32_t lin)
     t->pending = false;
     if (has_read_watch(t))
         t->pending = reads_watched(t, c, lin, &t->pend_type, &t->pend_addr);
+    /* monitor break io: the port access is reported after the instruction (if it retired) */
+    bool was_io = t->pend_io && icount > t->pend_io_icount;
+    t->pend_io = false;
+    if (t->break_io >= 0 && !t->scanning && io_watched(t, c, lin)) {
+        t->pend_io = true;
+        t->pend_io_icount = icount;
+    }
     if (t->scanning) {
         /* Where would a forward run have stopped? Remember the last such place. */
         if (icount >= t->scan_limit) {
@@ -345,6 +409,10 @@ static void insn_hook(void *ctx, struct cpu *c, uint32_t lin)
     }
     if (first)
         return;
+    if (was_io) {
+        stop(t, c, STOP_EVENT);
+        return;
+    }
     if (was_pending) {
         t->stop_type = ptype;
         t->stop_addr = paddr;
@@ -455,7 +523,8 @@ void gdb_resume(struct gdb_target *t, bool step)
     t->replaying = t->scanning = false;
     t->pending = false;
     watch_snapshot(t);
-    set_hook(t, step || t->npts);
+    t->pend_io = false;
+    set_hook(t, step || t->npts || t->break_io >= 0);
     set_sink(t, t->break_mode || t->break_vector >= 0 || t->break_syscall);
     maybe_snapshot(t);
 }
@@ -526,6 +595,7 @@ void gdb_forget(struct gdb_target *t)
     t->npts = 0;
     t->break_mode = t->break_syscall = false;
     t->break_vector = -1;
+    t->break_io = -1;
     t->break_icount = 0;
 }
 
