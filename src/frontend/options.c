@@ -316,6 +316,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
         o->run.gdb = "127.0.0.1:1234";
     if (r->gdb_wait && !r->gdb)
         return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
+    if (r->record_file && o->run.gdb)
+        return fail(err, errlen, "--record cannot be used with --gdb (going back in gdb would "
+                    "record a stretch of the run twice)");
     if (r->record_file && r->realtime)
         return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
                     "wall clock cannot be replayed)");

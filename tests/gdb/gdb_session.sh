@@ -368,6 +368,8 @@ bad_options)
     bad "not 'x'" --gdb x
     bad "not 'host:'" --gdb host:
     bad 'needs --gdb or -s' -S
+    bad '--record cannot be used with --gdb' --record x.rtrace -s
+    [ -e "$GUESTS/x.rtrace" ] && fail "a trace was written with --gdb"
     bad 'cannot listen' --gdb 192.0.2.1:1234   # an address this host does not have
     start_stub                                  # holds a port
     bad 'cannot listen: Address already in use' --gdb "127.0.0.1:$PORT"
