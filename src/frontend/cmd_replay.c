@@ -125,15 +125,14 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
         env->con->cpu = &m->cpu;
         status = replay_gdb(o, env, m, &bp, &rp);
         env->con->cpu = NULL;
-        goto out;
-    }
-    if (!replay_attach(&rp, m)) {
+    } else if (!replay_attach(&rp, m)) {
         report("replay: no room for the replay's listeners");
         status = CLI_EXIT_HOST;
         goto out;
+    } else {
+        status = run_replay(m, &rp);
+        replay_detach(&rp, m);
     }
-    status = run_replay(m, &rp);
-    replay_detach(&rp, m);
     if (status == 0 && tf.status != TRACE_OK)
         status = trace_cli_status(o, &tf);
 out:
