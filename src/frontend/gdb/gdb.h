@@ -125,6 +125,7 @@ struct gdb_target {
     uint64_t snap_every;
     uint64_t high_water;    /* the furthest icount run to: console output before it is not
                                written again when re-executed */
+    bool history_off;       /* no debugger attached since one left: no snapshots */
     char mon[GDB_MONITOR_TEXT]; /* the last monitor command's text */
     machine_console_fn console;  /* the console the machine had */
     void *console_ctx;
@@ -180,7 +181,9 @@ enum run_result gdb_end_result(const struct gdb_target *t);
  * client goes on where it stopped. Returns true when the machine ended on the way (t->stop
  * is STOP_EXITED). */
 bool gdb_catch_up(struct gdb_target *t);
-/* The debugger left: forgets every breakpoint, watchpoint and break condition. */
+/* The debugger left (after gdb_catch_up): forgets every breakpoint, watchpoint and break
+ * condition, frees the history and the input log, and takes no snapshot until the stub clears
+ * history_off (a debugger attached). */
 void gdb_forget(struct gdb_target *t);
 /* History figures: snapshots, bytes of RAM pages they hold. */
 void gdb_history_stats(const struct gdb_target *t, unsigned *n, size_t *bytes);

@@ -498,6 +498,8 @@ static void thin_history(struct gdb_target *t)
 static void maybe_snapshot(struct gdb_target *t)
 {
     uint64_t now = cpu_stat_insns(&t->m->cpu);
+    if (t->history_off)
+        return;
     if (t->nsnaps && now < t->snaps[t->nsnaps - 1].icount + t->snap_every)
         return;
     if (t->nsnaps && t->snaps[t->nsnaps - 1].icount == now)
@@ -592,6 +594,14 @@ bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
 
 void gdb_forget(struct gdb_target *t)
 {
+    /* Nobody will go back over what ran before now: the history and the input log go, and
+       no snapshot is taken until a debugger attaches again (history_off). */
+    for (unsigned k = 0; k < t->nsnaps; k++)
+        snapshot_free(t->snaps[k].s);
+    t->nsnaps = 0;
+    t->snap_every = GDB_SNAP_EVERY;
+    t->history_off = true;
+    t->in_n = t->in_pos = 0;
     t->npts = 0;
     t->break_mode = t->break_syscall = false;
     t->break_vector = -1;

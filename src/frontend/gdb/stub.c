@@ -112,6 +112,7 @@ static bool accept_one(struct stub *s)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     s->fd = fd;
+    s->t.history_off = false; /* a debugger: snapshots again from its first resume */
     rsp_init(&s->p);
     s->inpos = s->inlen = 0;
     return true;
