@@ -121,11 +121,11 @@ static bool accept_one(struct stub *s)
 /* A second debugger while one is attached: told so (the error reply to its first packet,
  * with the reason as gdb prints it) and hung up on; one line on stderr. Waits at most half a
  * second for its first packet. */
-static void refuse(struct stub *s)
+static bool refuse(struct stub *s)
 {
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
-        return;
+        return false; /* gone before it was accepted, or no fd left: look again later */
     report("gdb: refused a second debugger: one is attached (detach it first)");
     char junk[4096];
     struct pollfd pf = { .fd = fd, .events = POLLIN };
@@ -142,14 +142,15 @@ static void refuse(struct stub *s)
     while (poll(&pf, 1, 200) == 1 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
         ; /* its ack and anything else, so that closing does not reset the connection */
     close(fd);
+    return true;
 }
 
 /* Refuses every debugger waiting to connect (one is attached). */
 static void refuse_others(struct stub *s)
 {
     struct pollfd pf = { .fd = s->lfd, .events = POLLIN };
-    while (s->lfd >= 0 && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
-        refuse(s);
+    while (s->lfd >= 0 && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN) && refuse(s))
+        ;
 }
 
 static void hang_up(struct stub *s)
