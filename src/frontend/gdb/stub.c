@@ -28,6 +28,7 @@ struct stub {
     size_t inpos, inlen;     /* bytes read but not yet fed */
     char last[sizeof(((struct rsp_reply *)0)->buf)]; /* the last packet sent, for '-' */
     size_t lastlen;
+    bool no_refusals;        /* a waiting connection could not be accepted: stop looking */
 };
 
 bool gdb_addr_valid(const char *addr, char *err, size_t errlen)
@@ -149,8 +150,9 @@ static bool refuse(struct stub *s)
 static void refuse_others(struct stub *s)
 {
     struct pollfd pf = { .fd = s->lfd, .events = POLLIN };
-    while (s->lfd >= 0 && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN) && refuse(s))
-        ;
+    while (s->lfd >= 0 && !s->no_refusals && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
+        if (!refuse(s))
+            s->no_refusals = true; /* cannot accept (no fd left?): leave them waiting */
 }
 
 static void hang_up(struct stub *s)
@@ -223,7 +225,7 @@ static bool fill(struct stub *s, bool wait)
         return true;
     struct pollfd pf[2] = { { .fd = s->fd, .events = POLLIN },
                             { .fd = s->lfd, .events = POLLIN } };
-    int rc = poll(pf, 2, wait ? -1 : 0);
+    int rc = poll(pf, s->no_refusals ? 1 : 2, wait ? -1 : 0);
     if (rc < 0)
         return errno == EINTR;
     if (pf[1].revents & POLLIN)
