@@ -251,7 +251,7 @@ G
         "the kernel code segment"
     expect cmds.log 'TR 0x[0-9a-f]+: TSS at' "the TSS"
     expect cmds.log '^  ring 0 stack SS:ESP 0010:' "the ring 0 stack"
-    expect cmds.log '^CPL 0 \(kernel mode\), CR0 0x[0-9a-f]+ \(PE=1 WP=[01] PG=1\)' "info mode"
+    expect cmds.log '^CPL 0 \(kernel mode\), CR0 0x[0-9a-f]+ \(PE=1 WP=[01] PG=1\), CR3 0x[0-9a-f]+ \(pid 1 \(hello\)\)' "info mode"
     expect cmds.log '^  CR3 0x[0-9a-f]+ pid 1 \(hello\): [0-9]+ kernel, [1-9][0-9]* user instructions' \
         "the space of pid 1 by name, with user time"
     expect cmds.log '^address spaces by CR3 \(current 0x[0-9a-f]+, pid 1 \(hello\)\):' "the current space's name"

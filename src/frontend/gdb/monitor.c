@@ -23,7 +23,7 @@ static const char help_text[] =
     "  break io PORT         stop after the next IN, OUT, INS or OUTS of port PORT\n"
     "  break off             clear every break condition above\n"
     "  break                 list the break conditions\n"
-    "  info mode             CPL, CR0, CR3, CR4, IF and IOPL\n"
+    "  info mode             CPL, CR0, CR3 (and its space's name), CR4, IF and IOPL\n"
     "  info gdt              the GDT's descriptors\n"
     "  info idt              the IDT's gates with their DPLs\n"
     "  info tss              the current TSS: the stacks per ring, CR3, the I/O map\n"
@@ -57,12 +57,13 @@ static void info_mode(struct gdb_target *g, struct text *t)
 {
     const struct cpu *c = &g->m->cpu;
     uint32_t fl = cpu_get_reg(c, REG_EFLAGS);
-    uint32_t cr0 = cpu_get_reg(c, REG_CR0);
+    uint32_t cr0 = cpu_get_reg(c, REG_CR0), cr3 = cpu_get_reg(c, REG_CR3);
+    char label[SPACE_LABEL_LEN];
     say(t, "CPL %u (%s mode), CR0 0x%08" PRIx32 " (PE=%u WP=%u PG=%u), CR3 0x%08" PRIx32
-        ", CR4 0x%08" PRIx32 ", IF %u, IOPL %u, icount %" PRIu64 "\n",
+        " (%s), CR4 0x%08" PRIx32 ", IF %u, IOPL %u, icount %" PRIu64 "\n",
         cpu_get_cpl(c), cpu_get_cpl(c) == 3 ? "user" : "kernel", cr0, cr0 & 1,
-        (cr0 >> 16) & 1, cr0 >> 31, cpu_get_reg(c, REG_CR3), cpu_get_reg(c, REG_CR4),
-        (fl >> 9) & 1, (fl >> 12) & 3, cpu_stat_insns(c));
+        (cr0 >> 16) & 1, cr0 >> 31, cr3, machine_space_label(g->m, cr3, label, sizeof label),
+        cpu_get_reg(c, REG_CR4), (fl >> 9) & 1, (fl >> 12) & 3, cpu_stat_insns(c));
 }
 
 /* One descriptor in words. */
