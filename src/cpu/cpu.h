@@ -64,12 +64,13 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_NW 0x20000000u
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u /* paging */
+#define CR4_DE 0x00000008u   /* debug extensions: DR7 R/W 10 = I/O breakpoints, DR4/DR5 #UD */
 #define CR4_PSE 0x00000010u  /* 4 MiB pages */
 #define CR4_PGE 0x00000080u  /* global pages */
 #define CR4_SMEP 0x00100000u /* supervisor-mode execution prevention */
 #define CR4_SMAP 0x00200000u /* supervisor-mode access prevention */
 /* CR4 bits this cpu implements; setting any other raises #GP(0). */
-#define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
+#define CR4_SUPPORTED (CR4_DE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
 
 /* Model-specific registers the cpu implements (SDM vol. 4, table 2-2); RDMSR/WRMSR of any other
  * (and of a device's, struct msr_dev, when no device claims it) raise #GP(0), as do writes of
@@ -208,6 +209,7 @@ struct cpu {
      * matched. */
     uint8_t dbg_exec;       /* DR0..DR3 enabled as instruction breakpoints (bit n) */
     uint8_t dbg_data;       /* ... as data breakpoints */
+    uint8_t dbg_io;         /* ... as I/O breakpoints (R/W 10 with CR4.DE) */
     uint8_t dbg_hit;        /* data breakpoints matched, to report in DR6 B0..B3 */
     bool dbg_rep_cut;       /* a REP instruction stopped after an iteration for dbg_hit */
     uint64_t inhibit_until_db; /* MOV SS / POP SS: a data #DB waits until icount reaches this */

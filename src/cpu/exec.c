@@ -69,7 +69,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = DR6_FIXED1;
     c->dr[7] = DR7_FIXED1;
-    c->dbg_exec = c->dbg_data = c->dbg_hit = 0;
+    c->dbg_exec = c->dbg_data = c->dbg_io = c->dbg_hit = 0;
     /* Selectors as a Multiboot loader typically leaves them: 0x08 code, 0x10 data. */
     flat_segment(&c->seg[SEG_CS], 0x08, 0xB); /* code, execute/read, accessed */
     for (int s = 0; s < SEG_COUNT; s++)

@@ -346,7 +346,10 @@ OP(mov_C_R)
     default:
         if (v & ~CR4_SUPPORTED)
             cpu_raise_rule(c, RR_CR4_BITS, v, 4);
+        bool de = (c->cr4 ^ v) & CR4_DE;
         c->cr4 = v;
+        if (de)
+            dbg_update(c); /* DR7 R/W 10 means I/O breakpoints now, or nothing */
         break;
     }
     tlb_flush_all(c); /* CR0.PG/WP and CR4.PSE/PGE/SMEP/SMAP change every translation */
@@ -354,20 +357,26 @@ OP(mov_C_R)
     c->stop_block = true;
 }
 
-/* DR4/DR5 alias DR6/DR7 (CR4.DE is not supported). Breakpoints: debug.h. */
-OP(mov_R_D)
+/* The debug register a MOV names: DR4/DR5 are DR6/DR7 with CR4.DE = 0 and raise #UD with
+ * CR4.DE = 1; then DR7.GD's #DB. Breakpoints: debug.h. */
+static unsigned dr_operand(struct cpu *c, unsigned reg)
 {
     require_cpl0(c);
+    if ((reg == 4 || reg == 5) && (c->cr4 & CR4_DE))
+        cpu_raise(c, EXC_UD, false, 0);
     dbg_general_detect(c);
-    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    return reg == 4 ? 6 : reg == 5 ? 7 : reg;
+}
+
+OP(mov_R_D)
+{
+    unsigned n = dr_operand(c, i->reg);
     c->r[i->rm] = c->dr[n];
 }
 
 OP(mov_D_R)
 {
-    require_cpl0(c);
-    dbg_general_detect(c);
-    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    unsigned n = dr_operand(c, i->reg);
     uint32_t v = c->r[i->rm];
     c->dr[n] = n == 6 ? dbg_fix_dr6(v) : n == 7 ? dbg_fix_dr7(v) : v;
     if (n != 6) {
@@ -503,7 +512,7 @@ OP(cpuid)
         cc = 0x6C65746E; /* "ntel" */
     } else if (leaf == 1) {
         a = 0x00000600;
-        d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
+        d = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
             | (1u << 15) | (1u << 16);
         if (c->msr_dev.rd)
             d |= 1u << 9;

@@ -1,5 +1,6 @@
 /* `ringside replay TRACE`: the recorded guest run again from the recorded images (checked by
- * SHA-256) and input, every event and console byte compared (trace/replay.h). */
+ * SHA-256) and input, every event and console byte compared (trace/replay.h); with --gdb,
+ * the same run served to gdb instead (replay_gdb.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +8,9 @@
 #include "cpu/inspect.h"
 #include "frontend/cli.h"
 #include "frontend/commands.h"
+#include "frontend/console.h"
 #include "frontend/loader.h"
+#include "frontend/replay_gdb.h"
 #include "frontend/report.h"
 #include "frontend/trace_open.h"
 #include "machine/machine.h"
@@ -62,7 +65,6 @@ static int run_replay(struct machine *m, struct replay *rp)
 
 int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
 {
-    (void)env;
     struct trace_file tf;
     struct trace_names names;
     if (!trace_cli_open(o, &tf, &names, NULL))
@@ -80,7 +82,8 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
                h->mem_mib);
         goto out;
     }
-    m = machine_create(h->mem_mib, NULL, NULL);
+    /* Under gdb the guest's console is shown (gdb_stub writes a stretch run again once). */
+    m = machine_create(h->mem_mib, o->run.gdb ? console_out : NULL, env->con);
     if (!m) {
         report("cannot create a machine with %" PRIu32 " MiB of RAM: out of memory", h->mem_mib);
         status = CLI_EXIT_HOST;
@@ -97,13 +100,18 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
     }
     struct replay rp;
     replay_init(&rp, &tf);
-    if (!replay_attach(&rp, m)) {
+    if (o->run.gdb) {
+        env->con->cpu = &m->cpu;
+        status = replay_gdb(o, env, m, &bp, &rp);
+        env->con->cpu = NULL;
+    } else if (!replay_attach(&rp, m)) {
         report("replay: no room for the replay's listeners");
         status = CLI_EXIT_HOST;
         goto out;
+    } else {
+        status = run_replay(m, &rp);
+        replay_detach(&rp, m);
     }
-    status = run_replay(m, &rp);
-    replay_detach(&rp, m);
     if (status == 0 && tf.status != TRACE_OK)
         status = trace_cli_status(o, &tf);
 out:

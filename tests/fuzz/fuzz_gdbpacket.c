@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!m || !t || !p || !back || !r)
         abort();
     machine_boot(m, 0x1000, 0, 0);
-    gdb_target_init(t, m);
+    gdb_target_init(t, m, NULL);
     rsp_init(p);
     unsigned resumes = 0;
     for (size_t k = 0; k < size; k++) {
