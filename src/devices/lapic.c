@@ -197,14 +197,24 @@ void lapic_firmware(struct lapic *a)
     update(a);
 }
 
+static void nmi(struct lapic *a, unsigned from)
+{
+    if (a->nmi)
+        a->nmi(a->cpu_ctx, from);
+}
+
 static void lint_set(void *ctx, int pin, bool level)
 {
     struct lapic *a = ctx;
     bool was = a->s.lint[pin & 1];
     a->s.lint[pin & 1] = level;
     uint32_t l = a->s.lvt[LVT_LINT0 + (pin & 1)];
-    if (hw_enabled(a) && level && !was && !(l & LVT_MASKED) && LVT_MODE(l) == 0)
-        lapic_accept(a, (uint8_t)l, l & LVT_LEVEL, ISRC_LAPIC_LINT, (uint8_t)(pin & 1));
+    if (hw_enabled(a) && level && !was && !(l & LVT_MASKED)) {
+        if (LVT_MODE(l) == DM_FIXED)
+            lapic_accept(a, (uint8_t)l, l & LVT_LEVEL, ISRC_LAPIC_LINT, (uint8_t)(pin & 1));
+        else if (LVT_MODE(l) == DM_NMI)
+            nmi(a, (pin & 1) ? NMI_FROM_LINT1 : NMI_FROM_LINT0);
+    }
     update(a);
 }
 
@@ -290,7 +300,8 @@ int lapic_msr_write(void *ctx, uint32_t msr, uint64_t value)
 
 /* ---- registers ---- */
 
-/* The interrupt command: a fixed or lowest-priority IPI to this cpu lands in its own IRR. */
+/* The interrupt command: a fixed or lowest-priority IPI to this cpu lands in its own IRR, an
+ * NMI or INIT reaches the cpu's input; start-up and SMI do nothing (see lapic.h). */
 static void send_ipi(struct lapic *a)
 {
     uint32_t lo = a->s.icr_lo;
@@ -302,8 +313,19 @@ static void send_ipi(struct lapic *a)
     case 3: to_self = false; break;        /* all excluding self: nobody else */
     default: to_self = lapic_match(a, (uint8_t)(a->s.icr_hi >> 24), lo & 0x800); break;
     }
-    if (mode > 1)
-        return; /* SMI, NMI, INIT, start-up: not modelled */
+    if (mode == DM_NMI) {
+        if (to_self)
+            nmi(a, NMI_FROM_IPI);
+        return;
+    }
+    if (mode == DM_INIT) {
+        bool deassert = (lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT);
+        if (to_self && !deassert && a->init)
+            a->init(a->cpu_ctx);
+        return;
+    }
+    if (mode > DM_LOWEST)
+        return; /* SMI, start-up, ExtINT and the reserved modes */
     if (vector < 16) {
         error(a, ESR_SEND_ILLEGAL);
         return;

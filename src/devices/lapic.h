@@ -31,8 +31,14 @@
  * the acknowledge is the pair's (extint). The firmware hand-over state (lapic_firmware: SVR
  * enabled, LINT0 ExtINT, LINT1 NMI) is what SeaBIOS leaves for a Multiboot kernel.
  *
- * Not modelled: NMI, SMI, INIT and start-up delivery (there is one cpu; the ICR accepts them and
- * does nothing), the thermal and performance-counter sources, lowest-priority arbitration
+ * NMI (delivery mode 4; SDM 10.5.1, 10.6.1) goes to the cpu's NMI input, vector ignored: from
+ * the ICR to this cpu (self, all including self, or a matching destination), and from LINT0 or
+ * LINT1 on a rising edge when the entry is unmasked (always edge-triggered). INIT (mode 5, but
+ * the level de-assert: level 0 with trigger level) to this cpu raises the cpu's INIT signal,
+ * which stops the machine with a report (a reset to real mode). Start-up (mode 6) is ignored:
+ * the one cpu is never waiting for a SIPI (SDM 8.4.4). SMI (mode 2) is not modelled (ignored).
+ *
+ * Not modelled: SMI, the thermal and performance-counter sources, lowest-priority arbitration
  * beyond "this cpu", x2APIC, relocating the base (the MSR holds it; the registers stay at
  * 0xFEE00000).
  *
@@ -72,6 +78,15 @@ enum {
 #define LVT_PERIODIC      0x20000u  /* timer bit 17 */
 #define LVT_LEVEL         0x8000u   /* LINT bit 15: level-triggered */
 #define LVT_MODE(v)       (((v) >> 8) & 7u) /* delivery mode: 0 fixed, 2 SMI, 4 NMI, 7 ExtINT */
+#define DM_FIXED          0u        /* delivery modes (LVT and ICR bits 10..8) */
+#define DM_LOWEST         1u
+#define DM_SMI            2u
+#define DM_NMI            4u
+#define DM_INIT           5u
+#define DM_STARTUP        6u
+#define DM_EXTINT         7u
+#define ICR_LEVEL_ASSERT  0x4000u   /* ICR bit 14: level (0 with trigger level: INIT de-assert) */
+#define ICR_TRIGGER_LEVEL 0x8000u   /* ICR bit 15 */
 #define SVR_ENABLE        0x100u    /* SVR bit 8: software enable */
 #define ICR_PENDING       0x1000u   /* ICR bit 12: delivery status (always 0 here: idle) */
 #define ESR_SEND_ILLEGAL  0x20u     /* ESR bit 5: sent an illegal vector */
@@ -104,6 +119,10 @@ struct lapic {
     void *extint_ctx;
     lapic_eoi_fn eoi_broadcast;
     void *eoi_ctx;
+    /* The cpu's NMI input (an edge; `from`: enum nmi_from in cpu/event.h) and INIT signal. */
+    void (*nmi)(void *ctx, unsigned from);
+    void (*init)(void *ctx);
+    void *cpu_ctx;
 };
 
 /* Power-on state (SDM 10.4.7.1: every LVT entry masked, ID 0, enabled in IA32_APIC_BASE) and

@@ -14,6 +14,16 @@ static void lapic_out(void *cpu, int irq, bool level)
     cpu_set_intr(cpu, level);
 }
 
+static void lapic_nmi(void *cpu, unsigned from)
+{
+    cpu_nmi(cpu, ISRC_NMI, from);
+}
+
+static void lapic_init_signal(void *cpu)
+{
+    cpu_signal_init(cpu);
+}
+
 /* An I/O APIC message reaches the one local APIC if it is addressed to it. */
 static void pc_deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bool level,
                        unsigned pin)
@@ -35,6 +45,9 @@ int pc_attach(struct machine *m)
     m->lapic.extint_ctx = &m->pic;
     m->lapic.eoi_broadcast = ioapic_eoi;
     m->lapic.eoi_ctx = &m->ioapic;
+    m->lapic.nmi = lapic_nmi;
+    m->lapic.init = lapic_init_signal;
+    m->lapic.cpu_ctx = &m->cpu;
     lapic_firmware(&m->lapic);
     /* The 8259A pair's INTR now goes through LINT0; the cpu acknowledges at the local APIC. */
     m->pic.intr = lapic_lint(&m->lapic, 0);

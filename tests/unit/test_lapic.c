@@ -3,7 +3,7 @@
  * bits, the software enable and its LVT masking (10.4.7.2), task and processor priority
  * (10.8.3.1), IRR -> ISR on acknowledge and EOI (10.8.4, 10.8.5), the TMR and the EOI
  * broadcast to the I/O APIC, illegal vectors in ESR (10.5.3), self IPIs and the idle
- * delivery-status bit (10.6.1), the timer's one-shot and periodic modes and its divide
+ * delivery-status bit (10.6.1), NMI, INIT and start-up IPIs and LINT NMIs (10.6.1, 10.5.1), the timer's one-shot and periodic modes and its divide
  * configuration (10.5.4), the ExtINT path of the 8259A pair through LINT0 and IA32_APIC_BASE. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +28,20 @@ struct fixture {
     int extint_acks;
     int eois[8];
     int neoi;
+    unsigned nmis, nmi_from, inits;
 };
+
+static void nmi_seen(void *ctx, unsigned from)
+{
+    struct fixture *fx = ctx;
+    fx->nmis++;
+    fx->nmi_from = from;
+}
+
+static void init_seen(void *ctx)
+{
+    ((struct fixture *)ctx)->inits++;
+}
 
 static uint64_t fake_now(void *ctx)
 {
@@ -86,6 +99,9 @@ static int setup(void **state)
     fx->apic.extint_ctx = fx;
     fx->apic.eoi_broadcast = eoi_seen;
     fx->apic.eoi_ctx = fx;
+    fx->apic.nmi = nmi_seen;
+    fx->apic.init = init_seen;
+    fx->apic.cpu_ctx = fx;
     *state = fx;
     return 0;
 }
@@ -279,6 +295,73 @@ static void test_self_ipi(void **state)
 }
 
 /* 10.5.4: the timer counts at the clock divided by the divide configuration. */
+/* SDM 10.6.1: an NMI by the ICR goes to the cpu's NMI input whatever the vector, to a
+ * destination that matches; nothing lands in IRR; INIT reaches the cpu's INIT signal but for
+ * the level de-assert; start-up does nothing to a cpu not waiting for one (8.4.4); the
+ * delivery status stays idle. */
+static void test_ipi_nmi_init_startup(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    wr(fx, LAPIC_ICR_HI, 0x05000000);
+    wr(fx, LAPIC_ICR_LO, 0x00000400); /* NMI to APIC 5: nobody */
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_ICR_LO, 0x000C0400); /* NMI to all excluding self */
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_ICR_HI, 0x00000000);
+    wr(fx, LAPIC_ICR_LO, 0x00004400); /* NMI, assert, physical destination 0: this cpu */
+    assert_int_equal(fx->nmis, 1);
+    assert_int_equal(fx->nmi_from, NMI_FROM_IPI);
+    wr(fx, LAPIC_ICR_LO, 0x00044402); /* self, vector 2 (ignored, no illegal-vector error) */
+    assert_int_equal(fx->nmis, 2);
+    wr(fx, LAPIC_ESR, 0);
+    assert_int_equal(rd(fx, LAPIC_ESR), 0);
+    assert_int_equal(rd(fx, LAPIC_ICR_LO) & ICR_PENDING, 0);
+    for (uint32_t off = LAPIC_IRR; off < LAPIC_ESR; off += 0x10)
+        assert_int_equal(rd(fx, off), 0);
+    assert_false(fx->intr);
+
+    wr(fx, LAPIC_ICR_LO, 0x00008500); /* INIT level de-assert: only arbitration IDs */
+    assert_int_equal(fx->inits, 0);
+    wr(fx, LAPIC_ICR_LO, 0x00080600); /* start-up to all including self: ignored */
+    assert_int_equal(fx->inits, 0);
+    assert_false(fx->intr);
+    wr(fx, LAPIC_ICR_LO, 0x0000C500); /* INIT, level assert, to APIC 0 */
+    assert_int_equal(fx->inits, 1);
+    wr(fx, LAPIC_ICR_LO, 0x00040500); /* INIT to self, edge */
+    assert_int_equal(fx->inits, 2);
+    assert_int_equal(fx->nmis, 2);
+}
+
+/* SDM 10.5.1: LINT0/LINT1 in NMI delivery mode send an NMI on each rising edge while the
+ * entry is unmasked; NMI entries do not touch IRR. */
+static void test_lint_nmi(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    struct irq_line l1 = lapic_lint(&fx->apic, 1);
+    wr(fx, LAPIC_LVT_LINT1, LVT_MASKED | 0x400);
+    irq_pulse(&l1);
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_LVT_LINT1, 0x400); /* NMI */
+    irq_set(&l1, true);
+    assert_int_equal(fx->nmis, 1);
+    assert_int_equal(fx->nmi_from, NMI_FROM_LINT1);
+    irq_set(&l1, true); /* no new edge */
+    assert_int_equal(fx->nmis, 1);
+    irq_set(&l1, false);
+    irq_pulse(&l1);
+    assert_int_equal(fx->nmis, 2);
+    struct irq_line l0 = lapic_lint(&fx->apic, 0);
+    wr(fx, LAPIC_LVT_LINT0, 0x400);
+    irq_pulse(&l0);
+    assert_int_equal(fx->nmis, 3);
+    assert_int_equal(fx->nmi_from, NMI_FROM_LINT0);
+    for (uint32_t off = LAPIC_IRR; off < LAPIC_ESR; off += 0x10)
+        assert_int_equal(rd(fx, off), 0);
+    assert_false(fx->intr);
+}
+
 static void test_timer_one_shot_and_divide(void **state)
 {
     struct fixture *fx = *state;
@@ -384,6 +467,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_priority_and_eoi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_illegal_vectors_and_esr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_ipi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipi_nmi_init_startup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lint_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_one_shot_and_divide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_periodic_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint_through_lint0, setup, teardown),
