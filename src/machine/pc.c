@@ -24,6 +24,22 @@ static void lapic_init_signal(void *cpu)
     cpu_signal_init(cpu);
 }
 
+/* The 8254's OUT0 reaches ISA IRQ 0 unless the HPET's legacy replacement has taken it. */
+static void pit_gate(void *ctx, int irq, bool level)
+{
+    struct machine *m = ctx;
+    (void)irq;
+    if (!hpet_legacy(&m->hpet))
+        irq_set((struct irq_line[]){ machine_isa_irq(m, 0) }, level);
+}
+
+static bool pit_gate_unmasked(void *ctx, int irq)
+{
+    struct machine *m = ctx;
+    (void)irq;
+    return !hpet_legacy(&m->hpet) && irq_unmasked((struct irq_line[]){ machine_isa_irq(m, 0) });
+}
+
 /* An I/O APIC message reaches the one local APIC if it is addressed to it. */
 static void pc_deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bool level,
                        unsigned pin)
@@ -58,7 +74,12 @@ int pc_attach(struct machine *m)
             return -1;
     for (unsigned p = 0; p < HPET_LINES; p++)
         m->hpet.line[p] = ioapic_input(&m->ioapic, p);
+    m->hpet.legacy[0] = machine_isa_irq(m, 0);
+    m->hpet.legacy[1] = machine_isa_irq(m, 8);
+    m->pit.out0 = (struct irq_line){ pit_gate, pit_gate_unmasked, m, 0 };
     acpipm_init(&m->acpipm, &m->clock);
+    if (acpipm_wire_sci(&m->acpipm, &m->timers, machine_isa_irq(m, ACPIPM_SCI_IRQ)) < 0)
+        return -1;
     fwcfg_init(&m->fwcfg, m->ram_size);
     crtc_init(&m->crtc);
     port92_init(&m->port92);
@@ -244,7 +265,7 @@ static void acpi_tables(uint8_t *ram)
     uint32_t hpet = at;
     uint8_t *h = ram + hpet;
     acpi_header(h, "HPET", 56, 1);
-    put32(h + 36, 0x8086u << 16 | 1u << 13 | (HPET_TIMERS - 1) << 8 | 0x01u);
+    put32(h + 36, HPET_CAP_LOW);
     h[40] = 0;   /* memory space */
     h[41] = 64;  /* register width */
     put32(h + 44, HPET_BASE);

@@ -351,6 +351,36 @@ static void test_interrupt_wiring(void **state)
     machine_destroy(m);
 }
 
+/* HPET legacy replacement takes ISA IRQ 0 from the 8254 (I/O APIC pin 2) and drives IRQ 8;
+ * the ACPI SCI arrives on the FADT's IRQ 9 (pin 9, level, as the MADT's override says). */
+static void test_legacy_and_sci_wiring(void **state)
+{
+    (void)state;
+    struct machine *m = booted();
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 2, 0x30);  /* pin 2: edge, vector 0x30 */
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 8, 0x38);  /* pin 8: edge, vector 0x38 */
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 9, IOREDTBL_LEVEL | 0x39);
+    irq_pulse(&m->pit.out0);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    hpet_write(&m->hpet, HPET_CONF, HPET_LEG_RT);
+    irq_pulse(&m->pit.out0); /* disconnected */
+    assert_false(m->cpu.intr);
+    irq_pulse(&m->hpet.legacy[0]);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    irq_pulse(&m->hpet.legacy[1]);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x38, ISRC_IOAPIC, 8));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    hpet_write(&m->hpet, HPET_CONF, 0);
+    irq_pulse(&m->pit.out0); /* connected again */
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    irq_set(&m->acpipm.sci, true);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x39, ISRC_IOAPIC, 9));
+    machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_msrs),
         cmocka_unit_test(test_efer_rdpmc),
         cmocka_unit_test(test_init_ipi),
+        cmocka_unit_test(test_legacy_and_sci_wiring),
         cmocka_unit_test(test_interrupt_wiring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
