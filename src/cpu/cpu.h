@@ -280,6 +280,7 @@ struct cpu {
     bool nmi_blocked;
     uint16_t nmi_source;    /* the pending NMI's source: enum intr_source | num << 8 */
     bool init_pending;
+    const char *init_why;   /* what sent the INIT (a static string) */
     uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
     uint64_t idle;          /* time units spent halted */
     uint64_t stall;         /* time units added between deliveries with no time between them */
@@ -349,10 +350,11 @@ static inline void cpu_nmi(struct cpu *c, unsigned kind, unsigned num)
     c->stop_block = true;
 }
 
-/* The INIT signal (see struct cpu). */
-static inline void cpu_signal_init(struct cpu *c)
+/* The INIT signal (see struct cpu); why: what sent it, for the report (a static string). */
+static inline void cpu_signal_init(struct cpu *c, const char *why)
 {
     c->init_pending = true;
+    c->init_why = why;
     c->stop_block = true;
 }
 

@@ -214,7 +214,7 @@ static bool take_interrupt(struct cpu *c)
         c->init_pending = false;
         c->unsupported = (struct unsupported){
             .what = "INIT (a reset to real mode) is not supported", .by = "INIT",
-            .why = "the local APIC sent INIT to this cpu", .cs = c->seg[SEG_CS].sel,
+            .why = c->init_why ? c->init_why : "INIT", .cs = c->seg[SEG_CS].sel,
             .eip = c->eip, .target_cs = 0xF000, .target_eip = 0xFFF0};
         c->stop_reason = RUN_UNSUPPORTED;
         return true;

@@ -21,7 +21,12 @@ static void lapic_nmi(void *cpu, unsigned from)
 
 static void lapic_init_signal(void *cpu)
 {
-    cpu_signal_init(cpu);
+    cpu_signal_init(cpu, "the local APIC sent INIT to this cpu");
+}
+
+static void fast_reset(void *cpu)
+{
+    cpu_signal_init(cpu, "a write of 1 to bit 0 of port 0x92 (fast reset)");
 }
 
 /* The 8254's OUT0 reaches ISA IRQ 0 unless the HPET's legacy replacement has taken it. */
@@ -83,6 +88,8 @@ int pc_attach(struct machine *m)
     fwcfg_init(&m->fwcfg, m->ram_size);
     crtc_init(&m->crtc);
     port92_init(&m->port92);
+    m->port92.reset = fast_reset;
+    m->port92.reset_ctx = &m->cpu;
     if (lapic_attach(&m->lapic, &m->bus) < 0 || ioapic_attach(&m->ioapic, &m->bus) < 0
         || hpet_attach(&m->hpet, &m->bus) < 0 || acpipm_attach(&m->acpipm, &m->bus) < 0
         || fwcfg_attach(&m->fwcfg, &m->bus) < 0 || crtc_attach(&m->crtc, &m->bus) < 0

@@ -299,7 +299,8 @@ static void test_efer_rdpmc(void **state)
 }
 
 /* An INIT IPI to itself would reset the cpu into real mode: the machine stops after the ICR
- * write with a report naming INIT and the reset vector; INIT to another APIC does nothing. */
+ * write with a report naming INIT and the reset vector; INIT to another APIC does nothing.
+ * Port 0x92's fast reset (bit 0) is an INIT too. */
 static void test_init_ipi(void **state)
 {
     (void)state;
@@ -316,6 +317,12 @@ static void test_init_ipi(void **state)
     assert_int_equal(m->cpu.unsupported.eip, CODE + sizeof prog - 1); /* after the write */
     assert_int_equal(m->cpu.unsupported.target_cs, 0xF000);
     assert_int_equal(m->cpu.unsupported.target_eip, 0xFFF0);
+    /* a fast reset through port 0x92 is the same INIT */
+    static const uint8_t fast[] = { 0xB0, 0x02, 0xE6, 0x92, 0xB0, 0x03, 0xE6, 0x92, HLT };
+    assert_int_equal(run_code(m, fast, sizeof fast), RUN_UNSUPPORTED);
+    assert_string_equal(m->cpu.unsupported.by, "INIT");
+    assert_int_equal(m->cpu.unsupported.eip, CODE + sizeof fast - 1);
+    assert_non_null(strstr(m->cpu.unsupported.why, "0x92"));
     machine_destroy(m);
 }
 
