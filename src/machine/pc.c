@@ -54,6 +54,14 @@ static void pc_deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bo
         lapic_accept(&m->lapic, vector, level, ISRC_IOAPIC, (uint8_t)pin);
 }
 
+/* An I/O APIC NMI message reaches the cpu if it is addressed to the one local APIC. */
+static void pc_nmi(void *ctx, uint8_t dest, bool logical, unsigned pin)
+{
+    struct machine *m = ctx;
+    if (lapic_match(&m->lapic, dest, logical))
+        cpu_nmi(&m->cpu, ISRC_NMI, NMI_FROM_IOAPIC + pin);
+}
+
 int pc_attach(struct machine *m)
 {
     if (lapic_init(&m->lapic, &m->clock, &m->timers,
@@ -61,6 +69,7 @@ int pc_attach(struct machine *m)
         || hpet_init(&m->hpet, &m->clock, &m->timers) < 0)
         return -1;
     ioapic_init(&m->ioapic, pc_deliver, m);
+    m->ioapic.nmi = pc_nmi;
     m->ioapic.s.id = PC_IOAPIC_ID << 24;
     m->lapic.extint_ack = pic_ack;
     m->lapic.extint_ctx = &m->pic;
