@@ -77,6 +77,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
  * reserved bits. */
 #define MSR_TSC          0x010u /* time-stamp counter: device time + cpu.tsc_offset; writable */
 #define MSR_APIC_BASE    0x01Bu /* IA32_APIC_BASE: the local APIC's (struct msr_dev) */
+#define MSR_TSC_DEADLINE 0x6E0u /* IA32_TSC_DEADLINE: the local APIC's (struct msr_dev) */
 #define MSR_SYSENTER_CS  0x174u
 #define MSR_SYSENTER_ESP 0x175u
 #define MSR_SYSENTER_EIP 0x176u

@@ -502,7 +502,8 @@ OP(rdpmc)
  *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) APIC(9, when a local APIC
  *           is wired: cpu.msr_dev) SEP(11) PGE(13) MCA(14, no banks) CMOV(15) PAT(16);
  *           no FPU, no SSE, no PAE; ECX: bit 31, "running under a hypervisor" (the
- *           convention by which a virtual machine names itself); EBX: initial APIC ID 0
+ *           convention by which a virtual machine names itself), bit 24 TSC-deadline (with
+ *           the local APIC, whose timer has the mode); EBX: initial APIC ID 0
  *   leaf 7 (subleaf 0): EBX: SMEP(7) SMAP(20)
  *   leaf 0x40000000: the hypervisor leaf: highest hypervisor leaf 0x40000000, signature
  *           "RingsideIA32" (EBX, ECX, EDX): how a guest knows it runs on Ringside
@@ -524,9 +525,11 @@ OP(cpuid)
         a = 0x00000600;
         d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
             | (1u << 15) | (1u << 16);
-        if (c->msr_dev.rd)
-            d |= 1u << 9;
         cc = 1u << 31;
+        if (c->msr_dev.rd) {
+            d |= 1u << 9;   /* APIC */
+            cc |= 1u << 24; /* TSC-deadline mode of its timer */
+        }
     } else if (leaf == 7 && c->r[ECX] == 0) {
         b = (1u << 7) | (1u << 20);
     } else if (leaf == 0x80000000) {

@@ -23,8 +23,15 @@
  * Software-disabled (SVR bit 8 clear) every LVT entry is masked and stays masked.
  *
  * The timer counts down the initial count at the device clock's rate divided by the divide
- * configuration (1..128): one-shot, or periodic (LVT timer bit 17), raising the LVT timer's
- * vector at zero. Its deadline lives in the timer queue. No TSC-deadline mode.
+ * configuration (1..128): one-shot (LVT timer mode, bits 18..17, 00; the reserved 11 too), or
+ * periodic (01), raising the LVT timer's vector at zero. Its deadline lives in the timer queue.
+ * TSC-deadline mode (10; SDM 10.5.4.1), when the cpu's TSC is wired (`tsc`; CPUID.1:ECX bit
+ * 24 then says so): IA32_TSC_DEADLINE (MSR 0x6E0) arms the timer for the moment the TSC
+ * reaches the value written (at once if it has), 0 disarms it, and it reads 0 again once the
+ * timer fired; in the other modes the MSR reads 0 and ignores writes. In TSC-deadline mode
+ * the initial count ignores writes and the current count reads 0; a change into or out of the
+ * mode disarms the timer. (A WRMSR to the TSC after arming moves the deadline later, never
+ * earlier: the timer checks the TSC when it fires and re-arms.)
  *
  * The 8259A pair's INTR reaches the cpu through LINT0 as on a PC: when LINT0 is an unmasked
  * ExtINT entry (or the APIC is disabled in IA32_APIC_BASE, bit 11), its level is passed on and
@@ -76,6 +83,8 @@ enum {
 #define LAPIC_LVT_N       6         /* timer, thermal, perf, LINT0, LINT1, error */
 #define LVT_MASKED        0x10000u  /* bit 16 */
 #define LVT_PERIODIC      0x20000u  /* timer bit 17 */
+#define LVT_TSC_DEADLINE  0x40000u  /* timer bit 18 (mode 10: TSC-deadline) */
+#define LVT_TIMER_MODE(v) (((v) >> 17) & 3u) /* 0 one-shot, 1 periodic, 2 TSC-deadline */
 #define LVT_LEVEL         0x8000u   /* LINT bit 15: level-triggered */
 #define LVT_MODE(v)       (((v) >> 8) & 7u) /* delivery mode: 0 fixed, 2 SMI, 4 NMI, 7 ExtINT */
 #define DM_FIXED          0u        /* delivery modes (LVT and ICR bits 10..8) */
@@ -101,6 +110,7 @@ struct lapic_state {
     uint8_t src_kind[256], src_num[256]; /* where each requested vector came from */
     uint32_t timer_init, timer_div;
     uint64_t timer_start;        /* device time the count was (re)loaded */
+    uint64_t tsc_deadline;       /* IA32_TSC_DEADLINE: TSC value to fire at, 0 disarmed */
     bool timer_running;          /* counting (a one-shot that reached zero stops) */
     bool lint[2];                /* LINT0/LINT1 input levels */
 };
@@ -122,6 +132,7 @@ struct lapic {
     /* The cpu's NMI input (an edge; `from`: enum nmi_from in cpu/event.h) and INIT signal. */
     void (*nmi)(void *ctx, unsigned from);
     void (*init)(void *ctx);
+    uint64_t (*tsc)(void *ctx);    /* the cpu's TSC now; NULL: no TSC-deadline mode */
     void *cpu_ctx;
 };
 
@@ -143,7 +154,7 @@ bool lapic_match(const struct lapic *a, uint8_t dest, bool logical);
 
 /* The cpu's interrupt acknowledge (struct intc): INTC_SOURCE(vector, kind, num). */
 int lapic_ack(void *lapic);
-/* IA32_APIC_BASE for the cpu (struct msr_dev). */
+/* IA32_APIC_BASE and IA32_TSC_DEADLINE for the cpu (struct msr_dev). */
 int lapic_msr_read(void *lapic, uint32_t msr, uint64_t *value);
 int lapic_msr_write(void *lapic, uint32_t msr, uint64_t value);
 

@@ -24,6 +24,12 @@ static void lapic_init_signal(void *cpu)
     cpu_signal_init(cpu, "the local APIC sent INIT to this cpu");
 }
 
+static uint64_t cpu_tsc(void *cpu)
+{
+    const struct cpu *c = cpu;
+    return cpu_time(c) + c->tsc_offset;
+}
+
 static void fast_reset(void *cpu)
 {
     cpu_signal_init(cpu, "a write of 1 to bit 0 of port 0x92 (fast reset)");
@@ -77,6 +83,7 @@ int pc_attach(struct machine *m)
     m->lapic.eoi_ctx = &m->ioapic;
     m->lapic.nmi = lapic_nmi;
     m->lapic.init = lapic_init_signal;
+    m->lapic.tsc = cpu_tsc;
     m->lapic.cpu_ctx = &m->cpu;
     lapic_firmware(&m->lapic);
     /* The 8259A pair's INTR now goes through LINT0; the cpu acknowledges at the local APIC. */

@@ -1,10 +1,11 @@
 /* lapic.c against the Intel SDM vol. 3 chapter 10, row by row, through the MMIO bus on a fake
  * device clock: reset values (10.4.7.1, 10.12.5.1 for the version), read-only registers and
  * bits, the software enable and its LVT masking (10.4.7.2), task and processor priority
- * (10.8.3.1), IRR -> ISR on acknowledge and EOI (10.8.4, 10.8.5), the TMR and the EOI
- * broadcast to the I/O APIC, illegal vectors in ESR (10.5.3), self IPIs and the idle
- * delivery-status bit (10.6.1), NMI, INIT and start-up IPIs and LINT NMIs (10.6.1, 10.5.1), the timer's one-shot and periodic modes and its divide
- * configuration (10.5.4), the ExtINT path of the 8259A pair through LINT0 and IA32_APIC_BASE. */
+ * (10.8.3.1), IRR -> ISR on acknowledge and EOI (10.8.4, 10.8.5), the TMR and the EOI broadcast
+ * to the I/O APIC, illegal vectors in ESR (10.5.3), self IPIs and the idle delivery-status bit
+ * (10.6.1), NMI, INIT and start-up IPIs and LINT NMIs (10.6.1, 10.5.1), the timer's one-shot
+ * and periodic modes and its divide configuration (10.5.4), TSC-deadline mode (10.5.4.1), the
+ * ExtINT path of the 8259A pair through LINT0 and IA32_APIC_BASE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +30,14 @@ struct fixture {
     int eois[8];
     int neoi;
     unsigned nmis, nmi_from, inits;
+    uint64_t tsc_off; /* the fake cpu's TSC is t + tsc_off */
 };
+
+static uint64_t fake_tsc(void *ctx)
+{
+    struct fixture *fx = ctx;
+    return fx->t + fx->tsc_off;
+}
 
 static void nmi_seen(void *ctx, unsigned from)
 {
@@ -101,6 +109,7 @@ static int setup(void **state)
     fx->apic.eoi_ctx = fx;
     fx->apic.nmi = nmi_seen;
     fx->apic.init = init_seen;
+    fx->apic.tsc = fake_tsc;
     fx->apic.cpu_ctx = fx;
     *state = fx;
     return 0;
@@ -362,6 +371,69 @@ static void test_lint_nmi(void **state)
     assert_false(fx->intr);
 }
 
+static uint64_t msr_rd(struct fixture *fx, uint32_t msr)
+{
+    uint64_t v = 0xDEAD;
+    assert_int_equal(lapic_msr_read(&fx->apic, msr, &v), 1);
+    return v;
+}
+
+/* SDM 10.5.4.1: TSC-deadline mode. IA32_TSC_DEADLINE arms the timer for a TSC value (at once
+ * when passed), reads 0 after it fired and in the other modes (where writes are ignored);
+ * the initial count is ignored and the current count reads 0; changing the mode disarms. */
+static void test_timer_tsc_deadline(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    fx->tsc_off = 5000;
+    assert_int_equal(lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 9000), 1); /* one-shot mode */
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0);
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(rd(fx, LAPIC_LVT_TIMER), LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    wr(fx, LAPIC_TIMER_INIT, 100); /* ignored */
+    assert_int_equal(rd(fx, LAPIC_TIMER_INIT), 0);
+    assert_int_equal(rd(fx, LAPIC_TIMER_CUR), 0);
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 9000); /* TSC 9000 = device time 4000 */
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 9000);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 4000);
+    run_until(fx, 3999);
+    assert_false(fx->intr);
+    run_until(fx, 4000);
+    assert_true(fx->intr);
+    assert_int_equal(lapic_ack(&fx->apic), INTC_SOURCE(0x41, ISRC_LAPIC_TIMER, 0));
+    wr(fx, LAPIC_EOI, 0);
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0); /* fired: disarmed */
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    /* a deadline already passed fires at once; 0 disarms */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 10);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 4000);
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 0);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    /* the TSC written back after arming: the timer checks and waits on */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 20000); /* device time 15000 */
+    fx->tsc_off = 0; /* at 15000 the TSC reads 15000: five thousand more */
+    run_until(fx, 19999);
+    assert_false(fx->intr);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 20000);
+    run_until(fx, 20000);
+    assert_true(fx->intr);
+    assert_int_equal(lapic_ack(&fx->apic), INTC_SOURCE(0x41, ISRC_LAPIC_TIMER, 0));
+    wr(fx, LAPIC_EOI, 0);
+    /* leaving the mode disarms it */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 30000);
+    wr(fx, LAPIC_LVT_TIMER, 0x41);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0);
+    /* without a TSC wired there is no such mode: bit 18 is reserved, the MSR not the APIC's */
+    fx->apic.tsc = NULL;
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(rd(fx, LAPIC_LVT_TIMER), 0x41);
+    uint64_t v;
+    assert_int_equal(lapic_msr_read(&fx->apic, MSR_TSC_DEADLINE, &v), 0);
+}
+
 static void test_timer_one_shot_and_divide(void **state)
 {
     struct fixture *fx = *state;
@@ -469,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_ipi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ipi_nmi_init_startup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lint_nmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_tsc_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_one_shot_and_divide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_periodic_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint_through_lint0, setup, teardown),

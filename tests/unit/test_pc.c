@@ -268,7 +268,8 @@ static void test_msrs(void **state)
 }
 
 /* IA32_EFER without long mode or NX: 0 at reset, SCE reads back; CPUID's extended leaves say
- * no SYSCALL, NX or LM; RDPMC at CPL 0 names a counter the cpu does not have: #GP(0). */
+ * no SYSCALL, NX or LM; leaf 1 says TSC-deadline, and the local APIC's deadline follows the
+ * TSC; RDPMC at CPL 0 names a counter the cpu does not have: #GP(0). */
 static void test_efer_rdpmc(void **state)
 {
     (void)state;
@@ -279,6 +280,8 @@ static void test_efer_rdpmc(void **state)
         STORE_EDX(DATA + 12),
         MOV_EAX(0x80000000u), CPUID, STORE_EAX(DATA + 16),
         MOV_EAX(0x80000001u), CPUID, STORE_EDX(DATA + 20),
+        MOV_EAX(1), CPUID, 0x89, 0x0D, (DATA + 24) & 0xFF, ((DATA + 24) >> 8) & 0xFF,
+        ((DATA + 24) >> 16) & 0xFF, (DATA + 24) >> 24, /* mov %ecx, DATA + 24 */
         HLT,
     };
     assert_int_equal(run_code(m, prog, sizeof prog), RUN_HALT);
@@ -288,6 +291,13 @@ static void test_efer_rdpmc(void **state)
     assert_int_equal(get32(m, DATA + 12), 0);
     assert_int_equal(get32(m, DATA + 16), 0x80000001u);
     assert_int_equal(get32(m, DATA + 20) & (1u << 11 | 1u << 20 | 1u << 29), 0);
+    assert_true(get32(m, DATA + 24) & 1u << 24); /* TSC-deadline */
+    /* ... whose deadline is in the cpu's TSC, offset by a TSC write */
+    m->cpu.tsc_offset = 1000000;
+    lapic_write(&m->lapic, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(lapic_msr_write(&m->lapic, MSR_TSC_DEADLINE,
+                                     cpu_time(&m->cpu) + 1000000 + 500), 1);
+    assert_int_equal(timerq_deadline(&m->timers, m->lapic.timer), cpu_time(&m->cpu) + 500);
 
     static const uint8_t rdpmc[] = { MOV_ECX(0), 0x0F, 0x33, HLT };
     assert_int_equal(run_code(m, rdpmc, sizeof rdpmc), RUN_SHUTDOWN);
