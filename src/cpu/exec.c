@@ -85,6 +85,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     memset(&c->tr, 0, sizeof c->tr);
     c->eip = eip;
     c->halted = false;
+    c->nmi_pending = c->nmi_blocked = c->init_pending = false;
     tlb_flush_all(c);
 }
 
@@ -208,6 +209,27 @@ static bool take_interrupt(struct cpu *c)
 {
     if (cpu_time(c) >= c->next_event && c->on_event)
         c->on_event(c->event_ctx);
+    if (c->init_pending) {
+        /* INIT: the cpu would restart at 0xF000:0xFFF0 in real mode (SDM vol. 3 9.1.1). */
+        c->init_pending = false;
+        c->unsupported = (struct unsupported){
+            .what = "INIT (a reset to real mode) is not supported", .by = "INIT",
+            .why = c->init_why ? c->init_why : "INIT", .cs = c->seg[SEG_CS].sel,
+            .eip = c->eip, .target_cs = 0xF000, .target_eip = 0xFFF0};
+        c->stop_reason = RUN_UNSUPPORTED;
+        return true;
+    }
+    if (c->nmi_pending && !c->nmi_blocked && c->icount >= c->inhibit_until) {
+        /* NMI (SDM vol. 3 6.7.1): not masked by IF; blocks further NMIs until an IRET. */
+        c->nmi_pending = false;
+        c->nmi_blocked = true;
+        c->intr_source = c->nmi_source;
+        c->halted = false;
+        c->insn_eip = c->eip;
+        c->last_block = NULL;
+        deliver(c, EXC_NMI, TR_INTERRUPT);
+        return true;
+    }
     if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intc.ack)
         return false;
     int vector = c->intc.ack(c->intc.ctx);
@@ -271,7 +293,8 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
          * when a request is waiting behind it. */
         uint64_t end = c->icount_limit < c->next_event ? c->icount_limit : c->next_event;
         uint64_t budget = end > now ? end - now : 1;
-        if (c->intr && c->icount < c->inhibit_until && c->inhibit_until - c->icount < budget)
+        if ((c->intr || c->nmi_pending) && c->icount < c->inhibit_until
+            && c->inhibit_until - c->icount < budget)
             budget = c->inhibit_until - c->icount;
         if ((c->eflags & (FL_TF | FL_RF)) || c->dbg_exec || c->dbg_hit) {
             c->insn_eip = c->eip; /* instruction fetch faults belong to the instruction at EIP */

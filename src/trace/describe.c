@@ -357,6 +357,12 @@ static void describe_rule(struct out *o, const struct rule_fault *r)
     case RR_TOO_LONG:
         put(o, "instruction longer than 15 bytes");
         break;
+    case RR_RDPMC_PCE:
+        put(o, "RDPMC at CPL %u with CR4.PCE=0", r->cpl);
+        break;
+    case RR_RDPMC_COUNTER:
+        put(o, "RDPMC of counter 0x%" PRIx32 ": there are no performance counters", r->value);
+        break;
     default:
         break;
     }
@@ -442,6 +448,14 @@ static void put_source(struct out *o, const struct trace_event *ev)
     case ISRC_LAPIC_ERROR: put(o, "LAPIC error"); break;
     case ISRC_IPI: put(o, "self IPI"); break;
     case ISRC_SPURIOUS: put(o, "LAPIC spurious"); break;
+    case ISRC_NMI:
+        if (ev->source_num >= NMI_FROM_IOAPIC)
+            put(o, "NMI from IOAPIC pin %u", ev->source_num - NMI_FROM_IOAPIC);
+        else if (ev->source_num == NMI_FROM_IPI)
+            put(o, "NMI, self IPI");
+        else
+            put(o, "NMI from LAPIC LINT%u", ev->source_num - NMI_FROM_LINT0);
+        break;
     case ISRC_IOAPIC: {
         const char *n = ev->source_num < 24 ? ioapic_pin_name[ev->source_num] : NULL;
         put(o, "IOAPIC pin %u%s%s", ev->source_num, n ? " \xe2\x86\x92 " : "", n ? n : "");
