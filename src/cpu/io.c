@@ -27,11 +27,13 @@ void io_check(struct cpu *c, uint16_t port, unsigned size)
 
 uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)
 {
+    c->bus_ops++;
     return bus_in(c->bus, port, size) & size_mask(size);
 }
 
 void io_out(struct cpu *c, uint16_t port, unsigned size, uint32_t value)
 {
+    c->bus_ops++;
     bus_out(c->bus, port, value & size_mask(size), size);
     if (c->bus->exit_requested) {
         c->stop_reason = RUN_EXIT;
