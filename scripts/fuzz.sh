@@ -19,9 +19,7 @@
 # Environment: FUZZ_JOBS (default 1) parallel fuzzing jobs per target without --ci;
 # FUZZ_CI_RUNS_cpu / _loader / _gdbpacket / _cli ... (or FUZZ_CI_RUNS for all) the executions per
 # target with --ci (defaults 2000, 5000, 2000, 20000 for the others; each capped at 45, 20, 20,
-# 15 s). An input may take 30 s (-timeout):
-# a REP string instruction is one unit of device time per 4096 elements, so the cpu target's
-# slowest inputs take seconds under ASan.
+# 15 s). An input may take 30 s (-timeout) on a loaded machine.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -56,10 +56,9 @@
 #include "machine/snapshot.h"
 #include "trace/describe.h"
 
-/* Device time per input. A REP string instruction retires once per 4096 elements, so one unit
- * can be 4096 element moves, each through the slow path when the target is MMIO (a page walk
- * and a bus access per element): at 4000 units one input took 37 s of cpu in the fuzz build.
- * Most inputs end (debug-exit port) after a few hundred units. */
+/* Device time per input. A REP string instruction retires once per 4096 elements in RAM, once
+ * per 64 device accesses (src/cpu/string.c), so one unit is bounded host work. Most inputs end
+ * (debug-exit port) after a few hundred units. */
 #define BUDGET 2000u
 
 /* Physical layout (the first 4 MiB are identity-mapped when paging is on). */
