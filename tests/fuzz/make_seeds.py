@@ -50,6 +50,23 @@ LJMP_TSS = raw(0xEA, 0, 0, 0, 0, 0x30, 0)         # far jmp to TSS B
 PUSH4 = raw(0x6A, 4), raw(0x6A, 3), raw(0x6A, 2), raw(0x6A, 1)
 MIXED = b"".join(row(n, 0x45, 0x10, 0x20, 0x30, 0x40) for n in range(0, 400, 7))
 
+
+
+def seg_desc(base, limit, type_byte, flags):
+    """An 8-byte segment descriptor as the (lo, hi) dwords of a table mutation."""
+    lo = (limit & 0xFFFF) | (base & 0xFFFF) << 16
+    hi = (base >> 16) & 0xFF | type_byte << 8 | ((limit >> 16) & 0xF) << 16 | (flags & 0xF) << 20 \
+        | (base >> 24) << 24
+    return lo, hi
+
+
+def code16_limit(limit):
+    """The 16-bit ring-3 code segment 0x80 (base 0x100000, the code) cut at `limit`."""
+    return (0, 0x80 // 8) + seg_desc(0x100000, limit, 0xFA, 0)
+
+
+LJMP_CODE16 = raw(0xEA, 0x20, 0, 0, 0, 0x83, 0)  # to slot 2 in the 16-bit code segment
+
 SEEDS = {
     "cpl0-flat": header() + mutations([]) + MIXED + INT80 + SYSENTER + macro(1, 0, 1) +
                  macro(1, 3, 0) + macro(3, 1, 0x07) + macro(3, 0, 0x38) + macro(5, 0, 0, 0) +
@@ -91,6 +108,28 @@ SEEDS = {
     "too-long": header() + mutations([]) + raw(*[0x66] * 14) + raw(*[0xF0] * 14),
     "task-bad-segment": header(mode=4) + mutations([(4, 0x54 // 4, 0xFFF8, 0)]) + INT81 +
                         LCALL_TASK,
+    # The 16-bit segment ends inside slot 2: cmp $0xEB, %al (the slot's jump byte as its
+    # immediate) ends at the limit, so the next fetch lies beyond it (#GP, seg_fetch_lin).
+    "code16-fetch-past-limit": header(mode=3) + mutations([code16_limit(0x2E)]) + LJMP_CODE16 +
+                               raw(0x90) + raw(*[0x90] * 13, 0x3C),
+    # Near transfers beyond the CS limit (#GP, target_fault): JMP, CALL, RET, LOOP and Jcc.
+    "code16-near-past-limit": header(mode=3) + mutations([code16_limit(0x3FF7)]) + LJMP_CODE16 +
+                              raw(0x90) + raw(0xE9, 0xF0, 0x7F) + raw(0xE8, 0xF0, 0x7F) +
+                              raw(0x68, 0x00, 0x80, 0xC3) + raw(0xB9, 2, 0, 0xE2, 0x7F) +
+                              raw(0x0F, 0x84, 0xF0, 0x7F) + raw(0x0F, 0x85, 0xF0, 0x7F) +
+                              raw(0xEB, 0x7F),
+    # Debug registers: a data breakpoint (write, 4 bytes) on DATA and an instruction breakpoint
+    # on slot 6, enabled by DR7, then a store to DATA and slot 6 itself; IA32_PAT written.
+    "cpl0-debug-breakpoints": header(regs=[0x180000, 0, 0, 0, 0, 0, 0, 0]) + mutations([]) +
+                              macro(3, 1, 0x00) +                              # mov %eax, %dr0
+                              raw(0xB8, *struct.pack("<I", 0x100060), 0x0F, 0x23, 0xC8) +  # dr1
+                              raw(0xB8, *struct.pack("<I", 0x000D0005), 0x0F, 0x23, 0xF8) +  # dr7
+                              raw(0xA3, *struct.pack("<I", 0x180000)) +        # mov %eax, DATA
+                              raw(0x89, 0x05, *struct.pack("<I", 0x180002)) +  # unaligned store
+                              raw(0x90) + raw(0x90) + raw(0xF3, 0xAB) +        # slot 6; rep stos
+                              raw(0xB9, 0x77, 0x02, 0, 0, 0x31, 0xD2, 0x0F, 0x30) +  # PAT 0x..05
+                              raw(0xB8, 6, 6, 6, 6, 0xBA, 6, 6, 6, 6) +
+                              raw(0xB9, 0x77, 0x02, 0, 0, 0x0F, 0x30) + raw(0x0F, 0x32),
     "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
               raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
