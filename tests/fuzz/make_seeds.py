@@ -67,6 +67,57 @@ def code16_limit(limit):
 
 LJMP_CODE16 = raw(0xEA, 0x20, 0, 0, 0, 0x83, 0)  # to slot 2 in the 16-bit code segment
 
+
+def gate(sel, off, type_byte):
+    """An IDT or GDT gate as the (lo, hi) dwords of a table mutation."""
+    return (sel << 16 | (off & 0xFFFF)), ((off >> 16) << 16 | type_byte << 8)
+
+
+def tss_b(field, value):
+    """A dword of TSS B (byte offset `field`) as a table mutation."""
+    return (4, field // 4, value, 0)
+
+
+STUB80 = 0x6000 + 0x80 * 16
+TSS_B_SEL = {"es": 0x48, "cs": 0x4C, "ss": 0x50, "ds": 0x54, "fs": 0x58, "gs": 0x5C, "ldt": 0x60}
+# Task switches (INT 0x81 through the task gate, then a far call through the GDT's task gate)
+# into a TSS B with one bad field each: the segment checks of the incoming task (#TS, #NP, #SS).
+TASK_BAD = {
+    "cs-data": [tss_b(0x4C, 0x10)],
+    "cs-conforming-dpl3-rpl0": [(0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0xFE, 0xC), tss_b(0x4C, 0x98)],
+    "cs-dpl3-rpl0": [tss_b(0x4C, 0x18)],
+    "ss-code": [tss_b(0x50, 0x08)],
+    "ss-rpl3": [tss_b(0x50, 0x13)],
+    "ss-dpl3": [tss_b(0x50, 0x20)],
+    "ds-tss": [tss_b(0x54, 0x30)],
+    "ds-dpl1-rpl3": [tss_b(0x54, 0x5B)],
+    "ds-not-present": [(0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0x12, 0xC), tss_b(0x54, 0x98)],
+    "ss-not-present": [(0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0x12, 0xC), tss_b(0x50, 0x98)],
+    "ring3-ds-dpl0": [tss_b(0x4C, 0x1B), tss_b(0x50, 0x23), tss_b(0x38, 0x3C000),
+                      tss_b(0x54, 0x10)],
+    "gate-to-ldt-selector": [(0, 0x48 // 8) + gate(0x34, 0, 0xE5), (1, 0x81) + gate(0x34, 0, 0xE5)],
+    "tss-limit-short": [(0, 0x30 // 8) + seg_desc(0x3400, 0x20, 0x89, 0)],
+    "vm86": [tss_b(0x24, 0x20002)],
+    "ldt-in-ldt": [tss_b(0x60, 0x3C)],
+    "ldt-not-ldt": [tss_b(0x60, 0x10)],
+    "ldt-not-present": [(0, 0x38 // 8) + seg_desc(0x3800, 0x3F, 0x02, 0)],
+    "eip-past-cs-limit": [tss_b(0x4C, 0x83), tss_b(0x50, 0x93), tss_b(0x38, 0x3C000)] +
+                         [tss_b(TSS_B_SEL[r], 0x23) for r in ("es", "ds", "fs", "gs")] +
+                         [tss_b(0x20, 0x20000)],
+}
+# Deliveries of INT 0x80 through a mutated gate or onto an unusual stack.
+DELIVER = {
+    "gate-dpl0-from-ring3": (header(mode=3, gates=4), []),
+    "gate-not-present": (header(mode=3), [(1, 0x80) + gate(0x08, STUB80, 0x6E)]),
+    "gate-to-conforming": (header(mode=3), [(1, 0x80) + gate(0x70, STUB80, 0xEE)]),
+    "gate-past-cs-limit": (header(mode=3), [(1, 0x80) + gate(0x80, 0x20000, 0xEE)]),
+    "gate-to-ring3": (header(mode=3), [(1, 0x80) + gate(0x1B, STUB80, 0xEE)]),
+    "expand-down-ss0": (header(mode=3), [(0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x4),
+                                          (3, 2, 0x78, 0)]),
+    "expand-down-ss0-low-esp": (header(mode=3), [(0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x4),
+                                                  (3, 2, 0x78, 0), (3, 1, 0x800, 0)]),
+}
+
 SEEDS = {
     "cpl0-flat": header() + mutations([]) + MIXED + INT80 + SYSENTER + macro(1, 0, 1) +
                  macro(1, 3, 0) + macro(3, 1, 0x07) + macro(3, 0, 0x38) + macro(5, 0, 0, 0) +
@@ -130,6 +181,9 @@ SEEDS = {
                               raw(0xB9, 0x77, 0x02, 0, 0, 0x31, 0xD2, 0x0F, 0x30) +  # PAT 0x..05
                               raw(0xB8, 6, 6, 6, 6, 0xBA, 6, 6, 6, 6) +
                               raw(0xB9, 0x77, 0x02, 0, 0, 0x0F, 0x30) + raw(0x0F, 0x32),
+    **{"task-" + k: header(mode=0) + mutations(m) + INT81 + LCALL_TASK for k, m in TASK_BAD.items()},
+    **{"deliver-" + k: h + mutations(m) + INT80 + raw(0x66, 0xB8, 0x93, 0) + raw(0x8E, 0xD0) + INT80
+       for k, (h, m) in DELIVER.items()},
     "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
               raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
