@@ -97,6 +97,12 @@ TASK_BAD = {
                       tss_b(0x54, 0x10)],
     "gate-to-ldt-selector": [(0, 0x48 // 8) + gate(0x34, 0, 0xE5), (1, 0x81) + gate(0x34, 0, 0xE5)],
     "tss-limit-short": [(0, 0x30 // 8) + seg_desc(0x3400, 0x20, 0x89, 0)],
+    "ds-beyond-gdt": [tss_b(0x54, 0x1F8)],
+    "cs-null": [tss_b(0x4C, 0)],
+    "ss-null": [tss_b(0x50, 0)],
+    "cs-conforming-dpl0": [tss_b(0x4C, 0x70)],
+    "ds-busy-tss": [tss_b(0x54, 0x28)],
+    "ldt-not-present-98": [(0, 0x98 // 8) + seg_desc(0x3800, 0x3F, 0x02, 0), tss_b(0x60, 0x98)],
     "vm86": [tss_b(0x24, 0x20002)],
     "ldt-in-ldt": [tss_b(0x60, 0x3C)],
     "ldt-not-ldt": [tss_b(0x60, 0x10)],
@@ -184,6 +190,18 @@ SEEDS = {
     **{"task-" + k: header(mode=0) + mutations(m) + INT81 + LCALL_TASK for k, m in TASK_BAD.items()},
     **{"deliver-" + k: h + mutations(m) + INT80 + raw(0x66, 0xB8, 0x93, 0) + raw(0x8E, 0xD0) + INT80
        for k, (h, m) in DELIVER.items()},
+    "deliver-task-gate-dpl0-from-ring3": header(mode=3) + mutations([(1, 0x81) + gate(0x30, 0, 0x85)]) +
+                                         INT81,
+    "deliver-task-gate-not-present": header(mode=3) + mutations([(1, 0x81) + gate(0x30, 0, 0x65)]) +
+                                     INT81,
+    # A read through an execute-only CS, a store through a read-only DS (#GP).
+    "cpl3-exec-only-read-only": header(mode=3) + mutations([
+        (0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0xF8, 0xC),
+        (0, 0xA0 // 8) + seg_desc(0, 0xFFFFF, 0xF0, 0xC)]) +
+        raw(0xEA, *struct.pack("<I", 0x100020), 0x9B, 0) + raw(0x90) +
+        raw(0x2E, 0x8B, 0x05, *struct.pack("<I", 0x180000)) +
+        raw(0x66, 0xB8, 0xA3, 0) + raw(0x8E, 0xD8) +
+        raw(0xC7, 0x05, *struct.pack("<I", 0x180000), 1, 0, 0, 0),
     "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
               raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
