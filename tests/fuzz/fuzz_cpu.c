@@ -41,8 +41,9 @@
  * formatter (describe.c) in one line; every run ends by a budget, a halt, a
  * triple fault, the debug-exit port or an unsupported mode, never by a stop nobody asked for;
  * device time advanced by at most the budget, and by exactly the budget when the run ended by
- * it (no run exceeds its budget in device time); device time = instructions + idle + stall;
- * instructions by ring and by address space add up to the instruction count.
+ * it (no run exceeds its budget in device time); an unsupported mode says what, by whom and
+ * why; device time = instructions + idle + stall; instructions by ring and by address space
+ * add up to the instruction count.
  * RINGSIDE_FUZZ_VERBOSE=1 prints how each run ended and what happened in it. */
 #include <stddef.h>
 #include <stdint.h>
@@ -675,6 +676,11 @@ static void check_run(const struct cpu *c, enum run_result r, uint64_t before, u
         fail("a run ended by its budget before using it", now - before, budget);
     if (r == RUN_HALT && !cpu_is_halted(c))
         fail("RUN_HALT but the cpu is not halted", 0, 0);
+    if (r == RUN_UNSUPPORTED) {
+        const struct unsupported *u = cpu_get_unsupported(c);
+        if (!u || !u->what || !u->by || !u->why)
+            fail("RUN_UNSUPPORTED without what, by whom and why", 0, 0);
+    }
     uint64_t insns = cpu_stat_insns(c);
     if (now != insns + cpu_stat_idle(c) + cpu_stat_stall(c))
         fail("device time is not instructions + idle + stall", now, insns);
