@@ -240,6 +240,8 @@ struct cpu {
     uint64_t icount;        /* retired instructions */
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
     bool stop_block;        /* leave the current block after this instruction */
+    uint32_t bus_ops;       /* device accesses made (MMIO, port I/O), wrapping: what a REP
+                               instruction weighs its host work by (string.c) */
     bool halted;            /* in HLT, waiting for an interrupt */
     int stop_reason;        /* enum run_result once set, -1 while running */
     bool delivering;        /* an event is being delivered (a fault now may become #DF) */

@@ -150,12 +150,35 @@ void cpu_request_stop(struct cpu *c)
     c->stop_block = true;
 }
 
+/* The end of block b's instructions that lie wholly within the CS limit (a block is decoded
+ * from bytes, not from a segment, so it may run past the limit of the CS it runs under); the
+ * first instruction crossing it: #GP(0), as a fetch beyond the limit (SDM vol. 3 5.3). */
+static const struct insn *within_cs_limit(struct cpu *c, const struct block *b,
+                                          const struct insn *end)
+{
+    uint64_t last = c->seg[SEG_CS].limit;
+    uint64_t at = c->eip;
+    const struct insn *i = b->insns;
+    for (; i < end; i++) {
+        if (at + i->len - 1 > last)
+            break;
+        at += i->len;
+    }
+    if (i == b->insns) {
+        c->insn_eip = c->eip;
+        seg_fetch_fault(c);
+    }
+    return i;
+}
+
 /* Runs up to `budget` instructions of block b. */
 static void run_block(struct cpu *c, struct block *b, uint64_t budget)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
     if (budget < b->n)
         end = i + budget;
+    if (__builtin_expect((uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit, 0))
+        end = within_cs_limit(c, b, end);
     c->stop_block = false;
     if (c->insn_hook) {
         for (; i < end; i++) {

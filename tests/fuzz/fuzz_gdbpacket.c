@@ -5,7 +5,8 @@
  * reply frames into a packet that the parser reads back whole with a good checksum.
  *
  *   clang -fsanitize=fuzzer,address ... (tests/fuzz, when built with clang)
- *   build/tests/gdb/replay_gdbpacket DIR|FILE...  (replay without libFuzzer: tests/gdb) */
+ *   build/tests/fuzz/replay_gdbpacket DIR|FILE...      (replay without libFuzzer)
+ *   build/tests/gdb/gdbpacket_generated DIR|FILE...    (plus generated inputs: tests/gdb) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
