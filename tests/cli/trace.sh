@@ -14,6 +14,14 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
 ok=1
 say() { echo "FAIL ($case): $*"; ok=0; }
+# Wait (at most 60 s) until FILE holds BYTES: a recording killed too early, on a loaded machine,
+# would not have written its header yet.
+wait_bytes() { # FILE BYTES
+    i=0
+    while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ $i -lt 600 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+}
 # one_line STATUS WANT_STATUS REGEX: the status and exactly one stderr line matching REGEX
 one_line() {
     echo "  exit $1"; sed 's/^/  stderr: /' stderr.txt
@@ -302,7 +310,7 @@ sigterm)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>stderr.txt &
     pid=$!
-    sleep 1
+    wait_bytes "$work/spin.rtrace" 8192
     kill -TERM $pid
     wait $pid; st=$?
     one_line $st 143 "stopped by signal 15 at"
@@ -340,7 +348,7 @@ compressed)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace.zst") >spin.out 2>/dev/null &
     pid=$!
-    sleep 1
+    wait_bytes "$work/spin.rtrace.zst" 4096
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace.zst >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
@@ -351,7 +359,7 @@ sigkill)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>/dev/null &
     pid=$!
-    sleep 1
+    wait_bytes "$work/spin.rtrace" 8192
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
