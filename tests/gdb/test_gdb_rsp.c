@@ -258,6 +258,46 @@ static void test_stack_watch(void **state)
     assert_string_equal(ask(g, "?", NULL), "T05awatch:00007ffc;");
 }
 
+/* A read watchpoint in the middle of a REP MOVSB's source: the instruction reads it in its
+ * ninth iteration; the stop is right after the whole REP. */
+static void test_rep_watch(void **state)
+{
+    struct rig *g = *state;
+    static const uint8_t code[] = { 0xF3, 0xA4, 0x40, 0xF4 }; /* rep movsb; inc eax; hlt */
+    struct cpu *c = &g->m->cpu;
+    cpu_write_phys(c, 0x3000, code, sizeof code);
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4000);
+    cpu_set_reg(c, REG_EDI, 0x5000);
+    cpu_set_reg(c, REG_ECX, 16);
+    cpu_set_reg(c, REG_EAX, 0);
+    assert_string_equal(ask(g, "Z3,4008,1", NULL), "OK");
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3002);    /* after the rep movsb */
+    assert_int_equal(cpu_get_reg(c, REG_ECX), 0);
+    assert_int_equal(cpu_get_reg(c, REG_EAX), 0);
+    assert_string_equal(ask(g, "?", NULL), "T05rwatch:00004008;");
+    /* downwards (DF = 1) from 0x4010: 0x4010..0x4001, also through 0x4008 */
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4010);
+    cpu_set_reg(c, REG_ECX, 16);
+    cpu_set_reg(c, REG_EFLAGS, cpu_get_reg(c, REG_EFLAGS) | (1u << 10));
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3002);
+    /* a count that stops short of it: no stop at the rep, the run ends at the HLT */
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4000);
+    cpu_set_reg(c, REG_ECX, 8);
+    cpu_set_reg(c, REG_EFLAGS, cpu_get_reg(c, REG_EFLAGS) & ~(1u << 10));
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_EXITED);
+}
+
 /* Console input under the debugger (input.c): a client that hands out "abcdefgh" one byte
  * per request, counting requests; a guest that reads COM1 in a loop; a tap that lists what
  * the guest received. */
@@ -349,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registers_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_break_step_reverse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rep_watch, setup, teardown),
         cmocka_unit_test(test_input_redelivered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,6 +235,15 @@ static bool stack_access(const struct cpu *c, unsigned id, uint32_t *addr, unsig
     case X86_INS_LEAVE:
         *addr = base + cpu_get_reg(c, REG_EBP), *len = 4, *write = false;
         return true;
+    case X86_INS_RETF:
+        *addr = base + esp, *len = 8, *write = false;
+        return true;
+    case X86_INS_IRETD: { /* EIP, CS, EFLAGS, and ESP, SS when it returns to an outer ring */
+        uint8_t cs = 0;
+        cpu_read_linear(c, base + esp + 4, &cs, 1);
+        *addr = base + esp, *len = (cs & 3u) > cpu_get_cpl(c) ? 20 : 12, *write = false;
+        return true;
+    }
     default:
         return false;
     }
@@ -243,12 +252,12 @@ static bool stack_access(const struct cpu *c, unsigned id, uint32_t *addr, unsig
 /* The first read or access watchpoint that an access [ea, ea+size) hits (a read, or a write
  * for an access watchpoint), NULL if none. */
 static const struct gdb_point *watch_hit(const struct gdb_target *t, uint32_t ea,
-                                         unsigned size, bool read, bool write)
+                                         uint64_t size, bool read, bool write)
 {
     for (unsigned p = 0; p < t->npts; p++) {
         const struct gdb_point *w = &t->pts[p];
         bool wants = (w->type == PT_READ && read) || (w->type == PT_ACCESS && (read || write));
-        if (wants && ea < w->addr + w->len && w->addr < ea + size)
+        if (wants && ea < (uint64_t)w->addr + w->len && w->addr < (uint64_t)ea + size)
             return w;
     }
     return NULL;
@@ -275,6 +284,29 @@ static cs_insn *decode_at(struct gdb_target *t, const struct cpu *c, uint32_t li
     return insn;
 }
 
+/* How many times a string instruction with a REP prefix will run its access (E)CX, 0 for
+ * none; 1 for any other instruction. */
+static uint64_t rep_count(const struct cpu *c, const cs_insn *insn)
+{
+    const cs_x86 *d = &insn->detail->x86;
+    if (d->prefix[0] != X86_PREFIX_REP && d->prefix[0] != X86_PREFIX_REPNE)
+        return 1;
+    switch (insn->id) {
+    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
+    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
+    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
+    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
+    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
+    case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD: {
+        uint32_t ecx = cpu_get_reg(c, REG_ECX);
+        return d->addr_size == 2 ? (ecx & 0xFFFF) : ecx;
+    }
+    default:
+        return 1;
+    }
+}
+
 /* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
  * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
  * the watchpoint's type and address. */
@@ -293,8 +325,16 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
         uint32_t ea = cs_seg_base(c, op) + cs_reg_value(c, op->mem.base) +
                       cs_reg_value(c, op->mem.index) * (uint32_t)op->mem.scale +
                       (uint32_t)op->mem.disp;
-        w = watch_hit(t, ea, op->size ? op->size : 1, op->access & CS_AC_READ,
-                      op->access & CS_AC_WRITE);
+        uint64_t size = op->size ? op->size : 1;
+        uint64_t count = rep_count(c, insn);
+        if (count != 1) { /* every iteration's operand, upwards or (DF) downwards */
+            if (count == 0)
+                continue;
+            if (cpu_get_reg(c, REG_EFLAGS) & (1u << 10))
+                ea -= (uint32_t)((count - 1) * size);
+            size *= count;
+        }
+        w = watch_hit(t, ea, size, op->access & CS_AC_READ, op->access & CS_AC_WRITE);
     }
     uint32_t sa;
     unsigned slen;
