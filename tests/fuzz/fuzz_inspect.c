@@ -341,10 +341,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: op_walk(c, &in); break;
         case 6: {
             uint8_t a = u8(&in);
+            struct saved *sv = &saved[(a & 0x7F) % SLOTS];
             if (a & 0x80)
-                restore(m, &saved[a % SLOTS]);
+                restore(m, sv);
             else
-                save(m, &saved[a % SLOTS]);
+                save(m, sv);
             break;
         }
         case 7: op_run(m, &w, &in, hooks > 0 && hook_fn[0] == hook); break;

@@ -120,6 +120,8 @@ DELIVER = {
     "gate-to-ring3": (header(mode=3), [(1, 0x80) + gate(0x1B, STUB80, 0xEE)]),
     "expand-down-ss0": (header(mode=3), [(0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x4),
                                           (3, 2, 0x78, 0)]),
+    "expand-down-16bit-ss0-past-top": (header(mode=3), [
+        (0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x0), (3, 2, 0x78, 0), (3, 1, 0x10004, 0)]),
     "expand-down-ss0-low-esp": (header(mode=3), [(0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x4),
                                                   (3, 2, 0x78, 0), (3, 1, 0x800, 0)]),
 }
@@ -202,6 +204,10 @@ SEEDS = {
         raw(0x2E, 0x8B, 0x05, *struct.pack("<I", 0x180000)) +
         raw(0x66, 0xB8, 0xA3, 0) + raw(0x8E, 0xD8) +
         raw(0xC7, 0x05, *struct.pack("<I", 0x180000), 1, 0, 0, 0),
+    # A far jump between code segments with the same base, 32-bit to 16-bit (G = 1).
+    "cpl3-code16-same-base": header(mode=3) + mutations([
+        (0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0xFA, 0x8)]) +
+        raw(0xEA, *struct.pack("<I", 0x100020), 0x9B, 0) + raw(0x90) + raw(0x90) + raw(0x90),
     "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
               raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
