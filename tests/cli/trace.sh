@@ -21,6 +21,13 @@ one_line() {
     [ "$(wc -l < stderr.txt)" -eq 1 ] || say "stderr has $(wc -l < stderr.txt) lines, want 1"
     grep -Eq "$3" stderr.txt || say "stderr does not match '$3'"
 }
+# wait_for_bytes FILE N: until FILE holds N bytes (its first flushes), at most 60 s.
+wait_for_bytes() {
+    for _ in $(seq 600); do
+        [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return
+        sleep 0.1
+    done
+}
 # The demo recorded into demo.rtrace (console output in demo.out, live --log int in live.int).
 record_demo() {
     "$ringside" demo --record demo.rtrace --log int --log-file live.int "$@" >demo.out 2>stderr.txt
@@ -340,7 +347,7 @@ compressed)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace.zst") >spin.out 2>/dev/null &
     pid=$!
-    sleep 1
+    wait_for_bytes "$work/spin.rtrace.zst" 1000
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace.zst >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
@@ -351,7 +358,7 @@ sigkill)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>/dev/null &
     pid=$!
-    sleep 1
+    wait_for_bytes "$work/spin.rtrace" 4000
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"

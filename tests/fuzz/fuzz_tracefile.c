@@ -105,7 +105,7 @@ static void check(const uint8_t *data, size_t size)
             for (int pass = 0; out && pass < 2; pass++) {
                 struct trace_ctx *pt = trace_ctx_new(NULL, NULL);
                 if (pt)
-                    export_perfetto(&tf, pt, pass ? &f : NULL, &names, 0, out);
+                    export_perfetto(&tf, pt, pass ? &f : NULL, 0, out);
                 trace_ctx_free(pt);
             }
             if (out)
