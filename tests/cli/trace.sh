@@ -149,33 +149,38 @@ assert text == live, "jsonl text differs from the live log"
 assert any(l["kind"] == "cr3" for l in lines), "no cr3 events in jsonl"
 print(f"  {len(lines)} jsonl events")
 PY
+    # Each filter's selection against all events filtered here (one python for all of them).
+    n=0
     for f in "--kind exception" "--vector 0x80" "--cpl 3" "--from 600000 --to 700000" \
              "--kind iret --cpl 0" "--space 0x00153000" "--pid 3" "--space spin"; do
+        n=$((n + 1))
         # shellcheck disable=SC2086
-        "$ringside" log demo.rtrace --format jsonl $f >sel.jsonl 2>stderr.txt ||
+        "$ringside" log demo.rtrace --format jsonl $f >"sel$n.jsonl" 2>stderr.txt ||
             say "log $f failed"
-        python3 - sel.jsonl all.jsonl "$f" <<'PY' || say "filter $f wrong"
-import json, sys
-sel = [json.loads(l) for l in open(sys.argv[1])]
-allv = [json.loads(l) for l in open(sys.argv[2])]
-f = sys.argv[3].split()
-opts = dict(zip(f[::2], f[1::2]))
-def ok(e):
-    if "--kind" in opts and e["kind"] != opts["--kind"]: return False
-    if "--vector" in opts and e["vector"] != int(opts["--vector"], 0): return False
-    if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
-    if "--from" in opts and e["icount"] < int(opts["--from"]): return False
-    if "--to" in opts and e["icount"] > int(opts["--to"]): return False
-    if "--pid" in opts and e["pid"] != int(opts["--pid"]): return False
-    sp = opts.get("--space")
-    if sp and sp.startswith("0x") and e["before"]["cr3"] != int(sp, 16): return False
-    if sp and not sp.startswith("0x") and e["space"] != sp: return False
-    return True
-want = [e for e in allv if ok(e)]
-assert sel == want and want, (len(sel), len(want))
-print(f"  {' '.join(f)}: {len(sel)} events")
-PY
+        echo "$f" >"sel$n.filter"
     done
+    python3 - all.jsonl $(seq -f 'sel%g' "$n") <<'PY' || say "a filter selects wrongly"
+import json, sys
+allv = [json.loads(l) for l in open(sys.argv[1])]
+for base in sys.argv[2:]:
+    sel = [json.loads(l) for l in open(base + ".jsonl")]
+    f = open(base + ".filter").read().split()
+    opts = dict(zip(f[::2], f[1::2]))
+    def ok(e):
+        if "--kind" in opts and e["kind"] != opts["--kind"]: return False
+        if "--vector" in opts and e["vector"] != int(opts["--vector"], 0): return False
+        if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
+        if "--from" in opts and e["icount"] < int(opts["--from"]): return False
+        if "--to" in opts and e["icount"] > int(opts["--to"]): return False
+        if "--pid" in opts and e["pid"] != int(opts["--pid"]): return False
+        sp = opts.get("--space")
+        if sp and sp.startswith("0x") and e["before"]["cr3"] != int(sp, 16): return False
+        if sp and not sp.startswith("0x") and e["space"] != sp: return False
+        return True
+    want = [e for e in allv if ok(e)]
+    assert sel == want and want, (" ".join(f), len(sel), len(want))
+    print(f"  {' '.join(f)}: {len(sel)} events")
+PY
     "$ringside" log demo.rtrace --kind bogus >/dev/null 2>stderr.txt; one_line $? 2 "unknown --kind 'bogus'"
     "$ringside" log demo.rtrace --format xml >/dev/null 2>stderr.txt; one_line $? 2 "unknown --format 'xml'"
     ;;
