@@ -1,8 +1,9 @@
 /* `ringside export TRACE --perfetto OUT [filters]`: a recorded trace as Chrome trace-event
  * JSON (trace/export_perfetto.h), the events `ringside log` would show with the same filters
- * (trace/filter.h), named as the live log names them. A regular OUT (or a new one) is written beside as OUT.tmp and
- * renamed when whole, so a failed export never leaves a file that looks complete; anything
- * else that exists (a device, a pipe: /dev/stdout) is written directly, never replaced. */
+ * (trace/filter.h), named as the live log names them. A regular OUT (or a new one) is
+ * written beside as OUT.tmp and renamed when whole, so a failed export never leaves a file
+ * that looks complete; anything else that exists (a device, a pipe: /dev/stdout) is written
+ * directly, never replaced. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,9 +28,8 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
         return CLI_EXIT_USAGE;
     }
     struct trace_file tf;
-    struct trace_names names;
     struct trace_filter f;
-    if (!trace_cli_open(o, &tf, &names, &f))
+    if (!trace_cli_open(o, &tf, &f))
         return CLI_EXIT_USAGE;
     struct symbols *syms;
     struct trace_ctx *t = trace_cli_reader(o, &tf, &syms);
@@ -52,7 +52,7 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
         status = CLI_EXIT_USAGE;
         goto done;
     }
-    export_perfetto(&tf, t, &f, &names, o->run.ips, out);
+    export_perfetto(&tf, t, &f, o->run.ips, out);
     errno = 0;
     bool bad = fflush(out) != 0 || ferror(out);
     int err = errno ? errno : EIO;
@@ -76,7 +76,6 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
 done:
     trace_ctx_free(t);
     symbols_free(syms);
-    trace_names_free(&names);
     trace_free(&tf);
     return status;
 }

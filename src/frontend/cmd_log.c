@@ -29,7 +29,7 @@ static void json_state(FILE *out, const struct trace_state *s)
 static void json_event(FILE *out, const struct trace_ctx *t, const struct trace_event *ev,
                        const char *text)
 {
-    const struct trace_ctx_space *sp = trace_ctx_space(t, ev->before.cr3);
+    const struct trace_space *sp = trace_ctx_space(t, ev->before.cr3);
     fprintf(out, "{\"icount\":%" PRIu64 ",\"kind\":", ev->icount);
     trace_json_str(out, trace_kind_name(ev->kind));
     if (trace_kind_has_vector(ev->kind))
@@ -82,9 +82,8 @@ int cmd_log_main(struct cli_options *o, const struct cli_env *env)
         return CLI_EXIT_USAGE;
     }
     struct trace_file tf;
-    struct trace_names names;
     struct trace_filter f;
-    if (!trace_cli_open(o, &tf, &names, &f))
+    if (!trace_cli_open(o, &tf, &f))
         return CLI_EXIT_USAGE;
     struct symbols *syms;
     struct trace_ctx *t = trace_cli_reader(o, &tf, &syms);
@@ -100,7 +99,7 @@ int cmd_log_main(struct cli_options *o, const struct cli_env *env)
         if (!jsonl && ev.kind == TR_CR3 && f.kind != TR_CR3)
             continue;
         struct trace_event entry;
-        if (!trace_filter_match(&f, &names, &ev)) {
+        if (!trace_filter_match(&f, &t->names, &ev)) {
             describe_track(&t->d, &ev, &entry); /* a later return still finds its entry */
             continue;
         }
@@ -115,7 +114,6 @@ int cmd_log_main(struct cli_options *o, const struct cli_env *env)
 out:
     trace_ctx_free(t);
     symbols_free(syms);
-    trace_names_free(&names);
     trace_free(&tf);
     return status;
 }

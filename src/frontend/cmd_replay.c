@@ -66,8 +66,7 @@ static int run_replay(struct machine *m, struct replay *rp)
 int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
 {
     struct trace_file tf;
-    struct trace_names names;
-    if (!trace_cli_open(o, &tf, &names, NULL))
+    if (!trace_cli_open(o, &tf, NULL))
         return CLI_EXIT_USAGE;
     const struct trace_header *h = &tf.hdr;
     int status = CLI_EXIT_USAGE;
@@ -117,7 +116,6 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
 out:
     if (m)
         machine_destroy(m);
-    trace_names_free(&names);
     trace_free(&tf);
     return status;
 }

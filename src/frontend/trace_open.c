@@ -10,9 +10,8 @@
 #include "trace/tracectx.h"
 
 bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
-                    struct trace_names *names, struct trace_filter *f)
+                    struct trace_filter *f)
 {
-    *names = (struct trace_names){ 0 };
     if (f) {
         const struct trace_cli_options *t = &o->trace;
         struct trace_filter_spec spec = { t->pid, t->space, t->kind, t->vector, t->cpl,
@@ -27,12 +26,6 @@ bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
     trace_load(o->operand, tf);
     if (!trace_usable(tf)) {
         report("%s: %s", o->operand, tf->why);
-        trace_free(tf);
-        return false;
-    }
-    if (!trace_names_collect(tf, names)) {
-        report("%s: out of memory", o->operand);
-        trace_names_free(names);
         trace_free(tf);
         return false;
     }

@@ -60,7 +60,7 @@ static unsigned track_of(const struct pf *p, uint32_t cr3)
 static void name_track(struct pf *p, unsigned pid, uint32_t cr3, bool thread)
 {
     char name[TRACE_NAME_MAX + 64];
-    const struct trace_ctx_space *s = trace_ctx_space(p->t, cr3);
+    const struct trace_space *s = trace_ctx_space(p->t, cr3);
     if (s)
         snprintf(name, sizeof name, "%s (pid %" PRIu32 ")", s->name, s->pid);
     else
@@ -233,8 +233,7 @@ static void event(struct pf *p, const struct trace_event *ev, const char *text)
 }
 
 uint64_t export_perfetto(const struct trace_file *tf, struct trace_ctx *t,
-                         const struct trace_filter *f, const struct trace_names *names,
-                         uint64_t ips, FILE *out)
+                         const struct trace_filter *f, uint64_t ips, FILE *out)
 {
     struct pf p = { .out = out, .t = t, .ips = ips ? ips : tf->hdr.ips, .cpl = -1 };
     if (!p.ips)
@@ -252,7 +251,7 @@ uint64_t export_perfetto(const struct trace_file *tf, struct trace_ctx *t,
             continue;
         }
         struct trace_event entry;
-        if (f && !trace_filter_match(f, names, &ev)) {
+        if (f && !trace_filter_match(f, &t->names, &ev)) {
             describe_track(&t->d, &ev, &entry); /* a later return still finds its entry */
             continue;
         }

@@ -33,10 +33,9 @@
 struct trace_ctx;
 
 /* Writes tf to out, read through t (trace/tracectx.h, at the trace's start), the events that
- * pass f (NULL: all; names: the trace's, for f's --pid and --space); ips 0 means the trace's
- * own. Returns the number of trace events written. */
+ * pass f (NULL: all; --pid and --space match the space as named when the event happened);
+ * ips 0 means the trace's own. Returns the number of trace events written. */
 uint64_t export_perfetto(const struct trace_file *tf, struct trace_ctx *t,
-                         const struct trace_filter *f, const struct trace_names *names,
-                         uint64_t ips, FILE *out);
+                         const struct trace_filter *f, uint64_t ips, FILE *out);
 
 #endif

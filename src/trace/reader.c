@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #define TRACE_MAX_FILE_SIZE (1ull << 34) /* 16 GiB: larger is refused, not read */
+#define TRACE_MAX_UNZSTD (1ull << 32)    /* 4 GiB: a compressed trace may not grow beyond */
 
 static enum trace_status set(struct trace_file *tf, enum trace_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -319,22 +320,26 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
 static enum trace_status parse_zstd(const uint8_t *buf, size_t size, struct trace_file *tf)
 {
     ZSTD_DCtx *z = ZSTD_createDCtx();
-    size_t cap = size * 4 + 4096, len = 0;
+    size_t cap = size < TRACE_MAX_UNZSTD / 8 ? size * 4 + 4096 : (size_t)(TRACE_MAX_UNZSTD / 2);
+    size_t len = 0;
     uint8_t *out = malloc(cap);
     const char *zerr = NULL;
     bool big = false;
     ZSTD_inBuffer in = { buf, size, 0 };
     while (z && out && in.pos < in.size) {
         if (len == cap) {
-            if (cap >= TRACE_MAX_FILE_SIZE) {
+            if (cap >= TRACE_MAX_UNZSTD) {
                 big = true;
                 break;
             }
-            uint8_t *more = realloc(out, 2 * cap);
-            if (!more)
+            size_t want = 2 * cap < TRACE_MAX_UNZSTD ? 2 * cap : (size_t)TRACE_MAX_UNZSTD;
+            uint8_t *more = realloc(out, want);
+            if (!more) {
+                zerr = "out of memory";
                 break;
+            }
             out = more;
-            cap *= 2;
+            cap = want;
         }
         ZSTD_outBuffer o = { out, cap, len };
         size_t r = ZSTD_decompressStream(z, &o, &in);
@@ -349,7 +354,9 @@ static enum trace_status parse_zstd(const uint8_t *buf, size_t size, struct trac
     ZSTD_freeDCtx(z);
     if (!z || !out) {
         free(out);
+        uint8_t *keep = tf->owned; /* trace_free frees it */
         memset(tf, 0, sizeof *tf);
+        tf->owned = keep;
         return set(tf, TRACE_IO, "out of memory reading the trace");
     }
     uint8_t *old = tf->owned;
@@ -360,10 +367,10 @@ static enum trace_status parse_zstd(const uint8_t *buf, size_t size, struct trac
     if ((zerr || big) && (tf->status == TRACE_OK || tf->status == TRACE_TRUNCATED) &&
         tf->hdr.version)
         set(tf, TRACE_CORRUPT, "compressed trace damaged after %zu bytes of it: %s", len,
-            big ? "larger than 16 GiB" : zerr);
+            big ? "it decompresses to more than 4 GiB" : zerr);
     else if ((zerr || big) && !tf->hdr.version)
         set(tf, TRACE_NOT_TRACE, "compressed data that is no trace: %s",
-            big ? "larger than 16 GiB" : zerr);
+            big ? "it decompresses to more than 4 GiB" : zerr);
     free(old);
     return tf->status;
 }

@@ -108,6 +108,14 @@ static void record(struct recorder *r, uint8_t type, const uint8_t *payload, uin
     put(r, tail, sizeof tail);
 }
 
+/* Frees r and its compressor (the file is closed by the caller). */
+static void destroy(struct recorder *r)
+{
+    ZSTD_freeCCtx(r->z);
+    free(r->zbuf);
+    free(r);
+}
+
 struct recorder *recorder_open(const char *path, char *err, size_t errlen)
 {
     struct recorder *r = calloc(1, sizeof *r);
@@ -124,18 +132,14 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
             ZSTD_isError(ZSTD_CCtx_setParameter(r->z, ZSTD_c_compressionLevel,
                                                 REC_ZSTD_LEVEL))) {
             snprintf(err, errlen, "out of memory");
-            ZSTD_freeCCtx(r->z);
-            free(r->zbuf);
-            free(r);
+            destroy(r);
             return NULL;
         }
     }
     r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (r->fd < 0) {
         snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
-        ZSTD_freeCCtx(r->z);
-        free(r->zbuf);
-        free(r);
+        destroy(r);
         return NULL;
     }
     uint8_t head[TRACE_FILE_HEAD] = TRACE_MAGIC;
@@ -332,9 +336,7 @@ int recorder_close(struct recorder *r, int *err_no)
     int e = r->err;
     if (close(r->fd) != 0 && !e)
         e = errno;
-    ZSTD_freeCCtx(r->z);
-    free(r->zbuf);
-    free(r);
+    destroy(r);
     if (e) {
         *err_no = e;
         return -1;

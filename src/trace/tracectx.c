@@ -9,12 +9,9 @@
 #include "devices/pic8259.h"
 #include "machine/spaces.h"
 
-const struct trace_ctx_space *trace_ctx_space(const struct trace_ctx *t, uint32_t cr3)
+const struct trace_space *trace_ctx_space(const struct trace_ctx *t, uint32_t cr3)
 {
-    for (size_t i = 0; i < t->nspaces; i++)
-        if (t->spaces[i].cr3 == cr3)
-            return &t->spaces[i];
-    return NULL;
+    return trace_names_find(&t->names, cr3);
 }
 
 const char *trace_ctx_syscall(const struct trace_ctx *t, uint32_t nr)
@@ -27,7 +24,7 @@ const char *trace_ctx_syscall(const struct trace_ctx *t, uint32_t nr)
 static const char *space_name(void *ctx, uint32_t cr3)
 {
     struct trace_ctx *t = ctx;
-    const struct trace_ctx_space *s = trace_ctx_space(t, cr3);
+    const struct trace_space *s = trace_ctx_space(t, cr3);
     if (!s)
         return NULL;
     snprintf(t->label, sizeof t->label, "pid %" PRIu32 " (%s)", s->pid, s->name);
@@ -50,7 +47,7 @@ static int irq_of(void *ctx, unsigned vector)
 static bool symbol(void *ctx, uint32_t cr3, uint32_t addr, char *buf, size_t len)
 {
     const struct trace_ctx *t = ctx;
-    const struct trace_ctx_space *s = trace_ctx_space(t, cr3);
+    const struct trace_space *s = trace_ctx_space(t, cr3);
     return t->symbol && t->symbol(t->symbol_ctx, s ? s->name : NULL, addr, buf, len);
 }
 
@@ -81,7 +78,7 @@ void trace_ctx_free(struct trace_ctx *t)
 {
     if (!t)
         return;
-    free(t->spaces);
+    trace_names_free(&t->names);
     free(t);
 }
 
@@ -93,21 +90,7 @@ static void name_space(struct trace_ctx *t, const struct trace_record *r)
     t->namings++;
     struct trace_space_rec rec;
     trace_record_space(r, &rec);
-    struct trace_ctx_space *s = (struct trace_ctx_space *)trace_ctx_space(t, rec.cr3);
-    if (!s) {
-        if (t->nspaces == t->cap) {
-            size_t cap = t->cap ? 2 * t->cap : 16;
-            struct trace_ctx_space *p = realloc(t->spaces, cap * sizeof *p);
-            if (!p)
-                return; /* unnamed, as a space the machine could not keep */
-            t->spaces = p;
-            t->cap = cap;
-        }
-        s = &t->spaces[t->nspaces++];
-    }
-    s->cr3 = rec.cr3;
-    s->pid = rec.pid;
-    memcpy(s->name, rec.name, sizeof s->name);
+    trace_names_set(&t->names, rec.cr3, rec.pid, rec.name); /* no memory: stays unnamed */
 }
 
 bool trace_ctx_step(struct trace_ctx *t, const struct trace_record *r, struct trace_event *ev)

@@ -12,7 +12,8 @@
  *   trace_ctx_free(t);
  *
  * Every event must be described or tracked, in order, even those a filter hides, or a return
- * would not find its entry.
+ * would not find its entry. A filter's --pid and --space match t->names: the space as the
+ * event's line names it.
  */
 #ifndef RINGSIDE_TRACECTX_H
 #define RINGSIDE_TRACECTX_H
@@ -23,6 +24,7 @@
 
 #include "cpu/cpu.h"
 #include "trace/describe.h"
+#include "trace/filter.h"
 #include "trace/tracefile.h"
 
 /* addr as "symbol+0x12" into buf, for an address in the space the guest named space (NULL:
@@ -30,15 +32,9 @@
 typedef bool (*trace_symbol_fn)(void *ctx, const char *space, uint32_t addr, char *buf,
                                 size_t len);
 
-struct trace_ctx_space {
-    uint32_t cr3, pid;
-    char name[TRACE_NAME_MAX + 1];
-};
-
 struct trace_ctx {
     struct describe_ctx d;        /* names point back here */
-    struct trace_ctx_space *spaces; /* the newest naming of each CR3 */
-    size_t nspaces, cap;
+    struct trace_names names;     /* the newest naming of each CR3 so far (for filters too) */
     unsigned namings;             /* space namings heard (the machine keeps the first 256) */
     char syscall[256][TRACE_NAME_MAX + 1]; /* "" when not named */
     int pic_base[2];              /* the 8259A pair's vector bases, -1: not recorded yet */
@@ -57,7 +53,7 @@ void trace_ctx_free(struct trace_ctx *t);
 bool trace_ctx_step(struct trace_ctx *t, const struct trace_record *r, struct trace_event *ev);
 
 /* The newest naming of cr3 so far, NULL when none. */
-const struct trace_ctx_space *trace_ctx_space(const struct trace_ctx *t, uint32_t cr3);
+const struct trace_space *trace_ctx_space(const struct trace_ctx *t, uint32_t cr3);
 /* System call nr's name so far, NULL when none. */
 const char *trace_ctx_syscall(const struct trace_ctx *t, uint32_t nr);
 

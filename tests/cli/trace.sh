@@ -14,20 +14,19 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 
 ok=1
 say() { echo "FAIL ($case): $*"; ok=0; }
-# Wait (at most 60 s) until FILE holds BYTES: a recording killed too early, on a loaded machine,
-# would not have written its header yet.
-wait_bytes() { # FILE BYTES
-    i=0
-    while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ $i -lt 600 ]; do
-        sleep 0.1; i=$((i + 1))
-    done
-}
 # one_line STATUS WANT_STATUS REGEX: the status and exactly one stderr line matching REGEX
 one_line() {
     echo "  exit $1"; sed 's/^/  stderr: /' stderr.txt
     [ "$1" -eq "$2" ] || say "exit status $1, want $2"
     [ "$(wc -l < stderr.txt)" -eq 1 ] || say "stderr has $(wc -l < stderr.txt) lines, want 1"
     grep -Eq "$3" stderr.txt || say "stderr does not match '$3'"
+}
+# wait_for_bytes FILE N: until FILE holds N bytes (its first flushes), at most 60 s.
+wait_for_bytes() {
+    for _ in $(seq 600); do
+        [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return
+        sleep 0.1
+    done
 }
 # The demo recorded into demo.rtrace (console output in demo.out, live --log int in live.int).
 record_demo() {
@@ -150,33 +149,38 @@ assert text == live, "jsonl text differs from the live log"
 assert any(l["kind"] == "cr3" for l in lines), "no cr3 events in jsonl"
 print(f"  {len(lines)} jsonl events")
 PY
+    # Each filter's selection against all events filtered here (one python for all of them).
+    n=0
     for f in "--kind exception" "--vector 0x80" "--cpl 3" "--from 600000 --to 700000" \
              "--kind iret --cpl 0" "--space 0x00153000" "--pid 3" "--space spin"; do
+        n=$((n + 1))
         # shellcheck disable=SC2086
-        "$ringside" log demo.rtrace --format jsonl $f >sel.jsonl 2>stderr.txt ||
+        "$ringside" log demo.rtrace --format jsonl $f >"sel$n.jsonl" 2>stderr.txt ||
             say "log $f failed"
-        python3 - sel.jsonl all.jsonl "$f" <<'PY' || say "filter $f wrong"
-import json, sys
-sel = [json.loads(l) for l in open(sys.argv[1])]
-allv = [json.loads(l) for l in open(sys.argv[2])]
-f = sys.argv[3].split()
-opts = dict(zip(f[::2], f[1::2]))
-def ok(e):
-    if "--kind" in opts and e["kind"] != opts["--kind"]: return False
-    if "--vector" in opts and e["vector"] != int(opts["--vector"], 0): return False
-    if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
-    if "--from" in opts and e["icount"] < int(opts["--from"]): return False
-    if "--to" in opts and e["icount"] > int(opts["--to"]): return False
-    if "--pid" in opts and e["pid"] != int(opts["--pid"]): return False
-    sp = opts.get("--space")
-    if sp and sp.startswith("0x") and e["before"]["cr3"] != int(sp, 16): return False
-    if sp and not sp.startswith("0x") and e["space"] != sp: return False
-    return True
-want = [e for e in allv if ok(e)]
-assert sel == want and want, (len(sel), len(want))
-print(f"  {' '.join(f)}: {len(sel)} events")
-PY
+        echo "$f" >"sel$n.filter"
     done
+    python3 - all.jsonl $(seq -f 'sel%g' "$n") <<'PY' || say "a filter selects wrongly"
+import json, sys
+allv = [json.loads(l) for l in open(sys.argv[1])]
+for base in sys.argv[2:]:
+    sel = [json.loads(l) for l in open(base + ".jsonl")]
+    f = open(base + ".filter").read().split()
+    opts = dict(zip(f[::2], f[1::2]))
+    def ok(e):
+        if "--kind" in opts and e["kind"] != opts["--kind"]: return False
+        if "--vector" in opts and e["vector"] != int(opts["--vector"], 0): return False
+        if "--cpl" in opts and e["before"]["cpl"] != int(opts["--cpl"]): return False
+        if "--from" in opts and e["icount"] < int(opts["--from"]): return False
+        if "--to" in opts and e["icount"] > int(opts["--to"]): return False
+        if "--pid" in opts and e["pid"] != int(opts["--pid"]): return False
+        sp = opts.get("--space")
+        if sp and sp.startswith("0x") and e["before"]["cr3"] != int(sp, 16): return False
+        if sp and not sp.startswith("0x") and e["space"] != sp: return False
+        return True
+    want = [e for e in allv if ok(e)]
+    assert sel == want and want, (" ".join(f), len(sel), len(want))
+    print(f"  {' '.join(f)}: {len(sel)} events")
+PY
     "$ringside" log demo.rtrace --kind bogus >/dev/null 2>stderr.txt; one_line $? 2 "unknown --kind 'bogus'"
     "$ringside" log demo.rtrace --format xml >/dev/null 2>stderr.txt; one_line $? 2 "unknown --format 'xml'"
     ;;
@@ -310,7 +314,7 @@ sigterm)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>stderr.txt &
     pid=$!
-    wait_bytes "$work/spin.rtrace" 8192
+    wait_for_bytes "$work/spin.rtrace" 4000
     kill -TERM $pid
     wait $pid; st=$?
     one_line $st 143 "stopped by signal 15 at"
@@ -348,7 +352,7 @@ compressed)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace.zst") >spin.out 2>/dev/null &
     pid=$!
-    wait_bytes "$work/spin.rtrace.zst" 4096
+    wait_for_bytes "$work/spin.rtrace.zst" 1000
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace.zst >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
@@ -359,7 +363,7 @@ sigkill)
     (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
         --module user/spin.elf --record "$work/spin.rtrace") >spin.out 2>/dev/null &
     pid=$!
-    wait_bytes "$work/spin.rtrace" 8192
+    wait_for_bytes "$work/spin.rtrace" 4000
     kill -KILL $pid
     wait $pid
     "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
