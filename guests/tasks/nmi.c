@@ -9,6 +9,9 @@
  *      second NMI sent from inside that task waits for the task's IRET as well.
  *   3. INT 2 is not an NMI: it runs the vector-2 handler but neither blocks NMIs nor needs an
  *      IRET to unblock them (an NMI sent from it is taken in it, nested).
+ *   4. HLT with IF = 0 is ended by an NMI from a device: HPET timer 2 (one-shot) on I/O APIC
+ *      input 20, whose entry is in NMI delivery mode; the handler runs and the cpu goes on
+ *      after the HLT.
  */
 #include "rt.h"
 
@@ -20,6 +23,9 @@
 #define APIC_ICR_LO ((volatile uint32_t *)0xFEE00300u)
 #define APIC_ICR_HI ((volatile uint32_t *)0xFEE00310u)
 #define ICR_NMI_TO_0 0x00004400u /* delivery mode NMI (4), level assert, physical dest */
+#define IOAPIC_SEL ((volatile uint32_t *)0xFEC00000u)
+#define IOAPIC_WIN ((volatile uint32_t *)0xFEC00010u)
+#define HPET_REG(off) ((volatile uint32_t *)(0xFED00000u + (off)))
 
 struct tss {
     uint16_t link, r0;
@@ -74,6 +80,27 @@ static void settle(void)
 {
     for (volatile int k = 0; k < 1000; k++)
         ;
+}
+
+static void ioapic_write(uint32_t index, uint32_t v)
+{
+    *IOAPIC_SEL = index;
+    *IOAPIC_WIN = v;
+}
+
+/* 4: HPET timer 2, one-shot, edge, on I/O APIC input 20, about 1 ms (or less) from now. */
+static void hpet_nmi_soon(void)
+{
+    uint32_t period_fs = *HPET_REG(0x004);
+    uint32_t ticks = 1000000000000u / period_fs; /* 1 ms */
+    ioapic_write(0x10 + 2 * 20 + 1, 0);          /* destination APIC 0 */
+    ioapic_write(0x10 + 2 * 20, 0x400);          /* NMI, physical, edge, high, unmasked */
+    *HPET_REG(0x010) = 0;                        /* stop the counter */
+    *HPET_REG(0x140) = 0x4u | 20u << 9;          /* timer 2: enabled, edge, input 20 */
+    *HPET_REG(0x144) = 0;
+    *HPET_REG(0x148) = *HPET_REG(0x0F0) + ticks; /* comparator */
+    *HPET_REG(0x14C) = *HPET_REG(0x0F4);
+    *HPET_REG(0x010) = 1;                        /* run */
 }
 
 /* 1: the interrupt-gate handler. */
@@ -186,5 +213,14 @@ int kmain(const struct multiboot_info *mbi)
     uint32_t fl;
     __asm__ volatile("pushfl\n popl %0" : "=r"(fl));
     check("IF still clear in the main task", fl & 0x200u, 0);
+
+    /* 4: HLT with IF = 0, woken by an NMI from the HPET through the I/O APIC. */
+    idt[2] = intr_gate(nmi_entry);
+    uint32_t before = nmi_runs;
+    hpet_nmi_soon();
+    __asm__ volatile("cli\n hlt" : : : "memory");
+    check("HLT with IF=0: an I/O APIC NMI woke it", nmi_runs - before, 1);
+    ioapic_write(0x10 + 2 * 20, 0x10000); /* masked again */
+    *HPET_REG(0x010) = 0;
     return rt_finish("nmi");
 }

@@ -177,6 +177,11 @@ struct intc {
     int (*ack)(void *ctx);  /* interrupt acknowledge: the vector in bits 7..0 and, optionally,
                                where it came from (INTC_SOURCE); NULL: no controller */
     void *ctx;
+    /* Could a device event still raise the NMI input (an unmasked route in NMI delivery
+     * mode)? Asked when the cpu halts with IF = 0, which only an NMI can end: if not, the
+     * halt ends the run. NULL: never. */
+    bool (*nmi_route)(void *ctx);
+    void *nmi_ctx;
 };
 
 /* What intc.ack may return: a vector and its source (enum intr_source in event.h, and a pin,

@@ -301,9 +301,10 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         if (take_interrupt(c))
             continue;
         if (c->halted) {
-            /* HLT: time jumps to the next device event; with IF = 0 or no event to come,
-             * nothing can end the halt. */
-            if (!(c->eflags & FL_IF) || c->next_event == UINT64_MAX) {
+            /* HLT: time jumps to the next device event; with no event to come, or IF = 0
+             * and no route by which an event could send an NMI, nothing can end the halt. */
+            bool nmi_route = c->intc.nmi_route && c->intc.nmi_route(c->intc.nmi_ctx);
+            if ((!(c->eflags & FL_IF) && !nmi_route) || c->next_event == UINT64_MAX) {
                 c->stop_reason = RUN_HALT;
                 break;
             }

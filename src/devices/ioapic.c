@@ -69,6 +69,14 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level)
         send(io, pin);
 }
 
+bool ioapic_nmi_routed(const struct ioapic *io)
+{
+    for (unsigned n = 0; n < IOAPIC_PINS; n++)
+        if (is_nmi(io->s.redir[n]) && !(io->s.redir[n] & IOREDTBL_MASKED))
+            return true;
+    return false;
+}
+
 void ioapic_eoi(void *ctx, uint8_t vector)
 {
     struct ioapic *io = ctx;

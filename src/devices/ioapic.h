@@ -70,6 +70,8 @@ int ioapic_attach(struct ioapic *io, struct bus *b);
 /* Input pin as a line (for a fan-out or a device to drive). Unmasked: its entry's mask clear. */
 struct irq_line ioapic_input(struct ioapic *io, unsigned pin);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);
+/* Is any unmasked entry in NMI delivery mode (can an input send an NMI)? */
+bool ioapic_nmi_routed(const struct ioapic *io);
 /* The local APIC ended a level-triggered vector. */
 void ioapic_eoi(void *ioapic, uint8_t vector);
 

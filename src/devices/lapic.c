@@ -240,6 +240,12 @@ static void lint_set(void *ctx, int pin, bool level)
     update(a);
 }
 
+bool lapic_lint_nmi(const struct lapic *a, unsigned pin)
+{
+    uint32_t l = a->s.lvt[LVT_LINT0 + (pin & 1)];
+    return hw_enabled(a) && !(l & LVT_MASKED) && LVT_MODE(l) == DM_NMI;
+}
+
 static bool lint_unmasked(void *ctx, int pin)
 {
     const struct lapic *a = ctx;

@@ -162,6 +162,8 @@ int lapic_msr_write(void *lapic, uint32_t msr, uint64_t value);
 uint32_t lapic_read(struct lapic *a, uint32_t offset);
 void lapic_write(struct lapic *a, uint32_t offset, uint32_t value);
 
+/* Would an edge on LINT0/LINT1 send an NMI (enabled, unmasked, NMI mode)? */
+bool lapic_lint_nmi(const struct lapic *a, unsigned pin);
 /* Could the timer's next expiry interrupt the cpu (for halts)? */
 bool lapic_timer_can_wake(const struct lapic *a);
 

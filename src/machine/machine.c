@@ -86,7 +86,7 @@ static void wire_interrupts(struct machine *m)
         if (n != 2)
             irq_fanout_add(&m->isa_irq[n], pic_input(&m->pic, n));
     }
-    m->cpu.intc = (struct intc){ pic_ack, &m->pic };
+    m->cpu.intc = (struct intc){ .ack = pic_ack, .ctx = &m->pic };
 }
 
 struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx)

@@ -68,6 +68,14 @@ static void pc_nmi(void *ctx, uint8_t dest, bool logical, unsigned pin)
         cpu_nmi(&m->cpu, ISRC_NMI, NMI_FROM_IOAPIC + pin);
 }
 
+/* Can a device event still send an NMI: an unmasked I/O APIC entry in NMI mode, or LINT0 (the
+ * 8259A pair's INTR) in NMI mode? (LINT1 has nothing behind it on this machine.) */
+static bool pc_nmi_route(void *ctx)
+{
+    struct machine *m = ctx;
+    return ioapic_nmi_routed(&m->ioapic) || lapic_lint_nmi(&m->lapic, 0);
+}
+
 int pc_attach(struct machine *m)
 {
     if (lapic_init(&m->lapic, &m->clock, &m->timers,
@@ -88,7 +96,7 @@ int pc_attach(struct machine *m)
     lapic_firmware(&m->lapic);
     /* The 8259A pair's INTR now goes through LINT0; the cpu acknowledges at the local APIC. */
     m->pic.intr = lapic_lint(&m->lapic, 0);
-    m->cpu.intc = (struct intc){ lapic_ack, &m->lapic };
+    m->cpu.intc = (struct intc){ lapic_ack, &m->lapic, pc_nmi_route, m };
     m->cpu.msr_dev = (struct msr_dev){ lapic_msr_read, lapic_msr_write, &m->lapic };
     for (unsigned n = 0; n < MACHINE_ISA_IRQS; n++)
         if (n != 2 && irq_fanout_add(&m->isa_irq[n], ioapic_input(&m->ioapic, pc_isa_pin(n))) < 0)
