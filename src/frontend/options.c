@@ -15,6 +15,7 @@
 #define LOG   CLI_CMD_BIT(CLI_CMD_LOG)
 #define EXPORT CLI_CMD_BIT(CLI_CMD_EXPORT)
 #define READS LOG /* commands that filter a trace's events */
+#define VIEW  CLI_CMD_BIT(CLI_CMD_VIEW)
 
 /* The field of struct cli_options an option sets. */
 #define FIELD(f) .offset = offsetof(struct cli_options, f), \
@@ -123,6 +124,24 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--perfetto", .arg = "OUT", .commands = EXPORT,
       .help = "write Chrome trace-event JSON (Perfetto) to OUT",
       .kind = CLI_OPT_STRING, FIELD(trace.perfetto), .what = "a file name" },
+    { .name = "--screenshot", .arg = "OUT", .commands = VIEW,
+      .help = "render one frame to the PNG file OUT without a display, and exit",
+      .kind = CLI_OPT_STRING, FIELD(view.screenshot), .what = "a file name" },
+    { .name = "--at", .arg = "I", .commands = VIEW,
+      .help = "centre the timeline on instruction count I",
+      .kind = CLI_OPT_STRING, FIELD(view.at), .what = "an instruction count" },
+    { .name = "--span", .arg = "N", .commands = VIEW,
+      .help = "show N instructions (default: the whole run)",
+      .kind = CLI_OPT_STRING, FIELD(view.span), .what = "an instruction count" },
+    { .name = "--select", .arg = "K", .commands = VIEW,
+      .help = "select event K (0 is the first) in the details panel",
+      .kind = CLI_OPT_STRING, FIELD(view.select), .what = "an event number" },
+    { .name = "--width", .arg = "PX", .commands = VIEW,
+      .help = "window or screenshot width (default 1600)",
+      .kind = CLI_OPT_UINT, FIELD(view.width), .what = "pixels", .min = 640, .max = 8192 },
+    { .name = "--height", .arg = "PX", .commands = VIEW,
+      .help = "window or screenshot height (default 1000)",
+      .kind = CLI_OPT_UINT, FIELD(view.height), .what = "pixels", .min = 480, .max = 8192 },
     { .name = "--ips", .arg = "N", .commands = RUNS | EXPORT,
       .help = "instructions per guest second (default 100000000)",
       .kind = CLI_OPT_UINT, FIELD(run.ips), .what = "instructions per second of guest time",
