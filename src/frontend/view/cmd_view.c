@@ -10,6 +10,7 @@
 #include "frontend/commands.h"
 #include "frontend/options.h"
 #include "frontend/report.h"
+#include "frontend/view/details.h"
 #include "frontend/view/view.h"
 
 /* A whole decimal number into *v; false when s is not one. */
@@ -74,11 +75,15 @@ int cmd_view_main(struct cli_options *o, const struct cli_env *env)
         view_state_pan(&st, &m, 0);
     int w = vo->width ? (int)vo->width : VIEW_DEFAULT_W;
     int h = vo->height ? (int)vo->height : VIEW_DEFAULT_H;
+    struct view_files files;
+    struct view_details details;
+    view_files_open(&files, &m.tf->hdr, &details);
     bool ok;
     if (vo->screenshot)
-        ok = view_screenshot(&m, &st, w, h, vo->screenshot, NULL, why, sizeof why);
+        ok = view_screenshot(&m, &st, w, h, vo->screenshot, &details, why, sizeof why);
     else
-        ok = view_window(&m, &st, w, h, NULL, NULL, why, sizeof why);
+        ok = view_window(&m, &st, w, h, &details, NULL, why, sizeof why);
+    view_files_close(&files);
     if (!ok)
         report("%s", why);
     bool whole = m.tf->status == TRACE_OK;

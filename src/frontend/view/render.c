@@ -710,8 +710,13 @@ static void draw_details(struct view_render *R, const struct view_model *m,
                   : v->cls == VC_SYSCALL                      ? VIEW_RGB_SYSCALL
                   : v->cls == VC_INTERRUPT                    ? VIEW_RGB_IRQ
                                                               : RGB_OK;
-    snprintf(buf, sizeof buf, "#%zu  %s  %s", i, ins, what_part(line));
+    const char *what = what_part(line);
+    snprintf(buf, sizeof buf, "#%zu  %s  %s", i, ins,
+             what != line ? what : trace_kind_name(ev.kind));
     text_wrap(R, x, &y, hc, cols, 3, 4, buf);
+    /* The decoded line itself (after "icount: "), as `ringside log` prints it. */
+    const char *body = strstr(line, ": ");
+    text_wrap(R, x, &y, RGB_DIM, cols, 5, 4, body ? body + 2 : line);
     view_space_label(m, v->space_from, who, sizeof who);
     snprintf(buf, sizeof buf, "process  %s, cr3 %08" PRIx32, who, ev.before.cr3);
     text_wrap(R, x, &y, RGB_TEXT, cols, 2, 9, buf);
@@ -809,7 +814,10 @@ static void draw_procs(struct view_render *R, const struct view_model *m,
         const struct view_space *s = &m->sp[ent[k]];
         uint64_t user = s->ring_time[3] + s->ring_time[2] + s->ring_time[1], kern = s->ring_time[0];
         char lab[TRACE_NAME_MAX + 32];
-        view_space_label(m, ent[k], lab, sizeof lab);
+        if (view_space_is_boot(m, ent[k]))
+            snprintf(lab, sizeof lab, "kernel");
+        else
+            view_space_label(m, ent[k], lab, sizeof lab);
         uint32_t c = view_space_colour(m, ent[k]);
         text(R, x, y, c, namew - R->cw, lab);
         double lm = log10((double)maxv + 1);
