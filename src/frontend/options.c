@@ -97,6 +97,9 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--record", .arg = "FILE", .commands = RUNS,
       .help = "write a trace of the run to FILE",
       .kind = CLI_OPT_STRING, FIELD(run.record_file), .what = "a file name" },
+    { .name = "--view", .commands = RUNS,
+      .help = "watch the run live in the trace view (a window)",
+      .kind = CLI_OPT_FLAG, FIELD(run.view) },
     { .name = "--format", .arg = "FMT", .commands = LOG,
       .help = "text (the --log int lines, default) or jsonl",
       .kind = CLI_OPT_STRING, FIELD(trace.format), .what = "text or jsonl" },
@@ -337,6 +340,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     if (r->record_file && r->realtime)
         return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
                     "wall clock cannot be replayed)");
+    if (r->view && (r->gdb || r->gdb_local))
+        return fail(err, errlen, "--view cannot be used with --gdb (one of them drives the run)");
     o->run.command = cmd->name;
     o->run.argc = argc;
     o->run.argv = argv;

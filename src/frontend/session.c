@@ -22,6 +22,7 @@
 #include "frontend/report.h"
 #include "frontend/session_report.h"
 #include "frontend/terminal.h"
+#include "frontend/view/live.h"
 
 static double now_seconds(void)
 {
@@ -93,10 +94,10 @@ static bool open_logs(struct session *s, const struct boot_params *boot)
         /* Buffered: one write per line would dominate the run time. */
         setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     }
-    if (o->log_int) {
+    if (o->log_int || o->view) {
         s->syms = symbols_load(boot);
-        s->intlog = s->syms ? intlog_open(m, s->syms, log_stream(s)) : NULL;
-        if (!s->intlog) {
+        s->intlog = s->syms && o->log_int ? intlog_open(m, s->syms, log_stream(s)) : NULL;
+        if (!s->syms || (o->log_int && !s->intlog)) {
             report("cannot start the interrupt log: out of memory");
             s->status = CLI_EXIT_HOST;
             return false;
@@ -180,6 +181,18 @@ static int run_machine(struct session *s)
             start = cpu_time(c); /* --max-insns counts from here */
             break;
         }
+    }
+    if (o->view && !ended) {
+        /* The window runs the machine (view/live.h) until the guest ends and it is closed. */
+        char why[512];
+        struct view_live_options vo = { .title = o->command, .ips = o->ips,
+                                        .max_insns = o->max_insns, .flush = session_flush,
+                                        .flush_ctx = s->con, .syms = s->syms };
+        if (!view_live_run(s->m, &vo, &r, why, sizeof why)) {
+            report("%s", why);
+            return CLI_EXIT_USAGE;
+        }
+        ended = true;
     }
     while (!ended) {
         uint64_t chunk = SESSION_RUN_CHUNK;

@@ -47,23 +47,31 @@ static bool disasm(void *ctx, const struct view_model *m, uint32_t cr3, uint32_t
     return true;
 }
 
+void view_files_use(struct view_files *f, struct symbols *syms, struct view_details *d)
+{
+    *f = (struct view_files){ .syms = syms };
+    *d = (struct view_details){ .symbol = symbol, .disasm = disasm, .ctx = f };
+    f->cs_open = cs_open(CS_ARCH_X86, CS_MODE_32, &f->cs) == CS_ERR_OK;
+}
+
 void view_files_open(struct view_files *f, const struct trace_header *h,
                      struct view_details *d)
 {
-    *f = (struct view_files){ 0 };
-    *d = (struct view_details){ .symbol = symbol, .disasm = disasm, .ctx = f };
+    struct symbols *syms = NULL;
     if (h->image) {
         struct boot_params p = { .image = h->image, .append = h->append,
                                  .modules = (const char *const *)h->modules,
                                  .nmodules = h->nmodules, .dir = h->dir };
-        f->syms = symbols_load(&p);
+        syms = symbols_load(&p);
     }
-    f->cs_open = cs_open(CS_ARCH_X86, CS_MODE_32, &f->cs) == CS_ERR_OK;
+    view_files_use(f, syms, d);
+    f->own = true;
 }
 
 void view_files_close(struct view_files *f)
 {
-    symbols_free(f->syms);
+    if (f->own)
+        symbols_free(f->syms);
     if (f->cs_open)
         cs_close(&f->cs);
     *f = (struct view_files){ 0 };

@@ -12,13 +12,17 @@
 
 struct view_files {
     struct symbols *syms;   /* NULL: none */
+    bool own;               /* syms is freed by view_files_close */
     csh cs;
     bool cs_open;
 };
 
-/* Reads the files h names (what cannot be read adds nothing) and fills d to use them. */
+/* Reads the files the trace header h names (what cannot be read adds nothing) and fills d to
+ * use them. */
 void view_files_open(struct view_files *f, const struct trace_header *h,
                      struct view_details *d);
+/* The same on symbols already loaded (a live run's; not freed here). */
+void view_files_use(struct view_files *f, struct symbols *syms, struct view_details *d);
 void view_files_close(struct view_files *f);
 
 #endif

@@ -22,6 +22,7 @@ void view_model_init(struct view_model *m)
     /* No names: the system-call vector is not known (then INT 0x80 is taken). */
     struct describe_names none = { .syscall_vector = -1 };
     describe_ctx_init(&m->pairing, &none);
+    m->syscall_vector = -1;
     snprintf(m->title, sizeof m->title, "live");
 }
 
@@ -40,6 +41,8 @@ void view_model_free(struct view_model *m)
     for (size_t i = 0; i < m->nlines; i++)
         free(m->lines[i].text);
     free(m->lines);
+    for (unsigned k = 0; k < VIEW_SYSCALL_NAMES; k++)
+        free(m->syscall_names[k]);
     *m = (struct view_model){ 0 };
 }
 
@@ -391,11 +394,29 @@ void view_space_label(const struct view_model *m, unsigned space, char *buf, siz
         snprintf(buf, len, "CR3 0x%08x", (unsigned)s->cr3);
 }
 
+bool view_model_set_syscall(struct view_model *m, uint32_t nr, const char *name)
+{
+    if (nr >= VIEW_SYSCALL_NAMES)
+        return true;
+    char *copy = strdup(name);
+    if (!copy)
+        return false;
+    free(m->syscall_names[nr]);
+    m->syscall_names[nr] = copy;
+    return true;
+}
+
+void view_model_set_syscall_vector(struct view_model *m, int vector)
+{
+    m->syscall_vector = vector;
+    m->pairing.names.syscall_vector = vector;
+}
+
 const char *view_syscall_name(const struct view_model *m, uint32_t nr)
 {
-    (void)m;
-    (void)nr;
-    return NULL; /* the trace names no system calls yet */
+    if (nr >= VIEW_SYSCALL_NAMES || !m->syscall_names[nr] || !m->syscall_names[nr][0])
+        return NULL;
+    return m->syscall_names[nr];
 }
 
 static const char *names_space(void *ctx, uint32_t cr3)
@@ -418,7 +439,7 @@ static const char *names_syscall(void *ctx, uint32_t nr)
 void view_model_names(struct view_model *m, struct describe_names *names)
 {
     *names = (struct describe_names){ .space = names_space, .syscall = names_syscall, .ctx = m,
-                                      .syscall_vector = -1 };
+                                      .syscall_vector = m->syscall_vector };
 }
 
 bool view_space_is_boot(const struct view_model *m, unsigned space)

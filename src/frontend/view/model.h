@@ -36,6 +36,7 @@ enum view_class {
 #define VIEW_KILL_BIT (1u << (4 + VC_COUNT)) /* a fault that ended its process */
 
 #define VIEW_NO_SPACE 0xffffu
+#define VIEW_SYSCALL_NAMES 256u /* system calls 0..255 can be named */
 #define VIEW_LOD_LEVELS 8    /* pyramid levels above the events (8^8 events per top cell) */
 #define VIEW_LOD_FAN 8u      /* events per cell of level 1, cells per cell above */
 
@@ -100,6 +101,8 @@ struct view_model {
     uint8_t end_reason;
     uint32_t end_status;
     char title[128];
+    char *syscall_names[VIEW_SYSCALL_NAMES]; /* "" / NULL: not named */
+    int syscall_vector;      /* the INT n of system calls, -1: not said (0x80 is taken) */
     char namebuf[TRACE_NAME_MAX + 32]; /* the space name view_model_names last gave */
 };
 
@@ -137,8 +140,12 @@ bool view_model_killed(const struct view_model *m, size_t i);
 /* The space's label: "name (pid N)", "kernel (CR3 0x...)" when never named. */
 void view_space_label(const struct view_model *m, unsigned space, char *buf, size_t len);
 
+/* Names system call nr (live: as the guest says it); false when out of memory. */
+bool view_model_set_syscall(struct view_model *m, uint32_t nr, const char *name);
+/* The system-call vector, as the guest said it (before its first system call). */
+void view_model_set_syscall_vector(struct view_model *m, int vector);
 /* The name of system call nr, NULL when not known: the one place that names system calls
- * (the trace does not carry their names yet). */
+ * (a recorded trace does not carry their names yet; a live run has them). */
 const char *view_syscall_name(const struct view_model *m, uint32_t nr);
 
 /* A describe_names on the model: spaces by label, system calls by view_syscall_name. */

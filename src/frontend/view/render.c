@@ -380,9 +380,11 @@ static void draw_header(struct view_render *R, const struct view_model *m,
     char end[64];
     if (st->live && !m->ended)
         snprintf(end, sizeof end, "%s", st->paused ? "live, paused" : "live, running");
-    else if (m->ended)
+    else if (m->ended && m->tf)
         snprintf(end, sizeof end, "end: %s %" PRIu32, trace_end_reason_name(m->end_reason),
                  m->end_status);
+    else if (m->ended)
+        snprintf(end, sizeof end, "end: %s", trace_end_reason_name(m->end_reason));
     else
         snprintf(end, sizeof end, "end: not recorded");
     x += 3 * R->cw;
@@ -590,6 +592,10 @@ static void draw_faults(struct view_render *R, const struct view_model *m,
                 maxw = x - L->lane_x0;
                 lx = x - sz - (text_len(label) * R->cw < maxw ? text_len(label) * R->cw : maxw);
             }
+            int lw = text_len(label) * R->cw < maxw ? text_len(label) * R->cw : maxw;
+            colour(R, VIEW_RGB_PANEL, 225);
+            SDL_Rect bg = { lx - 2, y - sz - R->ch, lw + 4, R->ch };
+            SDL_RenderFillRect(R->r, &bg);
             text(R, lx, y - sz - R->ch, VIEW_RGB_FAULT, maxw, label);
         }
     }
@@ -665,8 +671,11 @@ static void draw_legend(struct view_render *R, const struct view_model *m,
         struct view_rect sw = view_legend_swatch(L, k);
         fill(R, sw.x, sw.y, sw.w, sw.h, view_space_colour(m, ent[k]));
         char lab[TRACE_NAME_MAX + 32];
+        const struct view_space *sp = &m->sp[ent[k]];
         if (view_space_is_boot(m, ent[k]))
             snprintf(lab, sizeof lab, "kernel");
+        else if (sp->named)
+            snprintf(lab, sizeof lab, "%s (%u)", sp->name, (unsigned)sp->pid);
         else
             view_space_label(m, ent[k], lab, sizeof lab);
         text(R, sw.x + sw.w + (int)(6 * L->s), sw.y + sw.h / 2 - R->ch / 2, RGB_TEXT,
@@ -915,7 +924,7 @@ static void draw_help(struct view_render *R, const struct view_layout *L, bool l
         "h / ?             this help;  q / Esc  quit",
     };
     int n = (int)(sizeof keys / sizeof keys[0]);
-    int w = 72 * R->cw, h = (n + 2) * R->ch;
+    int w = 80 * R->cw, h = (n + 2) * R->ch;
     int x = (L->w - w) / 2, y = (L->h - h) / 2;
     colour(R, 0x000000, 160);
     SDL_Rect all = { 0, 0, L->w, L->h };

@@ -188,6 +188,13 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
                  const struct view_details *d, struct view_live *live, char *why,
                  size_t whylen)
 {
+    const char *drv = getenv("SDL_VIDEODRIVER");
+    if (!(drv && *drv) && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) {
+        /* SDL would fall back to an invisible driver and wait for a close nobody can make. */
+        snprintf(why, whylen, "no display (DISPLAY and WAYLAND_DISPLAY are not set); "
+                              "use --screenshot OUT for a PNG");
+        return false;
+    }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         snprintf(why, whylen, "cannot open a window (no display? use --screenshot OUT): %s",
                  SDL_GetError());
