@@ -38,13 +38,13 @@ void view_layout_make(struct view_layout *L, int w, int h, float scale, bool rin
     L->console = (struct view_rect){ 2 * pad + pw, low, w - 3 * pad - pw, low_h };
     L->lane_x0 = L->timeline.x + sc(L, 128);
     L->lane_x1 = L->timeline.x + L->timeline.w - sc(L, 16);
-    int y0 = L->timeline.y + sc(L, 40), y3 = L->timeline.y + L->timeline.h - sc(L, 52);
+    int y0 = L->timeline.y + sc(L, 40), y3 = L->timeline.y + L->timeline.h - sc(L, 64);
     static const double used[4] = { 0, 1.0 / 3, 2.0 / 3, 1 }, thin[4] = { 0, 0.34, 0.48, 1 };
     for (int r = 0; r < 4; r++)
         L->lane_y[r] = y0 + (int)lround((rings_used ? used[r] : thin[r]) * (y3 - y0));
     L->irq_y = y0 - sc(L, 14);
     L->sys_y = y3 + sc(L, 12);
-    L->axis_y = y3 + sc(L, 26);
+    L->axis_y = y3 + sc(L, 40);
     L->legend_entry_w = sc(L, 190);
 }
 

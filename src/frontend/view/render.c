@@ -537,20 +537,22 @@ static void draw_markers(struct view_render *R, const struct view_model *m,
     /* Labels when few events are in view. */
     if (sparse && last - first <= 16) {
         char line[512];
-        int label_right = -1;
+        int label_right[2] = { -1, -1 }; /* per row: system calls, interrupts */
         for (size_t i = first; i < last; i++) {
             unsigned c = m->ev[i].cls;
             if (c != VC_SYSCALL && c != VC_INTERRUPT)
                 continue;
             int x = (int)view_x_of(L, st, (double)m->ev[i].icount);
-            if (x < label_right)
+            int row = c == VC_INTERRUPT;
+            if (x - 4 * R->cw < label_right[row])
                 continue;
             event_line(R, m, i, line, sizeof line);
             const char *w = what_part(line);
             int y = c == VC_SYSCALL ? L->sys_y + 2 : L->irq_y - R->ch / 2;
             int lx = c == VC_SYSCALL ? x - R->cw * 4 : x + sz;
-            label_right = lx + text(R, lx, y, c == VC_SYSCALL ? VIEW_RGB_SYSCALL : VIEW_RGB_IRQ,
-                                    40 * R->cw, w) + R->cw;
+            label_right[row] = lx + text(R, lx, y, c == VC_SYSCALL ? VIEW_RGB_SYSCALL
+                                                                   : VIEW_RGB_IRQ,
+                                         40 * R->cw, w) + R->cw;
         }
     }
 }
