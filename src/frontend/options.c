@@ -100,6 +100,10 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--view", .commands = RUNS,
       .help = "watch the run live in the trace view (a window)",
       .kind = CLI_OPT_FLAG, FIELD(run.view) },
+    { .name = "--view-speed", .arg = "N", .commands = RUNS,
+      .help = "--view: run N instructions per frame (default 250000)",
+      .kind = CLI_OPT_UINT, FIELD(run.view_speed), .what = "instructions",
+      .min = 1, .max = 1000000000 },
     { .name = "--format", .arg = "FMT", .commands = LOG,
       .help = "text (the --log int lines, default) or jsonl",
       .kind = CLI_OPT_STRING, FIELD(trace.format), .what = "text or jsonl" },
@@ -340,6 +344,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     if (r->record_file && r->realtime)
         return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
                     "wall clock cannot be replayed)");
+    if (r->view_speed && !r->view)
+        return fail(err, errlen, "--view-speed needs --view");
     if (r->view && (r->gdb || r->gdb_local))
         return fail(err, errlen, "--view cannot be used with --gdb (one of them drives the run)");
     o->run.command = cmd->name;

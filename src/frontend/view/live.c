@@ -129,7 +129,8 @@ bool view_live_run(struct machine *m, const struct view_live_options *o, enum ru
         view_state_init(&st, &l->model);
         st.live = true;
         struct view_live live = { .run = run, .step = step, .ctx = l,
-                                  .per_frame = VIEW_LIVE_PER_FRAME };
+                                  .per_frame = o->per_frame ? o->per_frame
+                                                            : VIEW_LIVE_PER_FRAME };
         struct view_files files;
         struct view_details details;
         view_files_use(&files, o->syms, &details);

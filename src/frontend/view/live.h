@@ -15,7 +15,7 @@
 struct machine;
 struct symbols;
 
-#define VIEW_LIVE_PER_FRAME 2000000u /* instructions run between two frames */
+#define VIEW_LIVE_PER_FRAME 250000u /* instructions run between two frames (default) */
 #define VIEW_LIVE_STEP_MAX 100000000u /* `.` gives up after this many without a transition */
 
 struct view_live_options {
@@ -25,6 +25,7 @@ struct view_live_options {
     bool (*flush)(void *ctx); /* after each frame's run: the console; false ends the run */
     void *flush_ctx;
     struct symbols *syms;     /* the images' symbols and code for the details, or NULL */
+    uint64_t per_frame;       /* instructions per frame, 0: VIEW_LIVE_PER_FRAME */
 };
 
 /* Runs m under a window until the guest ends and the window is closed, or the window is

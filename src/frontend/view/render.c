@@ -923,6 +923,7 @@ static void draw_help(struct view_render *R, const struct view_layout *L, bool l
         "c                 console follows the timeline / scroll it (up/down)",
         "s                 text scale (1x, 1.5x, 2x) for a projector",
         "Space / .         live: pause and resume / step to the next transition",
+        "[ / ]             live: half / twice as many instructions per frame",
         "h / ?             this help;  q / Esc  quit",
     };
     int n = (int)(sizeof keys / sizeof keys[0]);
@@ -933,7 +934,7 @@ static void draw_help(struct view_render *R, const struct view_layout *L, bool l
     SDL_RenderFillRect(R->r, &all);
     fill(R, x, y, w, h, 0x262a33);
     for (int k = 0; k < n; k++) {
-        if (!live && strncmp(keys[k], "Space", 5) == 0)
+        if (!live && (strncmp(keys[k], "Space", 5) == 0 || keys[k][0] == '['))
             continue;
         text(R, x + R->cw * 2, y + R->ch * (k + 1), k ? RGB_TEXT : RGB_HEAD, 0, keys[k]);
     }

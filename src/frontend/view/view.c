@@ -171,6 +171,14 @@ static void key(SDL_Keycode k, SDL_Keymod mod, struct view_model *m, struct view
         if (live)
             st->paused = !st->paused;
         break;
+    case SDLK_LEFTBRACKET:
+        if (live && live->per_frame > 1)
+            live->per_frame /= 2;
+        break;
+    case SDLK_RIGHTBRACKET:
+        if (live && live->per_frame < 1000000000u)
+            live->per_frame *= 2;
+        break;
     case SDLK_PERIOD:
         if (live && *running) {
             st->paused = true;
@@ -249,6 +257,10 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
                 break;
             }
             case SDL_MOUSEBUTTONDOWN: {
+                if (st->help) {
+                    st->help = false;
+                    break;
+                }
                 int x = e.button.x, y = e.button.y;
                 if (y >= L.overview.y && y < L.overview.y + L.overview.h && x >= L.overview.x) {
                     double whole = (double)(m->end_icount - m->start_icount);
