@@ -179,3 +179,24 @@ bool view_rings_used(const struct view_model *m)
 {
     return m->n && (view_model_mask(m, 0, m->n) & (VIEW_RING_BIT(1) | VIEW_RING_BIT(2)));
 }
+
+int view_console_rows(const struct view_layout *L, int line_h, int *y0)
+{
+    int pad = sc(L, 10);
+    *y0 = L->console.y + pad + line_h + sc(L, 4);
+    int rows = (L->console.y + L->console.h - pad - *y0) / (line_h > 0 ? line_h : 1);
+    return rows > 0 ? rows : 0;
+}
+
+size_t view_console_top(const struct view_model *m, const struct view_state *st, int rows)
+{
+    if (m->nlines == 0)
+        return 0;
+    if (st->console_top >= 0)
+        return (size_t)st->console_top < m->nlines ? (size_t)st->console_top : m->nlines - 1;
+    double tend = st->t0 + st->span;
+    size_t upto = 0;
+    while (upto < m->nlines && (double)m->lines[upto].icount <= tend)
+        upto++;
+    return upto > (size_t)rows ? upto - (size_t)rows : 0;
+}

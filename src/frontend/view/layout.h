@@ -94,6 +94,11 @@ void view_state_center(struct view_state *st, const struct view_model *m, double
 /* The next (dir > 0) or previous event after the selection that passes the filters; -1 none. */
 long view_state_step(const struct view_state *st, const struct view_model *m, int dir);
 
+/* The console pane: its first text row's y, how many rows fit, and the first line shown
+ * (the last rows lines up to the window's end, or from st->console_top). */
+int view_console_rows(const struct view_layout *L, int line_h, int *y0);
+size_t view_console_top(const struct view_model *m, const struct view_state *st, int rows);
+
 /* Whether rings 1 or 2 ever ran. */
 bool view_rings_used(const struct view_model *m);
 

@@ -173,6 +173,11 @@ bool view_render_set_scale(struct view_render *R, float scale)
     return open_font(R, scale);
 }
 
+int view_render_line_h(const struct view_render *R)
+{
+    return R->ch;
+}
+
 /* ---- drawing primitives ---- */
 
 static void colour(struct view_render *R, uint32_t rgb, uint8_t a)
@@ -881,18 +886,11 @@ static void draw_console(struct view_render *R, const struct view_model *m,
     frame(R, L->console, VIEW_RGB_PANEL);
     int pad = (int)(10 * L->s), x = L->console.x + pad, y = L->console.y + pad;
     text(R, x, y, RGB_HEAD, 0, "Console (COM1), placed in time");
-    y += R->ch + (int)(4 * L->s);
-    int rows = (L->console.y + L->console.h - pad - y) / R->ch;
+    int rows = view_console_rows(L, R->ch, &y);
     if (rows <= 0 || m->nlines == 0)
         return;
-    /* The lines up to the window's end, the last ones that fit (or from console_top). */
     double tend = st->t0 + st->span;
-    size_t upto = 0;
-    while (upto < m->nlines && (double)m->lines[upto].icount <= tend)
-        upto++;
-    size_t top = upto > (size_t)rows ? upto - (size_t)rows : 0;
-    if (st->console_top >= 0)
-        top = (size_t)st->console_top < m->nlines ? (size_t)st->console_top : m->nlines - 1;
+    size_t top = view_console_top(m, st, rows);
     int tw = 8 * R->cw, cols = (L->console.w - 2 * pad - tw) / R->cw;
     for (size_t k = top; k < m->nlines && rows-- > 0; k++) {
         const struct view_line *ln = &m->lines[k];

@@ -37,6 +37,9 @@ void view_render_free(struct view_render *R);
 /* The font at another scale; false (and the old font kept) when it cannot be opened. */
 bool view_render_set_scale(struct view_render *R, float scale);
 
+/* The height of a line of text. */
+int view_render_line_h(const struct view_render *R);
+
 /* Draws a frame (does not present it). */
 void view_render_frame(struct view_render *R, const struct view_model *m,
                        const struct view_state *st, const struct view_layout *L,

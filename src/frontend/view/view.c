@@ -275,16 +275,22 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
                         st->selected = i;
                     dragging = true;
                     drag_x = x;
-                } else if (x >= L.console.x && y >= L.console.y + L.line_h * 2 &&
-                           y < L.console.y + L.console.h) {
-                    /* A console line: the timeline goes to it. */
-                    int row = (y - L.console.y - (int)(10 * L.s)) / L.line_h - 1;
-                    double tend = st->t0 + st->span;
-                    size_t upto = 0;
-                    while (upto < m->nlines && (double)m->lines[upto].icount <= tend)
-                        upto++;
-                    (void)row;
-                    (void)upto;
+                } else if (x >= L.console.x && x < L.console.x + L.console.w) {
+                    /* A console line: the timeline goes to it (and the pane stays put). */
+                    int y0, ch = view_render_line_h(R);
+                    int rows = view_console_rows(&L, ch, &y0);
+                    size_t top = view_console_top(m, st, rows);
+                    if (y >= y0 && (y - y0) / ch < rows && top + (size_t)((y - y0) / ch) <
+                                                               m->nlines) {
+                        size_t k = top + (size_t)((y - y0) / ch);
+                        st->console_top = (long)top;
+                        view_state_center(st, m, (double)m->lines[k].icount);
+                        st->selected = -1;
+                        long i = (long)view_model_find(m, m->lines[k].icount);
+                        if (i > 0)
+                            st->selected = i - 1; /* the transition before the line */
+                        follow = false;
+                    }
                 }
                 break;
             }
