@@ -241,6 +241,11 @@ void view_model_set_end(struct view_model *m, uint64_t icount, bool shutdown, ui
 {
     if (m->npart)
         end_line(m);
+    /* The time after the last event goes to where the CPU stayed. */
+    if (!m->ended && m->n && icount > m->ev[m->n - 1].icount) {
+        const struct view_event *last = &m->ev[m->n - 1];
+        m->sp[last->space_to].ring_time[last->cpl_to] += icount - last->icount;
+    }
     if (icount > m->end_icount)
         m->end_icount = icount;
     m->ended = true;
