@@ -1,6 +1,7 @@
 /* The view's screenshot and window (see view.h). */
 #include "frontend/view/view.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +46,13 @@ bool view_screenshot(const struct view_model *m, const struct view_state *st, in
         goto done;
     }
     snprintf(tmp, n, "%s.tmp%ld", out, (long)getpid());
+    errno = 0;
     if (IMG_SavePNG(s, tmp) != 0) {
-        snprintf(why, whylen, "cannot write %s: %s", out, IMG_GetError());
+        snprintf(why, whylen, "cannot write %s: %s", out,
+                 errno ? strerror(errno) : IMG_GetError());
         unlink(tmp);
     } else if (rename(tmp, out) != 0) {
-        snprintf(why, whylen, "cannot write %s", out);
+        snprintf(why, whylen, "cannot write %s: %s", out, strerror(errno));
         unlink(tmp);
     } else {
         ok = true;
