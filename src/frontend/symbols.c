@@ -108,18 +108,18 @@ static bool read_syms(Elf *elf, struct symfile *f)
     return true;
 }
 
-/* Keeps the file bytes of each PT_LOAD segment; false when out of memory. */
-static bool read_segments(Elf *elf, struct symfile *f)
+/* Keeps the file bytes of each PT_LOAD segment (read from fd); false when out of memory. */
+static bool read_segments(Elf *elf, int fd, struct symfile *f)
 {
-    size_t n, fsize;
-    const char *raw = elf_rawfile(elf, &fsize);
-    if (!raw || elf_getphdrnum(elf, &n) != 0)
+    size_t n;
+    off_t fsize = lseek(fd, 0, SEEK_END);
+    if (elf_getphdrnum(elf, &n) != 0 || fsize < 0)
         return true;
     for (size_t k = 0; k < n; k++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz ||
-            ph.p_offset > fsize || ph.p_filesz > fsize - ph.p_offset || ph.p_vaddr > UINT32_MAX ||
-            ph.p_filesz > UINT32_MAX - ph.p_vaddr)
+            ph.p_offset > (uint64_t)fsize || ph.p_filesz > (uint64_t)fsize - ph.p_offset ||
+            ph.p_vaddr > UINT32_MAX || ph.p_filesz > UINT32_MAX - ph.p_vaddr)
             continue;
         struct segment *segs = realloc(f->segs, (f->nsegs + 1) * sizeof *segs);
         if (!segs)
@@ -128,7 +128,10 @@ static bool read_segments(Elf *elf, struct symfile *f)
         uint8_t *b = malloc(ph.p_filesz);
         if (!b)
             return false;
-        memcpy(b, raw + ph.p_offset, ph.p_filesz);
+        if (pread(fd, b, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
+            free(b);
+            continue;
+        }
         f->segs[f->nsegs++] = (struct segment){ (uint32_t)ph.p_vaddr, (uint32_t)ph.p_filesz, b };
     }
     return true;
@@ -151,7 +154,7 @@ static bool add_file(struct symbols *s, const char *dir, const char *spec)
     bool ok = true;
     Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
     if (elf && elf_kind(elf) == ELF_K_ELF)
-        ok = read_syms(elf, f) && read_segments(elf, f);
+        ok = read_syms(elf, f) && read_segments(elf, fd, f);
     elf_end(elf);
     close(fd);
     return ok;

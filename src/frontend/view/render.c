@@ -66,6 +66,7 @@ bool view_font_path(char *out, size_t len, char *why, size_t whylen)
                 FcPatternDestroy(match);
             FcPatternDestroy(pat);
         }
+        FcFini(); /* the one question is answered: its caches go */
     }
     if (found)
         return true;
