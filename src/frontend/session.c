@@ -94,10 +94,10 @@ static bool open_logs(struct session *s, const struct boot_params *boot)
         /* Buffered: one write per line would dominate the run time. */
         setvbuf(stderr, NULL, _IOFBF, 1 << 16);
     }
-    if (o->log_int || o->view) {
+    if (o->log_int) {
         s->syms = symbols_load(boot);
-        s->intlog = s->syms && o->log_int ? intlog_open(m, s->syms, log_stream(s)) : NULL;
-        if (!s->syms || (o->log_int && !s->intlog)) {
+        s->intlog = s->syms ? intlog_open(m, s->syms, log_stream(s)) : NULL;
+        if (!s->intlog) {
             report("cannot start the interrupt log: out of memory");
             s->status = CLI_EXIT_HOST;
             return false;
@@ -143,7 +143,11 @@ bool session_open(struct session *s, const struct session_options *opt,
         s->status = CLI_EXIT_HOST;
         return false;
     }
-    return open_logs(s, boot) && record_open(s, boot);
+    if (!open_logs(s, boot) || !record_open(s, boot))
+        return false;
+    if (opt->view && !s->syms)
+        s->syms = symbols_load(boot); /* the live view's details (NULL: without symbols) */
+    return true;
 }
 
 /* Between two chunks of a gdb-served run: the console's partial lines. */

@@ -50,6 +50,11 @@ static void on_name(void *ctx, unsigned kind, const struct space_name *n)
         l->oom = true;
 }
 
+static int irq_of(void *ctx, unsigned vector)
+{
+    return machine_isa_irq_of(ctx, vector);
+}
+
 /* Runs up to budget instructions; false once the run is over. */
 static bool run(void *ctx, uint64_t budget)
 {
@@ -115,6 +120,8 @@ bool view_live_run(struct machine *m, const struct view_live_options *o, enum ru
     snprintf(l->model.title, sizeof l->model.title, "%s (live)", o->title ? o->title : "");
     l->model.ips = o->ips;
     l->model.start_icount = 0;
+    l->model.irq = irq_of;
+    l->model.irq_ctx = m;
     /* The names said before the window opened (none at boot; a restored run may have some). */
     for (unsigned k = 0; k < machine_space_count(m); k++) {
         const struct space_name *n = machine_space_at(m, k);

@@ -441,9 +441,16 @@ static const char *names_syscall(void *ctx, uint32_t nr)
     return view_syscall_name(ctx, nr);
 }
 
+static int names_irq(void *ctx, unsigned vector)
+{
+    struct view_model *m = ctx;
+    return m->irq ? m->irq(m->irq_ctx, vector) : -1;
+}
+
 void view_model_names(struct view_model *m, struct describe_names *names)
 {
-    *names = (struct describe_names){ .space = names_space, .syscall = names_syscall, .ctx = m,
+    *names = (struct describe_names){ .space = names_space, .syscall = names_syscall,
+                                      .irq = names_irq, .ctx = m,
                                       .syscall_vector = m->syscall_vector };
 }
 

@@ -103,6 +103,8 @@ struct view_model {
     char title[128];
     char *syscall_names[VIEW_SYSCALL_NAMES]; /* "" / NULL: not named */
     int syscall_vector;      /* the INT n of system calls, -1: not said (0x80 is taken) */
+    int (*irq)(void *ctx, unsigned vector); /* live: the ISA IRQ of a vector, NULL: unknown */
+    void *irq_ctx;
     char namebuf[TRACE_NAME_MAX + 32]; /* the space name view_model_names last gave */
 };
 
