@@ -5,6 +5,10 @@
 #   gcc-multilib                       32-bit guests and the differential test's runner
 #   libcapstone-dev libelf-dev         disassembly, ELF loading
 #   libsdl2-dev                        the trace view
+#   libsdl2-ttf-dev libsdl2-image-dev  the view's text (SDL2_ttf) and PNG screenshots (SDL2_image)
+#   fonts-dejavu-core libfontconfig-dev  the view's font, DejaVu Sans Mono, found with fontconfig
+#   xvfb xdotool imagemagick           the view's window test: a virtual X server, keys and
+#                                      clicks, and `import`/`compare` to capture and diff it
 #   libcmocka-dev                      unit tests
 #   libzstd-dev                        compressed corpora and traces
 #   nettle-dev zlib1g-dev              trace files: SHA-256 of images, CRC-32 of records
@@ -18,7 +22,8 @@
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
 libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm
-gdb nettle-dev zlib1g-dev"
+gdb nettle-dev zlib1g-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
+libfontconfig-dev xvfb xdotool imagemagick"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

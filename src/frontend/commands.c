@@ -79,6 +79,17 @@ const struct cli_command cli_commands[CLI_CMD_COUNT] = {
         .extra_hint = " (export takes one TRACE)",
         .main = cmd_export_main,
     },
+    [CLI_CMD_VIEW] = {
+        .name = "view",
+        .operand = "TRACE",
+        .summary = "show a recorded trace in a window (SDL)",
+        .missing = "view needs a TRACE (usage: ringside view TRACE [--screenshot OUT])",
+        .extra_hint = " (view takes one TRACE)",
+        .notes = "The timeline has one lane per ring; the CPU's path is coloured by process.\n"
+                 "Press h in the window for the keys. --screenshot renders one frame without\n"
+                 "a display. Exit status 2: a bad trace, no display, no font.\n",
+        .main = cmd_view_main,
+    },
 };
 
 const struct cli_command *cli_command_find(const char *name)

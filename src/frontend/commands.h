@@ -18,6 +18,7 @@ enum cli_command_id {
     CLI_CMD_REPLAY, /* replay TRACE */
     CLI_CMD_LOG,    /* log TRACE */
     CLI_CMD_EXPORT, /* export TRACE */
+    CLI_CMD_VIEW,   /* view TRACE */
     CLI_CMD_COUNT
 };
 
@@ -60,5 +61,6 @@ int cmd_help_main(struct cli_options *o, const struct cli_env *env);  /* cmd_hel
 int cmd_replay_main(struct cli_options *o, const struct cli_env *env); /* cmd_replay.c */
 int cmd_log_main(struct cli_options *o, const struct cli_env *env);    /* cmd_log.c */
 int cmd_export_main(struct cli_options *o, const struct cli_env *env); /* cmd_export.c */
+int cmd_view_main(struct cli_options *o, const struct cli_env *env);   /* view/cmd_view.c */
 
 #endif

@@ -16,6 +16,7 @@
 #define EXPORT CLI_CMD_BIT(CLI_CMD_EXPORT)
 #define REPLAY CLI_CMD_BIT(CLI_CMD_REPLAY)
 #define READS (LOG | EXPORT) /* commands that filter a trace's events */
+#define VIEW  CLI_CMD_BIT(CLI_CMD_VIEW)
 
 /* The field of struct cli_options an option sets. */
 #define FIELD(f) .offset = offsetof(struct cli_options, f), \
@@ -97,6 +98,13 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--record", .arg = "FILE", .commands = RUNS,
       .help = "write a trace of the run to FILE",
       .kind = CLI_OPT_STRING, FIELD(run.record_file), .what = "a file name" },
+    { .name = "--view", .commands = RUNS,
+      .help = "watch the run live in the trace view (a window)",
+      .kind = CLI_OPT_FLAG, FIELD(run.view) },
+    { .name = "--view-speed", .arg = "N", .commands = RUNS,
+      .help = "--view: run N instructions per frame (default 250000)",
+      .kind = CLI_OPT_UINT, FIELD(run.view_speed), .what = "instructions",
+      .min = 1, .max = 1000000000 },
     { .name = "--format", .arg = "FMT", .commands = LOG,
       .help = "text (the --log int lines, default) or jsonl",
       .kind = CLI_OPT_STRING, FIELD(trace.format), .what = "text or jsonl" },
@@ -124,6 +132,24 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--perfetto", .arg = "OUT", .commands = EXPORT,
       .help = "write Chrome trace-event JSON (Perfetto) to OUT",
       .kind = CLI_OPT_STRING, FIELD(trace.perfetto), .what = "a file name" },
+    { .name = "--screenshot", .arg = "OUT", .commands = VIEW,
+      .help = "render one frame to the PNG file OUT without a display, and exit",
+      .kind = CLI_OPT_STRING, FIELD(view.screenshot), .what = "a file name" },
+    { .name = "--at", .arg = "I", .commands = VIEW,
+      .help = "centre the timeline on instruction count I",
+      .kind = CLI_OPT_STRING, FIELD(view.at), .what = "an instruction count" },
+    { .name = "--span", .arg = "N", .commands = VIEW,
+      .help = "show N instructions (default: the whole run)",
+      .kind = CLI_OPT_STRING, FIELD(view.span), .what = "an instruction count" },
+    { .name = "--select", .arg = "K", .commands = VIEW,
+      .help = "select event K (0 is the first) in the details panel",
+      .kind = CLI_OPT_STRING, FIELD(view.select), .what = "an event number" },
+    { .name = "--width", .arg = "PX", .commands = VIEW,
+      .help = "window or screenshot width (default 1600)",
+      .kind = CLI_OPT_UINT, FIELD(view.width), .what = "pixels", .min = 640, .max = 8192 },
+    { .name = "--height", .arg = "PX", .commands = VIEW,
+      .help = "window or screenshot height (default 1000)",
+      .kind = CLI_OPT_UINT, FIELD(view.height), .what = "pixels", .min = 480, .max = 8192 },
     { .name = "--ips", .arg = "N", .commands = RUNS | EXPORT,
       .help = "instructions per guest second (default 100000000)",
       .kind = CLI_OPT_UINT, FIELD(run.ips), .what = "instructions per second of guest time",
@@ -322,6 +348,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
     if (r->record_file && r->realtime)
         return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
                     "wall clock cannot be replayed)");
+    if (r->view_speed && !r->view)
+        return fail(err, errlen, "--view-speed needs --view");
+    if (r->view && (r->gdb || r->gdb_local))
+        return fail(err, errlen, "--view cannot be used with --gdb (one of them drives the run)");
     o->run.command = cmd->name;
     o->run.argc = argc;
     o->run.argv = argv;

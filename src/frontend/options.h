@@ -56,6 +56,11 @@ struct cli_options {
         const char *pid, *space, *kind, *vector, *cpl, *from, *to; /* filter.h */
         const char *perfetto;   /* export --perfetto OUT */
     } trace;
+    struct view_cli_options {   /* view TRACE */
+        const char *screenshot; /* --screenshot OUT, NULL: a window */
+        const char *at, *span, *select; /* NULL: not given */
+        uint32_t width, height; /* 0: the default */
+    } view;
 };
 
 enum cli_opt_kind { CLI_OPT_FLAG, CLI_OPT_UINT, CLI_OPT_STRING, CLI_OPT_LIST, CLI_OPT_CALL,

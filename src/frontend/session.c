@@ -22,6 +22,7 @@
 #include "frontend/report.h"
 #include "frontend/session_report.h"
 #include "frontend/terminal.h"
+#include "frontend/view/live.h"
 
 static double now_seconds(void)
 {
@@ -142,11 +143,12 @@ bool session_open(struct session *s, const struct session_options *opt,
         s->status = CLI_EXIT_HOST;
         return false;
     }
-    if (!open_logs(s, boot))
+    if (!open_logs(s, boot) || !record_open(s, boot))
         return false;
-    if (opt->gdb && !s->syms)
-        s->syms = symbols_load(boot); /* gdb's stop texts name addresses (NULL: they do not) */
-    return record_open(s, boot);
+    if ((opt->gdb || opt->view) && !s->syms)
+        s->syms = symbols_load(boot); /* gdb's stop texts and the live view's details name
+                                       * addresses (NULL: they do not) */
+    return true;
 }
 
 /* Between two chunks of a gdb-served run: the console's partial lines. */
@@ -185,6 +187,19 @@ static int run_machine(struct session *s)
             start = cpu_time(c); /* --max-insns counts from here */
             break;
         }
+    }
+    if (o->view && !ended) {
+        /* The window runs the machine (view/live.h) until the guest ends and it is closed. */
+        char why[512];
+        struct view_live_options vo = { .title = o->command, .ips = o->ips,
+                                        .max_insns = o->max_insns, .flush = session_flush,
+                                        .flush_ctx = s->con, .syms = s->syms,
+                                        .per_frame = o->view_speed };
+        if (!view_live_run(s->m, &vo, &r, why, sizeof why)) {
+            report("%s", why);
+            return CLI_EXIT_USAGE;
+        }
+        ended = true;
     }
     while (!ended) {
         uint64_t chunk = SESSION_RUN_CHUNK;

@@ -46,6 +46,8 @@ struct session_options {
     bool gdb_local;            /* -s: --gdb 127.0.0.1:1234 unless --gdb is given */
     bool gdb_wait;             /* -S: start halted, waiting for gdb */
     const char *record_file;   /* --record: the trace file (record.h), NULL = none */
+    bool view;                 /* --view: run under the live trace view (view/live.h) */
+    uint32_t view_speed;       /* --view-speed: instructions per frame, 0 = the default */
     const char *command;       /* the command's name and the argv, for a trace's header */
     int argc;
     char *const *argv;

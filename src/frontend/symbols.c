@@ -14,10 +14,17 @@ struct sym {
     char *name;
 };
 
+struct segment {
+    uint32_t vaddr, size; /* the bytes the file holds for [vaddr, vaddr + size) */
+    uint8_t *bytes;
+};
+
 struct symfile {
     char name[64];      /* base name without ".elf" */
     struct sym *syms;   /* sorted by addr */
     size_t n;
+    struct segment *segs; /* loadable segments (symbols_code) */
+    size_t nsegs;
 };
 
 struct symbols {
@@ -101,6 +108,35 @@ static bool read_syms(Elf *elf, struct symfile *f)
     return true;
 }
 
+/* Keeps the file bytes of each PT_LOAD segment (read from fd); false when out of memory. */
+static bool read_segments(Elf *elf, int fd, struct symfile *f)
+{
+    size_t n;
+    off_t fsize = lseek(fd, 0, SEEK_END);
+    if (elf_getphdrnum(elf, &n) != 0 || fsize < 0)
+        return true;
+    for (size_t k = 0; k < n; k++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz ||
+            ph.p_offset > (uint64_t)fsize || ph.p_filesz > (uint64_t)fsize - ph.p_offset ||
+            ph.p_vaddr > UINT32_MAX || ph.p_filesz > UINT32_MAX - ph.p_vaddr)
+            continue;
+        struct segment *segs = realloc(f->segs, (f->nsegs + 1) * sizeof *segs);
+        if (!segs)
+            return false;
+        f->segs = segs;
+        uint8_t *b = malloc(ph.p_filesz);
+        if (!b)
+            return false;
+        if (pread(fd, b, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
+            free(b);
+            continue;
+        }
+        f->segs[f->nsegs++] = (struct segment){ (uint32_t)ph.p_vaddr, (uint32_t)ph.p_filesz, b };
+    }
+    return true;
+}
+
 static bool add_file(struct symbols *s, const char *dir, const char *spec)
 {
     struct symfile *files = realloc(s->files, (s->n + 1) * sizeof *files);
@@ -118,7 +154,7 @@ static bool add_file(struct symbols *s, const char *dir, const char *spec)
     bool ok = true;
     Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
     if (elf && elf_kind(elf) == ELF_K_ELF)
-        ok = read_syms(elf, f);
+        ok = read_syms(elf, f) && read_segments(elf, fd, f);
     elf_end(elf);
     close(fd);
     return ok;
@@ -149,6 +185,9 @@ void symbols_free(struct symbols *s)
         for (size_t j = 0; j < s->files[k].n; j++)
             free(s->files[k].syms[j].name);
         free(s->files[k].syms);
+        for (size_t j = 0; j < s->files[k].nsegs; j++)
+            free(s->files[k].segs[j].bytes);
+        free(s->files[k].segs);
     }
     free(s->files);
     free(s);
@@ -189,4 +228,31 @@ bool symbols_lookup(const struct symbols *s, const char *module, uint32_t addr, 
     else
         snprintf(buf, len, "%s+0x%x", hit->name, (unsigned)(addr - hit->addr));
     return true;
+}
+
+/* Up to len bytes of f at addr from one segment; how many. */
+static size_t code_in(const struct symfile *f, uint32_t addr, uint8_t *buf, size_t len)
+{
+    for (size_t k = 0; k < f->nsegs; k++) {
+        const struct segment *g = &f->segs[k];
+        if (addr >= g->vaddr && addr - g->vaddr < g->size) {
+            size_t n = g->size - (addr - g->vaddr);
+            n = n < len ? n : len;
+            memcpy(buf, g->bytes + (addr - g->vaddr), n);
+            return n;
+        }
+    }
+    return 0;
+}
+
+size_t symbols_code(const struct symbols *s, const char *module, uint32_t addr, uint8_t *buf,
+                    size_t len)
+{
+    if (!s || !s->n)
+        return 0;
+    size_t n = code_in(&s->files[0], addr, buf, len);
+    for (size_t k = 1; !n && module && k < s->n; k++)
+        if (strcmp(s->files[k].name, module) == 0)
+            n = code_in(&s->files[k], addr, buf, len);
+    return n;
 }

@@ -30,4 +30,10 @@ void symbols_free(struct symbols *s);
 bool symbols_lookup(const struct symbols *s, const char *module, uint32_t addr, char *buf,
                     size_t len);
 
+/* The file bytes of the image (else of module) at addr, from a loadable segment: up to len
+ * of them into buf. Returns how many (0: none there). What the guest did to its memory since
+ * is not seen: these are the bytes as loaded. */
+size_t symbols_code(const struct symbols *s, const char *module, uint32_t addr, uint8_t *buf,
+                    size_t len);
+
 #endif

@@ -96,6 +96,51 @@ static void lookups(void **state)
     assert_false(symbols_lookup(NULL, NULL, kmain, buf, sizeof buf));
 }
 
+/* The first byte objdump disassembles at addr in file. */
+static unsigned objdump_byte(const char *file, uint32_t addr)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "objdump -d '%s/%s' --start-address=0x%x --stop-address=0x%x",
+             guests, file, (unsigned)addr, (unsigned)addr + 1);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[512];
+    unsigned byte = 0x100;
+    while (fgets(line, sizeof line, p)) {
+        unsigned a, b;
+        if (sscanf(line, " %x:\t%x", &a, &b) == 2 && a == addr)
+            byte = b;
+    }
+    pclose(p);
+    if (byte > 0xff)
+        fail_msg("objdump shows no byte at 0x%x in %s", (unsigned)addr, file);
+    return byte;
+}
+
+/* symbols_code: the bytes as the files hold them, the module chosen like the symbols. */
+static void code_bytes(void **state)
+{
+    (void)state;
+    const char *modules[] = { "user/hello.elf" };
+    struct boot_params bp = { .image = "kernel.elf", .modules = modules, .nmodules = 1,
+                              .dir = guests };
+    struct symbols *s = symbols_load(&bp);
+    assert_non_null(s);
+    uint32_t size;
+    uint32_t kmain = nm_addr("kernel.elf", "kmain", &size);
+    uint32_t main_ = nm_addr("user/hello.elf", "main", &size);
+    uint8_t b[16];
+    assert_int_equal(symbols_code(s, NULL, kmain, b, sizeof b), sizeof b);
+    assert_int_equal(b[0], objdump_byte("kernel.elf", kmain));
+    assert_int_equal(symbols_code(s, NULL, main_, b, sizeof b), 0);
+    assert_int_equal(symbols_code(s, "spin", main_, b, sizeof b), 0);
+    assert_true(symbols_code(s, "hello", main_, b, sizeof b) > 0);
+    assert_int_equal(b[0], objdump_byte("user/hello.elf", main_));
+    assert_int_equal(symbols_code(s, "hello", 0xFFFFF000u, b, sizeof b), 0);
+    symbols_free(s);
+    assert_int_equal(symbols_code(NULL, NULL, kmain, b, sizeof b), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -105,6 +150,7 @@ int main(int argc, char **argv)
     guests = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lookups),
+        cmocka_unit_test(code_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
