@@ -168,6 +168,9 @@ long view_state_step(const struct view_state *st, const struct view_model *m, in
             continue;
         if (st->space_filter >= 0 && v->space_from != st->space_filter)
             continue;
+        if (st->vector_filter >= 0 && (v->vector != st->vector_filter || v->cls == VC_RETURN ||
+                                       v->cls == VC_OTHER))
+            continue;
         if (!st->class_filter && v->cls == VC_RETURN)
             continue; /* returns are reached from their entry's details */
         return i;

@@ -14,8 +14,8 @@
 
 void view_state_init(struct view_state *st, const struct view_model *m)
 {
-    *st = (struct view_state){ .selected = -1, .space_filter = -1, .scale = 1.0f,
-                               .console_top = -1 };
+    *st = (struct view_state){ .selected = -1, .space_filter = -1, .vector_filter = -1,
+                               .scale = 1.0f, .console_top = -1 };
     view_state_fit(st, m);
 }
 
@@ -138,6 +138,13 @@ static void key(SDL_Keycode k, SDL_Keymod mod, struct view_model *m, struct view
         st->space_filter = next;
         break;
     }
+    case SDLK_x:
+        /* Only the selected event's vector (again: any vector). */
+        if (st->vector_filter >= 0 || st->selected < 0)
+            st->vector_filter = -1;
+        else
+            st->vector_filter = m->ev[st->selected].vector;
+        break;
     case SDLK_RETURN:
         if (st->selected >= 0 && m->ev[st->selected].pair > (int32_t)st->selected) {
             double a = (double)m->ev[st->selected].icount;
