@@ -758,9 +758,7 @@ static void draw_details(struct view_render *R, const struct view_model *m,
     view_space_label(m, v->space_from, who, sizeof who);
     snprintf(buf, sizeof buf, "process  %s, cr3 %08" PRIx32, who, ev.before.cr3);
     text_wrap(R, x, &y, RGB_TEXT, cols, 2, 9, buf);
-    snprintf(buf, sizeof buf, "kind     %s%s", trace_kind_name(ev.kind),
-             ev.has_error ? "" : "");
-    text(R, x, y, RGB_TEXT, 0, buf);
+    textf(R, x, y, RGB_TEXT, 0, "kind     %s", trace_kind_name(ev.kind));
     y += R->ch;
     if (ev.has_error) {
         textf(R, x, y, RGB_TEXT, 0, "error    0x%04" PRIx32, ev.error);
