@@ -204,7 +204,8 @@ static void test_zoom_pan_step(void **state)
     struct trace_event irq = ev_make(20000, TR_INTERRUPT, 0x20, 3, ACR3, 0, ACR3);
     assert_true(view_model_add_live(&m, &irq));
     view_model_set_end(&m, 30000, false, 1, 0);
-    struct view_state st = { .selected = -1, .space_filter = -1, .scale = 1, .console_top = -1 };
+    struct view_state st = { .selected = -1, .space_filter = -1, .vector_filter = -1, .scale = 1,
+                             .console_top = -1 };
     view_state_fit(&st, &m);
     assert_true(st.t0 == 0 && st.span == 30000);
     struct view_layout L;
@@ -224,6 +225,11 @@ static void test_zoom_pan_step(void **state)
     st.selected = i;
     assert_int_equal(view_state_step(&st, &m, 1), 3);
     assert_int_equal(view_state_step(&st, &m, -1), -1);
+    st.vector_filter = 0x20; /* the interrupt's vector: only it */
+    assert_int_equal(view_state_step(&st, &m, 1), 21);
+    st.vector_filter = 0x80; /* the system calls' */
+    assert_int_equal(view_state_step(&st, &m, 1), 3);
+    st.vector_filter = -1;
     st.class_filter = VIEW_CLASS_BIT(VC_INTERRUPT);
     assert_int_equal(view_state_step(&st, &m, 1), 21);
     st.selected = 21;

@@ -59,6 +59,20 @@ wait_window() {
     xdotool windowfocus --sync "$WID" 2>/dev/null || true
     sleep 0.5
 }
+# Keys to the view's window (focused first: a loaded machine may have let focus go).
+press() {
+    xdotool windowfocus --sync "$WID" 2>/dev/null || true
+    xdotool key --delay 60 "$@"
+}
+# q, then the process must end within 20 s; sets RC to its exit status.
+quit_and_wait() {
+    local pid=$1
+    press q
+    for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && fail "the view did not end within 20 s of q"
+    wait "$pid"
+    RC=$?
+}
 # The window as an uncompressed picture (PNG would cost seconds on a loaded machine).
 shot() { sleep 0.4; import -window "$WID" "$1.ppm" || fail "import $1"; }
 # Pixels that differ between two captures inside the rectangle W x H + X + Y of the window.
@@ -80,12 +94,12 @@ vpid=$!
 pids+=($vpid)
 wait_window
 shot a
-xdotool key plus plus plus
+press plus plus plus
 shot b
 n=$(differ a b "$(lanes)")
 [ "$n" -gt 2000 ] || fail "zooming in changed $n pixels of the lanes"
 echo "zoom: $n pixels of the lanes changed"
-xdotool key n
+press n
 shot c
 n=$(differ b c "$(details)")
 [ "$n" -gt 2000 ] || fail "selecting an event changed $n pixels of the details panel"
@@ -96,15 +110,14 @@ shot d
 n=$(differ c d "$(lanes)")
 [ "$n" -gt 2000 ] || fail "a click on the whole-run strip changed $n pixels of the lanes"
 echo "click on the strip: $n pixels of the lanes changed"
-xdotool key h
+press h
 shot e
 n=$(differ d e "$(whole)")
 [ "$n" -gt 20000 ] || fail "h (help) changed $n pixels"
 echo "help: $n pixels changed"
-xdotool key h q
-for _ in $(seq 50); do kill -0 $vpid 2>/dev/null || break; sleep 0.1; done
-wait $vpid
-rc=$?
+press h
+quit_and_wait $vpid
+rc=$RC
 [ $rc = 0 ] || fail "view exited $rc after q: $(cat view.err)"
 
 # ---- live, slow: pause, step, resume, then close before the guest ends ----
@@ -112,27 +125,25 @@ rc=$?
 lpid=$!
 pids+=($lpid)
 wait_window
-xdotool key space
+press space
 shot p1
 sleep 0.6
 shot p2
 n=$(differ p1 p2 "$(whole)")
 [ "$n" = 0 ] || fail "paused, yet $n pixels changed"
-xdotool key period
+press period
 shot p3
 n=$(differ p2 p3 "$(details)")
 [ "$n" -gt 1000 ] || fail "a step (.) changed $n pixels of the details panel"
 echo "live step (.): $n pixels of the details panel changed"
-xdotool key space
+press space
 sleep 1
 shot p4
 n=$(differ p3 p4 "$(whole)")
 [ "$n" -gt 500 ] || fail "resumed, yet only $n pixels changed in a second"
 echo "live, resumed: $n pixels changed in a second"
-xdotool key q
-for _ in $(seq 50); do kill -0 $lpid 2>/dev/null || break; sleep 0.1; done
-wait $lpid
-rc=$?
+quit_and_wait $lpid
+rc=$RC
 [ $rc = 3 ] || fail "closing the live window mid-run exited $rc, not 3: $(cat live.err)"
 grep -q "stopped on request" live.err || fail "no 'stopped on request' line: $(cat live.err)"
 grep -q "halting" live.out && fail "the guest ran to its end although the window was closed"
@@ -145,10 +156,8 @@ wait_window
 for _ in $(seq 100); do grep -q "halting" fast.out && break; sleep 0.1; done
 grep -q "halting" fast.out || fail "the fast live demo did not end"
 shot f1
-xdotool key q
-for _ in $(seq 50); do kill -0 $fpid 2>/dev/null || break; sleep 0.1; done
-wait $fpid
-rc=$?
+quit_and_wait $fpid
+rc=$RC
 [ $rc = 1 ] || fail "the live demo exited $rc after its end, not the guest's 1: $(cat fast.err)"
 cmp -s fast.out demo.out ||
     fail "the live demo's console differs from the recorded demo's"

@@ -38,6 +38,8 @@ void view_layout_make(struct view_layout *L, int w, int h, float scale, bool rin
     L->console = (struct view_rect){ 2 * pad + pw, low, w - 3 * pad - pw, low_h };
     L->lane_x0 = L->timeline.x + sc(L, 128);
     L->lane_x1 = L->timeline.x + L->timeline.w - sc(L, 16);
+    if (L->lane_x1 < L->lane_x0 + 16)
+        L->lane_x1 = L->lane_x0 + 16; /* a tiny frame still maps time to x */
     int y0 = L->timeline.y + sc(L, 40), y3 = L->timeline.y + L->timeline.h - sc(L, 64);
     static const double used[4] = { 0, 1.0 / 3, 2.0 / 3, 1 }, thin[4] = { 0, 0.34, 0.48, 1 };
     for (int r = 0; r < 4; r++)
@@ -167,6 +169,9 @@ long view_state_step(const struct view_state *st, const struct view_model *m, in
         if (st->class_filter && !(st->class_filter & VIEW_CLASS_BIT(v->cls)))
             continue;
         if (st->space_filter >= 0 && v->space_from != st->space_filter)
+            continue;
+        if (st->vector_filter >= 0 && (v->vector != st->vector_filter || v->cls == VC_RETURN ||
+                                       v->cls == VC_OTHER))
             continue;
         if (!st->class_filter && v->cls == VC_RETURN)
             continue; /* returns are reached from their entry's details */

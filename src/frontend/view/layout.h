@@ -33,6 +33,7 @@ struct view_state {
     long selected;           /* event index, -1: none */
     unsigned class_filter;   /* VIEW_CLASS_BITs that n/p stop at (0: every class) */
     long space_filter;       /* n/p stop only in this space, -1: any */
+    int vector_filter;       /* n/p stop only at events with this vector, -1: any */
     float scale;             /* text and spacing (1: 1x; the scale key cycles) */
     bool help;               /* the key list is shown */
     bool paused;             /* live: the machine does not run */

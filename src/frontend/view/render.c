@@ -645,6 +645,27 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
         int w = text_len(span) * R->cw;
         text(R, L->lane_x1 - w, L->timeline.y + (int)(4 * L->s), RGB_DIM, 0, span);
     }
+    /* The filters n/p obey, when any. */
+    char filt[160] = "";
+    int fo = 0;
+    static const struct { unsigned bits; const char *name; } classes[] = {
+        { VIEW_CLASS_BIT(VC_SYSCALL), "system calls" },
+        { VIEW_CLASS_BIT(VC_INTERRUPT), "interrupts" },
+        { VIEW_CLASS_BIT(VC_FAULT) | VIEW_CLASS_BIT(VC_SHUTDOWN), "faults" },
+    };
+    for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++)
+        if (st->class_filter == classes[k].bits)
+            fo += snprintf(filt + fo, sizeof filt - (size_t)fo, " · %s", classes[k].name);
+    if (st->space_filter >= 0 && (size_t)st->space_filter < m->nsp) {
+        char who[TRACE_NAME_MAX + 32];
+        view_space_label(m, (unsigned)st->space_filter, who, sizeof who);
+        fo += snprintf(filt + fo, sizeof filt - (size_t)fo, " · %s", who);
+    }
+    if (st->vector_filter >= 0 && fo < (int)sizeof filt)
+        snprintf(filt + fo, sizeof filt - (size_t)fo, " · vector 0x%02x", st->vector_filter);
+    if (filt[0])
+        textf(R, L->lane_x0, L->timeline.y + (int)(4 * L->s), RGB_TEXT, 0, "n/p filter%s",
+              filt);
     SDL_Rect clip = { L->timeline.x, L->timeline.y, L->timeline.w, L->timeline.h };
     SDL_RenderSetClipRect(R->r, &clip);
     if (st->selected >= 0 && (size_t)st->selected < m->n) {
@@ -737,9 +758,7 @@ static void draw_details(struct view_render *R, const struct view_model *m,
     view_space_label(m, v->space_from, who, sizeof who);
     snprintf(buf, sizeof buf, "process  %s, cr3 %08" PRIx32, who, ev.before.cr3);
     text_wrap(R, x, &y, RGB_TEXT, cols, 2, 9, buf);
-    snprintf(buf, sizeof buf, "kind     %s%s", trace_kind_name(ev.kind),
-             ev.has_error ? "" : "");
-    text(R, x, y, RGB_TEXT, 0, buf);
+    textf(R, x, y, RGB_TEXT, 0, "kind     %s", trace_kind_name(ev.kind));
     y += R->ch;
     if (ev.has_error) {
         textf(R, x, y, RGB_TEXT, 0, "error    0x%04" PRIx32, ev.error);
@@ -918,6 +937,7 @@ static void draw_help(struct view_render *R, const struct view_layout *L, bool l
         "n / p             next / previous event (passing the filters)",
         "f                 kind filter: all, system calls, interrupts, faults",
         "v                 process filter: all, then each process",
+        "x                 vector filter: the selected event's vector / any",
         "Enter             zoom to the selected event until its return",
         "c                 console follows the timeline / scroll it (up/down)",
         "s                 text scale (1x, 1.5x, 2x) for a projector",

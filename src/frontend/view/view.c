@@ -14,8 +14,8 @@
 
 void view_state_init(struct view_state *st, const struct view_model *m)
 {
-    *st = (struct view_state){ .selected = -1, .space_filter = -1, .scale = 1.0f,
-                               .console_top = -1 };
+    *st = (struct view_state){ .selected = -1, .space_filter = -1, .vector_filter = -1,
+                               .scale = 1.0f, .console_top = -1 };
     view_state_fit(st, m);
 }
 
@@ -138,6 +138,13 @@ static void key(SDL_Keycode k, SDL_Keymod mod, struct view_model *m, struct view
         st->space_filter = next;
         break;
     }
+    case SDLK_x:
+        /* Only the selected event's vector (again: any vector). */
+        if (st->vector_filter >= 0 || st->selected < 0)
+            st->vector_filter = -1;
+        else
+            st->vector_filter = m->ev[st->selected].vector;
+        break;
     case SDLK_RETURN:
         if (st->selected >= 0 && m->ev[st->selected].pair > (int32_t)st->selected) {
             double a = (double)m->ev[st->selected].icount;
@@ -150,6 +157,8 @@ static void key(SDL_Keycode k, SDL_Keymod mod, struct view_model *m, struct view
         break;
     case SDLK_c: st->console_top = -1; break;
     case SDLK_UP:
+        if (m->nlines == 0)
+            break;
         if (st->console_top < 0)
             st->console_top = (long)m->nlines > 10 ? (long)m->nlines - 10 : 0;
         if (st->console_top > 0)
@@ -158,6 +167,8 @@ static void key(SDL_Keycode k, SDL_Keymod mod, struct view_model *m, struct view
             view_state_center(st, m, (double)m->lines[st->console_top].icount);
         break;
     case SDLK_DOWN:
+        if (m->nlines == 0)
+            break;
         if (st->console_top < 0)
             st->console_top = (long)m->nlines > 10 ? (long)m->nlines - 10 : 0;
         if ((size_t)st->console_top + 1 < m->nlines)
@@ -214,6 +225,8 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
     SDL_Window *win = SDL_CreateWindow("Ringside view", SDL_WINDOWPOS_UNDEFINED,
                                        SDL_WINDOWPOS_UNDEFINED, w, h,
                                        SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    if (win)
+        SDL_SetWindowMinimumSize(win, 640, 480);
     SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
     if (win && !r)
         r = SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE);
