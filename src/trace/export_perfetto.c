@@ -20,6 +20,7 @@ struct pf {
     uint64_t ips;
     uint64_t written;
     uint32_t cr3[MAX_SPACES];
+    struct { bool named, retired; uint32_t pid; } as[MAX_SPACES]; /* naming each track shows */
     unsigned nspaces;
     unsigned pid;                 /* the current space's track */
     int cpl;                      /* the CPL last counted, -1: none */
@@ -50,7 +51,7 @@ static void head(struct pf *p, const char *ph, const char *cat, const char *name
 static unsigned track_of(const struct pf *p, uint32_t cr3)
 {
     for (unsigned i = 0; i < p->nspaces; i++)
-        if (p->cr3[i] == cr3)
+        if (p->cr3[i] == cr3 && !p->as[i].retired)
             return i + 1;
     return 0;
 }
@@ -61,6 +62,10 @@ static void name_track(struct pf *p, unsigned pid, uint32_t cr3, bool thread)
 {
     char name[TRACE_NAME_MAX + 64];
     const struct trace_space *s = trace_ctx_space(p->t, cr3);
+    if (s && pid <= MAX_SPACES) {
+        p->as[pid - 1].named = true;
+        p->as[pid - 1].pid = s->pid;
+    }
     if (s)
         snprintf(name, sizeof name, "%s (pid %" PRIu32 ")", s->name, s->pid);
     else
@@ -166,6 +171,24 @@ static void switch_space(struct pf *p, uint32_t cr3, uint64_t at, int cpl)
     }
 }
 
+/* The guest named cr3 (again). A space first named gets its name on its track; a CR3 named
+ * for another process (the kernel reused the page directory) gets a new track from here on,
+ * so each process is one Perfetto process. */
+static void space_named(struct pf *p, uint32_t cr3, bool started, uint64_t at)
+{
+    unsigned id = track_of(p, cr3);
+    if (!id)
+        return; /* named before use: its track is made with the name */
+    const struct trace_space *s = trace_ctx_space(p->t, cr3);
+    if (!p->as[id - 1].named || !s || s->pid == p->as[id - 1].pid || id == MAX_SPACES) {
+        name_track(p, id, cr3, false);
+        return;
+    }
+    p->as[id - 1].retired = true;
+    if (started && p->pid == id)
+        switch_space(p, cr3, at, p->cpl < 0 ? 0 : p->cpl);
+}
+
 static bool is_entry(unsigned kind)
 {
     return kind == TR_EXCEPTION || kind == TR_INTERRUPT || kind == TR_SOFTINT ||
@@ -245,9 +268,8 @@ uint64_t export_perfetto(const struct trace_file *tf, struct trace_ctx *t,
         const struct trace_record *r = &tf->recs[i];
         struct trace_event ev;
         if (!trace_ctx_step(t, r, &ev)) {
-            unsigned pid = 0;
-            if (r->type == TREC_SPACE && (pid = track_of(&p, trace_get32(r->payload))) != 0)
-                name_track(&p, pid, trace_get32(r->payload), false); /* named (again) */
+            if (r->type == TREC_SPACE)
+                space_named(&p, trace_get32(r->payload), started, last);
             continue;
         }
         struct trace_event entry;

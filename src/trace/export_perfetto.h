@@ -2,8 +2,9 @@
  * and chrome://tracing open): https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU
  *
  *   - one process per guest address space (pid 1, 2, ... in order of first use), named by the
- *     names the guest gave the space ("hello (pid 3)", named again when the guest names it
- *     again) or "CR3 0x...", with one thread "cpu";
+ *     names the guest gave the space ("hello (pid 3)") or "CR3 0x...", with one thread "cpu";
+ *     a CR3 the guest names for another process (a reused page directory) starts a new
+ *     process there, so each guest process is one Perfetto process;
  *   - slices ("B"/"E", cat "mode") for every stretch in user mode ("user") and kernel mode
  *     ("kernel"), and inside them one slice (cat "transition") per entry to the kernel or an
  *     inner ring, named by describe_entry_name: a system call by its name ("write", or

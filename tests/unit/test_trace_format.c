@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "machine/machine.h"
+#include "trace/export_perfetto.h"
 #include "trace/filter.h"
 #include "trace/format.h"
 #include "trace/recorder.h"
@@ -519,6 +520,51 @@ static void test_reader_context(void **state)
     trace_ctx_free(t);
 }
 
+/* A kernel that reuses a page directory for a new process: the Perfetto export gives each
+ * process its own track (one Perfetto process per guest process), named as the guest said. */
+static void test_export_reused_cr3(void **state)
+{
+    (void)state;
+    uint8_t evs[4][TRACE_EVENT_SIZE], sp[2][8 + 5];
+    trace_put32(sp[0], 0x1000), trace_put32(sp[0] + 4, 7), memcpy(sp[0] + 8, "first", 5);
+    trace_put32(sp[1], 0x1000), trace_put32(sp[1] + 4, 8), memcpy(sp[1] + 8, "later", 5);
+    struct trace_state user = { .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
+    struct trace_state kern = { .cr3 = 0x1000, .cpl = 0, .cs = 0x08, .ss = 0x10 };
+    for (unsigned k = 0; k < 4; k++) {
+        struct trace_event ev = { .icount = 100 * (k + 1), .vector = 0x80 };
+        ev.kind = k % 2 ? TR_IRET : TR_SOFTINT;
+        ev.before = k % 2 ? kern : user;
+        ev.after = k % 2 ? user : kern;
+        trace_event_encode(&ev, evs[k]);
+    }
+    struct trace_record recs[] = {
+        rec(TREC_SPACE, sp[0], sizeof sp[0]),      rec(TREC_EVENT, evs[0], TRACE_EVENT_SIZE),
+        rec(TREC_EVENT, evs[1], TRACE_EVENT_SIZE), rec(TREC_SPACE, sp[1], sizeof sp[1]),
+        rec(TREC_EVENT, evs[2], TRACE_EVENT_SIZE), rec(TREC_EVENT, evs[3], TRACE_EVENT_SIZE),
+    };
+    struct trace_file tf = { .recs = recs, .nrecs = 6, .nevents = 4 };
+    tf.hdr.ips = 1000000;
+    struct trace_ctx *t = trace_ctx_new(NULL, NULL);
+    assert_non_null(t);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&json, &len);
+    assert_non_null(out);
+    export_perfetto(&tf, t, NULL, 0, out);
+    fclose(out);
+    trace_ctx_free(t);
+    const char *a = strstr(json, "\"process_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"first (pid 7)\"");
+    const char *b = strstr(json, "\"process_name\",\"pid\":2,\"tid\":2,\"args\":{\"name\":\"later (pid 8)\"");
+    if (!a || !b)
+        fail_msg("process tracks not as expected:\n%s", json);
+    /* The later process's system call is on its own track, the first one's on the first. */
+    const char *s1 = strstr(json, "\"pid\":1,\"tid\":1,\"ts\":100.000");
+    const char *s2 = strstr(json, "\"pid\":2,\"tid\":2,\"ts\":300.000");
+    if (!s1 || !s2)
+        fail_msg("slices not on their process's track:\n%s", json);
+    free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_every_damaged_byte),
         cmocka_unit_test(test_filters_and_names),
         cmocka_unit_test(test_reader_context),
+        cmocka_unit_test(test_export_reused_cr3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
