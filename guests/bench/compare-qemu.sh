@@ -51,12 +51,12 @@ timed() { # EMU WORKLOAD N: one run, its CPU time appended to $tmp/EMU.WORKLOAD.
     local emu=$1 w=$2 n=$3 status
     /usr/bin/time -f "%U %S" -o "$tmp/time" "$tmp/run_$emu" "$w $n" </dev/null >"$tmp/out" 2>"$tmp/err"
     status=$?
-    if [ "$status" -ne 1 ] || ! grep -q "^ringbench: $w result" "$tmp/out"; then
+    if [ "$status" -ne 1 ] || ! grep -q "^ringbench: $w $n result" "$tmp/out"; then
         echo "compare-qemu: $emu '$w $n' failed (exit status $status):" >&2
         cat "$tmp/out" "$tmp/err" | tail -n 5 >&2
         exit 1
     fi
-    grep "^ringbench: $w result" "$tmp/out" >>"$tmp/result.$emu.$w.$n"
+    grep "^ringbench: $w $n result" "$tmp/out" >>"$tmp/result.$emu.$w.$n"
     tail -n 1 "$tmp/time" | awk '{ print $1 + $2 }' >>"$tmp/$emu.$w.$n"
 }
 
