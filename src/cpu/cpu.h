@@ -193,6 +193,9 @@ struct fault {
     struct fault_detail detail; /* what made it (fault.h), FD_NONE when nothing more is known */
 };
 
+#define STOP_CHAIN 1u  /* cpu.stop_block: back to the dispatch loop (written as true) */
+#define STOP_BRANCH 2u /* cpu.stop_block: only this block ends (a taken Jcc) */
+
 struct cpu {
     /* Architectural state. */
     uint32_t r[8];          /* general registers, enum EAX.. order */
@@ -227,7 +230,10 @@ struct cpu {
     uint32_t insn_eip;      /* address of the instruction being executed */
     uint64_t icount;        /* retired instructions */
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
-    bool stop_block;        /* leave the current block after this instruction */
+    /* Leave the current block after this instruction: true (STOP_CHAIN) also goes back to the
+     * dispatch loop's checks (interrupts, limits, mode); STOP_BRANCH only leaves the block for
+     * the next one (a taken conditional branch inside a superblock, see icache.h). */
+    uint8_t stop_block;
     bool halted;            /* in HLT, waiting for an interrupt */
     int stop_reason;        /* enum run_result once set, -1 while running */
     bool delivering;        /* an event is being delivered (a fault now may become #DF) */
