@@ -158,9 +158,17 @@ enum sel_reason desc_read(struct cpu *c, uint16_t sel, struct desc *d, uint32_t 
     uint32_t off = sel & SEL_INDEX;
     if (off + 7 > limit)
         return SR_BEYOND_LIMIT;
-    *addr = base + off;
-    uint32_t lo = lin_read_sup(c, base + off, 4);
-    uint32_t hi = lin_read_sup(c, base + off + 4, 4);
+    uint32_t lin = base + off, lo, hi;
+    *addr = lin;
+    /* Both halves in one TLB lookup when they lie in one page (the usual case). */
+    struct tlb_entry *e = tlb_hit(c, lin, 8, TLB_R_I);
+    if (e) {
+        lo = host_load(e->host + (lin & PAGE_MASK), 4);
+        hi = host_load(e->host + (lin & PAGE_MASK) + 4, 4);
+    } else {
+        lo = lin_read_sup(c, lin, 4);
+        hi = lin_read_sup(c, lin + 4, 4);
+    }
     *d = desc_decode(lo, hi);
     return SR_NONE;
 }
