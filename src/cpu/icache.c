@@ -154,6 +154,7 @@ struct block *icache_lookup(struct cpu *c)
 {
     const struct segment *cs = &c->seg[SEG_CS];
     uint32_t lin = c->eip <= cs->limit ? cs->base + c->eip : seg_fetch_lin(c);
+    c->fetch_pages |= 1ull << ((lin >> 12) & 63); /* a link to this block may follow (mem.c) */
     uint32_t need = TLB_X_S << c->acc_shift;
     uint8_t *host;
     uint32_t phys;
