@@ -142,7 +142,11 @@ bool session_open(struct session *s, const struct session_options *opt,
         s->status = CLI_EXIT_HOST;
         return false;
     }
-    return open_logs(s, boot) && record_open(s, boot);
+    if (!open_logs(s, boot))
+        return false;
+    if (opt->gdb && !s->syms)
+        s->syms = symbols_load(boot); /* gdb's stop texts name addresses (NULL: they do not) */
+    return record_open(s, boot);
 }
 
 /* Between two chunks of a gdb-served run: the console's partial lines. */
@@ -163,7 +167,8 @@ static int run_machine(struct session *s)
     bool ended = false;
     int sig = 0;
     if (o->gdb) {
-        struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con };
+        struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con, s->syms,
+                                      o->max_insns, 0 };
         switch (gdb_stub_serve(s->m, &g, &r)) {
         case GDB_FAILED:
             return CLI_EXIT_USAGE;
