@@ -22,12 +22,16 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
     c->eip = target;
 }
 
-/* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. */
+/* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. A
+ * Jcc does not end its decoded block (a superblock goes on past it, icache.h): taken, it leaves
+ * the block for the one at its target. */
 #define JCC(n)                                              \
     OP(jcc_##n)                                             \
     {                                                       \
-        if (cond_eval_inline(c, n))                         \
+        if (cond_eval_inline(c, n)) {                       \
             jump_near(c, c->eip + i->imm, i->osize);        \
+            c->stop_block |= STOP_BRANCH;                   \
+        }                                                   \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)

@@ -111,6 +111,16 @@ struct dtable {
     uint16_t limit;
 };
 
+/* A segment load that succeeded (segment.c, seg_load): with the same selector, descriptor bytes
+ * at the same linear address, CPL and kind of register (SS or not), a load ends the same way. */
+#define SEG_MEMOS 8u
+struct seg_memo {
+    uint32_t lin, lo, hi; /* the descriptor's address and bytes (accessed bit set) */
+    uint16_t sel;         /* 0: unused (a null selector never gets here) */
+    uint8_t cpl, ss;
+    struct segment s;     /* what the register got */
+};
+
 /* Lazy flags: the last flag-setting arithmetic operation (see flags.h). */
 struct lazyflags {
     uint32_t res;   /* result, truncated to the operation size */
@@ -208,6 +218,9 @@ struct fault {
     struct fault_detail detail; /* what made it (fault.h), FD_NONE when nothing more is known */
 };
 
+#define STOP_CHAIN 1u  /* cpu.stop_block: back to the dispatch loop (written as true) */
+#define STOP_BRANCH 2u /* cpu.stop_block: only this block ends (a taken Jcc) */
+
 struct cpu {
     /* Architectural state. */
     uint32_t r[8];          /* general registers, enum EAX.. order */
@@ -217,6 +230,7 @@ struct cpu {
     struct segment seg[SEG_COUNT];
     struct dtable gdtr, idtr;
     struct segment ldtr, tr;
+    struct seg_memo seg_memo[SEG_MEMOS]; /* by selector index, low bits */
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
     /* Debug registers decoded (debug.c): what DR7 enables, and what the running instruction
@@ -244,7 +258,10 @@ struct cpu {
     uint32_t insn_eip;      /* address of the instruction being executed */
     uint64_t icount;        /* retired instructions */
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
-    bool stop_block;        /* leave the current block after this instruction */
+    /* Leave the current block after this instruction: true (STOP_CHAIN) also goes back to the
+     * dispatch loop's checks (interrupts, limits, mode); STOP_BRANCH only leaves the block for
+     * the next one (a taken conditional branch inside a superblock, see icache.h). */
+    uint8_t stop_block;
     uint32_t bus_ops;       /* device accesses made (MMIO, port I/O), wrapping: what a REP
                                instruction weighs its host work by (string.c) */
     bool halted;            /* in HLT, waiting for an interrupt */
@@ -263,6 +280,8 @@ struct cpu {
     uint8_t *ram;
     uint32_t ram_size;
     struct tlb_entry tlb[TLB_ENTRIES];
+    bool tlb_large;         /* a 4 MiB page may be in the TLB (set by its walk, cleared by a
+                               full flush): INVLPG then drops the whole 4 MiB region */
     uint8_t *page_flags;    /* per physical RAM page: PGF_* bits; a page with any bit set is
                                never writable through the TLB, so its first store reaches
                                mem_code_written (mmu/mem.c) */
@@ -271,6 +290,9 @@ struct cpu {
     struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
     uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names
                                  (TLB flushes, CS base or size, cache resets) */
+    uint64_t fetch_pages;     /* bit (linear page & 63) set for every page a block was looked
+                                 up at since map_epoch last changed: an INVLPG of a page whose
+                                 bit is clear cannot change what a link names (mem.c) */
 
     /* External interrupts and device time. Device time is icount + idle + stall: it advances one
      * unit per retired instruction, jumps to the next device event while the cpu is halted, and

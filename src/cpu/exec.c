@@ -339,7 +339,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
             run_block(c, b, stop_at - c->icount);
             if (b->mode_end)
                 break;
-        } while (!c->stop_block && c->icount < stop_at);
+        } while (!(c->stop_block & STOP_CHAIN) && c->icount < stop_at);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;

@@ -67,6 +67,13 @@ static void mark_code_page(struct cpu *c, uint32_t pg)
     }
 }
 
+/* A conditional jump (70-7F, 0F 80-8F): a superblock goes on past it (icache.h). */
+static bool is_jcc(uint16_t id)
+{
+    uint16_t key = opcode_table[id].key;
+    return (key & 0x1F0u) == 0x070u || (key & 0x1F0u) == 0x180u;
+}
+
 static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                            uint8_t d32)
 {
@@ -81,11 +88,12 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     b->gen1 = 0;
     b->n = 0;
     b->bytes = 0;
-    b->link_next = 0;
     b->mode_end = 0;
-    b->link_epoch[0] = b->link_epoch[1] = c->map_epoch - 1;
-    b->link_eip[0] = b->link_eip[1] = 0;
-    b->link[0] = b->link[1] = NULL;
+    for (unsigned k = 0; k < BLOCK_LINKS; k++) {
+        b->link_epoch[k] = c->map_epoch - 1;
+        b->link_eip[k] = 0;
+        b->link[k] = NULL;
+    }
 
     uint32_t off = phys & PAGE_MASK;
     while (b->n < ICACHE_BLOCK_MAX) {
@@ -123,7 +131,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         off += len;
         uint16_t fl = opcode_table[in->id].flags;
         b->mode_end = (fl & F_MODE) != 0;
-        if ((fl & (F_END | F_MODE)) || in->fn == op_ud || off >= PAGE_SIZE)
+        if (((fl & (F_END | F_MODE)) && !is_jcc(in->id)) || in->fn == op_ud || off >= PAGE_SIZE)
             break;
     }
     b->gen0 = c->page_gen[phys >> 12];
@@ -149,6 +157,7 @@ struct block *icache_lookup(struct cpu *c)
 {
     const struct segment *cs = &c->seg[SEG_CS];
     uint32_t lin = c->eip <= cs->limit ? cs->base + c->eip : seg_fetch_lin(c);
+    c->fetch_pages |= 1ull << ((lin >> 12) & 63); /* a link to this block may follow (mem.c) */
     uint32_t need = TLB_X_S << c->acc_shift;
     uint8_t *host;
     uint32_t phys;
@@ -177,8 +186,7 @@ struct block *icache_next_slow(struct cpu *c, struct block *prev)
         return b; /* the cache was reset while looking up: prev is gone */
     /* A block reaching into a second page re-checks that page on every use: never linked. */
     if (prev && b->page1 == UINT32_MAX) {
-        unsigned k = prev->link_next;
-        prev->link_next ^= 1;
+        unsigned k = link_slot(c->eip);
         prev->link_eip[k] = c->eip;
         prev->link_epoch[k] = c->map_epoch;
         prev->link_cpl[k] = c->cpl;

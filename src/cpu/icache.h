@@ -3,7 +3,9 @@
  * Code is decoded once into blocks of struct insn. A block starts at a physical address and runs
  * until a control transfer or mode-changing instruction (F_END/F_MODE), the end of its page, or
  * ICACHE_BLOCK_MAX instructions; an instruction that straddles into the next page ends the block
- * it is in. Blocks are keyed by physical address and CS.D (the only state decoding depends on):
+ * it is in. A conditional jump (Jcc) does not end it: the block is a superblock that goes on
+ * past it, and a Jcc that is taken leaves it (cpu.stop_block = STOP_BRANCH) for the block at its
+ * target, found through the links without returning to the dispatch loop's checks. Blocks are keyed by physical address and CS.D (the only state decoding depends on):
  * the same linear address in another address space is other code, and the same physical code is
  * shared by every mapping of it.
  *
@@ -23,23 +25,24 @@
 #define ICACHE_SLOTS 16384u                 /* direct-mapped lookup table, power of two */
 #define ICACHE_ARENA (8u * 1024u * 1024u)   /* bytes of blocks before a full reset */
 
+#define BLOCK_LINKS 4u /* successor links per block (a superblock has several exits) */
+
 struct block {
     uint32_t phys;       /* physical address of the first instruction */
     uint32_t gen0;       /* page_gen of the first page when decoded */
     uint32_t page1;      /* index of a second page the last instruction reaches into, or ~0 */
     uint32_t gen1;       /* its generation */
     uint8_t d32;         /* CS.D the block was decoded with */
-    uint8_t link_next;   /* which link slot to replace next */
     uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
     uint16_t n;          /* instructions */
     uint16_t bytes;      /* their length in all (exec.c checks it against the CS limit) */
     /* Chaining: the blocks that followed this one, for the EIP they started at, valid at the
      * CPL they were made at (a link skips the fetch permission check) while cpu.map_epoch is
      * unchanged (no TLB flush, CS base or size change, cache reset since). */
-    uint8_t link_cpl[2];
-    uint32_t link_eip[2];
-    uint32_t link_epoch[2];
-    struct block *link[2];
+    uint8_t link_cpl[BLOCK_LINKS];
+    uint32_t link_eip[BLOCK_LINKS];
+    uint32_t link_epoch[BLOCK_LINKS];
+    struct block *link[BLOCK_LINKS]; /* direct-mapped by link_slot(EIP) */
     struct insn insns[]; /* n of them */
 };
 
@@ -63,15 +66,20 @@ struct block *icache_lookup(struct cpu *c);
  * same map epoch, and its page not written since it was decoded. */
 struct block *icache_next_slow(struct cpu *c, struct block *prev);
 
+/* The link slot a successor starting at eip goes in. */
+static inline unsigned link_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> 3) ^ (eip >> 7)) & (BLOCK_LINKS - 1);
+}
+
 static inline struct block *icache_next(struct cpu *c, struct block *prev)
 {
     if (prev) {
-        for (unsigned k = 0; k < 2; k++) {
-            struct block *n = prev->link[k];
-            if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-                prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
-                return n;
-        }
+        unsigned k = link_slot(c->eip);
+        struct block *n = prev->link[k];
+        if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
+            prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
+            return n;
     }
     return icache_next_slow(c, prev);
 }

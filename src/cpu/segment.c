@@ -148,7 +148,9 @@ uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int 
 /* ---- descriptors ---- */
 
 /* Descriptor-table reads are implicit supervisor accesses. */
-enum sel_reason desc_read(struct cpu *c, uint16_t sel, struct desc *d, uint32_t *addr)
+/* The 8 bytes of the descriptor sel names, and their linear address. */
+static enum sel_reason desc_read_raw(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi,
+                                     uint32_t *addr)
 {
     uint32_t base, limit;
     if (sel_in_ldt(sel)) {
@@ -163,11 +165,27 @@ enum sel_reason desc_read(struct cpu *c, uint16_t sel, struct desc *d, uint32_t 
     uint32_t off = sel & SEL_INDEX;
     if (off + 7 > limit)
         return SR_BEYOND_LIMIT;
-    *addr = base + off;
-    uint32_t lo = lin_read_sup(c, base + off, 4);
-    uint32_t hi = lin_read_sup(c, base + off + 4, 4);
-    *d = desc_decode(lo, hi);
+    uint32_t lin = base + off;
+    *addr = lin;
+    /* Both halves in one TLB lookup when they lie in one page (the usual case). */
+    struct tlb_entry *e = tlb_hit(c, lin, 8, TLB_R_I);
+    if (e) {
+        *lo = host_load(e->host + (lin & PAGE_MASK), 4);
+        *hi = host_load(e->host + (lin & PAGE_MASK) + 4, 4);
+    } else {
+        *lo = lin_read_sup(c, lin, 4);
+        *hi = lin_read_sup(c, lin + 4, 4);
+    }
     return SR_NONE;
+}
+
+enum sel_reason desc_read(struct cpu *c, uint16_t sel, struct desc *d, uint32_t *addr)
+{
+    uint32_t lo, hi;
+    enum sel_reason why = desc_read_raw(c, sel, &lo, &hi, addr);
+    if (why == SR_NONE)
+        *d = desc_decode(lo, hi);
+    return why;
 }
 
 void desc_read_or_gp(struct cpu *c, uint16_t sel, enum sel_use use, struct desc *d)
@@ -216,11 +234,22 @@ void seg_load(struct cpu *c, int seg, uint16_t sel)
         return;
     }
     struct desc d;
-    uint32_t addr;
-    enum sel_reason why = desc_read(c, sel, &d, &addr);
+    uint32_t addr, lo, hi;
+    enum sel_reason why = desc_read_raw(c, sel, &lo, &hi, &addr);
     int vec = EXC_GP;
     if (why != SR_NONE)
         goto fail;
+    /* The descriptor is read every time (a store to it counts at once); only when its bytes,
+     * address, the selector, CPL and the kind of register are those of a load that succeeded
+     * are the decoding and the checks below skipped: they depend on nothing else. */
+    struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
+    uint8_t is_ss = seg == SEG_SS;
+    if (m->sel == sel && m->lin == addr && m->lo == lo && m->hi == hi && m->cpl == c->cpl &&
+        m->ss == is_ss) {
+        *s = m->s;
+        return;
+    }
+    d = desc_decode(lo, hi);
     unsigned rpl = sel_rpl(sel);
     if (seg == SEG_SS) {
         why = rpl != c->cpl              ? SR_RPL_NE_CPL
@@ -249,6 +278,7 @@ void seg_load(struct cpu *c, int seg, uint16_t sel)
         lin_write_sup(c, addr + 4, 4, d.hi);
     }
     desc_to_segment(sel, &d, s);
+    *m = (struct seg_memo){addr, d.lo, d.hi, sel, c->cpl, is_ss, *s};
     return;
 fail:
     f = sel_fault_of(c, why, SU_SEGREG, sel,

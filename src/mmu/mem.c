@@ -11,6 +11,8 @@
 void tlb_flush_all(struct cpu *c)
 {
     c->map_epoch++;
+    c->fetch_pages = 0;
+    c->tlb_large = false;
     for (unsigned k = 0; k < TLB_ENTRIES; k++)
         c->tlb[k].vpn = TLB_INVALID;
 }
@@ -18,18 +20,27 @@ void tlb_flush_all(struct cpu *c)
 void tlb_flush_nonglobal(struct cpu *c)
 {
     c->map_epoch++;
+    c->fetch_pages = 0;
     for (unsigned k = 0; k < TLB_ENTRIES; k++)
         if (!c->tlb[k].global)
             c->tlb[k].vpn = TLB_INVALID;
 }
 
 /* INVLPG. A 4 MiB page is cached as one entry per 4 KiB piece touched, and INVLPG of any address
- * in it must drop them all (SDM vol. 3 4.10.4.1); with CR4.PSE every entry of the 4 MiB-aligned
- * region goes (dropping 4 KiB translations there too is allowed). */
+ * in it must drop them all (SDM vol. 3 4.10.4.1); with CR4.PSE, once a 4 MiB page may have been
+ * cached since the last full flush (tlb_large), every entry of the 4 MiB-aligned region goes
+ * (dropping 4 KiB translations there too is allowed); otherwise only lin's entry can hold it. */
 void tlb_flush_page(struct cpu *c, uint32_t lin)
 {
-    c->map_epoch++;
-    if (c->cr4 & CR4_PSE) {
+    /* The links between decoded blocks (icache.h) hold while map_epoch does. A link made since
+     * the last change names code at a linear page whose fetch_pages bit is set; if lin's bit is
+     * clear (and no 4 MiB page, whose other pieces would go too, may be cached), no link can
+     * name code in the page dropped, and they all stay. */
+    if (((c->fetch_pages >> ((lin >> 12) & 63)) & 1) || ((c->cr4 & CR4_PSE) && c->tlb_large)) {
+        c->map_epoch++;
+        c->fetch_pages = 0;
+    }
+    if ((c->cr4 & CR4_PSE) && c->tlb_large) {
         for (unsigned k = 0; k < TLB_ENTRIES; k++)
             if (c->tlb[k].vpn >> 10 == lin >> 22)
                 c->tlb[k].vpn = TLB_INVALID;

@@ -168,6 +168,8 @@ uint32_t paging_walk(struct cpu *c, uint32_t lin, uint32_t need, uint32_t *perm,
             phys_write(c, w.pte_addr, 4, npte);
         dirty = npte & PTE_D;
     }
+    if (w.large)
+        c->tlb_large = true; /* INVLPG must now look for its other 4 KiB pieces (mem.c) */
     /* Until the dirty bit is set, writes must come back here to set it. */
     if (!dirty)
         allowed &= ~TLB_ANY_W;

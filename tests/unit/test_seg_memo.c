@@ -1,0 +1,171 @@
+/* The memo of segment loads (src/cpu/segment.c, seg_load; cpu.seg_memo): a load repeated with the
+ * same selector, descriptor bytes, CPL and kind of register skips the decoding and the checks,
+ * and anything else is loaded and checked in full. Through the real cpu (cpu_run):
+ *
+ *   - the second MOV DS of the same selector gives the register what the first gave;
+ *   - after the descriptor's bytes change in memory (a new base, then not present), the same
+ *     selector loads the new descriptor, or faults (#NP) on it;
+ *   - a selector sharing the memo's slot but with another RPL is checked: RPL 3 for a DPL 0
+ *     data segment at CPL 0 is #GP(selector).
+ *
+ * The machine: 1 MiB of RAM, flat protected mode at CPL 0, no paging, a GDT at 0x1000 and an IDT
+ * at 0 whose #GP and #NP gates lead to a HLT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu/cpu.h"
+#include "devices/bus.h"
+
+#define RAM_SIZE (1u << 20)
+#define CODE 0x8000u
+#define GDT 0x1000u
+#define HANDLER (CODE + 0x100u)
+
+struct t {
+    struct cpu c;
+    struct bus bus;
+    uint8_t *ram;
+    unsigned exceptions;
+    uint8_t vector;
+    uint32_t error;
+};
+
+static void sink(void *ctx, const struct trace_event *e)
+{
+    struct t *t = ctx;
+    if (e->kind == TR_EXCEPTION && t->exceptions++ == 0) {
+        t->vector = e->vector;
+        t->error = e->error;
+    }
+}
+
+static void put_desc(struct t *t, unsigned index, uint32_t base, uint32_t limit, uint8_t access,
+                     uint8_t flags)
+{
+    uint8_t *p = t->ram + GDT + index * 8;
+    p[0] = limit & 0xFF;
+    p[1] = (limit >> 8) & 0xFF;
+    p[2] = base & 0xFF;
+    p[3] = (base >> 8) & 0xFF;
+    p[4] = (base >> 16) & 0xFF;
+    p[5] = access;
+    p[6] = (uint8_t)((flags << 4) | ((limit >> 16) & 0xF));
+    p[7] = base >> 24;
+}
+
+static void put_gate(struct t *t, unsigned vec)
+{
+    uint8_t gate[8] = {HANDLER & 0xFF, (HANDLER >> 8) & 0xFF, 0x08, 0x00, 0x00, 0x8E,
+                       (HANDLER >> 16) & 0xFF, HANDLER >> 24};
+    memcpy(t->ram + vec * 8, gate, sizeof gate);
+}
+
+static int setup(void **state)
+{
+    struct t *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->ram = calloc(RAM_SIZE, 1);
+    if (!t->ram)
+        return -1;
+    bus_init(&t->bus);
+    if (cpu_init(&t->c, t->ram, RAM_SIZE, &t->bus))
+        return -1;
+    cpu_reset_protected_flat(&t->c, CODE);
+    cpu_add_sink(&t->c, sink, t);
+    put_desc(t, 1, 0, 0xFFFFF, 0x9A, 0xC);      /* 0x08 ring 0 code */
+    put_desc(t, 2, 0, 0xFFFFF, 0x93, 0xC);      /* 0x10 ring 0 data, accessed */
+    t->c.gdtr.base = GDT;
+    t->c.gdtr.limit = 3 * 8 - 1;
+    put_gate(t, 11); /* #NP */
+    put_gate(t, 13); /* #GP */
+    t->ram[HANDLER] = 0xF4;
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    cpu_free(&t->c);
+    free(t->ram);
+    free(t);
+    return 0;
+}
+
+/* Loads DS with sel (mov ax, sel; mov ds, ax; hlt) and runs to the HLT. */
+static void load_ds(struct t *t, uint16_t sel)
+{
+    const uint8_t code[] = {0x66, 0xB8, sel & 0xFF, sel >> 8, 0x8E, 0xD8, 0xF4};
+    memcpy(t->ram + CODE, code, sizeof code);
+    cpu_flush_decoded(&t->c);
+    t->c.eip = CODE;
+    t->c.halted = false;
+    t->exceptions = 0;
+    assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+}
+
+static void test_repeat_gives_the_same(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    struct segment first = t->c.seg[SEG_DS];
+    t->c.seg[SEG_DS] = (struct segment){0};
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].sel, first.sel);
+    assert_int_equal(t->c.seg[SEG_DS].base, first.base);
+    assert_int_equal(t->c.seg[SEG_DS].limit, first.limit);
+    assert_int_equal(t->c.seg[SEG_DS].attr, first.attr);
+    assert_int_equal(t->c.seg[SEG_DS].flat, first.flat);
+    assert_true(first.flat);
+}
+
+static void test_changed_descriptor_is_read_again(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0);
+    put_desc(t, 2, 0x12345000u, 0xFF, 0x93, 0x4); /* a new base and a 256-byte limit */
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x12345000u);
+    assert_int_equal(t->c.seg[SEG_DS].limit, 0xFF);
+    assert_false(t->c.seg[SEG_DS].flat);
+    put_desc(t, 2, 0x12345000u, 0xFF, 0x13, 0x4); /* not present */
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 11);
+    assert_int_equal(t->error, 0x10);
+}
+
+static void test_other_rpl_is_checked(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    load_ds(t, 0x13); /* the same descriptor with RPL 3: max(CPL, RPL) > DPL 0 */
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 13);
+    assert_int_equal(t->error, 0x10);
+    assert_int_equal(t->c.seg[SEG_DS].sel, 0x10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_repeat_gives_the_same, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_descriptor_is_read_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_rpl_is_checked, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
