@@ -256,6 +256,14 @@ SEEDS.update({
     "cpl0-ss-not-present": header() + mutations([
         (0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0x12, 0xC)]) +
         raw(*MOVAX(0x98), 0x8E, 0xD0) + EXIT,
+    # Handlers no other seed reaches since rows were added to opcodes.def (the records name rows
+    # by number): STD/CLD, MOVSD, AAM, ARPL; then an I/O breakpoint (CR4.DE, DR0 = port 0x80,
+    # DR7 R/W0 = 10) hit by an OUT.
+    "cpl0-rare-handlers-io-breakpoint": header() + mutations([]) + raw(0xFD) + raw(0xFC) +
+        raw(0xA5) + raw(0xD4, 0x0A) + raw(0x63, 0xC8) +
+        raw(0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xE0) +
+        raw(0xB8, 0x80, 0, 0, 0, 0x0F, 0x23, 0xC0) + raw(0xB8, 0x01, 0, 0x02, 0, 0x0F, 0x23, 0xF8) +
+        raw(0xE6, 0x80) + raw(0x90) + EXIT,
 })
 
 os.makedirs(OUT, exist_ok=True)
