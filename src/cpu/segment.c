@@ -122,8 +122,9 @@ uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int 
             segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
         if (!desc_is_readable(&d))
             segment_fault(c, seg, vec, SR_SEG_NOT_READABLE, off);
-    } else if (write && !desc_is_writable(&d)) { /* data: a segment register holds no system
-                                                    * descriptor (seg_load, task switch) */
+    } else if (write && !desc_is_writable(&d)) {
+        /* Data without W. (Loads never leave a system descriptor in a segment register; one
+         * set through the inspection API, cpu_set_seg, is not writable either.) */
         segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
     }
     uint64_t last = (uint64_t)off + size - 1;
