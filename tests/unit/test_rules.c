@@ -1602,6 +1602,38 @@ static void task_switch_from_short_tss(void **state)
     }
 }
 
+/* An interrupt from ring 3 onto a 16-bit expand-down SS0 (limit 0xFFF): valid offsets are
+ * 0x1000..0xFFFF. ESP0 = 0x10000 fits the frame (the first push at 0xFFFC, ESP ends 0xFFEC);
+ * ESP0 = 1 puts the first 4-byte push at 0xFFFD, across the top: #SS(SS0), which on the same
+ * stack becomes #DF and a triple fault. */
+static void interrupt_onto_16bit_expand_down_stack(void **state)
+{
+    (void)state;
+    static const uint32_t esp0[2] = {0x10000, 1};
+    for (unsigned k = 0; k < 2; k++) {
+        struct m *m = machine(3);
+        set_gdt(m, S_T2, desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0));
+        put32(m, TSS + 4, esp0[k]);
+        put32(m, TSS + 8, S_T2);
+        set_idt(m, 0x80, gate(S_KCODE, HANDLER, G_INT32, 3, true));
+        const uint8_t code[] = {0xCD, 0x80}; /* int $0x80 */
+        enum run_result r = run(m, code, sizeof code, 10);
+        if (k == 0) {
+            assert_int_equal(m->c.seg[SEG_SS].sel, S_T2);
+            assert_int_equal(m->c.r[ESP], 0xFFECu);
+            assert_int_equal(first_delivery(m)->vector, 0x80);
+            assert_null(event_of(m, TR_EXCEPTION));
+        } else {
+            assert_int_equal(r, RUN_SHUTDOWN);
+            assert_int_equal(m->c.shutdown_events[0].vector, EXC_SS);
+            assert_int_equal(m->c.shutdown_events[0].error, S_T2);
+            assert_int_equal(m->c.shutdown_events[0].detail.u.sel.reason, SR_OFFSET_LIMIT);
+            assert_int_equal(m->c.shutdown_events[0].detail.u.sel.offset, 0xFFFDu);
+        }
+        machine_free(m);
+    }
+}
+
 int main(void)
 {
     size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
@@ -1661,6 +1693,7 @@ int main(void)
         cmocka_unit_test(fetch_beyond_cs_limit_faults),
         cmocka_unit_test(real_mode_run_stops),
         cmocka_unit_test(task_switch_from_short_tss),
+        cmocka_unit_test(interrupt_onto_16bit_expand_down_stack),
     };
     failed += cmocka_run_group_tests_name("virtual_8086", v86, NULL, NULL);
     free(loads);
