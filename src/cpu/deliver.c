@@ -38,7 +38,7 @@ void deliver_fault(struct cpu *c)
             c->df_pair[1] = f;
             f = (struct fault){.vector = EXC_DF, .has_error = true, .error = 0, .cr2 = f.cr2};
             break;
-        case EXC_SERIAL:
+        default: /* EXC_SERIAL: the second event is delivered on its own */
             break;
         }
         c->delivering = false;
@@ -92,8 +92,7 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
     c->delivering_event = *f;
     c->halted = false;
 
-    if (!(c->cr0 & CR0_PE))
-        raise_gate(c, EXC_GP, 0, SR_REAL_MODE, vector, NULL); /* outside the subset */
+    /* CR0.PE = 1 here: cpu_run refuses to run in real mode (exec.c). */
 
     /* The gate. */
     if (vector * 8 + 7 > c->idtr.limit)

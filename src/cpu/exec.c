@@ -266,6 +266,18 @@ static bool take_interrupt(struct cpu *c)
 
 enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
 {
+    if (!(c->cr0 & CR0_PE)) {
+        /* Real mode is outside the subset. Only a cpu never reset to protected mode has
+         * CR0.PE = 0 (cpu_init); MOV CR0, LMSW and cpu_set_reg keep PE set, so this is the
+         * one place real mode is refused, and nothing run below needs to check it. */
+        c->unsupported = (struct unsupported){
+            .what = "real mode is not supported", .by = "cpu_run",
+            .why = "CR0.PE=0 (the cpu was never reset to protected mode)",
+            .cs = c->seg[SEG_CS].sel, .eip = c->eip, .target_cs = c->seg[SEG_CS].sel,
+            .target_eip = c->eip};
+        c->stop_reason = RUN_UNSUPPORTED;
+        return RUN_UNSUPPORTED;
+    }
     c->icount_limit = cpu_time(c) + max_insns;
     if (c->icount_limit < max_insns)
         c->icount_limit = UINT64_MAX;

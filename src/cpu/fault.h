@@ -105,7 +105,7 @@ enum sel_reason {
     SR_SEG_NOT_WRITABLE, /* a write through a read-only data or a code segment */
     SR_SEG_NOT_READABLE, /* a read through an execute-only code segment */
     SR_PRIVILEGED,       /* a privileged instruction at CPL > 0 */
-    SR_REAL_MODE,        /* CR0.PE = 0: real mode is outside the subset */
+    SR_REAL_MODE,        /* no longer raised (cpu_run refuses CR0.PE = 0); kept: trace files */
 };
 
 #define SF_NO_TYPE 0xFFu /* sel_fault.type when no descriptor was read */

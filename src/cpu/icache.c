@@ -156,7 +156,9 @@ static bool second_page_ok(struct cpu *c, uint32_t lin, const struct block *b)
 struct block *icache_lookup(struct cpu *c)
 {
     const struct segment *cs = &c->seg[SEG_CS];
-    uint32_t lin = c->eip <= cs->limit ? cs->base + c->eip : seg_fetch_lin(c);
+    if (c->eip > cs->limit)
+        seg_fetch_fault(c);
+    uint32_t lin = cs->base + c->eip;
     c->fetch_pages |= 1ull << ((lin >> 12) & 63); /* a link to this block may follow (mem.c) */
     uint32_t need = TLB_X_S << c->acc_shift;
     uint8_t *host;

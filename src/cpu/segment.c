@@ -103,14 +103,6 @@ static _Noreturn void segment_fault(struct cpu *c, int seg, int vec, enum sel_re
     raise_sel_fault(c, vec, 0, &f);
 }
 
-uint32_t seg_fetch_lin(struct cpu *c)
-{
-    const struct segment *s = &c->seg[SEG_CS];
-    if (c->eip > s->limit)
-        seg_fetch_fault(c);
-    return s->base + c->eip;
-}
-
 _Noreturn void seg_fetch_fault(struct cpu *c)
 {
     segment_fault(c, SEG_CS, EXC_GP, SR_OFFSET_LIMIT, c->eip);
@@ -130,7 +122,9 @@ uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int 
             segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
         if (!desc_is_readable(&d))
             segment_fault(c, seg, vec, SR_SEG_NOT_READABLE, off);
-    } else if (write && desc_is_data(&d) && !desc_is_writable(&d)) {
+    } else if (write && !desc_is_writable(&d)) {
+        /* Data without W. (Loads never leave a system descriptor in a segment register; one
+         * set through the inspection API, cpu_set_seg, is not writable either.) */
         segment_fault(c, seg, vec, SR_SEG_NOT_WRITABLE, off);
     }
     uint64_t last = (uint64_t)off + size - 1;

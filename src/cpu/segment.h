@@ -21,10 +21,7 @@ static inline uint32_t seg_lin(struct cpu *c, int seg, uint32_t off, unsigned si
     return seg_lin_check(c, seg, off, size, write);
 }
 
-/* Linear address of CS:EIP for an instruction fetch (#GP(0) beyond the CS limit). */
-uint32_t seg_fetch_lin(struct cpu *c);
-
-/* #GP(0) for an instruction at CS:EIP whose bytes end beyond the CS limit. */
+/* #GP(0) for an instruction at CS:EIP beyond the CS limit, or whose bytes end beyond it. */
 _Noreturn void seg_fetch_fault(struct cpu *c);
 
 /* Recomputes seg->flat from its base, limit and attributes. */

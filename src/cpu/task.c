@@ -85,8 +85,8 @@ static void load_task_segment(struct cpu *c, int seg, uint16_t sel)
               : rpl != c->cpl       ? SR_RPL_NE_CPL
               : d.dpl != c->cpl     ? SR_DPL_NE_CPL
                                     : SR_NONE;
-    else
-        why = !desc_is_readable(&d) || !d.s ? SR_TYPE
+    else /* readable means a data or readable code segment: never a system descriptor */
+        why = !desc_is_readable(&d) ? SR_TYPE
               : !conforming && (d.dpl < c->cpl || d.dpl < rpl) ? SR_DPL_LT_PRIV
                                                                : SR_NONE;
     if (why != SR_NONE)

@@ -102,6 +102,7 @@ TASK_BAD = {
     "ss-null": [tss_b(0x50, 0)],
     "cs-conforming-dpl0": [tss_b(0x4C, 0x70)],
     "ds-busy-tss": [tss_b(0x54, 0x28)],
+    "ds-null": [tss_b(0x54, 0)],
     "ldt-not-present-98": [(0, 0x98 // 8) + seg_desc(0x3800, 0x3F, 0x02, 0), tss_b(0x60, 0x98)],
     "vm86": [tss_b(0x24, 0x20002)],
     "ldt-in-ldt": [tss_b(0x60, 0x3C)],
@@ -122,6 +123,10 @@ DELIVER = {
                                           (3, 2, 0x78, 0)]),
     "expand-down-16bit-ss0-past-top": (header(mode=3), [
         (0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x0), (3, 2, 0x78, 0), (3, 1, 0x10004, 0)]),
+    # ESP0 = 1 on a 16-bit expand-down SS0: the first push (4 bytes at 0xFFFD) wraps its top.
+    "expand-down-16bit-ss0-wraps-top": (header(mode=3), [
+        (0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x0), (3, 2, 0x78, 0), (3, 1, 1, 0)]),
+    "gate-null-selector": (header(mode=3), [(1, 0x80) + gate(0, STUB80, 0xEE)]),
     "expand-down-ss0-low-esp": (header(mode=3), [(0, 0x78 // 8) + seg_desc(0, 0xFFF, 0x96, 0x4),
                                                   (3, 2, 0x78, 0), (3, 1, 0x800, 0)]),
 }
@@ -211,6 +216,55 @@ SEEDS = {
     "code16": header(mode=3) + mutations([]) + raw(0xEA, 0x20, 0, 0, 0, 0x83, 0) +
               raw(0xEB, 0x00) + raw(0xE9, 0xF0, 0x7F) + MIXED,
 }
+
+
+
+def store(addr, value, size=4):
+    """mov $value, addr (a 16- or 32-bit store to an absolute address) as raw bytes."""
+    if size == 2:
+        return raw(0x66, 0xC7, 0x05, *struct.pack("<IH", addr, value))
+    return raw(0xC7, 0x05, *struct.pack("<II", addr, value))
+
+
+DATA = 0x180000
+EXIT = raw(0xB0, 0x00, 0xE6, 0xF4)                 # mov $0, %al; out %al, $0xF4 (debug exit)
+MOVAX = lambda s: (0x66, 0xB8, s & 0xFF, s >> 8)   # mov $s, %ax
+SEEDS.update({
+    # Task B runs code of its own (TSS B's EIP at slot 3): it shortens the GDT to end at TSS A's
+    # descriptor (LGDT, limit 0x2F), then returns (IRET with NT) to task A, whose TSS is still in
+    # the table: the outgoing TSS B's descriptor is beyond the limit, so its busy bit stays.
+    "task-b-shortens-gdt": header() + mutations([tss_b(0x20, 0x100030)]) + INT81 + EXIT +
+                           raw(0x90) + store(DATA, 0x2F, 2) + store(DATA + 2, 0x1000) +
+                           raw(0x0F, 0x01, 0x15, *struct.pack("<I", DATA)) + raw(0xCF),
+    # LTR of a TSS (0x98, over TSS A) whose limit 0x20 is below what a switch saves (0x5F; LTR
+    # does not check it): the task switches then fault #TS(0x98) before saving anything.
+    "task-current-tss-short": header() + mutations([
+        (0, 0x98 // 8) + seg_desc(0x3000, 0x20, 0x89, 0)]) +
+        raw(*MOVAX(0x98), 0x0F, 0x00, 0xD8) + INT81 + LJMP_TSS + LCALL_TASK,
+    # #GP (an error code) through a task gate: task B starts with the error code on its stack.
+    "task-gate-gp-error-code": header() + mutations([(1, 13) + gate(0x30, 0, 0x85)]) +
+        raw(*MOVAX(0xFFF8), 0x8E, 0xD8) + EXIT,
+    # LIDT with limit 0xFF (vectors 0..31): INT 0x80 lies beyond the IDT (#GP(0x80*8+2+1)).
+    "deliver-beyond-idt-limit": header() + mutations([]) + store(DATA, 0xFF, 2) +
+        store(DATA + 2, 0x2000) + raw(0x0F, 0x01, 0x1D, *struct.pack("<I", DATA)) + INT80 + EXIT,
+    # Accesses past an expand-up limit (16-bit data 0x93, offset 0x10000) and across the top of
+    # an expand-down segment (0x7B, big: offset 0xFFFFFFFE, 4 bytes), both #GP(0).
+    "cpl3-segment-limits": header(mode=3) + mutations([]) +
+        raw(*MOVAX(0x93), 0x8E, 0xD8) + raw(0xA1, *struct.pack("<I", 0x10000)) +
+        raw(*MOVAX(0x7B), 0x8E, 0xC0) + raw(0x26, 0xA1, *struct.pack("<I", 0xFFFFFFFE)) + EXIT,
+    # MOV SS of a writable data segment that is not present: #SS(0x98).
+    "cpl0-ss-not-present": header() + mutations([
+        (0, 0x98 // 8) + seg_desc(0, 0xFFFFF, 0x12, 0xC)]) +
+        raw(*MOVAX(0x98), 0x8E, 0xD0) + EXIT,
+    # Handlers no other seed reaches since rows were added to opcodes.def (the records name rows
+    # by number): STD/CLD, MOVSD, AAM, ARPL; then an I/O breakpoint (CR4.DE, DR0 = port 0x80,
+    # DR7 R/W0 = 10) hit by an OUT.
+    "cpl0-rare-handlers-io-breakpoint": header() + mutations([]) + raw(0xFD) + raw(0xFC) +
+        raw(0xA5) + raw(0xD4, 0x0A) + raw(0x63, 0xC8) +
+        raw(0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xE0) +
+        raw(0xB8, 0x80, 0, 0, 0, 0x0F, 0x23, 0xC0) + raw(0xB8, 0x01, 0, 0x02, 0, 0x0F, 0x23, 0xF8) +
+        raw(0xE6, 0x80) + raw(0x90) + EXIT,
+})
 
 os.makedirs(OUT, exist_ok=True)
 for name, data in SEEDS.items():

@@ -1546,6 +1546,94 @@ static void task_switch_to_v86_task_stops(void **state)
     machine_free(m);
 }
 
+/* Real mode is outside the subset: a cpu with CR0.PE = 0 (cpu_init without a reset) does not
+ * run at all; cpu_run stops before the first instruction, so no delivery ever sees PE = 0. */
+static void real_mode_run_stops(void **state)
+{
+    (void)state;
+    struct m *m = machine(0);
+    m->c.cr0 &= ~CR0_PE;
+    const uint8_t code[] = {0xCD, 0x80}; /* int $0x80 */
+    enum run_result r = run(m, code, sizeof code, 10);
+    assert_int_equal(r, RUN_UNSUPPORTED);
+    const struct unsupported *u = &m->c.unsupported;
+    assert_string_equal(u->what, "real mode is not supported");
+    assert_string_equal(u->by, "cpu_run");
+    assert_int_equal(u->cs, S_KCODE);
+    assert_int_equal(u->eip, CODE);
+    assert_int_equal(m->c.eip, CODE);
+    assert_int_equal(m->c.icount, 0);
+    assert_int_equal(m->nev, 0);
+    machine_free(m);
+}
+
+/* A task switch saves the outgoing task into its TSS: a current TSS whose limit is below the
+ * last byte saved (0x5F) is #TS(current TSS), before anything is written (SDM vol. 3 7.3
+ * step 3). LTR does not check the limit, so such a TR can be loaded. At the limit 0x5F the
+ * switch happens. */
+static void task_switch_from_short_tss(void **state)
+{
+    (void)state;
+    for (unsigned limit = 0x5E; limit <= 0x5F; limit++) {
+        struct m *m = machine(0);
+        const uint8_t task2[] = {0xF4}; /* hlt */
+        second_task(m, task2, sizeof task2);
+        set_gdt(m, S_TSS, desc(TSS, limit, P | DPL(0) | 0x0B, 0)); /* busy, as LTR leaves it */
+        load_cache(m, &m->c.tr, S_TSS);
+        const uint8_t code[] = {0xEA, 0, 0, 0, 0, S_T1, 0}; /* ljmp $S_T1, $0 */
+        run(m, code, sizeof code, 10);
+        const struct trace_event *e = first_delivery(m);
+        if (limit < 0x5F) {
+            assert_non_null(e);
+            assert_int_equal(e->vector, EXC_TS);
+            assert_int_equal(e->error, S_TSS);
+            assert_int_equal(e->detail.u.sel.reason, SR_TSS_LIMIT);
+            assert_int_equal(e->detail.u.sel.use, SU_CUR_TSS);
+            assert_int_equal(e->detail.u.sel.limit, limit);
+            assert_int_equal(get32(m, TSS + 0x20), 0); /* nothing saved */
+            assert_true(tss_busy(m, S_TSS));
+            assert_false(tss_busy(m, S_T1));
+        } else {
+            assert_null(e);
+            assert_int_equal(m->c.tr.sel, S_T1);
+            assert_int_equal(get32(m, TSS + 0x20), CODE + 7); /* the old task's EIP, saved */
+        }
+        machine_free(m);
+    }
+}
+
+/* An interrupt from ring 3 onto a 16-bit expand-down SS0 (limit 0xFFF): valid offsets are
+ * 0x1000..0xFFFF. ESP0 = 0x10000 fits the frame (the first push at 0xFFFC, ESP ends 0xFFEC);
+ * ESP0 = 1 puts the first 4-byte push at 0xFFFD, across the top: #SS(SS0), which on the same
+ * stack becomes #DF and a triple fault. */
+static void interrupt_onto_16bit_expand_down_stack(void **state)
+{
+    (void)state;
+    static const uint32_t esp0[2] = {0x10000, 1};
+    for (unsigned k = 0; k < 2; k++) {
+        struct m *m = machine(3);
+        set_gdt(m, S_T2, desc(0, 0xFFF, P | DPL(0) | DATA_RW_DOWN, 0));
+        put32(m, TSS + 4, esp0[k]);
+        put32(m, TSS + 8, S_T2);
+        set_idt(m, 0x80, gate(S_KCODE, HANDLER, G_INT32, 3, true));
+        const uint8_t code[] = {0xCD, 0x80}; /* int $0x80 */
+        enum run_result r = run(m, code, sizeof code, 10);
+        if (k == 0) {
+            assert_int_equal(m->c.seg[SEG_SS].sel, S_T2);
+            assert_int_equal(m->c.r[ESP], 0xFFECu);
+            assert_int_equal(first_delivery(m)->vector, 0x80);
+            assert_null(event_of(m, TR_EXCEPTION));
+        } else {
+            assert_int_equal(r, RUN_SHUTDOWN);
+            assert_int_equal(m->c.shutdown_events[0].vector, EXC_SS);
+            assert_int_equal(m->c.shutdown_events[0].error, S_T2);
+            assert_int_equal(m->c.shutdown_events[0].detail.u.sel.reason, SR_OFFSET_LIMIT);
+            assert_int_equal(m->c.shutdown_events[0].detail.u.sel.offset, 0xFFFDu);
+        }
+        machine_free(m);
+    }
+}
+
 int main(void)
 {
     size_t nl = sizeof(load_rows) / sizeof(load_rows[0]);
@@ -1603,6 +1691,9 @@ int main(void)
         cmocka_unit_test(iret_with_vm_above_cpl0_is_ordinary),
         cmocka_unit_test(task_switch_to_v86_task_stops),
         cmocka_unit_test(fetch_beyond_cs_limit_faults),
+        cmocka_unit_test(real_mode_run_stops),
+        cmocka_unit_test(task_switch_from_short_tss),
+        cmocka_unit_test(interrupt_onto_16bit_expand_down_stack),
     };
     failed += cmocka_run_group_tests_name("virtual_8086", v86, NULL, NULL);
     free(loads);
