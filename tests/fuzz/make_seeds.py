@@ -264,6 +264,12 @@ SEEDS.update({
         raw(0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x08, 0x0F, 0x22, 0xE0) +
         raw(0xB8, 0x80, 0, 0, 0, 0x0F, 0x23, 0xC0) + raw(0xB8, 0x01, 0, 0x02, 0, 0x0F, 0x23, 0xF8) +
         raw(0xE6, 0x80) + raw(0x90) + EXIT,
+    # A segment load the memo (segment.c) has seen, again: after the descriptor's high dword
+    # changed (the AVL bit), then with the same selector in a GDT moved by LGDT (base + 8).
+    "segment-memo-changed": header() + mutations([]) + raw(*MOVAX(0x10), 0x8E, 0xD8) +
+        store(0x1000 + 0x14, 0x00DF9300) + raw(0x8E, 0xD8) + store(DATA, 0xF7, 2) +
+        store(DATA + 2, 0x1008) + raw(0x0F, 0x01, 0x15, *struct.pack("<I", DATA)) +
+        raw(0x8E, 0xD8) + EXIT,
 })
 
 os.makedirs(OUT, exist_ok=True)
