@@ -57,7 +57,15 @@ wait_window() {
     done
     [ -n "$WID" ] || fail "no window appeared"
     xdotool windowfocus --sync "$WID" 2>/dev/null || true
-    sleep 0.5
+    # Drawn: a first frame has panels (not a black window); a sanitizer build is slow.
+    local mean=0
+    for _ in $(seq 60); do
+        import -window "$WID" drawn.ppm 2>/dev/null &&
+            mean=$(convert drawn.ppm -format "%[fx:int(mean*1000)]" info: 2>/dev/null)
+        [ "${mean:-0}" -gt 30 ] && break
+        sleep 0.25
+    done
+    [ "${mean:-0}" -gt 30 ] || fail "the window was never drawn"
 }
 # Keys to the view's window (focused first: a loaded machine may have let focus go).
 press() {
@@ -126,10 +134,15 @@ lpid=$!
 pids+=($lpid)
 wait_window
 press space
-shot p1
-sleep 0.6
-shot p2
-n=$(differ p1 p2 "$(whole)")
+# Paused: after the frame that was being drawn, two captures 0.6 s apart are the same.
+n=1
+for _ in $(seq 10); do
+    shot p1
+    sleep 0.6
+    shot p2
+    n=$(differ p1 p2 "$(whole)")
+    [ "$n" = 0 ] && break
+done
 [ "$n" = 0 ] || fail "paused, yet $n pixels changed"
 press period
 shot p3

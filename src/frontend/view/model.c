@@ -175,8 +175,10 @@ bool view_model_add_event(struct view_model *m, const struct trace_event *ev, ui
         m->kinds[ev->kind]++;
     if (v->cls == VC_SYSCALL)
         m->sp[from].nsyscalls++;
-    if (v->cpl_to == 3)
+    if (v->cpl_to == 3) {
         m->sp[to].last_user = i + 1;
+        m->last_user = i + 1;
+    }
     if (v->cls == VC_SHUTDOWN)
         m->shutdown = true;
     if (v->cls == VC_SHUTDOWN || (v->cls == VC_FAULT && v->kind == TR_EXCEPTION)) {
@@ -382,6 +384,22 @@ bool view_model_killed(const struct view_model *m, size_t i)
     if (v->cls != VC_FAULT || v->kind != TR_EXCEPTION || v->cpl_from != 3)
         return false;
     return m->sp[v->space_from].last_user <= i;
+}
+
+bool view_model_panic(const struct view_model *m, size_t i)
+{
+    const struct view_event *v = &m->ev[i];
+    return v->kind == TR_EXCEPTION && v->cpl_from == 0 && m->last_user <= i;
+}
+
+long view_model_fatal(const struct view_model *m)
+{
+    for (size_t k = m->nfaults; k-- > 0;) {
+        size_t i = m->faults[k];
+        if (m->ev[i].cls == VC_SHUTDOWN || view_model_panic(m, i))
+            return (long)i;
+    }
+    return -1;
 }
 
 void view_space_label(const struct view_model *m, unsigned space, char *buf, size_t len)

@@ -90,6 +90,7 @@ struct view_model {
     uint64_t part_icount;
 
     struct describe_ctx pairing;
+    size_t last_user;        /* 1 + the last event that entered ring 3 (any space), 0 none */
     uint64_t kinds[TR_KINDS];
     uint64_t cost_sum[VC_COUNT], cost_n[VC_COUNT];
 
@@ -138,6 +139,12 @@ unsigned view_model_mask(const struct view_model *m, size_t a, size_t b);
 
 /* Whether fault event i ended its process (nothing in its space ran in ring 3 after it). */
 bool view_model_killed(const struct view_model *m, size_t i);
+
+/* Whether exception event i came from ring 0 and no ring 3 code ran after it in any space:
+ * the kernel went down with it (a panic; a triple fault is its own event). */
+bool view_model_panic(const struct view_model *m, size_t i);
+/* The event where the run went down: a triple fault, else a panic; -1 when none. */
+long view_model_fatal(const struct view_model *m);
 
 /* The space's label: "name (pid N)", "kernel (CR3 0x...)" when never named. */
 void view_space_label(const struct view_model *m, unsigned space, char *buf, size_t len);
