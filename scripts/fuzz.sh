@@ -17,10 +17,9 @@
 # build-fuzz/findings/TARGET-crash-... ; once fixed, copy it to tests/fuzz/regress/TARGET/,
 # where ctest replays it in every build (fuzz_replay.TARGET).
 # Environment: FUZZ_JOBS (default 1) parallel fuzzing jobs per target without --ci;
-# FUZZ_CI_RUNS_cpu / _loader / _cli (or FUZZ_CI_RUNS for all) the executions per target with --ci
-# (defaults 2000, 5000, 20000; each capped at 45, 20, 15 s). An input may take 30 s (-timeout):
-# a REP string instruction is one unit of device time per 4096 elements, so the cpu target's
-# slowest inputs take seconds under ASan.
+# FUZZ_CI_RUNS_cpu / _loader / _gdbpacket / _cli ... (or FUZZ_CI_RUNS for all) the executions per
+# target with --ci (defaults 2000, 5000, 2000, 20000 for the others; each capped at 45, 20, 20,
+# 15 s). An input may take 30 s (-timeout) on a loaded machine.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -106,6 +105,7 @@ for t in $targets; do
         case $t in
         cpu) runs=${runs:-2000}; cap=45 ;;
         loader) runs=${runs:-5000}; cap=20 ;;
+        gdbpacket) runs=${runs:-2000}; cap=20 ;; # a machine per input, resumes run it
         *) runs=${runs:-20000}; cap=15 ;;
         esac
         # New inputs go to the scratch directory; the checked-in corpus is only read.

@@ -5,8 +5,8 @@
  * ring 0 handler with a stack switch to the TSS's SS0:ESP0: the handler sees SS, ESP, EFLAGS,
  * CS, EIP and the error code, EIP at the faulting instruction, CS and SS with RPL 3, and runs
  * itself with CS = 0008 (CPL 0) on the TSS stack ("stack=tss"). It skips the instruction and
- * IRETs back to ring 3 ("back=3"). With IOPL = 0, CLI/STI and I/O to a port whose bitmap bit is
- * set also raise #GP(0) (SDM vol. 1 19.5, 19.8).
+ * IRETs back to ring 3 ("back=3"). RDPMC too, CR4.PCE being 0. With IOPL = 0, CLI/STI and I/O
+ * to a port whose bitmap bit is set also raise #GP(0) (SDM vol. 1 19.5, 19.8).
  *
  * INT n checks the gate's DPL against CPL (SDM vol. 3 6.12.1.1): INT n, INT3 (CC) and INT 3 (CD 03)
  * to a DPL 0 gate raise #GP(n*8+2); to a DPL 3 gate they are traps (EIP after the INT). A trap
@@ -37,6 +37,7 @@ PROBE(p_wr_dr7, "", "mov %eax, %dr7");
 PROBE(p_invlpg, "", "invlpg (%esi)");
 PROBE(p_wrmsr, "", "wrmsr");
 PROBE(p_rdmsr, "", "rdmsr");
+PROBE(p_rdpmc, "", "rdpmc");
 PROBE(p_clts, "", "clts");
 PROBE(p_wbinvd, "", "wbinvd");
 PROBE(p_invd, "", "invd");
@@ -119,6 +120,8 @@ int kmain(const struct multiboot_info *mbi)
     expect("priv.wrmsr", &r, GP0);
     RUN3(r, p_rdmsr, .ecx = 0x174);
     expect("priv.rdmsr", &r, GP0);
+    RUN3(r, p_rdpmc, .ecx = 0); /* CR4.PCE = 0 (SDM vol. 2 RDPMC) */
+    expect("priv.rdpmc", &r, GP0);
     RUN3(r, p_clts);
     expect("priv.clts", &r, GP0);
     RUN3(r, p_wbinvd);

@@ -439,6 +439,7 @@ OP(retf)
  * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
 OP(iret)
 {
+    c->nmi_blocked = false; /* even if the IRET faults (SDM vol. 3 6.7.1, 27.2.3) */
     if (c->eflags & FL_NT) { /* return to the task in the back link */
         uint16_t back = (uint16_t)lin_read_sup(c, c->tr.base + TSS_LINK, 2);
         task_switch(c, back, TASK_IRET, NULL, 0);

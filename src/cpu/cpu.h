@@ -64,18 +64,21 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_NW 0x20000000u
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u /* paging */
+#define CR4_DE 0x00000008u   /* debug extensions: DR7 R/W 10 = I/O breakpoints, DR4/DR5 #UD */
 #define CR4_PSE 0x00000010u  /* 4 MiB pages */
 #define CR4_PGE 0x00000080u  /* global pages */
+#define CR4_PCE 0x00000100u  /* RDPMC allowed at CPL > 0 */
 #define CR4_SMEP 0x00100000u /* supervisor-mode execution prevention */
 #define CR4_SMAP 0x00200000u /* supervisor-mode access prevention */
 /* CR4 bits this cpu implements; setting any other raises #GP(0). */
-#define CR4_SUPPORTED (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
+#define CR4_SUPPORTED (CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE | CR4_SMEP | CR4_SMAP)
 
 /* Model-specific registers the cpu implements (SDM vol. 4, table 2-2); RDMSR/WRMSR of any other
  * (and of a device's, struct msr_dev, when no device claims it) raise #GP(0), as do writes of
  * reserved bits. */
 #define MSR_TSC          0x010u /* time-stamp counter: device time + cpu.tsc_offset; writable */
 #define MSR_APIC_BASE    0x01Bu /* IA32_APIC_BASE: the local APIC's (struct msr_dev) */
+#define MSR_TSC_DEADLINE 0x6E0u /* IA32_TSC_DEADLINE: the local APIC's (struct msr_dev) */
 #define MSR_SYSENTER_CS  0x174u
 #define MSR_SYSENTER_ESP 0x175u
 #define MSR_SYSENTER_EIP 0x176u
@@ -83,9 +86,16 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define MSR_MCG_STATUS   0x17Au /* read/write, 0 at reset */
 #define MSR_MISC_ENABLE  0x1A0u /* IA32_MISC_ENABLE */
 #define MSR_PAT          0x277u /* IA32_PAT: eight memory types (CPUID.1:EDX.PAT) */
+#define MSR_EFER         0xC0000080u /* IA32_EFER: only SCE (bit 0) holds a value (see below) */
 #define MSR_MISC_ENABLE_RESET 0x1801u /* fast strings (0); BTS (11) and PEBS (12) unavailable */
 #define MSR_MISC_ENABLE_BITS  0x400C51889ull /* bits that hold a value; others #GP */
 #define MSR_PAT_RESET    0x0007040600070406ull /* WB WT UC- UC, twice (SDM vol. 3 11.12.4) */
+/* IA32_EFER on a cpu without long mode or NX (CPUID.80000001H:EDX.LM = NX = 0): SCE (bit 0,
+ * SYSCALL enable in 64-bit mode) reads back what was written and has no effect (SYSCALL
+ * stays #UD, as outside 64-bit mode on Intel's cpus); LME (8), LMA (10, read-only), NXE (11)
+ * and the rest are reserved: a write that sets one raises #GP(0). */
+#define EFER_SCE         0x1ull
+#define EFER_BITS        EFER_SCE
 
 /* A segment register: the visible selector and its descriptor cache. */
 struct segment {
@@ -167,6 +177,11 @@ struct intc {
     int (*ack)(void *ctx);  /* interrupt acknowledge: the vector in bits 7..0 and, optionally,
                                where it came from (INTC_SOURCE); NULL: no controller */
     void *ctx;
+    /* Could a device event still raise the NMI input (an unmasked route in NMI delivery
+     * mode)? Asked when the cpu halts with IF = 0, which only an NMI can end: if not, the
+     * halt ends the run. NULL: never. */
+    bool (*nmi_route)(void *ctx);
+    void *nmi_ctx;
 };
 
 /* What intc.ack may return: a vector and its source (enum intr_source in event.h, and a pin,
@@ -208,6 +223,7 @@ struct cpu {
      * matched. */
     uint8_t dbg_exec;       /* DR0..DR3 enabled as instruction breakpoints (bit n) */
     uint8_t dbg_data;       /* ... as data breakpoints */
+    uint8_t dbg_io;         /* ... as I/O breakpoints (R/W 10 with CR4.DE) */
     uint8_t dbg_hit;        /* data breakpoints matched, to report in DR6 B0..B3 */
     bool dbg_rep_cut;       /* a REP instruction stopped after an iteration for dbg_hit */
     uint64_t inhibit_until_db; /* MOV SS / POP SS: a data #DB waits until icount reaches this */
@@ -218,6 +234,7 @@ struct cpu {
     uint64_t msr_misc_enable;  /* IA32_MISC_ENABLE (0x1A0) */
     uint64_t msr_pat;          /* IA32_PAT (0x277) */
     uint64_t msr_mcg_status;   /* IA32_MCG_STATUS (0x17A) */
+    uint64_t msr_efer;         /* IA32_EFER (0xC0000080) */
     uint8_t cpl;            /* current privilege level (= CS.RPL) */
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
                                0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
@@ -228,6 +245,8 @@ struct cpu {
     uint64_t icount;        /* retired instructions */
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
     bool stop_block;        /* leave the current block after this instruction */
+    uint32_t bus_ops;       /* device accesses made (MMIO, port I/O), wrapping: what a REP
+                               instruction weighs its host work by (string.c) */
     bool halted;            /* in HLT, waiting for an interrupt */
     int stop_reason;        /* enum run_result once set, -1 while running */
     bool delivering;        /* an event is being delivered (a fault now may become #DF) */
@@ -261,6 +280,17 @@ struct cpu {
     struct intc intc;       /* the interrupt controller, acknowledged when INTR is taken */
     uint32_t intr_source;   /* the source half of the last acknowledge (INTC_SOURCE >> 8) */
     struct msr_dev msr_dev; /* wiring: device MSRs (the local APIC's base), or none */
+    /* The NMI input and the INIT signal (cpu_nmi, cpu_signal_init; SDM vol. 3 6.7.1, 10.6.1):
+     * an NMI is an edge, latched in nmi_pending (one more while one is pending is lost) and
+     * taken at the next instruction boundary through IDT vector 2 whatever EFLAGS.IF says;
+     * from its delivery until the next IRET (which unblocks even if it faults) further NMIs
+     * wait. INIT would reset the cpu to real mode, outside the subset: at the next boundary
+     * the machine stops with a report (RUN_UNSUPPORTED). */
+    bool nmi_pending;
+    bool nmi_blocked;
+    uint16_t nmi_source;    /* the pending NMI's source: enum intr_source | num << 8 */
+    bool init_pending;
+    const char *init_why;   /* what sent the INIT (a static string) */
     uint64_t inhibit_until; /* no external interrupt before icount reaches this (STI, MOV SS) */
     uint64_t idle;          /* time units spent halted */
     uint64_t stall;         /* time units added between deliveries with no time between them */
@@ -320,6 +350,22 @@ void acct_update(struct cpu *c);
 static inline void cpu_set_intr(struct cpu *c, bool level)
 {
     c->intr = level;
+}
+
+/* The NMI input (see struct cpu): an edge from `kind` (enum intr_source) number `num`. */
+static inline void cpu_nmi(struct cpu *c, unsigned kind, unsigned num)
+{
+    c->nmi_pending = true;
+    c->nmi_source = (uint16_t)((kind & 0xFFu) | (num & 0xFFu) << 8);
+    c->stop_block = true;
+}
+
+/* The INIT signal (see struct cpu); why: what sent it, for the report (a static string). */
+static inline void cpu_signal_init(struct cpu *c, const char *why)
+{
+    c->init_pending = true;
+    c->init_why = why;
+    c->stop_block = true;
 }
 
 /* Device time (see struct cpu). */

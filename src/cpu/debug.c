@@ -19,7 +19,7 @@ static unsigned rw(const struct cpu *c, unsigned n)
 
 void dbg_update(struct cpu *c)
 {
-    uint8_t exec = 0, data = 0;
+    uint8_t exec = 0, data = 0, io = 0;
     for (unsigned n = 0; n < 4; n++) {
         if (!((c->dr[7] >> (2 * n)) & 3))
             continue;
@@ -28,9 +28,12 @@ void dbg_update(struct cpu *c)
             exec |= (uint8_t)(1u << n);
         else if (kind == 1 || kind == 3)
             data |= (uint8_t)(1u << n);
+        else if (kind == 2 && (c->cr4 & CR4_DE))
+            io |= (uint8_t)(1u << n);
     }
     c->dbg_exec = exec;
     c->dbg_data = data;
+    c->dbg_io = io;
     tlb_flush_all(c);
 }
 
@@ -57,19 +60,35 @@ bool dbg_page_watched(const struct cpu *c, uint32_t lin)
     return false;
 }
 
-void dbg_data_access(struct cpu *c, uint32_t lin, unsigned size, bool write)
+/* Records the breakpoints among `which` whose range overlaps [addr, addr+size) (modulo 4 GiB)
+ * and ends the block after this instruction. */
+static void match(struct cpu *c, uint8_t which, uint32_t addr, unsigned size)
 {
     for (unsigned n = 0; n < 4; n++) {
-        if (!(c->dbg_data & (1u << n)) || (!write && rw(c, n) == 1))
+        if (!(which & (1u << n)))
             continue;
         uint32_t start, len;
         range(c, n, &start, &len);
-        /* overlap of [lin, lin+size) and [start, start+len), modulo 4 GiB */
-        if ((uint32_t)(lin - start) < len || (uint32_t)(start - lin) < size) {
+        if ((uint32_t)(addr - start) < len || (uint32_t)(start - addr) < size) {
             c->dbg_hit |= (uint8_t)(1u << n);
             c->stop_block = true;
         }
     }
+}
+
+void dbg_data_access(struct cpu *c, uint32_t lin, unsigned size, bool write)
+{
+    uint8_t which = c->dbg_data;
+    if (!write) /* a write breakpoint (R/W 01) does not see reads */
+        for (unsigned n = 0; n < 4; n++)
+            if (rw(c, n) == 1)
+                which &= (uint8_t)~(1u << n);
+    match(c, which, lin, size);
+}
+
+void dbg_io_access(struct cpu *c, uint16_t port, unsigned size)
+{
+    match(c, c->dbg_io, port, size);
 }
 
 bool dbg_exec_check(struct cpu *c)

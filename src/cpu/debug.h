@@ -8,7 +8,8 @@
  *
  *   Ln/Gn   breakpoint n enabled (local / global: the same here, no task switch clears Ln)
  *   R/Wn    00 instruction execution, 01 data writes, 11 data reads or writes,
- *           10 I/O (needs CR4.DE, which this cpu lacks: never matches)
+ *           10 I/O reads or writes with CR4.DE = 1: DRn holds the port (undefined with
+ *           CR4.DE = 0: never matches here)
  *   LENn    00 1 byte, 01 2 bytes, 11 4 bytes, 10 8 bytes; the range is DRn rounded down to
  *           LEN (an instruction breakpoint must have LEN 00; otherwise it never matches)
  *   GD      general detect: a MOV to or from any DR raises #DB (fault, DR6.BD) first; GD is
@@ -28,6 +29,12 @@
  *                        accessed the range                             that is not the last
  *   general       fault  before MOV DRn               the MOV           1
  *   detect
+ *   I/O           trap   after the IN, OUT, INS or     the next one     as it is (0), or 1
+ *                        OUTS whose ports overlap the                   after a REP's first
+ *                        range (REP INS/OUTS: after                     iteration that is not
+ *                        its first iteration)                           the last
+ *
+ * With CR4.DE = 1, MOV to or from DR4 or DR5 raises #UD; with CR4.DE = 0 they are DR6 and DR7.
  *
  * A data breakpoint hit by MOV SS or POP SS is held until after the next instruction, as
  * interrupts are (the SDM's MOV SS shadow), and reported with that instruction's hits.
@@ -70,6 +77,10 @@ bool dbg_page_watched(const struct cpu *c, uint32_t lin);
 /* A data access [lin, lin+size): records matching breakpoints in c->dbg_hit and ends the
  * block after this instruction. */
 void dbg_data_access(struct cpu *c, uint32_t lin, unsigned size, bool write);
+
+/* A port access [port, port+size) by IN, OUT, INS or OUTS: records matching I/O breakpoints
+ * in c->dbg_hit and ends the block after this instruction (or REP iteration). */
+void dbg_io_access(struct cpu *c, uint16_t port, unsigned size);
 
 /* Before an instruction at CS:EIP with instruction breakpoints enabled: if one matches and RF
  * is clear, delivers the #DB fault and returns true (the instruction does not run). */

@@ -47,7 +47,16 @@ enum intr_source {
     ISRC_IOAPIC,        /* an I/O APIC input; num: the pin */
     ISRC_IPI,           /* an interprocessor interrupt the cpu sent itself (ICR) */
     ISRC_SPURIOUS,      /* the local APIC's spurious vector */
+    ISRC_NMI,           /* a non-maskable interrupt (vector 2); num: enum nmi_from */
     ISRC_KINDS
+};
+
+/* What sent an NMI (ISRC_NMI's number). */
+enum nmi_from {
+    NMI_FROM_IPI,       /* the local APIC's ICR, NMI delivery mode, to this cpu */
+    NMI_FROM_LINT0,     /* LINT0 in NMI delivery mode */
+    NMI_FROM_LINT1,     /* LINT1 in NMI delivery mode (a PC's NMI line) */
+    NMI_FROM_IOAPIC = 16, /* + the pin: an I/O APIC redirection entry in NMI delivery mode */
 };
 
 /* The state an event changes, before and after it. */

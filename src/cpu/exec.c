@@ -69,7 +69,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = DR6_FIXED1;
     c->dr[7] = DR7_FIXED1;
-    c->dbg_exec = c->dbg_data = c->dbg_hit = 0;
+    c->dbg_exec = c->dbg_data = c->dbg_io = c->dbg_hit = 0;
     /* Selectors as a Multiboot loader typically leaves them: 0x08 code, 0x10 data. */
     flat_segment(&c->seg[SEG_CS], 0x08, 0xB); /* code, execute/read, accessed */
     for (int s = 0; s < SEG_COUNT; s++)
@@ -85,6 +85,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     memset(&c->tr, 0, sizeof c->tr);
     c->eip = eip;
     c->halted = false;
+    c->nmi_pending = c->nmi_blocked = c->init_pending = false;
     tlb_flush_all(c);
 }
 
@@ -149,12 +150,35 @@ void cpu_request_stop(struct cpu *c)
     c->stop_block = true;
 }
 
+/* The end of block b's instructions that lie wholly within the CS limit (a block is decoded
+ * from bytes, not from a segment, so it may run past the limit of the CS it runs under); the
+ * first instruction crossing it: #GP(0), as a fetch beyond the limit (SDM vol. 3 5.3). */
+static const struct insn *within_cs_limit(struct cpu *c, const struct block *b,
+                                          const struct insn *end)
+{
+    uint64_t last = c->seg[SEG_CS].limit;
+    uint64_t at = c->eip;
+    const struct insn *i = b->insns;
+    for (; i < end; i++) {
+        if (at + i->len - 1 > last)
+            break;
+        at += i->len;
+    }
+    if (i == b->insns) {
+        c->insn_eip = c->eip;
+        seg_fetch_fault(c);
+    }
+    return i;
+}
+
 /* Runs up to `budget` instructions of block b. */
 static void run_block(struct cpu *c, struct block *b, uint64_t budget)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
     if (budget < b->n)
         end = i + budget;
+    if (__builtin_expect((uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit, 0))
+        end = within_cs_limit(c, b, end);
     c->stop_block = false;
     if (c->insn_hook) {
         for (; i < end; i++) {
@@ -208,6 +232,27 @@ static bool take_interrupt(struct cpu *c)
 {
     if (cpu_time(c) >= c->next_event && c->on_event)
         c->on_event(c->event_ctx);
+    if (c->init_pending) {
+        /* INIT: the cpu would restart at 0xF000:0xFFF0 in real mode (SDM vol. 3 9.1.1). */
+        c->init_pending = false;
+        c->unsupported = (struct unsupported){
+            .what = "INIT (a reset to real mode) is not supported", .by = "INIT",
+            .why = c->init_why ? c->init_why : "INIT", .cs = c->seg[SEG_CS].sel,
+            .eip = c->eip, .target_cs = 0xF000, .target_eip = 0xFFF0};
+        c->stop_reason = RUN_UNSUPPORTED;
+        return true;
+    }
+    if (c->nmi_pending && !c->nmi_blocked && c->icount >= c->inhibit_until) {
+        /* NMI (SDM vol. 3 6.7.1): not masked by IF; blocks further NMIs until an IRET. */
+        c->nmi_pending = false;
+        c->nmi_blocked = true;
+        c->intr_source = c->nmi_source;
+        c->halted = false;
+        c->insn_eip = c->eip;
+        c->last_block = NULL;
+        deliver(c, EXC_NMI, TR_INTERRUPT);
+        return true;
+    }
     if (!c->intr || !(c->eflags & FL_IF) || c->icount < c->inhibit_until || !c->intc.ack)
         return false;
     int vector = c->intc.ack(c->intc.ctx);
@@ -256,9 +301,10 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         if (take_interrupt(c))
             continue;
         if (c->halted) {
-            /* HLT: time jumps to the next device event; with IF = 0 or no event to come,
-             * nothing can end the halt. */
-            if (!(c->eflags & FL_IF) || c->next_event == UINT64_MAX) {
+            /* HLT: time jumps to the next device event; with no event to come, or IF = 0
+             * and no route by which an event could send an NMI, nothing can end the halt. */
+            bool nmi_route = c->intc.nmi_route && c->intc.nmi_route(c->intc.nmi_ctx);
+            if ((!(c->eflags & FL_IF) && !nmi_route) || c->next_event == UINT64_MAX) {
                 c->stop_reason = RUN_HALT;
                 break;
             }
@@ -271,7 +317,8 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
          * when a request is waiting behind it. */
         uint64_t end = c->icount_limit < c->next_event ? c->icount_limit : c->next_event;
         uint64_t budget = end > now ? end - now : 1;
-        if (c->intr && c->icount < c->inhibit_until && c->inhibit_until - c->icount < budget)
+        if ((c->intr || c->nmi_pending) && c->icount < c->inhibit_until
+            && c->inhibit_until - c->icount < budget)
             budget = c->inhibit_until - c->icount;
         if ((c->eflags & (FL_TF | FL_RF)) || c->dbg_exec || c->dbg_hit) {
             c->insn_eip = c->eip; /* instruction fetch faults belong to the instruction at EIP */

@@ -36,6 +36,8 @@ enum rule_reason {
     RR_CR4_BITS,      /* MOV CR4 with a bit Ringside does not implement (value) */
     RR_MSR,           /* RDMSR/WRMSR of an MSR Ringside does not implement (value: ECX) */
     RR_TOO_LONG,      /* an instruction longer than 15 bytes */
+    RR_RDPMC_PCE,     /* RDPMC at CPL > 0 with CR4.PCE = 0 (value: ECX) */
+    RR_RDPMC_COUNTER, /* RDPMC of a counter the cpu does not have (value: ECX): it has none */
 };
 
 struct rule_fault {

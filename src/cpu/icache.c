@@ -80,6 +80,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     b->page1 = UINT32_MAX;
     b->gen1 = 0;
     b->n = 0;
+    b->bytes = 0;
     b->link_next = 0;
     b->mode_end = 0;
     b->link_epoch[0] = b->link_epoch[1] = c->map_epoch - 1;
@@ -114,9 +115,11 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             }
             b->mode_end = (opcode_table[in->id].flags & F_MODE) != 0;
             b->n++;
+            b->bytes = (uint16_t)len;
             break;
         }
         b->n++;
+        b->bytes = (uint16_t)(b->bytes + len);
         off += len;
         uint16_t fl = opcode_table[in->id].flags;
         b->mode_end = (fl & F_MODE) != 0;

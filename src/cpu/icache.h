@@ -32,6 +32,7 @@ struct block {
     uint8_t link_next;   /* which link slot to replace next */
     uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
     uint16_t n;          /* instructions */
+    uint16_t bytes;      /* their length in all (exec.c checks it against the CS limit) */
     /* Chaining: the blocks that followed this one, for the EIP they started at, valid at the
      * CPL they were made at (a link skips the fetch permission check) while cpu.map_epoch is
      * unchanged (no TLB flush, CS base or size change, cache reset since). */

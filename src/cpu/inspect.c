@@ -110,6 +110,7 @@ enum insp_status cpu_set_reg(struct cpu *c, enum cpu_reg r, uint32_t v)
         if (v & ~CR4_SUPPORTED)
             return INSP_BAD_VALUE;
         c->cr4 = v;
+        dbg_update(c); /* CR4.DE decides what DR7 R/W 10 means; flushes the TLB */
         tlb_flush_all(c);
         cpu_update_acc(c);
         break;

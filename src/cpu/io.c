@@ -1,6 +1,7 @@
 /* IN/OUT and their permission check. */
 #include "cpu/io.h"
 
+#include "cpu/debug.h"
 #include "cpu/ops.h"
 #include "cpu/tss.h"
 #include "devices/bus.h"
@@ -27,12 +28,19 @@ void io_check(struct cpu *c, uint16_t port, unsigned size)
 
 uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)
 {
-    return bus_in(c->bus, port, size) & size_mask(size);
+    c->bus_ops++;
+    uint32_t v = bus_in(c->bus, port, size) & size_mask(size);
+    if (c->dbg_io)
+        dbg_io_access(c, port, size); /* an I/O breakpoint: #DB after the instruction */
+    return v;
 }
 
 void io_out(struct cpu *c, uint16_t port, unsigned size, uint32_t value)
 {
+    c->bus_ops++;
     bus_out(c->bus, port, value & size_mask(size), size);
+    if (c->dbg_io)
+        dbg_io_access(c, port, size);
     if (c->bus->exit_requested) {
         c->stop_reason = RUN_EXIT;
         c->stop_block = true;

@@ -107,8 +107,13 @@ uint32_t seg_fetch_lin(struct cpu *c)
 {
     const struct segment *s = &c->seg[SEG_CS];
     if (c->eip > s->limit)
-        segment_fault(c, SEG_CS, EXC_GP, SR_OFFSET_LIMIT, c->eip);
+        seg_fetch_fault(c);
     return s->base + c->eip;
+}
+
+_Noreturn void seg_fetch_fault(struct cpu *c)
+{
+    segment_fault(c, SEG_CS, EXC_GP, SR_OFFSET_LIMIT, c->eip);
 }
 
 uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int write)

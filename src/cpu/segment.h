@@ -24,6 +24,9 @@ static inline uint32_t seg_lin(struct cpu *c, int seg, uint32_t off, unsigned si
 /* Linear address of CS:EIP for an instruction fetch (#GP(0) beyond the CS limit). */
 uint32_t seg_fetch_lin(struct cpu *c);
 
+/* #GP(0) for an instruction at CS:EIP whose bytes end beyond the CS limit. */
+_Noreturn void seg_fetch_fault(struct cpu *c);
+
 /* Recomputes seg->flat from its base, limit and attributes. */
 void seg_update_flat(struct segment *s);
 

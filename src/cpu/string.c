@@ -2,13 +2,25 @@
  *
  * Each iteration commits ESI/EDI/ECX only after its memory accesses succeeded, so a fault in the
  * middle leaves the registers at the element that faulted and EIP at the instruction, which then
- * restarts from there (SDM vol. 1 7.3.9.2). A long REP is split into chunks of REP_CHUNK
- * iterations: after a chunk the instruction retires once and restarts, so device time and the
- * instruction limit keep advancing. */
+ * restarts from there (SDM vol. 1 7.3.9.2). A long REP is split into chunks: after a chunk the
+ * instruction retires once and restarts, so device time and the instruction limit keep
+ * advancing. A chunk ends when its host work reaches REP_CHUNK: an iteration costs one, and
+ * each device access it made (MMIO: a page walk and a device call; port I/O: a device call)
+ * REP_BUS_COST more. So one unit of device time is at most 4096 iterations in RAM or 64 device
+ * accesses, and a REP INS, OUTS or MOVS to MMIO cannot spend unbounded host time per unit of
+ * the guest's budget. The rings' guests' REP OUTS of a few dozen bytes still retire once. */
 #include "cpu/io.h"
 #include "cpu/ops.h"
 
 #define REP_CHUNK 4096u
+#define REP_BUS_COST 64u
+
+/* The host work of a chunk so far: n iterations that made the device accesses since bus0. */
+static inline uint32_t chunk_work(const struct cpu *c, unsigned n, uint32_t bus0)
+{
+    uint32_t ops = c->bus_ops - bus0;
+    return ops >= REP_CHUNK / REP_BUS_COST ? REP_CHUNK : n + ops * REP_BUS_COST;
+}
 
 static inline uint32_t cnt_get(const struct cpu *c, const struct insn *i)
 {
@@ -44,8 +56,9 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
             body_call;                                                        \
             return;                                                           \
         }                                                                     \
+        uint32_t bus0 = c->bus_ops;                                           \
         for (unsigned n = 0; cnt_get(c, i) != 0; n++) {                       \
-            if (n == REP_CHUNK) {                                             \
+            if (chunk_work(c, n, bus0) >= REP_CHUNK) {                        \
                 c->eip = c->insn_eip; /* more to do: restart the instruction */ \
                 c->stop_block = true;                                         \
                 return;                                                       \
@@ -120,8 +133,9 @@ static void rep_compare(struct cpu *c, const struct insn *i,
         return;
     }
     bool ran = false;
+    uint32_t bus0 = c->bus_ops;
     for (unsigned n = 0; cnt_get(c, i) != 0; n++) {
-        if (n == REP_CHUNK) {
+        if (chunk_work(c, n, bus0) >= REP_CHUNK) {
             c->eip = c->insn_eip; /* more to do: restart the instruction */
             c->stop_block = true;
             break;

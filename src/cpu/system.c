@@ -346,7 +346,10 @@ OP(mov_C_R)
     default:
         if (v & ~CR4_SUPPORTED)
             cpu_raise_rule(c, RR_CR4_BITS, v, 4);
+        bool de = (c->cr4 ^ v) & CR4_DE;
         c->cr4 = v;
+        if (de)
+            dbg_update(c); /* DR7 R/W 10 means I/O breakpoints now, or nothing */
         break;
     }
     tlb_flush_all(c); /* CR0.PG/WP and CR4.PSE/PGE/SMEP/SMAP change every translation */
@@ -354,20 +357,26 @@ OP(mov_C_R)
     c->stop_block = true;
 }
 
-/* DR4/DR5 alias DR6/DR7 (CR4.DE is not supported). Breakpoints: debug.h. */
-OP(mov_R_D)
+/* The debug register a MOV names: DR4/DR5 are DR6/DR7 with CR4.DE = 0 and raise #UD with
+ * CR4.DE = 1; then DR7.GD's #DB. Breakpoints: debug.h. */
+static unsigned dr_operand(struct cpu *c, unsigned reg)
 {
     require_cpl0(c);
+    if ((reg == 4 || reg == 5) && (c->cr4 & CR4_DE))
+        cpu_raise(c, EXC_UD, false, 0);
     dbg_general_detect(c);
-    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    return reg == 4 ? 6 : reg == 5 ? 7 : reg;
+}
+
+OP(mov_R_D)
+{
+    unsigned n = dr_operand(c, i->reg);
     c->r[i->rm] = c->dr[n];
 }
 
 OP(mov_D_R)
 {
-    require_cpl0(c);
-    dbg_general_detect(c);
-    unsigned n = i->reg == 4 ? 6 : i->reg == 5 ? 7 : i->reg;
+    unsigned n = dr_operand(c, i->reg);
     uint32_t v = c->r[i->rm];
     c->dr[n] = n == 6 ? dbg_fix_dr6(v) : n == 7 ? dbg_fix_dr7(v) : v;
     if (n != 6) {
@@ -427,6 +436,7 @@ OP(rdmsr)
         case MSR_MCG_STATUS: v = c->msr_mcg_status; break;
         case MSR_MISC_ENABLE: v = c->msr_misc_enable; break;
         case MSR_PAT: v = c->msr_pat; break;
+        case MSR_EFER: v = c->msr_efer; break;
         default: cpu_raise_rule(c, RR_MSR, msr, 4);
         }
     }
@@ -465,6 +475,11 @@ OP(wrmsr)
             cpu_raise(c, EXC_GP, true, 0);
         c->msr_pat = v;
         break;
+    case MSR_EFER:
+        if (v & ~EFER_BITS)
+            cpu_raise(c, EXC_GP, true, 0);
+        c->msr_efer = v;
+        break;
     default: cpu_raise_rule(c, RR_MSR, c->r[ECX], 4); /* MCG_CAP is read-only; unknown MSRs */
     }
 }
@@ -478,6 +493,17 @@ OP(rdtsc)
     c->r[EDX] = (uint32_t)(t >> 32);
 }
 
+/* RDPMC (SDM vol. 2): at CPL > 0 with CR4.PCE = 0, #GP(0); otherwise ECX names a counter,
+ * and this cpu has none (CPUID leaf 0xA reports version 0, no counters), so every ECX is
+ * invalid: #GP(0). */
+OP(rdpmc)
+{
+    (void)i;
+    if (c->cpl > 0 && !(c->cr4 & CR4_PCE))
+        cpu_raise_rule(c, RR_RDPMC_PCE, c->r[ECX], 4);
+    cpu_raise_rule(c, RR_RDPMC_COUNTER, c->r[ECX], 4);
+}
+
 /* CPUID describes what this cpu implements and nothing else:
  *   leaf 0: highest leaf 7, vendor "GenuineIntel" (EBX, EDX, ECX): the family 6 programming
  *           model (MSRs, APIC, PAT) is Intel's, and software that sees another vendor assumes
@@ -485,12 +511,15 @@ OP(rdtsc)
  *   leaf 1: family 6, model 0; EDX: PSE(3) TSC(4) MSR(5) CX8(8) APIC(9, when a local APIC
  *           is wired: cpu.msr_dev) SEP(11) PGE(13) MCA(14, no banks) CMOV(15) PAT(16);
  *           no FPU, no SSE, no PAE; ECX: bit 31, "running under a hypervisor" (the
- *           convention by which a virtual machine names itself); EBX: initial APIC ID 0
+ *           convention by which a virtual machine names itself), bit 24 TSC-deadline (with
+ *           the local APIC, whose timer has the mode); EBX: initial APIC ID 0
  *   leaf 7 (subleaf 0): EBX: SMEP(7) SMAP(20)
  *   leaf 0x40000000: the hypervisor leaf: highest hypervisor leaf 0x40000000, signature
  *           "RingsideIA32" (EBX, ECX, EDX): how a guest knows it runs on Ringside
- * Other leaves return zeros (leaf 0xA: no performance counters; 0x80000000: no extended
- * leaves). */
+ *   leaf 0x80000000: highest extended leaf 0x80000001
+ *   leaf 0x80000001: zeros: no SYSCALL (in 64-bit mode), no NX, no long mode; IA32_EFER holds
+ *           only SCE (see cpu.h)
+ * Other leaves return zeros (leaf 0xA: no performance counters, RDPMC has nothing to read). */
 OP(cpuid)
 {
     (void)i;
@@ -503,13 +532,17 @@ OP(cpuid)
         cc = 0x6C65746E; /* "ntel" */
     } else if (leaf == 1) {
         a = 0x00000600;
-        d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
+        d = (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 14)
             | (1u << 15) | (1u << 16);
-        if (c->msr_dev.rd)
-            d |= 1u << 9;
         cc = 1u << 31;
+        if (c->msr_dev.rd) {
+            d |= 1u << 9;   /* APIC */
+            cc |= 1u << 24; /* TSC-deadline mode of its timer */
+        }
     } else if (leaf == 7 && c->r[ECX] == 0) {
         b = (1u << 7) | (1u << 20);
+    } else if (leaf == 0x80000000) {
+        a = 0x80000001;
     } else if (leaf == 0x40000000) {
         a = 0x40000000;
         b = 0x676E6952;  /* "Ring" */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "devices/bus.h"
+#include "devices/timerq.h"
 
 void acpipm_init(struct acpipm *p, struct devclock *clock)
 {
@@ -37,6 +38,58 @@ static void update_sts(struct acpipm *p)
     p->s.tmr_flips = flips;
 }
 
+/* Device time at which the timer reaches `t` ticks: ceil(t * ups / hz). */
+static uint64_t units_at(uint64_t t, uint64_t ups)
+{
+    if (t / ACPIPM_TIMER_HZ > (UINT64_MAX / 4) / ups)
+        return TIMER_NEVER;
+    return t / ACPIPM_TIMER_HZ * ups + (t % ACPIPM_TIMER_HZ * ups + ACPIPM_TIMER_HZ - 1)
+                                           / ACPIPM_TIMER_HZ;
+}
+
+static bool sci_level(const struct acpipm *p)
+{
+    return (p->s.cnt & ACPIPM_SCI_EN) && (p->s.sts & p->s.en & ACPIPM_EN_BITS);
+}
+
+/* Brings TMR_STS up to date, drives the SCI and arms the next bit-23 change when it matters. */
+static void update(struct acpipm *p)
+{
+    update_sts(p);
+    if (!p->timers)
+        return;
+    irq_set(&p->sci, sci_level(p));
+    uint64_t due = TIMER_NEVER;
+    if ((p->s.en & ACPIPM_TMR_STS) && !(p->s.sts & ACPIPM_TMR_STS))
+        due = units_at((p->s.tmr_flips + 1) << 23, p->clock->units_per_sec);
+    timerq_arm(p->timers, p->timer, due);
+}
+
+static void tmr_fire(void *ctx, uint64_t now)
+{
+    (void)now;
+    update(ctx);
+}
+
+static bool tmr_can_wake(void *ctx)
+{
+    const struct acpipm *p = ctx;
+    return (p->s.cnt & ACPIPM_SCI_EN) && irq_unmasked(&p->sci);
+}
+
+int acpipm_wire_sci(struct acpipm *p, struct timerq *timers, struct irq_line sci)
+{
+    p->timers = timers;
+    p->sci = sci;
+    p->timer = timerq_add(timers, tmr_fire, tmr_can_wake, p);
+    if (p->timer < 0) {
+        p->timers = NULL;
+        return -1;
+    }
+    update(p);
+    return 0;
+}
+
 static uint32_t pm_read(void *dev, uint16_t port, unsigned size)
 {
     struct acpipm *p = dev;
@@ -68,6 +121,7 @@ static void pm_write(void *dev, uint16_t port, uint32_t value, unsigned size)
         else if (off < 6)
             p->s.cnt = (uint16_t)(((p->s.cnt & ~(0xFF << sh)) | b) | 1); /* SCI_EN stays */
     }
+    update(p);
 }
 
 int acpipm_attach(struct acpipm *p, struct bus *b)

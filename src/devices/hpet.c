@@ -6,14 +6,13 @@
 #include "devices/bus.h"
 #include "devices/timerq.h"
 
-#define CAP_VALUE ((uint64_t)HPET_PERIOD_FS << 32 | 0x8086u << 16 | 1u << 13 \
-                   | (HPET_TIMERS - 1) << 8 | 0x01u)
+#define CAP_VALUE ((uint64_t)HPET_PERIOD_FS << 32 | HPET_CAP_LOW)
 #define TN_RO_CAP (0x10u | 0x20u) /* periodic capable, 64-bit capable */
 #define TN_BITS   (0x2u | 0x4u | 0x8u | 0x100u | 0x3E00u) /* writable config bits (+ VAL_SET) */
 
 static bool running(const struct hpet *h)
 {
-    return h->s.conf & 1;
+    return h->s.conf & HPET_ENABLE;
 }
 
 static uint64_t ticks(uint64_t units, uint64_t ups)
@@ -62,23 +61,43 @@ static void schedule(struct hpet *h)
     timerq_arm(h->timers, h->timer, first);
 }
 
-static unsigned route(const struct hpet_timer *t)
+/* The line timer n drives under configuration conf: with legacy replacement, timers 0 and 1
+ * the legacy lines (ISA IRQ 0 and 8) whatever their route; otherwise the I/O APIC input of
+ * Tn_INT_ROUTE_CNF. NULL: none. */
+static struct irq_line *line_in(struct hpet *h, unsigned n, uint64_t conf)
 {
-    return (unsigned)(t->conf >> 9) & 0x1F;
+    if (n < 2 && (conf & HPET_LEG_RT))
+        return &h->legacy[n];
+    unsigned pin = (unsigned)(h->s.t[n].conf >> 9) & 0x1F;
+    return pin < HPET_LINES ? &h->line[pin] : NULL;
+}
+
+static struct irq_line *line_of(struct hpet *h, unsigned n)
+{
+    return line_in(h, n, h->s.conf);
 }
 
 static void interrupt(struct hpet *h, unsigned n)
 {
     struct hpet_timer *t = &h->s.t[n];
-    unsigned pin = route(t);
-    if (pin >= HPET_LINES)
+    struct irq_line *l = line_of(h, n);
+    if (!l)
         return;
     if (t->conf & HPET_TN_LEVEL) {
         h->s.isr |= 1u << n;
-        irq_set(&h->line[pin], true);
+        irq_set(l, true);
     } else {
-        irq_pulse(&h->line[pin]);
+        irq_pulse(l);
     }
+}
+
+/* Lowers timer n's active level-triggered interrupt (its GINTR_STA bit). */
+static void level_off(struct hpet *h, unsigned n)
+{
+    h->s.isr &= ~(1ull << n);
+    struct irq_line *l = line_of(h, n);
+    if (l)
+        irq_set(l, false);
 }
 
 static void fire(void *ctx, uint64_t now)
@@ -99,14 +118,18 @@ static void fire(void *ctx, uint64_t now)
 
 static bool can_wake(void *ctx)
 {
-    const struct hpet *h = ctx;
+    struct hpet *h = ctx;
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
-        const struct hpet_timer *t = &h->s.t[n];
-        if ((t->conf & HPET_TN_ENABLE) && route(t) < HPET_LINES
-            && irq_unmasked(&h->line[route(t)]))
+        const struct irq_line *l = line_of(h, n);
+        if ((h->s.t[n].conf & HPET_TN_ENABLE) && l && irq_unmasked(l))
             return true;
     }
     return false;
+}
+
+bool hpet_legacy(const struct hpet *h)
+{
+    return h->s.conf & HPET_LEG_RT;
 }
 
 int hpet_init(struct hpet *h, struct devclock *clock, struct timerq *timers)
@@ -152,10 +175,8 @@ void hpet_write(struct hpet *h, uint32_t off, uint64_t v)
         if ((off & 0x1F) == 0x00) {
             bool was_level = t->conf & HPET_TN_LEVEL;
             t->conf = (t->conf & ~(uint64_t)TN_BITS) | (v & TN_BITS) | (v & HPET_TN_VAL_SET);
-            if (was_level && !(t->conf & HPET_TN_LEVEL) && (h->s.isr >> n & 1)) {
-                h->s.isr &= ~(1ull << n);
-                irq_set(&h->line[route(t)], false);
-            }
+            if (was_level && !(t->conf & HPET_TN_LEVEL) && (h->s.isr >> n & 1))
+                level_off(h, n);
         } else if ((off & 0x1F) == 0x08) {
             if (t->conf & HPET_TN_32BIT)
                 v &= 0xFFFFFFFFu;
@@ -171,20 +192,26 @@ void hpet_write(struct hpet *h, uint32_t off, uint64_t v)
     }
     switch (off) {
     case HPET_CONF: {
-        uint64_t cnt = counter(h);
-        h->s.conf = v & 1;
+        uint64_t cnt = counter(h), was = h->s.conf;
+        h->s.conf = v & (HPET_ENABLE | HPET_LEG_RT);
         h->s.count_base = cnt;
         h->s.time_base = devclock_now(h->clock);
+        /* An active level moves with its timer when legacy replacement changes. */
+        for (unsigned n = 0; n < 2 && ((was ^ h->s.conf) & HPET_LEG_RT); n++) {
+            struct irq_line *from = line_in(h, n, was), *to = line_of(h, n);
+            if ((h->s.isr >> n & 1) && from != to) {
+                if (from)
+                    irq_set(from, false);
+                if (to)
+                    irq_set(to, true);
+            }
+        }
         break;
     }
     case HPET_ISR:
-        for (unsigned n = 0; n < HPET_TIMERS; n++) {
-            if ((v >> n & 1) && (h->s.isr >> n & 1)) {
-                h->s.isr &= ~(1ull << n);
-                if (route(&h->s.t[n]) < HPET_LINES)
-                    irq_set(&h->line[route(&h->s.t[n])], false);
-            }
-        }
+        for (unsigned n = 0; n < HPET_TIMERS; n++)
+            if ((v >> n & 1) && (h->s.isr >> n & 1))
+                level_off(h, n);
         break;
     case HPET_COUNTER:
         if (!running(h))

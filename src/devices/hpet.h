@@ -1,9 +1,13 @@
 /* The High Precision Event Timer (IA-PC HPET specification 1.0a) at 0xFED00000: a 64-bit main
  * counter at 10 MHz of device time and three comparators, each routed to an I/O APIC input.
  *
- *   0x000 GCAP_ID    vendor 0x8086 (31..16), 64-bit counter (13), 3 timers (12..8 = 2),
- *                    revision 1; the period in femtoseconds in 63..32 (100000000: 10 MHz) (RO)
- *   0x010 GEN_CONF   bit 0 ENABLE_CNF: the counter runs (legacy replacement: not modelled)
+ *   0x000 GCAP_ID    vendor 0x8086 (31..16), legacy replacement capable (15), 64-bit
+ *                    counter (13), 3 timers (12..8 = 2), revision 1; the period in
+ *                    femtoseconds in 63..32 (100000000: 10 MHz) (RO)
+ *   0x010 GEN_CONF   bit 0 ENABLE_CNF: the counter runs; bit 1 LEG_RT_CNF: legacy replacement
+ *                    (spec 2.3.9.2.2): timer 0 drives ISA IRQ 0 (the 8259A's input 0, I/O
+ *                    APIC input 2) and timer 1 ISA IRQ 8 (input 8 of both), their
+ *                    Tn_INT_ROUTE_CNF ignored; the machine then disconnects the 8254's IRQ 0
  *   0x020 GINTR_STA  a bit per timer: its level-triggered interrupt is active; write 1 clears
  *   0x0F0 MAIN_CNT   the counter (writable while it is stopped)
  *   0x100+0x20n Tn_CONF_CAP  1 level, 2 interrupt enable, 3 periodic, 4 periodic capable (RO),
@@ -16,8 +20,8 @@
  * for level-triggered timers a level held until the guest clears its GINTR_STA bit. The
  * comparators' deadlines are one timer in the machine's timer queue.
  *
- * Not modelled: legacy replacement routing (IRQ 0/8), FSB (MSI) delivery, comparator matches
- * after a 32-bit counter wraps. State: `s`; clock, queue and lines are wiring.
+ * Not modelled: FSB (MSI) delivery, comparator matches after a 32-bit counter wraps. State:
+ * `s`; clock, queue and lines are wiring.
  */
 #ifndef RINGSIDE_HPET_H
 #define RINGSIDE_HPET_H
@@ -38,6 +42,13 @@ struct timerq;
 #define HPET_PERIOD_FS 100000000u /* 10^15 / HPET_HZ */
 #define HPET_ROUTE_CAP 0x00F00000u /* I/O APIC inputs 20..23 */
 #define HPET_LINES    24u
+
+#define HPET_LEG_RT_CAP 0x8000u   /* GCAP_ID bit 15 */
+/* GCAP_ID's low half (also the ACPI HPET table's event timer block ID) */
+#define HPET_CAP_LOW    (0x8086u << 16 | HPET_LEG_RT_CAP | 1u << 13 | (HPET_TIMERS - 1) << 8 \
+                         | 0x01u)
+#define HPET_ENABLE     0x1u      /* GEN_CONF bit 0 */
+#define HPET_LEG_RT     0x2u      /* GEN_CONF bit 1 */
 
 enum { HPET_CAP = 0x000, HPET_CONF = 0x010, HPET_ISR = 0x020, HPET_COUNTER = 0x0F0,
        HPET_T0_CONF = 0x100, HPET_T0_CMP = 0x108 };
@@ -68,11 +79,14 @@ struct hpet {
     struct timerq *timers;
     int timer;
     struct irq_line line[HPET_LINES]; /* I/O APIC inputs */
+    struct irq_line legacy[2];        /* ISA IRQ 0 and IRQ 8 (legacy replacement) */
 };
 
 int hpet_init(struct hpet *h, struct devclock *clock, struct timerq *timers);
 int hpet_attach(struct hpet *h, struct bus *b);
 uint64_t hpet_read(struct hpet *h, uint32_t offset);
 void hpet_write(struct hpet *h, uint32_t offset, uint64_t value);
+/* Is legacy replacement on (the 8254's IRQ 0 and the RTC's IRQ 8 disconnected)? */
+bool hpet_legacy(const struct hpet *h);
 
 #endif

@@ -22,13 +22,24 @@ static bool asserted(const struct ioapic *io, unsigned pin)
     return (io->s.redir[pin] & IOREDTBL_LOW) ? !high : high;
 }
 
+/* NMI mode: always edge-triggered. */
+static bool is_nmi(uint64_t e)
+{
+    return ((e >> 8) & 7) == 4;
+}
+
 static void send(struct ioapic *io, unsigned pin)
 {
     uint64_t e = io->s.redir[pin];
     unsigned mode = (unsigned)(e >> 8) & 7;
     bool level = e & IOREDTBL_LEVEL;
+    if (mode == 4) {
+        if (io->nmi)
+            io->nmi(io->deliver_ctx, (uint8_t)(e >> 56), e & IOREDTBL_LOGICAL, pin);
+        return;
+    }
     if (mode > 1)
-        return; /* SMI, NMI, INIT, ExtINT: not modelled */
+        return; /* SMI, INIT, ExtINT: not modelled */
     if (level)
         io->s.redir[pin] |= IOREDTBL_REMOTEIRR;
     if (io->deliver)
@@ -40,7 +51,8 @@ static void send(struct ioapic *io, unsigned pin)
 static void check_level(struct ioapic *io, unsigned pin)
 {
     uint64_t e = io->s.redir[pin];
-    if ((e & IOREDTBL_LEVEL) && !(e & (IOREDTBL_MASKED | IOREDTBL_REMOTEIRR)) && asserted(io, pin))
+    if ((e & IOREDTBL_LEVEL) && !is_nmi(e) && !(e & (IOREDTBL_MASKED | IOREDTBL_REMOTEIRR))
+        && asserted(io, pin))
         send(io, pin);
 }
 
@@ -51,10 +63,18 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level)
     bool was = asserted(io, pin);
     io->s.level = (io->s.level & ~(1u << pin)) | ((uint32_t)level << pin);
     uint64_t e = io->s.redir[pin];
-    if (e & IOREDTBL_LEVEL)
+    if ((e & IOREDTBL_LEVEL) && !is_nmi(e))
         check_level(io, pin);
     else if (!was && asserted(io, pin) && !(e & IOREDTBL_MASKED))
         send(io, pin);
+}
+
+bool ioapic_nmi_routed(const struct ioapic *io)
+{
+    for (unsigned n = 0; n < IOAPIC_PINS; n++)
+        if (is_nmi(io->s.redir[n]) && !(io->s.redir[n] & IOREDTBL_MASKED))
+            return true;
+    return false;
 }
 
 void ioapic_eoi(void *ctx, uint8_t vector)

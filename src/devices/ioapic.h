@@ -17,10 +17,12 @@
  * level-triggered input sends it while asserted and unmasked when remote IRR is clear, and sets
  * remote IRR; the local APIC's EOI of that vector (ioapic_eoi) clears it, and an input still
  * asserted sends again. Messages go out through `deliver` (the machine gives them to the
- * local APIC whose ID or logical destination matches); modes other than fixed and lowest
- * priority are not modelled (dropped).
+ * local APIC whose ID or logical destination matches). An entry in NMI mode (4) sends an NMI
+ * through `nmi` at each asserting edge while unmasked, whatever its trigger bit (the data
+ * sheet: NMI is edge-triggered), vector ignored, remote IRR untouched. SMI, INIT and ExtINT
+ * are not modelled (dropped).
  *
- * State and wiring: `s` is the state; deliver and its context are wiring.
+ * State and wiring: `s` is the state; deliver, nmi and their context are wiring.
  */
 #ifndef RINGSIDE_IOAPIC_H
 #define RINGSIDE_IOAPIC_H
@@ -58,6 +60,8 @@ struct ioapic {
     struct ioapic_state s;
     ioapic_deliver_fn deliver;    /* wiring */
     void *deliver_ctx;
+    /* An NMI message: destination and the input it came from (context deliver_ctx). */
+    void (*nmi)(void *ctx, uint8_t dest, bool logical, unsigned pin);
 };
 
 void ioapic_init(struct ioapic *io, ioapic_deliver_fn deliver, void *ctx);
@@ -66,6 +70,8 @@ int ioapic_attach(struct ioapic *io, struct bus *b);
 /* Input pin as a line (for a fan-out or a device to drive). Unmasked: its entry's mask clear. */
 struct irq_line ioapic_input(struct ioapic *io, unsigned pin);
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);
+/* Is any unmasked entry in NMI delivery mode (can an input send an NMI)? */
+bool ioapic_nmi_routed(const struct ioapic *io);
 /* The local APIC ended a level-triggered vector. */
 void ioapic_eoi(void *ioapic, uint8_t vector);
 

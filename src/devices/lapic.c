@@ -125,15 +125,30 @@ static uint64_t period(const struct lapic *a)
     return (uint64_t)a->s.timer_init * divisor(a);
 }
 
+static bool deadline_mode(const struct lapic *a)
+{
+    return a->tsc && LVT_TIMER_MODE(a->s.lvt[LVT_TIMER]) == 2;
+}
+
 static void timer_arm(struct lapic *a)
 {
-    uint64_t d = a->s.timer_running ? a->s.timer_start + period(a) : TIMER_NEVER;
+    uint64_t d = TIMER_NEVER;
+    if (deadline_mode(a)) {
+        if (a->s.tsc_deadline) {
+            uint64_t now = devclock_now(a->clock), tsc = a->tsc(a->cpu_ctx);
+            d = a->s.tsc_deadline > tsc ? now + (a->s.tsc_deadline - tsc) : now;
+            if (d < now)
+                d = TIMER_NEVER; /* beyond any run */
+        }
+    } else if (a->s.timer_running) {
+        d = a->s.timer_start + period(a);
+    }
     timerq_arm(a->timers, a->timer, d);
 }
 
 static uint32_t current_count(const struct lapic *a)
 {
-    if (!a->s.timer_running || !a->s.timer_init)
+    if (!a->s.timer_running || !a->s.timer_init || deadline_mode(a))
         return 0;
     uint64_t ticks = (devclock_now(a->clock) - a->s.timer_start) / divisor(a);
     if (ticks >= a->s.timer_init)
@@ -146,10 +161,17 @@ static void timer_fire(void *ctx, uint64_t now)
     struct lapic *a = ctx;
     (void)now;
     uint32_t l = a->s.lvt[LVT_TIMER];
-    if (l & LVT_PERIODIC)
+    if (deadline_mode(a)) {
+        if (!a->s.tsc_deadline || a->tsc(a->cpu_ctx) < a->s.tsc_deadline) {
+            timer_arm(a); /* the TSC was written back since: not yet */
+            return;
+        }
+        a->s.tsc_deadline = 0;
+    } else if (LVT_TIMER_MODE(l) == 1) {
         a->s.timer_start += period(a);
-    else
+    } else {
         a->s.timer_running = false;
+    }
     timer_arm(a);
     if (!(l & LVT_MASKED))
         lapic_accept(a, (uint8_t)l, false, ISRC_LAPIC_TIMER, 0);
@@ -197,15 +219,31 @@ void lapic_firmware(struct lapic *a)
     update(a);
 }
 
+static void nmi(struct lapic *a, unsigned from)
+{
+    if (a->nmi)
+        a->nmi(a->cpu_ctx, from);
+}
+
 static void lint_set(void *ctx, int pin, bool level)
 {
     struct lapic *a = ctx;
     bool was = a->s.lint[pin & 1];
     a->s.lint[pin & 1] = level;
     uint32_t l = a->s.lvt[LVT_LINT0 + (pin & 1)];
-    if (hw_enabled(a) && level && !was && !(l & LVT_MASKED) && LVT_MODE(l) == 0)
-        lapic_accept(a, (uint8_t)l, l & LVT_LEVEL, ISRC_LAPIC_LINT, (uint8_t)(pin & 1));
+    if (hw_enabled(a) && level && !was && !(l & LVT_MASKED)) {
+        if (LVT_MODE(l) == DM_FIXED)
+            lapic_accept(a, (uint8_t)l, l & LVT_LEVEL, ISRC_LAPIC_LINT, (uint8_t)(pin & 1));
+        else if (LVT_MODE(l) == DM_NMI)
+            nmi(a, (pin & 1) ? NMI_FROM_LINT1 : NMI_FROM_LINT0);
+    }
     update(a);
+}
+
+bool lapic_lint_nmi(const struct lapic *a, unsigned pin)
+{
+    uint32_t l = a->s.lvt[LVT_LINT0 + (pin & 1)];
+    return hw_enabled(a) && !(l & LVT_MASKED) && LVT_MODE(l) == DM_NMI;
 }
 
 static bool lint_unmasked(void *ctx, int pin)
@@ -257,6 +295,10 @@ int lapic_ack(void *ctx)
 int lapic_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 {
     const struct lapic *a = ctx;
+    if (msr == MSR_TSC_DEADLINE && a->tsc) {
+        *value = deadline_mode(a) ? a->s.tsc_deadline : 0;
+        return 1;
+    }
     if (msr != MSR_APIC_BASE)
         return 0;
     *value = a->s.apic_base;
@@ -266,6 +308,13 @@ int lapic_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 int lapic_msr_write(void *ctx, uint32_t msr, uint64_t value)
 {
     struct lapic *a = ctx;
+    if (msr == MSR_TSC_DEADLINE && a->tsc) {
+        if (deadline_mode(a)) {
+            a->s.tsc_deadline = value;
+            timer_arm(a);
+        }
+        return 1;
+    }
     if (msr != MSR_APIC_BASE)
         return 0;
     /* Bits 8 (BSP), 11 (enable) and 31..12 (base, below 4 GiB: no PAE here) hold values;
@@ -290,7 +339,8 @@ int lapic_msr_write(void *ctx, uint32_t msr, uint64_t value)
 
 /* ---- registers ---- */
 
-/* The interrupt command: a fixed or lowest-priority IPI to this cpu lands in its own IRR. */
+/* The interrupt command: a fixed or lowest-priority IPI to this cpu lands in its own IRR, an
+ * NMI or INIT reaches the cpu's input; start-up and SMI do nothing (see lapic.h). */
 static void send_ipi(struct lapic *a)
 {
     uint32_t lo = a->s.icr_lo;
@@ -302,8 +352,19 @@ static void send_ipi(struct lapic *a)
     case 3: to_self = false; break;        /* all excluding self: nobody else */
     default: to_self = lapic_match(a, (uint8_t)(a->s.icr_hi >> 24), lo & 0x800); break;
     }
-    if (mode > 1)
-        return; /* SMI, NMI, INIT, start-up: not modelled */
+    if (mode == DM_NMI) {
+        if (to_self)
+            nmi(a, NMI_FROM_IPI);
+        return;
+    }
+    if (mode == DM_INIT) {
+        bool deassert = (lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT);
+        if (to_self && !deassert && a->init)
+            a->init(a->cpu_ctx);
+        return;
+    }
+    if (mode > DM_LOWEST)
+        return; /* SMI, start-up, ExtINT and the reserved modes */
     if (vector < 16) {
         error(a, ESR_SEND_ILLEGAL);
         return;
@@ -348,7 +409,14 @@ void lapic_write(struct lapic *a, uint32_t off, uint32_t v)
     if (off >= LAPIC_LVT_TIMER && off <= LAPIC_LVT_ERROR) {
         unsigned k = (off - LAPIC_LVT_TIMER) >> 4;
         uint32_t ro = a->s.lvt[k] & ~lvt_bits[k];
-        a->s.lvt[k] = (v & lvt_bits[k]) | (ro & 0x5000u) | (sw_enabled(a) ? 0 : LVT_MASKED);
+        uint32_t bits = lvt_bits[k] | (k == LVT_TIMER && a->tsc ? LVT_TSC_DEADLINE : 0);
+        bool was_deadline = deadline_mode(a);
+        a->s.lvt[k] = (v & bits) | (ro & 0x5000u) | (sw_enabled(a) ? 0 : LVT_MASKED);
+        if (k == LVT_TIMER && was_deadline != deadline_mode(a)) {
+            a->s.tsc_deadline = 0; /* into or out of TSC-deadline mode: disarmed */
+            a->s.timer_running = false;
+            timer_arm(a);
+        }
         update(a);
         return;
     }
@@ -382,6 +450,8 @@ void lapic_write(struct lapic *a, uint32_t off, uint32_t v)
         break;
     case LAPIC_ICR_HI: a->s.icr_hi = v & 0xFF000000u; break;
     case LAPIC_TIMER_INIT:
+        if (deadline_mode(a))
+            break; /* ignored in TSC-deadline mode */
         a->s.timer_init = v;
         a->s.timer_start = devclock_now(a->clock);
         a->s.timer_running = v != 0;

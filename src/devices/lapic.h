@@ -23,16 +23,29 @@
  * Software-disabled (SVR bit 8 clear) every LVT entry is masked and stays masked.
  *
  * The timer counts down the initial count at the device clock's rate divided by the divide
- * configuration (1..128): one-shot, or periodic (LVT timer bit 17), raising the LVT timer's
- * vector at zero. Its deadline lives in the timer queue. No TSC-deadline mode.
+ * configuration (1..128): one-shot (LVT timer mode, bits 18..17, 00; the reserved 11 too), or
+ * periodic (01), raising the LVT timer's vector at zero. Its deadline lives in the timer queue.
+ * TSC-deadline mode (10; SDM 10.5.4.1), when the cpu's TSC is wired (`tsc`; CPUID.1:ECX bit
+ * 24 then says so): IA32_TSC_DEADLINE (MSR 0x6E0) arms the timer for the moment the TSC
+ * reaches the value written (at once if it has), 0 disarms it, and it reads 0 again once the
+ * timer fired; in the other modes the MSR reads 0 and ignores writes. In TSC-deadline mode
+ * the initial count ignores writes and the current count reads 0; a change into or out of the
+ * mode disarms the timer. (A WRMSR to the TSC after arming moves the deadline later, never
+ * earlier: the timer checks the TSC when it fires and re-arms.)
  *
  * The 8259A pair's INTR reaches the cpu through LINT0 as on a PC: when LINT0 is an unmasked
  * ExtINT entry (or the APIC is disabled in IA32_APIC_BASE, bit 11), its level is passed on and
  * the acknowledge is the pair's (extint). The firmware hand-over state (lapic_firmware: SVR
  * enabled, LINT0 ExtINT, LINT1 NMI) is what SeaBIOS leaves for a Multiboot kernel.
  *
- * Not modelled: NMI, SMI, INIT and start-up delivery (there is one cpu; the ICR accepts them and
- * does nothing), the thermal and performance-counter sources, lowest-priority arbitration
+ * NMI (delivery mode 4; SDM 10.5.1, 10.6.1) goes to the cpu's NMI input, vector ignored: from
+ * the ICR to this cpu (self, all including self, or a matching destination), and from LINT0 or
+ * LINT1 on a rising edge when the entry is unmasked (always edge-triggered). INIT (mode 5, but
+ * the level de-assert: level 0 with trigger level) to this cpu raises the cpu's INIT signal,
+ * which stops the machine with a report (a reset to real mode). Start-up (mode 6) is ignored:
+ * the one cpu is never waiting for a SIPI (SDM 8.4.4). SMI (mode 2) is not modelled (ignored).
+ *
+ * Not modelled: SMI, the thermal and performance-counter sources, lowest-priority arbitration
  * beyond "this cpu", x2APIC, relocating the base (the MSR holds it; the registers stay at
  * 0xFEE00000).
  *
@@ -70,8 +83,19 @@ enum {
 #define LAPIC_LVT_N       6         /* timer, thermal, perf, LINT0, LINT1, error */
 #define LVT_MASKED        0x10000u  /* bit 16 */
 #define LVT_PERIODIC      0x20000u  /* timer bit 17 */
+#define LVT_TSC_DEADLINE  0x40000u  /* timer bit 18 (mode 10: TSC-deadline) */
+#define LVT_TIMER_MODE(v) (((v) >> 17) & 3u) /* 0 one-shot, 1 periodic, 2 TSC-deadline */
 #define LVT_LEVEL         0x8000u   /* LINT bit 15: level-triggered */
 #define LVT_MODE(v)       (((v) >> 8) & 7u) /* delivery mode: 0 fixed, 2 SMI, 4 NMI, 7 ExtINT */
+#define DM_FIXED          0u        /* delivery modes (LVT and ICR bits 10..8) */
+#define DM_LOWEST         1u
+#define DM_SMI            2u
+#define DM_NMI            4u
+#define DM_INIT           5u
+#define DM_STARTUP        6u
+#define DM_EXTINT         7u
+#define ICR_LEVEL_ASSERT  0x4000u   /* ICR bit 14: level (0 with trigger level: INIT de-assert) */
+#define ICR_TRIGGER_LEVEL 0x8000u   /* ICR bit 15 */
 #define SVR_ENABLE        0x100u    /* SVR bit 8: software enable */
 #define ICR_PENDING       0x1000u   /* ICR bit 12: delivery status (always 0 here: idle) */
 #define ESR_SEND_ILLEGAL  0x20u     /* ESR bit 5: sent an illegal vector */
@@ -86,6 +110,7 @@ struct lapic_state {
     uint8_t src_kind[256], src_num[256]; /* where each requested vector came from */
     uint32_t timer_init, timer_div;
     uint64_t timer_start;        /* device time the count was (re)loaded */
+    uint64_t tsc_deadline;       /* IA32_TSC_DEADLINE: TSC value to fire at, 0 disarmed */
     bool timer_running;          /* counting (a one-shot that reached zero stops) */
     bool lint[2];                /* LINT0/LINT1 input levels */
 };
@@ -104,6 +129,11 @@ struct lapic {
     void *extint_ctx;
     lapic_eoi_fn eoi_broadcast;
     void *eoi_ctx;
+    /* The cpu's NMI input (an edge; `from`: enum nmi_from in cpu/event.h) and INIT signal. */
+    void (*nmi)(void *ctx, unsigned from);
+    void (*init)(void *ctx);
+    uint64_t (*tsc)(void *ctx);    /* the cpu's TSC now; NULL: no TSC-deadline mode */
+    void *cpu_ctx;
 };
 
 /* Power-on state (SDM 10.4.7.1: every LVT entry masked, ID 0, enabled in IA32_APIC_BASE) and
@@ -124,7 +154,7 @@ bool lapic_match(const struct lapic *a, uint8_t dest, bool logical);
 
 /* The cpu's interrupt acknowledge (struct intc): INTC_SOURCE(vector, kind, num). */
 int lapic_ack(void *lapic);
-/* IA32_APIC_BASE for the cpu (struct msr_dev). */
+/* IA32_APIC_BASE and IA32_TSC_DEADLINE for the cpu (struct msr_dev). */
 int lapic_msr_read(void *lapic, uint32_t msr, uint64_t *value);
 int lapic_msr_write(void *lapic, uint32_t msr, uint64_t value);
 
@@ -132,6 +162,8 @@ int lapic_msr_write(void *lapic, uint32_t msr, uint64_t value);
 uint32_t lapic_read(struct lapic *a, uint32_t offset);
 void lapic_write(struct lapic *a, uint32_t offset, uint32_t value);
 
+/* Would an edge on LINT0/LINT1 send an NMI (enabled, unmasked, NMI mode)? */
+bool lapic_lint_nmi(const struct lapic *a, unsigned pin);
 /* Could the timer's next expiry interrupt the cpu (for halts)? */
 bool lapic_timer_can_wake(const struct lapic *a);
 

@@ -229,6 +229,15 @@ static void pic_write(void *dev, uint16_t port, uint32_t value, unsigned size)
     update(p);
 }
 
+int pic_irq_of(uint8_t master_base, uint8_t slave_base, unsigned vector)
+{
+    if (vector >= master_base && vector < master_base + 8u)
+        return (int)(vector - master_base);
+    if (vector >= slave_base && vector < slave_base + 8u)
+        return (int)(8 + vector - slave_base);
+    return -1;
+}
+
 int pic_attach(struct pic_pair *p, struct bus *b)
 {
     if (bus_add_ports(b, 0x20, 0x21, pic_read, pic_write, p) < 0)

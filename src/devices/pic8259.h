@@ -66,4 +66,8 @@ bool pic_input_unmasked(const struct pic_pair *p, unsigned irq);
  * or the chip's IRQ 7 vector when the request went away (a spurious interrupt). */
 int pic_ack(void *pair);
 
+/* The input (ISA IRQ 0..15) whose interrupts a pair with these vector bases (master, slave)
+ * delivers at vector, -1 if none: the master's 8 vectors are IRQ 0..7, the slave's 8..15. */
+int pic_irq_of(uint8_t master_base, uint8_t slave_base, unsigned vector);
+
 #endif

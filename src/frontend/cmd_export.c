@@ -1,7 +1,9 @@
-/* `ringside export TRACE --perfetto OUT`: a recorded trace as Chrome trace-event JSON
- * (trace/export_perfetto.h). A regular OUT (or a new one) is written beside as OUT.tmp and
- * renamed when whole, so a failed export never leaves a file that looks complete; anything
- * else that exists (a device, a pipe: /dev/stdout) is written directly, never replaced. */
+/* `ringside export TRACE --perfetto OUT [filters]`: a recorded trace as Chrome trace-event
+ * JSON (trace/export_perfetto.h), the events `ringside log` would show with the same filters
+ * (trace/filter.h), named as the live log names them. A regular OUT (or a new one) is
+ * written beside as OUT.tmp and renamed when whole, so a failed export never leaves a file
+ * that looks complete; anything else that exists (a device, a pipe: /dev/stdout) is written
+ * directly, never replaced. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +15,9 @@
 #include "frontend/commands.h"
 #include "frontend/report.h"
 #include "frontend/trace_open.h"
+#include "frontend/symbols.h"
 #include "trace/export_perfetto.h"
+#include "trace/tracectx.h"
 
 int cmd_export_main(struct cli_options *o, const struct cli_env *env)
 {
@@ -24,15 +28,17 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
         return CLI_EXIT_USAGE;
     }
     struct trace_file tf;
-    struct trace_names names;
-    if (!trace_cli_open(o, &tf, &names, NULL)) {
-        trace_names_free(&names);
-        trace_free(&tf);
+    struct trace_filter f;
+    if (!trace_cli_open(o, &tf, &f))
         return CLI_EXIT_USAGE;
-    }
-    int status = CLI_EXIT_OUTPUT;
+    struct symbols *syms;
+    struct trace_ctx *t = trace_cli_reader(o, &tf, &syms);
+    int status = CLI_EXIT_HOST;
     char tmp[4200];
     FILE *out = NULL;
+    if (!t)
+        goto done;
+    status = CLI_EXIT_OUTPUT;
     struct stat st;
     bool direct = stat(dst, &st) == 0 && !S_ISREG(st.st_mode);
     if ((size_t)snprintf(tmp, sizeof tmp, direct ? "%s" : "%s.tmp", dst) >= sizeof tmp) {
@@ -46,7 +52,7 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
         status = CLI_EXIT_USAGE;
         goto done;
     }
-    export_perfetto(&tf, &names, o->run.ips, out);
+    export_perfetto(&tf, t, &f, o->run.ips, out);
     errno = 0;
     bool bad = fflush(out) != 0 || ferror(out);
     int err = errno ? errno : EIO;
@@ -68,7 +74,8 @@ int cmd_export_main(struct cli_options *o, const struct cli_env *env)
     }
     status = trace_cli_status(o, &tf);
 done:
-    trace_names_free(&names);
+    trace_ctx_free(t);
+    symbols_free(syms);
     trace_free(&tf);
     return status;
 }

@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cpu/cpu.h"
 #include "frontend/cli.h"
 #include "frontend/commands.h"
 #include "frontend/report.h"
 #include "frontend/trace_open.h"
 #include "trace/describe.h"
+#include "frontend/symbols.h"
 #include "trace/json.h"
+#include "trace/tracectx.h"
 
 static void json_state(FILE *out, const struct trace_state *s)
 {
@@ -22,12 +25,11 @@ static void json_state(FILE *out, const struct trace_state *s)
     fputc('}', out);
 }
 
-static void json_event(FILE *out, const struct trace_event *ev, const struct trace_names *names)
+/* One event as a JSON object; text is its --log int line. */
+static void json_event(FILE *out, const struct trace_ctx *t, const struct trace_event *ev,
+                       const char *text)
 {
-    char text[512], label[TRACE_NAME_MAX + 16];
-    describe_event(ev, text, sizeof text);
-    trace_space_label(names, ev->before.cr3, label, sizeof label);
-    const struct trace_space *sp = trace_names_find(names, ev->before.cr3);
+    const struct trace_space *sp = trace_ctx_space(t, ev->before.cr3);
     fprintf(out, "{\"icount\":%" PRIu64 ",\"kind\":", ev->icount);
     trace_json_str(out, trace_kind_name(ev->kind));
     if (trace_kind_has_vector(ev->kind))
@@ -39,18 +41,29 @@ static void json_event(FILE *out, const struct trace_event *ev, const struct tra
     else
         fputs(",\"error\":null", out);
     fprintf(out, ",\"cr2\":%" PRIu32 ",\"space\":", ev->cr2);
-    trace_json_str(out, label);
-    if (sp)
+    if (sp) {
+        trace_json_str(out, sp->name);
         fprintf(out, ",\"pid\":%" PRIu32, sp->pid);
-    else
-        fputs(",\"pid\":null", out);
+    } else {
+        fprintf(out, "\"CR3 0x%08" PRIx32 "\",\"pid\":null", ev->before.cr3);
+    }
+    if (describe_is_syscall(&t->d, ev)) {
+        uint32_t nr = ev->before.r[EAX];
+        const char *name = trace_ctx_syscall(t, nr);
+        fprintf(out, ",\"syscall\":{\"nr\":%" PRIu32 ",\"name\":", nr);
+        if (name)
+            trace_json_str(out, name);
+        else
+            fputs("null", out);
+        fputc('}', out);
+    }
     fputs(",\"before\":", out);
     json_state(out, &ev->before);
     fputs(",\"after\":", out);
     json_state(out, &ev->after);
     if (ev->kind == TR_EXCEPTION || ev->kind == TR_SHUTDOWN) {
-        char why[512];
-        describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
+        char why[1536];
+        describe_fault_of(&t->d, ev, why, sizeof why);
         fputs(",\"fault\":", out);
         trace_json_str(out, why);
     }
@@ -69,34 +82,38 @@ int cmd_log_main(struct cli_options *o, const struct cli_env *env)
         return CLI_EXIT_USAGE;
     }
     struct trace_file tf;
-    struct trace_names names;
     struct trace_filter f;
-    if (!trace_cli_open(o, &tf, &names, &f)) {
-        trace_names_free(&names);
-        trace_free(&tf);
+    if (!trace_cli_open(o, &tf, &f))
         return CLI_EXIT_USAGE;
-    }
+    struct symbols *syms;
+    struct trace_ctx *t = trace_cli_reader(o, &tf, &syms);
+    int status = CLI_EXIT_HOST;
+    if (!t)
+        goto out;
     for (size_t i = 0; i < tf.nrecs; i++) {
-        if (tf.recs[i].type != TREC_EVENT)
-            continue;
         struct trace_event ev;
-        trace_record_event(&tf.recs[i], &ev);
+        if (!trace_ctx_step(t, &tf.recs[i], &ev))
+            continue;
         /* The live --log int shows no CR3 loads (its golden files predate the kind); the
          * text here is the same lines unless they are asked for. */
         if (!jsonl && ev.kind == TR_CR3 && f.kind != TR_CR3)
             continue;
-        if (!trace_filter_match(&f, &names, &ev))
+        struct trace_event entry;
+        if (!trace_filter_match(&f, &t->names, &ev)) {
+            describe_track(&t->d, &ev, &entry); /* a later return still finds its entry */
             continue;
-        if (jsonl) {
-            json_event(stdout, &ev, &names);
-        } else {
-            char line[512];
-            describe_event(&ev, line, sizeof line);
-            printf("%s\n", line);
         }
+        char line[1536];
+        describe_event_in(&t->d, &ev, line, sizeof line);
+        if (jsonl)
+            json_event(stdout, t, &ev, line);
+        else
+            printf("%s\n", line);
     }
-    int status = trace_cli_status(o, &tf);
-    trace_names_free(&names);
+    status = trace_cli_status(o, &tf);
+out:
+    trace_ctx_free(t);
+    symbols_free(syms);
     trace_free(&tf);
     return status;
 }

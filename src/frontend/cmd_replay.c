@@ -1,5 +1,6 @@
 /* `ringside replay TRACE`: the recorded guest run again from the recorded images (checked by
- * SHA-256) and input, every event and console byte compared (trace/replay.h). */
+ * SHA-256) and input, every event and console byte compared (trace/replay.h); with --gdb,
+ * the same run served to gdb instead (replay_gdb.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +8,9 @@
 #include "cpu/inspect.h"
 #include "frontend/cli.h"
 #include "frontend/commands.h"
+#include "frontend/console.h"
 #include "frontend/loader.h"
+#include "frontend/replay_gdb.h"
 #include "frontend/report.h"
 #include "frontend/trace_open.h"
 #include "machine/machine.h"
@@ -28,26 +31,6 @@ static const char *grouped(uint64_t v, char buf[32])
     }
     buf[o] = '\0';
     return buf;
-}
-
-/* Every recorded file exists and has the recorded SHA-256. */
-static bool files_unchanged(const struct trace_header *h)
-{
-    for (size_t i = 0; i < h->nhashes; i++) {
-        const char *what = i == 0 ? "image" : "module";
-        uint8_t sum[TRACE_SHA256_LEN];
-        char err[512];
-        if (trace_sha256_file(h->hash_path[i], sum, err, sizeof err) < 0) {
-            report("replay: the recorded %s is missing: %s", what, err);
-            return false;
-        }
-        if (memcmp(sum, h->hash[i], TRACE_SHA256_LEN) != 0) {
-            report("replay: the recorded %s '%s' has changed since the recording (SHA-256 "
-                   "differs)", what, h->hash_path[i]);
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Runs the machine against the recording; returns the exit status. */
@@ -82,25 +65,24 @@ static int run_replay(struct machine *m, struct replay *rp)
 
 int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
 {
-    (void)env;
     struct trace_file tf;
-    struct trace_names names;
-    if (!trace_cli_open(o, &tf, &names, NULL)) {
-        trace_names_free(&names);
-        trace_free(&tf);
+    if (!trace_cli_open(o, &tf, NULL))
         return CLI_EXIT_USAGE;
-    }
     const struct trace_header *h = &tf.hdr;
     int status = CLI_EXIT_USAGE;
     struct machine *m = NULL;
-    if (!files_unchanged(h))
+    char err[512];
+    if (!trace_files_unchanged(h, err, sizeof err)) {
+        report("replay: %s", err);
         goto out;
+    }
     if (h->mem_mib < MACHINE_MEM_MIN_MIB || h->mem_mib > MACHINE_MEM_MAX_MIB) {
         report("%s: the recorded memory size %" PRIu32 " MiB is out of range", o->operand,
                h->mem_mib);
         goto out;
     }
-    m = machine_create(h->mem_mib, NULL, NULL);
+    /* Under gdb the guest's console is shown (gdb_stub writes a stretch run again once). */
+    m = machine_create(h->mem_mib, o->run.gdb ? console_out : NULL, env->con);
     if (!m) {
         report("cannot create a machine with %" PRIu32 " MiB of RAM: out of memory", h->mem_mib);
         status = CLI_EXIT_HOST;
@@ -111,26 +93,29 @@ int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
         .image = h->image, .append = h->append, .modules = (const char *const *)h->modules,
         .nmodules = h->nmodules, .dir = h->dir,
     };
-    char err[512];
     if (machine_load(m, &bp, err, sizeof err) < 0) {
         report("replay: %s", err);
         goto out;
     }
     struct replay rp;
     replay_init(&rp, &tf);
-    if (!replay_attach(&rp, m)) {
+    if (o->run.gdb) {
+        env->con->cpu = &m->cpu;
+        status = replay_gdb(o, env, m, &bp, &rp);
+        env->con->cpu = NULL;
+    } else if (!replay_attach(&rp, m)) {
         report("replay: no room for the replay's listeners");
         status = CLI_EXIT_HOST;
         goto out;
+    } else {
+        status = run_replay(m, &rp);
+        replay_detach(&rp, m);
     }
-    status = run_replay(m, &rp);
-    replay_detach(&rp, m);
     if (status == 0 && tf.status != TRACE_OK)
         status = trace_cli_status(o, &tf);
 out:
     if (m)
         machine_destroy(m);
-    trace_names_free(&names);
     trace_free(&tf);
     return status;
 }

@@ -56,7 +56,8 @@ const struct cli_command cli_commands[CLI_CMD_COUNT] = {
         .extra_hint = " (replay takes one TRACE)",
         .notes = "A trace is made with --record FILE (run, demo). Exit status: 0 every event\n"
                  "identical; 1 the runs diverge (both events are shown); 2 a bad, truncated\n"
-                 "or changed trace, image or module (one line).\n",
+                 "or changed trace, image or module (one line). With --gdb (-s, -S) the\n"
+                 "recorded run is served to gdb instead, reverse execution included.\n",
         .main = cmd_replay_main,
     },
     [CLI_CMD_LOG] = {

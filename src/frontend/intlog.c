@@ -3,47 +3,14 @@
 
 #include <stdlib.h>
 
-#include "cpu/inspect.h"
-#include "trace/describe.h"
+#include "frontend/machine_names.h"
 
 struct intlog {
     FILE *out;
     struct machine *m;
-    const struct symbols *syms;
-    char label[SPACE_LABEL_LEN]; /* the last space label made (used at once by the formatter) */
+    struct machine_names names;
     struct describe_ctx d;
 };
-
-static const char *space_name(void *ctx, uint32_t cr3)
-{
-    struct intlog *l = ctx;
-    if (!machine_space_find(l->m, cr3))
-        return NULL;
-    return machine_space_label(l->m, cr3, l->label, sizeof l->label);
-}
-
-static const char *syscall_name(void *ctx, uint32_t nr)
-{
-    return machine_syscall_name(((struct intlog *)ctx)->m, nr);
-}
-
-static int irq_of(void *ctx, unsigned vector)
-{
-    return machine_isa_irq_of(((struct intlog *)ctx)->m, vector);
-}
-
-static bool symbol(void *ctx, uint32_t cr3, uint32_t addr, char *buf, size_t len)
-{
-    struct intlog *l = ctx;
-    const struct space_name *n = machine_space_find(l->m, cr3);
-    return symbols_lookup(l->syms, n ? n->name : NULL, addr, buf, len);
-}
-
-static bool shutdown_steps(void *ctx, struct fault *three)
-{
-    cpu_get_shutdown(&((struct intlog *)ctx)->m->cpu, three);
-    return true;
-}
 
 static void intlog_event(void *ctx, const struct trace_event *ev)
 {
@@ -63,11 +30,9 @@ struct intlog *intlog_open(struct machine *m, const struct symbols *syms, FILE *
         return NULL;
     l->out = out;
     l->m = m;
-    l->syms = syms;
-    describe_ctx_init(&l->d, &(struct describe_names){
-        .space = space_name, .syscall = syscall_name, .irq = irq_of, .symbol = symbol,
-        .shutdown = shutdown_steps,
-        .ctx = l, .syscall_vector = -1 });
+    struct describe_names names;
+    machine_names_init(&l->names, m, syms, &names);
+    describe_ctx_init(&l->d, &names);
     if (cpu_add_sink(&m->cpu, intlog_event, l) < 0) {
         free(l);
         return NULL;

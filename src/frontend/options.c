@@ -14,7 +14,8 @@
 #define RUNS  (RUN | DEMO) /* every command that runs a guest */
 #define LOG   CLI_CMD_BIT(CLI_CMD_LOG)
 #define EXPORT CLI_CMD_BIT(CLI_CMD_EXPORT)
-#define READS LOG /* commands that filter a trace's events */
+#define REPLAY CLI_CMD_BIT(CLI_CMD_REPLAY)
+#define READS (LOG | EXPORT) /* commands that filter a trace's events */
 #define VIEW  CLI_CMD_BIT(CLI_CMD_VIEW)
 
 /* The field of struct cli_options an option sets. */
@@ -159,13 +160,13 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--dump-pages", .commands = RUNS,
       .help = "at exit, print the page tables (like QEMU's info mem)",
       .kind = CLI_OPT_FLAG, FIELD(run.dump_pages) },
-    { .name = "--gdb", .arg = "[HOST:]PORT", .commands = RUNS,
+    { .name = "--gdb", .arg = "[HOST:]PORT", .commands = RUNS | REPLAY,
       .help = "serve gdb there (port 0: any free port; see below)",
       .kind = CLI_OPT_CALL, .call = parse_gdb },
-    { .name = "--gdb-local", .alias = 's', .commands = RUNS,
+    { .name = "--gdb-local", .alias = 's', .commands = RUNS | REPLAY,
       .help = "the same as --gdb 127.0.0.1:1234",
       .kind = CLI_OPT_FLAG, FIELD(run.gdb_local) },
-    { .name = "--gdb-wait", .alias = 'S', .commands = RUNS,
+    { .name = "--gdb-wait", .alias = 'S', .commands = RUNS | REPLAY,
       .help = "start halted until gdb says continue",
       .kind = CLI_OPT_FLAG, FIELD(run.gdb_wait) },
     { .name = "--help", .alias = 'h', .commands = CLI_CMDS_ALL,
@@ -341,6 +342,9 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
         o->run.gdb = "127.0.0.1:1234";
     if (r->gdb_wait && !r->gdb)
         return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
+    if (r->record_file && o->run.gdb)
+        return fail(err, errlen, "--record cannot be used with --gdb (going back in gdb would "
+                    "record a stretch of the run twice)");
     if (r->record_file && r->realtime)
         return fail(err, errlen, "--record cannot be used with --realtime (a run paced by the "
                     "wall clock cannot be replayed)");

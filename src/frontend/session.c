@@ -145,8 +145,9 @@ bool session_open(struct session *s, const struct session_options *opt,
     }
     if (!open_logs(s, boot) || !record_open(s, boot))
         return false;
-    if (opt->view && !s->syms)
-        s->syms = symbols_load(boot); /* the live view's details (NULL: without symbols) */
+    if ((opt->gdb || opt->view) && !s->syms)
+        s->syms = symbols_load(boot); /* gdb's stop texts and the live view's details name
+                                       * addresses (NULL: they do not) */
     return true;
 }
 
@@ -168,7 +169,8 @@ static int run_machine(struct session *s)
     bool ended = false;
     int sig = 0;
     if (o->gdb) {
-        struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con };
+        struct gdb_stub_options g = { o->gdb, o->gdb_wait, session_flush, s->con, s->syms,
+                                      o->max_insns, 0 };
         switch (gdb_stub_serve(s->m, &g, &r)) {
         case GDB_FAILED:
             return CLI_EXIT_USAGE;

@@ -73,10 +73,7 @@ struct irq_line machine_isa_irq(struct machine *m, unsigned irq)
 /* The master's vectors (its ICW2 base) are IRQ 0..7, the slave's IRQ 8..15. */
 int machine_isa_irq_of(const struct machine *m, unsigned vector)
 {
-    for (unsigned k = 0; k < 2; k++)
-        if (vector >= m->pic.chip[k].base && vector < m->pic.chip[k].base + 8u)
-            return (int)(k * 8 + (vector - m->pic.chip[k].base));
-    return -1;
+    return pic_irq_of(m->pic.chip[0].base, m->pic.chip[1].base, vector);
 }
 
 /* The interrupt wiring: ISA IRQ n to the pair's input n (IRQ 2 is the pair's own cascade and
@@ -89,7 +86,7 @@ static void wire_interrupts(struct machine *m)
         if (n != 2)
             irq_fanout_add(&m->isa_irq[n], pic_input(&m->pic, n));
     }
-    m->cpu.intc = (struct intc){ pic_ack, &m->pic };
+    m->cpu.intc = (struct intc){ .ack = pic_ack, .ctx = &m->pic };
 }
 
 struct machine *machine_create(uint32_t mem_mib, machine_console_fn console, void *console_ctx)

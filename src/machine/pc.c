@@ -14,6 +14,43 @@ static void lapic_out(void *cpu, int irq, bool level)
     cpu_set_intr(cpu, level);
 }
 
+static void lapic_nmi(void *cpu, unsigned from)
+{
+    cpu_nmi(cpu, ISRC_NMI, from);
+}
+
+static void lapic_init_signal(void *cpu)
+{
+    cpu_signal_init(cpu, "the local APIC sent INIT to this cpu");
+}
+
+static uint64_t cpu_tsc(void *cpu)
+{
+    const struct cpu *c = cpu;
+    return cpu_time(c) + c->tsc_offset;
+}
+
+static void fast_reset(void *cpu)
+{
+    cpu_signal_init(cpu, "a write of 1 to bit 0 of port 0x92 (fast reset)");
+}
+
+/* The 8254's OUT0 reaches ISA IRQ 0 unless the HPET's legacy replacement has taken it. */
+static void pit_gate(void *ctx, int irq, bool level)
+{
+    struct machine *m = ctx;
+    (void)irq;
+    if (!hpet_legacy(&m->hpet))
+        irq_set((struct irq_line[]){ machine_isa_irq(m, 0) }, level);
+}
+
+static bool pit_gate_unmasked(void *ctx, int irq)
+{
+    struct machine *m = ctx;
+    (void)irq;
+    return !hpet_legacy(&m->hpet) && irq_unmasked((struct irq_line[]){ machine_isa_irq(m, 0) });
+}
+
 /* An I/O APIC message reaches the one local APIC if it is addressed to it. */
 static void pc_deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bool level,
                        unsigned pin)
@@ -23,6 +60,22 @@ static void pc_deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bo
         lapic_accept(&m->lapic, vector, level, ISRC_IOAPIC, (uint8_t)pin);
 }
 
+/* An I/O APIC NMI message reaches the cpu if it is addressed to the one local APIC. */
+static void pc_nmi(void *ctx, uint8_t dest, bool logical, unsigned pin)
+{
+    struct machine *m = ctx;
+    if (lapic_match(&m->lapic, dest, logical))
+        cpu_nmi(&m->cpu, ISRC_NMI, NMI_FROM_IOAPIC + pin);
+}
+
+/* Can a device event still send an NMI: an unmasked I/O APIC entry in NMI mode, or LINT0 (the
+ * 8259A pair's INTR) in NMI mode? (LINT1 has nothing behind it on this machine.) */
+static bool pc_nmi_route(void *ctx)
+{
+    struct machine *m = ctx;
+    return ioapic_nmi_routed(&m->ioapic) || lapic_lint_nmi(&m->lapic, 0);
+}
+
 int pc_attach(struct machine *m)
 {
     if (lapic_init(&m->lapic, &m->clock, &m->timers,
@@ -30,25 +83,37 @@ int pc_attach(struct machine *m)
         || hpet_init(&m->hpet, &m->clock, &m->timers) < 0)
         return -1;
     ioapic_init(&m->ioapic, pc_deliver, m);
+    m->ioapic.nmi = pc_nmi;
     m->ioapic.s.id = PC_IOAPIC_ID << 24;
     m->lapic.extint_ack = pic_ack;
     m->lapic.extint_ctx = &m->pic;
     m->lapic.eoi_broadcast = ioapic_eoi;
     m->lapic.eoi_ctx = &m->ioapic;
+    m->lapic.nmi = lapic_nmi;
+    m->lapic.init = lapic_init_signal;
+    m->lapic.tsc = cpu_tsc;
+    m->lapic.cpu_ctx = &m->cpu;
     lapic_firmware(&m->lapic);
     /* The 8259A pair's INTR now goes through LINT0; the cpu acknowledges at the local APIC. */
     m->pic.intr = lapic_lint(&m->lapic, 0);
-    m->cpu.intc = (struct intc){ lapic_ack, &m->lapic };
+    m->cpu.intc = (struct intc){ lapic_ack, &m->lapic, pc_nmi_route, m };
     m->cpu.msr_dev = (struct msr_dev){ lapic_msr_read, lapic_msr_write, &m->lapic };
     for (unsigned n = 0; n < MACHINE_ISA_IRQS; n++)
         if (n != 2 && irq_fanout_add(&m->isa_irq[n], ioapic_input(&m->ioapic, pc_isa_pin(n))) < 0)
             return -1;
     for (unsigned p = 0; p < HPET_LINES; p++)
         m->hpet.line[p] = ioapic_input(&m->ioapic, p);
+    m->hpet.legacy[0] = machine_isa_irq(m, 0);
+    m->hpet.legacy[1] = machine_isa_irq(m, 8);
+    m->pit.out0 = (struct irq_line){ pit_gate, pit_gate_unmasked, m, 0 };
     acpipm_init(&m->acpipm, &m->clock);
+    if (acpipm_wire_sci(&m->acpipm, &m->timers, machine_isa_irq(m, ACPIPM_SCI_IRQ)) < 0)
+        return -1;
     fwcfg_init(&m->fwcfg, m->ram_size);
     crtc_init(&m->crtc);
     port92_init(&m->port92);
+    m->port92.reset = fast_reset;
+    m->port92.reset_ctx = &m->cpu;
     if (lapic_attach(&m->lapic, &m->bus) < 0 || ioapic_attach(&m->ioapic, &m->bus) < 0
         || hpet_attach(&m->hpet, &m->bus) < 0 || acpipm_attach(&m->acpipm, &m->bus) < 0
         || fwcfg_attach(&m->fwcfg, &m->bus) < 0 || crtc_attach(&m->crtc, &m->bus) < 0
@@ -231,7 +296,7 @@ static void acpi_tables(uint8_t *ram)
     uint32_t hpet = at;
     uint8_t *h = ram + hpet;
     acpi_header(h, "HPET", 56, 1);
-    put32(h + 36, 0x8086u << 16 | 1u << 13 | (HPET_TIMERS - 1) << 8 | 0x01u);
+    put32(h + 36, HPET_CAP_LOW);
     h[40] = 0;   /* memory space */
     h[41] = 64;  /* register width */
     put32(h + 44, HPET_BASE);

@@ -85,6 +85,7 @@ uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
     if ((uint64_t)pa + size <= c->ram_size)
         return host_load(c->ram + pa, size);
     c->stop_block = true; /* a device may have raised an interrupt */
+    c->bus_ops++;
     return bus_mmio_read(c->bus, pa, size);
 }
 
@@ -97,6 +98,7 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
         host_store(c->ram + pa, size, val);
     } else {
         c->stop_block = true; /* a device may have raised an interrupt */
+        c->bus_ops++;
         bus_mmio_write(c->bus, pa, val, size);
     }
 }

@@ -357,6 +357,12 @@ static void describe_rule(struct out *o, const struct rule_fault *r)
     case RR_TOO_LONG:
         put(o, "instruction longer than 15 bytes");
         break;
+    case RR_RDPMC_PCE:
+        put(o, "RDPMC at CPL %u with CR4.PCE=0", r->cpl);
+        break;
+    case RR_RDPMC_COUNTER:
+        put(o, "RDPMC of counter 0x%" PRIx32 ": there are no performance counters", r->value);
+        break;
     default:
         break;
     }
@@ -433,18 +439,26 @@ static const char *const ioapic_pin_name[24] = {
     [12] = "mouse", [14] = "IDE", [15] = "IDE2",
 };
 
-/* " | LAPIC timer", " | IOAPIC pin 4 → COM1": an interrupt's source, when its controller said. */
+/* "LAPIC timer", "IOAPIC pin 4 → COM1": an interrupt's source, when its controller said. */
 static void put_source(struct out *o, const struct trace_event *ev)
 {
     switch (ev->source) {
-    case ISRC_LAPIC_TIMER: put(o, " | LAPIC timer"); break;
-    case ISRC_LAPIC_LINT: put(o, " | LAPIC LINT%u", ev->source_num); break;
-    case ISRC_LAPIC_ERROR: put(o, " | LAPIC error"); break;
-    case ISRC_IPI: put(o, " | self IPI"); break;
-    case ISRC_SPURIOUS: put(o, " | LAPIC spurious"); break;
+    case ISRC_LAPIC_TIMER: put(o, "LAPIC timer"); break;
+    case ISRC_LAPIC_LINT: put(o, "LAPIC LINT%u", ev->source_num); break;
+    case ISRC_LAPIC_ERROR: put(o, "LAPIC error"); break;
+    case ISRC_IPI: put(o, "self IPI"); break;
+    case ISRC_SPURIOUS: put(o, "LAPIC spurious"); break;
+    case ISRC_NMI:
+        if (ev->source_num >= NMI_FROM_IOAPIC)
+            put(o, "NMI from IOAPIC pin %u", ev->source_num - NMI_FROM_IOAPIC);
+        else if (ev->source_num == NMI_FROM_IPI)
+            put(o, "NMI, self IPI");
+        else
+            put(o, "NMI from LAPIC LINT%u", ev->source_num - NMI_FROM_LINT0);
+        break;
     case ISRC_IOAPIC: {
         const char *n = ev->source_num < 24 ? ioapic_pin_name[ev->source_num] : NULL;
-        put(o, " | IOAPIC pin %u%s%s", ev->source_num, n ? " \xe2\x86\x92 " : "", n ? n : "");
+        put(o, "IOAPIC pin %u%s%s", ev->source_num, n ? " \xe2\x86\x92 " : "", n ? n : "");
         break;
     }
     default: break;
@@ -657,6 +671,7 @@ int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char
     /* An interrupt whose controller said where it came from (LAPIC, I/O APIC) is named by
      * that source; the others (the 8259A pair) by their ISA line. */
     if (ev->kind == TR_INTERRUPT && ev->source != ISRC_NONE) {
+        put(&o, " | ");
         put_source(&o, ev);
     } else if (is_entry(ev->kind) && ev->kind != TR_FARCALL) {
         put(&o, " | ");
@@ -675,6 +690,42 @@ int describe_event_in(struct describe_ctx *d, const struct trace_event *ev, char
         put_space(&o, d, a->cr3);
     }
     return done(&o);
+}
+
+int describe_entry_name(const struct describe_ctx *d, const struct trace_event *ev, char *buf,
+                        size_t len)
+{
+    struct out o = {buf, len, 0};
+    const char *exc = exception_name(ev->vector);
+    const char *sc = NULL;
+    if (describe_is_syscall(d, ev)) {
+        uint32_t nr = ev->before.r[EAX];
+        sc = d && d->names.syscall ? d->names.syscall(d->names.ctx, nr) : NULL;
+        if (sc)
+            put(&o, "%s", sc);
+        else
+            put(&o, "syscall %" PRIu32, nr);
+    } else if (ev->kind == TR_EXCEPTION) {
+        if (exc)
+            put(&o, "%s", exc);
+        else
+            put(&o, "exception 0x%02x", ev->vector);
+    } else if (ev->kind == TR_INTERRUPT && ev->source != ISRC_NONE) {
+        put_source(&o, ev);
+    } else {
+        put_entry(&o, d, ev, false);
+    }
+    return done(&o);
+}
+
+int describe_fault_of(const struct describe_ctx *d, const struct trace_event *ev, char *buf,
+                      size_t len)
+{
+    struct fault three[3];
+    if (ev->kind == TR_SHUTDOWN && d && d->names.shutdown &&
+        d->names.shutdown(d->names.ctx, three))
+        return describe_shutdown(three, buf, len);
+    return describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, buf, len);
 }
 
 int describe_event(const struct trace_event *ev, char *buf, size_t len)

@@ -100,10 +100,22 @@ bool describe_track(struct describe_ctx *d, const struct trace_event *ev,
  * context names none). */
 bool describe_is_syscall(const struct describe_ctx *d, const struct trace_event *ev);
 
+/* An entry's short name, for a slice in a timeline: the system call's name ("write", or
+ * "syscall 4" when the kernel named none), the exception's ("#PF"), the interrupt's source
+ * ("IRQ0 timer", "LAPIC timer", "interrupt 0x30"), "int 0x30", "int3 (#BP)", "lcall". d may be
+ * NULL (no names). */
+int describe_entry_name(const struct describe_ctx *d, const struct trace_event *ev, char *buf,
+                        size_t len);
+
 /* The three steps of a triple fault, each as describe_fault (the shutdown line ends with them
  * when the context knows them: "| triple fault: #GP(0x0102): ... -> #DF(0x0000): double
  * fault -> #GP(0x0042): ..."). */
 int describe_shutdown(const struct fault *f, char *buf, size_t len); /* f: three faults */
+
+/* An exception's or a triple fault's explanation: describe_fault, or for a shutdown whose
+ * steps the context knows, describe_shutdown. */
+int describe_fault_of(const struct describe_ctx *d, const struct trace_event *ev, char *buf,
+                      size_t len);
 
 /* describe_event_in without a context. */
 int describe_event(const struct trace_event *ev, char *buf, size_t len);

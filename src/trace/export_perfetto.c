@@ -8,17 +8,19 @@
 #include "cpu/exceptions.h"
 #include "trace/describe.h"
 #include "trace/json.h"
+#include "trace/tracectx.h"
 
 #define MAX_DEPTH 32     /* open slices on a track; deeper entries are not drawn */
 #define MAX_SPACES 4096  /* tracks; later spaces share the last one */
-#define NAME_LEN 48
+#define NAME_LEN 80      /* a slice name: "IOAPIC pin 4 → COM1", a system call's */
 
 struct pf {
     FILE *out;
-    const struct trace_names *names;
+    struct trace_ctx *t;      /* names as they were when each event happened */
     uint64_t ips;
     uint64_t written;
     uint32_t cr3[MAX_SPACES];
+    struct { bool named, retired; uint32_t pid; } as[MAX_SPACES]; /* naming each track shows */
     unsigned nspaces;
     unsigned pid;                 /* the current space's track */
     int cpl;                      /* the CPL last counted, -1: none */
@@ -45,25 +47,31 @@ static void head(struct pf *p, const char *ph, const char *cat, const char *name
     p->written++;
 }
 
-/* The track (pid) of a space, made (with its names) on first use. */
-static unsigned track(struct pf *p, uint32_t cr3)
+/* The track of cr3, 0 when it has none yet. */
+static unsigned track_of(const struct pf *p, uint32_t cr3)
 {
     for (unsigned i = 0; i < p->nspaces; i++)
-        if (p->cr3[i] == cr3)
+        if (p->cr3[i] == cr3 && !p->as[i].retired)
             return i + 1;
-    if (p->nspaces == MAX_SPACES)
-        return MAX_SPACES;
-    p->cr3[p->nspaces++] = cr3;
-    unsigned pid = p->nspaces;
-    char label[TRACE_NAME_MAX + 32], name[TRACE_NAME_MAX + 64];
-    trace_space_label(p->names, cr3, label, sizeof label);
-    const struct trace_space *s = trace_names_find(p->names, cr3);
+    return 0;
+}
+
+/* The track's process (and, the first time, thread) name: the space's name as the guest said
+ * it so far ("hello (pid 3)"), else its CR3. */
+static void name_track(struct pf *p, unsigned pid, uint32_t cr3, bool thread)
+{
+    char name[TRACE_NAME_MAX + 64];
+    const struct trace_space *s = trace_ctx_space(p->t, cr3);
+    if (s && pid <= MAX_SPACES) {
+        p->as[pid - 1].named = true;
+        p->as[pid - 1].pid = s->pid;
+    }
     if (s)
-        snprintf(name, sizeof name, "%s (pid %" PRIu32 ")", label, s->pid);
+        snprintf(name, sizeof name, "%s (pid %" PRIu32 ")", s->name, s->pid);
     else
-        snprintf(name, sizeof name, "%s", label);
+        snprintf(name, sizeof name, "CR3 0x%08" PRIx32, cr3);
     static const char *const meta[2][2] = { { "process_name", NULL }, { "thread_name", "cpu" } };
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < (thread ? 2 : 1); m++) {
         fputs(p->written ? ",\n" : "\n", p->out);
         fprintf(p->out, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
                 meta[m][0], pid, pid);
@@ -71,12 +79,25 @@ static unsigned track(struct pf *p, uint32_t cr3)
         fputs("}}", p->out);
         p->written++;
     }
-    return pid;
 }
 
-/* Opens a slice; a slice continued on another space's track says so in args.continued. */
+/* The track (pid) of a space, made (with its names) on first use. */
+static unsigned track(struct pf *p, uint32_t cr3)
+{
+    unsigned pid = track_of(p, cr3);
+    if (pid)
+        return pid;
+    if (p->nspaces == MAX_SPACES)
+        return MAX_SPACES;
+    p->cr3[p->nspaces++] = cr3;
+    name_track(p, p->nspaces, cr3, true);
+    return p->nspaces;
+}
+
+/* Opens a slice; a slice continued on another space's track says so in args.continued, an
+ * entry's carries its --log int line in args.text. */
 static void begin_slice(struct pf *p, const char *cat, const char *name, uint64_t at,
-                        bool continued)
+                        bool continued, const char *text)
 {
     if (p->depth == MAX_DEPTH) {
         p->lost++;
@@ -84,12 +105,20 @@ static void begin_slice(struct pf *p, const char *cat, const char *name, uint64_
     }
     snprintf(p->stack[p->depth++], NAME_LEN, "%s", name);
     head(p, "B", cat, name, at);
-    fputs(continued ? ",\"args\":{\"continued\":true}}" : "}", p->out);
+    if (continued) {
+        fputs(",\"args\":{\"continued\":true}}", p->out);
+    } else if (text) {
+        fputs(",\"args\":{\"text\":", p->out);
+        trace_json_str(p->out, text);
+        fputs("}}", p->out);
+    } else {
+        fputc('}', p->out);
+    }
 }
 
 static void begin(struct pf *p, const char *cat, const char *name, uint64_t at)
 {
-    begin_slice(p, cat, name, at, false);
+    begin_slice(p, cat, name, at, false, NULL);
 }
 
 static void end_top(struct pf *p, uint64_t at)
@@ -138,25 +167,26 @@ static void switch_space(struct pf *p, uint32_t cr3, uint64_t at, int cpl)
     for (unsigned i = 0; i < n; i++) {
         const char *name = saved[i];
         bool mode = strcmp(name, "user") == 0 || strcmp(name, "kernel") == 0;
-        begin_slice(p, mode ? "mode" : "transition", name, at, true);
+        begin_slice(p, mode ? "mode" : "transition", name, at, true, NULL);
     }
 }
 
-/* The name of an entry's slice. */
-static void entry_name(const struct trace_event *ev, char *buf, size_t len)
+/* The guest named cr3 (again). A space first named gets its name on its track; a CR3 named
+ * for another process (the kernel reused the page directory) gets a new track from here on,
+ * so each process is one Perfetto process. */
+static void space_named(struct pf *p, uint32_t cr3, bool started, uint64_t at)
 {
-    const char *exc = exception_name(ev->vector);
-    switch (ev->kind) {
-    case TR_EXCEPTION:
-        if (exc)
-            snprintf(buf, len, "%s", exc);
-        else
-            snprintf(buf, len, "exception 0x%02x", ev->vector);
-        break;
-    case TR_INTERRUPT: snprintf(buf, len, "interrupt 0x%02x", ev->vector); break;
-    case TR_SOFTINT: snprintf(buf, len, "int 0x%02x", ev->vector); break;
-    default: snprintf(buf, len, "%s", trace_kind_name(ev->kind)); break;
+    unsigned id = track_of(p, cr3);
+    if (!id)
+        return; /* named before use: its track is made with the name */
+    const struct trace_space *s = trace_ctx_space(p->t, cr3);
+    if (!p->as[id - 1].named || !s || s->pid == p->as[id - 1].pid || id == MAX_SPACES) {
+        name_track(p, id, cr3, false);
+        return;
     }
+    p->as[id - 1].retired = true;
+    if (started && p->pid == id)
+        switch_space(p, cr3, at, p->cpl < 0 ? 0 : p->cpl);
 }
 
 static bool is_entry(unsigned kind)
@@ -170,11 +200,11 @@ static bool is_return(unsigned kind)
     return kind == TR_IRET || kind == TR_SYSEXIT || kind == TR_FARRET;
 }
 
-/* An instant event with the fault's explanation. */
+/* An instant event with the fault's explanation (a triple fault's: its three steps). */
 static void fault_instant(struct pf *p, const struct trace_event *ev, const char *name)
 {
-    char why[512];
-    describe_fault(ev->vector, ev->has_error, ev->error, &ev->detail, why, sizeof why);
+    char why[1536];
+    describe_fault_of(&p->t->d, ev, why, sizeof why);
     head(p, "i", "fault", name, ev->icount);
     fputs(",\"s\":\"t\",\"args\":{\"fault\":", p->out);
     trace_json_str(p->out, why);
@@ -187,21 +217,21 @@ static const char *mode_of(unsigned cpl)
     return cpl == 3 ? "user" : "kernel";
 }
 
-static void event(struct pf *p, const struct trace_event *ev)
+static void event(struct pf *p, const struct trace_event *ev, const char *text)
 {
     uint64_t at = ev->icount;
     if (track(p, ev->before.cr3) != p->pid)
         switch_space(p, ev->before.cr3, at, ev->before.cpl);
     char name[NAME_LEN];
     if (is_entry(ev->kind)) {
-        entry_name(ev, name, sizeof name);
+        describe_entry_name(&p->t->d, ev, name, sizeof name);
         if (ev->kind == TR_EXCEPTION)
             fault_instant(p, ev, name);
         if (ev->after.cpl != 3 && ev->before.cpl == 3) {
             end_all(p, at);
             begin(p, "mode", "kernel", at);
         }
-        begin(p, "transition", name, at);
+        begin_slice(p, "transition", name, at, false, text);
     } else if (is_return(ev->kind)) {
         if (p->depth > 1 || p->lost)
             end_top(p, at);
@@ -225,27 +255,37 @@ static void event(struct pf *p, const struct trace_event *ev)
     counter(p, ev->after.cpl, at);
 }
 
-uint64_t export_perfetto(const struct trace_file *tf, const struct trace_names *names,
-                         uint64_t ips, FILE *out)
+uint64_t export_perfetto(const struct trace_file *tf, struct trace_ctx *t,
+                         const struct trace_filter *f, uint64_t ips, FILE *out)
 {
-    struct pf p = { .out = out, .names = names, .ips = ips ? ips : tf->hdr.ips, .cpl = -1 };
+    struct pf p = { .out = out, .t = t, .ips = ips ? ips : tf->hdr.ips, .cpl = -1 };
     if (!p.ips)
         p.ips = 1;
     fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
     uint64_t last = 0;
     bool started = false;
     for (size_t i = 0; i < tf->nrecs; i++) {
-        if (tf->recs[i].type != TREC_EVENT)
-            continue;
+        const struct trace_record *r = &tf->recs[i];
         struct trace_event ev;
-        trace_record_event(&tf->recs[i], &ev);
+        if (!trace_ctx_step(t, r, &ev)) {
+            if (r->type == TREC_SPACE)
+                space_named(&p, trace_get32(r->payload), started, last);
+            continue;
+        }
+        struct trace_event entry;
+        if (f && !trace_filter_match(f, &t->names, &ev)) {
+            describe_track(&t->d, &ev, &entry); /* a later return still finds its entry */
+            continue;
+        }
+        char text[1536];
+        describe_event_in(&t->d, &ev, text, sizeof text);
         if (!started) { /* the machine starts in the kernel at instruction 0 */
             p.pid = track(&p, ev.before.cr3);
             counter(&p, ev.before.cpl, 0);
             begin(&p, "mode", mode_of(ev.before.cpl), 0);
             started = true;
         }
-        event(&p, &ev);
+        event(&p, &ev, text);
         last = ev.icount;
     }
     if (tf->has_end && tf->end.icount > last)

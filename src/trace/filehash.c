@@ -1,6 +1,8 @@
 /* File digests for trace headers (see filehash.h). */
 #include "trace/filehash.h"
 
+#include "trace/tracefile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <nettle/sha2.h>
@@ -49,4 +51,23 @@ int trace_sha256_file(const char *path, uint8_t out[TRACE_SHA256_LEN], char *err
     close(fd);
     sha256_digest(&ctx, TRACE_SHA256_LEN, out);
     return 0;
+}
+
+bool trace_files_unchanged(const struct trace_header *h, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < h->nhashes; i++) {
+        const char *what = i == 0 ? "image" : "module";
+        uint8_t sum[TRACE_SHA256_LEN];
+        char why[512];
+        if (trace_sha256_file(h->hash_path[i], sum, why, sizeof why) < 0) {
+            snprintf(err, errlen, "the recorded %s is missing: %s", what, why);
+            return false;
+        }
+        if (memcmp(sum, h->hash[i], TRACE_SHA256_LEN) != 0) {
+            snprintf(err, errlen, "the recorded %s '%s' has changed since the recording "
+                     "(SHA-256 differs)", what, h->hash_path[i]);
+            return false;
+        }
+    }
+    return true;
 }

@@ -17,4 +17,10 @@ bool trace_file_path(const char *dir, const char *path, char *out, size_t len);
 int trace_sha256_file(const char *path, uint8_t out[TRACE_SHA256_LEN], char *err,
                       size_t errlen);
 
+struct trace_header;
+/* Whether every file the header hashed (image, then modules) is still there with the recorded
+ * SHA-256. False with one line in err ("the recorded image is missing: ...", "the recorded
+ * module '...' has changed since the recording (SHA-256 differs)"). */
+bool trace_files_unchanged(const struct trace_header *h, char *err, size_t errlen);
+
 #endif

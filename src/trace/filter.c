@@ -113,6 +113,25 @@ static struct trace_space *find(const struct trace_names *names, uint32_t cr3)
     return NULL;
 }
 
+bool trace_names_set(struct trace_names *names, uint32_t cr3, uint32_t pid, const char *name)
+{
+    struct trace_space *s = find(names, cr3);
+    if (!s) {
+        if (names->n == names->cap) {
+            size_t cap = names->cap ? 2 * names->cap : 16;
+            struct trace_space *p = realloc(names->s, cap * sizeof *p);
+            if (!p)
+                return false;
+            names->s = p;
+            names->cap = cap;
+        }
+        s = &names->s[names->n++];
+    }
+    *s = (struct trace_space){ .cr3 = cr3, .pid = pid, .named = true };
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return true;
+}
+
 bool trace_names_collect(const struct trace_file *tf, struct trace_names *names)
 {
     *names = (struct trace_names){ 0 };
@@ -121,20 +140,8 @@ bool trace_names_collect(const struct trace_file *tf, struct trace_names *names)
             continue;
         struct trace_space_rec r;
         trace_record_space(&tf->recs[i], &r);
-        struct trace_space *s = find(names, r.cr3);
-        if (!s) {
-            if (names->n == names->cap) {
-                size_t cap = names->cap ? 2 * names->cap : 16;
-                struct trace_space *p = realloc(names->s, cap * sizeof *p);
-                if (!p)
-                    return false;
-                names->s = p;
-                names->cap = cap;
-            }
-            s = &names->s[names->n++];
-        }
-        *s = (struct trace_space){ .cr3 = r.cr3, .pid = r.pid, .named = true };
-        memcpy(s->name, r.name, sizeof s->name);
+        if (!trace_names_set(names, r.cr3, r.pid, r.name))
+            return false;
     }
     return true;
 }

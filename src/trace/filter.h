@@ -8,7 +8,8 @@
  *   --vector V    events with vector V (decimal or 0x hex)
  *   --cpl N       events that began at CPL N
  *   --from I      events at instruction count I or later; --to I: at I or earlier
- * An event "is in" the space whose CR3 was loaded when it began (before.cr3).
+ * An event "is in" the space whose CR3 was loaded when it began (before.cr3), named by the
+ * names given (`ringside log` and `export` pass those said before the event, tracectx.h).
  */
 #ifndef RINGSIDE_TRACE_FILTER_H
 #define RINGSIDE_TRACE_FILTER_H
@@ -50,7 +51,9 @@ struct trace_names {
     size_t n, cap;
 };
 
-/* Collects every TREC_SPACE of tf. Returns false when out of memory. */
+/* Names cr3 (a newer name replaces the older). Returns false when out of memory. */
+bool trace_names_set(struct trace_names *names, uint32_t cr3, uint32_t pid, const char *name);
+/* Collects every TREC_SPACE of tf (the newest of each CR3). Returns false when out of memory. */
 bool trace_names_collect(const struct trace_file *tf, struct trace_names *names);
 void trace_names_free(struct trace_names *names);
 /* The entry for cr3, NULL when it was never named. */

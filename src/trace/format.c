@@ -4,6 +4,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "cpu/cpu.h"
+
 /* A cursor over a fixed-size buffer; the sizes below are fixed, so it never overruns. */
 struct cur {
     uint8_t *p;
@@ -46,6 +48,95 @@ static void get_state(struct cur *c, struct trace_state *s)
 
 #define DETAIL_SIZE 32u /* the larger of the union's encodings (the page walk) */
 
+/* struct fault_detail: DETAIL_SIZE + 1 bytes (the kind, then the union at full size). */
+static void put_detail(struct cur *c, const struct fault_detail *d)
+{
+    uint8_t *start = c->p;
+    w8(c, d->kind);
+    if (d->kind == FD_PAGE) {
+        const struct walk *w = &d->u.page;
+        w32(c, w->lin);
+        w32(c, w->pde_addr);
+        w32(c, w->pde);
+        w32(c, w->pte_addr);
+        w32(c, w->pte);
+        w32(c, w->pa);
+        w8(c, w->kind);
+        w8(c, w->mode);
+        w8(c, w->result);
+        w8(c, w->level);
+        w8(c, w->large);
+        w8(c, w->user);
+        w8(c, w->writable);
+        w8(c, w->global);
+    } else if (d->kind == FD_SELECTOR) {
+        const struct sel_fault *s = &d->u.sel;
+        w8(c, s->reason);
+        w8(c, s->use);
+        w8(c, s->table);
+        w8(c, s->seg);
+        w16(c, s->sel);
+        w8(c, s->type);
+        w8(c, s->cpl);
+        w8(c, s->rpl);
+        w8(c, s->dpl);
+        w32(c, s->limit);
+        w32(c, s->offset);
+    } else if (d->kind == FD_RULE) {
+        const struct rule_fault *r = &d->u.rule;
+        w8(c, r->reason);
+        w8(c, r->cpl);
+        w8(c, r->iopl);
+        w8(c, r->size);
+        w32(c, r->value);
+    }
+    c->p = start + 1 + DETAIL_SIZE;
+}
+
+static void get_detail(struct cur *c, struct fault_detail *d)
+{
+    const uint8_t *start = c->q;
+    d->kind = r8(c);
+    if (d->kind == FD_PAGE) {
+        struct walk *w = &d->u.page;
+        w->lin = r32(c);
+        w->pde_addr = r32(c);
+        w->pde = r32(c);
+        w->pte_addr = r32(c);
+        w->pte = r32(c);
+        w->pa = r32(c);
+        w->kind = r8(c);
+        w->mode = r8(c);
+        w->result = r8(c);
+        w->level = r8(c);
+        w->large = r8(c) != 0;
+        w->user = r8(c) != 0;
+        w->writable = r8(c) != 0;
+        w->global = r8(c) != 0;
+    } else if (d->kind == FD_SELECTOR) {
+        struct sel_fault *s = &d->u.sel;
+        s->reason = r8(c);
+        s->use = r8(c);
+        s->table = r8(c);
+        s->seg = r8(c);
+        s->sel = r16(c);
+        s->type = r8(c);
+        s->cpl = r8(c);
+        s->rpl = r8(c);
+        s->dpl = r8(c);
+        s->limit = r32(c);
+        s->offset = r32(c);
+    } else if (d->kind == FD_RULE) {
+        struct rule_fault *r = &d->u.rule;
+        r->reason = r8(c);
+        r->cpl = r8(c);
+        r->iopl = r8(c);
+        r->size = r8(c);
+        r->value = r32(c);
+    }
+    c->q = start + 1 + DETAIL_SIZE;
+}
+
 void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE])
 {
     memset(out, 0, TRACE_EVENT_SIZE);
@@ -58,45 +149,9 @@ void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SI
     w32(&c, ev->cr2);
     put_state(&c, &ev->before);
     put_state(&c, &ev->after);
-    const struct fault_detail *d = &ev->detail;
-    w8(&c, d->kind);
-    if (d->kind == FD_PAGE) {
-        const struct walk *w = &d->u.page;
-        w32(&c, w->lin);
-        w32(&c, w->pde_addr);
-        w32(&c, w->pde);
-        w32(&c, w->pte_addr);
-        w32(&c, w->pte);
-        w32(&c, w->pa);
-        w8(&c, w->kind);
-        w8(&c, w->mode);
-        w8(&c, w->result);
-        w8(&c, w->level);
-        w8(&c, w->large);
-        w8(&c, w->user);
-        w8(&c, w->writable);
-        w8(&c, w->global);
-    } else if (d->kind == FD_SELECTOR) {
-        const struct sel_fault *s = &d->u.sel;
-        w8(&c, s->reason);
-        w8(&c, s->use);
-        w8(&c, s->table);
-        w8(&c, s->seg);
-        w16(&c, s->sel);
-        w8(&c, s->type);
-        w8(&c, s->cpl);
-        w8(&c, s->rpl);
-        w8(&c, s->dpl);
-        w32(&c, s->limit);
-        w32(&c, s->offset);
-    } else if (d->kind == FD_RULE) {
-        const struct rule_fault *r = &d->u.rule;
-        w8(&c, r->reason);
-        w8(&c, r->cpl);
-        w8(&c, r->iopl);
-        w8(&c, r->size);
-        w32(&c, r->value);
-    }
+    put_detail(&c, &ev->detail);
+    w8(&c, ev->source);
+    w8(&c, ev->source_num);
 }
 
 bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev)
@@ -113,50 +168,48 @@ bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *
     get_state(&c, &ev->before);
     get_state(&c, &ev->after);
     struct fault_detail *d = &ev->detail;
-    d->kind = r8(&c);
-    if (d->kind == FD_PAGE) {
-        struct walk *w = &d->u.page;
-        w->lin = r32(&c);
-        w->pde_addr = r32(&c);
-        w->pde = r32(&c);
-        w->pte_addr = r32(&c);
-        w->pte = r32(&c);
-        w->pa = r32(&c);
-        w->kind = r8(&c);
-        w->mode = r8(&c);
-        w->result = r8(&c);
-        w->level = r8(&c);
-        w->large = r8(&c) != 0;
-        w->user = r8(&c) != 0;
-        w->writable = r8(&c) != 0;
-        w->global = r8(&c) != 0;
-    } else if (d->kind == FD_SELECTOR) {
-        struct sel_fault *s = &d->u.sel;
-        s->reason = r8(&c);
-        s->use = r8(&c);
-        s->table = r8(&c);
-        s->seg = r8(&c);
-        s->sel = r16(&c);
-        s->type = r8(&c);
-        s->cpl = r8(&c);
-        s->rpl = r8(&c);
-        s->dpl = r8(&c);
-        s->limit = r32(&c);
-        s->offset = r32(&c);
-    } else if (d->kind == FD_RULE) {
-        struct rule_fault *r = &d->u.rule;
-        r->reason = r8(&c);
-        r->cpl = r8(&c);
-        r->iopl = r8(&c);
-        r->size = r8(&c);
-        r->value = r32(&c);
-    }
+    get_detail(&c, d);
+    ev->source = r8(&c);
+    ev->source_num = r8(&c);
     return ev->kind < TR_KINDS && has_error <= 1 && d->kind <= FD_RULE &&
-           ev->before.cpl <= 3 && ev->after.cpl <= 3;
+           ev->before.cpl <= 3 && ev->after.cpl <= 3 && ev->source < ISRC_KINDS;
 }
 
-_Static_assert(8 + 3 + 8 + 2 * 49 + 1 + DETAIL_SIZE == TRACE_EVENT_SIZE,
+_Static_assert(8 + 3 + 8 + 2 * 49 + 1 + DETAIL_SIZE + 2 == TRACE_EVENT_SIZE,
                "TRACE_EVENT_SIZE is the sum of the encoded fields");
+
+#define FAULT_SIZE (1u + 1u + 4u + 4u + 1u + DETAIL_SIZE) /* one struct fault */
+_Static_assert(3 * FAULT_SIZE == TRACE_TRIPLE_SIZE, "TRACE_TRIPLE_SIZE is three faults");
+
+void trace_triple_encode(const struct fault *f, uint8_t out[TRACE_TRIPLE_SIZE])
+{
+    memset(out, 0, TRACE_TRIPLE_SIZE);
+    struct cur c = { .p = out };
+    for (int i = 0; i < 3; i++) {
+        w8(&c, f[i].vector);
+        w8(&c, f[i].has_error);
+        w32(&c, f[i].error);
+        w32(&c, f[i].cr2);
+        put_detail(&c, &f[i].detail);
+    }
+}
+
+bool trace_triple_decode(const uint8_t in[TRACE_TRIPLE_SIZE], struct fault *f)
+{
+    struct cur c = { .q = in };
+    bool ok = true;
+    for (int i = 0; i < 3; i++) {
+        memset(&f[i], 0, sizeof f[i]);
+        f[i].vector = r8(&c);
+        uint8_t has_error = r8(&c);
+        f[i].has_error = has_error != 0;
+        f[i].error = r32(&c);
+        f[i].cr2 = r32(&c);
+        get_detail(&c, &f[i].detail);
+        ok = ok && has_error <= 1 && f[i].detail.kind <= FD_RULE;
+    }
+    return ok;
+}
 
 const char *trace_end_reason_name(unsigned reason)
 {

@@ -21,6 +21,13 @@
  *   TREC_EVENT    one struct trace_event, every field (trace_event_encode): TRACE_EVENT_SIZE
  *                 bytes, the fault detail's union always at full size (zeros when unused).
  *   TREC_SPACE    u32 cr3, u32 pid, name bytes (<= TRACE_NAME_MAX): an address space's name.
+ *   TREC_NAME     u8 what (enum trace_name_kind), u32 id, name bytes (<= TRACE_NAME_MAX): a
+ *                 system call's name (id: its number), or the system-call vector (id).
+ *   TREC_IRQ      u8 master base, u8 slave base: the 8259A pair's vector bases (ICW2) from
+ *                 here on, which tell the ISA IRQ line of an interrupt's vector (written
+ *                 before the first event and whenever the guest reprograms them).
+ *   TREC_TRIPLE   the three faults of the triple fault whose TREC_EVENT follows, each
+ *                 u8 vector, u8 has error, u32 error, u32 CR2, the fault detail (33 bytes).
  *   TREC_OUTPUT   u64 device time, u64 icount, u8 byte: one byte COM1 sent.
  *   TREC_INPUT    u64 device time, u64 icount, u8 byte: one byte delivered to COM1's receiver.
  *   TREC_INPUT_END u64 device time, u64 icount: the console input ended (end of file).
@@ -39,7 +46,7 @@
 
 #define TRACE_MAGIC "RSTRACE" /* 8 bytes with its NUL */
 #define TRACE_MAGIC_LEN 8u
-#define TRACE_FORMAT_VERSION 1u
+#define TRACE_FORMAT_VERSION 2u
 #define TRACE_FILE_HEAD 12u          /* magic, version, flags */
 #define TRACE_FRAME 9u               /* type + length + crc around each payload */
 #define TRACE_MAX_PAYLOAD (1u << 20) /* longer is corrupt (a header holds argv; 1 MiB) */
@@ -54,7 +61,17 @@ enum trace_rec {
     TREC_INPUT = 5,
     TREC_INPUT_END = 6,
     TREC_END = 7,
+    TREC_NAME = 8,
+    TREC_IRQ = 9,
+    TREC_TRIPLE = 10,
 };
+
+/* What a TREC_NAME names. */
+enum trace_name_kind {
+    TNAME_SYSCALL = 1,        /* system call id is called name */
+    TNAME_SYSCALL_VECTOR = 2, /* INT id is the system-call gate (no name) */
+};
+
 
 /* Header keys. */
 enum trace_hkey {
@@ -84,7 +101,9 @@ enum trace_end_reason {
     TEND_REASONS
 };
 
-#define TRACE_EVENT_SIZE 150u /* bytes of an encoded event (see trace_event_encode) */
+#define TRACE_EVENT_SIZE 152u /* bytes of an encoded event (see trace_event_encode) */
+#define TRACE_TRIPLE_SIZE 129u /* TREC_TRIPLE payload: three faults of 43 bytes */
+#define TRACE_IRQ_SIZE 2u     /* TREC_IRQ payload */
 #define TRACE_BYTE_SIZE 17u   /* TREC_OUTPUT / TREC_INPUT payload */
 #define TRACE_END_MIN 57u     /* TREC_END payload without the per-kind counts */
 
@@ -115,6 +134,12 @@ static inline uint64_t trace_get64(const uint8_t *p)
 void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE]);
 /* Decodes; false when a field holds what no event can (unknown kind or detail kind). */
 bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev);
+
+struct fault;
+/* The three faults f[0..2] of a triple fault (TREC_TRIPLE), exactly TRACE_TRIPLE_SIZE bytes; decode
+ * returns false when a field holds what no fault can. */
+void trace_triple_encode(const struct fault *f, uint8_t out[TRACE_TRIPLE_SIZE]);
+bool trace_triple_decode(const uint8_t in[TRACE_TRIPLE_SIZE], struct fault *f);
 
 /* The name of an end reason ("exit", "halt", ...), "?" if none. */
 const char *trace_end_reason_name(unsigned reason);

@@ -1,6 +1,8 @@
 /* The validating trace reader (see tracefile.h and format.h). */
 #include "trace/tracefile.h"
 
+#include "cpu/cpu.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,8 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define TRACE_MAX_FILE_SIZE (1ull << 34) /* 16 GiB: larger is refused, not read */
+#define TRACE_MAX_UNZSTD (1ull << 32)    /* 4 GiB: a compressed trace may not grow beyond */
 
 static enum trace_status set(struct trace_file *tf, enum trace_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -179,6 +183,22 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
         if (len < 8 || len > 8 + TRACE_NAME_MAX || memchr(p + 8, '\0', len - 8))
             what = "a bad address-space name";
         break;
+    case TREC_NAME:
+        if (len < 5 || len > 5 + TRACE_NAME_MAX || memchr(p + 5, '\0', len - 5) ||
+            (p[0] != TNAME_SYSCALL && p[0] != TNAME_SYSCALL_VECTOR) ||
+            (p[0] == TNAME_SYSCALL_VECTOR && (len != 5 || trace_get32(p + 1) > 255)))
+            what = "a bad system-call name";
+        break;
+    case TREC_IRQ:
+        if (len != TRACE_IRQ_SIZE)
+            what = "a bad interrupt line";
+        break;
+    case TREC_TRIPLE: {
+        struct fault three[3];
+        if (len != TRACE_TRIPLE_SIZE || !trace_triple_decode(p, three))
+            what = "a bad triple-fault record";
+        break;
+    }
     case TREC_OUTPUT:
     case TREC_INPUT:
         if (len != TRACE_BYTE_SIZE)
@@ -206,7 +226,8 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
     return true;
 }
 
-enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf)
+/* The records of an uncompressed trace in buf. */
+static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace_file *tf)
 {
     uint8_t *owned = tf->owned;
     memset(tf, 0, sizeof *tf);
@@ -293,6 +314,74 @@ enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file
     return TRACE_OK;
 }
 
+/* A zstd-compressed trace: buf decompressed as far as it goes (a file cut short decompresses
+ * to its flushed part, which then reads as truncated), then parsed; damaged compressed data
+ * makes the records before the damage usable and the trace corrupt. */
+static enum trace_status parse_zstd(const uint8_t *buf, size_t size, struct trace_file *tf)
+{
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    size_t cap = size < TRACE_MAX_UNZSTD / 8 ? size * 4 + 4096 : (size_t)(TRACE_MAX_UNZSTD / 2);
+    size_t len = 0;
+    uint8_t *out = malloc(cap);
+    const char *zerr = NULL;
+    bool big = false;
+    ZSTD_inBuffer in = { buf, size, 0 };
+    while (z && out && in.pos < in.size) {
+        if (len == cap) {
+            if (cap >= TRACE_MAX_UNZSTD) {
+                big = true;
+                break;
+            }
+            size_t want = 2 * cap < TRACE_MAX_UNZSTD ? 2 * cap : (size_t)TRACE_MAX_UNZSTD;
+            uint8_t *more = realloc(out, want);
+            if (!more) {
+                zerr = "out of memory";
+                break;
+            }
+            out = more;
+            cap = want;
+        }
+        ZSTD_outBuffer o = { out, cap, len };
+        size_t r = ZSTD_decompressStream(z, &o, &in);
+        len = o.pos;
+        if (ZSTD_isError(r)) {
+            zerr = ZSTD_getErrorName(r);
+            break;
+        }
+        if (o.pos < o.size && in.pos == in.size)
+            break; /* all input taken and nothing more to flush */
+    }
+    ZSTD_freeDCtx(z);
+    if (!z || !out) {
+        free(out);
+        uint8_t *keep = tf->owned; /* trace_free frees it */
+        memset(tf, 0, sizeof *tf);
+        tf->owned = keep;
+        return set(tf, TRACE_IO, "out of memory reading the trace");
+    }
+    uint8_t *old = tf->owned;
+    tf->owned = out;
+    if (old != buf)
+        old = NULL; /* the caller's buffer, not ours */
+    parse_raw(out, len, tf);
+    if ((zerr || big) && (tf->status == TRACE_OK || tf->status == TRACE_TRUNCATED) &&
+        tf->hdr.version)
+        set(tf, TRACE_CORRUPT, "compressed trace damaged after %zu bytes of it: %s", len,
+            big ? "it decompresses to more than 4 GiB" : zerr);
+    else if ((zerr || big) && !tf->hdr.version)
+        set(tf, TRACE_NOT_TRACE, "compressed data that is no trace: %s",
+            big ? "it decompresses to more than 4 GiB" : zerr);
+    free(old);
+    return tf->status;
+}
+
+enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf)
+{
+    if (size >= 4 && trace_get32(buf) == ZSTD_MAGICNUMBER)
+        return parse_zstd(buf, size, tf);
+    return parse_raw(buf, size, tf);
+}
+
 enum trace_status trace_load(const char *path, struct trace_file *tf)
 {
     memset(tf, 0, sizeof *tf);
@@ -369,6 +458,15 @@ void trace_record_byte(const struct trace_record *r, struct trace_byte_rec *b)
     b->time = trace_get64(r->payload);
     b->icount = trace_get64(r->payload + 8);
     b->byte = r->type == TREC_INPUT_END ? 0 : r->payload[16];
+}
+
+void trace_record_name(const struct trace_record *r, struct trace_name_rec *n)
+{
+    n->what = r->payload[0];
+    n->id = trace_get32(r->payload + 1);
+    size_t len = r->len - 5;
+    memcpy(n->name, r->payload + 5, len);
+    n->name[len] = '\0';
 }
 
 void trace_record_space(const struct trace_record *r, struct trace_space_rec *s)

@@ -7,38 +7,80 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "cpu/inspect.h"
 #include "machine/machine.h"
 
 #define REC_BUF (1u << 16) /* bytes buffered between writes */
+#define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
 struct recorder {
     int fd;
     int err;                 /* the first write error (errno), 0: none */
     uint8_t buf[REC_BUF];
     size_t len;
+    ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
+    uint8_t *zbuf;           /* compressed bytes on their way to the file */
+    size_t zcap;
     uint64_t written, events;
     struct machine *m;       /* attached to, NULL: not attached */
     machine_input_fn refill; /* the input's own refill, called through ours */
     void *refill_ctx;
     bool input_ended;
+    int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
 };
+
+/* Writes n bytes to the file. */
+static void write_all(struct recorder *r, const uint8_t *p, size_t n)
+{
+    size_t done = 0;
+    while (!r->err && done < n) {
+        ssize_t w = write(r->fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            r->err = w < 0 ? errno : EIO;
+        else
+            done += (size_t)w;
+    }
+    r->written += done;
+}
+
+/* Hands n bytes of the trace to the file, through the compressor when there is one: mode
+ * ZSTD_e_flush makes everything so far decodable (a run killed later leaves it readable),
+ * ZSTD_e_end ends the frame. */
+static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirective mode)
+{
+    if (r->err)
+        return;
+    if (!r->z) {
+        write_all(r, p, n);
+        return;
+    }
+    ZSTD_inBuffer in = { p, n, 0 };
+    for (;;) {
+        ZSTD_outBuffer out = { r->zbuf, r->zcap, 0 };
+        size_t left = ZSTD_compressStream2(r->z, &out, &in, mode);
+        if (ZSTD_isError(left)) {
+            r->err = EIO;
+            return;
+        }
+        write_all(r, r->zbuf, out.pos);
+        if (r->err || (in.pos == in.size && (mode == ZSTD_e_continue || left == 0)))
+            return;
+    }
+}
+
+static void write_out_as(struct recorder *r, ZSTD_EndDirective mode)
+{
+    emit(r, r->buf, r->len, mode);
+    r->len = 0;
+}
 
 static void write_out(struct recorder *r)
 {
-    size_t done = 0;
-    while (!r->err && done < r->len) {
-        ssize_t n = write(r->fd, r->buf + done, r->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            r->err = n < 0 ? errno : EIO;
-        else
-            done += (size_t)n;
-    }
-    r->written += done;
-    r->len = 0;
+    write_out_as(r, ZSTD_e_continue);
 }
 
 static void put(struct recorder *r, const void *p, size_t n)
@@ -48,18 +90,7 @@ static void put(struct recorder *r, const void *p, size_t n)
     if (REC_BUF - r->len < n)
         write_out(r);
     if (n > REC_BUF) { /* a large header: straight through */
-        ssize_t w;
-        size_t done = 0;
-        while (!r->err && done < n) {
-            w = write(r->fd, (const uint8_t *)p + done, n - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                r->err = w < 0 ? errno : EIO;
-            else
-                done += (size_t)w;
-        }
-        r->written += done;
+        emit(r, p, n, ZSTD_e_continue);
         return;
     }
     memcpy(r->buf + r->len, p, n);
@@ -77,6 +108,14 @@ static void record(struct recorder *r, uint8_t type, const uint8_t *payload, uin
     put(r, tail, sizeof tail);
 }
 
+/* Frees r and its compressor (the file is closed by the caller). */
+static void destroy(struct recorder *r)
+{
+    ZSTD_freeCCtx(r->z);
+    free(r->zbuf);
+    free(r);
+}
+
 struct recorder *recorder_open(const char *path, char *err, size_t errlen)
 {
     struct recorder *r = calloc(1, sizeof *r);
@@ -84,10 +123,23 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    size_t plen = strlen(path);
+    if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
+        r->zcap = ZSTD_CStreamOutSize();
+        r->z = ZSTD_createCCtx();
+        r->zbuf = malloc(r->zcap);
+        if (!r->z || !r->zbuf ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(r->z, ZSTD_c_compressionLevel,
+                                                REC_ZSTD_LEVEL))) {
+            snprintf(err, errlen, "out of memory");
+            destroy(r);
+            return NULL;
+        }
+    }
     r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (r->fd < 0) {
         snprintf(err, errlen, "cannot write trace file '%s': %s", path, strerror(errno));
-        free(r);
+        destroy(r);
         return NULL;
     }
     uint8_t head[TRACE_FILE_HEAD] = TRACE_MAGIC;
@@ -109,9 +161,32 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h)
     return n != 0;
 }
 
+/* What a reader needs to name the event as the live log does, and cannot learn from the
+ * event: the vector bases that map an interrupt to its ISA line, a triple fault's steps. */
+static void rec_context(struct recorder *r, const struct trace_event *ev)
+{
+    const struct machine *m = r->m;
+    if (!m)
+        return;
+    if (m->pic.chip[0].base != r->pic_base[0] || m->pic.chip[1].base != r->pic_base[1]) {
+        uint8_t p[TRACE_IRQ_SIZE] = { m->pic.chip[0].base, m->pic.chip[1].base };
+        r->pic_base[0] = p[0];
+        r->pic_base[1] = p[1];
+        record(r, TREC_IRQ, p, sizeof p);
+    }
+    if (ev->kind == TR_SHUTDOWN) {
+        struct fault three[3];
+        uint8_t p[TRACE_TRIPLE_SIZE];
+        cpu_get_shutdown(&m->cpu, three);
+        trace_triple_encode(three, p);
+        record(r, TREC_TRIPLE, p, sizeof p);
+    }
+}
+
 static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
+    rec_context(r, ev);
     uint8_t p[TRACE_EVENT_SIZE];
     trace_event_encode(ev, p);
     record(r, TREC_EVENT, p, TRACE_EVENT_SIZE);
@@ -143,15 +218,57 @@ static void rec_refill(void *ctx, struct machine *m)
     }
 }
 
+static void rec_name(struct recorder *r, uint8_t what, uint32_t id, const char *name)
+{
+    uint8_t p[5 + TRACE_NAME_MAX];
+    size_t n = what == TNAME_SYSCALL ? strnlen(name, TRACE_NAME_MAX) : 0;
+    p[0] = what;
+    trace_put32(p + 1, id);
+    memcpy(p + 5, name, n);
+    record(r, TREC_NAME, p, (uint32_t)(5 + n));
+}
+
+/* The machine's space-name tap: every naming the guest (or a client) makes. */
+static void rec_naming(void *ctx, unsigned kind, const struct space_name *n)
+{
+    struct recorder *r = ctx;
+    if (kind == NAMES_SPACE)
+        record_space_name(r, n->cr3, n->pid, n->name);
+    else if (kind == NAMES_SYSCALL)
+        rec_name(r, TNAME_SYSCALL, n->pid, n->name);
+    else if (kind == NAMES_SYSCALL_VECTOR)
+        rec_name(r, TNAME_SYSCALL_VECTOR, n->pid, "");
+}
+
+/* The names m knows already (said before the recording began). */
+static void rec_known_names(struct recorder *r, const struct machine *m)
+{
+    for (unsigned k = 0; k < machine_space_count(m); k++) {
+        const struct space_name *n = machine_space_at(m, k);
+        record_space_name(r, n->cr3, n->pid, n->name);
+    }
+    for (uint32_t nr = 0; nr < MACHINE_SYSCALL_NAMES; nr++)
+        if (machine_syscall_name(m, nr))
+            rec_name(r, TNAME_SYSCALL, nr, machine_syscall_name(m, nr));
+    if (machine_syscall_vector(m) >= 0)
+        rec_name(r, TNAME_SYSCALL_VECTOR, (uint32_t)machine_syscall_vector(m), "");
+}
+
 bool recorder_attach(struct recorder *r, struct machine *m)
 {
-    if (cpu_add_sink(&m->cpu, rec_event, r) < 0)
-        return false;
-    if (machine_add_tap(m, rec_byte, r) < 0) {
-        cpu_remove_sink(&m->cpu, rec_event, r);
+    r->m = m;
+    r->pic_base[0] = r->pic_base[1] = -1;
+    if (cpu_add_sink(&m->cpu, rec_event, r) < 0) {
+        r->m = NULL;
         return false;
     }
-    r->m = m;
+    if (machine_add_tap(m, rec_byte, r) < 0 || machine_add_space_tap(m, rec_naming, r) < 0) {
+        machine_remove_tap(m, rec_byte, r);
+        cpu_remove_sink(&m->cpu, rec_event, r);
+        r->m = NULL;
+        return false;
+    }
+    rec_known_names(r, m);
     r->refill = m->input.refill;
     r->refill_ctx = m->input.refill_ctx;
     m->input.refill = rec_refill;
@@ -165,6 +282,7 @@ void recorder_detach(struct recorder *r, struct machine *m)
         return;
     cpu_remove_sink(&m->cpu, rec_event, r);
     machine_remove_tap(m, rec_byte, r);
+    machine_remove_space_tap(m, rec_naming, r);
     if (m->input.refill == rec_refill) {
         m->input.refill = r->refill;
         m->input.refill_ctx = r->refill_ctx;
@@ -184,7 +302,7 @@ void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const cha
 
 bool recorder_flush(struct recorder *r)
 {
-    write_out(r);
+    write_out_as(r, ZSTD_e_flush);
     return !r->err;
 }
 
@@ -214,11 +332,11 @@ int recorder_close(struct recorder *r, int *err_no)
         return 0;
     if (r->m)
         recorder_detach(r, r->m);
-    write_out(r);
+    write_out_as(r, ZSTD_e_end);
     int e = r->err;
     if (close(r->fd) != 0 && !e)
         e = errno;
-    free(r);
+    destroy(r);
     if (e) {
         *err_no = e;
         return -1;

@@ -7,7 +7,8 @@
  *
  *   struct recorder *r = recorder_open(path, err, sizeof err);
  *   recorder_write_header(r, &hdr);
- *   recorder_attach(r, m);                     (events, console bytes, input, end of input)
+ *   recorder_attach(r, m);                     (events, console bytes, input, end of input,
+ *                                               names, and what naming an event needs)
  *   ... run, recorder_flush(r) now and then ...
  *   recorder_finish(r, m, TEND_EXIT, status);  (the end record)
  *   recorder_close(r, &err_no);                (0, or -1 when something could not be written)
@@ -23,7 +24,9 @@
 struct machine;
 struct recorder;
 
-/* Creates (truncates) path and writes the file head. NULL with one line in err. */
+/* Creates (truncates) path and writes the file head. A path ending in ".zst" is written
+ * zstd-compressed (one frame, flushed whenever the records are: what was flushed decodes
+ * even when the run is killed later); readers detect it. NULL with one line in err. */
 struct recorder *recorder_open(const char *path, char *err, size_t errlen);
 /* Writes the header record (first). Returns false when it does not fit in a record. */
 bool recorder_write_header(struct recorder *r, const struct trace_header *h);
@@ -31,8 +34,9 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h);
  * connected, so the end of input is seen). Returns false if a sink or tap slot is missing. */
 bool recorder_attach(struct recorder *r, struct machine *m);
 void recorder_detach(struct recorder *r, struct machine *m);
-/* An address space's name ("CR3 X is pid N, name S"); until the names port is wired the
- * frontend calls it, later the machine's space-name tap. */
+/* An address space's name ("CR3 X is pid N, name S"). recorder_attach records the names the
+ * machine knows and then every naming its space-name tap hears (machine/spaces.h): spaces,
+ * system-call names and the system-call vector; a client may add its own. */
 void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name);
 /* Writes what is buffered. Returns false once any write has failed. */
 bool recorder_flush(struct recorder *r);

@@ -200,6 +200,11 @@ bool replay_attach(struct replay *rp, struct machine *m)
     return true;
 }
 
+void replay_attach_input(struct replay *rp, struct machine *m)
+{
+    machine_input_open(m, replay_refill, rp);
+}
+
 void replay_detach(struct replay *rp, struct machine *m)
 {
     cpu_remove_sink(&m->cpu, replay_event, rp);

@@ -38,6 +38,9 @@ void replay_init(struct replay *rp, const struct trace_file *tf);
  * is missing. */
 bool replay_attach(struct replay *rp, struct machine *m);
 void replay_detach(struct replay *rp, struct machine *m);
+/* Only feeds the recorded input (no comparison): for a run debugged with gdb, which goes
+ * back and forth (the debugger re-delivers what was fed before when it goes back). */
+void replay_attach_input(struct replay *rp, struct machine *m);
 /* After a chunk: a recorded event whose instruction count has passed without it happening is
  * a divergence. Returns whether the replay should go on (no divergence, not done). */
 bool replay_check(struct replay *rp, struct machine *m);

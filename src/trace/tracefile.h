@@ -99,6 +99,12 @@ struct trace_space_rec {
     char name[TRACE_NAME_MAX + 1];
 };
 void trace_record_space(const struct trace_record *r, struct trace_space_rec *s);
+struct trace_name_rec {
+    uint8_t what;           /* enum trace_name_kind */
+    uint32_t id;
+    char name[TRACE_NAME_MAX + 1];
+};
+void trace_record_name(const struct trace_record *r, struct trace_name_rec *n);
 
 /* The header's payload (encoded as format.h says); returns its length, 0 if it does not fit
  * in cap. */

@@ -41,8 +41,9 @@
  * formatter (describe.c) in one line; every run ends by a budget, a halt, a
  * triple fault, the debug-exit port or an unsupported mode, never by a stop nobody asked for;
  * device time advanced by at most the budget, and by exactly the budget when the run ended by
- * it (no run exceeds its budget in device time); device time = instructions + idle + stall;
- * instructions by ring and by address space add up to the instruction count.
+ * it (no run exceeds its budget in device time); an unsupported mode says what, by whom and
+ * why; device time = instructions + idle + stall; instructions by ring and by address space
+ * add up to the instruction count.
  * RINGSIDE_FUZZ_VERBOSE=1 prints how each run ended and what happened in it. */
 #include <stddef.h>
 #include <stdint.h>
@@ -56,10 +57,9 @@
 #include "machine/snapshot.h"
 #include "trace/describe.h"
 
-/* Device time per input. A REP string instruction retires once per 4096 elements, so one unit
- * can be 4096 element moves, each through the slow path when the target is MMIO (a page walk
- * and a bus access per element): at 4000 units one input took 37 s of cpu in the fuzz build.
- * Most inputs end (debug-exit port) after a few hundred units. */
+/* Device time per input. A REP string instruction retires once per 4096 elements in RAM, once
+ * per 64 device accesses (src/cpu/string.c), so one unit is bounded host work. Most inputs end
+ * (debug-exit port) after a few hundred units. */
 #define BUDGET 2000u
 
 /* Physical layout (the first 4 MiB are identity-mapped when paging is on). */
@@ -676,6 +676,11 @@ static void check_run(const struct cpu *c, enum run_result r, uint64_t before, u
         fail("a run ended by its budget before using it", now - before, budget);
     if (r == RUN_HALT && !cpu_is_halted(c))
         fail("RUN_HALT but the cpu is not halted", 0, 0);
+    if (r == RUN_UNSUPPORTED) {
+        const struct unsupported *u = cpu_get_unsupported(c);
+        if (!u || !u->what || !u->by || !u->why)
+            fail("RUN_UNSUPPORTED without what, by whom and why", 0, 0);
+    }
     uint64_t insns = cpu_stat_insns(c);
     if (now != insns + cpu_stat_idle(c) + cpu_stat_stall(c))
         fail("device time is not instructions + idle + stall", now, insns);

@@ -5,7 +5,8 @@
  * reply frames into a packet that the parser reads back whole with a good checksum.
  *
  *   clang -fsanitize=fuzzer,address ... (tests/fuzz, when built with clang)
- *   build/tests/gdb/replay_gdbpacket DIR|FILE...  (replay without libFuzzer: tests/gdb) */
+ *   build/tests/fuzz/replay_gdbpacket DIR|FILE...      (replay without libFuzzer)
+ *   build/tests/gdb/gdbpacket_generated DIR|FILE...    (plus generated inputs: tests/gdb) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!m || !t || !p || !back || !r)
         abort();
     machine_boot(m, 0x1000, 0, 0);
-    gdb_target_init(t, m);
+    gdb_target_init(t, m, NULL);
     rsp_init(p);
     unsigned resumes = 0;
     for (size_t k = 0; k < size; k++) {

@@ -16,6 +16,7 @@
 
 #include "trace/describe.h"
 #include "trace/export_perfetto.h"
+#include "trace/tracectx.h"
 #include "trace/filter.h"
 #include "trace/tracefile.h"
 
@@ -63,12 +64,18 @@ static void check(const uint8_t *data, size_t size)
     if (st == TRACE_OK && !tf.has_end)
         fail("a whole trace without an end record");
     size_t events = 0;
+    struct trace_ctx *t = trace_ctx_new(NULL, NULL);
     for (size_t i = 0; i < tf.nrecs; i++) {
         const struct trace_record *r = &tf.recs[i];
-        if (r->payload < data || r->payload + r->len > data + size)
+        /* within the input, or within what a compressed input decompressed to */
+        if (r->payload < tf.buf || r->payload + r->len > tf.buf + tf.size)
             fail("a record outside the input");
+        struct trace_event ev;
+        if (t && trace_ctx_step(t, r, &ev)) { /* names, IRQ bases, triple-fault steps */
+            char line[1536];
+            describe_event_in(&t->d, &ev, line, sizeof line);
+        }
         if (r->type == TREC_EVENT) {
-            struct trace_event ev;
             if (!trace_event_decode(r->payload, &ev))
                 fail("a kept event that does not decode");
             char line[512];
@@ -83,6 +90,7 @@ static void check(const uint8_t *data, size_t size)
             trace_record_byte(r, &b);
         }
     }
+    trace_ctx_free(t);
     if (events != tf.nevents)
         fail("the event count is not the number of event records");
     if (trace_usable(&tf)) {
@@ -95,10 +103,14 @@ static void check(const uint8_t *data, size_t size)
             if (trace_filter_parse(&spec, &f, err, sizeof err) != 0)
                 fail("a good filter refused");
             FILE *out = fopen("/dev/null", "w");
-            if (out) {
-                export_perfetto(&tf, &names, 0, out);
-                fclose(out);
+            for (int pass = 0; out && pass < 2; pass++) {
+                struct trace_ctx *pt = trace_ctx_new(NULL, NULL);
+                if (pt)
+                    export_perfetto(&tf, pt, pass ? &f : NULL, 0, out);
+                trace_ctx_free(pt);
             }
+            if (out)
+                fclose(out);
             trace_names_free(&names);
         }
     }

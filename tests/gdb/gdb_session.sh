@@ -13,10 +13,11 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; }
 trap cleanup EXIT
 
-# start_stub [extra options]: starts the demo halted under the stub, sets PORT.
-start_stub() {
-    (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" demo --gdb 127.0.0.1:0 -S "$@") \
-        > stub.out 2> stub.err &
+# serve ARGS...: starts `ringside ARGS... --gdb 127.0.0.1:0` in the guest directory (stdin
+# from $STDIN, else inherited), sets PID and PORT.
+serve() {
+    (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" "$@" --gdb 127.0.0.1:0) \
+        < "${STDIN:-/dev/stdin}" > stub.out 2> stub.err &
     PID=$!
     PORT=
     for _ in $(seq 100); do
@@ -26,6 +27,27 @@ start_stub() {
     done
     echo "the stub did not say where it listens:"; cat stub.err; exit 1
 }
+
+# start_stub [extra options]: starts the demo halted under the stub, sets PORT.
+start_stub() { serve demo -S "$@"; }
+
+# The demo kernel's console-input scenario (guests/scenarios/upper.*): upper reads lines.
+UPPER_IN=$(dirname "$0")/../../guests/scenarios/upper.in
+UPPER_OUT=$(dirname "$0")/../../guests/scenarios/upper.out
+UPPER_ARGS=(kernel.elf --append "init=upper" --module user/upper.elf)
+
+# Three lines read (breakpoint at console_take), back to the previous read, detach: the run
+# goes on; gdb's going back must not change what the guest received.
+cat > input_cmds <<'G'
+break console_take
+continue
+continue
+continue
+reverse-continue
+monitor info history
+delete
+detach
+G
 
 # run_gdb FILE: gdb in batch mode with the commands in FILE; output in FILE.log.
 run_gdb() {
@@ -112,14 +134,17 @@ kill
 G
     run_gdb cmds
     wait_killed
-    expect cmds.log 'v=80 .*cpl=3 IP=001b:[0-9a-f]+ SP=0023:[0-9a-f]+ -> cpl=0' "the syscall line"
+    expect cmds.log 'v=80 .*cpl=3 IP=001b:[0-9a-f]+ <[^>]*> SP=0023:[0-9a-f]+ -> cpl=0' "the syscall line"
+    # named as --log int names it: the space, the symbols, the system call
+    expect cmds.log '^[0-9]+: pid 1 \(hello\) v=80 .*<syscall_int80\+0x[0-9a-f]+>.*<syscall_stub>.* \| int 0x80 syscall [0-9]+ \([a-z]+\)$' \
+        "the stop's event line with names"
     expect cmds.log '^\$1 = 3$' "CPL 3 after reverse-stepi"
     expect cmds.log '^\$2 = 0x1b$' "CS 0x1b after reverse-stepi"
     expect cmds.log '=> 0x[0-9a-f]+:[[:space:]]+int +\$0x80' "the int \$0x80 at EIP"
     expect cmds.log '^\$3 = 0$' "CPL 0 after stepping the int again"
     expect cmds.log '^\$4 = 3$' "CPL 3 after the second reverse-stepi"
-    ip=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) SP=0023:\([0-9a-f]*\) .*/\1/p' cmds.log | head -1)
-    sp=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) SP=0023:\([0-9a-f]*\) .*/\2/p' cmds.log | head -1)
+    ip=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) <[^>]*> SP=0023:\([0-9a-f]*\) .*/\1/p' cmds.log | head -1)
+    sp=$(sed -n 's/.*v=80 .*cpl=3 IP=001b:\([0-9a-f]*\) <[^>]*> SP=0023:\([0-9a-f]*\) .*/\2/p' cmds.log | head -1)
     [ "$(value cmds.log eip)" = "0x$((16#$ip))" ] || [ "$(value cmds.log eip)" = "$(printf '0x%x' 0x$ip)" ] ||
         fail "EIP $(value cmds.log eip) is not the event's $ip"
     [ "$(value cmds.log esp)" = "$(printf '0x%x' 0x$sp)" ] || fail "ESP $(value cmds.log esp) is not the event's $sp"
@@ -226,8 +251,11 @@ G
         "the kernel code segment"
     expect cmds.log 'TR 0x[0-9a-f]+: TSS at' "the TSS"
     expect cmds.log '^  ring 0 stack SS:ESP 0010:' "the ring 0 stack"
-    expect cmds.log '^CPL 0 \(kernel mode\), CR0 0x[0-9a-f]+ \(PE=1 WP=[01] PG=1\)' "info mode"
-    expect cmds.log '^  CR3 0x[0-9a-f]+: [0-9]+ kernel, [1-9][0-9]* user instructions' "a space with user time"
+    expect cmds.log '^CPL 0 \(kernel mode\), CR0 0x[0-9a-f]+ \(PE=1 WP=[01] PG=1\), CR3 0x[0-9a-f]+ \(pid 1 \(hello\)\)' "info mode"
+    expect cmds.log '^  CR3 0x[0-9a-f]+ pid 1 \(hello\): [0-9]+ kernel, [1-9][0-9]* user instructions' \
+        "the space of pid 1 by name, with user time"
+    expect cmds.log '^address spaces by CR3 \(current 0x[0-9a-f]+, pid 1 \(hello\)\):' "the current space's name"
+    expect cmds.log '^  icount [0-9]+: CR3 0x[0-9a-f]+ is pid 5 \(nullderef\)$' "the namings in order"
     expect cmds.log '^[0-9a-f]{8}-[0-9a-f]{8} ' "a page range"
     expect cmds.log '^[0-9]+ snapshots, one every' "the history"
     expect cmds.log 'unknown or incomplete monitor command' "the refusal of a bad command"
@@ -340,9 +368,95 @@ bad_options)
     bad "not 'x'" --gdb x
     bad "not 'host:'" --gdb host:
     bad 'needs --gdb or -s' -S
+    bad '--record cannot be used with --gdb' --record x.rtrace -s
+    [ -e "$GUESTS/x.rtrace" ] && fail "a trace was written with --gdb"
     bad 'cannot listen' --gdb 192.0.2.1:1234   # an address this host does not have
     start_stub                                  # holds a port
     bad 'cannot listen: Address already in use' --gdb "127.0.0.1:$PORT"
+    ;;
+break_io)
+    # monitor break io: stops right after the first OUT to COM1 (the kernel's UART set-up),
+    # says so; one instruction back is that OUT with DX = 0x3f8; going forward again stops
+    # after it again.
+    start_stub
+    cat > cmds <<'G'
+monitor break io 0x3f8
+continue
+reverse-stepi
+x/i $pc
+p/x $dx
+monitor break
+continue
+monitor break off
+monitor break io 0x10000
+kill
+G
+    run_gdb cmds
+    wait_killed
+    [ "$(grep -Ec '^[0-9]+: write to port 0x03f8 \(1 byte\) by `out dx, al` at 0008:[0-9a-f]{8}$' cmds.log)" = 2 ] ||
+        fail "not two stops after the OUT to port 0x3f8"
+    expect cmds.log '=> 0x[0-9a-f]+ <console_init\+[0-9]+>:[[:space:]]+out +%al,\(%dx\)' "the OUT one instruction back"
+    expect cmds.log '^\$1 = 0x3f8$' "DX = 0x3f8"
+    expect cmds.log 'io 0x03f8$' "the condition listed"
+    expect cmds.log 'break io 0\.\.0xffff' "the refusal of port 0x10000"
+    ;;
+replay)
+    # A recorded run with console input (the upper scenario), debugged under gdb: it stops
+    # where a live run does, goes back, and after the detach ends as recorded, its console
+    # (shown once) the recorded one.
+    here=$PWD
+    (cd "$GUESTS" && timeout 100 "$RINGSIDE" run "${UPPER_ARGS[@]}" --record "$here/up.rtrace") \
+        < "$UPPER_IN" > rec.out 2> rec.err
+    cmp -s rec.out "$UPPER_OUT" || fail "the recorded run's console is not upper.out"
+    STDIN=/dev/null serve replay "$here/up.rtrace" -S
+    cp input_cmds cmds
+    run_gdb cmds
+    wait "$PID"; st=$?; PID=
+    [ "$st" = 0 ] || { cat stub.err; fail "replay under gdb exited $st, not 0"; }
+    [ "$(grep -c '^Breakpoint 1, console_take' cmds.log)" = 4 ] || fail "not four stops at console_take"
+    expect cmds.log '^[1-9][0-9]* console input bytes logged' "input bytes logged by the stub"
+    expect stub.out '^replay: under gdb: the run ended as recorded, at instruction [0-9]+$' "the end line"
+    head -n -1 stub.out | cmp -s - "$UPPER_OUT" || { diff <(head -n -1 stub.out) "$UPPER_OUT"; fail "the console under gdb is not upper.out"; }
+    echo "replayed under gdb: console identical, ended as recorded"
+    ;;
+input_reverse)
+    # The same live, stdin from upper.in: reverse execution re-delivers the bytes the guest
+    # got (it does not read stdin again), so after going back and detaching the output is
+    # exactly the scenario's and the guest's exit status is its own (1).
+    STDIN=$UPPER_IN serve run "${UPPER_ARGS[@]}" -S
+    cp input_cmds cmds
+    run_gdb cmds
+    wait "$PID"; st=$?; PID=
+    [ "$(grep -c '^Breakpoint 1, console_take' cmds.log)" = 4 ] || fail "not four stops at console_take"
+    expect cmds.log '^[1-9][0-9]* console input bytes logged' "input bytes logged by the stub"
+    cmp -s stub.out "$UPPER_OUT" || { diff stub.out "$UPPER_OUT"; fail "the console after going back is not upper.out"; }
+    [ "$st" = 1 ] || { cat stub.err; fail "the guest ended with $st, not 1"; }
+    echo "console identical to upper.out after reverse-continue and detach"
+    ;;
+second_gdb)
+    # While one debugger is attached a second is refused (gdb prints why; one line on
+    # stderr); after the first detaches, the run goes on and a new one attaches to it.
+    STDIN=/dev/null serve run bench.elf -S
+    printf 'stepi\nshell sleep 3\nmonitor info mode\ndetach\n' > one
+    timeout 100 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x one > one.log 2>&1 &
+    G1=$!
+    sleep 1
+    printf 'p $pc\n' > two
+    timeout 30 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x two > two.log 2>&1
+    wait "$G1"
+    echo "--- first:"; cat one.log; echo "--- second:"; cat two.log
+    expect two.log 'another debugger is attached; detach it first' "the refusal in the second gdb"
+    expect stub.err '^ringside: gdb: refused a second debugger: one is attached' "the stub's line"
+    expect one.log 'icount 1$' "the first debugger undisturbed (one stepi)"
+    expect one.log '^\[Inferior 1 \(Remote target\) detached\]' "the first detach"
+    printf 'monitor info mode\nkill\n' > three
+    timeout 30 gdb -batch -nx "$GUESTS/bench.elf" -ex "target remote 127.0.0.1:$PORT" \
+        -x three > three.log 2>&1
+    echo "--- third:"; cat three.log
+    expect three.log 'icount [0-9]{4,}$' "a new debugger attached to the running guest"
+    wait_killed
     ;;
 *)
     echo "unknown case $CASE"; exit 1 ;;

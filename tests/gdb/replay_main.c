@@ -127,6 +127,6 @@ int main(int argc, char **argv)
         }
         run((const uint8_t *)pkts, at);
     }
-    printf("replay_gdbpacket: %lu inputs, no crash\n", runs);
+    printf("gdbpacket_generated: %lu inputs, no crash\n", runs);
     return 0;
 }

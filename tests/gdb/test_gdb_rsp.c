@@ -134,7 +134,7 @@ static int setup(void **state)
     static const uint8_t code[] = { 0x40, 0x40, 0x40, 0xF4 };
     cpu_write_phys(&g->m->cpu, 0x1000, code, sizeof code);
     machine_boot(g->m, 0x1000, 0, 0);
-    gdb_target_init(g->t, g->m);
+    gdb_target_init(g->t, g->m, NULL);
     *state = g;
     return 0;
 }
@@ -258,6 +258,127 @@ static void test_stack_watch(void **state)
     assert_string_equal(ask(g, "?", NULL), "T05awatch:00007ffc;");
 }
 
+/* A read watchpoint in the middle of a REP MOVSB's source: the instruction reads it in its
+ * ninth iteration; the stop is right after the whole REP. */
+static void test_rep_watch(void **state)
+{
+    struct rig *g = *state;
+    static const uint8_t code[] = { 0xF3, 0xA4, 0x40, 0xF4 }; /* rep movsb; inc eax; hlt */
+    struct cpu *c = &g->m->cpu;
+    cpu_write_phys(c, 0x3000, code, sizeof code);
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4000);
+    cpu_set_reg(c, REG_EDI, 0x5000);
+    cpu_set_reg(c, REG_ECX, 16);
+    cpu_set_reg(c, REG_EAX, 0);
+    assert_string_equal(ask(g, "Z3,4008,1", NULL), "OK");
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3002);    /* after the rep movsb */
+    assert_int_equal(cpu_get_reg(c, REG_ECX), 0);
+    assert_int_equal(cpu_get_reg(c, REG_EAX), 0);
+    assert_string_equal(ask(g, "?", NULL), "T05rwatch:00004008;");
+    /* downwards (DF = 1) from 0x4010: 0x4010..0x4001, also through 0x4008 */
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4010);
+    cpu_set_reg(c, REG_ECX, 16);
+    cpu_set_reg(c, REG_EFLAGS, cpu_get_reg(c, REG_EFLAGS) | (1u << 10));
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_WATCH);
+    assert_int_equal(cpu_get_reg(c, REG_EIP), 0x3002);
+    /* a count that stops short of it: no stop at the rep, the run ends at the HLT */
+    cpu_set_reg(c, REG_EIP, 0x3000);
+    cpu_set_reg(c, REG_ESI, 0x4000);
+    cpu_set_reg(c, REG_ECX, 8);
+    cpu_set_reg(c, REG_EFLAGS, cpu_get_reg(c, REG_EFLAGS) & ~(1u << 10));
+    gdb_resume(g->t, false);
+    assert_true(gdb_run_chunk(g->t, 1000));
+    assert_int_equal(g->t->stop, STOP_EXITED);
+}
+
+/* Console input under the debugger (input.c): a client that hands out "abcdefgh" one byte
+ * per request, counting requests; a guest that reads COM1 in a loop; a tap that lists what
+ * the guest received. */
+struct script {
+    const char *bytes;
+    unsigned next, asked;
+    char got[64];
+    uint64_t at[64];
+    unsigned ngot;
+};
+
+static void script_refill(void *ctx, struct machine *m)
+{
+    struct script *sc = ctx;
+    sc->asked++;
+    if (sc->bytes[sc->next] && machine_input_push(m, (uint8_t)sc->bytes[sc->next]))
+        sc->next++;
+}
+
+static void script_tap(void *ctx, const struct console_byte *b)
+{
+    struct script *sc = ctx;
+    if (b->input && sc->ngot < sizeof sc->got) {
+        sc->at[sc->ngot] = b->time;
+        sc->got[sc->ngot++] = (char)b->byte;
+    }
+}
+
+static void test_input_redelivered(void **state)
+{
+    (void)state;
+    struct machine *m = machine_create(2, NULL, NULL);
+    struct gdb_target *t = calloc(1, sizeof *t);
+    struct script sc = { .bytes = "abcdefgh" };
+    assert_non_null(m);
+    assert_non_null(t);
+    /* mov dx, 0x3f8; in al, dx; jmp back to the in */
+    static const uint8_t code[] = { 0x66, 0xBA, 0xF8, 0x03, 0xEC, 0xEB, 0xFD };
+    cpu_write_phys(&m->cpu, 0x1000, code, sizeof code);
+    machine_boot(m, 0x1000, 0, 0);
+    machine_input_open(m, script_refill, &sc);
+    assert_int_equal(machine_add_tap(m, script_tap, &sc), 0);
+    gdb_target_init(t, m, NULL);
+    /* forward until three bytes have arrived */
+    gdb_resume(t, false);
+    while (sc.ngot < 3)
+        assert_false(gdb_run_chunk(t, 1000));
+    unsigned asked = sc.asked;
+    uint64_t now = cpu_stat_insns(&m->cpu);
+    char first[4];
+    uint64_t first_at[3];
+    memcpy(first, sc.got, 3);
+    memcpy(first_at, sc.at, sizeof first_at);
+    assert_int_equal(t->in_n, 3);
+    /* one instruction back: re-executed from the snapshot at 0, the same three bytes
+       arrive at the same device times, from the log: the client is not asked */
+    sc.ngot = 0;
+    gdb_reverse_step(t);
+    assert_int_equal(t->stop, STOP_STEP);
+    assert_int_equal(cpu_stat_insns(&m->cpu), now - 1);
+    assert_int_equal(sc.asked, asked);
+    assert_true(sc.ngot >= 2 && sc.ngot <= 3);
+    assert_memory_equal(sc.got, first, sc.ngot);
+    assert_memory_equal(sc.at, first_at, sc.ngot * sizeof first_at[0]);
+    /* forward again past where the run had been: the client is asked again, and the guest
+       gets the next bytes in order after those of the re-execution, none twice, none lost */
+    gdb_resume(t, false);
+    while (sc.ngot < 5)
+        assert_false(gdb_run_chunk(t, 1000));
+    assert_true(sc.asked > asked);
+    assert_int_equal(sc.ngot, 5);
+    assert_memory_equal(sc.got, "abcde", 5);
+    assert_int_equal(t->in_n, 5);
+    for (unsigned k = 0; k < 5; k++)
+        assert_int_equal(t->in_log[k].byte, (uint8_t)"abcde"[k]);
+    gdb_target_fini(t);
+    machine_remove_tap(m, script_tap, &sc);
+    machine_destroy(m);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +389,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registers_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_break_step_reverse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_watch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rep_watch, setup, teardown),
+        cmocka_unit_test(test_input_redelivered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

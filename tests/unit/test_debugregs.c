@@ -16,6 +16,15 @@
  *   DR7.GD, MOV from DR0                      yes   fault  the MOV           BD, GD -> 0  1
  *   TF and a data write together              one #DB      the next one      BS | B0
  *   a later #DB rewrites B0..B3, keeps BS
+ *   I/O (R/W 10), CR4.DE = 1, OUT to the port yes   trap   the next one      B0
+ *   I/O, CR4.DE = 0                           no (undefined: never matches here)
+ *   I/O, LEN 4 rounded down, IN dword inside  yes   trap   the next one      B1
+ *   I/O, IN from a port beyond the range      no
+ *   I/O, REP OUTSB                            yes   trap   the REP (ECX left) B0          1
+ *                                                    after the first iteration
+ *   I/O, CR4.DE set by MOV CR4 in the guest   yes (the breakpoint is re-read)
+ *   MOV from DR4: CR4.DE = 1                  #UD; CR4.DE = 0: reads DR6
+ *   CPUID.1:EDX.DE (bit 2)                    set
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +53,7 @@ struct rig {
     struct bus bus;
     uint8_t *ram;
     unsigned dbs;            /* #DB events */
+    unsigned uds;            /* #UD events */
     struct trace_event db;   /* the first */
 };
 
@@ -55,6 +65,8 @@ static void sink(void *ctx, const struct trace_event *ev)
             r->db = *ev;
         cpu_request_stop(&r->c);
     }
+    if (ev->kind == TR_EXCEPTION && ev->vector == 6)
+        r->uds++;
 }
 
 static void put32(struct rig *r, uint32_t a, uint32_t v) { memcpy(r->ram + a, &v, 4); }
@@ -104,7 +116,7 @@ static uint32_t dr7(unsigned n, unsigned rw, unsigned len)
 {
     return DR7_FIXED1 | (1u << (2 * n)) | (rw << (16 + 4 * n)) | (len << (18 + 4 * n));
 }
-enum { RW_X = 0, RW_W = 1, RW_RW = 3 };
+enum { RW_X = 0, RW_W = 1, RW_IO = 2, RW_RW = 3 };
 enum { LEN1 = 0, LEN2 = 1, LEN8 = 2, LEN4 = 3 };
 
 /* The frame the #DB pushed (same ring): EIP, CS, EFLAGS at ESP. */
@@ -296,6 +308,109 @@ static void single_step_with_data(void **state)
     done(r);
 }
 
+static void io_breakpoint(void **state)
+{
+    (void)state;
+    /* mov al, 0x5a; out 0x80, al; inc eax; hlt */
+    static const uint8_t out[] = { 0xB0, 0x5A, 0xE6, 0x80, 0x40, 0xF4 };
+    struct rig *r = rig(out, sizeof out);
+    assert_int_equal(cpu_set_reg(&r->c, REG_CR4, CR4_DE), INSP_OK);
+    cpu_set_reg(&r->c, REG_DR0, 0x80);
+    cpu_set_reg(&r->c, REG_DR7, dr7(0, RW_IO, LEN1));
+    cpu_run(&r->c, 100);
+    assert_int_equal(r->dbs, 1);
+    assert_int_equal(r->db.before.eip, CODE + 4);         /* a trap: after the OUT */
+    assert_int_equal(cpu_get_reg(&r->c, REG_EAX), 0x5A);  /* the inc did not run */
+    assert_int_equal(cpu_get_reg(&r->c, REG_DR6), DR6_FIXED1 | DR6_B(0));
+    assert_int_equal(pushed_eip(r), CODE + 4);
+    assert_int_equal(pushed_eflags(r) & FL_RF, 0);
+    done(r);
+    /* CR4.DE = 0: R/W 10 is undefined and never matches */
+    r = rig(out, sizeof out);
+    cpu_set_reg(&r->c, REG_DR0, 0x80);
+    cpu_set_reg(&r->c, REG_DR7, dr7(0, RW_IO, LEN1));
+    assert_int_equal(cpu_run(&r->c, 100), RUN_HALT);
+    assert_int_equal(r->dbs, 0);
+    assert_int_equal(cpu_get_reg(&r->c, REG_EAX), 0x5B);
+    done(r);
+    /* in eax, dx; hlt: DR1 = 0x3f9 with LEN 4 covers ports 0x3f8..0x3fb */
+    static const uint8_t in[] = { 0xED, 0xF4 };
+    r = rig(in, sizeof in);
+    cpu_set_reg(&r->c, REG_CR4, CR4_DE);
+    cpu_set_reg(&r->c, REG_EDX, 0x3FA);
+    cpu_set_reg(&r->c, REG_DR1, 0x3F9);
+    cpu_set_reg(&r->c, REG_DR7, dr7(1, RW_IO, LEN4));
+    cpu_run(&r->c, 100);
+    assert_int_equal(r->dbs, 1);
+    assert_int_equal(r->db.before.eip, CODE + 1);
+    assert_int_equal(cpu_get_reg(&r->c, REG_DR6), DR6_FIXED1 | DR6_B(1));
+    done(r);
+    /* ... and not port 0x3fc */
+    r = rig(in, sizeof in);
+    cpu_set_reg(&r->c, REG_CR4, CR4_DE);
+    cpu_set_reg(&r->c, REG_EDX, 0x3FC);
+    cpu_set_reg(&r->c, REG_DR1, 0x3F9);
+    cpu_set_reg(&r->c, REG_DR7, dr7(1, RW_IO, LEN4));
+    assert_int_equal(cpu_run(&r->c, 100), RUN_HALT);
+    assert_int_equal(r->dbs, 0);
+    done(r);
+}
+
+static void io_breakpoint_rep_and_cr4(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = { 0xF3, 0x6E, 0xF4 }; /* rep outsb; hlt */
+    struct rig *r = rig(code, sizeof code);
+    cpu_set_reg(&r->c, REG_CR4, CR4_DE);
+    cpu_set_reg(&r->c, REG_EDX, 0x80);
+    cpu_set_reg(&r->c, REG_ESI, DATA);
+    cpu_set_reg(&r->c, REG_ECX, 4);
+    cpu_set_reg(&r->c, REG_DR0, 0x80);
+    cpu_set_reg(&r->c, REG_DR7, dr7(0, RW_IO, LEN1));
+    cpu_run(&r->c, 100);
+    assert_int_equal(r->dbs, 1);
+    /* after the first iteration: at the REP again, 3 left, RF = 1 in the frame */
+    assert_int_equal(r->db.before.eip, CODE);
+    assert_int_equal(cpu_get_reg(&r->c, REG_ECX), 3);
+    assert_int_equal(cpu_get_reg(&r->c, REG_ESI), DATA + 1);
+    assert_int_equal(pushed_eflags(r) & FL_RF, FL_RF);
+    assert_int_equal(cpu_get_reg(&r->c, REG_DR6), DR6_FIXED1 | DR6_B(0));
+    done(r);
+    /* mov eax, 8; mov cr4, eax; out 0x80, al; hlt: the guest turns CR4.DE on after DR7 */
+    static const uint8_t de[] = { 0xB8, 0x08, 0x00, 0x00, 0x00, 0x0F, 0x22, 0xE0, 0xE6, 0x80,
+                                  0xF4 };
+    r = rig(de, sizeof de);
+    cpu_set_reg(&r->c, REG_DR0, 0x80);
+    cpu_set_reg(&r->c, REG_DR7, dr7(0, RW_IO, LEN1));
+    cpu_run(&r->c, 100);
+    assert_int_equal(r->dbs, 1);
+    assert_int_equal(r->db.before.eip, CODE + 10);
+    done(r);
+}
+
+static void dr4_dr5_and_cpuid(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = { 0x0F, 0x21, 0xE0, 0xF4 }; /* mov eax, dr4; hlt */
+    struct rig *r = rig(code, sizeof code);
+    cpu_set_reg(&r->c, REG_CR4, CR4_DE);
+    cpu_run(&r->c, 100);
+    assert_int_equal(r->uds, 1);                       /* #UD with CR4.DE = 1 */
+    assert_int_equal(cpu_get_reg(&r->c, REG_EAX), 0);
+    done(r);
+    r = rig(code, sizeof code);
+    assert_int_equal(cpu_run(&r->c, 100), RUN_HALT);   /* DR6 with CR4.DE = 0 */
+    assert_int_equal(r->uds, 0);
+    assert_int_equal(cpu_get_reg(&r->c, REG_EAX), DR6_FIXED1);
+    done(r);
+    static const uint8_t id[] = { 0x0F, 0xA2, 0xF4 }; /* cpuid; hlt */
+    r = rig(id, sizeof id);
+    cpu_set_reg(&r->c, REG_EAX, 1);
+    assert_int_equal(cpu_run(&r->c, 100), RUN_HALT);
+    assert_int_equal(cpu_get_reg(&r->c, REG_EDX) & 4u, 4u);
+    done(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +422,9 @@ int main(void)
         cmocka_unit_test(mov_ss_shadow),
         cmocka_unit_test(general_detect),
         cmocka_unit_test(single_step_with_data),
+        cmocka_unit_test(io_breakpoint),
+        cmocka_unit_test(io_breakpoint_rep_and_cr4),
+        cmocka_unit_test(dr4_dr5_and_cpuid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

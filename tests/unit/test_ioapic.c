@@ -25,7 +25,18 @@ struct fixture {
     struct ioapic io;
     struct msg m[16];
     int n;
+    int nmis;
+    unsigned nmi_pin, nmi_dest;
 };
+
+static void nmi_seen(void *ctx, uint8_t dest, bool logical, unsigned pin)
+{
+    struct fixture *fx = ctx;
+    (void)logical;
+    fx->nmis++;
+    fx->nmi_pin = pin;
+    fx->nmi_dest = dest;
+}
 
 static void deliver(void *ctx, uint8_t dest, bool logical, uint8_t vector, bool level,
                     unsigned pin)
@@ -54,6 +65,7 @@ static int setup(void **state)
         return -1;
     bus_init(&fx->bus);
     ioapic_init(&fx->io, deliver, fx);
+    fx->io.nmi = nmi_seen;
     if (ioapic_attach(&fx->io, &fx->bus) < 0)
         return -1;
     *state = fx;
@@ -174,6 +186,29 @@ static void test_active_low(void **state)
     assert_int_equal(fx->n, 3);
 }
 
+/* 3.2.4: delivery mode NMI (100b): an NMI message at each asserting edge while unmasked, the
+ * vector ignored, no fixed message, no remote IRR even when the entry says level. */
+static void test_nmi_mode(void **state)
+{
+    struct fixture *fx = *state;
+    struct irq_line pin7 = ioapic_input(&fx->io, 7);
+    wr(fx, 0x1F, 0x00000000);
+    wr(fx, 0x1E, IOREDTBL_MASKED | IOREDTBL_LEVEL | 0x400);
+    irq_pulse(&pin7);
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, 0x1E, IOREDTBL_LEVEL | 0x400);
+    irq_set(&pin7, true);
+    irq_set(&pin7, true);
+    assert_int_equal(fx->nmis, 1);
+    assert_int_equal(fx->nmi_pin, 7);
+    assert_int_equal(fx->nmi_dest, 0);
+    assert_int_equal(rd(fx, 0x1E) & IOREDTBL_REMOTEIRR, 0);
+    irq_set(&pin7, false);
+    irq_set(&pin7, true);
+    assert_int_equal(fx->nmis, 2);
+    assert_int_equal(fx->n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_remote_irr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_active_low, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nmi_mode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

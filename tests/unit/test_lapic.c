@@ -1,10 +1,11 @@
 /* lapic.c against the Intel SDM vol. 3 chapter 10, row by row, through the MMIO bus on a fake
  * device clock: reset values (10.4.7.1, 10.12.5.1 for the version), read-only registers and
  * bits, the software enable and its LVT masking (10.4.7.2), task and processor priority
- * (10.8.3.1), IRR -> ISR on acknowledge and EOI (10.8.4, 10.8.5), the TMR and the EOI
- * broadcast to the I/O APIC, illegal vectors in ESR (10.5.3), self IPIs and the idle
- * delivery-status bit (10.6.1), the timer's one-shot and periodic modes and its divide
- * configuration (10.5.4), the ExtINT path of the 8259A pair through LINT0 and IA32_APIC_BASE. */
+ * (10.8.3.1), IRR -> ISR on acknowledge and EOI (10.8.4, 10.8.5), the TMR and the EOI broadcast
+ * to the I/O APIC, illegal vectors in ESR (10.5.3), self IPIs and the idle delivery-status bit
+ * (10.6.1), NMI, INIT and start-up IPIs and LINT NMIs (10.6.1, 10.5.1), the timer's one-shot
+ * and periodic modes and its divide configuration (10.5.4), TSC-deadline mode (10.5.4.1), the
+ * ExtINT path of the 8259A pair through LINT0 and IA32_APIC_BASE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,27 @@ struct fixture {
     int extint_acks;
     int eois[8];
     int neoi;
+    unsigned nmis, nmi_from, inits;
+    uint64_t tsc_off; /* the fake cpu's TSC is t + tsc_off */
 };
+
+static uint64_t fake_tsc(void *ctx)
+{
+    struct fixture *fx = ctx;
+    return fx->t + fx->tsc_off;
+}
+
+static void nmi_seen(void *ctx, unsigned from)
+{
+    struct fixture *fx = ctx;
+    fx->nmis++;
+    fx->nmi_from = from;
+}
+
+static void init_seen(void *ctx)
+{
+    ((struct fixture *)ctx)->inits++;
+}
 
 static uint64_t fake_now(void *ctx)
 {
@@ -86,6 +107,10 @@ static int setup(void **state)
     fx->apic.extint_ctx = fx;
     fx->apic.eoi_broadcast = eoi_seen;
     fx->apic.eoi_ctx = fx;
+    fx->apic.nmi = nmi_seen;
+    fx->apic.init = init_seen;
+    fx->apic.tsc = fake_tsc;
+    fx->apic.cpu_ctx = fx;
     *state = fx;
     return 0;
 }
@@ -279,6 +304,136 @@ static void test_self_ipi(void **state)
 }
 
 /* 10.5.4: the timer counts at the clock divided by the divide configuration. */
+/* SDM 10.6.1: an NMI by the ICR goes to the cpu's NMI input whatever the vector, to a
+ * destination that matches; nothing lands in IRR; INIT reaches the cpu's INIT signal but for
+ * the level de-assert; start-up does nothing to a cpu not waiting for one (8.4.4); the
+ * delivery status stays idle. */
+static void test_ipi_nmi_init_startup(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    wr(fx, LAPIC_ICR_HI, 0x05000000);
+    wr(fx, LAPIC_ICR_LO, 0x00000400); /* NMI to APIC 5: nobody */
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_ICR_LO, 0x000C0400); /* NMI to all excluding self */
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_ICR_HI, 0x00000000);
+    wr(fx, LAPIC_ICR_LO, 0x00004400); /* NMI, assert, physical destination 0: this cpu */
+    assert_int_equal(fx->nmis, 1);
+    assert_int_equal(fx->nmi_from, NMI_FROM_IPI);
+    wr(fx, LAPIC_ICR_LO, 0x00044402); /* self, vector 2 (ignored, no illegal-vector error) */
+    assert_int_equal(fx->nmis, 2);
+    wr(fx, LAPIC_ESR, 0);
+    assert_int_equal(rd(fx, LAPIC_ESR), 0);
+    assert_int_equal(rd(fx, LAPIC_ICR_LO) & ICR_PENDING, 0);
+    for (uint32_t off = LAPIC_IRR; off < LAPIC_ESR; off += 0x10)
+        assert_int_equal(rd(fx, off), 0);
+    assert_false(fx->intr);
+
+    wr(fx, LAPIC_ICR_LO, 0x00008500); /* INIT level de-assert: only arbitration IDs */
+    assert_int_equal(fx->inits, 0);
+    wr(fx, LAPIC_ICR_LO, 0x00080600); /* start-up to all including self: ignored */
+    assert_int_equal(fx->inits, 0);
+    assert_false(fx->intr);
+    wr(fx, LAPIC_ICR_LO, 0x0000C500); /* INIT, level assert, to APIC 0 */
+    assert_int_equal(fx->inits, 1);
+    wr(fx, LAPIC_ICR_LO, 0x00040500); /* INIT to self, edge */
+    assert_int_equal(fx->inits, 2);
+    assert_int_equal(fx->nmis, 2);
+}
+
+/* SDM 10.5.1: LINT0/LINT1 in NMI delivery mode send an NMI on each rising edge while the
+ * entry is unmasked; NMI entries do not touch IRR. */
+static void test_lint_nmi(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    struct irq_line l1 = lapic_lint(&fx->apic, 1);
+    wr(fx, LAPIC_LVT_LINT1, LVT_MASKED | 0x400);
+    irq_pulse(&l1);
+    assert_int_equal(fx->nmis, 0);
+    wr(fx, LAPIC_LVT_LINT1, 0x400); /* NMI */
+    irq_set(&l1, true);
+    assert_int_equal(fx->nmis, 1);
+    assert_int_equal(fx->nmi_from, NMI_FROM_LINT1);
+    irq_set(&l1, true); /* no new edge */
+    assert_int_equal(fx->nmis, 1);
+    irq_set(&l1, false);
+    irq_pulse(&l1);
+    assert_int_equal(fx->nmis, 2);
+    struct irq_line l0 = lapic_lint(&fx->apic, 0);
+    wr(fx, LAPIC_LVT_LINT0, 0x400);
+    irq_pulse(&l0);
+    assert_int_equal(fx->nmis, 3);
+    assert_int_equal(fx->nmi_from, NMI_FROM_LINT0);
+    for (uint32_t off = LAPIC_IRR; off < LAPIC_ESR; off += 0x10)
+        assert_int_equal(rd(fx, off), 0);
+    assert_false(fx->intr);
+}
+
+static uint64_t msr_rd(struct fixture *fx, uint32_t msr)
+{
+    uint64_t v = 0xDEAD;
+    assert_int_equal(lapic_msr_read(&fx->apic, msr, &v), 1);
+    return v;
+}
+
+/* SDM 10.5.4.1: TSC-deadline mode. IA32_TSC_DEADLINE arms the timer for a TSC value (at once
+ * when passed), reads 0 after it fired and in the other modes (where writes are ignored);
+ * the initial count is ignored and the current count reads 0; changing the mode disarms. */
+static void test_timer_tsc_deadline(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    fx->tsc_off = 5000;
+    assert_int_equal(lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 9000), 1); /* one-shot mode */
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0);
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(rd(fx, LAPIC_LVT_TIMER), LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    wr(fx, LAPIC_TIMER_INIT, 100); /* ignored */
+    assert_int_equal(rd(fx, LAPIC_TIMER_INIT), 0);
+    assert_int_equal(rd(fx, LAPIC_TIMER_CUR), 0);
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 9000); /* TSC 9000 = device time 4000 */
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 9000);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 4000);
+    run_until(fx, 3999);
+    assert_false(fx->intr);
+    run_until(fx, 4000);
+    assert_true(fx->intr);
+    assert_int_equal(lapic_ack(&fx->apic), INTC_SOURCE(0x41, ISRC_LAPIC_TIMER, 0));
+    wr(fx, LAPIC_EOI, 0);
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0); /* fired: disarmed */
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    /* a deadline already passed fires at once; 0 disarms */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 10);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 4000);
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 0);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    /* the TSC written back after arming: the timer checks and waits on */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 20000); /* device time 15000 */
+    fx->tsc_off = 0; /* at 15000 the TSC reads 15000: five thousand more */
+    run_until(fx, 19999);
+    assert_false(fx->intr);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), 20000);
+    run_until(fx, 20000);
+    assert_true(fx->intr);
+    assert_int_equal(lapic_ack(&fx->apic), INTC_SOURCE(0x41, ISRC_LAPIC_TIMER, 0));
+    wr(fx, LAPIC_EOI, 0);
+    /* leaving the mode disarms it */
+    lapic_msr_write(&fx->apic, MSR_TSC_DEADLINE, 30000);
+    wr(fx, LAPIC_LVT_TIMER, 0x41);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->apic.timer), TIMER_NEVER);
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(msr_rd(fx, MSR_TSC_DEADLINE), 0);
+    /* without a TSC wired there is no such mode: bit 18 is reserved, the MSR not the APIC's */
+    fx->apic.tsc = NULL;
+    wr(fx, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(rd(fx, LAPIC_LVT_TIMER), 0x41);
+    uint64_t v;
+    assert_int_equal(lapic_msr_read(&fx->apic, MSR_TSC_DEADLINE, &v), 0);
+}
+
 static void test_timer_one_shot_and_divide(void **state)
 {
     struct fixture *fx = *state;
@@ -384,6 +539,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_priority_and_eoi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_illegal_vectors_and_esr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_ipi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipi_nmi_init_startup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lint_nmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_tsc_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_one_shot_and_divide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_periodic_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint_through_lint0, setup, teardown),

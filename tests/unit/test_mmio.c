@@ -304,6 +304,65 @@ static void load_across_pages(void **state)
     rig_free(r);
 }
 
+/* A REP string instruction retires (and restarts) once its host work reaches 4096: one per
+ * iteration, 64 more per device access (src/cpu/string.c). So one unit of device time moves
+ * at most 4096 elements in RAM but only 64 to or from a device, and a guest's budget bounds
+ * the host time a REP to MMIO or a port can take. */
+static void rep_string_host_work_per_unit(void **state)
+{
+    (void)state;
+    struct rig *r = rig_new(false);
+    static const uint8_t stosb[] = {0xF3, 0xAA}, outsb[] = {0xF3, 0x6E};
+    struct cpu *c = &r->c;
+
+    /* rep stosb into MMIO: 64 writes per unit, 1000 bytes in 16 units. */
+    memcpy(r->ram + CODE, stosb, sizeof stosb);
+    cpu_flush_decoded(c);
+    c->eip = CODE;
+    c->r[EDI] = MMIO_BASE;
+    c->r[ECX] = 1000;
+    c->r[EAX] = 0x5A;
+    r->n = 0;
+    uint64_t i0 = c->icount;
+    assert_int_equal(cpu_run(c, 1), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 1000 - 64);
+    assert_int_equal(r->n, 64);
+    assert_int_equal(c->eip, CODE); /* restarts */
+    assert_int_equal(cpu_run(c, 15), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 0);
+    assert_int_equal(r->n, 1000);
+    assert_int_equal(c->eip, CODE + sizeof stosb);
+    assert_int_equal(c->icount - i0, 16);
+    want(r, 15, true, 15, 0x5A, 1); /* the first 16 of them are logged */
+
+    /* The same in RAM: 4096 per unit. */
+    c->eip = CODE;
+    c->r[EDI] = 0x100000;
+    c->r[ECX] = 5000;
+    assert_int_equal(cpu_run(c, 1), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 5000 - 4096);
+    assert_int_equal(cpu_run(c, 1), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 0);
+    assert_int_equal(c->eip, CODE + sizeof stosb);
+    assert_int_equal(r->ram[0x100000 + 4999], 0x5A);
+
+    /* rep outsb to a port: 64 per unit as well. */
+    memcpy(r->ram + CODE, outsb, sizeof outsb);
+    cpu_flush_decoded(c);
+    c->eip = CODE;
+    c->r[ESI] = 0x100000;
+    c->r[EDX] = 0x80;
+    c->r[ECX] = 100;
+    assert_int_equal(cpu_run(c, 1), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 100 - 64);
+    assert_int_equal(c->r[ESI], 0x100000 + 64);
+    assert_int_equal(cpu_run(c, 1), RUN_LIMIT);
+    assert_int_equal(c->r[ECX], 0);
+    assert_int_equal(c->eip, CODE + sizeof outsb);
+    assert_int_equal(r->exceptions, 0);
+    rig_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +372,7 @@ int main(void)
         cmocka_unit_test(store_from_ram_into_mmio),
         cmocka_unit_test(store_across_two_mmio_pages),
         cmocka_unit_test(load_across_pages),
+        cmocka_unit_test(rep_string_host_work_per_unit),
     };
     return cmocka_run_group_tests_name("mmio", tests, NULL, NULL);
 }

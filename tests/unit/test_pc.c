@@ -239,21 +239,100 @@ static void test_msrs(void **state)
     assert_true(edx & 1u << 14); /* MCA */
 
     /* #GP(0): an unknown MSR, a reserved PAT type, MCG_CAP written, an x2APIC enable */
-    static const uint8_t bad_rd[] = { MOV_ECX(0xC0000080u), RDMSR, HLT };
+    static const uint8_t bad_rd[] = { MOV_ECX(0xC0000081u), RDMSR, HLT }; /* STAR: no */
     static const uint8_t bad_pat[] = { MOV_ECX(0x277), MOV_EAX(0x02), MOV_EDX(0), WRMSR, HLT };
     static const uint8_t bad_mcg[] = { MOV_ECX(0x179), MOV_EAX(0), MOV_EDX(0), WRMSR, HLT };
     static const uint8_t bad_apic[] = { MOV_ECX(0x1B), MOV_EAX(0xFEE00C00u), MOV_EDX(0), WRMSR,
                                         HLT };
     static const uint8_t bad_misc[] = { MOV_ECX(0x1A0), MOV_EAX(0x2), MOV_EDX(0), WRMSR, HLT };
+    /* EFER: LME (8), LMA (10), NXE (11: no NX), a high bit */
+    static const uint8_t bad_lme[] = { MOV_ECX(0xC0000080u), MOV_EAX(0x101), MOV_EDX(0), WRMSR,
+                                       HLT };
+    static const uint8_t bad_lma[] = { MOV_ECX(0xC0000080u), MOV_EAX(0x400), MOV_EDX(0), WRMSR,
+                                       HLT };
+    static const uint8_t bad_nxe[] = { MOV_ECX(0xC0000080u), MOV_EAX(0x800), MOV_EDX(0), WRMSR,
+                                       HLT };
+    static const uint8_t bad_efer_hi[] = { MOV_ECX(0xC0000080u), MOV_EAX(0), MOV_EDX(1), WRMSR,
+                                           HLT };
     const struct { const uint8_t *p; size_t n; } bad[] = {
         {bad_rd, sizeof bad_rd}, {bad_pat, sizeof bad_pat}, {bad_mcg, sizeof bad_mcg},
-        {bad_apic, sizeof bad_apic}, {bad_misc, sizeof bad_misc},
+        {bad_apic, sizeof bad_apic}, {bad_misc, sizeof bad_misc}, {bad_lme, sizeof bad_lme},
+        {bad_lma, sizeof bad_lma}, {bad_nxe, sizeof bad_nxe}, {bad_efer_hi, sizeof bad_efer_hi},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         assert_int_equal(run_code(m, bad[k].p, bad[k].n), RUN_SHUTDOWN);
         assert_int_equal(m->cpu.shutdown_events[0].vector, EXC_GP);
         assert_int_equal(m->cpu.shutdown_events[0].error, 0);
     }
+    machine_destroy(m);
+}
+
+/* IA32_EFER without long mode or NX: 0 at reset, SCE reads back; CPUID's extended leaves say
+ * no SYSCALL, NX or LM; leaf 1 says TSC-deadline, and the local APIC's deadline follows the
+ * TSC; RDPMC at CPL 0 names a counter the cpu does not have: #GP(0). */
+static void test_efer_rdpmc(void **state)
+{
+    (void)state;
+    struct machine *m = booted();
+    static const uint8_t prog[] = {
+        MOV_ECX(0xC0000080u), RDMSR, STORE_EAX(DATA), STORE_EDX(DATA + 4),
+        MOV_EAX(1), MOV_EDX(0), WRMSR, MOV_EAX(0), RDMSR, STORE_EAX(DATA + 8),
+        STORE_EDX(DATA + 12),
+        MOV_EAX(0x80000000u), CPUID, STORE_EAX(DATA + 16),
+        MOV_EAX(0x80000001u), CPUID, STORE_EDX(DATA + 20),
+        MOV_EAX(1), CPUID, 0x89, 0x0D, (DATA + 24) & 0xFF, ((DATA + 24) >> 8) & 0xFF,
+        ((DATA + 24) >> 16) & 0xFF, (DATA + 24) >> 24, /* mov %ecx, DATA + 24 */
+        HLT,
+    };
+    assert_int_equal(run_code(m, prog, sizeof prog), RUN_HALT);
+    assert_int_equal(get32(m, DATA), 0);
+    assert_int_equal(get32(m, DATA + 4), 0);
+    assert_int_equal(get32(m, DATA + 8), 1);
+    assert_int_equal(get32(m, DATA + 12), 0);
+    assert_int_equal(get32(m, DATA + 16), 0x80000001u);
+    assert_int_equal(get32(m, DATA + 20) & (1u << 11 | 1u << 20 | 1u << 29), 0);
+    assert_true(get32(m, DATA + 24) & 1u << 24); /* TSC-deadline */
+    /* ... whose deadline is in the cpu's TSC, offset by a TSC write */
+    m->cpu.tsc_offset = 1000000;
+    lapic_write(&m->lapic, LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | 0x41);
+    assert_int_equal(lapic_msr_write(&m->lapic, MSR_TSC_DEADLINE,
+                                     cpu_time(&m->cpu) + 1000000 + 500), 1);
+    assert_int_equal(timerq_deadline(&m->timers, m->lapic.timer), cpu_time(&m->cpu) + 500);
+
+    static const uint8_t rdpmc[] = { MOV_ECX(0), 0x0F, 0x33, HLT };
+    assert_int_equal(run_code(m, rdpmc, sizeof rdpmc), RUN_SHUTDOWN);
+    assert_int_equal(m->cpu.shutdown_events[0].vector, EXC_GP);
+    assert_int_equal(m->cpu.shutdown_events[0].error, 0);
+    assert_int_equal(m->cpu.shutdown_events[0].detail.kind, FD_RULE);
+    assert_int_equal(m->cpu.shutdown_events[0].detail.u.rule.reason, RR_RDPMC_COUNTER);
+    machine_destroy(m);
+}
+
+/* An INIT IPI to itself would reset the cpu into real mode: the machine stops after the ICR
+ * write with a report naming INIT and the reset vector; INIT to another APIC does nothing.
+ * Port 0x92's fast reset (bit 0) is an INIT too. */
+static void test_init_ipi(void **state)
+{
+    (void)state;
+    struct machine *m = booted();
+    static const uint8_t prog[] = {
+        MOV_EAX(0x01000000u), STORE_EAX(0xFEE00310u), /* destination APIC 1: nobody */
+        MOV_EAX(0x00004500u), STORE_EAX(0xFEE00300u), /* INIT, assert */
+        MOV_EAX(0), STORE_EAX(0xFEE00310u),           /* destination APIC 0: this cpu */
+        MOV_EAX(0x00004500u), STORE_EAX(0xFEE00300u),
+        HLT,
+    };
+    assert_int_equal(run_code(m, prog, sizeof prog), RUN_UNSUPPORTED);
+    assert_string_equal(m->cpu.unsupported.by, "INIT");
+    assert_int_equal(m->cpu.unsupported.eip, CODE + sizeof prog - 1); /* after the write */
+    assert_int_equal(m->cpu.unsupported.target_cs, 0xF000);
+    assert_int_equal(m->cpu.unsupported.target_eip, 0xFFF0);
+    /* a fast reset through port 0x92 is the same INIT */
+    static const uint8_t fast[] = { 0xB0, 0x02, 0xE6, 0x92, 0xB0, 0x03, 0xE6, 0x92, HLT };
+    assert_int_equal(run_code(m, fast, sizeof fast), RUN_UNSUPPORTED);
+    assert_string_equal(m->cpu.unsupported.by, "INIT");
+    assert_int_equal(m->cpu.unsupported.eip, CODE + sizeof fast - 1);
+    assert_non_null(strstr(m->cpu.unsupported.why, "0x92"));
     machine_destroy(m);
 }
 
@@ -289,12 +368,45 @@ static void test_interrupt_wiring(void **state)
     machine_destroy(m);
 }
 
+/* HPET legacy replacement takes ISA IRQ 0 from the 8254 (I/O APIC pin 2) and drives IRQ 8;
+ * the ACPI SCI arrives on the FADT's IRQ 9 (pin 9, level, as the MADT's override says). */
+static void test_legacy_and_sci_wiring(void **state)
+{
+    (void)state;
+    struct machine *m = booted();
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 2, 0x30);  /* pin 2: edge, vector 0x30 */
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 8, 0x38);  /* pin 8: edge, vector 0x38 */
+    ioapic_write_reg(&m->ioapic, 0x10 + 2 * 9, IOREDTBL_LEVEL | 0x39);
+    irq_pulse(&m->pit.out0);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    hpet_write(&m->hpet, HPET_CONF, HPET_LEG_RT);
+    irq_pulse(&m->pit.out0); /* disconnected */
+    assert_false(m->cpu.intr);
+    irq_pulse(&m->hpet.legacy[0]);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    irq_pulse(&m->hpet.legacy[1]);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x38, ISRC_IOAPIC, 8));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    hpet_write(&m->hpet, HPET_CONF, 0);
+    irq_pulse(&m->pit.out0); /* connected again */
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x30, ISRC_IOAPIC, 2));
+    lapic_write(&m->lapic, LAPIC_EOI, 0);
+    irq_set(&m->acpipm.sci, true);
+    assert_int_equal(m->cpu.intc.ack(m->cpu.intc.ctx), INTC_SOURCE(0x39, ISRC_IOAPIC, 9));
+    machine_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bda_and_mp),
         cmocka_unit_test(test_acpi),
         cmocka_unit_test(test_msrs),
+        cmocka_unit_test(test_efer_rdpmc),
+        cmocka_unit_test(test_init_ipi),
+        cmocka_unit_test(test_legacy_and_sci_wiring),
         cmocka_unit_test(test_interrupt_wiring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,12 @@
 #include "devices/timerq.h"
 
 #define UPS 100000000u /* device time units per second, as the machine's default */
+/* The fixture's lines: the HPET's I/O APIC inputs 0..23, then its legacy lines (ISA IRQ 0 and
+ * 8) and the ACPI SCI. */
+#define LINE_LEG0 24
+#define LINE_LEG8 25
+#define LINE_SCI  26
+#define LINES     27
 
 struct fixture {
     struct bus bus;
@@ -31,8 +37,8 @@ struct fixture {
     struct fwcfg fw;
     struct crtc crtc;
     struct port92 p92;
-    int level[HPET_LINES];
-    int edges[HPET_LINES];
+    int level[LINES];
+    int edges[LINES];
 };
 
 static uint64_t fake_now(void *ctx)
@@ -51,7 +57,7 @@ static void line_set(void *ctx, int pin, bool level)
 static bool line_unmasked(void *ctx, int pin)
 {
     (void)ctx;
-    return pin == 20;
+    return pin == 20 || pin == LINE_SCI;
 }
 
 static void run_until(struct fixture *fx, uint64_t t)
@@ -72,7 +78,12 @@ static int setup(void **state)
         return -1;
     for (int p = 0; p < (int)HPET_LINES; p++)
         fx->hpet.line[p] = (struct irq_line){ line_set, line_unmasked, fx, p };
+    fx->hpet.legacy[0] = (struct irq_line){ line_set, line_unmasked, fx, LINE_LEG0 };
+    fx->hpet.legacy[1] = (struct irq_line){ line_set, line_unmasked, fx, LINE_LEG8 };
     acpipm_init(&fx->pm, &fx->clk);
+    if (acpipm_wire_sci(&fx->pm, &fx->tq, (struct irq_line){ line_set, line_unmasked, fx,
+                                                             LINE_SCI }) < 0)
+        return -1;
     fwcfg_init(&fx->fw, 256u << 20);
     crtc_init(&fx->crtc);
     port92_init(&fx->p92);
@@ -103,11 +114,12 @@ static void hwr(struct fixture *fx, uint32_t off, uint32_t v)
 static void test_hpet_registers_and_counter(void **state)
 {
     struct fixture *fx = *state;
-    /* GCAP_ID: revision 1, three timers, 64-bit counter, vendor 8086, 10 MHz */
-    assert_int_equal(hrd(fx, HPET_CAP), 0x80862201u);
+    /* GCAP_ID: revision 1, three timers, 64-bit counter, legacy replacement capable, vendor
+     * 8086, 10 MHz */
+    assert_int_equal(hrd(fx, HPET_CAP), 0x8086A201u);
     assert_int_equal(hrd(fx, HPET_CAP + 4), 100000000u);
     hwr(fx, HPET_CAP, 0);
-    assert_int_equal(hrd(fx, HPET_CAP), 0x80862201u);
+    assert_int_equal(hrd(fx, HPET_CAP), 0x8086A201u);
     assert_int_equal(hrd(fx, HPET_CONF), 0);
     /* Tn_CONF_CAP: periodic and 64-bit capable, routes 20..23 */
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
@@ -167,6 +179,42 @@ static void test_hpet_one_shot_and_periodic(void **state)
     assert_int_equal(timerq_deadline(&fx->tq, fx->hpet.timer), TIMER_NEVER);
 }
 
+/* HPET spec 2.3.9.2.2: with LEG_RT_CNF, timer 0 drives IRQ 0 and timer 1 IRQ 8 whatever
+ * their routes; timer 2 keeps its route; an active level moves when the mode changes. */
+static void test_hpet_legacy_replacement(void **state)
+{
+    struct fixture *fx = *state;
+    hwr(fx, HPET_T0_CONF, HPET_TN_ENABLE | 20u << 9);
+    hwr(fx, HPET_T0_CMP, 1000);
+    hwr(fx, HPET_T0_CMP + 4, 0);
+    hwr(fx, HPET_T0_CONF + 0x20, HPET_TN_ENABLE | HPET_TN_LEVEL | 21u << 9);
+    hwr(fx, HPET_T0_CMP + 0x20, 2000);
+    hwr(fx, HPET_T0_CMP + 0x20 + 4, 0);
+    hwr(fx, HPET_T0_CONF + 0x40, HPET_TN_ENABLE | 22u << 9);
+    hwr(fx, HPET_T0_CMP + 0x40, 3000);
+    hwr(fx, HPET_T0_CMP + 0x40 + 4, 0);
+    hwr(fx, HPET_CONF, HPET_ENABLE | HPET_LEG_RT);
+    assert_int_equal(hrd(fx, HPET_CONF), 3);
+    run_until(fx, 30000);
+    assert_int_equal(fx->edges[LINE_LEG0], 1);
+    assert_int_equal(fx->edges[20], 0);
+    assert_int_equal(fx->edges[LINE_LEG8], 1);
+    assert_int_equal(fx->level[LINE_LEG8], 1); /* level-triggered: held */
+    assert_int_equal(fx->edges[21], 0);
+    assert_int_equal(fx->edges[22], 1);        /* timer 2: its own route */
+    /* legacy off: timer 1's active level moves to its route */
+    hwr(fx, HPET_CONF, HPET_ENABLE);
+    assert_int_equal(fx->level[LINE_LEG8], 0);
+    assert_int_equal(fx->level[21], 1);
+    hwr(fx, HPET_ISR, 2);
+    assert_int_equal(fx->level[21], 0);
+    /* timer 0 again, now on its route */
+    hwr(fx, HPET_T0_CMP, 40000);
+    run_until(fx, 400000);
+    assert_int_equal(fx->edges[20], 1);
+    assert_int_equal(fx->edges[LINE_LEG0], 1);
+}
+
 static uint32_t in(struct fixture *fx, uint16_t port, unsigned size)
 {
     return bus_in(&fx->bus, port, size);
@@ -191,6 +239,39 @@ static void test_acpi_pm_timer(void **state)
     assert_int_equal(in(fx, ACPIPM_CNT, 2), 1);
     bus_out(&fx->bus, ACPIPM_EVT + 2, 0x0121, 2);
     assert_int_equal(in(fx, ACPIPM_EVT + 2, 2), 0x0121);
+}
+
+/* ACPI 4.8.3.1, 4.8.3.3: TMR_STS with TMR_EN and SCI_EN holds the SCI (a level) until the
+ * status is cleared; the next bit-23 change is a timer-queue deadline only while it matters. */
+static void test_acpi_sci(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(fx->level[LINE_SCI], 0);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->pm.timer), TIMER_NEVER);
+    bus_out(&fx->bus, ACPIPM_EVT + 2, ACPIPM_TMR_STS, 2); /* TMR_EN */
+    /* 2^23 ticks at 3579545 Hz: ceil(8388608 * 10^8 / 3579545) device time units */
+    uint64_t flip = (8388608ull * UPS + ACPIPM_TIMER_HZ - 1) / ACPIPM_TIMER_HZ;
+    assert_int_equal(timerq_deadline(&fx->tq, fx->pm.timer), flip);
+    run_until(fx, flip - 1);
+    assert_int_equal(fx->level[LINE_SCI], 0);
+    run_until(fx, flip);
+    assert_int_equal(fx->level[LINE_SCI], 1);
+    assert_int_equal(in(fx, ACPIPM_EVT, 2) & 1, 1);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->pm.timer), TIMER_NEVER);
+    bus_out(&fx->bus, ACPIPM_EVT, ACPIPM_TMR_STS, 2); /* clear the status: the SCI drops */
+    assert_int_equal(fx->level[LINE_SCI], 0);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->pm.timer),
+                     (16777216ull * UPS + ACPIPM_TIMER_HZ - 1) / ACPIPM_TIMER_HZ);
+    /* disabled, the status still sets but raises nothing */
+    bus_out(&fx->bus, ACPIPM_EVT + 2, 0, 2);
+    assert_int_equal(timerq_deadline(&fx->tq, fx->pm.timer), TIMER_NEVER);
+    fx->t = 3 * flip;
+    assert_int_equal(in(fx, ACPIPM_EVT, 2) & 1, 1);
+    assert_int_equal(fx->level[LINE_SCI], 0);
+    /* enabling with the status already set raises it at once */
+    bus_out(&fx->bus, ACPIPM_EVT + 2, ACPIPM_TMR_STS, 2);
+    assert_int_equal(fx->level[LINE_SCI], 1);
+    assert_int_equal(fx->edges[LINE_SCI], 2);
 }
 
 static uint32_t fw_item(struct fixture *fx, uint16_t key, unsigned len)
@@ -249,6 +330,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hpet_registers_and_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hpet_one_shot_and_periodic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hpet_legacy_replacement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acpi_sci, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acpi_pm_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fwcfg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crtc_and_port92, setup, teardown),

@@ -1392,6 +1392,36 @@ static void jmp_to_busy_tss_faults(void **state)
     machine_free(m);
 }
 
+/* An instruction is fetched only within the CS limit (SDM vol. 3 5.3): one whose bytes end
+ * beyond it is #GP(0) at that instruction, even inside a block of decoded code that began
+ * within the limit; the instructions before it retire. */
+static void fetch_beyond_cs_limit_faults(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = {0x90, 0x90, 0x90, 0xB8, 1, 2, 3, 4, 0x90}; /* mov $imm, %eax */
+    for (unsigned cut = 0; cut < 3; cut++) {
+        /* cut 0: the MOV's last byte is the one past the limit; 1: its first; 2: the NOP after
+         * it is the first past the limit (the MOV retires). */
+        static const uint32_t limit_of[3] = {CODE + 6, CODE + 2, CODE + 7};
+        static const uint32_t eip_of[3] = {CODE + 3, CODE + 3, CODE + 8};
+        struct m *m = machine(0);
+        struct segment *cs = &m->c.seg[SEG_CS];
+        seg_set_cs(&m->c, cs->sel, cs->base, limit_of[cut], cs->attr);
+        m->c.r[EAX] = 0;
+        run(m, code, sizeof code, 20);
+        const struct trace_event *e = first_delivery(m);
+        assert_non_null(e);
+        print_message("  limit 0x%x: #%u at 0x%x after %llu instructions\n", limit_of[cut],
+                      e->vector, e->before.eip, (unsigned long long)e->icount);
+        assert_int_equal(e->vector, EXC_GP);
+        assert_int_equal(e->error, 0);
+        assert_int_equal(e->before.eip, eip_of[cut]);
+        assert_int_equal(e->icount, cut == 2 ? 4 : 3);
+        assert_int_equal(m->c.r[EAX], cut == 2 ? 0x04030201u : 0);
+        machine_free(m);
+    }
+}
+
 /* ---- virtual-8086 mode (not implemented): entering it stops the machine -------------------- */
 
 #define V86_CS 0x4200u
@@ -1572,6 +1602,7 @@ int main(void)
         cmocka_unit_test(iret_to_v86_at_cpl0_stops),
         cmocka_unit_test(iret_with_vm_above_cpl0_is_ordinary),
         cmocka_unit_test(task_switch_to_v86_task_stops),
+        cmocka_unit_test(fetch_beyond_cs_limit_faults),
     };
     failed += cmocka_run_group_tests_name("virtual_8086", v86, NULL, NULL);
     free(loads);

@@ -14,9 +14,11 @@
 #include <cmocka.h>
 
 #include "machine/machine.h"
+#include "trace/export_perfetto.h"
 #include "trace/filter.h"
 #include "trace/format.h"
 #include "trace/recorder.h"
+#include "trace/tracectx.h"
 #include "trace/tracefile.h"
 
 /* A deterministic pseudo-random source (xorshift). */
@@ -67,6 +69,8 @@ static void random_event(uint64_t *s, struct trace_event *ev, unsigned detail)
         f->cpl = (uint8_t)rnd(s), f->rpl = (uint8_t)rnd(s), f->dpl = (uint8_t)rnd(s);
         f->limit = rnd(s), f->offset = rnd(s);
     }
+    ev->source = (uint8_t)(rnd(s) % ISRC_KINDS);
+    ev->source_num = (uint8_t)rnd(s);
 }
 
 static void assert_state_equal(const struct trace_state *a, const struct trace_state *b)
@@ -91,6 +95,8 @@ static void assert_event_equal(const struct trace_event *a, const struct trace_e
     assert_int_equal(a->cr2, b->cr2);
     assert_state_equal(&a->before, &b->before);
     assert_state_equal(&a->after, &b->after);
+    assert_int_equal(a->source, b->source);
+    assert_int_equal(a->source_num, b->source_num);
     assert_int_equal(a->detail.kind, b->detail.kind);
     if (a->detail.kind == FD_PAGE) {
         const struct walk *x = &a->detail.u.page, *y = &b->detail.u.page;
@@ -150,6 +156,37 @@ static void test_event_round_trip(void **state)
     trace_event_encode(&ev, enc);
     enc[8] = TR_KINDS; /* the kind */
     assert_false(trace_event_decode(enc, &ev));
+    trace_event_encode(&ev, enc);
+    enc[TRACE_EVENT_SIZE - 2] = ISRC_KINDS; /* the interrupt's source */
+    assert_false(trace_event_decode(enc, &ev));
+}
+
+/* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
+static void test_triple_round_trip(void **state)
+{
+    (void)state;
+    uint64_t s = 0x2545F4914F6CDD1Dull;
+    for (int n = 0; n < 300; n++) {
+        struct fault f[3], back[3];
+        for (int i = 0; i < 3; i++) {
+            struct trace_event ev;
+            random_event(&s, &ev, (unsigned)(n + i) % 3);
+            f[i] = (struct fault){ .vector = ev.vector, .has_error = ev.has_error,
+                                   .error = ev.error, .cr2 = ev.cr2, .detail = ev.detail };
+        }
+        uint8_t enc[TRACE_TRIPLE_SIZE];
+        trace_triple_encode(f, enc);
+        assert_true(trace_triple_decode(enc, back));
+        for (int i = 0; i < 3; i++) {
+            struct trace_event a = { .vector = f[i].vector, .has_error = f[i].has_error,
+                                     .error = f[i].error, .cr2 = f[i].cr2,
+                                     .detail = f[i].detail };
+            struct trace_event b = { .vector = back[i].vector, .has_error = back[i].has_error,
+                                     .error = back[i].error, .cr2 = back[i].cr2,
+                                     .detail = back[i].detail };
+            assert_event_equal(&a, &b);
+        }
+    }
 }
 
 /* A small recorded file in memory: header, a name, events from a machine, console bytes, end. */
@@ -383,14 +420,162 @@ static void test_filters_and_names(void **state)
     free(sm.buf);
 }
 
+
+/* A record of type t over payload p (its frame is not needed to step a reader). */
+static struct trace_record rec(uint8_t t, const uint8_t *p, uint32_t len)
+{
+    return (struct trace_record){ .type = t, .len = len, .payload = p };
+}
+
+/* The reader names each event as the live log did at that moment: names said before it (the
+ * newest naming of a CR3 wins, none after the machine's 256th), system-call names and vector,
+ * the ISA line from the 8259A's vector bases, a triple fault's steps, returns paired. */
+static void test_reader_context(void **state)
+{
+    (void)state;
+    struct trace_ctx *t = trace_ctx_new(NULL, NULL);
+    assert_non_null(t);
+    uint8_t ev_p[TRACE_EVENT_SIZE];
+    struct trace_event ev = { .icount = 10, .kind = TR_SOFTINT, .vector = 0x30 };
+    ev.before = (struct trace_state){ .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
+    ev.before.r[EAX] = 4;
+    ev.before.r[ESP] = 0xbff0;
+    ev.after = (struct trace_state){ .cr3 = 0x1000, .cpl = 0, .cs = 0x08, .ss = 0x10 };
+    struct trace_event got;
+    char line[1536];
+
+    /* Nothing said yet: a CR3, an INT 0x30 that is no system call. */
+    trace_event_encode(&ev, ev_p);
+    struct trace_record r = rec(TREC_EVENT, ev_p, TRACE_EVENT_SIZE);
+    assert_true(trace_ctx_step(t, &r, &got));
+    describe_event_in(&t->d, &got, line, sizeof line);
+    assert_non_null(strstr(line, "cr3=00001000 v=30"));
+    assert_non_null(strstr(line, "| int 0x30"));
+    assert_null(strstr(line, "syscall"));
+
+    /* The kernel names the space, system call 4 and its gate 0x30. */
+    uint8_t sp[8 + 5], nm[5 + 5], vec[5];
+    trace_put32(sp, 0x1000), trace_put32(sp + 4, 7), memcpy(sp + 8, "shell", 5);
+    nm[0] = TNAME_SYSCALL, trace_put32(nm + 1, 4), memcpy(nm + 5, "write", 5);
+    vec[0] = TNAME_SYSCALL_VECTOR, trace_put32(vec + 1, 0x30);
+    struct trace_record names[] = { rec(TREC_SPACE, sp, sizeof sp), rec(TREC_NAME, nm, sizeof nm),
+                                    rec(TREC_NAME, vec, sizeof vec) };
+    for (size_t i = 0; i < 3; i++)
+        assert_false(trace_ctx_step(t, &names[i], &got));
+    ev.icount = 20;
+    trace_event_encode(&ev, ev_p);
+    assert_true(trace_ctx_step(t, &r, &got));
+    describe_event_in(&t->d, &got, line, sizeof line);
+    assert_non_null(strstr(line, "    20: pid 7 (shell) v=30"));
+    assert_non_null(strstr(line, "| int 0x30 syscall 4 (write)"));
+    char name[80];
+    describe_entry_name(&t->d, &got, name, sizeof name);
+    assert_string_equal(name, "write");
+
+    /* Its return pairs with the newest entry (at 20). */
+    struct trace_event ret = { .icount = 25, .kind = TR_IRET };
+    ret.before = ev.after;
+    ret.after = ev.before;
+    trace_event_encode(&ret, ev_p);
+    assert_true(trace_ctx_step(t, &r, &got));
+    describe_event_in(&t->d, &got, line, sizeof line);
+    assert_non_null(strstr(line, "| back from int 0x30 syscall 4 (write) at 20, 5 instructions"));
+
+    /* Renamed: the newest name wins; after 256 namings, no more are kept. */
+    memcpy(sp + 8, "other", 5);
+    for (unsigned k = 1; k < 256; k++) {
+        trace_put32(sp + 4, 100 + k);
+        assert_false(trace_ctx_step(t, &names[0], &got));
+    }
+    trace_put32(sp + 4, 999);
+    assert_false(trace_ctx_step(t, &names[0], &got));
+    assert_int_equal(trace_ctx_space(t, 0x1000)->pid, 355);
+
+    /* An interrupt's ISA line from the vector bases; a triple fault's steps. */
+    uint8_t bases[2] = { 0x20, 0x28 };
+    struct trace_record irq = rec(TREC_IRQ, bases, 2);
+    assert_false(trace_ctx_step(t, &irq, &got));
+    struct trace_event in = ev;
+    in.kind = TR_INTERRUPT;
+    in.vector = 0x29;
+    trace_event_encode(&in, ev_p);
+    assert_true(trace_ctx_step(t, &r, &got));
+    describe_event_in(&t->d, &got, line, sizeof line);
+    assert_non_null(strstr(line, "| IRQ9 ACPI"));
+    struct fault three[3] = { { .vector = 13, .has_error = true, .error = 0x402 },
+                              { .vector = 8, .has_error = true },
+                              { .vector = 14, .has_error = true, .error = 2, .cr2 = 0x7ffffc } };
+    uint8_t tp[TRACE_TRIPLE_SIZE];
+    trace_triple_encode(three, tp);
+    struct trace_record triple = rec(TREC_TRIPLE, tp, sizeof tp);
+    assert_false(trace_ctx_step(t, &triple, &got));
+    struct trace_event sd = { .icount = 40, .kind = TR_SHUTDOWN, .vector = 14, .has_error = true,
+                              .error = 2 };
+    trace_event_encode(&sd, ev_p);
+    assert_true(trace_ctx_step(t, &r, &got));
+    describe_event_in(&t->d, &got, line, sizeof line);
+    assert_non_null(strstr(line, "| triple fault: #GP(0x0402)"));
+    assert_non_null(strstr(line, "-> #DF(0x0000)"));
+    assert_non_null(strstr(line, "-> #PF(0x0002): page fault CR2=007ffffc"));
+    trace_ctx_free(t);
+}
+
+/* A kernel that reuses a page directory for a new process: the Perfetto export gives each
+ * process its own track (one Perfetto process per guest process), named as the guest said. */
+static void test_export_reused_cr3(void **state)
+{
+    (void)state;
+    uint8_t evs[4][TRACE_EVENT_SIZE], sp[2][8 + 5];
+    trace_put32(sp[0], 0x1000), trace_put32(sp[0] + 4, 7), memcpy(sp[0] + 8, "first", 5);
+    trace_put32(sp[1], 0x1000), trace_put32(sp[1] + 4, 8), memcpy(sp[1] + 8, "later", 5);
+    struct trace_state user = { .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
+    struct trace_state kern = { .cr3 = 0x1000, .cpl = 0, .cs = 0x08, .ss = 0x10 };
+    for (unsigned k = 0; k < 4; k++) {
+        struct trace_event ev = { .icount = 100 * (k + 1), .vector = 0x80 };
+        ev.kind = k % 2 ? TR_IRET : TR_SOFTINT;
+        ev.before = k % 2 ? kern : user;
+        ev.after = k % 2 ? user : kern;
+        trace_event_encode(&ev, evs[k]);
+    }
+    struct trace_record recs[] = {
+        rec(TREC_SPACE, sp[0], sizeof sp[0]),      rec(TREC_EVENT, evs[0], TRACE_EVENT_SIZE),
+        rec(TREC_EVENT, evs[1], TRACE_EVENT_SIZE), rec(TREC_SPACE, sp[1], sizeof sp[1]),
+        rec(TREC_EVENT, evs[2], TRACE_EVENT_SIZE), rec(TREC_EVENT, evs[3], TRACE_EVENT_SIZE),
+    };
+    struct trace_file tf = { .recs = recs, .nrecs = 6, .nevents = 4 };
+    tf.hdr.ips = 1000000;
+    struct trace_ctx *t = trace_ctx_new(NULL, NULL);
+    assert_non_null(t);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&json, &len);
+    assert_non_null(out);
+    export_perfetto(&tf, t, NULL, 0, out);
+    fclose(out);
+    trace_ctx_free(t);
+    const char *a = strstr(json, "\"process_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"first (pid 7)\"");
+    const char *b = strstr(json, "\"process_name\",\"pid\":2,\"tid\":2,\"args\":{\"name\":\"later (pid 8)\"");
+    if (!a || !b)
+        fail_msg("process tracks not as expected:\n%s", json);
+    /* The later process's system call is on its own track, the first one's on the first. */
+    const char *s1 = strstr(json, "\"pid\":1,\"tid\":1,\"ts\":100.000");
+    const char *s2 = strstr(json, "\"pid\":2,\"tid\":2,\"ts\":300.000");
+    if (!s1 || !s2)
+        fail_msg("slices not on their process's track:\n%s", json);
+    free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_round_trip),
+        cmocka_unit_test(test_triple_round_trip),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_every_damaged_byte),
         cmocka_unit_test(test_filters_and_names),
+        cmocka_unit_test(test_reader_context),
+        cmocka_unit_test(test_export_reused_cr3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
  *   run.c      breakpoints and watchpoints, the hook and the sink that stop the machine,
  *              resuming (continue, step), stop replies; history and reverse execution
  *   monitor.c  `monitor ...` commands (qRcmd)
+ *   input.c    console input logged and re-delivered when a stretch is run again
  *   stub.c     the socket: listen, accept, read packets, run the machine, Ctrl-C
  */
 #ifndef RINGSIDE_GDB_H
@@ -21,7 +22,9 @@
 #include <capstone/capstone.h>
 
 #include "frontend/gdb/rsp.h"
+#include "frontend/symbols.h"
 #include "machine/machine.h"
+#include "trace/describe.h"
 
 #define GDB_MAX_POINTS   64u  /* breakpoints and watchpoints at once */
 #define GDB_MAX_SNAPS    32u  /* snapshots kept for reverse execution (thinned when full) */
@@ -69,6 +72,13 @@ enum gdb_action {
 struct gdb_snap {
     struct snapshot *s;
     uint64_t icount;
+    size_t in_pos;          /* console input bytes delivered when it was taken */
+};
+
+/* A console input byte the guest received, at device time `time` (input.c). */
+struct gdb_input {
+    uint64_t time;
+    uint8_t byte;
 };
 
 struct gdb_target {
@@ -80,6 +90,10 @@ struct gdb_target {
     int break_vector;       /* at an event with this vector, -1: none */
     bool break_syscall;     /* at a system call: INT n or SYSENTER from CPL 3 inward */
     uint64_t break_icount;  /* when icount reaches this, 0: none */
+    int break_io;           /* after an IN/OUT/INS/OUTS of this port, -1: none */
+    bool pend_io;           /* the instruction just run (at pend_io_icount) accessed it */
+    uint64_t pend_io_icount;
+    uint64_t end_time;      /* the run ends (RUN_LIMIT) at this device time, 0: never */
     /* the resume in progress */
     bool running;
     bool stepping;
@@ -111,13 +125,31 @@ struct gdb_target {
     uint64_t snap_every;
     uint64_t high_water;    /* the furthest icount run to: console output before it is not
                                written again when re-executed */
+    bool history_off;       /* no debugger attached since one left: no snapshots */
     char mon[GDB_MONITOR_TEXT]; /* the last monitor command's text */
     machine_console_fn console;  /* the console the machine had */
     void *console_ctx;
+    /* console input (input.c): the client's refill, the bytes delivered so far */
+    machine_input_fn refill;
+    void *refill_ctx;
+    struct gdb_input *in_log;
+    size_t in_n, in_cap;
+    size_t in_pos;          /* bytes delivered in this pass (< in_n: re-executing) */
+    bool in_asked;          /* the client has been asked, last at device time in_asked_time */
+    uint64_t in_asked_time;
+    bool in_ended;          /* the client ended the input, at device time in_end_time */
+    uint64_t in_end_time;
+    bool in_tapped;
+    bool in_lost;           /* a byte could not be logged (out of memory) */
+    /* names in stop texts (describe.h): spaces, system calls, IRQs, symbols (may be NULL) */
+    const struct symbols *syms;
+    char label[SPACE_LABEL_LEN];
+    struct describe_ctx dctx;
 };
 
-/* Sets t up for machine m (no hook or sink yet) and wraps its console. */
-void gdb_target_init(struct gdb_target *t, struct machine *m);
+/* Sets t up for machine m (no hook or sink yet) and wraps its console and its console
+ * input; syms (may be NULL) names addresses in stop texts. */
+void gdb_target_init(struct gdb_target *t, struct machine *m, const struct symbols *syms);
 /* Detaches the hook and sink, frees the history, gives the machine its console back. */
 void gdb_target_fini(struct gdb_target *t);
 
@@ -144,8 +176,23 @@ void gdb_reverse_continue(struct gdb_target *t);
 void gdb_stop_reply(const struct gdb_target *t, struct rsp_reply *r);
 /* The run result when the machine ended (for the session's report). */
 enum run_result gdb_end_result(const struct gdb_target *t);
+/* Before the debugger lets go of a machine it took back in time: runs it (no breakpoints) to
+ * the furthest point run before, so that console output is not written twice and the input
+ * client goes on where it stopped. Returns true when the machine ended on the way (t->stop
+ * is STOP_EXITED). */
+bool gdb_catch_up(struct gdb_target *t);
+/* The debugger left (after gdb_catch_up): forgets every breakpoint, watchpoint and break
+ * condition, frees the history and the input log, and takes no snapshot until the stub clears
+ * history_off (a debugger attached). */
+void gdb_forget(struct gdb_target *t);
 /* History figures: snapshots, bytes of RAM pages they hold. */
 void gdb_history_stats(const struct gdb_target *t, unsigned *n, size_t *bytes);
+
+/* input.c: wraps the machine's input client / gives it back; the delivered count after a
+ * restore. */
+void gdb_input_init(struct gdb_target *t);
+void gdb_input_fini(struct gdb_target *t);
+void gdb_input_rewound(struct gdb_target *t, size_t delivered);
 
 /* monitor.c: the text of `monitor CMD` into out (NUL-terminated, truncated at len). */
 void gdb_monitor(struct gdb_target *t, const char *cmd, char *out, size_t len);

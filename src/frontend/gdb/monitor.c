@@ -20,14 +20,16 @@ static const char help_text[] =
     "  break syscall         stop at the next system call (INT n, SYSENTER or a call gate\n"
     "                        from CPL 3 inward)\n"
     "  break icount N        stop before the instruction that makes the count N\n"
+    "  break io PORT         stop after the next IN, OUT, INS or OUTS of port PORT\n"
     "  break off             clear every break condition above\n"
     "  break                 list the break conditions\n"
-    "  info mode             CPL, CR0, CR3, CR4, IF and IOPL\n"
+    "  info mode             CPL, CR0, CR3 (and its space's name), CR4, IF and IOPL\n"
     "  info gdt              the GDT's descriptors\n"
     "  info idt              the IDT's gates with their DPLs\n"
     "  info tss              the current TSS: the stacks per ring, CR3, the I/O map\n"
     "  info pages            the page tables of the current CR3\n"
-    "  info spaces           the address spaces seen (by CR3) and their instructions\n"
+    "  info spaces           the address spaces seen (by CR3, with the names the guest\n"
+    "                        gave them) and their instructions\n"
     "  info history          the snapshots kept for reverse execution\n"
     "A break condition stops once and is then cleared (break icount), or stays until\n"
     "`break off` (the others). Stops on events print the event as --log int does.\n";
@@ -55,12 +57,13 @@ static void info_mode(struct gdb_target *g, struct text *t)
 {
     const struct cpu *c = &g->m->cpu;
     uint32_t fl = cpu_get_reg(c, REG_EFLAGS);
-    uint32_t cr0 = cpu_get_reg(c, REG_CR0);
+    uint32_t cr0 = cpu_get_reg(c, REG_CR0), cr3 = cpu_get_reg(c, REG_CR3);
+    char label[SPACE_LABEL_LEN];
     say(t, "CPL %u (%s mode), CR0 0x%08" PRIx32 " (PE=%u WP=%u PG=%u), CR3 0x%08" PRIx32
-        ", CR4 0x%08" PRIx32 ", IF %u, IOPL %u, icount %" PRIu64 "\n",
+        " (%s), CR4 0x%08" PRIx32 ", IF %u, IOPL %u, icount %" PRIu64 "\n",
         cpu_get_cpl(c), cpu_get_cpl(c) == 3 ? "user" : "kernel", cr0, cr0 & 1,
-        (cr0 >> 16) & 1, cr0 >> 31, cpu_get_reg(c, REG_CR3), cpu_get_reg(c, REG_CR4),
-        (fl >> 9) & 1, (fl >> 12) & 3, cpu_stat_insns(c));
+        (cr0 >> 16) & 1, cr0 >> 31, cr3, machine_space_label(g->m, cr3, label, sizeof label),
+        cpu_get_reg(c, REG_CR4), (fl >> 9) & 1, (fl >> 12) & 3, cpu_stat_insns(c));
 }
 
 /* One descriptor in words. */
@@ -168,16 +171,32 @@ static void info_pages(struct gdb_target *g, struct text *t)
     free(mem);
 }
 
+/* The spaces the cpu has run in, by CR3 with the name the guest gave it (the newest naming),
+ * then every naming in the order the guest said it (a CR3 reused by a later process). */
 static void info_spaces(struct gdb_target *g, struct text *t)
 {
     const struct cpu *c = &g->m->cpu;
-    say(t, "address spaces by CR3 (current 0x%08" PRIx32 "):\n", cpu_get_reg(c, REG_CR3));
+    char label[SPACE_LABEL_LEN];
+    uint32_t now = cpu_get_reg(c, REG_CR3);
+    say(t, "address spaces by CR3 (current 0x%08" PRIx32 ", %s):\n", now,
+        machine_space_label(g->m, now, label, sizeof label));
     for (unsigned k = 0; k < cpu_stat_nspaces(c); k++) {
         uint32_t cr3;
         uint64_t kern, user;
-        if (cpu_stat_space(c, k, &cr3, &kern, &user))
-            say(t, "  CR3 0x%08" PRIx32 ": %" PRIu64 " kernel, %" PRIu64
-                " user instructions\n", cr3, kern, user);
+        if (!cpu_stat_space(c, k, &cr3, &kern, &user))
+            continue;
+        bool named = machine_space_find(g->m, cr3) != NULL;
+        say(t, "  CR3 0x%08" PRIx32 "%s%s: %" PRIu64 " kernel, %" PRIu64
+            " user instructions\n", cr3, named ? " " : "",
+            named ? machine_space_label(g->m, cr3, label, sizeof label) : "", kern, user);
+    }
+    unsigned n = machine_space_count(g->m);
+    if (n)
+        say(t, "named by the guest (oldest first):\n");
+    for (unsigned k = 0; k < n; k++) {
+        const struct space_name *sn = machine_space_at(g->m, k);
+        say(t, "  icount %" PRIu64 ": CR3 0x%08" PRIx32 " is pid %" PRIu32 " (%s)\n",
+            sn->icount, sn->cr3, sn->pid, sn->name);
     }
 }
 
@@ -188,6 +207,8 @@ static void info_history(struct gdb_target *g, struct text *t)
     gdb_history_stats(g, &n, &bytes);
     say(t, "%u snapshots, one every %" PRIu64 " instructions, %zu KiB of saved pages\n", n,
         g->snap_every, bytes / 1024);
+    say(t, "%zu console input bytes logged for re-execution%s\n", g->in_n,
+        g->in_lost ? " (some could not be: out of memory; going back may then differ)" : "");
     for (unsigned k = 0; k < g->nsnaps; k++)
         say(t, "  icount %" PRIu64 ": %zu KiB\n", g->snaps[k].icount,
             snapshot_ram_bytes(g->snaps[k].s) / 1024);
@@ -195,13 +216,15 @@ static void info_history(struct gdb_target *g, struct text *t)
 
 static void list_breaks(struct gdb_target *g, struct text *t)
 {
-    char vec[16] = "off", ic[24] = "off";
+    char vec[16] = "off", ic[24] = "off", io[16] = "off";
     if (g->break_vector >= 0)
         snprintf(vec, sizeof vec, "0x%02x", (unsigned)g->break_vector);
+    if (g->break_io >= 0)
+        snprintf(io, sizeof io, "0x%04x", (unsigned)g->break_io);
     if (g->break_icount)
         snprintf(ic, sizeof ic, "%" PRIu64, g->break_icount);
-    say(t, "break mode %s, vector %s, syscall %s, icount %s\n", g->break_mode ? "on" : "off",
-        vec, g->break_syscall ? "on" : "off", ic);
+    say(t, "break mode %s, vector %s, syscall %s, icount %s, io %s\n",
+        g->break_mode ? "on" : "off", vec, g->break_syscall ? "on" : "off", ic, io);
 }
 
 /* A number in decimal or 0x-hex; false on anything else. */
@@ -234,12 +257,17 @@ void gdb_monitor(struct gdb_target *g, const char *cmd, char *out, size_t len)
     } else if (strcmp(w[0], "break") == 0 && n == 2 && strcmp(w[1], "off") == 0) {
         g->break_mode = g->break_syscall = false;
         g->break_vector = -1;
+        g->break_io = -1;
         g->break_icount = 0;
         say(&t, "break conditions cleared\n");
     } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "vector") == 0 &&
                number(w[2], &v) && v < 256) {
         g->break_vector = (int)v;
         say(&t, "will stop at the next event with vector 0x%02x\n", (unsigned)v);
+    } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "io") == 0 &&
+               number(w[2], &v) && v <= 0xFFFF) {
+        g->break_io = (int)v;
+        say(&t, "will stop after the next access to port 0x%04x\n", (unsigned)v);
     } else if (strcmp(w[0], "break") == 0 && n == 3 && strcmp(w[1], "icount") == 0 &&
                number(w[2], &v) && v > cpu_stat_insns(&g->m->cpu)) {
         g->break_icount = v;
@@ -263,6 +291,7 @@ void gdb_monitor(struct gdb_target *g, const char *cmd, char *out, size_t len)
             say(&t, "unknown: info %s (try 'monitor help')\n", w[1]);
     } else {
         say(&t, "unknown or incomplete monitor command '%s' (try 'monitor help'); "
-            "break vector takes 0..255, break icount a count ahead of now\n", cmd);
+            "break vector takes 0..255, break io 0..0xffff, break icount a count ahead of "
+            "now\n", cmd);
     }
 }

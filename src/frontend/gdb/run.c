@@ -23,7 +23,8 @@
  * (after an interrupt delivered at that boundary; a stop by a monitor break condition is
  * before it). The run is deterministic, so this is the state the machine had at N. Console
  * output already written once is not written again (high_water); console input read from
- * stdin is not replayed (the demo kernels read none).
+ * stdin is not read again: input.c delivers the bytes the guest got then, at the same device
+ * times.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "cpu/inspect.h"
 #include "frontend/gdb/gdb.h"
+#include "frontend/machine_names.h"
 #include "machine/snapshot.h"
 #include "trace/describe.h"
 
@@ -45,17 +47,20 @@ static void console_filter(void *ctx, uint8_t byte)
         t->console(t->console_ctx, byte);
 }
 
-void gdb_target_init(struct gdb_target *t, struct machine *m)
+void gdb_target_init(struct gdb_target *t, struct machine *m, const struct symbols *syms)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
+    t->syms = syms;
     t->break_vector = -1;
+    t->break_io = -1;
     t->snap_every = GDB_SNAP_EVERY;
     t->stop = STOP_INTERRUPT;
     t->console = m->console;
     t->console_ctx = m->console_ctx;
     m->console = console_filter;
     m->console_ctx = t;
+    gdb_input_init(t);
 }
 
 static void insn_hook(void *ctx, struct cpu *c, uint32_t lin);
@@ -93,6 +98,7 @@ void gdb_target_fini(struct gdb_target *t)
     t->cs_open = false;
     t->m->console = t->console;
     t->m->console_ctx = t->console_ctx;
+    gdb_input_fini(t);
 }
 
 /* ---- breakpoints and watchpoints ---- */
@@ -229,6 +235,15 @@ static bool stack_access(const struct cpu *c, unsigned id, uint32_t *addr, unsig
     case X86_INS_LEAVE:
         *addr = base + cpu_get_reg(c, REG_EBP), *len = 4, *write = false;
         return true;
+    case X86_INS_RETF:
+        *addr = base + esp, *len = 8, *write = false;
+        return true;
+    case X86_INS_IRETD: { /* EIP, CS, EFLAGS, and ESP, SS when it returns to an outer ring */
+        uint8_t cs = 0;
+        cpu_read_linear(c, base + esp + 4, &cs, 1);
+        *addr = base + esp, *len = (cs & 3u) > cpu_get_cpl(c) ? 20 : 12, *write = false;
+        return true;
+    }
     default:
         return false;
     }
@@ -237,26 +252,24 @@ static bool stack_access(const struct cpu *c, unsigned id, uint32_t *addr, unsig
 /* The first read or access watchpoint that an access [ea, ea+size) hits (a read, or a write
  * for an access watchpoint), NULL if none. */
 static const struct gdb_point *watch_hit(const struct gdb_target *t, uint32_t ea,
-                                         unsigned size, bool read, bool write)
+                                         uint64_t size, bool read, bool write)
 {
     for (unsigned p = 0; p < t->npts; p++) {
         const struct gdb_point *w = &t->pts[p];
         bool wants = (w->type == PT_READ && read) || (w->type == PT_ACCESS && (read || write));
-        if (wants && ea < w->addr + w->len && w->addr < ea + size)
+        if (wants && ea < (uint64_t)w->addr + w->len && w->addr < (uint64_t)ea + size)
             return w;
     }
     return NULL;
 }
 
-/* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
- * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
- * the watchpoint's type and address. */
-static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
-                          uint8_t *type, uint32_t *addr)
+/* The instruction at lin decoded by Capstone with its operands, in the code size of CS;
+ * NULL when it cannot be read or decoded. Free with cs_free(insn, 1). */
+static cs_insn *decode_at(struct gdb_target *t, const struct cpu *c, uint32_t lin)
 {
     if (!t->cs_open) {
         if (cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs) != CS_ERR_OK)
-            return false;
+            return NULL;
         cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
         t->cs_open = true;
     }
@@ -267,6 +280,41 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
     struct xfer x = cpu_read_linear(c, lin, code, sizeof code);
     cs_insn *insn;
     if (x.done == 0 || cs_disasm(t->cs, code, x.done, lin, 1, &insn) != 1)
+        return NULL;
+    return insn;
+}
+
+/* How many times a string instruction with a REP prefix will run its access (E)CX, 0 for
+ * none; 1 for any other instruction. */
+static uint64_t rep_count(const struct cpu *c, const cs_insn *insn)
+{
+    const cs_x86 *d = &insn->detail->x86;
+    if (d->prefix[0] != X86_PREFIX_REP && d->prefix[0] != X86_PREFIX_REPNE)
+        return 1;
+    switch (insn->id) {
+    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
+    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
+    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
+    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
+    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
+    case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD: {
+        uint32_t ecx = cpu_get_reg(c, REG_ECX);
+        return d->addr_size == 2 ? (ecx & 0xFFFF) : ecx;
+    }
+    default:
+        return 1;
+    }
+}
+
+/* Whether the instruction at lin reads (or, for an access watchpoint, reads or writes) a
+ * watched byte through an explicit memory operand or the stack (PUSH, POP, CALL, RET, ...):
+ * the watchpoint's type and address. */
+static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin,
+                          uint8_t *type, uint32_t *addr)
+{
+    cs_insn *insn = decode_at(t, c, lin);
+    if (!insn)
         return false;
     const struct gdb_point *w = NULL;
     const cs_x86 *d = &insn->detail->x86;
@@ -277,8 +325,16 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
         uint32_t ea = cs_seg_base(c, op) + cs_reg_value(c, op->mem.base) +
                       cs_reg_value(c, op->mem.index) * (uint32_t)op->mem.scale +
                       (uint32_t)op->mem.disp;
-        w = watch_hit(t, ea, op->size ? op->size : 1, op->access & CS_AC_READ,
-                      op->access & CS_AC_WRITE);
+        uint64_t size = op->size ? op->size : 1;
+        uint64_t count = rep_count(c, insn);
+        if (count != 1) { /* every iteration's operand, upwards or (DF) downwards */
+            if (count == 0)
+                continue;
+            if (cpu_get_reg(c, REG_EFLAGS) & (1u << 10))
+                ea -= (uint32_t)((count - 1) * size);
+            size *= count;
+        }
+        w = watch_hit(t, ea, size, op->access & CS_AC_READ, op->access & CS_AC_WRITE);
     }
     uint32_t sa;
     unsigned slen;
@@ -291,6 +347,52 @@ static bool reads_watched(struct gdb_target *t, const struct cpu *c, uint32_t li
         *addr = w->addr;
     }
     return w != NULL;
+}
+
+/* Whether the instruction at lin is an IN, OUT, INS or OUTS whose ports include the one of
+ * `monitor break io`; if so, says what it does in t->stop_text. */
+static bool io_watched(struct gdb_target *t, const struct cpu *c, uint32_t lin)
+{
+    cs_insn *insn = decode_at(t, c, lin);
+    if (!insn)
+        return false;
+    unsigned size = 0;
+    bool io = true, out = false;
+    switch (insn->id) {
+    case X86_INS_OUTSB: out = true; /* fall through */
+    case X86_INS_INSB: size = 1; break;
+    case X86_INS_OUTSW: out = true; /* fall through */
+    case X86_INS_INSW: size = 2; break;
+    case X86_INS_OUTSD: out = true; /* fall through */
+    case X86_INS_INSD: size = 4; break;
+    case X86_INS_OUT: out = true; break;
+    case X86_INS_IN: break;
+    default: io = false; break;
+    }
+    uint32_t port = cpu_get_reg(c, REG_EDX) & 0xFFFF;
+    const cs_x86 *d = &insn->detail->x86;
+    for (unsigned k = 0; io && k < d->op_count; k++) {
+        const cs_x86_op *op = &d->operands[k];
+        if (op->type == X86_OP_IMM)
+            port = (uint32_t)op->imm & 0xFF;
+        else if (op->type == X86_OP_REG && op->reg != X86_REG_DX)
+            size = op->size; /* AL, AX or EAX */
+    }
+    if (!size)
+        size = 1;
+    uint32_t want = (uint32_t)t->break_io;
+    bool hit = io && want < port + size && port <= want;
+    if (hit) {
+        struct seg_value cs;
+        cpu_get_seg(c, SREG_CS, &cs);
+        snprintf(t->stop_text, sizeof t->stop_text,
+                 "%" PRIu64 ": %s port 0x%04" PRIx32 " (%u byte%s) by `%s %s` at %04x:%08" PRIx32,
+                 cpu_stat_insns(c), out ? "write to" : "read of", port, size,
+                 size == 1 ? "" : "s", insn->mnemonic, insn->op_str, cs.sel,
+                 cpu_get_reg(c, REG_EIP));
+    }
+    cs_free(insn, 1);
+    return hit;
 }
 
 /* ---- stopping ---- */
@@ -317,6 +419,13 @@ static void insn_hook(void *ctx, struct cpu *c, uint32_t lin)
     t->pending = false;
     if (has_read_watch(t))
         t->pending = reads_watched(t, c, lin, &t->pend_type, &t->pend_addr);
+    /* monitor break io: the port access is reported after the instruction (if it retired) */
+    bool was_io = t->pend_io && icount > t->pend_io_icount;
+    t->pend_io = false;
+    if (t->break_io >= 0 && !t->scanning && io_watched(t, c, lin)) {
+        t->pend_io = true;
+        t->pend_io_icount = icount;
+    }
     if (t->scanning) {
         /* Where would a forward run have stopped? Remember the last such place. */
         if (icount >= t->scan_limit) {
@@ -340,6 +449,10 @@ static void insn_hook(void *ctx, struct cpu *c, uint32_t lin)
     }
     if (first)
         return;
+    if (was_io) {
+        stop(t, c, STOP_EVENT);
+        return;
+    }
     if (was_pending) {
         t->stop_type = ptype;
         t->stop_addr = paddr;
@@ -387,7 +500,13 @@ static void event_sink(void *ctx, const struct trace_event *ev)
                (t->break_syscall && is_syscall(ev));
     if (!hit)
         return;
-    describe_event(ev, t->stop_text, sizeof t->stop_text);
+    /* Named as --log int names it; a fresh context (the stops are not the whole stream, so
+       a return is not paired with an entry this sink never saw). */
+    struct machine_names n;
+    struct describe_names names;
+    machine_names_init(&n, t->m, t->syms, &names);
+    describe_ctx_init(&t->dctx, &names);
+    describe_event_in(&t->dctx, ev, t->stop_text, sizeof t->stop_text);
     stop(t, &t->m->cpu, STOP_EVENT);
 }
 
@@ -419,6 +538,8 @@ static void thin_history(struct gdb_target *t)
 static void maybe_snapshot(struct gdb_target *t)
 {
     uint64_t now = cpu_stat_insns(&t->m->cpu);
+    if (t->history_off)
+        return;
     if (t->nsnaps && now < t->snaps[t->nsnaps - 1].icount + t->snap_every)
         return;
     if (t->nsnaps && t->snaps[t->nsnaps - 1].icount == now)
@@ -430,7 +551,7 @@ static void maybe_snapshot(struct gdb_target *t)
         thin_history(t);
     struct snapshot *s = machine_snapshot(t->m);
     if (s)
-        t->snaps[t->nsnaps++] = (struct gdb_snap){ s, now };
+        t->snaps[t->nsnaps++] = (struct gdb_snap){ s, now, t->in_pos };
 }
 
 /* ---- resuming ---- */
@@ -444,7 +565,8 @@ void gdb_resume(struct gdb_target *t, bool step)
     t->replaying = t->scanning = false;
     t->pending = false;
     watch_snapshot(t);
-    set_hook(t, step || t->npts);
+    t->pend_io = false;
+    set_hook(t, step || t->npts || t->break_io >= 0);
     set_sink(t, t->break_mode || t->break_vector >= 0 || t->break_syscall);
     maybe_snapshot(t);
 }
@@ -459,6 +581,8 @@ static void ended(struct gdb_target *t, enum run_result r)
         t->exit_code = t->m->bus.exit_status & 0xFF;
     else if (r == RUN_HALT)
         t->exit_code = 0;
+    else if (r == RUN_LIMIT)
+        t->exit_code = 124; /* as --max-insns ends a run */
     else
         t->exit_code = r == RUN_SHUTDOWN ? 4 : 6;
 }
@@ -479,6 +603,16 @@ bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
         if (t->break_icount - now < chunk)
             chunk = t->break_icount - now;
     }
+    if (t->end_time) { /* a recording cut here: the run ends as it did */
+        uint64_t time = cpu_time(c);
+        if (time >= t->end_time) {
+            t->running = false;
+            ended(t, RUN_LIMIT);
+            return true;
+        }
+        if (t->end_time - time < chunk)
+            chunk = t->end_time - time;
+    }
     enum run_result r = cpu_run(c, chunk);
     uint64_t now = cpu_stat_insns(c);
     if (now > t->high_water)
@@ -498,6 +632,47 @@ bool gdb_run_chunk(struct gdb_target *t, uint64_t chunk)
     return false;
 }
 
+void gdb_forget(struct gdb_target *t)
+{
+    /* Nobody will go back over what ran before now: the history and the input log go, and
+       no snapshot is taken until a debugger attaches again (history_off). */
+    for (unsigned k = 0; k < t->nsnaps; k++)
+        snapshot_free(t->snaps[k].s);
+    t->nsnaps = 0;
+    t->snap_every = GDB_SNAP_EVERY;
+    t->history_off = true;
+    t->in_n = t->in_pos = 0;
+    t->npts = 0;
+    t->break_mode = t->break_syscall = false;
+    t->break_vector = -1;
+    t->break_io = -1;
+    t->break_icount = 0;
+}
+
+bool gdb_catch_up(struct gdb_target *t)
+{
+    struct cpu *c = &t->m->cpu;
+    set_hook(t, false);
+    set_sink(t, false);
+    t->running = false;
+    for (;;) {
+        uint64_t icount = cpu_stat_insns(c), time = cpu_time(c), budget;
+        if (icount < t->high_water)
+            budget = t->high_water - icount; /* time never runs slower than the count */
+        else if (t->in_asked && time <= t->in_asked_time)
+            budget = t->in_asked_time + 1 - time;
+        else
+            return false;
+        enum run_result r = cpu_run(c, budget);
+        if (r == RUN_STOP)
+            return false; /* the console asked (output error): the session says so */
+        if (r != RUN_LIMIT) {
+            ended(t, r);
+            return true;
+        }
+    }
+}
+
 void gdb_interrupt(struct gdb_target *t)
 {
     t->running = false;
@@ -509,6 +684,15 @@ enum run_result gdb_end_result(const struct gdb_target *t)
     return (enum run_result)t->end_result;
 }
 
+/* Restores snapshot k, with the count of console input bytes delivered by then. */
+static bool restore(struct gdb_target *t, unsigned k)
+{
+    if (machine_restore(t->m, t->snaps[k].s) != 0)
+        return false;
+    gdb_input_rewound(t, t->snaps[k].in_pos);
+    return true;
+}
+
 /* Puts the machine at instruction count `to` (<= now): from the newest snapshot at or before
  * it, forward with the hook. Returns false when the history does not reach back that far. */
 static bool go_to(struct gdb_target *t, uint64_t to)
@@ -517,7 +701,7 @@ static bool go_to(struct gdb_target *t, uint64_t to)
     int k = (int)t->nsnaps - 1;
     while (k >= 0 && t->snaps[k].icount > to)
         k--;
-    if (k < 0 || machine_restore(t->m, t->snaps[k].s) != 0)
+    if (k < 0 || !restore(t, (unsigned)k))
         return false;
     /* Fast (no hook) to the count: a budget of the instructions to go cannot overshoot, as
        device time never advances slower than the count. */
@@ -559,7 +743,7 @@ void gdb_reverse_continue(struct gdb_target *t)
             continue;
         uint64_t limit = k + 1 < (int)t->nsnaps && t->snaps[k + 1].icount < now
                              ? t->snaps[k + 1].icount + 1 : now;
-        if (machine_restore(t->m, t->snaps[k].s) != 0)
+        if (!restore(t, (unsigned)k))
             break;
         t->scanning = true;
         t->scan_limit = limit;

@@ -28,6 +28,7 @@ struct stub {
     size_t inpos, inlen;     /* bytes read but not yet fed */
     char last[sizeof(((struct rsp_reply *)0)->buf)]; /* the last packet sent, for '-' */
     size_t lastlen;
+    bool no_refusals;        /* a waiting connection could not be accepted: stop looking */
 };
 
 bool gdb_addr_valid(const char *addr, char *err, size_t errlen)
@@ -112,9 +113,46 @@ static bool accept_one(struct stub *s)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     s->fd = fd;
+    s->t.history_off = false; /* a debugger: snapshots again from its first resume */
     rsp_init(&s->p);
     s->inpos = s->inlen = 0;
     return true;
+}
+
+/* A second debugger while one is attached: told so (the error reply to its first packet,
+ * with the reason as gdb prints it) and hung up on; one line on stderr. Waits at most half a
+ * second for its first packet. */
+static bool refuse(struct stub *s)
+{
+    int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return false; /* gone before it was accepted, or no fd left: look again later */
+    report("gdb: refused a second debugger: one is attached (detach it first)");
+    char junk[4096];
+    struct pollfd pf = { .fd = fd, .events = POLLIN };
+    if (poll(&pf, 1, 500) == 1)
+        (void)!recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+    struct rsp_reply r;
+    rsp_reply_init(&r);
+    rsp_put(&r, "E.Ringside: another debugger is attached; detach it first");
+    size_t n;
+    const char *pkt = rsp_finish(&r, &n);
+    (void)!send(fd, "+", 1, MSG_NOSIGNAL);
+    (void)!send(fd, pkt, n, MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    while (poll(&pf, 1, 200) == 1 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        ; /* its ack and anything else, so that closing does not reset the connection */
+    close(fd);
+    return true;
+}
+
+/* Refuses every debugger waiting to connect (one is attached). */
+static void refuse_others(struct stub *s)
+{
+    struct pollfd pf = { .fd = s->lfd, .events = POLLIN };
+    while (s->lfd >= 0 && !s->no_refusals && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN))
+        if (!refuse(s))
+            s->no_refusals = true; /* cannot accept (no fd left?): leave them waiting */
 }
 
 static void hang_up(struct stub *s)
@@ -185,11 +223,14 @@ static bool fill(struct stub *s, bool wait)
 {
     if (s->inpos < s->inlen)
         return true;
-    struct pollfd pf = { .fd = s->fd, .events = POLLIN };
-    int rc = poll(&pf, 1, wait ? -1 : 0);
+    struct pollfd pf[2] = { { .fd = s->fd, .events = POLLIN },
+                            { .fd = s->lfd, .events = POLLIN } };
+    int rc = poll(pf, s->no_refusals ? 1 : 2, wait ? -1 : 0);
     if (rc < 0)
         return errno == EINTR;
-    if (rc == 0)
+    if (pf[1].revents & POLLIN)
+        refuse_others(s);
+    if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
         return true;
     ssize_t n = recv(s->fd, s->in, sizeof s->in, 0);
     if (n <= 0) {
@@ -293,6 +334,19 @@ static void finish(struct stub *s)
     s->lfd = -1;
 }
 
+/* The debugger left (detach, or its connection ended): the machine is brought back to where
+ * it had been, forgets the breakpoints and break conditions and runs on; the next debugger
+ * may attach. Returns true when the machine ended meanwhile. */
+static bool let_go(struct stub *s)
+{
+    hang_up(s);
+    if (gdb_catch_up(&s->t))
+        return true;
+    gdb_forget(&s->t);
+    gdb_resume(&s->t, false);
+    return false;
+}
+
 enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options *o,
                                 enum run_result *r)
 {
@@ -307,8 +361,11 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
         free(s);
         return GDB_FAILED;
     }
-    gdb_target_init(&s->t, m);
+    gdb_target_init(&s->t, m, o->syms);
+    s->t.end_time = o->end_time;
     bool running = !o->start_halted;
+    bool left = false;          /* a debugger has left: --max-insns counts from then */
+    uint64_t left_at = 0;
     if (running)
         gdb_resume(&s->t, false);
     for (;;) {
@@ -320,27 +377,37 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
             }
             if (s->fd < 0)
                 continue;
-            if (!fill(s, true)) {
-                out = GDB_DETACHED; /* the debugger went away */
-                break;
-            }
-            enum step st = serve_bytes(s);
-            if (st == DETACH) {
-                out = GDB_DETACHED;
-                break;
-            }
+            enum step st = fill(s, true) ? serve_bytes(s) : DETACH;
             if (st == KILL) {
                 out = GDB_KILLED;
                 break;
             }
-            if (s->fd < 0) {
-                out = GDB_DETACHED;
-                break;
+            if (st == DETACH || s->fd < 0) { /* detached, or the debugger went away */
+                if (let_go(s)) {
+                    *r = gdb_end_result(&s->t);
+                    out = GDB_ENDED;
+                    break;
+                }
+                left = true;
+                left_at = cpu_time(&m->cpu);
+                running = true;
+                continue;
             }
             running = st == RESUMED;
             continue;
         }
-        bool stopped = gdb_run_chunk(&s->t, GDB_CHUNK);
+        uint64_t chunk = GDB_CHUNK;
+        if (left && o->max_insns && s->fd < 0) {
+            uint64_t done = cpu_time(&m->cpu) - left_at;
+            if (done >= o->max_insns) {
+                *r = RUN_LIMIT;
+                out = GDB_ENDED;
+                break;
+            }
+            if (o->max_insns - done < chunk)
+                chunk = o->max_insns - done;
+        }
+        bool stopped = gdb_run_chunk(&s->t, chunk);
         if (o->flush && !o->flush(o->flush_ctx)) {
             *r = RUN_STOP;
             out = GDB_ENDED;
@@ -355,6 +422,11 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
                 out = GDB_ENDED;
                 break;
             }
+            if (s->fd < 0) { /* no debugger asked for this stop: the console's error */
+                *r = RUN_STOP;
+                out = GDB_ENDED;
+                break;
+            }
             continue;
         }
         if (s->fd < 0) {
@@ -365,10 +437,17 @@ enum gdb_outcome gdb_stub_serve(struct machine *m, const struct gdb_stub_options
             }
             continue;
         }
+        refuse_others(s);
         bool intr;
         if (!poll_interrupt(s, &intr)) {
-            out = GDB_DETACHED;
-            break;
+            if (let_go(s)) {
+                *r = gdb_end_result(&s->t);
+                out = GDB_ENDED;
+                break;
+            }
+            left = true;
+            left_at = cpu_time(&m->cpu);
+            continue;
         }
         if (intr) {
             gdb_interrupt(&s->t);
