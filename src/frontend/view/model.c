@@ -23,6 +23,7 @@ void view_model_init(struct view_model *m)
     struct describe_names none = { .syscall_vector = -1 };
     describe_ctx_init(&m->pairing, &none);
     m->syscall_vector = -1;
+    m->pic_base[0] = m->pic_base[1] = -1;
     snprintf(m->title, sizeof m->title, "live");
 }
 
@@ -272,15 +273,26 @@ bool view_model_load(struct view_model *m, const char *path, char *why, size_t w
     const char *base = strrchr(path, '/');
     snprintf(m->title, sizeof m->title, "%s", base ? base + 1 : path);
     m->ips = m->tf->hdr.ips;
-    /* Names first: a space is announced after its first events. */
+    /* Names first: a space is announced after its first events, the system-call vector
+     * decides which INT n are system calls. */
     for (size_t i = 0; i < m->tf->nrecs; i++) {
         const struct trace_record *r = &m->tf->recs[i];
-        if (r->type != TREC_SPACE)
-            continue;
-        struct trace_space_rec s;
-        trace_record_space(r, &s);
-        if (!view_model_add_space(m, s.cr3, s.pid, s.name))
-            goto oom;
+        if (r->type == TREC_SPACE) {
+            struct trace_space_rec s;
+            trace_record_space(r, &s);
+            if (!view_model_add_space(m, s.cr3, s.pid, s.name))
+                goto oom;
+        } else if (r->type == TREC_NAME) {
+            struct trace_name_rec n;
+            trace_record_name(r, &n);
+            if (n.what == TNAME_SYSCALL && !view_model_set_syscall(m, n.id, n.name))
+                goto oom;
+            if (n.what == TNAME_SYSCALL_VECTOR && n.id < 256)
+                view_model_set_syscall_vector(m, (int)n.id);
+        } else if (r->type == TREC_IRQ) {
+            m->pic_base[0] = r->payload[0];
+            m->pic_base[1] = r->payload[1];
+        }
     }
     for (size_t i = 0; i < m->tf->nrecs; i++) {
         const struct trace_record *r = &m->tf->recs[i];
@@ -462,7 +474,13 @@ static const char *names_syscall(void *ctx, uint32_t nr)
 static int names_irq(void *ctx, unsigned vector)
 {
     struct view_model *m = ctx;
-    return m->irq ? m->irq(m->irq_ctx, vector) : -1;
+    if (m->irq)
+        return m->irq(m->irq_ctx, vector);
+    for (int k = 0; k < 2; k++)
+        if (m->pic_base[k] >= 0 && vector >= (unsigned)m->pic_base[k] &&
+            vector < (unsigned)m->pic_base[k] + 8)
+            return 8 * k + (int)(vector - (unsigned)m->pic_base[k]);
+    return -1;
 }
 
 void view_model_names(struct view_model *m, struct describe_names *names)

@@ -105,6 +105,7 @@ struct view_model {
     char *syscall_names[VIEW_SYSCALL_NAMES]; /* "" / NULL: not named */
     int syscall_vector;      /* the INT n of system calls, -1: not said (0x80 is taken) */
     int (*irq)(void *ctx, unsigned vector); /* live: the ISA IRQ of a vector, NULL: unknown */
+    int pic_base[2];         /* a trace's 8259A vector bases (TREC_IRQ), -1: not recorded */
     void *irq_ctx;
     char namebuf[TRACE_NAME_MAX + 32]; /* the space name view_model_names last gave */
 };
@@ -154,7 +155,7 @@ bool view_model_set_syscall(struct view_model *m, uint32_t nr, const char *name)
 /* The system-call vector, as the guest said it (before its first system call). */
 void view_model_set_syscall_vector(struct view_model *m, int vector);
 /* The name of system call nr, NULL when not known: the one place that names system calls
- * (a recorded trace does not carry their names yet; a live run has them). */
+ * (from the trace's TREC_NAME records, or as a live guest says them). */
 const char *view_syscall_name(const struct view_model *m, uint32_t nr);
 
 /* A describe_names on the model: spaces by label, system calls by view_syscall_name. */
