@@ -641,13 +641,13 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
         char span[64];
         double sec = st->span / (double)m->ips;
         if (sec >= 1)
-            snprintf(span, sizeof span, "%.3f s wide", sec);
+            snprintf(span, sizeof span, "%.2f s", sec);
         else if (sec >= 1e-3)
-            snprintf(span, sizeof span, "%.3f ms wide", sec * 1e3);
+            snprintf(span, sizeof span, "%.1f ms", sec * 1e3);
         else
-            snprintf(span, sizeof span, "%.3f us wide", sec * 1e6);
+            snprintf(span, sizeof span, "%.1f us", sec * 1e6);
         text(R, L->timeline.x + (int)(6 * L->s), L->axis_y, RGB_DIM,
-             L->lane_x0 - L->timeline.x - (int)(8 * L->s), span);
+             L->lane_x0 - L->timeline.x - (int)(36 * L->s), span);
     }
     /* The filters n/p obey, when any. */
     char filt[160] = "";
