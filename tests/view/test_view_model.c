@@ -173,6 +173,34 @@ static void test_path_time_pairing_kills(void **state)
     view_model_free(&m);
 }
 
+/* A fault in ring 0 after which no ring 3 code runs is a panic; one that is followed by ring
+ * 3 code is not; a triple fault is the run's fatal event. */
+static void test_panic_and_fatal(void **state)
+{
+    (void)state;
+    struct view_model m;
+    view_model_init(&m);
+    struct trace_event go = ev_make(100, TR_IRET, 0, 0, KCR3, 3, ACR3);
+    struct trace_event kpf1 = ev_make(200, TR_EXCEPTION, 14, 0, ACR3, 0, ACR3);
+    struct trace_event back = ev_make(300, TR_IRET, 0, 0, ACR3, 3, ACR3);
+    struct trace_event sc = ev_make(400, TR_SOFTINT, 0x80, 3, ACR3, 0, ACR3);
+    struct trace_event kpf2 = ev_make(500, TR_EXCEPTION, 14, 0, ACR3, 0, ACR3);
+    assert_true(view_model_add_live(&m, &go));
+    assert_true(view_model_add_live(&m, &kpf1));
+    assert_true(view_model_add_live(&m, &back));
+    assert_true(view_model_add_live(&m, &sc));
+    assert_true(view_model_add_live(&m, &kpf2));
+    view_model_set_end(&m, 600, false, 1, 0x1f);
+    assert_false(view_model_panic(&m, 1));
+    assert_true(view_model_panic(&m, 4));
+    assert_false(view_model_killed(&m, 4));
+    assert_int_equal(view_model_fatal(&m), 4);
+    struct trace_event tf = ev_make(550, TR_SHUTDOWN, 14, 0, ACR3, 0, ACR3);
+    assert_true(view_model_add_live(&m, &tf));
+    assert_int_equal(view_model_fatal(&m), 5);
+    view_model_free(&m);
+}
+
 static void test_console_lines(void **state)
 {
     (void)state;
@@ -243,6 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lod_matches_brute_force),
         cmocka_unit_test(test_path_time_pairing_kills),
+        cmocka_unit_test(test_panic_and_fatal),
         cmocka_unit_test(test_console_lines),
         cmocka_unit_test(test_zoom_pan_step),
     };

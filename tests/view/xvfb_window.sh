@@ -51,18 +51,28 @@ unset WAYLAND_DISPLAY SDL_VIDEODRIVER
 wait_window() {
     WID=""
     for _ in $(seq 100); do
-        WID=$(xdotool search --name "Ringside view" 2>/dev/null | head -1)
+        WID=$(timeout 5 xdotool search --name "Ringside view" 2>/dev/null | head -1)
         [ -n "$WID" ] && break
         sleep 0.1
     done
     [ -n "$WID" ] || fail "no window appeared"
-    xdotool windowfocus --sync "$WID" 2>/dev/null || true
-    sleep 0.5
+    timeout 5 xdotool windowfocus "$WID" 2>/dev/null || true
+    sleep 0.1
+    # Drawn: a first frame has panels (not a black window); a sanitizer build is slow.
+    local mean=0
+    for _ in $(seq 60); do
+        timeout 20 import -window "$WID" drawn.ppm 2>/dev/null &&
+            mean=$(convert drawn.ppm -format "%[fx:int(mean*1000)]" info: 2>/dev/null)
+        [ "${mean:-0}" -gt 30 ] && break
+        sleep 0.25
+    done
+    [ "${mean:-0}" -gt 30 ] || fail "the window was never drawn"
 }
 # Keys to the view's window (focused first: a loaded machine may have let focus go).
 press() {
-    xdotool windowfocus --sync "$WID" 2>/dev/null || true
-    xdotool key --delay 60 "$@"
+    timeout 5 xdotool windowfocus "$WID" 2>/dev/null || true
+    sleep 0.1
+    timeout 10 xdotool key --delay 60 "$@"
 }
 # q, then the process must end within 20 s; sets RC to its exit status.
 quit_and_wait() {
@@ -74,7 +84,7 @@ quit_and_wait() {
     RC=$?
 }
 # The window as an uncompressed picture (PNG would cost seconds on a loaded machine).
-shot() { sleep 0.4; import -window "$WID" "$1.ppm" || fail "import $1"; }
+shot() { sleep 0.4; timeout 20 import -window "$WID" "$1.ppm" || fail "import $1"; }
 # Pixels that differ between two captures inside the rectangle W x H + X + Y of the window.
 differ() {
     local a=$1 b=$2 geom=$3
@@ -105,7 +115,7 @@ n=$(differ b c "$(details)")
 [ "$n" -gt 2000 ] || fail "selecting an event changed $n pixels of the details panel"
 echo "select (n): $n pixels of the details panel changed"
 # A click on the whole-run strip at 80% moves the window there.
-xdotool mousemove --window "$WID" $((90 + 1500 * 8 / 10)) 48 click 1
+timeout 10 xdotool mousemove --window "$WID" $((90 + 1500 * 8 / 10)) 48 click 1
 shot d
 n=$(differ c d "$(lanes)")
 [ "$n" -gt 2000 ] || fail "a click on the whole-run strip changed $n pixels of the lanes"
@@ -126,10 +136,15 @@ lpid=$!
 pids+=($lpid)
 wait_window
 press space
-shot p1
-sleep 0.6
-shot p2
-n=$(differ p1 p2 "$(whole)")
+# Paused: after the frame that was being drawn, two captures 0.6 s apart are the same.
+n=1
+for _ in $(seq 10); do
+    shot p1
+    sleep 0.6
+    shot p2
+    n=$(differ p1 p2 "$(whole)")
+    [ "$n" = 0 ] && break
+done
 [ "$n" = 0 ] || fail "paused, yet $n pixels changed"
 press period
 shot p3

@@ -23,6 +23,7 @@ void view_model_init(struct view_model *m)
     struct describe_names none = { .syscall_vector = -1 };
     describe_ctx_init(&m->pairing, &none);
     m->syscall_vector = -1;
+    m->pic_base[0] = m->pic_base[1] = -1;
     snprintf(m->title, sizeof m->title, "live");
 }
 
@@ -175,8 +176,10 @@ bool view_model_add_event(struct view_model *m, const struct trace_event *ev, ui
         m->kinds[ev->kind]++;
     if (v->cls == VC_SYSCALL)
         m->sp[from].nsyscalls++;
-    if (v->cpl_to == 3)
+    if (v->cpl_to == 3) {
         m->sp[to].last_user = i + 1;
+        m->last_user = i + 1;
+    }
     if (v->cls == VC_SHUTDOWN)
         m->shutdown = true;
     if (v->cls == VC_SHUTDOWN || (v->cls == VC_FAULT && v->kind == TR_EXCEPTION)) {
@@ -270,15 +273,26 @@ bool view_model_load(struct view_model *m, const char *path, char *why, size_t w
     const char *base = strrchr(path, '/');
     snprintf(m->title, sizeof m->title, "%s", base ? base + 1 : path);
     m->ips = m->tf->hdr.ips;
-    /* Names first: a space is announced after its first events. */
+    /* Names first: a space is announced after its first events, the system-call vector
+     * decides which INT n are system calls. */
     for (size_t i = 0; i < m->tf->nrecs; i++) {
         const struct trace_record *r = &m->tf->recs[i];
-        if (r->type != TREC_SPACE)
-            continue;
-        struct trace_space_rec s;
-        trace_record_space(r, &s);
-        if (!view_model_add_space(m, s.cr3, s.pid, s.name))
-            goto oom;
+        if (r->type == TREC_SPACE) {
+            struct trace_space_rec s;
+            trace_record_space(r, &s);
+            if (!view_model_add_space(m, s.cr3, s.pid, s.name))
+                goto oom;
+        } else if (r->type == TREC_NAME) {
+            struct trace_name_rec n;
+            trace_record_name(r, &n);
+            if (n.what == TNAME_SYSCALL && !view_model_set_syscall(m, n.id, n.name))
+                goto oom;
+            if (n.what == TNAME_SYSCALL_VECTOR && n.id < 256)
+                view_model_set_syscall_vector(m, (int)n.id);
+        } else if (r->type == TREC_IRQ) {
+            m->pic_base[0] = r->payload[0];
+            m->pic_base[1] = r->payload[1];
+        }
     }
     for (size_t i = 0; i < m->tf->nrecs; i++) {
         const struct trace_record *r = &m->tf->recs[i];
@@ -384,6 +398,22 @@ bool view_model_killed(const struct view_model *m, size_t i)
     return m->sp[v->space_from].last_user <= i;
 }
 
+bool view_model_panic(const struct view_model *m, size_t i)
+{
+    const struct view_event *v = &m->ev[i];
+    return v->kind == TR_EXCEPTION && v->cpl_from == 0 && m->last_user <= i;
+}
+
+long view_model_fatal(const struct view_model *m)
+{
+    for (size_t k = m->nfaults; k-- > 0;) {
+        size_t i = m->faults[k];
+        if (m->ev[i].cls == VC_SHUTDOWN || view_model_panic(m, i))
+            return (long)i;
+    }
+    return -1;
+}
+
 void view_space_label(const struct view_model *m, unsigned space, char *buf, size_t len)
 {
     if (space >= m->nsp) {
@@ -444,7 +474,13 @@ static const char *names_syscall(void *ctx, uint32_t nr)
 static int names_irq(void *ctx, unsigned vector)
 {
     struct view_model *m = ctx;
-    return m->irq ? m->irq(m->irq_ctx, vector) : -1;
+    if (m->irq)
+        return m->irq(m->irq_ctx, vector);
+    for (int k = 0; k < 2; k++)
+        if (m->pic_base[k] >= 0 && vector >= (unsigned)m->pic_base[k] &&
+            vector < (unsigned)m->pic_base[k] + 8)
+            return 8 * k + (int)(vector - (unsigned)m->pic_base[k]);
+    return -1;
 }
 
 void view_model_names(struct view_model *m, struct describe_names *names)

@@ -90,6 +90,7 @@ struct view_model {
     uint64_t part_icount;
 
     struct describe_ctx pairing;
+    size_t last_user;        /* 1 + the last event that entered ring 3 (any space), 0 none */
     uint64_t kinds[TR_KINDS];
     uint64_t cost_sum[VC_COUNT], cost_n[VC_COUNT];
 
@@ -104,6 +105,7 @@ struct view_model {
     char *syscall_names[VIEW_SYSCALL_NAMES]; /* "" / NULL: not named */
     int syscall_vector;      /* the INT n of system calls, -1: not said (0x80 is taken) */
     int (*irq)(void *ctx, unsigned vector); /* live: the ISA IRQ of a vector, NULL: unknown */
+    int pic_base[2];         /* a trace's 8259A vector bases (TREC_IRQ), -1: not recorded */
     void *irq_ctx;
     char namebuf[TRACE_NAME_MAX + 32]; /* the space name view_model_names last gave */
 };
@@ -139,6 +141,12 @@ unsigned view_model_mask(const struct view_model *m, size_t a, size_t b);
 /* Whether fault event i ended its process (nothing in its space ran in ring 3 after it). */
 bool view_model_killed(const struct view_model *m, size_t i);
 
+/* Whether exception event i came from ring 0 and no ring 3 code ran after it in any space:
+ * the kernel went down with it (a panic; a triple fault is its own event). */
+bool view_model_panic(const struct view_model *m, size_t i);
+/* The event where the run went down: a triple fault, else a panic; -1 when none. */
+long view_model_fatal(const struct view_model *m);
+
 /* The space's label: "name (pid N)", "kernel (CR3 0x...)" when never named. */
 void view_space_label(const struct view_model *m, unsigned space, char *buf, size_t len);
 
@@ -147,7 +155,7 @@ bool view_model_set_syscall(struct view_model *m, uint32_t nr, const char *name)
 /* The system-call vector, as the guest said it (before its first system call). */
 void view_model_set_syscall_vector(struct view_model *m, int vector);
 /* The name of system call nr, NULL when not known: the one place that names system calls
- * (a recorded trace does not carry their names yet; a live run has them). */
+ * (from the trace's TREC_NAME records, or as a live guest says them). */
 const char *view_syscall_name(const struct view_model *m, uint32_t nr);
 
 /* A describe_names on the model: spaces by label, system calls by view_syscall_name. */

@@ -494,16 +494,17 @@ static void draw_path(struct view_render *R, const struct view_model *m,
         last_x = x;
         last_cpl = i1 > i0 ? cpl_end : cpl;
     }
-    if (m->shutdown && last_x >= 0 && end <= st->t0 + st->span) {
-        /* The line ends in red: a cross where the machine shut down. */
+    long fatal = m->ended ? view_model_fatal(m) : -1;
+    if (fatal >= 0 && last_x >= 0 && end <= st->t0 + st->span) {
+        /* The line ends in red: a cross where the machine went down. */
         int s = (int)lround(7 * L->s), y = L->lane_y[last_cpl];
         fill(R, last_x - 12, y - th / 2, 12, th, VIEW_RGB_FAULT);
         for (int k = -s; k <= s; k++) {
             fill(R, last_x + k, y + k - 1, 2, 3, VIEW_RGB_FAULT);
             fill(R, last_x + k, y - k - 1, 2, 3, VIEW_RGB_FAULT);
         }
-        text(R, last_x - 20 * R->cw, y - s - R->ch - 2, VIEW_RGB_FAULT, 0,
-             "triple fault: shutdown");
+        text(R, last_x - 22 * R->cw, y + s + 2, VIEW_RGB_FAULT, 0,
+             m->ev[fatal].cls == VC_SHUTDOWN ? "triple fault: shutdown" : "kernel panic: end");
     }
 }
 
@@ -592,6 +593,8 @@ static void draw_faults(struct view_render *R, const struct view_model *m,
             view_space_label(m, m->ev[i].space_from, who, sizeof who);
             if (view_model_killed(m, i))
                 snprintf(label, sizeof label, "%s → %s killed", why, who);
+            else if (view_model_panic(m, i))
+                snprintf(label, sizeof label, "%s in the kernel → panic", why);
             else
                 snprintf(label, sizeof label, "%s", why);
             int maxw = L->lane_x1 - x - sz;
@@ -634,16 +637,17 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
             text(R, x - lw / 2, L->axis_y, RGB_DIM, 0, lab);
     }
     if (m->ips) {
+        /* The window's length in guest time (at the trace's --ips), under the lane names. */
         char span[64];
         double sec = st->span / (double)m->ips;
         if (sec >= 1)
-            snprintf(span, sizeof span, "window %.3f s at %" PRIu64 " ips", sec, m->ips);
+            snprintf(span, sizeof span, "%.2f s", sec);
         else if (sec >= 1e-3)
-            snprintf(span, sizeof span, "window %.3f ms at %" PRIu64 " ips", sec * 1e3, m->ips);
+            snprintf(span, sizeof span, "%.1f ms", sec * 1e3);
         else
-            snprintf(span, sizeof span, "window %.3f us at %" PRIu64 " ips", sec * 1e6, m->ips);
-        int w = text_len(span) * R->cw;
-        text(R, L->lane_x1 - w, L->timeline.y + (int)(4 * L->s), RGB_DIM, 0, span);
+            snprintf(span, sizeof span, "%.1f us", sec * 1e6);
+        text(R, L->timeline.x + (int)(6 * L->s), L->axis_y, RGB_DIM,
+             L->lane_x0 - L->timeline.x - (int)(36 * L->s), span);
     }
     /* The filters n/p obey, when any. */
     char filt[160] = "";
@@ -807,6 +811,9 @@ static void draw_details(struct view_render *R, const struct view_model *m,
     } else if (view_model_killed(m, i)) {
         text_wrap(R, x, &y, VIEW_RGB_FAULT, cols, 2, 9,
                   "then     the process never ran in ring 3 again: killed");
+    } else if (view_model_panic(m, i)) {
+        text_wrap(R, x, &y, VIEW_RGB_FAULT, cols, 2, 9,
+                  "then     nothing ran in ring 3 again: the kernel went down (panic)");
     } else if (v->cls != VC_RETURN && v->cls != VC_OTHER) {
         text_wrap(R, x, &y, RGB_DIM, cols, 2, 9, "cost     no matching return in the trace");
     }
