@@ -25,13 +25,28 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
 /* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. A
  * Jcc does not end its decoded block (a superblock goes on past it, icache.h): taken, it leaves
  * the block for the one at its target. */
+static inline void jcc_taken(struct cpu *c, const struct insn *i)
+{
+    jump_near(c, c->eip + i->imm, i->osize);
+    c->stop_block |= STOP_BRANCH;
+}
+
+/* A condition the lazy flags cannot decide: out of line, so that the handlers' common path
+ * saves no registers (a tail call). */
+static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn *i, unsigned cc)
+{
+    if (cond_eval_slow(c, cc))
+        jcc_taken(c, i);
+}
+
 #define JCC(n)                                              \
     OP(jcc_##n)                                             \
     {                                                       \
-        if (cond_eval_inline(c, n)) {                       \
-            jump_near(c, c->eip + i->imm, i->osize);        \
-            c->stop_block |= STOP_BRANCH;                   \
-        }                                                   \
+        int r = cond_eval_quick(c, n);                      \
+        if (r < 0)                                          \
+            jcc_slow(c, i, n);                              \
+        else if (r)                                         \
+            jcc_taken(c, i);                                \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)

@@ -100,8 +100,8 @@ int cond_eval_slow(struct cpu *c, unsigned cc);
 
 /* The same, inline, for callers with a constant cc (the Jcc handlers): the common producers
  * of a condition (a compare, a logic result, anything for ZF/SF) are decided without computing
- * EFLAGS. */
-static inline int cond_eval_inline(struct cpu *c, unsigned cc)
+ * EFLAGS; -1 when the condition needs EFLAGS (cond_eval_slow). */
+static inline int cond_eval_quick(struct cpu *c, unsigned cc)
 {
     const struct lazyflags *lf = &c->lf;
     unsigned kind = cc >> 1;
@@ -122,7 +122,14 @@ static inline int cond_eval_inline(struct cpu *c, unsigned cc)
             return r ^ (int)(cc & 1);
         }
     }
-    return cond_eval_slow(c, cc);
+    return -1;
+}
+
+/* cond_eval_quick, or EFLAGS computed when it cannot decide. */
+static inline int cond_eval_inline(struct cpu *c, unsigned cc)
+{
+    int r = cond_eval_quick(c, cc);
+    return r >= 0 ? r : cond_eval_slow(c, cc);
 }
 
 #endif
