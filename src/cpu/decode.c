@@ -10,22 +10,22 @@ const struct opdesc opcode_table[] = {
 };
 const unsigned opcode_table_size = sizeof opcode_table / sizeof opcode_table[0];
 
-/* Handlers with 32-bit and 8-bit twins (fast32.def). */
+/* Handlers with a 32-bit twin (fast32.def). */
 static const struct {
-    insn_fn any, w32, w8;
+    insn_fn any, w32;
 } fast32[] = {
-#define F(name) {op_##name, op_##name##32, op_##name##8},
+#define F(name) {op_##name, op_##name##32},
 #include "cpu/fast32.def"
 #undef F
 };
 
 static insn_fn specialise(insn_fn fn, unsigned osize)
 {
-    if (osize != 4 && osize != 1)
+    if (osize != 4)
         return fn;
     for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
         if (fast32[k].any == fn)
-            return osize == 4 ? fast32[k].w32 : fast32[k].w8;
+            return fast32[k].w32;
     return fn;
 }
 

@@ -76,7 +76,7 @@ extern const unsigned opcode_table_size;
 #include "cpu/opcodes.def"
 #undef X
 OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
-#define F(name) OP(name##32); OP(name##8);
+#define F(name) OP(name##32);
 #include "cpu/fast32.def"
 #undef F
 

@@ -10,16 +10,14 @@
 #include "cpu/segment.h"
 #include "mmu/mem.h"
 
-/* A handler in three versions from one body: for any operand size (s = i->osize), and for 32-bit
- * and 8-bit operands (s = 4 or 1, so the size tests fold away). The decoder picks the second or
- * the third when the operand size is 4 or 1 (the handlers listed in fast32.def). Usage:
- * OP_SIZED(inc_r) { ... s ... } */
+/* A handler in two versions from one body: for any operand size (s = i->osize), and for 32-bit
+ * operands (s = 4, so the size tests fold away). The decoder picks the second when the operand
+ * size is 4 (the handlers listed in fast32.def). Usage: OP_SIZED(inc_r) { ... s ... } */
 #define OP_SIZED(name)                                                                     \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s);                                  \
     OP(name) { name##_body(c, i, i->osize); }                                              \
     OP(name##32) { name##_body(c, i, 4); }                                                 \
-    OP(name##8) { name##_body(c, i, 1); }                                                  \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
 
