@@ -144,10 +144,10 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--select", .arg = "K", .commands = VIEW,
       .help = "select event K (0 is the first) in the details panel",
       .kind = CLI_OPT_STRING, FIELD(view.select), .what = "an event number" },
-    { .name = "--width", .arg = "PX", .commands = VIEW,
+    { .name = "--width", .arg = "PX", .commands = VIEW | RUNS,
       .help = "window or screenshot width (default 1600)",
       .kind = CLI_OPT_UINT, FIELD(view.width), .what = "pixels", .min = 640, .max = 8192 },
-    { .name = "--height", .arg = "PX", .commands = VIEW,
+    { .name = "--height", .arg = "PX", .commands = VIEW | RUNS,
       .help = "window or screenshot height (default 1000)",
       .kind = CLI_OPT_UINT, FIELD(view.height), .what = "pixels", .min = 480, .max = 8192 },
     { .name = "--ips", .arg = "N", .commands = RUNS | EXPORT,
@@ -350,6 +350,10 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
                     "wall clock cannot be replayed)");
     if (r->view_speed && !r->view)
         return fail(err, errlen, "--view-speed needs --view");
+    if ((o->view.width || o->view.height) && !r->view && cli_command_id(cmd) != CLI_CMD_VIEW)
+        return fail(err, errlen, "--width and --height need --view");
+    o->run.view_width = o->view.width;
+    o->run.view_height = o->view.height;
     if (r->view && (r->gdb || r->gdb_local))
         return fail(err, errlen, "--view cannot be used with --gdb (one of them drives the run)");
     o->run.command = cmd->name;

@@ -194,7 +194,8 @@ static int run_machine(struct session *s)
         struct view_live_options vo = { .title = o->command, .ips = o->ips,
                                         .max_insns = o->max_insns, .flush = session_flush,
                                         .flush_ctx = s->con, .syms = s->syms,
-                                        .per_frame = o->view_speed };
+                                        .per_frame = o->view_speed,
+                                        .width = o->view_width, .height = o->view_height };
         if (!view_live_run(s->m, &vo, &r, why, sizeof why)) {
             report("%s", why);
             return CLI_EXIT_USAGE;

@@ -48,6 +48,7 @@ struct session_options {
     const char *record_file;   /* --record: the trace file (record.h), NULL = none */
     bool view;                 /* --view: run under the live trace view (view/live.h) */
     uint32_t view_speed;       /* --view-speed: instructions per frame, 0 = the default */
+    uint32_t view_width, view_height; /* --width/--height of the live window, 0 = default */
     const char *command;       /* the command's name and the argv, for a trace's header */
     int argc;
     char *const *argv;

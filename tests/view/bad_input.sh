@@ -69,6 +69,8 @@ width_small)
 unwritable)
     record
     expect 2 "cannot write" no -- view demo.rtrace --screenshot /nonexistent-dir/out.png ;;
+size_without_view)
+    expect 2 "need --view" no -- demo --width 1280 ;;
 speed_without_view)
     expect 2 "view-speed needs --view" no -- demo --view-speed 10 ;;
 view_with_gdb)

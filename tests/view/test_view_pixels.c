@@ -5,11 +5,13 @@
  *     nothing after the last one;
  *   - zoomed on a system call: the ring-0 lane holds the calling process's colour halfway
  *     through the call, the ring-3 lane does not; the system-call marker is drawn at its x;
+ *     under the axis each tick is labelled in guest time too (the trace's --ips);
  *   - a selected event: the details panel holds text (differs from the unselected frame).
  *
  * usage: test_view_pixels RINGSIDE TRACE WORKDIR (TRACE recorded by the caller, e.g. the demo)
  */
 #include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +123,38 @@ static void test_fault_marker_and_legend(void **state)
     SDL_FreeSurface(s);
 }
 
+/* Whether the text row at y (a line of labels) has a pixel unlike the background at x. */
+static bool inked(SDL_Surface *s, int x, int y, int h, uint32_t bg)
+{
+    for (int dy = 2; dy < h - 2; dy++)
+        if (rgb_at(s, x, y + dy) != bg)
+            return true;
+    return false;
+}
+
+/* The guest-time row under the axis (the trace has --ips): a label centred on each tick that
+ * fits, blank halfway between two ticks. */
+static void check_guest_time_ticks(SDL_Surface *s, const struct view_layout *L,
+                                   const struct view_state *st)
+{
+    assert_true(fx.m.ips > 0);
+    double step = view_tick_step(L, st);
+    uint32_t bg = rgb_at(s, L->lane_x0 - 4, L->time_y + 1);
+    int labels = 0;
+    for (double t = ceil(st->t0 / step) * step; t <= st->t0 + st->span; t += step) {
+        int x = (int)view_x_of(L, st, t), xm = (int)view_x_of(L, st, t + step / 2);
+        if (x < L->lane_x0 + 40 || x > L->lane_x1 - 40)
+            continue; /* a label at the edge may be left out */
+        if (!inked(s, x, L->time_y, L->line_h, bg) && !inked(s, x - 2, L->time_y, L->line_h, bg) &&
+            !inked(s, x + 2, L->time_y, L->line_h, bg))
+            fail_msg("no guest-time label under the tick at %.0f (x=%d, y=%d)", t, x, L->time_y);
+        if (xm < L->lane_x1 - 40 && inked(s, xm, L->time_y, L->line_h, bg))
+            fail_msg("ink between the ticks at %.0f and %.0f (x=%d)", t, t + step, xm);
+        labels++;
+    }
+    assert_true(labels >= 3);
+}
+
 static void test_syscall_on_ring0(void **state)
 {
     (void)state;
@@ -154,6 +188,7 @@ static void test_syscall_on_ring0(void **state)
     /* The system-call marker under ring 3 at the call. */
     int xs = (int)view_x_of(&L, &st, (double)a);
     assert_true(near(s, xs, L.sys_y - 3, 2, VIEW_RGB_SYSCALL));
+    check_guest_time_ticks(s, &L, &st);
     SDL_FreeSurface(s);
 }
 

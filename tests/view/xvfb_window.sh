@@ -164,10 +164,13 @@ grep -q "stopped on request" live.err || fail "no 'stopped on request' line: $(c
 grep -q "halting" live.out && fail "the guest ran to its end although the window was closed"
 
 # ---- live, fast: the guest ends, then the window is closed: the guest's status ----
-"$ringside" demo --view --view-speed 50000000 >fast.out 2>fast.err &
+# (at --width 1280 --height 800: the live window has that size)
+"$ringside" demo --view --view-speed 50000000 --width 1280 --height 800 >fast.out 2>fast.err &
 fpid=$!
 pids+=($fpid)
 wait_window
+geom=$(timeout 5 xdotool getwindowgeometry "$WID" | sed -n 's/.*Geometry: *//p')
+[ "$geom" = 1280x800 ] || fail "the live window is $geom, not the 1280x800 asked"
 for _ in $(seq 100); do grep -q "halting" fast.out && break; sleep 0.1; done
 grep -q "halting" fast.out || fail "the fast live demo did not end"
 shot f1

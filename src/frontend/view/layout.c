@@ -40,13 +40,14 @@ void view_layout_make(struct view_layout *L, int w, int h, float scale, bool rin
     L->lane_x1 = L->timeline.x + L->timeline.w - sc(L, 16);
     if (L->lane_x1 < L->lane_x0 + 16)
         L->lane_x1 = L->lane_x0 + 16; /* a tiny frame still maps time to x */
-    int y0 = L->timeline.y + sc(L, 40), y3 = L->timeline.y + L->timeline.h - sc(L, 64);
+    int y0 = L->timeline.y + sc(L, 40), y3 = L->timeline.y + L->timeline.h - sc(L, 80);
     static const double used[4] = { 0, 1.0 / 3, 2.0 / 3, 1 }, thin[4] = { 0, 0.34, 0.48, 1 };
     for (int r = 0; r < 4; r++)
         L->lane_y[r] = y0 + (int)lround((rings_used ? used[r] : thin[r]) * (y3 - y0));
     L->irq_y = y0 - sc(L, 14);
     L->sys_y = y3 + sc(L, 12);
     L->axis_y = y3 + sc(L, 40);
+    L->time_y = L->axis_y + sc(L, 16);
     L->legend_entry_w = sc(L, 190);
 }
 
@@ -58,6 +59,22 @@ double view_x_of(const struct view_layout *L, const struct view_state *st, doubl
 double view_t_at(const struct view_layout *L, const struct view_state *st, double x)
 {
     return st->t0 + (x - L->lane_x0) / (double)(L->lane_x1 - L->lane_x0) * st->span;
+}
+
+double view_tick_step(const struct view_layout *L, const struct view_state *st)
+{
+    double span = st->span;
+    int width = L->lane_x1 - L->lane_x0;
+    float s = L->s;
+    double want = span / (width / (110.0 * s) > 1 ? width / (110.0 * s) : 1);
+    double p = pow(10, floor(log10(want > 1 ? want : 1)));
+    if (p * 1 >= want)
+        return p;
+    if (p * 2 >= want)
+        return 2 * p;
+    if (p * 5 >= want)
+        return 5 * p;
+    return 10 * p;
 }
 
 void view_column(const struct view_layout *L, const struct view_state *st, int x, double *t0,

@@ -51,7 +51,8 @@ struct view_layout {
     int lane_y[4];           /* each ring's lane */
     int irq_y;               /* interrupt markers (above ring 0) */
     int sys_y;               /* system-call markers (below ring 3) */
-    int axis_y;              /* tick labels */
+    int axis_y;              /* tick labels (instruction counts) */
+    int time_y;              /* tick labels in guest time (at the trace's --ips) */
     int legend_entry_w;
 };
 
@@ -66,6 +67,10 @@ double view_t_at(const struct view_layout *L, const struct view_state *st, doubl
 /* The window [t0, t1) column x of the lanes covers. */
 void view_column(const struct view_layout *L, const struct view_state *st, int x, double *t0,
                  double *t1);
+
+/* The axis' tick step in instructions: 1, 2 or 5 times a power of ten, about every 110
+ * pixels (the ticks are its multiples in the window). */
+double view_tick_step(const struct view_layout *L, const struct view_state *st);
 
 /* The x of t in the whole-run strip. */
 int view_overview_x(const struct view_layout *L, const struct view_model *m, double t);

@@ -141,7 +141,8 @@ bool view_live_run(struct machine *m, const struct view_live_options *o, enum ru
         struct view_files files;
         struct view_details details;
         view_files_use(&files, o->syms, &details);
-        ok = view_window(&l->model, &st, VIEW_DEFAULT_W, VIEW_DEFAULT_H, &details, &live, why,
+        ok = view_window(&l->model, &st, o->width ? (int)o->width : VIEW_DEFAULT_W,
+                         o->height ? (int)o->height : VIEW_DEFAULT_H, &details, &live, why,
                          whylen);
         view_files_close(&files);
         /* Closed before the guest ended: the run stops there. */

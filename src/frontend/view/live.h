@@ -26,6 +26,7 @@ struct view_live_options {
     void *flush_ctx;
     struct symbols *syms;     /* the images' symbols and code for the details, or NULL */
     uint64_t per_frame;       /* instructions per frame, 0: VIEW_LIVE_PER_FRAME */
+    unsigned width, height;   /* the window's size, 0: VIEW_DEFAULT_W x VIEW_DEFAULT_H */
 };
 
 /* Runs m under a window until the guest ends and the window is closed, or the window is

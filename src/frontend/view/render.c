@@ -337,6 +337,22 @@ static void fmt_count(char *buf, size_t len, double v, double step)
         snprintf(buf, len, "%.0f", v);
 }
 
+/* Guest time t seconds as a tick label ("12.5 ms"): in the largest unit t (or the step)
+ * reaches, with the decimals the ticks' step (also in seconds) needs to tell neighbours apart. */
+static void fmt_guest_time(char *buf, size_t len, double t, double step)
+{
+    static const struct { double unit; const char *name; } units[] = {
+        { 1, "s" }, { 1e-3, "ms" }, { 1e-6, "us" }, { 1e-9, "ns" },
+    };
+    size_t u = 0;
+    while (u + 1 < sizeof units / sizeof units[0] && fmax(fabs(t), step) < units[u].unit)
+        u++;
+    double su = step / units[u].unit;
+    int dec = su > 0 ? (int)ceil(-log10(su) - 1e-9) : 0;
+    dec = dec < 0 ? 0 : dec > 6 ? 6 : dec;
+    snprintf(buf, len, "%.*f %s", dec, t / units[u].unit, units[u].name);
+}
+
 static void fmt_thousands(char *buf, size_t len, uint64_t v)
 {
     char tmp[32];
@@ -430,20 +446,6 @@ static void draw_overview(struct view_render *R, const struct view_model *m,
     SDL_RenderDrawRect(R->r, &rc);
     colour(R, RGB_SELECT, 40);
     SDL_RenderFillRect(R->r, &rc);
-}
-
-/* Tick step: 1, 2 or 5 times a power of ten, about every 110 pixels. */
-static double tick_step(double span, int width, float s)
-{
-    double want = span / (width / (110.0 * s) > 1 ? width / (110.0 * s) : 1);
-    double p = pow(10, floor(log10(want > 1 ? want : 1)));
-    if (p * 1 >= want)
-        return p;
-    if (p * 2 >= want)
-        return 2 * p;
-    if (p * 5 >= want)
-        return 5 * p;
-    return 10 * p;
 }
 
 static void draw_path(struct view_render *R, const struct view_model *m,
@@ -626,7 +628,7 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
         fill(R, L->lane_x0, L->lane_y[r], L->lane_x1 - L->lane_x0, 1, RGB_GRID);
     }
     /* The axis: ticks and instruction counts, guest time at the right. */
-    double step = tick_step(st->span, L->lane_x1 - L->lane_x0, L->s);
+    double step = view_tick_step(L, st);
     for (double t = ceil(st->t0 / step) * step; t <= st->t0 + st->span; t += step) {
         int x = (int)view_x_of(L, st, t);
         char lab[32];
@@ -635,6 +637,13 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
         int lw = text_len(lab) * R->cw;
         if (x - lw / 2 >= L->timeline.x && x + lw / 2 <= L->timeline.x + L->timeline.w)
             text(R, x - lw / 2, L->axis_y, RGB_DIM, 0, lab);
+        if (!m->ips)
+            continue;
+        /* The same tick in guest seconds at the trace's --ips, under the count. */
+        fmt_guest_time(lab, sizeof lab, t / (double)m->ips, step / (double)m->ips);
+        lw = text_len(lab) * R->cw;
+        if (x - lw / 2 >= L->timeline.x && x + lw / 2 <= L->timeline.x + L->timeline.w)
+            text(R, x - lw / 2, L->time_y, RGB_TEXT, 0, lab);
     }
     if (m->ips) {
         /* The window's length in guest time (at the trace's --ips), under the lane names. */
