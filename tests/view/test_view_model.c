@@ -266,12 +266,47 @@ static void test_zoom_pan_step(void **state)
     view_model_free(&m);
 }
 
+/* A process the kernel ends from an interrupt (the demo's spin at its CPU limit) loses its
+ * colour there: the last interrupt that took it out of ring 3, when the run ended by itself.
+ * One that left by a system call (exit) or a run cut by --max-insns is no kill. */
+static void test_killed_without_fault(void **state)
+{
+    (void)state;
+    for (int cut = 0; cut < 2; cut++) {
+        struct view_model m;
+        view_model_init(&m);
+        struct trace_event evs[] = {
+            ev_make(100, TR_IRET, 0, 0, KCR3, 3, ACR3),
+            ev_make(200, TR_INTERRUPT, 0x20, 3, ACR3, 0, ACR3),
+            ev_make(300, TR_IRET, 0, 0, ACR3, 3, ACR3),
+            ev_make(400, TR_INTERRUPT, 0x20, 3, ACR3, 0, ACR3), /* a's last: killed */
+            ev_make(500, TR_IRET, 0, 0, BCR3, 3, BCR3),
+            ev_make(600, TR_SOFTINT, 0x80, 3, BCR3, 0, BCR3),    /* b's exit call */
+        };
+        for (size_t k = 0; k < sizeof evs / sizeof *evs; k++)
+            assert_true(view_model_add_live(&m, &evs[k]));
+        view_model_set_end(&m, 700, false, cut ? TEND_LIMIT : TEND_EXIT, 0);
+        unsigned a = 0, b = 0;
+        for (unsigned s = 0; s < m.nsp; s++) {
+            if (m.sp[s].cr3 == ACR3)
+                a = s;
+            if (m.sp[s].cr3 == BCR3)
+                b = s;
+        }
+        assert_int_equal(view_model_killed_space(&m, a), cut ? -1 : 3);
+        assert_int_equal(view_model_killed_space(&m, b), -1);
+        assert_int_equal(view_model_killed_space(&m, m.boot_space), -1);
+        view_model_free(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lod_matches_brute_force),
         cmocka_unit_test(test_path_time_pairing_kills),
         cmocka_unit_test(test_panic_and_fatal),
+        cmocka_unit_test(test_killed_without_fault),
         cmocka_unit_test(test_console_lines),
         cmocka_unit_test(test_zoom_pan_step),
     };

@@ -176,6 +176,8 @@ bool view_model_add_event(struct view_model *m, const struct trace_event *ev, ui
         m->kinds[ev->kind]++;
     if (v->cls == VC_SYSCALL)
         m->sp[from].nsyscalls++;
+    if (v->cpl_from == 3 && v->cpl_to != 3)
+        m->sp[from].last_leave = i + 1;
     if (v->cpl_to == 3) {
         m->sp[to].last_user = i + 1;
         m->last_user = i + 1;
@@ -396,6 +398,17 @@ bool view_model_killed(const struct view_model *m, size_t i)
     if (v->cls != VC_FAULT || v->kind != TR_EXCEPTION || v->cpl_from != 3)
         return false;
     return m->sp[v->space_from].last_user <= i;
+}
+
+long view_model_killed_space(const struct view_model *m, size_t s)
+{
+    if (!m->ended || (m->end_reason != TEND_EXIT && m->end_reason != TEND_HALT) || s >= m->nsp)
+        return -1;
+    const struct view_space *sp = &m->sp[s];
+    if (!sp->last_leave || sp->last_leave <= sp->last_user)
+        return -1;
+    size_t i = sp->last_leave - 1;
+    return m->ev[i].cls == VC_INTERRUPT ? (long)i : -1;
 }
 
 bool view_model_panic(const struct view_model *m, size_t i)

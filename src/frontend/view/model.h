@@ -57,6 +57,7 @@ struct view_space {
     uint64_t ring_time[4];   /* instructions spent at each CPL with this CR3 loaded */
     uint32_t nsyscalls;
     size_t last_user;        /* 1 + the last event that entered ring 3 in this space, 0 none */
+    size_t last_leave;       /* 1 + the last event that left ring 3 in this space, 0 none */
 };
 
 struct view_line {
@@ -140,6 +141,10 @@ unsigned view_model_mask(const struct view_model *m, size_t a, size_t b);
 
 /* Whether fault event i ended its process (nothing in its space ran in ring 3 after it). */
 bool view_model_killed(const struct view_model *m, size_t i);
+/* The event at which space s's colour ends because the kernel ended it without a fault (the
+ * demo's spin, killed at its CPU limit from a timer interrupt): the run ended by itself (exit or
+ * halt), and s last left ring 3 through an external interrupt and never came back. -1: none. */
+long view_model_killed_space(const struct view_model *m, size_t s);
 
 /* Whether exception event i came from ring 0 and no ring 3 code ran after it in any space:
  * the kernel went down with it (a panic; a triple fault is its own event). */

@@ -566,6 +566,24 @@ static void draw_markers(struct view_render *R, const struct view_model *m,
     }
 }
 
+/* A red bar where a process the kernel ended without a fault (a CPU limit, a kill) loses its
+ * colour: the interrupt that took it out of ring 3 for the last time. */
+static void draw_kills(struct view_render *R, const struct view_model *m,
+                       const struct view_state *st, const struct view_layout *L)
+{
+    int th = (int)lround(3 * L->s);
+    for (size_t s = 0; s < m->nsp; s++) {
+        long i = view_model_killed_space(m, s);
+        if (i < 0)
+            continue;
+        double t = (double)m->ev[i].icount;
+        if (t < st->t0 || t > st->t0 + st->span)
+            continue;
+        int x = (int)lround(view_x_of(L, st, t));
+        fill(R, x - 1, L->lane_y[3] - 3 * th, 3, 6 * th, VIEW_RGB_FAULT);
+    }
+}
+
 static void draw_faults(struct view_render *R, const struct view_model *m,
                         const struct view_state *st, const struct view_layout *L)
 {
@@ -697,6 +715,7 @@ static void draw_timeline(struct view_render *R, const struct view_model *m,
     draw_path(R, m, st, L);
     draw_markers(R, m, st, L);
     draw_faults(R, m, st, L);
+    draw_kills(R, m, st, L);
     SDL_RenderSetClipRect(R->r, NULL);
 }
 
