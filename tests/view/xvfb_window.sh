@@ -50,12 +50,13 @@ unset WAYLAND_DISPLAY SDL_VIDEODRIVER
 # Waits for the view's window; sets WID.
 wait_window() {
     WID=""
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         WID=$(timeout 5 xdotool search --name "Ringside view" 2>/dev/null | head -1)
         [ -n "$WID" ] && break
         sleep 0.1
     done
-    [ -n "$WID" ] || fail "no window appeared"
+    [ -n "$WID" ] || fail "no window appeared within 30 s (stderr of the views: \
+$(tail -n 3 view.err live.err 2>/dev/null))"
     timeout 5 xdotool windowfocus "$WID" 2>/dev/null || true
     sleep 0.1
     # Drawn: a first frame has panels (not a black window); a sanitizer build is slow.
