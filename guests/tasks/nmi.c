@@ -14,6 +14,7 @@
  *      after the HLT.
  */
 #include "rt.h"
+#include "tasks.h"
 
 #define KCODE 0x08
 #define KDATA 0x10
@@ -27,18 +28,6 @@
 #define IOAPIC_WIN ((volatile uint32_t *)0xFEC00010u)
 #define HPET_REG(off) ((volatile uint32_t *)(0xFED00000u + (off)))
 
-struct tss {
-    uint16_t link, r0;
-    uint32_t esp0;
-    uint16_t ss0, r1;
-    uint32_t esp1;
-    uint16_t ss1, r2;
-    uint32_t esp2;
-    uint16_t ss2, r3;
-    uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-    uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10, trap, iomap;
-} __attribute__((packed));
-
 static uint64_t gdt[5];
 static uint64_t idt[256];
 static struct tss tss[2];
@@ -47,18 +36,6 @@ static uint8_t stack_n[4096] __attribute__((aligned(16)));
 /* What the handlers saw. */
 volatile uint32_t nmi_runs, nmi_depth, nmi_max_depth, nmi_resend, nmi_seen_inside, nmi_if;
 volatile uint32_t task_runs, task_resend, task_seen_inside, task_link, task_nt;
-
-static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
-{
-    return ((uint64_t)((base & 0xFF000000u) | ((flags & 0xFu) << 20) | (limit & 0xF0000u) |
-                       (access << 8) | ((base >> 16) & 0xFFu)) << 32) |
-           ((limit & 0xFFFFu) | ((base & 0xFFFFu) << 16));
-}
-
-static uint64_t task_gate(uint16_t tss_sel)
-{
-    return ((uint64_t)(0x8000u | 0x05u << 8) << 32) | ((uint32_t)tss_sel << 16);
-}
 
 static uint64_t intr_gate(void (*fn)(void))
 {

@@ -12,6 +12,7 @@
  *      (0) on its own stack and the main task in its back link, and ends the guest.
  */
 #include "rt.h"
+#include "tasks.h"
 
 #define KCODE 0x08
 #define KDATA 0x10
@@ -21,36 +22,12 @@
 #define TSS_D 0x30 /* the double-fault task */
 #define TGATE 0x38 /* a task gate in the GDT -> TSS_C */
 
-struct tss {
-    uint16_t link, r0;
-    uint32_t esp0;
-    uint16_t ss0, r1;
-    uint32_t esp1;
-    uint16_t ss1, r2;
-    uint32_t esp2;
-    uint16_t ss2, r3;
-    uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-    uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10, trap, iomap;
-} __attribute__((packed));
-
 static uint64_t gdt[8];
 static uint64_t idt[256];
 static struct tss tss[4];
 static uint8_t stacks[3][4096] __attribute__((aligned(16)));
 
 static volatile uint32_t b_runs, b_eax, c_runs, c_link, c_eflags, c_eax;
-
-static uint64_t seg_desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
-{
-    return ((uint64_t)((base & 0xFF000000u) | ((flags & 0xFu) << 20) | (limit & 0xF0000u) |
-                       (access << 8) | ((base >> 16) & 0xFFu)) << 32) |
-           ((limit & 0xFFFFu) | ((base & 0xFFFFu) << 16));
-}
-
-static uint64_t task_gate(uint16_t tss_sel)
-{
-    return ((uint64_t)(0x8000u | 0x05u << 8) << 32) | ((uint32_t)tss_sel << 16);
-}
 
 static uint32_t gdt_word(uint16_t sel) { return (uint32_t)(gdt[sel >> 3] >> 32); }
 static int busy(uint16_t sel) { return ((gdt_word(sel) >> 8) & 0xF) == 0xB; }
