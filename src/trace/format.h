@@ -93,7 +93,7 @@ enum trace_end_reason {
     TEND_EXIT = 1,      /* the guest wrote to the debug-exit port */
     TEND_HALT,          /* HLT that nothing could end */
     TEND_SHUTDOWN,      /* triple fault */
-    TEND_UNSUPPORTED,   /* virtual-8086 mode */
+    TEND_UNSUPPORTED,   /* outside the subset: virtual-8086 mode, INIT, real mode */
     TEND_LIMIT,         /* --max-insns */
     TEND_SIGNAL,        /* SIGINT / SIGTERM / SIGHUP */
     TEND_OUTPUT,        /* the console could not be written */
