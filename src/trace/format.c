@@ -2,7 +2,7 @@
 #include "trace/format.h"
 
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "cpu/cpu.h"
 
@@ -15,23 +15,24 @@ struct cur {
 static void w8(struct cur *c, uint8_t v) { *c->p++ = v; }
 static void w16(struct cur *c, uint16_t v) { trace_put16(c->p, v); c->p += 2; }
 static void w32(struct cur *c, uint32_t v) { trace_put32(c->p, v); c->p += 4; }
-static void w64(struct cur *c, uint64_t v) { trace_put64(c->p, v); c->p += 8; }
 static uint8_t r8(struct cur *c) { return *c->q++; }
 static uint16_t r16(struct cur *c) { uint16_t v = trace_get16(c->q); c->q += 2; return v; }
 static uint32_t r32(struct cur *c) { uint32_t v = trace_get32(c->q); c->q += 4; return v; }
 static uint64_t r64(struct cur *c) { uint64_t v = trace_get64(c->q); c->q += 8; return v; }
 
-/* struct trace_state: 49 bytes. */
-static void put_state(struct cur *c, const struct trace_state *s)
+/* struct trace_state: 49 bytes at p (fixed offsets and a pointer in a register: events are
+ * encoded on every transition of a recorded run). Returns the end. */
+static uint8_t *put_state(uint8_t *p, const struct trace_state *s)
 {
     for (int i = 0; i < 8; i++)
-        w32(c, s->r[i]);
-    w32(c, s->eip);
-    w32(c, s->eflags);
-    w32(c, s->cr3);
-    w16(c, s->cs);
-    w16(c, s->ss);
-    w8(c, s->cpl);
+        trace_put32(p + 4 * i, s->r[i]);
+    trace_put32(p + 32, s->eip);
+    trace_put32(p + 36, s->eflags);
+    trace_put32(p + 40, s->cr3);
+    trace_put16(p + 44, s->cs);
+    trace_put16(p + 46, s->ss);
+    p[48] = s->cpl;
+    return p + 49;
 }
 
 static void get_state(struct cur *c, struct trace_state *s)
@@ -139,16 +140,14 @@ static void get_detail(struct cur *c, struct fault_detail *d)
 
 void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE])
 {
-    memset(out, 0, TRACE_EVENT_SIZE);
-    struct cur c = { .p = out };
-    w64(&c, ev->icount);
-    w8(&c, ev->kind);
-    w8(&c, ev->vector);
-    w8(&c, ev->has_error);
-    w32(&c, ev->error);
-    w32(&c, ev->cr2);
-    put_state(&c, &ev->before);
-    put_state(&c, &ev->after);
+    trace_put64(out, ev->icount);
+    out[8] = ev->kind;
+    out[9] = ev->vector;
+    out[10] = ev->has_error;
+    trace_put32(out + 11, ev->error);
+    trace_put32(out + 15, ev->cr2);
+    struct cur c = { .p = put_state(put_state(out + 19, &ev->before), &ev->after) };
+    memset(c.p, 0, 1 + DETAIL_SIZE); /* the union at full size, zeros where unused */
     put_detail(&c, &ev->detail);
     w8(&c, ev->source);
     w8(&c, ev->source_num);
@@ -221,12 +220,15 @@ const char *trace_end_reason_name(unsigned reason)
     return reason < TEND_REASONS && names[reason] ? names[reason] : "?";
 }
 
+uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len)
+{
+    return libdeflate_crc32(0, frame, 5 + (size_t)len);
+}
+
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)
 {
     uint8_t head[5] = { type };
     trace_put32(head + 1, len);
-    uLong crc = crc32(0L, head, sizeof head);
-    if (len)
-        crc = crc32(crc, payload, len);
-    return (uint32_t)crc;
+    uint32_t crc = libdeflate_crc32(0, head, sizeof head);
+    return len ? libdeflate_crc32(crc, payload, len) : crc;
 }

@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cpu/event.h"
 
@@ -107,7 +108,12 @@ enum trace_end_reason {
 #define TRACE_BYTE_SIZE 17u   /* TREC_OUTPUT / TREC_INPUT payload */
 #define TRACE_END_MIN 57u     /* TREC_END payload without the per-kind counts */
 
-/* Little-endian helpers. */
+/* Little-endian helpers (one store each on a little-endian host). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline void trace_put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void trace_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void trace_put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+#else
 static inline void trace_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void trace_put32(uint8_t *p, uint32_t v)
 {
@@ -119,6 +125,7 @@ static inline void trace_put64(uint8_t *p, uint64_t v)
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
+#endif
 static inline uint16_t trace_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t trace_get32(const uint8_t *p)
 {
@@ -146,5 +153,7 @@ const char *trace_end_reason_name(unsigned reason);
 
 /* CRC-32 of a record's type, length and payload (the frame's checksum). */
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len);
+/* The same over a frame in place: type, length, then the len payload bytes. */
+uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len);
 
 #endif

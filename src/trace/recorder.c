@@ -97,10 +97,39 @@ static void put(struct recorder *r, const void *p, size_t n)
     r->len += n;
 }
 
+/* Room for a framed record of len payload bytes at the end of the buffer: the type and length
+ * written, the payload to be written at the pointer returned, then seal(). NULL after a write
+ * error, or when the record is larger than the buffer. */
+static uint8_t *reserve(struct recorder *r, uint8_t type, uint32_t len)
+{
+    if (r->err || len > REC_BUF - TRACE_FRAME)
+        return NULL;
+    if (REC_BUF - r->len < TRACE_FRAME + len)
+        write_out(r);
+    uint8_t *p = r->buf + r->len;
+    p[0] = type;
+    trace_put32(p + 1, len);
+    return p + 5;
+}
+
+/* Ends the record reserve() began: its checksum, one pass over the frame in the buffer. */
+static void seal(struct recorder *r, uint32_t len)
+{
+    uint8_t *p = r->buf + r->len;
+    trace_put32(p + 5 + len, trace_frame_crc(p, len));
+    r->len += TRACE_FRAME + len;
+}
+
 /* One framed record. */
 static void record(struct recorder *r, uint8_t type, const uint8_t *payload, uint32_t len)
 {
-    uint8_t head[5] = { type }, tail[4];
+    uint8_t *p = reserve(r, type, len);
+    if (p) {
+        memcpy(p, payload, len);
+        seal(r, len);
+        return;
+    }
+    uint8_t head[5] = { type }, tail[4]; /* a large header: straight through */
     trace_put32(head + 1, len);
     trace_put32(tail, trace_record_crc(type, payload, len));
     put(r, head, sizeof head);
@@ -187,9 +216,11 @@ static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
     rec_context(r, ev);
-    uint8_t p[TRACE_EVENT_SIZE];
-    trace_event_encode(ev, p);
-    record(r, TREC_EVENT, p, TRACE_EVENT_SIZE);
+    uint8_t *p = reserve(r, TREC_EVENT, TRACE_EVENT_SIZE);
+    if (p) { /* else a write error, which recorder_finish reports */
+        trace_event_encode(ev, p);
+        seal(r, TRACE_EVENT_SIZE);
+    }
     r->events++;
 }
 
