@@ -7,7 +7,9 @@
 # Defaults: RINGSIDE = build/ringside (the image is guests/ringbench.elf next to it), REPS = 3.
 # QEMU=... picks another QEMU; without one, only Ringside's column is filled. BASE=OTHER_RINGSIDE
 # adds a column for another build of Ringside (e.g. the one before a change), run interleaved
-# with the others in the same session, and the ratio of the two.
+# with the others in the same session, and the ratio of the two. RECORD=1 adds a column for
+# Ringside with `--record` (a trace file of every transition, in the temporary directory) and
+# its time against Ringside's without it.
 # Sizes: COMPUTE_N (rounds, default 1000), SYSCALL_N (default 500000), PF_N (default 300000),
 # CR3_N (default 300000).
 #
@@ -54,6 +56,11 @@ cat >"$tmp/run_qemu" <<EOF
 exec "$qemu" -accel tcg -kernel "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" -append "\$1" -m 256 \\
     -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -monitor none
 EOF
+record=${RECORD:-}
+if [ -n "$record" ]; then
+    sed "s|--append \"\\\$1\"|--append \"\\\$1\" --record \"$tmp/trace.rtrace\"|" "$tmp/run_ringside" >"$tmp/run_record"
+    grep -q -- "--record" "$tmp/run_record" || { echo "compare-qemu: internal error (run_record)" >&2; exit 2; }
+fi
 if [ -n "$base" ]; then
     base_abs=$(cd "$(dirname "$base")" && pwd)/$(basename "$base")
     sed "s|^exec \"[^\"]*\" run|exec \"$base_abs\" run|" "$tmp/run_ringside" >"$tmp/run_base"
@@ -82,6 +89,7 @@ insns() { # WORKLOAD N -> Ringside's instruction count of that run
 emus="ringside"
 [ "$have_qemu" -eq 1 ] && emus="$emus qemu"
 [ -n "$base" ] && emus="$emus base"
+[ -n "$record" ] && emus="$emus record"
 reversed=$(echo "$emus" | tr ' ' '\n' | tac | tr '\n' ' ')
 for w in $workloads; do
     n=${size[$w]}
@@ -109,18 +117,24 @@ echo "host: $cpu, $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /
 echo "ringside: $("$ringside" --version 2>&1 | head -n 1) ($ringside)"
 [ "$have_qemu" -eq 1 ] && echo "qemu: $("$qemu" --version | head -n 1) (TCG)"
 [ -n "$base" ] && echo "base: $base (the BASE column)"
+[ -n "$record" ] && echo "record: Ringside with --record FILE (the RECORD column; its trace file is rewritten each run)"
 echo "method: CPU time (user+system), median of $reps interleaved runs, run(N) - run(0)"
 echo
 printf '| %-44s | %14s | %14s | %16s |' workload Ringside "QEMU TCG" "Ringside / QEMU"
 [ -n "$base" ] && printf ' %14s | %16s |' BASE "Ringside / BASE"
+[ -n "$record" ] && printf ' %14s | %16s |' RECORD "RECORD / Ringside"
 echo
 printf '|%s|%s|%s|%s|' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..15}):" \
     "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
 [ -n "$base" ] && printf '%s|%s|' "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
+[ -n "$record" ] && printf '%s|%s|' "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
 echo
 while read -r w n di; do
     rs1=$(median "$tmp/ringside.$w.$n"); rs0=$(median "$tmp/ringside.$w.0")
-    qm1=nan qm0=nan bs1=nan bs0=nan
+    qm1=nan qm0=nan bs1=nan bs0=nan rc1=nan rc0=nan
+    if [ -n "$record" ]; then
+        rc1=$(median "$tmp/record.$w.$n"); rc0=$(median "$tmp/record.$w.0")
+    fi
     if [ "$have_qemu" -eq 1 ]; then
         qm1=$(median "$tmp/qemu.$w.$n"); qm0=$(median "$tmp/qemu.$w.0")
     fi
@@ -128,8 +142,9 @@ while read -r w n di; do
         bs1=$(median "$tmp/base.$w.$n"); bs0=$(median "$tmp/base.$w.0")
     fi
     awk -v w="$w" -v n="$n" -v di="$di" -v r1="$rs1" -v r0="$rs0" -v q1="$qm1" -v q0="$qm0" \
-        -v b1="$bs1" -v b0="$bs0" -v hq="$have_qemu" -v hb="${base:+1}" 'BEGIN {
-        rt = r1 - r0; qt = q1 - q0; bt = b1 - b0; per = di / n;
+        -v b1="$bs1" -v b0="$bs0" -v hq="$have_qemu" -v hb="${base:+1}" \
+        -v c1="$rc1" -v c0="$rc0" -v hc="${record:+1}" 'BEGIN {
+        rt = r1 - r0; qt = q1 - q0; bt = b1 - b0; ct = c1 - c0; per = di / n;
         if (w == "compute") {
             label = sprintf("compute, ring 3, paging (%d rounds)", n);
             rv = di / rt / 1e6; qv = hq ? di / qt / 1e6 : 0;
@@ -137,6 +152,8 @@ while read -r w n di; do
             ratio = hq ? sprintf("%.2fx the rate", rv / qv) : "-";
             if (hb) { bv = di / bt / 1e6; bs = sprintf("%.0f MIPS", bv);
                       bratio = sprintf("%.2fx the rate", rv / bv) }
+            if (hc) { cv = di / ct / 1e6; cs = sprintf("%.0f MIPS", cv);
+                      cratio = sprintf("%.2fx the time", rv / cv) }
         } else {
             if (w == "syscall") label = sprintf("int 0x31 null syscall 3->0->3 (%.0f insns)", per);
             if (w == "pf") label = sprintf("page fault round trip (%.0f insns)", per);
@@ -146,9 +163,12 @@ while read -r w n di; do
             ratio = hq ? sprintf("%.2fx the time", rv / qv) : "-";
             if (hb) { bv = bt * 1e9 / n; bs = sprintf("%.0f ns", bv);
                       bratio = sprintf("%.2fx the time", rv / bv) }
+            if (hc) { cv = ct * 1e9 / n; cs = sprintf("%.0f ns", cv);
+                      cratio = sprintf("%.2fx the time", cv / rv) }
         }
         printf "| %-44s | %14s | %14s | %16s |", label, rs, qs, ratio
         if (hb) printf " %14s | %16s |", bs, bratio
+        if (hc) printf " %14s | %16s |", cs, cratio
         printf "\n"
     }'
 done <"$tmp/insns"
@@ -158,5 +178,6 @@ for w in $workloads; do
     printf '  %-8s ringside %ss' "$w" "$(median "$tmp/ringside.$w.0")"
     [ "$have_qemu" -eq 1 ] && printf ', qemu %ss' "$(median "$tmp/qemu.$w.0")"
     [ -n "$base" ] && printf ', base %ss' "$(median "$tmp/base.$w.0")"
+    [ -n "$record" ] && printf ', record %ss' "$(median "$tmp/record.$w.0")"
     echo
 done

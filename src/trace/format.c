@@ -20,6 +20,13 @@ static uint16_t r16(struct cur *c) { uint16_t v = trace_get16(c->q); c->q += 2; 
 static uint32_t r32(struct cur *c) { uint32_t v = trace_get32(c->q); c->q += 4; return v; }
 static uint64_t r64(struct cur *c) { uint64_t v = trace_get64(c->q); c->q += 8; return v; }
 
+/* An event's flags byte, and the bits of its after-state mask (see format.h). */
+enum { EVF_ERROR = 1, EVF_CR2 = 2 };
+enum {
+    AFTER_EIP = 1u << 8, AFTER_EFLAGS = 1u << 9, AFTER_CR3 = 1u << 10, AFTER_CS = 1u << 11,
+    AFTER_SS = 1u << 12, AFTER_CPL = 1u << 13, AFTER_ALL = (1u << 14) - 1
+};
+
 /* struct trace_state: 49 bytes at p (fixed offsets and a pointer in a register: events are
  * encoded on every transition of a recorded run). Returns the end. */
 static uint8_t *put_state(uint8_t *p, const struct trace_state *s)
@@ -47,10 +54,76 @@ static void get_state(struct cur *c, struct trace_state *s)
     s->cpl = r8(c);
 }
 
+/* The state after, as the fields that differ from the state before: a u16 mask (bit 0-7 the
+ * registers, 8 EIP, 9 EFLAGS, 10 CR3, 11 CS, 12 SS, 13 CPL), then those fields in that order. */
+static uint8_t *put_after(uint8_t *p, const struct trace_state *b, const struct trace_state *a)
+{
+    uint8_t *mask_at = p;
+    unsigned mask = 0;
+    p += 2;
+    for (int i = 0; i < 8; i++)
+        if (a->r[i] != b->r[i]) {
+            mask |= 1u << i;
+            trace_put32(p, a->r[i]);
+            p += 4;
+        }
+    const uint32_t av[3] = { a->eip, a->eflags, a->cr3 }, bv[3] = { b->eip, b->eflags, b->cr3 };
+    for (int i = 0; i < 3; i++)
+        if (av[i] != bv[i]) {
+            mask |= 1u << (8 + i);
+            trace_put32(p, av[i]);
+            p += 4;
+        }
+    if (a->cs != b->cs) {
+        mask |= AFTER_CS;
+        trace_put16(p, a->cs);
+        p += 2;
+    }
+    if (a->ss != b->ss) {
+        mask |= AFTER_SS;
+        trace_put16(p, a->ss);
+        p += 2;
+    }
+    if (a->cpl != b->cpl) {
+        mask |= AFTER_CPL;
+        *p++ = a->cpl;
+    }
+    trace_put16(mask_at, (uint16_t)mask);
+    return p;
+}
+
+/* The reverse; false when the mask names a bit that means nothing or a field equal to the
+ * one before (the encoding of an event is unique). */
+static bool get_after(struct cur *c, const struct trace_state *b, struct trace_state *a)
+{
+    unsigned mask = r16(c);
+    *a = *b;
+    if (mask & ~(unsigned)AFTER_ALL)
+        return false;
+    bool same = false;
+    for (int i = 0; i < 8; i++)
+        if (mask & (1u << i))
+            same |= (a->r[i] = r32(c)) == b->r[i];
+    if (mask & AFTER_EIP)
+        same |= (a->eip = r32(c)) == b->eip;
+    if (mask & AFTER_EFLAGS)
+        same |= (a->eflags = r32(c)) == b->eflags;
+    if (mask & AFTER_CR3)
+        same |= (a->cr3 = r32(c)) == b->cr3;
+    if (mask & AFTER_CS)
+        same |= (a->cs = r16(c)) == b->cs;
+    if (mask & AFTER_SS)
+        same |= (a->ss = r16(c)) == b->ss;
+    if (mask & AFTER_CPL)
+        same |= (a->cpl = r8(c)) == b->cpl;
+    return !same;
+}
+
 #define DETAIL_SIZE 32u /* the larger of the union's encodings (the page walk) */
 
-/* struct fault_detail: DETAIL_SIZE + 1 bytes (the kind, then the union at full size). */
-static void put_detail(struct cur *c, const struct fault_detail *d)
+/* struct fault_detail: the kind, then the union's fields for that kind; with full, the union
+ * at full size (DETAIL_SIZE bytes, zeros where unused; the caller zeroed them). */
+static void put_detail(struct cur *c, const struct fault_detail *d, bool full)
 {
     uint8_t *start = c->p;
     w8(c, d->kind);
@@ -91,10 +164,11 @@ static void put_detail(struct cur *c, const struct fault_detail *d)
         w8(c, r->size);
         w32(c, r->value);
     }
-    c->p = start + 1 + DETAIL_SIZE;
+    if (full)
+        c->p = start + 1 + DETAIL_SIZE;
 }
 
-static void get_detail(struct cur *c, struct fault_detail *d)
+static void get_detail(struct cur *c, struct fault_detail *d, bool full)
 {
     const uint8_t *start = c->q;
     d->kind = r8(c);
@@ -135,47 +209,63 @@ static void get_detail(struct cur *c, struct fault_detail *d)
         r->size = r8(c);
         r->value = r32(c);
     }
-    c->q = start + 1 + DETAIL_SIZE;
+    if (full)
+        c->q = start + 1 + DETAIL_SIZE;
 }
 
-void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE])
+size_t trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_MAX])
 {
     trace_put64(out, ev->icount);
     out[8] = ev->kind;
     out[9] = ev->vector;
-    out[10] = ev->has_error;
-    trace_put32(out + 11, ev->error);
-    trace_put32(out + 15, ev->cr2);
-    struct cur c = { .p = put_state(put_state(out + 19, &ev->before), &ev->after) };
-    memset(c.p, 0, 1 + DETAIL_SIZE); /* the union at full size, zeros where unused */
-    put_detail(&c, &ev->detail);
+    out[10] = (uint8_t)((ev->has_error ? EVF_ERROR : 0) | (ev->cr2 ? EVF_CR2 : 0));
+    uint8_t *p = out + 11;
+    if (ev->has_error) {
+        trace_put32(p, ev->error);
+        p += 4;
+    }
+    if (ev->cr2) {
+        trace_put32(p, ev->cr2);
+        p += 4;
+    }
+    struct cur c = { .p = put_after(put_state(p, &ev->before), &ev->before, &ev->after) };
+    put_detail(&c, &ev->detail, false);
     w8(&c, ev->source);
     w8(&c, ev->source_num);
+    return (size_t)(c.p - out);
 }
 
-bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev)
+bool trace_event_decode(const uint8_t *in, size_t len, struct trace_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    struct cur c = { .q = in };
+    if (len < TRACE_EVENT_MIN || len > TRACE_EVENT_MAX)
+        return false;
+    uint8_t buf[TRACE_EVENT_MAX] = { 0 }; /* the longest event: no read goes past it */
+    memcpy(buf, in, len);
+    struct cur c = { .q = buf };
     ev->icount = r64(&c);
     ev->kind = r8(&c);
     ev->vector = r8(&c);
-    uint8_t has_error = r8(&c);
-    ev->has_error = has_error != 0;
-    ev->error = r32(&c);
-    ev->cr2 = r32(&c);
+    uint8_t flags = r8(&c);
+    ev->has_error = flags & EVF_ERROR;
+    if (flags & EVF_ERROR)
+        ev->error = r32(&c);
+    if (flags & EVF_CR2)
+        ev->cr2 = r32(&c);
     get_state(&c, &ev->before);
-    get_state(&c, &ev->after);
+    bool after_ok = get_after(&c, &ev->before, &ev->after);
     struct fault_detail *d = &ev->detail;
-    get_detail(&c, d);
+    get_detail(&c, d, false);
     ev->source = r8(&c);
     ev->source_num = r8(&c);
-    return ev->kind < TR_KINDS && has_error <= 1 && d->kind <= FD_RULE &&
+    return (size_t)(c.q - buf) == len && after_ok && !(flags & ~(EVF_ERROR | EVF_CR2)) &&
+           (!(flags & EVF_CR2) || ev->cr2) && ev->kind < TR_KINDS && d->kind <= FD_RULE &&
            ev->before.cpl <= 3 && ev->after.cpl <= 3 && ev->source < ISRC_KINDS;
 }
 
-_Static_assert(8 + 3 + 8 + 2 * 49 + 1 + DETAIL_SIZE + 2 == TRACE_EVENT_SIZE,
-               "TRACE_EVENT_SIZE is the sum of the encoded fields");
+/* The shortest event: no error code, no CR2, nothing changed, no detail; the longest: all. */
+_Static_assert(8 + 3 + 49 + 2 + 1 + 2 == TRACE_EVENT_MIN, "TRACE_EVENT_MIN");
+_Static_assert(8 + 3 + 8 + 49 + 2 + 49 + 1 + DETAIL_SIZE + 2 == TRACE_EVENT_MAX, "TRACE_EVENT_MAX");
 
 #define FAULT_SIZE (1u + 1u + 4u + 4u + 1u + DETAIL_SIZE) /* one struct fault */
 _Static_assert(3 * FAULT_SIZE == TRACE_TRIPLE_SIZE, "TRACE_TRIPLE_SIZE is three faults");
@@ -189,7 +279,7 @@ void trace_triple_encode(const struct fault *f, uint8_t out[TRACE_TRIPLE_SIZE])
         w8(&c, f[i].has_error);
         w32(&c, f[i].error);
         w32(&c, f[i].cr2);
-        put_detail(&c, &f[i].detail);
+        put_detail(&c, &f[i].detail, true);
     }
 }
 
@@ -204,7 +294,7 @@ bool trace_triple_decode(const uint8_t in[TRACE_TRIPLE_SIZE], struct fault *f)
         f[i].has_error = has_error != 0;
         f[i].error = r32(&c);
         f[i].cr2 = r32(&c);
-        get_detail(&c, &f[i].detail);
+        get_detail(&c, &f[i].detail, true);
         ok = ok && has_error <= 1 && f[i].detail.kind <= FD_RULE;
     }
     return ok;

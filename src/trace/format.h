@@ -18,8 +18,14 @@
  *                 everything that decides the run: image, --append, modules, the directory
  *                 relative paths are opened from, --mem, --ips, --max-insns, and the SHA-256
  *                 of the image and of each module (path, 32 bytes).
- *   TREC_EVENT    one struct trace_event, every field (trace_event_encode): TRACE_EVENT_SIZE
- *                 bytes, the fault detail's union always at full size (zeros when unused).
+ *   TREC_EVENT    one struct trace_event, every field (trace_event_encode), in
+ *                 TRACE_EVENT_MIN..TRACE_EVENT_MAX bytes: u64 icount, u8 kind, u8 vector,
+ *                 u8 flags (bit 0: u32 error code follows; bit 1: u32 CR2 follows, which is
+ *                 then not 0), the state before (49 bytes), the state after as a u16 mask of
+ *                 the fields that differ (bits 0-7 EAX..EDI, 8 EIP, 9 EFLAGS, 10 CR3, 11 CS,
+ *                 12 SS, 13 CPL) and those fields, the fault detail's kind (u8) and its fields
+ *                 (none, a page walk's 32 bytes, a selector's 18, a rule's 8), u8 source, u8
+ *                 source's number. An event has one encoding: a field in the mask differs.
  *   TREC_SPACE    u32 cr3, u32 pid, name bytes (<= TRACE_NAME_MAX): an address space's name.
  *   TREC_NAME     u8 what (enum trace_name_kind), u32 id, name bytes (<= TRACE_NAME_MAX): a
  *                 system call's name (id: its number), or the system-call vector (id).
@@ -47,7 +53,7 @@
 
 #define TRACE_MAGIC "RSTRACE" /* 8 bytes with its NUL */
 #define TRACE_MAGIC_LEN 8u
-#define TRACE_FORMAT_VERSION 2u
+#define TRACE_FORMAT_VERSION 3u
 #define TRACE_FILE_HEAD 12u          /* magic, version, flags */
 #define TRACE_FRAME 9u               /* type + length + crc around each payload */
 #define TRACE_MAX_PAYLOAD (1u << 20) /* longer is corrupt (a header holds argv; 1 MiB) */
@@ -102,7 +108,8 @@ enum trace_end_reason {
     TEND_REASONS
 };
 
-#define TRACE_EVENT_SIZE 152u /* bytes of an encoded event (see trace_event_encode) */
+#define TRACE_EVENT_MIN 65u  /* bytes of an encoded event: the fewest (see trace_event_encode) */
+#define TRACE_EVENT_MAX 154u /* and the most */
 #define TRACE_TRIPLE_SIZE 129u /* TREC_TRIPLE payload: three faults of 43 bytes */
 #define TRACE_IRQ_SIZE 2u     /* TREC_IRQ payload */
 #define TRACE_BYTE_SIZE 17u   /* TREC_OUTPUT / TREC_INPUT payload */
@@ -136,11 +143,12 @@ static inline uint64_t trace_get64(const uint8_t *p)
     return (uint64_t)trace_get32(p) | (uint64_t)trace_get32(p + 4) << 32;
 }
 
-/* Encodes ev into exactly TRACE_EVENT_SIZE bytes. Two events are equal, field for field, when
- * their encodings are (replay compares them this way). */
-void trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_SIZE]);
-/* Decodes; false when a field holds what no event can (unknown kind or detail kind). */
-bool trace_event_decode(const uint8_t in[TRACE_EVENT_SIZE], struct trace_event *ev);
+/* Encodes ev into at most TRACE_EVENT_MAX bytes; returns how many. Two events are equal, field
+ * for field, when their encodings are (replay compares them this way). */
+size_t trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_MAX]);
+/* Decodes len bytes; false when they are not exactly one event's encoding or a field holds
+ * what no event can (unknown kind or detail kind). */
+bool trace_event_decode(const uint8_t *in, size_t len, struct trace_event *ev);
 
 struct fault;
 /* The three faults f[0..2] of a triple fault (TREC_TRIPLE), exactly TRACE_TRIPLE_SIZE bytes; decode

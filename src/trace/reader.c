@@ -175,9 +175,9 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
         break;
     case TREC_EVENT: {
         struct trace_event ev;
-        if (len != TRACE_EVENT_SIZE)
+        if (len < TRACE_EVENT_MIN || len > TRACE_EVENT_MAX)
             what = "an event of the wrong size";
-        else if (!trace_event_decode(p, &ev))
+        else if (!trace_event_decode(p, len, &ev))
             what = "an event with impossible fields";
         break;
     }
@@ -468,7 +468,7 @@ void trace_free(struct trace_file *tf)
 
 void trace_record_event(const struct trace_record *r, struct trace_event *ev)
 {
-    trace_event_decode(r->payload, ev);
+    trace_event_decode(r->payload, r->len, ev);
 }
 
 void trace_record_byte(const struct trace_record *r, struct trace_byte_rec *b)

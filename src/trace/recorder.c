@@ -216,10 +216,11 @@ static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
     rec_context(r, ev);
-    uint8_t *p = reserve(r, TREC_EVENT, TRACE_EVENT_SIZE);
+    uint8_t *p = reserve(r, TREC_EVENT, TRACE_EVENT_MAX);
     if (p) { /* else a write error, which recorder_finish reports */
-        trace_event_encode(ev, p);
-        seal(r, TRACE_EVENT_SIZE);
+        uint32_t n = (uint32_t)trace_event_encode(ev, p);
+        trace_put32(p - 4, n); /* the length reserve() wrote was the longest */
+        seal(r, n);
     }
     r->events++;
 }

@@ -108,9 +108,9 @@ static void replay_event(void *ctx, const struct trace_event *ev)
                 "recording does not have\n  replayed: %s", rp->events, got);
         return;
     }
-    uint8_t enc[TRACE_EVENT_SIZE];
-    trace_event_encode(ev, enc);
-    if (memcmp(enc, r->payload, TRACE_EVENT_SIZE) != 0) {
+    uint8_t enc[TRACE_EVENT_MAX];
+    size_t n = trace_event_encode(ev, enc);
+    if (n != r->len || memcmp(enc, r->payload, n) != 0) {
         struct trace_event want;
         trace_record_event(r, &want);
         char rec[512], fields[256];

@@ -76,7 +76,7 @@ static void check(const uint8_t *data, size_t size)
             describe_event_in(&t->d, &ev, line, sizeof line);
         }
         if (r->type == TREC_EVENT) {
-            if (!trace_event_decode(r->payload, &ev))
+            if (!trace_event_decode(r->payload, r->len, &ev))
                 fail("a kept event that does not decode");
             char line[512];
             describe_event(&ev, line, sizeof line);

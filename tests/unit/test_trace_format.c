@@ -50,9 +50,28 @@ static void random_event(uint64_t *s, struct trace_event *ev, unsigned detail)
     ev->vector = (uint8_t)rnd(s);
     ev->has_error = rnd(s) & 1;
     ev->error = rnd(s);
-    ev->cr2 = rnd(s);
+    if (!ev->has_error)
+        ev->error = 0; /* as the cpu makes them (trace_begin) */
+    ev->cr2 = rnd(s) & 1 ? rnd(s) : 0;
     random_state(s, &ev->before);
     random_state(s, &ev->after);
+    /* about half of the state after as before (most transitions keep most registers) */
+    uint32_t same = rnd(s);
+    for (int i = 0; i < 8; i++)
+        if (same & (1u << i))
+            ev->after.r[i] = ev->before.r[i];
+    if (same & 0x100)
+        ev->after.eip = ev->before.eip;
+    if (same & 0x200)
+        ev->after.eflags = ev->before.eflags;
+    if (same & 0x400)
+        ev->after.cr3 = ev->before.cr3;
+    if (same & 0x800)
+        ev->after.cs = ev->before.cs;
+    if (same & 0x1000)
+        ev->after.ss = ev->before.ss;
+    if (same & 0x2000)
+        ev->after.cpl = ev->before.cpl;
     ev->detail.kind = (uint8_t)detail;
     if (detail == FD_PAGE) {
         struct walk *w = &ev->detail.u.page;
@@ -138,27 +157,88 @@ static void test_event_round_trip(void **state)
     for (int n = 0; n < 3000; n++) {
         struct trace_event ev, back;
         random_event(&s, &ev, (unsigned)n % 3);
-        uint8_t enc[TRACE_EVENT_SIZE], again[TRACE_EVENT_SIZE];
-        trace_event_encode(&ev, enc);
-        assert_true(trace_event_decode(enc, &back));
+        uint8_t enc[TRACE_EVENT_MAX], again[TRACE_EVENT_MAX];
+        size_t len = trace_event_encode(&ev, enc);
+        assert_in_range(len, TRACE_EVENT_MIN, TRACE_EVENT_MAX);
+        assert_true(trace_event_decode(enc, len, &back));
         assert_event_equal(&ev, &back);
-        trace_event_encode(&back, again);
-        assert_memory_equal(enc, again, TRACE_EVENT_SIZE);
+        assert_int_equal(trace_event_encode(&back, again), len);
+        assert_memory_equal(enc, again, len);
+        /* any other length is not this event */
+        assert_false(trace_event_decode(enc, len - 1, &back));
+        assert_false(trace_event_decode(enc, len + 1, &back));
         /* one bit of one register after: a different encoding */
         back.after.r[n % 8] ^= 1u << (n % 32);
-        trace_event_encode(&back, again);
-        assert_memory_not_equal(enc, again, TRACE_EVENT_SIZE);
+        size_t len2 = trace_event_encode(&back, again);
+        assert_true(len2 != len || memcmp(enc, again, len) != 0);
+    }
+    /* The state after is stored as what differs: an event that changes nothing is the
+     * shortest, one that changes everything (with an error code, CR2 and a page walk) the
+     * longest, and both survive. */
+    {
+        struct trace_event ev, back;
+        random_event(&s, &ev, FD_NONE);
+        ev.has_error = false;
+        ev.error = 0;
+        ev.cr2 = 0;
+        ev.after = ev.before;
+        uint8_t enc[TRACE_EVENT_MAX];
+        assert_int_equal(trace_event_encode(&ev, enc), TRACE_EVENT_MIN);
+        assert_true(trace_event_decode(enc, TRACE_EVENT_MIN, &back));
+        assert_event_equal(&ev, &back);
+        random_event(&s, &ev, FD_PAGE);
+        ev.has_error = true;
+        ev.cr2 = ev.cr2 ? ev.cr2 : 1;
+        for (int i = 0; i < 8; i++)
+            ev.after.r[i] = ~ev.before.r[i];
+        ev.after.eip = ~ev.before.eip;
+        ev.after.eflags = ~ev.before.eflags;
+        ev.after.cr3 = ~ev.before.cr3;
+        ev.after.cs = (uint16_t)~ev.before.cs;
+        ev.after.ss = (uint16_t)~ev.before.ss;
+        ev.after.cpl = ev.before.cpl ^ 1;
+        assert_int_equal(trace_event_encode(&ev, enc), TRACE_EVENT_MAX);
+        assert_true(trace_event_decode(enc, TRACE_EVENT_MAX, &back));
+        assert_event_equal(&ev, &back);
     }
     /* Impossible values are refused. */
-    struct trace_event ev;
+    struct trace_event ev, back;
     random_event(&s, &ev, FD_NONE);
-    uint8_t enc[TRACE_EVENT_SIZE];
-    trace_event_encode(&ev, enc);
+    uint8_t enc[TRACE_EVENT_MAX];
+    size_t len = trace_event_encode(&ev, enc);
     enc[8] = TR_KINDS; /* the kind */
-    assert_false(trace_event_decode(enc, &ev));
-    trace_event_encode(&ev, enc);
-    enc[TRACE_EVENT_SIZE - 2] = ISRC_KINDS; /* the interrupt's source */
-    assert_false(trace_event_decode(enc, &ev));
+    assert_false(trace_event_decode(enc, len, &back));
+    len = trace_event_encode(&ev, enc);
+    enc[len - 2] = ISRC_KINDS; /* the interrupt's source */
+    assert_false(trace_event_decode(enc, len, &back));
+    /* A field in the after mask that equals the one before, an unknown mask bit or flag, a
+     * CR2 said to follow that is 0: not an encoding the recorder makes. */
+    ev.after = ev.before;
+    ev.after.eip = ev.before.eip + 1;
+    ev.has_error = false;
+    ev.error = ev.cr2 = 0;
+    ev.source = 0;
+    len = trace_event_encode(&ev, enc);
+    assert_int_equal(len, TRACE_EVENT_MIN + 4);
+    assert_true(trace_event_decode(enc, len, &back));
+    trace_put32(enc + 11 + 49 + 2, ev.before.eip); /* EIP after: the same as before */
+    assert_false(trace_event_decode(enc, len, &back));
+    len = trace_event_encode(&ev, enc);
+    enc[11 + 49 + 1] |= 0x40; /* mask bit 14 */
+    assert_false(trace_event_decode(enc, len, &back));
+    len = trace_event_encode(&ev, enc);
+    enc[10] |= 4; /* flag bit 2 */
+    assert_false(trace_event_decode(enc, len, &back));
+    uint8_t cr2[TRACE_EVENT_MAX];
+    cr2[10] = 0;
+    memcpy(cr2, enc, 10);
+    cr2[10] = 2; /* CR2 follows ... */
+    memset(cr2 + 11, 0, 4); /* ... and is 0 */
+    memcpy(cr2 + 15, enc + 11, len - 11);
+    assert_false(trace_event_decode(cr2, len + 4, &back));
+    cr2[11] = 1; /* CR2 = 1 is an event */
+    assert_true(trace_event_decode(cr2, len + 4, &back));
+    assert_int_equal(back.cr2, 1);
 }
 
 /* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
@@ -435,7 +515,7 @@ static void test_reader_context(void **state)
     (void)state;
     struct trace_ctx *t = trace_ctx_new(NULL, NULL);
     assert_non_null(t);
-    uint8_t ev_p[TRACE_EVENT_SIZE];
+    uint8_t ev_p[TRACE_EVENT_MAX];
     struct trace_event ev = { .icount = 10, .kind = TR_SOFTINT, .vector = 0x30 };
     ev.before = (struct trace_state){ .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
     ev.before.r[EAX] = 4;
@@ -445,8 +525,7 @@ static void test_reader_context(void **state)
     char line[1536];
 
     /* Nothing said yet: a CR3, an INT 0x30 that is no system call. */
-    trace_event_encode(&ev, ev_p);
-    struct trace_record r = rec(TREC_EVENT, ev_p, TRACE_EVENT_SIZE);
+    struct trace_record r = rec(TREC_EVENT, ev_p, (uint32_t)trace_event_encode(&ev, ev_p));
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "cr3=00001000 v=30"));
@@ -463,7 +542,7 @@ static void test_reader_context(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_false(trace_ctx_step(t, &names[i], &got));
     ev.icount = 20;
-    trace_event_encode(&ev, ev_p);
+    r.len = (uint32_t)trace_event_encode(&ev, ev_p);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "    20: pid 7 (shell) v=30"));
@@ -476,7 +555,7 @@ static void test_reader_context(void **state)
     struct trace_event ret = { .icount = 25, .kind = TR_IRET };
     ret.before = ev.after;
     ret.after = ev.before;
-    trace_event_encode(&ret, ev_p);
+    r.len = (uint32_t)trace_event_encode(&ret, ev_p);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| back from int 0x30 syscall 4 (write) at 20, 5 instructions"));
@@ -498,7 +577,7 @@ static void test_reader_context(void **state)
     struct trace_event in = ev;
     in.kind = TR_INTERRUPT;
     in.vector = 0x29;
-    trace_event_encode(&in, ev_p);
+    r.len = (uint32_t)trace_event_encode(&in, ev_p);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| IRQ9 ACPI"));
@@ -511,7 +590,7 @@ static void test_reader_context(void **state)
     assert_false(trace_ctx_step(t, &triple, &got));
     struct trace_event sd = { .icount = 40, .kind = TR_SHUTDOWN, .vector = 14, .has_error = true,
                               .error = 2 };
-    trace_event_encode(&sd, ev_p);
+    r.len = (uint32_t)trace_event_encode(&sd, ev_p);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| triple fault: #GP(0x0402)"));
@@ -525,7 +604,8 @@ static void test_reader_context(void **state)
 static void test_export_reused_cr3(void **state)
 {
     (void)state;
-    uint8_t evs[4][TRACE_EVENT_SIZE], sp[2][8 + 5];
+    uint8_t evs[4][TRACE_EVENT_MAX], sp[2][8 + 5];
+    uint32_t evlen[4];
     trace_put32(sp[0], 0x1000), trace_put32(sp[0] + 4, 7), memcpy(sp[0] + 8, "first", 5);
     trace_put32(sp[1], 0x1000), trace_put32(sp[1] + 4, 8), memcpy(sp[1] + 8, "later", 5);
     struct trace_state user = { .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
@@ -535,12 +615,12 @@ static void test_export_reused_cr3(void **state)
         ev.kind = k % 2 ? TR_IRET : TR_SOFTINT;
         ev.before = k % 2 ? kern : user;
         ev.after = k % 2 ? user : kern;
-        trace_event_encode(&ev, evs[k]);
+        evlen[k] = (uint32_t)trace_event_encode(&ev, evs[k]);
     }
     struct trace_record recs[] = {
-        rec(TREC_SPACE, sp[0], sizeof sp[0]),      rec(TREC_EVENT, evs[0], TRACE_EVENT_SIZE),
-        rec(TREC_EVENT, evs[1], TRACE_EVENT_SIZE), rec(TREC_SPACE, sp[1], sizeof sp[1]),
-        rec(TREC_EVENT, evs[2], TRACE_EVENT_SIZE), rec(TREC_EVENT, evs[3], TRACE_EVENT_SIZE),
+        rec(TREC_SPACE, sp[0], sizeof sp[0]), rec(TREC_EVENT, evs[0], evlen[0]),
+        rec(TREC_EVENT, evs[1], evlen[1]),     rec(TREC_SPACE, sp[1], sizeof sp[1]),
+        rec(TREC_EVENT, evs[2], evlen[2]),     rec(TREC_EVENT, evs[3], evlen[3]),
     };
     struct trace_file tf = { .recs = recs, .nrecs = 6, .nevents = 4 };
     tf.hdr.ips = 1000000;
