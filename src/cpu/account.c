@@ -3,6 +3,8 @@
  * the ring and the address space it ran in. */
 #include "cpu/inspect.h"
 
+#include "cpu/insn.h"
+
 static struct acct_space *space_of(struct cpu *c, uint32_t cr3)
 {
     uint32_t key = cr3 & ~0xFFFu;
@@ -20,6 +22,7 @@ static struct acct_space *space_of(struct cpu *c, uint32_t cr3)
 
 void acct_update(struct cpu *c)
 {
+    cpu_settle(c);
     uint64_t n = c->icount - c->acct_mark;
     if (n == 0)
         return;
@@ -33,7 +36,7 @@ void acct_update(struct cpu *c)
 
 static uint64_t pending(const struct cpu *c)
 {
-    return c->icount - c->acct_mark;
+    return cpu_icount(c) - c->acct_mark;
 }
 
 static uint32_t current_space(const struct cpu *c)
@@ -56,7 +59,7 @@ static int current_index(const struct cpu *c)
 
 uint64_t cpu_stat_insns(const struct cpu *c)
 {
-    return c->icount;
+    return cpu_icount(c);
 }
 
 uint64_t cpu_stat_ring(const struct cpu *c, unsigned ring)

@@ -23,6 +23,7 @@
 struct bus;
 struct icache;
 struct block;
+struct insn;
 struct cpu;
 
 /* General registers, in ModRM encoding order. */
@@ -257,6 +258,10 @@ struct cpu {
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */
     uint64_t icount;        /* retired instructions */
+    /* The decoded instruction running in the middle of a block, NULL otherwise: while it is
+     * set, eip and icount hold the block's start and insn_eip is stale (insn.h cpu_settle;
+     * cpu_eip, cpu_insn_eip and cpu_icount below read the exact values). */
+    const struct insn *cur;
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
     /* Leave the current block after this instruction: true (STOP_CHAIN) also goes back to the
      * dispatch loop's checks (interrupts, limits, mode); STOP_BRANCH only leaves the block for
@@ -390,10 +395,17 @@ static inline void cpu_signal_init(struct cpu *c, const char *why)
     c->stop_block = true;
 }
 
+/* Exact at any time, also in the middle of a decoded block (struct cpu cur): EIP as an
+ * instruction sees it (the next instruction's address), the running instruction's address,
+ * and the instructions retired (before the running one). */
+uint32_t cpu_eip(const struct cpu *c);
+uint32_t cpu_insn_eip(const struct cpu *c);
+uint64_t cpu_icount(const struct cpu *c);
+
 /* Device time (see struct cpu). */
 static inline uint64_t cpu_time(const struct cpu *c)
 {
-    return c->icount + c->idle + c->stall;
+    return (__builtin_expect(c->cur != NULL, 0) ? cpu_icount(c) : c->icount) + c->idle + c->stall;
 }
 
 /* Raises an exception from inside an instruction: state is rolled back to the instruction's

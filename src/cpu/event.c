@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/insn.h"
 
 static void capture(const struct cpu *c, struct trace_state *s)
 {
@@ -18,6 +19,7 @@ static void capture(const struct cpu *c, struct trace_state *s)
 void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, unsigned vector,
                  bool has_error, uint32_t error)
 {
+    cpu_settle(c); /* exact icount and EIPs (exec.c run_block) */
     ev->icount = c->icount;
     ev->kind = (uint8_t)kind;
     ev->vector = (uint8_t)vector;

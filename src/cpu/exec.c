@@ -99,6 +99,7 @@ void cpu_flush_decoded(struct cpu *c)
 
 static _Noreturn void unwind(struct cpu *c, int vector, bool has_error, uint32_t error)
 {
+    cpu_settle(c); /* insn_eip: the faulting instruction; icount: those before it */
     c->fault.vector = (uint8_t)vector;
     c->fault.has_error = has_error;
     c->fault.error = error;
@@ -134,6 +135,7 @@ _Noreturn void cpu_raise_rule(struct cpu *c, uint8_t reason, uint32_t value, uns
 
 _Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u)
 {
+    cpu_settle(c);
     c->unsupported = *u;
     c->stop_reason = RUN_UNSUPPORTED;
     c->delivering = false;
@@ -142,6 +144,21 @@ _Noreturn void cpu_stop_unsupported(struct cpu *c, const struct unsupported *u)
         abort();
     }
     longjmp(c->jmp, 2);
+}
+
+uint32_t cpu_eip(const struct cpu *c)
+{
+    return c->cur ? c->eip + c->cur->off + c->cur->len : c->eip;
+}
+
+uint32_t cpu_insn_eip(const struct cpu *c)
+{
+    return c->cur ? c->eip + c->cur->off : c->insn_eip;
+}
+
+uint64_t cpu_icount(const struct cpu *c)
+{
+    return c->cur ? c->icount + c->cur->idx : c->icount;
 }
 
 void cpu_request_stop(struct cpu *c)
@@ -171,7 +188,27 @@ static const struct insn *within_cs_limit(struct cpu *c, const struct block *b,
     return i;
 }
 
-/* Runs up to `budget` instructions of block b. */
+/* After the instruction at i (in the middle of its block, c->cur == i) has run and asked to
+ * leave the block: the state the instruction leaves, exact. A handler that settled the state
+ * itself (cpu_settle: a taken Jcc, a REP restart, a device access) has left c->cur NULL and EIP
+ * where it goes on. */
+static void leave_mid(struct cpu *c, const struct insn *i)
+{
+    if (c->cur) {
+        c->cur = NULL;
+        c->icount += i->idx + 1u;
+        c->insn_eip = c->eip + i->off;
+        c->eip = c->insn_eip + i->len;
+    } else {
+        c->icount++;
+    }
+}
+
+/* Runs up to `budget` instructions of block b. All but the block's last instruction run with no
+ * bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip and icount are brought up to date
+ * once when the block is left. The last one, the only one that may be a control transfer or
+ * change mode (F_END, F_MODE), runs with them exact, as does every instruction under an
+ * instruction hook. */
 static void run_block(struct cpu *c, struct block *b, uint64_t budget)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
@@ -194,13 +231,29 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
         }
         return;
     }
-    for (; i < end; i++) {
+    const struct insn *last = b->insns + b->n - 1;
+    const struct insn *quick = end <= last ? end : last;
+    for (; i < quick; i++) {
+        c->cur = i;
+        i->fn(c, i);
+        if (c->stop_block) {
+            leave_mid(c, i);
+            return;
+        }
+    }
+    if (i != b->insns) {
+        /* i is the next instruction of the block (the last, or where the budget ends) */
+        c->cur = NULL;
+        c->icount += i->idx;
+        c->eip += i->off;
+    }
+    if (i < end) {
         c->insn_eip = c->eip;
         c->eip += i->len;
         i->fn(c, i);
         c->icount++;
-        if (c->stop_block)
-            break;
+    } else {
+        c->insn_eip = c->eip - i[-1].len; /* the budget ended in the block: its last one run */
     }
 }
 

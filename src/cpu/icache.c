@@ -122,10 +122,14 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                 mark_code_page(c, b->page1);
             }
             b->mode_end = (opcode_table[in->id].flags & F_MODE) != 0;
+            in->off = 0;
+            in->idx = 0;
             b->n++;
             b->bytes = (uint16_t)len;
             break;
         }
+        in->off = b->bytes;
+        in->idx = (uint8_t)b->n;
         b->n++;
         b->bytes = (uint16_t)(b->bytes + len);
         off += len;

@@ -35,7 +35,37 @@ struct insn {
     uint8_t seg;      /* segment of the memory operand (default or override) */
     uint8_t rep;      /* 0, REP_E (F3) or REP_NE (F2) */
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
+    uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
+    uint8_t idx;      /* index in its decoded block */
 };
+
+/* In the middle of a decoded block the dispatch loop (exec.c run_block) stores only c->cur:
+ * c->eip is the block's start, c->icount the count at the block's start and c->insn_eip
+ * stale. cpu_settle() makes them exact, as they would be with the bookkeeping done per
+ * instruction (insn_eip = this instruction, eip = the next one, icount = instructions retired
+ * before this one), and ends the block after this instruction (STOP_BRANCH: the dispatch loop
+ * then counts it as retired). It does nothing when the state is already exact (c->cur NULL: the
+ * block's last instruction, an instruction hook, between instructions). Anything in the middle
+ * of an instruction that reads or writes EIP, insn_eip or icount calls it first (a taken Jcc, a
+ * REP restart, a device access, a fault, an event); cpu.h has exact read-only accessors. */
+static inline void cpu_settle(struct cpu *c)
+{
+    const struct insn *i = c->cur;
+    if (i) {
+        c->cur = NULL;
+        c->icount += i->idx;
+        c->insn_eip = c->eip + i->off;
+        c->eip = c->insn_eip + i->len;
+        c->stop_block |= STOP_BRANCH;
+    }
+}
+
+/* The running instruction starts again (a REP instruction with more to do): EIP back to it. */
+static inline void cpu_restart_insn(struct cpu *c)
+{
+    cpu_settle(c);
+    c->eip = c->insn_eip;
+}
 
 enum { REP_NONE = 0, REP_E = 1, REP_NE = 2 };
 

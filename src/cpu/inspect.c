@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/flags.h"
+#include "cpu/insn.h"
 #include "cpu/segment.h"
 #include "mmu/mem.h"
 #include "mmu/paging.h"
@@ -50,7 +51,7 @@ uint32_t cpu_get_reg(const struct cpu *c, enum cpu_reg r)
     if ((unsigned)r <= REG_EDI)
         return c->r[r];
     switch (r) {
-    case REG_EIP: return c->eip;
+    case REG_EIP: return cpu_eip(c);
     case REG_EFLAGS: return cpu_get_eflags(c);
     case REG_CR0: return c->cr0;
     case REG_CR2: return c->cr2;
@@ -72,6 +73,7 @@ uint32_t cpu_get_reg(const struct cpu *c, enum cpu_reg r)
 
 enum insp_status cpu_set_reg(struct cpu *c, enum cpu_reg r, uint32_t v)
 {
+    cpu_settle(c);
     if ((unsigned)r <= REG_EDI) {
         c->r[r] = v;
         return INSP_OK;

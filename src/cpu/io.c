@@ -28,6 +28,7 @@ void io_check(struct cpu *c, uint16_t port, unsigned size)
 
 uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)
 {
+    cpu_settle(c); /* the device sees exact time and state (INS in the middle of a block) */
     c->bus_ops++;
     uint32_t v = bus_in(c->bus, port, size) & size_mask(size);
     if (c->dbg_io)
@@ -37,6 +38,7 @@ uint32_t io_in(struct cpu *c, uint16_t port, unsigned size)
 
 void io_out(struct cpu *c, uint16_t port, unsigned size, uint32_t value)
 {
+    cpu_settle(c); /* the device sees exact time and state (OUTS in the middle of a block) */
     c->bus_ops++;
     bus_out(c->bus, port, value & size_mask(size), size);
     if (c->dbg_io)

@@ -199,6 +199,7 @@ OP(pop_sreg)
     seg_load(c, sr, sel);
     c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
     if (sr == SEG_SS) {
+        cpu_settle(c); /* icount exact (it ends the block anyway) */
         c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
         c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
         c->stop_block = true;
@@ -225,6 +226,7 @@ OP(mov_SE)
     uint16_t sel = (uint16_t)rd_rm(c, i, 2);
     seg_load(c, i->reg, sel);
     if (i->reg == SEG_SS) {
+        cpu_settle(c); /* icount exact (it ends the block anyway) */
         c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
         c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
         c->stop_block = true;

@@ -59,14 +59,14 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
         uint32_t bus0 = c->bus_ops;                                           \
         for (unsigned n = 0; cnt_get(c, i) != 0; n++) {                       \
             if (chunk_work(c, n, bus0) >= REP_CHUNK) {                        \
-                c->eip = c->insn_eip; /* more to do: restart the instruction */ \
+                cpu_restart_insn(c); /* more to do: restart the instruction */ \
                 c->stop_block = true;                                         \
                 return;                                                       \
             }                                                                 \
             body_call;                                                        \
             cnt_set(c, i, cnt_get(c, i) - 1);                                 \
             if (c->dbg_hit && cnt_get(c, i) != 0) {                           \
-                c->eip = c->insn_eip; /* a data breakpoint: #DB after this */ \
+                cpu_restart_insn(c); /* a data breakpoint: #DB after this */  \
                 c->dbg_rep_cut = true; /* iteration, then the rest */         \
                 return;                                                       \
             }                                                                 \
@@ -136,7 +136,7 @@ static void rep_compare(struct cpu *c, const struct insn *i,
     uint32_t bus0 = c->bus_ops;
     for (unsigned n = 0; cnt_get(c, i) != 0; n++) {
         if (chunk_work(c, n, bus0) >= REP_CHUNK) {
-            c->eip = c->insn_eip; /* more to do: restart the instruction */
+            cpu_restart_insn(c); /* more to do: restart the instruction */
             c->stop_block = true;
             break;
         }
@@ -147,7 +147,7 @@ static void rep_compare(struct cpu *c, const struct insn *i,
         if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))
             break;
         if (c->dbg_hit && cnt_get(c, i) != 0) {
-            c->eip = c->insn_eip; /* a data breakpoint: #DB after this iteration */
+            cpu_restart_insn(c); /* a data breakpoint: #DB after this iteration */
             c->dbg_rep_cut = true;
             break;
         }

@@ -13,7 +13,7 @@ static uint64_t char_time(const struct machine *m)
 
 static void tap(struct machine *m, uint8_t byte, bool input, uint64_t time)
 {
-    struct console_byte b = { time, m->cpu.icount, byte, input };
+    struct console_byte b = { time, cpu_icount(&m->cpu), byte, input };
     for (unsigned k = 0; k < MACHINE_MAX_TAPS; k++)
         if (m->taps[k].fn)
             m->taps[k].fn(m->taps[k].ctx, &b);

@@ -10,7 +10,7 @@
 void machine_set_name(struct machine *m, unsigned kind, uint32_t cr3, uint32_t id, const char *name)
 {
     struct machine_spaces *s = &m->spaces;
-    struct space_name n = { .icount = m->cpu.icount, .cr3 = cr3, .pid = id };
+    struct space_name n = { .icount = cpu_icount(&m->cpu), .cr3 = cr3, .pid = id };
     size_t len = 0;
     for (; name && name[len] && len < NAMES_LEN - 1; len++) {
         unsigned char ch = (unsigned char)name[len];

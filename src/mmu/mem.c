@@ -77,8 +77,10 @@ void mem_code_written(struct cpu *c, uint32_t pa)
     if (!f)
         return;
     c->page_flags[pg] = 0;
-    if (f & PGF_WATCH)
+    if (f & PGF_WATCH) {
+        cpu_settle(c); /* the watcher sees exact state (exec.c run_block) */
         c->on_page_write(c->page_write_ctx, pg);
+    }
     if (f & PGF_CODE) {
         c->page_gen[pg]++;
         c->stop_block = true; /* the running block may be the code just overwritten */
@@ -95,6 +97,7 @@ uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 {
     if ((uint64_t)pa + size <= c->ram_size)
         return host_load(c->ram + pa, size);
+    cpu_settle(c); /* the device sees exact time and state (exec.c run_block) */
     c->stop_block = true; /* a device may have raised an interrupt */
     c->bus_ops++;
     return bus_mmio_read(c->bus, pa, size);
@@ -108,6 +111,7 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
             mem_code_written(c, pa + size - 1);
         host_store(c->ram + pa, size, val);
     } else {
+        cpu_settle(c); /* the device sees exact time and state (exec.c run_block) */
         c->stop_block = true; /* a device may have raised an interrupt */
         c->bus_ops++;
         bus_mmio_write(c->bus, pa, val, size);
