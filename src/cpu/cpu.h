@@ -258,10 +258,6 @@ struct cpu {
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */
     uint64_t icount;        /* retired instructions */
-    /* The decoded instruction running in the middle of a block, NULL otherwise: while it is
-     * set, eip and icount hold the block's start and insn_eip is stale (insn.h cpu_settle;
-     * cpu_eip, cpu_insn_eip and cpu_icount below read the exact values). */
-    const struct insn *cur;
     uint64_t icount_limit;  /* cpu_run stops when device time (cpu_time) reaches this */
     /* Leave the current block after this instruction: true (STOP_CHAIN) also goes back to the
      * dispatch loop's checks (interrupts, limits, mode); STOP_BRANCH only leaves the block for
@@ -351,6 +347,11 @@ struct cpu {
     unsigned nhooks;
     insn_hook_fn insn_hook; /* what the dispatch loop calls: the one hook, or a fan-out to all */
     void *insn_hook_ctx;
+
+    /* The decoded instruction running in the middle of a block, NULL otherwise: while it is
+     * set, eip and icount hold the block's start and insn_eip is stale (insn.h cpu_settle;
+     * cpu_eip, cpu_insn_eip and cpu_icount below read the exact values). */
+    const struct insn *cur;
 };
 
 /* Lifecycle. ram must stay valid; ram_size a multiple of 4 KiB. Returns 0 or -1 (no memory). */

@@ -209,7 +209,7 @@ static void leave_mid(struct cpu *c, const struct insn *i)
  * once when the block is left. The last one, the only one that may be a control transfer or
  * change mode (F_END, F_MODE), runs with them exact, as does every instruction under an
  * instruction hook. */
-static void run_block(struct cpu *c, struct block *b, uint64_t budget)
+static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b, uint64_t budget)
 {
     const struct insn *i = b->insns, *end = b->insns + b->n;
     if (budget < b->n)
@@ -255,6 +255,20 @@ static void run_block(struct cpu *c, struct block *b, uint64_t budget)
     } else {
         c->insn_eip = c->eip - i[-1].len; /* the budget ended in the block: its last one run */
     }
+}
+
+/* Chained blocks back to back until the count reaches stop_at, a block ends in an instruction
+ * that may change mode (F_MODE) or one asks to go back to the dispatch loop (STOP_CHAIN). Out of
+ * line, so that the loop keeps the cpu in a register. */
+static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
+{
+    do {
+        struct block *b = icache_next(c, c->last_block); /* a fetch fault: insn_eip = EIP */
+        c->last_block = b;
+        run_block(c, b, stop_at - c->icount);
+        if (b->mode_end)
+            break;
+    } while (!(c->stop_block & STOP_CHAIN) && c->icount < stop_at);
 }
 
 /* One instruction with EFLAGS.TF or RF set (SDM vol. 3 17.3.1.4, 17.3.1.1): RF is cleared once
@@ -396,15 +410,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
          * something the checks above must see: an instruction that may change mode, the
          * interrupt flag or a device (F_MODE: OUT, STI, IRET, ...), or a stop request (a
          * store into decoded code, an MMIO access, HLT, a delivery). */
-        uint64_t stop_at = c->icount + budget;
-        do {
-            c->insn_eip = c->eip;
-            struct block *b = icache_next(c, c->last_block);
-            c->last_block = b;
-            run_block(c, b, stop_at - c->icount);
-            if (b->mode_end)
-                break;
-        } while (!(c->stop_block & STOP_CHAIN) && c->icount < stop_at);
+        run_chain(c, c->icount + budget);
     }
     c->jmp_ready = false;
     return (enum run_result)c->stop_reason;

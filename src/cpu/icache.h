@@ -63,7 +63,8 @@ void icache_reset(struct cpu *c);
 struct block *icache_lookup(struct cpu *c);
 
 /* The block to run next, through the previous block's links when they still hold: same EIP,
- * same map epoch, and its page not written since it was decoded. */
+ * same map epoch, and its page not written since it was decoded. May raise a fetch fault (then
+ * at insn_eip = EIP). */
 struct block *icache_next_slow(struct cpu *c, struct block *prev);
 
 /* The link slot a successor starting at eip goes in. */
@@ -81,6 +82,7 @@ static inline struct block *icache_next(struct cpu *c, struct block *prev)
             prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
             return n;
     }
+    c->insn_eip = c->eip; /* a fetch fault belongs to the instruction at EIP */
     return icache_next_slow(c, prev);
 }
 
