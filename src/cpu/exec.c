@@ -292,12 +292,18 @@ static void step_one(struct cpu *c, struct block *b)
         dbg_trap(c, bs); /* DR6.BS and any data breakpoints, in one #DB */
 }
 
+/* cpu_time() between instructions (c->cur is NULL there). */
+static inline uint64_t time_now(const struct cpu *c)
+{
+    return c->icount + c->idle + c->stall;
+}
+
 /* Between instructions: device events that are due, then an external interrupt if INTR is up,
  * IF is set and no STI / MOV SS shadow covers this boundary (SDM vol. 3 6.8.3). Returns true
  * when an interrupt was delivered. */
 static bool take_interrupt(struct cpu *c)
 {
-    if (cpu_time(c) >= c->next_event && c->on_event)
+    if (time_now(c) >= c->next_event && c->on_event)
         c->on_event(c->event_ctx);
     if (c->init_pending) {
         /* INIT: the cpu would restart at 0xF000:0xFFF0 in real mode (SDM vol. 3 9.1.1). */
@@ -345,7 +351,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         c->stop_reason = RUN_UNSUPPORTED;
         return RUN_UNSUPPORTED;
     }
-    c->icount_limit = cpu_time(c) + max_insns;
+    c->icount_limit = time_now(c) + max_insns;
     if (c->icount_limit < max_insns)
         c->icount_limit = UINT64_MAX;
     c->stop_reason = -1;
@@ -370,7 +376,7 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         break;
     }
     while (c->stop_reason < 0) {
-        uint64_t now = cpu_time(c);
+        uint64_t now = time_now(c);
         if (now >= c->icount_limit) {
             c->stop_reason = RUN_LIMIT;
             break;

@@ -93,14 +93,30 @@ void tlb_protect_all(struct cpu *c)
         c->tlb[k].perm &= ~TLB_ANY_W;
 }
 
+/* A device access (out of line: the RAM path stays small). The device sees exact time and
+ * state (cpu_settle: EIP and the count are not kept in the middle of a block, exec.c). */
+static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, unsigned size)
+{
+    cpu_settle(c);
+    c->stop_block = true; /* a device may have raised an interrupt */
+    c->bus_ops++;
+    return bus_mmio_read(c->bus, pa, size);
+}
+
+static __attribute__((noinline)) void mmio_write(struct cpu *c, uint32_t pa, unsigned size,
+                                                 uint32_t val)
+{
+    cpu_settle(c);
+    c->stop_block = true; /* a device may have raised an interrupt */
+    c->bus_ops++;
+    bus_mmio_write(c->bus, pa, val, size);
+}
+
 uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 {
     if ((uint64_t)pa + size <= c->ram_size)
         return host_load(c->ram + pa, size);
-    cpu_settle(c); /* the device sees exact time and state (exec.c run_block) */
-    c->stop_block = true; /* a device may have raised an interrupt */
-    c->bus_ops++;
-    return bus_mmio_read(c->bus, pa, size);
+    return mmio_read(c, pa, size);
 }
 
 void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
@@ -111,10 +127,7 @@ void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
             mem_code_written(c, pa + size - 1);
         host_store(c->ram + pa, size, val);
     } else {
-        cpu_settle(c); /* the device sees exact time and state (exec.c run_block) */
-        c->stop_block = true; /* a device may have raised an interrupt */
-        c->bus_ops++;
-        bus_mmio_write(c->bus, pa, val, size);
+        mmio_write(c, pa, size, val);
     }
 }
 
