@@ -15,6 +15,11 @@ void cpu_state_save(const struct cpu *c, struct cpu *out)
     out->page_gen = NULL;
     out->icache = NULL;
     out->last_block = NULL;
+    /* In the middle of a decoded block: the exact values (exec.c run_block). */
+    out->eip = cpu_eip(c);
+    out->insn_eip = cpu_insn_eip(c);
+    out->icount = cpu_icount(c);
+    out->cur = NULL;
     out->bus = NULL;
     out->intc = (struct intc){0};
     out->msr_dev = (struct msr_dev){0};
@@ -63,6 +68,7 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     /* The caches: RAM may have changed under them. */
     c->map_epoch = keep.map_epoch;
     c->last_block = NULL;
+    c->cur = NULL;
     cpu_flush_decoded(c); /* empties decoded code and the TLB, bumps map_epoch */
     return 0;
 }
