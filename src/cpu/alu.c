@@ -82,6 +82,76 @@ ALU_HANDLERS(sub, A_SUB)
 ALU_HANDLERS(xor, A_XOR)
 ALU_HANDLERS(cmp, A_CMP)
 
+/* The same by operand form (forms.def, OP_FORMS in ops.h), for the operations without a carry
+ * in. A memory destination is looked up once, for writing (a write hit is also a read hit). */
+#define ALU_FORMS(name, OPN)                                                      \
+    OP_FORMS(name##_EG)                                                           \
+    {                                                                             \
+        uint32_t a, b = c->r[i->reg], r;                                          \
+        if (form == FORM_R) {                                                     \
+            a = c->r[i->rm];                                                      \
+            r = alu_res(OPN, a, b, 0);                                            \
+            if ((OPN) != A_CMP)                                                   \
+                c->r[i->rm] = r;                                                  \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, 4,                                 \
+                                   (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
+            if (!p)                                                               \
+                return false;                                                     \
+            a = host_load(p, 4);                                                  \
+            r = alu_res(OPN, a, b, 0);                                            \
+            if ((OPN) != A_CMP)                                                   \
+                host_store(p, 4, r);                                              \
+        }                                                                         \
+        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+        return true;                                                              \
+    }                                                                             \
+    OP_FORMS(name##_GE)                                                           \
+    {                                                                             \
+        uint32_t a = c->r[i->reg], b;                                             \
+        if (form == FORM_R) {                                                     \
+            b = c->r[i->rm];                                                      \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, 4, TLB_R_S);                       \
+            if (!p)                                                               \
+                return false;                                                     \
+            b = host_load(p, 4);                                                  \
+        }                                                                         \
+        uint32_t r = alu_res(OPN, a, b, 0);                                       \
+        if ((OPN) != A_CMP)                                                       \
+            c->r[i->reg] = r;                                                     \
+        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+        return true;                                                              \
+    }                                                                             \
+    OP_FORMS(name##_EI)                                                           \
+    {                                                                             \
+        uint32_t a, b = i->imm, r;                                                \
+        if (form == FORM_R) {                                                     \
+            a = c->r[i->rm];                                                      \
+            r = alu_res(OPN, a, b, 0);                                            \
+            if ((OPN) != A_CMP)                                                   \
+                c->r[i->rm] = r;                                                  \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, 4,                                 \
+                                   (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
+            if (!p)                                                               \
+                return false;                                                     \
+            a = host_load(p, 4);                                                  \
+            r = alu_res(OPN, a, b, 0);                                            \
+            if ((OPN) != A_CMP)                                                   \
+                host_store(p, 4, r);                                              \
+        }                                                                         \
+        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+        return true;                                                              \
+    }
+
+ALU_FORMS(add, A_ADD)
+ALU_FORMS(or, A_OR)
+ALU_FORMS(and, A_AND)
+ALU_FORMS(sub, A_SUB)
+ALU_FORMS(xor, A_XOR)
+ALU_FORMS(cmp, A_CMP)
+
 OP_SIZED(test_EG)
 {
     uint32_t r = rd_rm(c, i, s) & get_reg(c, i->reg, s);
@@ -98,6 +168,36 @@ OP_SIZED(test_EI)
 {
     uint32_t r = rd_rm(c, i, s) & i->imm & size_mask(s);
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
+}
+
+OP_FORMS(test_EG)
+{
+    uint32_t a;
+    if (form == FORM_R) {
+        a = c->r[i->rm];
+    } else {
+        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        if (!p)
+            return false;
+        a = host_load(p, 4);
+    }
+    lf_set(c, LF_LOGIC, 4, a & c->r[i->reg], 0, 0, 0);
+    return true;
+}
+
+OP_FORMS(test_EI)
+{
+    uint32_t a;
+    if (form == FORM_R) {
+        a = c->r[i->rm];
+    } else {
+        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        if (!p)
+            return false;
+        a = host_load(p, 4);
+    }
+    lf_set(c, LF_LOGIC, 4, a & i->imm, 0, 0, 0);
+    return true;
 }
 
 /* INC/DEC leave CF alone: it is carried in lf.cf_in. */

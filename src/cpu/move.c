@@ -17,6 +17,72 @@ OP_SIZED(movzx)
     set_reg(c, i->reg, s, rd_rm(c, i, ss));
 }
 
+/* The same by operand form (forms.def, OP_FORMS in ops.h). */
+OP_FORMS(mov_GE)
+{
+    uint32_t v;
+    if (form == FORM_R) {
+        v = c->r[i->rm];
+    } else {
+        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        if (!p)
+            return false;
+        v = host_load(p, 4);
+    }
+    c->r[i->reg] = v;
+    return true;
+}
+
+OP_FORMS(mov_EG)
+{
+    if (form == FORM_R) {
+        c->r[i->rm] = c->r[i->reg];
+        return true;
+    }
+    uint8_t *p = form_host(c, i, form, 4, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, 4, c->r[i->reg]);
+    return true;
+}
+
+OP_FORMS(mov_EI)
+{
+    if (form == FORM_R) {
+        c->r[i->rm] = i->imm;
+        return true;
+    }
+    uint8_t *p = form_host(c, i, form, 4, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, 4, i->imm);
+    return true;
+}
+
+OP_FORMS(lea)
+{
+    if (form == FORM_R)
+        return false; /* never decoded so (#UD) */
+    c->r[i->reg] = ea_form(c, i, form);
+    return true;
+}
+
+OP_FORMS(movzx)
+{
+    unsigned ss = (i->cc & 1) ? 2 : 1;
+    uint32_t v;
+    if (form == FORM_R) {
+        v = get_reg(c, i->rm, ss);
+    } else {
+        uint8_t *p = form_host(c, i, form, ss, TLB_R_S);
+        if (!p)
+            return false;
+        v = host_load(p, ss);
+    }
+    c->r[i->reg] = v;
+    return true;
+}
+
 OP_SIZED(movsx)
 {
     unsigned ss = (i->cc & 1) ? 2 : 1;

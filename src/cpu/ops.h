@@ -12,12 +12,13 @@
 
 /* A handler in two versions from one body: for any operand size (s = i->osize), and for 32-bit
  * operands (s = 4, so the size tests fold away). The decoder picks the second when the operand
- * size is 4 (the handlers listed in fast32.def). Usage: OP_SIZED(inc_r) { ... s ... } */
+ * size is 4 (the handlers listed in fast32.def). The second is never inlined: the form handlers
+ * (OP_FORMS below) jump to it for their slow path. Usage: OP_SIZED(inc_r) { ... s ... } */
 #define OP_SIZED(name)                                                                     \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s);                                  \
     OP(name) { name##_body(c, i, i->osize); }                                              \
-    OP(name##32) { name##_body(c, i, 4); }                                                 \
+    __attribute__((noinline)) OP(name##32) { name##_body(c, i, 4); }                       \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
 
@@ -46,14 +47,11 @@ static inline void set_reg(struct cpu *c, unsigned r, unsigned size, uint32_t v)
 
 /* ---- memory operands ---- */
 
-/* Effective address (offset within the segment) of the ModRM memory operand. */
+/* Effective address (offset within the segment) of the ModRM memory operand. A missing base or
+ * index is NOREG, and c->r[NOREG] is always 0. */
 static inline uint32_t ea(const struct cpu *c, const struct insn *i)
 {
-    uint32_t a = i->disp;
-    if (i->base != NOREG)
-        a += c->r[i->base];
-    if (i->index != NOREG)
-        a += c->r[i->index] << i->scale;
+    uint32_t a = i->disp + c->r[i->base] + (c->r[i->index] << i->scale);
     return i->asize == 2 ? a & 0xFFFF : a;
 }
 
@@ -98,6 +96,66 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
     uint32_t off = ea(c, i);
     probe_wr(c, i->seg, off, size);
     return rd(c, i->seg, off, size);
+}
+
+/* ---- handlers specialised by operand form (forms.def) ----
+ * A handler in three versions for 32-bit operands and, for memory, 32-bit addresses, picked by
+ * the decoder: FORM_R when the ModRM operand is a register, FORM_B for [base + disp] (base may
+ * be NOREG: [disp32]), FORM_X for [base + index * scale + disp]. The body is a fast path that
+ * returns false, having changed nothing, when the access needs the slow path (a segment that is
+ * not flat, a TLB miss, a page crossing, a watched or code page, MMIO): the handler then jumps
+ * to op_NAME32, which does everything, faults included. Usage: OP_FORMS(mov_GE) { ... form ... }
+ */
+enum { FORM_R, FORM_B, FORM_X };
+
+#define OP_FORMS(name)                                                                     \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form);                               \
+    OP(name##32_r)                                                                         \
+    {                                                                                      \
+        if (!name##_form(c, i, FORM_R))                                                    \
+            op_##name##32(c, i);                                                           \
+    }                                                                                      \
+    OP(name##32_b)                                                                         \
+    {                                                                                      \
+        if (!name##_form(c, i, FORM_B))                                                    \
+            op_##name##32(c, i);                                                           \
+    }                                                                                      \
+    OP(name##32_x)                                                                         \
+    {                                                                                      \
+        if (!name##_form(c, i, FORM_X))                                                    \
+            op_##name##32(c, i);                                                           \
+    }                                                                                      \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form)
+
+/* The effective address of a FORM_B or FORM_X operand (32-bit addressing). */
+static inline uint32_t ea_form(const struct cpu *c, const struct insn *i, unsigned form)
+{
+    uint32_t a = c->r[i->base] + i->disp;
+    if (form == FORM_X)
+        a += c->r[i->index] << i->scale;
+    return a;
+}
+
+/* The host address of a size-byte access at off in segment seg when it needs no check and no
+ * slow path: a flat segment and a TLB hit for kind (TLB_R_S or TLB_W_S, at the current
+ * privilege) within one page. NULL otherwise. */
+static inline uint8_t *fast_host(struct cpu *c, int seg, uint32_t off, unsigned size,
+                                 uint32_t kind)
+{
+    if (!c->seg[seg].flat)
+        return NULL;
+    struct tlb_entry *e = tlb_hit(c, off, size, kind << c->acc_shift);
+    return e ? e->host + (off & PAGE_MASK) : NULL;
+}
+
+/* The host address of the memory operand of a FORM_B/FORM_X handler, or NULL. A write hit is
+ * also a read hit (no page is write-only), so read-modify-write asks for TLB_W_S once. */
+static inline uint8_t *form_host(struct cpu *c, const struct insn *i, unsigned form,
+                                 unsigned size, uint32_t kind)
+{
+    return fast_host(c, i->seg, ea_form(c, i, form), size, kind);
 }
 
 /* ---- stack ---- */
