@@ -147,11 +147,34 @@ OP(xlat)
 
 /* ---- stack ---- */
 
-OP_SIZED(push_r) { push(c, s, get_reg(c, i->reg, s)); }
+/* PUSH r32 / POP r32 with a flat 32-bit SS and the stack page in the TLB. */
+static inline bool push_r_fast(struct cpu *c, const struct insn *i)
+{
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p = stack_host(c, sp, 4, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, 4, c->r[i->reg]); /* PUSH ESP: ESP as it was */
+    c->r[ESP] = sp;
+    return true;
+}
+
+static inline bool pop_r_fast(struct cpu *c, const struct insn *i)
+{
+    uint32_t sp = c->r[ESP];
+    uint8_t *p = stack_host(c, sp, 4, TLB_R_S);
+    if (!p)
+        return false;
+    c->r[ESP] = sp + 4;
+    c->r[i->reg] = host_load(p, 4); /* POP ESP: ESP = the popped value */
+    return true;
+}
+
+OP_SIZED_FAST(push_r) { push(c, s, get_reg(c, i->reg, s)); }
 OP(push_imm) { push(c, i->osize, i->imm); }
 OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
 
-OP_SIZED(pop_r)
+OP_SIZED_FAST(pop_r)
 {
     uint32_t v = stack_peek(c, s, 0);
     c->r[ESP] = sp_with(c, c->r[ESP] + s);
@@ -176,11 +199,19 @@ OP(pop_E)
     c->r[ESP] = sp_with(c, old + s);
 }
 
-/* PUSHA/POPA: all eight stores/loads are checked before ESP moves. */
+/* PUSHA/POPA: all eight stores/loads are checked before ESP moves. With 32-bit operands, a flat
+ * 32-bit SS and the 32 bytes in one page in the TLB, one lookup does for all eight. */
 OP(pusha)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c);
+    uint8_t *p;
+    if (s == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
+        for (unsigned r = 0; r < 8; r++)
+            host_store(p + 4 * (7 - r), 4, c->r[r]); /* EAX highest; ESP as it was */
+        c->r[ESP] = sp - 32;
+        return;
+    }
     for (unsigned r = 0; r < 8; r++)
         wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
     c->r[ESP] = sp_with(c, sp - 8 * s);
@@ -190,6 +221,14 @@ OP(popa)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
+    uint8_t *p;
+    if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
+        for (unsigned r = 0; r < 8; r++)
+            if (r != ESP)
+                c->r[r] = host_load(p + 4 * (7 - r), 4);
+        c->r[ESP] = sp + 32;
+        return;
+    }
     for (unsigned r = 0; r < 8; r++)
         v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
     for (unsigned r = 0; r < 8; r++)

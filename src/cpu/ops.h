@@ -165,6 +165,36 @@ static inline uint32_t sp_mask(const struct cpu *c)
     return (c->seg[SEG_SS].attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
 }
 
+/* The host address of size bytes at stack offset sp when SS is flat with a 32-bit stack pointer
+ * and the TLB hits for kind (TLB_R_S or TLB_W_S) within one page; NULL otherwise (the caller
+ * then does the access the general way). */
+static inline uint8_t *stack_host(struct cpu *c, uint32_t sp, unsigned size, uint32_t kind)
+{
+    if (!(c->seg[SEG_SS].attr & SA_DB))
+        return NULL;
+    return fast_host(c, SEG_SS, sp, size, kind);
+}
+
+/* A 32-bit handler with a fast path: like OP_SIZED, but op_NAME32 first runs NAME_fast(c, i),
+ * which returns false, having changed nothing, when the general body must run (out of line, so
+ * the fast path needs no stack frame). Usage: OP_SIZED_FAST(push_r) { ... s ... }, with
+ * static inline bool push_r_fast(struct cpu *c, const struct insn *i) defined before. */
+#define OP_SIZED_FAST(name)                                                                \
+    static inline __attribute__((always_inline)) void name##_body(                        \
+        struct cpu *c, const struct insn *i, unsigned s);                                  \
+    OP(name) { name##_body(c, i, i->osize); }                                              \
+    static __attribute__((noinline)) void name##_any32(struct cpu *c, const struct insn *i) \
+    {                                                                                      \
+        name##_body(c, i, 4);                                                              \
+    }                                                                                      \
+    OP(name##32)                                                                           \
+    {                                                                                      \
+        if (!name##_fast(c, i))                                                            \
+            name##_any32(c, i);                                                            \
+    }                                                                                      \
+    static inline __attribute__((always_inline)) void name##_body(                        \
+        struct cpu *c, const struct insn *i, unsigned s)
+
 static inline uint32_t sp_with(const struct cpu *c, uint32_t new_sp)
 {
     uint32_t m = sp_mask(c);

@@ -10,6 +10,8 @@
  * table runs three times: every segment flat; DS with a base (not flat: the fallback must add
  * it); SS with a base (ESP/EBP-based operands fall back, DS-based ones stay fast). One more case
  * crosses a page (the fallback). The decoder is checked to pick the specialised handler.
+ * PUSH r32, POP r32, PUSHA and POPA, which have fast paths of their own, are checked the same way
+ * with 32-bit, based and 16-bit stacks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 #include "cpu/insn.h"
 #include "cpu/segment.h"
 #include "devices/bus.h"
+#include "mmu/mem.h"
 
 #define RAM_SIZE (1u << 20)
 #define CODE 0x8000u
@@ -446,6 +449,128 @@ static void test_page_crossing(void **state)
         run_case(t, &ops[k], &cross, 0, 0, true);
 }
 
+/* ---- PUSH r32, POP r32, PUSHA, POPA (their fast paths in move.c) ----
+ * Against a model of the SDM's pseudo-code, with SS flat and 32-bit (the fast path on the second
+ * run), SS with a base (not flat: the general path), and SS flat but 16-bit (B = 0: SP wraps in
+ * 64 KiB, the general path). */
+#define LOW 0x1000u     /* filled like DATA: the 16-bit stack is there */
+#define TOP 0x30000u
+
+struct stack_cfg {
+    const char *name;
+    uint32_t base;
+    bool b32;
+    uint32_t esp;
+};
+
+static void fill_all(struct t *t)
+{
+    for (uint32_t a = LOW; a < TOP; a++)
+        if (a < CODE || a >= CODE + 0x1000)
+            t->ram[a] = hash8(a);
+}
+
+static void put32(uint8_t *ram, uint32_t a, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        ram[a + k] = (uint8_t)(v >> (8 * k));
+}
+
+static void run_stack_case(struct t *t, const struct stack_cfg *cfg, uint8_t opcode)
+{
+    struct cpu *c = &t->c;
+    static uint8_t want_ram[TOP];
+    uint32_t m = cfg->b32 ? 0xFFFFFFFFu : 0xFFFFu;
+    uint32_t r0[8];
+    memcpy(r0, init_r, sizeof r0);
+    r0[ESP] = cfg->esp;
+    char what[64];
+    snprintf(what, sizeof what, "opcode %#x, %s", opcode, cfg->name);
+
+    c->seg[SEG_SS].base = cfg->base;
+    if (cfg->b32)
+        c->seg[SEG_SS].attr |= SA_DB;
+    else
+        c->seg[SEG_SS].attr &= (uint16_t)~SA_DB;
+    seg_update_flat(&c->seg[SEG_SS]);
+
+    for (int pass = 0; pass < 2; pass++) {
+        t->ram[CODE] = opcode;
+        t->ram[CODE + 1] = 0xF4;
+        if (pass == 0)
+            cpu_flush_decoded(c);
+        fill_all(t);
+        /* The model. */
+        memcpy(want_ram, t->ram, TOP);
+        uint32_t w[8], sp = r0[ESP] & m, b = cfg->base;
+        memcpy(w, r0, sizeof w);
+        if (opcode >= 0x50 && opcode <= 0x57) {
+            sp = (sp - 4) & m;
+            put32(want_ram, b + sp, r0[opcode & 7]);
+            w[ESP] = (r0[ESP] & ~m) | sp;
+        } else if (opcode >= 0x58 && opcode <= 0x5F) {
+            uint32_t v = le32(want_ram + b + sp);
+            w[ESP] = (r0[ESP] & ~m) | ((sp + 4) & m);
+            w[opcode & 7] = v;
+        } else if (opcode == 0x60) {
+            for (int r = 0; r < 8; r++)
+                put32(want_ram, b + ((sp - 4 * (uint32_t)(r + 1)) & m), r0[r]);
+            w[ESP] = (r0[ESP] & ~m) | ((sp - 32) & m);
+        } else {
+            for (int k = 0; k < 8; k++) /* EDI at the top, ..., EAX; the ESP slot skipped */
+                if (7 - k != ESP)
+                    w[7 - k] = le32(want_ram + b + ((sp + 4 * (uint32_t)k) & m));
+            w[ESP] = (r0[ESP] & ~m) | ((sp + 32) & m);
+        }
+        /* Pass 1: the pages the stack would be at as a 32-bit ESP are in the TLB too, so a
+         * fast path that ignored SS.B would hit there. */
+        if (pass == 1)
+            for (uint32_t d = 0; d <= 64; d += 32)
+                if (cfg->esp + d - 32 < RAM_SIZE)
+                    (void)lin_read(c, cfg->esp + d - 32, 1);
+        /* The run. */
+        memcpy(c->r, r0, sizeof r0);
+        c->eip = CODE;
+        t->deliveries = 0;
+        cpu_run(c, 1);
+        if (t->deliveries)
+            fail_msg("%s: exception %u", what, t->last_vector);
+        for (int r = 0; r < 8; r++)
+            if (c->r[r] != w[r])
+                fail_msg("%s (pass %d): r%d = %#x, want %#x", what, pass, r, c->r[r], w[r]);
+        assert_int_equal(c->r[NOREG], 0);
+        for (uint32_t a = LOW; a < TOP; a++)
+            if (t->ram[a] != want_ram[a])
+                fail_msg("%s (pass %d): byte at %#x = %#x, want %#x", what, pass, a, t->ram[a],
+                         want_ram[a]);
+    }
+    c->seg[SEG_SS].base = 0;
+    c->seg[SEG_SS].attr |= SA_DB;
+    seg_update_flat(&c->seg[SEG_SS]);
+}
+
+static void test_stack(void **state)
+{
+    struct t *t = *state;
+    static const struct stack_cfg cfgs[] = {
+        {"flat 32-bit SS", 0, true, DATA + 0x800},
+        {"32-bit SS with base 0x1000", 0x1000, true, DATA + 0x800},
+        {"flat 16-bit SS", 0, false, 0x00011810u}, /* 32-bit, ESP would be in RAM too */
+        {"flat 16-bit SS, SP wrapping", 0, false, 0x00020008u}, /* base 0: SP 8 wraps to 0xFFF8 */
+    };
+    for (unsigned k = 0; k < sizeof cfgs / sizeof cfgs[0]; k++) {
+        for (unsigned op = 0x50; op <= 0x61; op++)
+            run_stack_case(t, &cfgs[k], (uint8_t)op);
+    }
+    /* The decoder picks the 32-bit handlers (the fast paths). */
+    struct insn in;
+    static const uint8_t push_ebx[] = {0x53}, pop_esi[] = {0x5E};
+    assert_int_equal(decode_insn(&t->map, push_ebx, 15, 1, &in), 1);
+    assert_ptr_equal(in.fn, op_push_r32);
+    assert_int_equal(decode_insn(&t->map, pop_esi, 15, 1, &in), 1);
+    assert_ptr_equal(in.fn, op_pop_r32);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +578,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ds_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ss_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stack, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
