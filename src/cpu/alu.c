@@ -85,63 +85,63 @@ ALU_HANDLERS(cmp, A_CMP)
 /* The same by operand form (forms.def, OP_FORMS in ops.h), for the operations without a carry
  * in. A memory destination is looked up once, for writing (a write hit is also a read hit). */
 #define ALU_FORMS(name, OPN)                                                      \
-    OP_FORMS(name##_EG)                                                           \
+    OP_FORMS_B(name##_EG)                                                         \
     {                                                                             \
-        uint32_t a, b = c->r[i->reg], r;                                          \
+        uint32_t a, b = get_reg(c, i->reg, s), r;                                 \
         if (form == FORM_R) {                                                     \
-            a = c->r[i->rm];                                                      \
-            r = alu_res(OPN, a, b, 0);                                            \
+            a = get_reg(c, i->rm, s);                                             \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
             if ((OPN) != A_CMP)                                                   \
-                c->r[i->rm] = r;                                                  \
+                set_reg(c, i->rm, s, r);                                          \
         } else {                                                                  \
-            uint8_t *p = form_host(c, i, form, 4,                                 \
+            uint8_t *p = form_host(c, i, form, s,                                 \
                                    (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
             if (!p)                                                               \
                 return false;                                                     \
-            a = host_load(p, 4);                                                  \
-            r = alu_res(OPN, a, b, 0);                                            \
+            a = host_load(p, s);                                                  \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
             if ((OPN) != A_CMP)                                                   \
-                host_store(p, 4, r);                                              \
+                host_store(p, s, r);                                              \
         }                                                                         \
-        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
         return true;                                                              \
     }                                                                             \
-    OP_FORMS(name##_GE)                                                           \
+    OP_FORMS_B(name##_GE)                                                         \
     {                                                                             \
-        uint32_t a = c->r[i->reg], b;                                             \
+        uint32_t a = get_reg(c, i->reg, s), b;                                    \
         if (form == FORM_R) {                                                     \
-            b = c->r[i->rm];                                                      \
+            b = get_reg(c, i->rm, s);                                             \
         } else {                                                                  \
-            uint8_t *p = form_host(c, i, form, 4, TLB_R_S);                       \
+            uint8_t *p = form_host(c, i, form, s, TLB_R_S);                       \
             if (!p)                                                               \
                 return false;                                                     \
-            b = host_load(p, 4);                                                  \
+            b = host_load(p, s);                                                  \
         }                                                                         \
-        uint32_t r = alu_res(OPN, a, b, 0);                                       \
+        uint32_t r = alu_res(OPN, a, b, 0) & size_mask(s);                        \
         if ((OPN) != A_CMP)                                                       \
-            c->r[i->reg] = r;                                                     \
-        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+            set_reg(c, i->reg, s, r);                                             \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
         return true;                                                              \
     }                                                                             \
-    OP_FORMS(name##_EI)                                                           \
+    OP_FORMS_B(name##_EI)                                                         \
     {                                                                             \
-        uint32_t a, b = i->imm, r;                                                \
+        uint32_t a, b = i->imm & size_mask(s), r;                                 \
         if (form == FORM_R) {                                                     \
-            a = c->r[i->rm];                                                      \
-            r = alu_res(OPN, a, b, 0);                                            \
+            a = get_reg(c, i->rm, s);                                             \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
             if ((OPN) != A_CMP)                                                   \
-                c->r[i->rm] = r;                                                  \
+                set_reg(c, i->rm, s, r);                                          \
         } else {                                                                  \
-            uint8_t *p = form_host(c, i, form, 4,                                 \
+            uint8_t *p = form_host(c, i, form, s,                                 \
                                    (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
             if (!p)                                                               \
                 return false;                                                     \
-            a = host_load(p, 4);                                                  \
-            r = alu_res(OPN, a, b, 0);                                            \
+            a = host_load(p, s);                                                  \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
             if ((OPN) != A_CMP)                                                   \
-                host_store(p, 4, r);                                              \
+                host_store(p, s, r);                                              \
         }                                                                         \
-        alu_flags(c, OPN, 4, r, a, b, 0);                                         \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
         return true;                                                              \
     }
 
@@ -170,33 +170,33 @@ OP_SIZED(test_EI)
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
 }
 
-OP_FORMS(test_EG)
+OP_FORMS_B(test_EG)
 {
     uint32_t a;
     if (form == FORM_R) {
-        a = c->r[i->rm];
+        a = get_reg(c, i->rm, s);
     } else {
-        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
         if (!p)
             return false;
-        a = host_load(p, 4);
+        a = host_load(p, s);
     }
-    lf_set(c, LF_LOGIC, 4, a & c->r[i->reg], 0, 0, 0);
+    lf_set(c, LF_LOGIC, s, a & get_reg(c, i->reg, s), 0, 0, 0);
     return true;
 }
 
-OP_FORMS(test_EI)
+OP_FORMS_B(test_EI)
 {
     uint32_t a;
     if (form == FORM_R) {
-        a = c->r[i->rm];
+        a = get_reg(c, i->rm, s);
     } else {
-        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
         if (!p)
             return false;
-        a = host_load(p, 4);
+        a = host_load(p, s);
     }
-    lf_set(c, LF_LOGIC, 4, a & i->imm, 0, 0, 0);
+    lf_set(c, LF_LOGIC, s, a & i->imm & size_mask(s), 0, 0, 0);
     return true;
 }
 

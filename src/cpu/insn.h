@@ -82,8 +82,10 @@ OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 #include "cpu/fast32.def"
 #undef F
 #define FORMS(name) OP(name##32_r); OP(name##32_b); OP(name##32_x);
+#define FORMS_B(name) FORMS(name) OP(name##8_r); OP(name##8_b); OP(name##8_x);
 #include "cpu/forms.def"
 #undef FORMS
+#undef FORMS_B
 
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {

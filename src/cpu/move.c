@@ -18,49 +18,50 @@ OP_SIZED(movzx)
 }
 
 /* The same by operand form (forms.def, OP_FORMS in ops.h). */
-OP_FORMS(mov_GE)
+OP_FORMS_B(mov_GE)
 {
     uint32_t v;
     if (form == FORM_R) {
-        v = c->r[i->rm];
+        v = get_reg(c, i->rm, s);
     } else {
-        uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
         if (!p)
             return false;
-        v = host_load(p, 4);
+        v = host_load(p, s);
     }
-    c->r[i->reg] = v;
+    set_reg(c, i->reg, s, v);
     return true;
 }
 
-OP_FORMS(mov_EG)
+OP_FORMS_B(mov_EG)
 {
     if (form == FORM_R) {
-        c->r[i->rm] = c->r[i->reg];
+        set_reg(c, i->rm, s, get_reg(c, i->reg, s));
         return true;
     }
-    uint8_t *p = form_host(c, i, form, 4, TLB_W_S);
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
     if (!p)
         return false;
-    host_store(p, 4, c->r[i->reg]);
+    host_store(p, s, get_reg(c, i->reg, s));
     return true;
 }
 
-OP_FORMS(mov_EI)
+OP_FORMS_B(mov_EI)
 {
     if (form == FORM_R) {
-        c->r[i->rm] = i->imm;
+        set_reg(c, i->rm, s, i->imm);
         return true;
     }
-    uint8_t *p = form_host(c, i, form, 4, TLB_W_S);
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
     if (!p)
         return false;
-    host_store(p, 4, i->imm);
+    host_store(p, s, i->imm);
     return true;
 }
 
 OP_FORMS(lea)
 {
+    (void)s;
     if (form == FORM_R)
         return false; /* never decoded so (#UD) */
     c->r[i->reg] = ea_form(c, i, form);
@@ -69,6 +70,7 @@ OP_FORMS(lea)
 
 OP_FORMS(movzx)
 {
+    (void)s;
     unsigned ss = (i->cc & 1) ? 2 : 1;
     uint32_t v;
     if (form == FORM_R) {

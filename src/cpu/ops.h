@@ -17,7 +17,7 @@
 #define OP_SIZED(name)                                                                     \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s);                                  \
-    OP(name) { name##_body(c, i, i->osize); }                                              \
+    __attribute__((noinline)) OP(name) { name##_body(c, i, i->osize); }                    \
     __attribute__((noinline)) OP(name##32) { name##_body(c, i, 4); }                       \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
@@ -99,35 +99,44 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
 }
 
 /* ---- handlers specialised by operand form (forms.def) ----
- * A handler in three versions for 32-bit operands and, for memory, 32-bit addresses, picked by
+ * A handler in three versions for 32-bit operands (and three more for byte operands, with
+ * OP_FORMS_B) and, for memory, 32-bit addresses, picked by
  * the decoder: FORM_R when the ModRM operand is a register, FORM_B for [base + disp] (base may
  * be NOREG: [disp32]), FORM_X for [base + index * scale + disp]. The body is a fast path that
  * returns false, having changed nothing, when the access needs the slow path (a segment that is
  * not flat, a TLB miss, a page crossing, a watched or code page, MMIO): the handler then jumps
- * to op_NAME32, which does everything, faults included. Usage: OP_FORMS(mov_GE) { ... form ... }
+ * to op_NAME32 (op_NAME for bytes), which does everything, faults included.
+ * Usage: OP_FORMS(mov_GE) { ... form ... s ... }
  */
 enum { FORM_R, FORM_B, FORM_X };
 
+#define OP_FORM_(name, sfx, form, s, fallback)                                            \
+    OP(name##sfx)                                                                          \
+    {                                                                                      \
+        if (!name##_form(c, i, form, s))                                                   \
+            fallback(c, i);                                                                \
+    }
 #define OP_FORMS(name)                                                                     \
     static inline __attribute__((always_inline)) bool name##_form(                        \
-        struct cpu *c, const struct insn *i, unsigned form);                               \
-    OP(name##32_r)                                                                         \
-    {                                                                                      \
-        if (!name##_form(c, i, FORM_R))                                                    \
-            op_##name##32(c, i);                                                           \
-    }                                                                                      \
-    OP(name##32_b)                                                                         \
-    {                                                                                      \
-        if (!name##_form(c, i, FORM_B))                                                    \
-            op_##name##32(c, i);                                                           \
-    }                                                                                      \
-    OP(name##32_x)                                                                         \
-    {                                                                                      \
-        if (!name##_form(c, i, FORM_X))                                                    \
-            op_##name##32(c, i);                                                           \
-    }                                                                                      \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
+    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
     static inline __attribute__((always_inline)) bool name##_form(                        \
-        struct cpu *c, const struct insn *i, unsigned form)
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s)
+/* The same, and three more versions for byte operands (s = 1: op_NAME8_r, _b, _x), which fall
+ * back to op_NAME. */
+#define OP_FORMS_B(name)                                                                   \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
+    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
+    OP_FORM_(name, 8_r, FORM_R, 1, op_##name)                                              \
+    OP_FORM_(name, 8_b, FORM_B, 1, op_##name)                                              \
+    OP_FORM_(name, 8_x, FORM_X, 1, op_##name)                                              \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s)
 
 /* The effective address of a FORM_B or FORM_X operand (32-bit addressing). */
 static inline uint32_t ea_form(const struct cpu *c, const struct insn *i, unsigned form)

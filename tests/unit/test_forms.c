@@ -120,39 +120,90 @@ struct op {
     int ext;       /* ModRM.reg for a group member, -1: the register operand (EDX) */
     enum kind kind;
     enum alu alu;
-    unsigned imm;  /* immediate bytes: 0, 1 (sign-extended) or 4 */
+    unsigned imm;  /* immediate bytes: 0, 1 (sign-extended) or 4; with size 1, 1 */
+    unsigned size; /* operand size: 1, or 4 when 0 */
 };
 
 static const struct op ops[] = {
-    {"mov r,r/m", {0x8B}, 1, -1, K_LOAD, 0, 0},
-    {"mov r/m,r", {0x89}, 1, -1, K_STORE, 0, 0},
-    {"mov r/m,imm32", {0xC7}, 1, 0, K_STORE_I, 0, 4},
-    {"lea", {0x8D}, 1, -1, K_LEA, 0, 0},
-    {"movzx r,r/m8", {0x0F, 0xB6}, 2, -1, K_MOVZX8, 0, 0},
-    {"movzx r,r/m16", {0x0F, 0xB7}, 2, -1, K_MOVZX16, 0, 0},
-    {"add r/m,r", {0x01}, 1, -1, K_ALU_EG, ADD, 0},
-    {"add r,r/m", {0x03}, 1, -1, K_ALU_GE, ADD, 0},
-    {"add r/m,imm32", {0x81}, 1, 0, K_ALU_EI, ADD, 4},
-    {"add r/m,imm8", {0x83}, 1, 0, K_ALU_EI, ADD, 1},
-    {"or r/m,r", {0x09}, 1, -1, K_ALU_EG, OR, 0},
-    {"or r,r/m", {0x0B}, 1, -1, K_ALU_GE, OR, 0},
-    {"or r/m,imm8", {0x83}, 1, 1, K_ALU_EI, OR, 1},
-    {"and r/m,r", {0x21}, 1, -1, K_ALU_EG, AND, 0},
-    {"and r,r/m", {0x23}, 1, -1, K_ALU_GE, AND, 0},
-    {"and r/m,imm32", {0x81}, 1, 4, K_ALU_EI, AND, 4},
-    {"sub r/m,r", {0x29}, 1, -1, K_ALU_EG, SUB, 0},
-    {"sub r,r/m", {0x2B}, 1, -1, K_ALU_GE, SUB, 0},
-    {"sub r/m,imm8", {0x83}, 1, 5, K_ALU_EI, SUB, 1},
-    {"xor r/m,r", {0x31}, 1, -1, K_ALU_EG, XOR, 0},
-    {"xor r,r/m", {0x33}, 1, -1, K_ALU_GE, XOR, 0},
-    {"xor r/m,imm32", {0x81}, 1, 6, K_ALU_EI, XOR, 4},
-    {"cmp r/m,r", {0x39}, 1, -1, K_ALU_EG, CMP, 0},
-    {"cmp r,r/m", {0x3B}, 1, -1, K_ALU_GE, CMP, 0},
-    {"cmp r/m,imm8", {0x83}, 1, 7, K_ALU_EI, CMP, 1},
-    {"cmp r/m,imm32", {0x81}, 1, 7, K_ALU_EI, CMP, 4},
-    {"test r/m,r", {0x85}, 1, -1, K_TEST_EG, 0, 0},
-    {"test r/m,imm32", {0xF7}, 1, 0, K_TEST_EI, 0, 4},
+    {"mov r,r/m", {0x8B}, 1, -1, K_LOAD, 0, 0, 4},
+    {"mov r/m,r", {0x89}, 1, -1, K_STORE, 0, 0, 4},
+    {"mov r/m,imm32", {0xC7}, 1, 0, K_STORE_I, 0, 4, 4},
+    {"lea", {0x8D}, 1, -1, K_LEA, 0, 0, 4},
+    {"movzx r,r/m8", {0x0F, 0xB6}, 2, -1, K_MOVZX8, 0, 0, 4},
+    {"movzx r,r/m16", {0x0F, 0xB7}, 2, -1, K_MOVZX16, 0, 0, 4},
+    {"add r/m,r", {0x01}, 1, -1, K_ALU_EG, ADD, 0, 4},
+    {"add r,r/m", {0x03}, 1, -1, K_ALU_GE, ADD, 0, 4},
+    {"add r/m,imm32", {0x81}, 1, 0, K_ALU_EI, ADD, 4, 4},
+    {"add r/m,imm8", {0x83}, 1, 0, K_ALU_EI, ADD, 1, 4},
+    {"or r/m,r", {0x09}, 1, -1, K_ALU_EG, OR, 0, 4},
+    {"or r,r/m", {0x0B}, 1, -1, K_ALU_GE, OR, 0, 4},
+    {"or r/m,imm8", {0x83}, 1, 1, K_ALU_EI, OR, 1, 4},
+    {"and r/m,r", {0x21}, 1, -1, K_ALU_EG, AND, 0, 4},
+    {"and r,r/m", {0x23}, 1, -1, K_ALU_GE, AND, 0, 4},
+    {"and r/m,imm32", {0x81}, 1, 4, K_ALU_EI, AND, 4, 4},
+    {"sub r/m,r", {0x29}, 1, -1, K_ALU_EG, SUB, 0, 4},
+    {"sub r,r/m", {0x2B}, 1, -1, K_ALU_GE, SUB, 0, 4},
+    {"sub r/m,imm8", {0x83}, 1, 5, K_ALU_EI, SUB, 1, 4},
+    {"xor r/m,r", {0x31}, 1, -1, K_ALU_EG, XOR, 0, 4},
+    {"xor r,r/m", {0x33}, 1, -1, K_ALU_GE, XOR, 0, 4},
+    {"xor r/m,imm32", {0x81}, 1, 6, K_ALU_EI, XOR, 4, 4},
+    {"cmp r/m,r", {0x39}, 1, -1, K_ALU_EG, CMP, 0, 4},
+    {"cmp r,r/m", {0x3B}, 1, -1, K_ALU_GE, CMP, 0, 4},
+    {"cmp r/m,imm8", {0x83}, 1, 7, K_ALU_EI, CMP, 1, 4},
+    {"cmp r/m,imm32", {0x81}, 1, 7, K_ALU_EI, CMP, 4, 4},
+    {"test r/m,r", {0x85}, 1, -1, K_TEST_EG, 0, 0, 4},
+    {"test r/m,imm32", {0xF7}, 1, 0, K_TEST_EI, 0, 4, 4},
+    /* Byte operands: the register operand is DH (ModRM.reg 6), the r/m registers CL and BH. */
+    {"mov r8,r/m8", {0x8A}, 1, -1, K_LOAD, 0, 0, 1},
+    {"mov r/m8,r8", {0x88}, 1, -1, K_STORE, 0, 0, 1},
+    {"mov r/m8,imm8", {0xC6}, 1, 0, K_STORE_I, 0, 1, 1},
+    {"add r/m8,r8", {0x00}, 1, -1, K_ALU_EG, ADD, 0, 1},
+    {"add r8,r/m8", {0x02}, 1, -1, K_ALU_GE, ADD, 0, 1},
+    {"add r/m8,imm8", {0x80}, 1, 0, K_ALU_EI, ADD, 1, 1},
+    {"or r/m8,r8", {0x08}, 1, -1, K_ALU_EG, OR, 0, 1},
+    {"or r/m8,imm8", {0x80}, 1, 1, K_ALU_EI, OR, 1, 1},
+    {"and r8,r/m8", {0x22}, 1, -1, K_ALU_GE, AND, 0, 1},
+    {"and r/m8,imm8", {0x80}, 1, 4, K_ALU_EI, AND, 1, 1},
+    {"sub r/m8,r8", {0x28}, 1, -1, K_ALU_EG, SUB, 0, 1},
+    {"sub r8,r/m8", {0x2A}, 1, -1, K_ALU_GE, SUB, 0, 1},
+    {"xor r/m8,r8", {0x30}, 1, -1, K_ALU_EG, XOR, 0, 1},
+    {"xor r8,r/m8", {0x32}, 1, -1, K_ALU_GE, XOR, 0, 1},
+    {"xor r/m8,imm8", {0x80}, 1, 6, K_ALU_EI, XOR, 1, 1},
+    {"cmp r/m8,r8", {0x38}, 1, -1, K_ALU_EG, CMP, 0, 1},
+    {"cmp r8,r/m8", {0x3A}, 1, -1, K_ALU_GE, CMP, 0, 1},
+    {"cmp r/m8,imm8", {0x80}, 1, 7, K_ALU_EI, CMP, 1, 1},
+    {"test r/m8,r8", {0x84}, 1, -1, K_TEST_EG, 0, 0, 1},
+    {"test r/m8,imm8", {0xF6}, 1, 0, K_TEST_EI, 0, 1, 1},
 };
+
+static unsigned size_of(const struct op *o)
+{
+    return o->size ? o->size : 4;
+}
+
+/* The register operand: EDX, DH for bytes. */
+static unsigned greg(const struct op *o)
+{
+    return size_of(o) == 1 ? 6 : EDX;
+}
+
+/* Register n at size (byte registers: AL..BL, AH..BH). */
+static uint32_t get(const uint32_t *r, unsigned n, unsigned size)
+{
+    if (size == 4)
+        return r[n];
+    return n < 4 ? r[n] & 0xFF : (r[n - 4] >> 8) & 0xFF;
+}
+
+static void set(uint32_t *r, unsigned n, unsigned size, uint32_t v)
+{
+    if (size == 4)
+        r[n] = v;
+    else if (n < 4)
+        r[n] = (r[n] & ~0xFFu) | (v & 0xFF);
+    else
+        r[n - 4] = (r[n - 4] & ~0xFF00u) | (v & 0xFF) << 8;
+}
 
 /* ---- the operand forms ---- */
 
@@ -168,7 +219,8 @@ struct mode {
 };
 
 static const struct mode modes[] = {
-    {"ecx", ECX, NONE, NONE, 0, 0, 0, 'r'},
+    {"ecx/cl", ECX, NONE, NONE, 0, 0, 0, 'r'},
+    {"edi/bh", EDI, NONE, NONE, 0, 0, 0, 'r'},
     {"[ebx]", -1, EBX, NONE, 0, 0, 0, 'b'},
     {"[ebx+0x24]", -1, EBX, NONE, 0, 0x24, 1, 'b'},
     {"[ebx-0x3c]", -1, EBX, NONE, 0, -0x3C, 1, 'b'},
@@ -203,7 +255,7 @@ static unsigned encode(const struct op *o, const struct mode *m, uint32_t imm, u
     unsigned n = 0;
     for (unsigned k = 0; k < o->opclen; k++)
         p[n++] = o->opc[k];
-    unsigned reg = o->ext >= 0 ? (unsigned)o->ext : EDX;
+    unsigned reg = o->ext >= 0 ? (unsigned)o->ext : greg(o);
     if (m->reg >= 0) {
         p[n++] = (uint8_t)(0xC0 | reg << 3 | (unsigned)m->reg);
     } else {
@@ -246,26 +298,32 @@ static uint32_t szp(uint32_t r)
 
 /* Result and flags of a op b (SDM vol. 2 ADD, SUB, CMP, AND, OR, XOR; AF of the logic
  * operations is undefined, 0 here as in Ringside). */
-static uint32_t alu(enum alu op, uint32_t a, uint32_t b, uint32_t *flags)
+static uint32_t alu(enum alu op, uint32_t a, uint32_t b, unsigned size, uint32_t *flags)
 {
+    /* Bytes: computed with the operands in the top byte, so the 32-bit carry, sign and overflow
+     * are the byte's. */
+    unsigned sh = size == 1 ? 24 : 0;
+    a <<= sh;
+    b <<= sh;
     uint32_t r;
     switch (op) {
     case ADD:
         r = a + b;
-        *flags = szp(r) | (r < a ? FL_CF : 0) | ((a ^ b ^ r) & 0x10 ? FL_AF : 0) |
+        *flags = szp(r) | (r < a ? FL_CF : 0) | (((a ^ b ^ r) >> sh) & 0x10 ? FL_AF : 0) |
                  (((a ^ r) & (b ^ r)) >> 31 ? FL_OF : 0);
-        return r;
+        break;
     case SUB: case CMP:
         r = a - b;
-        *flags = szp(r) | (a < b ? FL_CF : 0) | ((a ^ b ^ r) & 0x10 ? FL_AF : 0) |
+        *flags = szp(r) | (a < b ? FL_CF : 0) | (((a ^ b ^ r) >> sh) & 0x10 ? FL_AF : 0) |
                  (((a ^ b) & (a ^ r)) >> 31 ? FL_OF : 0);
-        return r;
-    case AND: r = a & b; break;
-    case OR: r = a | b; break;
-    default: r = a ^ b; break;
+        break;
+    case AND: r = a & b; *flags = szp(r); break;
+    case OR: r = a | b; *flags = szp(r); break;
+    default: r = a ^ b; *flags = szp(r); break;
     }
-    *flags = szp(r);
-    return r;
+    if (sh) /* PF: of the byte */
+        *flags = (*flags & ~FL_PF) | parity(r >> sh);
+    return r >> sh;
 }
 
 #define START_FLAGS (FL_CF | FL_ZF | FL_AF)
@@ -292,51 +350,57 @@ static struct state model(const struct t *t, const struct op *o, const struct mo
     memcpy(s.r, init_r, sizeof s.r);
     s.flags = START_FLAGS;
     s.mem_len = 0;
+    s.addr = s.mem = 0;
     uint32_t off = 0, lin = 0, v = 0;
     if (m->reg < 0) {
         off = (m->base == NONE ? 0 : init_r[m->base]) + (uint32_t)m->disp +
               (m->index == NONE ? 0 : init_r[m->index] << m->scale);
         lin = off + (m->base == ESP || m->base == EBP ? ss : ds);
         v = le32(t->ram + lin);
+        if (size_of(o) == 1)
+            v &= 0xFF;
     } else {
-        v = init_r[m->reg];
+        v = get(init_r, (unsigned)m->reg, o->kind == K_MOVZX8 ? 1 : size_of(o)); /* CL, BH */
     }
-    uint32_t g = init_r[EDX];
+    unsigned sz = size_of(o);
+    uint32_t g = get(init_r, greg(o), sz);
     uint32_t b = o->imm == 1 ? (uint32_t)(int32_t)(int8_t)imm : imm;
+    if (sz == 1)
+        b &= 0xFF;
     uint32_t res, fl;
     bool to_rm = false;
     switch (o->kind) {
-    case K_LOAD: s.r[EDX] = v; break;
+    case K_LOAD: set(s.r, greg(o), sz, v); break;
     case K_STORE: res = g; to_rm = true; break;
     case K_STORE_I: res = b; to_rm = true; break;
     case K_LEA: s.r[EDX] = off; break;
     case K_MOVZX8: s.r[EDX] = v & 0xFF; break;
     case K_MOVZX16: s.r[EDX] = v & 0xFFFF; break;
     case K_ALU_EG:
-        res = alu(o->alu, v, g, &fl);
+        res = alu(o->alu, v, g, sz, &fl);
         s.flags = fl;
         to_rm = o->alu != CMP;
         break;
     case K_ALU_GE:
-        res = alu(o->alu, g, v, &fl);
+        res = alu(o->alu, g, v, sz, &fl);
         s.flags = fl;
         if (o->alu != CMP)
-            s.r[EDX] = res;
+            set(s.r, greg(o), sz, res);
         break;
     case K_ALU_EI:
-        res = alu(o->alu, v, b, &fl);
+        res = alu(o->alu, v, b, sz, &fl);
         s.flags = fl;
         to_rm = o->alu != CMP;
         break;
-    case K_TEST_EG: alu(AND, v, g, &s.flags); break;
-    case K_TEST_EI: alu(AND, v, b, &s.flags); break;
+    case K_TEST_EG: alu(AND, v, g, sz, &s.flags); break;
+    case K_TEST_EI: alu(AND, v, b, sz, &s.flags); break;
     }
     if (to_rm) {
         if (m->reg >= 0) {
-            s.r[m->reg] = res;
+            set(s.r, (unsigned)m->reg, sz, res);
         } else {
             s.addr = lin;
-            s.mem_len = 4;
+            s.mem_len = sz;
             s.mem = res;
         }
     }
@@ -355,6 +419,7 @@ static void run_case(struct t *t, const struct op *o, const struct mode *m, uint
     struct cpu *c = &t->c;
     uint8_t code[16];
     uint32_t imm = o->imm == 1 ? 0x9C : 0x8421F00Fu;
+    unsigned sz = size_of(o);
     if (o->kind == K_LEA && m->reg >= 0)
         return; /* #UD */
     unsigned len = encode(o, m, imm, code);
@@ -369,10 +434,15 @@ static void run_case(struct t *t, const struct op *o, const struct mode *m, uint
     if (!cross) {
         insn_fn want = NULL, general = opcode_table[in.id].fn;
 #define FORMS(name)                                                                           \
-    if (general == op_##name)                                                                 \
+    if (general == op_##name && sz == 4)                                                      \
         want = m->form == 'r' ? op_##name##32_r : m->form == 'b' ? op_##name##32_b : op_##name##32_x;
+#define FORMS_B(name)                                                                         \
+    FORMS(name)                                                                               \
+    if (general == op_##name && sz == 1)                                                      \
+        want = m->form == 'r' ? op_##name##8_r : m->form == 'b' ? op_##name##8_b : op_##name##8_x;
 #include "cpu/forms.def"
 #undef FORMS
+#undef FORMS_B
         if (!want || in.fn != want)
             fail_msg("%s: the decoder did not pick the form handler", what);
     }
@@ -401,11 +471,13 @@ static void run_case(struct t *t, const struct op *o, const struct mode *m, uint
         uint32_t fl = cpu_get_eflags(c) & FL_ARITH;
         if (fl != want.flags)
             fail_msg("%s (pass %d): flags %#x, want %#x", what, pass, fl, want.flags);
-        if (want.mem_len && le32(t->ram + want.addr) != want.mem)
-            fail_msg("%s (pass %d): memory at %#x = %#x, want %#x", what, pass, want.addr,
-                     le32(t->ram + want.addr), want.mem);
+        uint32_t got = want.mem_len == 1 ? t->ram[want.addr] : le32(t->ram + want.addr);
+        if (want.mem_len && got != want.mem)
+            fail_msg("%s (pass %d): memory at %#x = %#x, want %#x", what, pass, want.addr, got,
+                     want.mem);
         for (uint32_t a = DATA - 0x1000; a < DATA + DATA_LEN; a++)
-            if ((!want.mem_len || a < want.addr || a >= want.addr + 4) && t->ram[a] != hash8(a))
+            if ((!want.mem_len || a < want.addr || a >= want.addr + want.mem_len) &&
+                t->ram[a] != hash8(a))
                 fail_msg("%s (pass %d): byte at %#x changed", what, pass, a);
     }
 }
