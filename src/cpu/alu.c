@@ -82,6 +82,76 @@ ALU_HANDLERS(sub, A_SUB)
 ALU_HANDLERS(xor, A_XOR)
 ALU_HANDLERS(cmp, A_CMP)
 
+/* The same by operand form (forms.def, OP_FORMS in ops.h), for the operations without a carry
+ * in. A memory destination is looked up once, for writing (a write hit is also a read hit). */
+#define ALU_FORMS(name, OPN)                                                      \
+    OP_FORMS_B(name##_EG)                                                         \
+    {                                                                             \
+        uint32_t a, b = get_reg(c, i->reg, s), r;                                 \
+        if (form == FORM_R) {                                                     \
+            a = get_reg(c, i->rm, s);                                             \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
+            if ((OPN) != A_CMP)                                                   \
+                set_reg(c, i->rm, s, r);                                          \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, s,                                 \
+                                   (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
+            if (!p)                                                               \
+                return false;                                                     \
+            a = host_load(p, s);                                                  \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
+            if ((OPN) != A_CMP)                                                   \
+                host_store(p, s, r);                                              \
+        }                                                                         \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
+        return true;                                                              \
+    }                                                                             \
+    OP_FORMS_B(name##_GE)                                                         \
+    {                                                                             \
+        uint32_t a = get_reg(c, i->reg, s), b;                                    \
+        if (form == FORM_R) {                                                     \
+            b = get_reg(c, i->rm, s);                                             \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, s, TLB_R_S);                       \
+            if (!p)                                                               \
+                return false;                                                     \
+            b = host_load(p, s);                                                  \
+        }                                                                         \
+        uint32_t r = alu_res(OPN, a, b, 0) & size_mask(s);                        \
+        if ((OPN) != A_CMP)                                                       \
+            set_reg(c, i->reg, s, r);                                             \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
+        return true;                                                              \
+    }                                                                             \
+    OP_FORMS_B(name##_EI)                                                         \
+    {                                                                             \
+        uint32_t a, b = i->imm & size_mask(s), r;                                 \
+        if (form == FORM_R) {                                                     \
+            a = get_reg(c, i->rm, s);                                             \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
+            if ((OPN) != A_CMP)                                                   \
+                set_reg(c, i->rm, s, r);                                          \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, s,                                 \
+                                   (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
+            if (!p)                                                               \
+                return false;                                                     \
+            a = host_load(p, s);                                                  \
+            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
+            if ((OPN) != A_CMP)                                                   \
+                host_store(p, s, r);                                              \
+        }                                                                         \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
+        return true;                                                              \
+    }
+
+ALU_FORMS(add, A_ADD)
+ALU_FORMS(or, A_OR)
+ALU_FORMS(and, A_AND)
+ALU_FORMS(sub, A_SUB)
+ALU_FORMS(xor, A_XOR)
+ALU_FORMS(cmp, A_CMP)
+
 OP_SIZED(test_EG)
 {
     uint32_t r = rd_rm(c, i, s) & get_reg(c, i->reg, s);
@@ -98,6 +168,36 @@ OP_SIZED(test_EI)
 {
     uint32_t r = rd_rm(c, i, s) & i->imm & size_mask(s);
     lf_set(c, LF_LOGIC, s, r, 0, 0, 0);
+}
+
+OP_FORMS_B(test_EG)
+{
+    uint32_t a;
+    if (form == FORM_R) {
+        a = get_reg(c, i->rm, s);
+    } else {
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
+        if (!p)
+            return false;
+        a = host_load(p, s);
+    }
+    lf_set(c, LF_LOGIC, s, a & get_reg(c, i->reg, s), 0, 0, 0);
+    return true;
+}
+
+OP_FORMS_B(test_EI)
+{
+    uint32_t a;
+    if (form == FORM_R) {
+        a = get_reg(c, i->rm, s);
+    } else {
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
+        if (!p)
+            return false;
+        a = host_load(p, s);
+    }
+    lf_set(c, LF_LOGIC, s, a & i->imm & size_mask(s), 0, 0, 0);
+    return true;
 }
 
 /* INC/DEC leave CF alone: it is carried in lf.cf_in. */

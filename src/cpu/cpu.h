@@ -224,7 +224,11 @@ struct fault {
 
 struct cpu {
     /* Architectural state. */
-    uint32_t r[8];          /* general registers, enum EAX.. order */
+    /* General registers, enum EAX.. order, and r[8] (NOREG in insn.h), which is always 0: an
+     * effective address is r[base] + (r[index] << scale) + disp without a test for a missing
+     * base or index (ops.h). Every register write takes a 3-bit register number, so nothing
+     * writes r[8]; whatever iterates over the registers stops at 8. */
+    uint32_t r[9];
     uint32_t eip;           /* during an instruction: the address of the next one */
     uint32_t eflags;        /* arithmetic flags valid only when lf.op == LF_NONE */
     struct lazyflags lf;

@@ -19,13 +19,40 @@ static const struct {
 #undef F
 };
 
-static insn_fn specialise(insn_fn fn, unsigned osize)
+/* ... and those that also have versions by operand form (forms.def). */
+static const struct {
+    insn_fn any, w32, r, b, x, r8, b8, x8;
+} forms[] = {
+#define FORMS(name)                                                                       \
+    {op_##name, op_##name##32, op_##name##32_r, op_##name##32_b, op_##name##32_x, NULL, NULL, \
+     NULL},
+#define FORMS_B(name)                                                                     \
+    {op_##name, op_##name##32, op_##name##32_r, op_##name##32_b, op_##name##32_x,           \
+     op_##name##8_r, op_##name##8_b, op_##name##8_x},
+#include "cpu/forms.def"
+#undef FORMS
+#undef FORMS_B
+};
+
+static insn_fn specialise(insn_fn fn, const struct insn *i)
 {
-    if (osize != 4)
+    if (i->osize == 4) {
+        for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
+            if (fast32[k].any == fn) {
+                fn = fast32[k].w32;
+                break;
+            }
+    } else if (i->osize != 1) {
         return fn;
-    for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
-        if (fast32[k].any == fn)
-            return fast32[k].w32;
+    }
+    if (!i->modreg && i->asize != 4)
+        return fn;
+    for (unsigned k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        if (i->osize == 4 && forms[k].w32 == fn)
+            return i->modreg ? forms[k].r : i->index == NOREG ? forms[k].b : forms[k].x;
+        if (i->osize == 1 && forms[k].any == fn && forms[k].r8)
+            return i->modreg ? forms[k].r8 : i->index == NOREG ? forms[k].b8 : forms[k].x8;
+    }
     return fn;
 }
 
@@ -221,7 +248,7 @@ opcode:
         out->seg = (uint8_t)seg_override;
     out->len = (uint8_t)pos;
     out->id = (uint16_t)row;
-    out->fn = specialise(d->fn, out->osize);
+    out->fn = specialise(d->fn, out);
 
     /* #UD: no row, a register operand where memory is required, or LOCK where it is not legal
      * (only the listed read-modify-write forms with a memory destination). */

@@ -15,7 +15,9 @@
 struct insn;
 typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 
-#define NOREG 8 /* base/index: none */
+#define NOREG 8 /* base/index: none (c->r[NOREG] is always 0, see struct cpu) */
+_Static_assert(sizeof ((struct cpu *)0)->r == (NOREG + 1) * sizeof(uint32_t),
+               "struct cpu has r[NOREG]");
 
 struct insn {
     insn_fn fn;
@@ -109,6 +111,11 @@ OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 #define F(name) OP(name##32);
 #include "cpu/fast32.def"
 #undef F
+#define FORMS(name) OP(name##32_r); OP(name##32_b); OP(name##32_x);
+#define FORMS_B(name) FORMS(name) OP(name##8_r); OP(name##8_b); OP(name##8_x);
+#include "cpu/forms.def"
+#undef FORMS
+#undef FORMS_B
 
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {

@@ -17,6 +17,74 @@ OP_SIZED(movzx)
     set_reg(c, i->reg, s, rd_rm(c, i, ss));
 }
 
+/* The same by operand form (forms.def, OP_FORMS in ops.h). */
+OP_FORMS_B(mov_GE)
+{
+    uint32_t v;
+    if (form == FORM_R) {
+        v = get_reg(c, i->rm, s);
+    } else {
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
+        if (!p)
+            return false;
+        v = host_load(p, s);
+    }
+    set_reg(c, i->reg, s, v);
+    return true;
+}
+
+OP_FORMS_B(mov_EG)
+{
+    if (form == FORM_R) {
+        set_reg(c, i->rm, s, get_reg(c, i->reg, s));
+        return true;
+    }
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, s, get_reg(c, i->reg, s));
+    return true;
+}
+
+OP_FORMS_B(mov_EI)
+{
+    if (form == FORM_R) {
+        set_reg(c, i->rm, s, i->imm);
+        return true;
+    }
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, s, i->imm);
+    return true;
+}
+
+OP_FORMS(lea)
+{
+    (void)s;
+    if (form == FORM_R)
+        return false; /* never decoded so (#UD) */
+    c->r[i->reg] = ea_form(c, i, form);
+    return true;
+}
+
+OP_FORMS(movzx)
+{
+    (void)s;
+    unsigned ss = (i->cc & 1) ? 2 : 1;
+    uint32_t v;
+    if (form == FORM_R) {
+        v = get_reg(c, i->rm, ss);
+    } else {
+        uint8_t *p = form_host(c, i, form, ss, TLB_R_S);
+        if (!p)
+            return false;
+        v = host_load(p, ss);
+    }
+    c->r[i->reg] = v;
+    return true;
+}
+
 OP_SIZED(movsx)
 {
     unsigned ss = (i->cc & 1) ? 2 : 1;
@@ -81,11 +149,34 @@ OP(xlat)
 
 /* ---- stack ---- */
 
-OP_SIZED(push_r) { push(c, s, get_reg(c, i->reg, s)); }
+/* PUSH r32 / POP r32 with a flat 32-bit SS and the stack page in the TLB. */
+static inline bool push_r_fast(struct cpu *c, const struct insn *i)
+{
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p = stack_host(c, sp, 4, TLB_W_S);
+    if (!p)
+        return false;
+    host_store(p, 4, c->r[i->reg]); /* PUSH ESP: ESP as it was */
+    c->r[ESP] = sp;
+    return true;
+}
+
+static inline bool pop_r_fast(struct cpu *c, const struct insn *i)
+{
+    uint32_t sp = c->r[ESP];
+    uint8_t *p = stack_host(c, sp, 4, TLB_R_S);
+    if (!p)
+        return false;
+    c->r[ESP] = sp + 4;
+    c->r[i->reg] = host_load(p, 4); /* POP ESP: ESP = the popped value */
+    return true;
+}
+
+OP_SIZED_FAST(push_r) { push(c, s, get_reg(c, i->reg, s)); }
 OP(push_imm) { push(c, i->osize, i->imm); }
 OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
 
-OP_SIZED(pop_r)
+OP_SIZED_FAST(pop_r)
 {
     uint32_t v = stack_peek(c, s, 0);
     c->r[ESP] = sp_with(c, c->r[ESP] + s);
@@ -110,11 +201,19 @@ OP(pop_E)
     c->r[ESP] = sp_with(c, old + s);
 }
 
-/* PUSHA/POPA: all eight stores/loads are checked before ESP moves. */
+/* PUSHA/POPA: all eight stores/loads are checked before ESP moves. With 32-bit operands, a flat
+ * 32-bit SS and the 32 bytes in one page in the TLB, one lookup does for all eight. */
 OP(pusha)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c);
+    uint8_t *p;
+    if (s == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
+        for (unsigned r = 0; r < 8; r++)
+            host_store(p + 4 * (7 - r), 4, c->r[r]); /* EAX highest; ESP as it was */
+        c->r[ESP] = sp - 32;
+        return;
+    }
     for (unsigned r = 0; r < 8; r++)
         wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
     c->r[ESP] = sp_with(c, sp - 8 * s);
@@ -124,6 +223,14 @@ OP(popa)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
+    uint8_t *p;
+    if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
+        for (unsigned r = 0; r < 8; r++)
+            if (r != ESP)
+                c->r[r] = host_load(p + 4 * (7 - r), 4);
+        c->r[ESP] = sp + 32;
+        return;
+    }
     for (unsigned r = 0; r < 8; r++)
         v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
     for (unsigned r = 0; r < 8; r++)

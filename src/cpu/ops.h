@@ -12,12 +12,13 @@
 
 /* A handler in two versions from one body: for any operand size (s = i->osize), and for 32-bit
  * operands (s = 4, so the size tests fold away). The decoder picks the second when the operand
- * size is 4 (the handlers listed in fast32.def). Usage: OP_SIZED(inc_r) { ... s ... } */
+ * size is 4 (the handlers listed in fast32.def). The second is never inlined: the form handlers
+ * (OP_FORMS below) jump to it for their slow path. Usage: OP_SIZED(inc_r) { ... s ... } */
 #define OP_SIZED(name)                                                                     \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s);                                  \
-    OP(name) { name##_body(c, i, i->osize); }                                              \
-    OP(name##32) { name##_body(c, i, 4); }                                                 \
+    __attribute__((noinline)) OP(name) { name##_body(c, i, i->osize); }                    \
+    __attribute__((noinline)) OP(name##32) { name##_body(c, i, 4); }                       \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
 
@@ -46,14 +47,11 @@ static inline void set_reg(struct cpu *c, unsigned r, unsigned size, uint32_t v)
 
 /* ---- memory operands ---- */
 
-/* Effective address (offset within the segment) of the ModRM memory operand. */
+/* Effective address (offset within the segment) of the ModRM memory operand. A missing base or
+ * index is NOREG, and c->r[NOREG] is always 0. */
 static inline uint32_t ea(const struct cpu *c, const struct insn *i)
 {
-    uint32_t a = i->disp;
-    if (i->base != NOREG)
-        a += c->r[i->base];
-    if (i->index != NOREG)
-        a += c->r[i->index] << i->scale;
+    uint32_t a = i->disp + c->r[i->base] + (c->r[i->index] << i->scale);
     return i->asize == 2 ? a & 0xFFFF : a;
 }
 
@@ -100,12 +98,111 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
     return rd(c, i->seg, off, size);
 }
 
+/* ---- handlers specialised by operand form (forms.def) ----
+ * A handler in three versions for 32-bit operands (and three more for byte operands, with
+ * OP_FORMS_B) and, for memory, 32-bit addresses, picked by
+ * the decoder: FORM_R when the ModRM operand is a register, FORM_B for [base + disp] (base may
+ * be NOREG: [disp32]), FORM_X for [base + index * scale + disp]. The body is a fast path that
+ * returns false, having changed nothing, when the access needs the slow path (a segment that is
+ * not flat, a TLB miss, a page crossing, a watched or code page, MMIO): the handler then jumps
+ * to op_NAME32 (op_NAME for bytes), which does everything, faults included.
+ * Usage: OP_FORMS(mov_GE) { ... form ... s ... }
+ */
+enum { FORM_R, FORM_B, FORM_X };
+
+#define OP_FORM_(name, sfx, form, s, fallback)                                            \
+    OP(name##sfx)                                                                          \
+    {                                                                                      \
+        if (!name##_form(c, i, form, s))                                                   \
+            fallback(c, i);                                                                \
+    }
+#define OP_FORMS(name)                                                                     \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
+    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s)
+/* The same, and three more versions for byte operands (s = 1: op_NAME8_r, _b, _x), which fall
+ * back to op_NAME. */
+#define OP_FORMS_B(name)                                                                   \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
+    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
+    OP_FORM_(name, 8_r, FORM_R, 1, op_##name)                                              \
+    OP_FORM_(name, 8_b, FORM_B, 1, op_##name)                                              \
+    OP_FORM_(name, 8_x, FORM_X, 1, op_##name)                                              \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
+        struct cpu *c, const struct insn *i, unsigned form, unsigned s)
+
+/* The effective address of a FORM_B or FORM_X operand (32-bit addressing). */
+static inline uint32_t ea_form(const struct cpu *c, const struct insn *i, unsigned form)
+{
+    uint32_t a = c->r[i->base] + i->disp;
+    if (form == FORM_X)
+        a += c->r[i->index] << i->scale;
+    return a;
+}
+
+/* The host address of a size-byte access at off in segment seg when it needs no check and no
+ * slow path: a flat segment and a TLB hit for kind (TLB_R_S or TLB_W_S, at the current
+ * privilege) within one page. NULL otherwise. */
+static inline uint8_t *fast_host(struct cpu *c, int seg, uint32_t off, unsigned size,
+                                 uint32_t kind)
+{
+    if (!c->seg[seg].flat)
+        return NULL;
+    struct tlb_entry *e = tlb_hit(c, off, size, kind << c->acc_shift);
+    return e ? e->host + (off & PAGE_MASK) : NULL;
+}
+
+/* The host address of the memory operand of a FORM_B/FORM_X handler, or NULL. A write hit is
+ * also a read hit (no page is write-only), so read-modify-write asks for TLB_W_S once. */
+static inline uint8_t *form_host(struct cpu *c, const struct insn *i, unsigned form,
+                                 unsigned size, uint32_t kind)
+{
+    return fast_host(c, i->seg, ea_form(c, i, form), size, kind);
+}
+
 /* ---- stack ---- */
 
 static inline uint32_t sp_mask(const struct cpu *c)
 {
     return (c->seg[SEG_SS].attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu;
 }
+
+/* The host address of size bytes at stack offset sp when SS is flat with a 32-bit stack pointer
+ * and the TLB hits for kind (TLB_R_S or TLB_W_S) within one page; NULL otherwise (the caller
+ * then does the access the general way). */
+static inline uint8_t *stack_host(struct cpu *c, uint32_t sp, unsigned size, uint32_t kind)
+{
+    if (!(c->seg[SEG_SS].attr & SA_DB))
+        return NULL;
+    return fast_host(c, SEG_SS, sp, size, kind);
+}
+
+/* A 32-bit handler with a fast path: like OP_SIZED, but op_NAME32 first runs NAME_fast(c, i),
+ * which returns false, having changed nothing, when the general body must run (out of line, so
+ * the fast path needs no stack frame). Usage: OP_SIZED_FAST(push_r) { ... s ... }, with
+ * static inline bool push_r_fast(struct cpu *c, const struct insn *i) defined before. */
+#define OP_SIZED_FAST(name)                                                                \
+    static inline __attribute__((always_inline)) void name##_body(                        \
+        struct cpu *c, const struct insn *i, unsigned s);                                  \
+    OP(name) { name##_body(c, i, i->osize); }                                              \
+    static __attribute__((noinline)) void name##_any32(struct cpu *c, const struct insn *i) \
+    {                                                                                      \
+        name##_body(c, i, 4);                                                              \
+    }                                                                                      \
+    OP(name##32)                                                                           \
+    {                                                                                      \
+        if (!name##_fast(c, i))                                                            \
+            name##_any32(c, i);                                                            \
+    }                                                                                      \
+    static inline __attribute__((always_inline)) void name##_body(                        \
+        struct cpu *c, const struct insn *i, unsigned s)
 
 static inline uint32_t sp_with(const struct cpu *c, uint32_t new_sp)
 {

@@ -244,7 +244,7 @@ void rmachine_run(struct rmachine *m, const struct tcase *tc, const uint8_t *bg,
     m->last_code_off = off;
     m->last_code_len = len;
 
-    memcpy(c->r, in->r, sizeof c->r);
+    memcpy(c->r, in->r, sizeof in->r);
     c->eflags = in->eflags | FL_R1;
     c->lf.op = LF_NONE;
     c->seg[SEG_DS] = m->uds;
