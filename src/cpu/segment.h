@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "mmu/mem.h"
 
 uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int write);
 
@@ -30,6 +31,36 @@ void seg_update_flat(struct segment *s);
 /* Loads a segment register in protected mode from a selector, applying every check of the SDM
  * for that register (see segment.c). */
 void seg_load(struct cpu *c, int seg, uint16_t sel);
+
+/* The 8 bytes of the descriptor selector `sel` names, straight from the host page, and their
+ * linear address: when the table (GDT, or a present LDT, by TI) holds the whole descriptor and
+ * one TLB entry maps it for an implicit supervisor read. Returns false otherwise, having read
+ * and changed nothing: the caller then takes its general path (desc_read and its checks,
+ * which walk, fault and explain). A null selector reads the GDT's first entry: callers test
+ * sel_is_null first. For fast paths (segment loads, delivery, IRET). */
+static inline bool desc_peek(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi,
+                             uint32_t *addr)
+{
+    uint32_t base = c->gdtr.base, limit = c->gdtr.limit;
+    if (sel_in_ldt(sel)) {
+        if (!(c->ldtr.attr & SA_P))
+            return false;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    }
+    uint32_t off = sel & SEL_INDEX;
+    if (off + 7 > limit)
+        return false;
+    uint32_t lin = base + off;
+    struct tlb_entry *e = tlb_hit(c, lin, 8, TLB_R_I);
+    if (!e)
+        return false;
+    const uint8_t *p = e->host + (lin & PAGE_MASK);
+    *lo = host_load(p, 4);
+    *hi = host_load(p + 4, 4);
+    *addr = lin;
+    return true;
+}
 
 /* Descriptor access: reads and decodes the descriptor a selector names (GDT or LDT by TI; an
  * implicit supervisor access, which may #PF) and stores its linear address in *addr. Returns
