@@ -4,15 +4,6 @@
 
 #include "mmu/mem.h"
 
-/* Flat: base 0, 4 GiB, present, a writable expand-up data segment (one mask on the cached
- * attributes: this runs on every segment load). */
-void seg_update_flat(struct segment *s)
-{
-    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
-    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
-              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
-}
-
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
     if (cpl != c->cpl)

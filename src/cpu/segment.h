@@ -25,8 +25,27 @@ static inline uint32_t seg_lin(struct cpu *c, int seg, uint32_t off, unsigned si
 /* #GP(0) for an instruction at CS:EIP beyond the CS limit, or whose bytes end beyond it. */
 _Noreturn void seg_fetch_fault(struct cpu *c);
 
-/* Recomputes seg->flat from its base, limit and attributes. */
-void seg_update_flat(struct segment *s);
+/* Recomputes seg->flat from its base, limit and attributes. Flat: base 0, 4 GiB, present, a
+ * writable expand-up data segment (one mask on the cached attributes: this runs on every
+ * segment load). */
+static inline void seg_update_flat(struct segment *s)
+{
+    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
+    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
+              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
+}
+
+/* A segment-register cache straight from a descriptor's words: what desc_to_segment makes of
+ * desc_decode(lo, hi), for the fast paths. */
+static inline void seg_from_words(struct segment *s, uint16_t sel, uint32_t lo, uint32_t hi)
+{
+    uint32_t limit = (lo & 0xFFFFu) | (hi & 0x000F0000u);
+    s->sel = sel;
+    s->base = (lo >> 16) | ((hi & 0xFFu) << 16) | (hi & 0xFF000000u);
+    s->limit = (hi & DESC_HI_G) ? (limit << 12) | 0xFFFu : limit;
+    s->attr = (uint16_t)(((hi >> 8) & 0xFFu) | ((hi >> 8) & 0xF000u));
+    seg_update_flat(s);
+}
 
 /* Loads a segment register in protected mode from a selector, applying every check of the SDM
  * for that register (see segment.c). */
