@@ -81,6 +81,9 @@ struct t {
     uint8_t *ram;
     unsigned nev;
     struct trace_event ev[MAX_EV];
+    uint32_t frame[5]; /* an IRET frame for push_frame, from the lowest address */
+    unsigned nframe;
+    uint32_t frame_esp; /* where it goes: ESP after push_frame */
 };
 
 static void sink(void *ctx, const struct trace_event *e)
@@ -256,8 +259,9 @@ static void same(const struct outcome *a, const struct outcome *b)
 /* Puts `code` at the code page of `cpl` and runs it twice from enter(cpl): with an empty TLB
  * (*cold) and with the TLB the first run left (*warm); both must agree. `prepare`, when set,
  * runs after enter() (to change the starting state). */
-static void run_twice(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
-                      void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm)
+static void run_twice_n(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
+                        void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm,
+                        uint64_t budget)
 {
     memcpy(t->ram + (cpl == 3 ? UCODE : KCODE), code, n);
     cpu_reset_protected_flat(&t->c, 0);
@@ -265,15 +269,21 @@ static void run_twice(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
     enter(t, cpl);
     if (prepare)
         prepare(t);
-    take(t, cold, cpu_run(&t->c, 100));
-    /* The tables the fast path reads are now in the TLB. */
-    assert_non_null(tlb_hit(&t->c, IDT, 8, TLB_R_I));
-    assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I));
+    take(t, cold, cpu_run(&t->c, budget));
+    /* The table the fast paths read is now in the TLB (unless the machine stopped first). */
+    if (cold->rr != RUN_UNSUPPORTED)
+        assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I));
     enter(t, cpl);
     if (prepare)
         prepare(t);
-    take(t, warm, cpu_run(&t->c, 100));
+    take(t, warm, cpu_run(&t->c, budget));
     same(cold, warm);
+}
+
+static void run_twice(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
+                      void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm)
+{
+    run_twice_n(t, cpl, code, n, prepare, cold, warm, 100);
 }
 
 static uint32_t stack32(const uint8_t *stack_page_end, unsigned below)
@@ -442,6 +452,167 @@ static void test_target_beyond_limit(void **state)
     assert_int_equal(b.ev[0].error, 0);
 }
 
+/* ---- IRET ---- */
+
+/* Puts t->frame at t->frame_esp and points ESP at it. */
+static void push_frame(struct t *t)
+{
+    memcpy(t->ram + t->frame_esp, t->frame, 4 * t->nframe);
+    t->c.r[ESP] = t->frame_esp;
+}
+
+static void set_frame(struct t *t, uint32_t esp, uint32_t eip, uint32_t cs, uint32_t flags,
+                      uint32_t uesp, uint32_t ss)
+{
+    t->frame_esp = esp;
+    t->frame[0] = eip;
+    t->frame[1] = cs;
+    t->frame[2] = flags;
+    t->frame[3] = uesp;
+    t->frame[4] = ss;
+    t->nframe = 5;
+}
+
+static const uint8_t iret_code[] = {0xCF};
+
+/* IRET from ring 0 to ring 3, alone (a budget of one instruction): CS, SS, ESP, EIP, EFLAGS
+ * from the frame (IOPL too, at CPL 0), DS..GS (ring-0 data) nulled. */
+static void test_iret_to_ring3(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_IF | FL_CF | 0x1000u,
+              USTACK_TOP - 8, SEL_UDATA);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.rr, RUN_LIMIT);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.seg[SEG_CS].sel, SEL_UCODE);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_UDATA);
+    assert_true(b.seg[SEG_SS].flat);
+    assert_int_equal(b.r[ESP], USTACK_TOP - 8);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_IF | FL_CF | 0x1000u);
+    assert_int_equal(b.seg[SEG_DS].sel, 0);
+    assert_int_equal(b.seg[SEG_DS].attr, 0);
+    assert_int_equal(b.seg[SEG_GS].sel, 0);
+    assert_int_equal(b.nev, 1);
+    assert_int_equal(b.ev[0].kind, TR_IRET);
+}
+
+/* IRET at the same level: a three-dword frame. */
+static void test_iret_same_level(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, KCODE + 0x10, SEL_KCODE, FL_R1 | FL_ZF, 0, 0);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 8);
+    assert_int_equal(b.eip, KCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_ZF);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_KDATA);
+}
+
+/* IRET at CPL 3 (> IOPL 0) to CPL 3: IF and IOPL stay. */
+static void test_iret_ring3_keeps_if(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, USTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | 0x3000u, 0, 0);
+    run_twice_n(t, 3, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_IF);
+}
+
+/* The frame across a page boundary. */
+static void test_iret_frame_across_page(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 8, UCODE + 0x10, SEL_UCODE, FL_R1, USTACK_TOP, SEL_UDATA);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.r[ESP], USTACK_TOP);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_UDATA);
+}
+
+/* The frame on a stack segment with a base, at SS_BASE + t->frame_esp; at t->frame_esp
+ * itself a decoy, the same frame with EIP 0x20 further on. */
+static void push_frame_based(struct t *t)
+{
+    memcpy(t->ram + SS_BASE + t->frame_esp, t->frame, 4 * t->nframe);
+    memcpy(t->ram + t->frame_esp, t->frame, 4 * t->nframe);
+    wr32(t, t->frame_esp, t->frame[0] + 0x20);
+    t->c.seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    t->c.r[ESP] = t->frame_esp;
+}
+
+/* IRET on a stack that is not flat reads the frame at its base. (The code first reads the
+ * frame's offset without the base, so that the TLB maps that page too.) */
+static void test_iret_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xEC, 0x7F, 0, 0, 0xCF}; /* mov eax, [0x7FEC]; iret */
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1, USTACK_TOP, SEL_UDATA);
+    run_twice_n(t, 0, code, sizeof code, push_frame_based, &a, &b, 2);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.r[ESP], USTACK_TOP);
+}
+
+/* The faults IRET must raise, each one seen by the fast path first. */
+static void iret_fault(void **state, uint32_t cs, uint32_t eip, uint32_t flags, uint32_t ss,
+                       uint8_t vector, uint32_t error)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, eip, cs, flags, USTACK_TOP, ss);
+    run_twice(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION); /* an IRET that faults has no event */
+    assert_int_equal(b.ev[0].vector, vector);
+    assert_int_equal(b.ev[0].error, error);
+}
+
+static void test_iret_cs_not_present(void **state)
+{
+    iret_fault(state, SEL_KCODE_NP, KCODE, FL_R1, 0, EXC_NP, SEL_KCODE_NP);
+}
+
+static void test_iret_cs_dpl_ne_rpl(void **state)
+{
+    iret_fault(state, SEL_KCODE | 3, UCODE, FL_R1, SEL_UDATA, EXC_GP, SEL_KCODE);
+}
+
+static void test_iret_ss_rpl(void **state)
+{
+    iret_fault(state, SEL_UCODE, UCODE, FL_R1, SEL_UDATA & ~3u, EXC_GP, SEL_UDATA & ~3u);
+}
+
+static void test_iret_ss_dpl(void **state)
+{
+    iret_fault(state, SEL_UCODE, UCODE, FL_R1, SEL_KDATA | 3, EXC_GP, SEL_KDATA);
+}
+
+static void test_iret_beyond_limit(void **state)
+{
+    iret_fault(state, SEL_KCODE_SMALL, 0x1000, FL_R1, 0, EXC_GP, 0);
+}
+
+/* EFLAGS.VM in the frame at CPL 0: outside the subset, the machine stops. (A read of the GDT
+ * first puts it in the TLB: the IRET stops before it reads a descriptor.) */
+static void test_iret_vm(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, GDT & 0xFF, GDT >> 8, 0, 0, 0xCF}; /* mov eax, [GDT]; iret */
+    set_frame(t, KSTACK_TOP - 20, UCODE, SEL_UCODE, FL_R1 | FL_VM, USTACK_TOP, SEL_UDATA);
+    run_twice(t, 0, code, sizeof code, push_frame, &a, &b);
+    assert_int_equal(b.rr, RUN_UNSUPPORTED);
+    assert_int_equal(b.cpl, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +627,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_not_present, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate16, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_to_ring3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_same_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ring3_keeps_if, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_frame_across_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_cs_not_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_cs_dpl_ne_rpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ss_rpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ss_dpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_vm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_stack_not_flat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
