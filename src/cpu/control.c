@@ -387,21 +387,22 @@ static struct segment return_ss(struct cpu *c, uint16_t sel, unsigned new_cpl)
 
 /* After a return to an outer level, data segment registers the new CPL may not use become null
  * (data or non-conforming code with DPL < CPL). */
+static inline void null_if_inaccessible(struct segment *s, unsigned cpl)
+{
+    /* Present, not conforming code, DPL < CPL (SA_* bits of the cache). */
+    const uint16_t conforming = SA_S | TYPE_CODE | TYPE_EC;
+    uint16_t a = s->attr;
+    if ((a & SA_P) && (a & conforming) != conforming && (unsigned)((a & SA_DPL) >> 5) < cpl)
+        *s = (struct segment){0}; /* sel, base, limit, attr 0, not flat */
+}
+
 static void null_inaccessible_segments(struct cpu *c)
 {
-    static const int regs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
-    const uint16_t conforming = SA_S | TYPE_CODE | TYPE_EC;
-    for (unsigned k = 0; k < 4; k++) {
-        struct segment *s = &c->seg[regs[k]];
-        if ((s->attr & SA_P) && (s->attr & conforming) != conforming &&
-            (unsigned)((s->attr & SA_DPL) >> 5) < c->cpl) {
-            s->sel = 0;
-            s->attr = 0;
-            s->base = 0;
-            s->limit = 0;
-            s->flat = false;
-        }
-    }
+    unsigned cpl = c->cpl;
+    null_if_inaccessible(&c->seg[SEG_ES], cpl);
+    null_if_inaccessible(&c->seg[SEG_DS], cpl);
+    null_if_inaccessible(&c->seg[SEG_FS], cpl);
+    null_if_inaccessible(&c->seg[SEG_GS], cpl);
 }
 
 /* Pops EIP and CS (and EFLAGS when flags_too), and for a return to an outer level ESP and SS;
@@ -468,7 +469,9 @@ static void iret_flags(struct cpu *c, uint8_t cpl, unsigned osize, uint32_t new_
         mask |= FL_IF;
     if (osize == 2)
         mask &= 0xFFFF;
-    flags_materialize(c);
+    /* Every arithmetic flag is in the mask (both sizes): the popped ones replace the lazy
+     * flags, which need not be computed first. */
+    c->lf.op = LF_NONE;
     c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
     cpu_update_acc(c);
 }
