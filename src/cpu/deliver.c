@@ -172,18 +172,18 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
     uint32_t eflags = c->eflags | FL_R1; /* cpu_get_eflags */
     if (kind == TR_EXCEPTION && exception_is_fault(vector))
         eflags |= FL_RF;
-    uint32_t frame[6]; /* from the lowest address: [error] EIP CS EFLAGS [ESP SS] */
-    unsigned k = 0;
-    if (f->has_error)
-        frame[k++] = f->error;
-    frame[k++] = c->eip;
-    frame[k++] = c->seg[SEG_CS].sel;
-    frame[k++] = eflags;
-    if (inner) {
-        frame[k++] = c->r[ESP];
-        frame[k++] = c->seg[SEG_SS].sel;
+    uint8_t *q = e->host + (low & PAGE_MASK); /* [error] EIP CS EFLAGS [ESP SS], upwards */
+    if (f->has_error) {
+        host_store(q, 4, f->error);
+        q += 4;
     }
-    memcpy(e->host + (low & PAGE_MASK), frame, 4 * n);
+    host_store(q, 4, c->eip);
+    host_store(q + 4, 4, c->seg[SEG_CS].sel);
+    host_store(q + 8, 4, eflags);
+    if (inner) {
+        host_store(q + 12, 4, c->r[ESP]);
+        host_store(q + 16, 4, c->seg[SEG_SS].sel);
+    }
 
     deliver_commit(c, ev, &new_cs, target, (ghi & 0x100u) != 0, inner, &new_ss, low);
     return true;
