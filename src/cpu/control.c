@@ -388,20 +388,22 @@ static struct segment return_ss(struct cpu *c, uint16_t sel, unsigned new_cpl)
 
 /* After a return to an outer level, data segment registers the new CPL may not use become null
  * (data or non-conforming code with DPL < CPL). */
+static inline void null_if_inaccessible(struct segment *s, unsigned cpl)
+{
+    /* Present, not conforming code, DPL < CPL (SA_* bits of the cache). */
+    const uint16_t conforming = SA_S | TYPE_CODE | TYPE_EC;
+    uint16_t a = s->attr;
+    if ((a & SA_P) && (a & conforming) != conforming && (unsigned)((a & SA_DPL) >> 5) < cpl)
+        *s = (struct segment){0}; /* sel, base, limit, attr 0, not flat */
+}
+
 static void null_inaccessible_segments(struct cpu *c)
 {
-    static const int regs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
-    for (unsigned k = 0; k < 4; k++) {
-        struct segment *s = &c->seg[regs[k]];
-        struct desc d = desc_from_cache(s->base, s->limit, s->attr);
-        if (d.p && !desc_is_conforming(&d) && d.dpl < c->cpl) {
-            s->sel = 0;
-            s->attr = 0;
-            s->base = 0;
-            s->limit = 0;
-            s->flat = false;
-        }
-    }
+    unsigned cpl = c->cpl;
+    null_if_inaccessible(&c->seg[SEG_ES], cpl);
+    null_if_inaccessible(&c->seg[SEG_DS], cpl);
+    null_if_inaccessible(&c->seg[SEG_FS], cpl);
+    null_if_inaccessible(&c->seg[SEG_GS], cpl);
 }
 
 /* Pops EIP and CS (and EFLAGS when flags_too), and for a return to an outer level ESP and SS;
@@ -457,6 +459,92 @@ OP(retf)
  *   CPL <= IOPL:     all but IOPL (and VM/VIF/VIP)
  *   CPL > IOPL:      all but IOPL and IF
  * CPL here is the privilege *before* the return. A 16-bit IRET restores only the low word. */
+/* EFLAGS after an IRET from privilege `cpl` with operand size `osize` (the rules above). */
+static void iret_flags(struct cpu *c, uint8_t cpl, unsigned osize, uint32_t new_flags)
+{
+    uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
+                    FL_RF | FL_AC | FL_ID;
+    if (cpl == 0)
+        mask |= FL_IOPL | FL_IF | FL_VIF | FL_VIP; /* VIF/VIP fall to the 16-bit mask below */
+    else if (cpl <= iopl(c))
+        mask |= FL_IF;
+    if (osize == 2)
+        mask &= 0xFFFF;
+    /* Every arithmetic flag is in the mask (both sizes): the popped ones replace the lazy
+     * flags, which need not be computed first. */
+    c->lf.op = LF_NONE;
+    c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
+    cpu_update_acc(c);
+}
+
+/* Descriptor words: a present non-conforming code segment (DPL tested apart). */
+#define CODE_MASK (DESC_HI_S | DESC_HI_P | ((TYPE_CODE | TYPE_EC) << 8))
+#define CODE_WANT (DESC_HI_S | DESC_HI_P | (TYPE_CODE << 8))
+/* A present writable data segment with DPL pl. */
+#define DATA_MASK (DESC_HI_S | DESC_HI_P | DESC_HI_DPL | ((TYPE_CODE | TYPE_RW) << 8))
+#define DATA_WANT(pl) (DESC_HI_S | DESC_HI_P | ((uint32_t)(pl) << 13) | (TYPE_RW << 8))
+
+/* The common 32-bit IRET, decided from bytes read through the TLB: a flat 32-bit stack holding
+ * the frame (EIP, CS, EFLAGS, and ESP, SS for an outer level) in one page (each half in one),
+ * EFLAGS.VM clear in it (or CPL > 0), a present non-conforming code segment with DPL = RPL >=
+ * CPL holding EIP, and for an outer level a present writable data segment with RPL = DPL = the
+ * new CPL. The general path would check and pass every one of these and end the same way.
+ * Returns false, having changed nothing, when anything else holds (a TLB miss included). */
+static bool iret_fast(struct cpu *c, struct trace_event *ev)
+{
+    const struct segment *ss = &c->seg[SEG_SS];
+    if (!ss->flat || !(ss->attr & SA_DB))
+        return false;
+    uint32_t need = TLB_R_S << c->acc_shift, sp = c->r[ESP];
+    struct tlb_entry *e = tlb_hit(c, sp, 12, need);
+    if (!e)
+        return false;
+    const uint8_t *p = e->host + (sp & PAGE_MASK);
+    uint32_t new_eip = host_load(p, 4);
+    uint16_t sel = (uint16_t)host_load(p + 4, 2);
+    uint32_t new_flags = host_load(p + 8, 4);
+    uint8_t cpl = c->cpl;
+    unsigned rpl = sel_rpl(sel);
+    if (((new_flags & FL_VM) && cpl == 0) || sel_is_null(sel) || rpl < cpl)
+        return false;
+    uint32_t lo, hi, addr;
+    if (!desc_peek(c, sel, &lo, &hi, &addr) || (hi & CODE_MASK) != CODE_WANT ||
+        ((hi & DESC_HI_DPL) >> 13) != rpl)
+        return false;
+    struct segment cs;
+    seg_from_words(&cs, sel, lo, hi);
+    if (new_eip > cs.limit)
+        return false;
+    if (rpl == cpl) {
+        c->r[ESP] = sp + 12;
+        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        c->eip = new_eip;
+    } else {
+        uint32_t sp2 = sp + 12;
+        e = tlb_hit(c, sp2, 8, need);
+        if (!e)
+            return false;
+        p = e->host + (sp2 & PAGE_MASK);
+        uint32_t new_esp = host_load(p, 4);
+        uint16_t ss_sel = (uint16_t)host_load(p + 4, 2);
+        if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != rpl ||
+            !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA_MASK) != DATA_WANT(rpl))
+            return false;
+        struct segment new_ss;
+        seg_from_words(&new_ss, ss_sel, lo, hi);
+        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        c->seg[SEG_SS] = new_ss;
+        c->r[ESP] = (new_ss.attr & SA_DB) ? new_esp
+                                          : (c->r[ESP] & 0xFFFF0000u) | (new_esp & 0xFFFF);
+        c->eip = new_eip;
+        null_inaccessible_segments(c);
+    }
+    iret_flags(c, cpl, 4, new_flags);
+    c->stop_block = true;
+    trace_end(c, ev);
+    return true;
+}
+
 OP(iret)
 {
     c->nmi_blocked = false; /* even if the IRET faults (SDM vol. 3 6.7.1, 27.2.3) */
@@ -467,6 +555,8 @@ OP(iret)
     }
     struct trace_event ev;
     trace_begin(c, &ev, TR_IRET, 0, false, 0);
+    if (i->osize == 4 && iret_fast(c, &ev))
+        return;
     uint8_t cpl = c->cpl;
     uint16_t cs = c->seg[SEG_CS].sel;
     unsigned osize = i->osize;
@@ -480,18 +570,7 @@ OP(iret)
             .target_cs = sel, .target_eip = target});
     }
     uint32_t new_flags = far_return(c, osize, 0, true);
-
-    uint32_t mask = FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_TF | FL_DF | FL_OF | FL_NT |
-                    FL_RF | FL_AC | FL_ID;
-    if (cpl == 0)
-        mask |= FL_IOPL | FL_IF | FL_VIF | FL_VIP; /* VIF/VIP fall to the 16-bit mask below */
-    else if (cpl <= iopl(c))
-        mask |= FL_IF;
-    if (osize == 2)
-        mask &= 0xFFFF;
-    flags_materialize(c);
-    c->eflags = ((c->eflags & ~mask) | (new_flags & mask)) | FL_R1;
-    cpu_update_acc(c);
+    iret_flags(c, cpl, osize, new_flags);
     c->stop_block = true;
     trace_end(c, &ev);
 }

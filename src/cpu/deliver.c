@@ -8,6 +8,7 @@
 #include "cpu/ops.h"
 #include "cpu/segment.h"
 #include "cpu/task.h"
+#include "cpu/tss.h"
 #include "mmu/mem.h"
 
 static void shutdown(struct cpu *c, const struct fault *third)
@@ -69,6 +70,125 @@ static uint32_t stack_slot(struct cpu *c, const struct segment *s, uint32_t sp, 
     return s->base + off;
 }
 
+/* The last steps of a delivery, once the frame is on the new stack: SS:ESP (the new stack's
+ * segment when inner, else only ESP), EFLAGS (TF, NT, RF, VM cleared, and IF for an interrupt
+ * gate), CS:EIP, and the event. Cannot fault. */
+static void deliver_commit(struct cpu *c, struct trace_event *ev, const struct segment *new_cs,
+                           uint32_t target, bool trap_gate, bool inner,
+                           const struct segment *new_ss, uint32_t sp)
+{
+    if (inner) {
+        c->seg[SEG_SS] = *new_ss;
+        c->r[ESP] = sp;
+    } else {
+        c->r[ESP] = sp_with(c, sp);
+    }
+    flags_materialize(c);
+    c->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
+    if (!trap_gate)
+        c->eflags &= ~FL_IF;
+    seg_set_cs(c, new_cs->sel, new_cs->base, new_cs->limit, new_cs->attr);
+    c->eip = target;
+    c->delivering = false;
+    c->stop_block = true;
+    c->last_delivery = cpu_time(c);
+    trace_end(c, ev);
+}
+
+/* Gate words: a present 32-bit interrupt (0xE) or trap (0xF) gate, S = 0. */
+#define GATE32_MASK (DESC_HI_S | DESC_HI_P | 0x00000E00u)
+#define GATE32_WANT (DESC_HI_P | 0x00000E00u)
+/* Descriptor words: a present non-conforming code segment with DPL 0. */
+#define CODE0_MASK (DESC_HI_S | DESC_HI_P | DESC_HI_DPL | ((TYPE_CODE | TYPE_EC) << 8))
+#define CODE0_WANT (DESC_HI_S | DESC_HI_P | (TYPE_CODE << 8))
+/* A present writable data segment with DPL 0 (expand-down or not: seg->flat decides). */
+#define DATA0_MASK (DESC_HI_S | DESC_HI_P | DESC_HI_DPL | ((TYPE_CODE | TYPE_RW) << 8))
+#define DATA0_WANT (DESC_HI_S | DESC_HI_P | (TYPE_RW << 8))
+
+/* The common delivery, decided from bytes read through the TLB: a present 32-bit interrupt or
+ * trap gate (its DPL allowing INT n), a present non-conforming ring-0 code segment holding the
+ * target, and either a stack switch from CPL 1-3 to the TSS's ring-0 stack or, at CPL 0, the
+ * current stack, that stack flat and 32-bit, the frame inside one writable RAM page. Every one
+ * of these the general path below would check and pass; the frame, registers and event come
+ * out the same. Returns false, having read nothing through a walk and changed nothing, when
+ * anything else holds (a TLB miss included): the general path then decides. */
+static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind,
+                      struct trace_event *ev)
+{
+    unsigned vector = f->vector;
+    if (vector * 8 + 7 > c->idtr.limit)
+        return false;
+    uint32_t glin = c->idtr.base + vector * 8;
+    struct tlb_entry *e = tlb_hit(c, glin, 8, TLB_R_I);
+    if (!e)
+        return false;
+    const uint8_t *g = e->host + (glin & PAGE_MASK);
+    uint32_t glo = host_load(g, 4), ghi = host_load(g + 4, 4);
+    if ((ghi & GATE32_MASK) != GATE32_WANT)
+        return false;
+    if (kind == TR_SOFTINT && ((ghi & DESC_HI_DPL) >> 13) < c->cpl)
+        return false;
+    uint16_t sel = (uint16_t)(glo >> 16);
+    uint32_t target = (glo & 0xFFFFu) | (ghi & 0xFFFF0000u);
+    uint32_t lo, hi, addr;
+    if (sel_is_null(sel) || !desc_peek(c, sel, &lo, &hi, &addr) ||
+        (hi & CODE0_MASK) != CODE0_WANT)
+        return false;
+    struct segment new_cs;
+    seg_from_words(&new_cs, (uint16_t)sel_error(sel), lo, hi);
+    if (target > new_cs.limit)
+        return false;
+
+    bool inner = c->cpl > 0;
+    struct segment new_ss;
+    uint32_t sp;
+    if (inner) { /* tss_stack(c, 0, ...) */
+        if (!(c->tr.attr & SA_P) || TSS_ESP0 + 5 > c->tr.limit)
+            return false;
+        uint32_t tlin = c->tr.base + TSS_ESP0;
+        e = tlb_hit(c, tlin, 6, TLB_R_I);
+        if (!e)
+            return false;
+        sp = host_load(e->host + (tlin & PAGE_MASK), 4);
+        uint16_t ss_sel = (uint16_t)host_load(e->host + (tlin & PAGE_MASK) + 4, 2);
+        if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != 0 ||
+            !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA0_MASK) != DATA0_WANT)
+            return false;
+        seg_from_words(&new_ss, ss_sel, lo, hi);
+    } else {
+        new_ss = c->seg[SEG_SS];
+        sp = c->r[ESP];
+    }
+    if (!new_ss.flat || !(new_ss.attr & SA_DB))
+        return false;
+    unsigned n = (inner ? 5 : 3) + f->has_error;
+    uint32_t low = sp - 4 * n; /* below 0 it wraps into a page tlb_hit refuses */
+    e = tlb_hit(c, low, 4 * n, TLB_W_S);
+    if (!e)
+        return false;
+
+    /* Committed: from here on nothing can fault. */
+    flags_materialize(c); /* once, for the frame and for the commit */
+    uint32_t eflags = c->eflags | FL_R1; /* cpu_get_eflags */
+    if (kind == TR_EXCEPTION && exception_is_fault(vector))
+        eflags |= FL_RF;
+    uint8_t *q = e->host + (low & PAGE_MASK); /* [error] EIP CS EFLAGS [ESP SS], upwards */
+    if (f->has_error) {
+        host_store(q, 4, f->error);
+        q += 4;
+    }
+    host_store(q, 4, c->eip);
+    host_store(q + 4, 4, c->seg[SEG_CS].sel);
+    host_store(q + 8, 4, eflags);
+    if (inner) {
+        host_store(q + 12, 4, c->r[ESP]);
+        host_store(q + 16, 4, c->seg[SEG_SS].sel);
+    }
+
+    deliver_commit(c, ev, &new_cs, target, (ghi & 0x100u) != 0, inner, &new_ss, low);
+    return true;
+}
+
 static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind kind)
 {
     unsigned vector = f->vector;
@@ -93,6 +213,8 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
     c->halted = false;
 
     /* CR0.PE = 1 here: cpu_run refuses to run in real mode (exec.c). */
+    if (gate_fast(c, f, kind, &ev))
+        return;
 
     /* The gate. */
     if (vector * 8 + 7 > c->idtr.limit)
@@ -175,20 +297,5 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
         lin_write_need(c, lin, w, frame[k], need);
         sp = (sp - w) & ((new_ss.attr & SA_DB) ? 0xFFFFFFFFu : 0xFFFFu);
     }
-    if (new_cpl < c->cpl) {
-        c->seg[SEG_SS] = new_ss;
-        c->r[ESP] = sp;
-    } else {
-        c->r[ESP] = sp_with(c, sp);
-    }
-    flags_materialize(c);
-    c->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
-    if (!trap_gate)
-        c->eflags &= ~FL_IF;
-    seg_set_cs(c, new_cs.sel, new_cs.base, new_cs.limit, new_cs.attr);
-    c->eip = target;
-    c->delivering = false;
-    c->stop_block = true;
-    c->last_delivery = cpu_time(c);
-    trace_end(c, &ev);
+    deliver_commit(c, &ev, &new_cs, target, trap_gate, new_cpl < c->cpl, &new_ss, sp);
 }

@@ -4,15 +4,6 @@
 
 #include "mmu/mem.h"
 
-/* Flat: base 0, 4 GiB, present, a writable expand-up data segment (one mask on the cached
- * attributes: this runs on every segment load). */
-void seg_update_flat(struct segment *s)
-{
-    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
-    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
-              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
-}
-
 void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
     if (cpl != c->cpl)
@@ -209,7 +200,7 @@ void desc_to_segment(uint16_t sel, const struct desc *d, struct segment *s)
  *   others: data or readable code; for data and non-conforming code max(CPL, RPL) <= DPL
  *                                                else #GP(sel);  not present: #NP(sel)
  * The descriptor's accessed bit is set in memory. */
-void seg_load(struct cpu *c, int seg, uint16_t sel)
+static __attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint16_t sel)
 {
     struct segment *s = &c->seg[seg];
     uint32_t err = sel_error(sel);
@@ -279,4 +270,20 @@ fail:
                      why == SR_BEYOND_LIMIT || why == SR_NO_LDT ? NULL : &d);
     f.seg = (uint8_t)seg;
     raise_sel_fault(c, vec, err, &f);
+}
+
+/* The common load: a selector loaded before at this CPL into this kind of register whose
+ * descriptor bytes, read through the TLB, are still those of the memo (the same test as
+ * seg_load_slow's, which therefore would end the same way); anything else, a TLB miss
+ * included, takes the general path. */
+void seg_load(struct cpu *c, int seg, uint16_t sel)
+{
+    const struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
+    uint32_t lo, hi, addr;
+    if (m->sel == sel && !sel_is_null(sel) && m->cpl == c->cpl && m->ss == (seg == SEG_SS) &&
+        desc_peek(c, sel, &lo, &hi, &addr) && addr == m->lin && lo == m->lo && hi == m->hi) {
+        c->seg[seg] = m->s;
+        return;
+    }
+    seg_load_slow(c, seg, sel);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "mmu/mem.h"
 
 uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int write);
 
@@ -24,12 +25,61 @@ static inline uint32_t seg_lin(struct cpu *c, int seg, uint32_t off, unsigned si
 /* #GP(0) for an instruction at CS:EIP beyond the CS limit, or whose bytes end beyond it. */
 _Noreturn void seg_fetch_fault(struct cpu *c);
 
-/* Recomputes seg->flat from its base, limit and attributes. */
-void seg_update_flat(struct segment *s);
+/* Recomputes seg->flat from its base, limit and attributes. Flat: base 0, 4 GiB, present, a
+ * writable expand-up data segment (one mask on the cached attributes: this runs on every
+ * segment load). */
+static inline void seg_update_flat(struct segment *s)
+{
+    const uint16_t mask = SA_P | SA_S | TYPE_CODE | TYPE_EC | TYPE_RW;
+    s->flat = s->base == 0 && s->limit == 0xFFFFFFFFu &&
+              (s->attr & mask) == (SA_P | SA_S | TYPE_RW);
+}
+
+/* A segment-register cache straight from a descriptor's words: what desc_to_segment makes of
+ * desc_decode(lo, hi), for the fast paths. */
+static inline void seg_from_words(struct segment *s, uint16_t sel, uint32_t lo, uint32_t hi)
+{
+    uint32_t limit = (lo & 0xFFFFu) | (hi & 0x000F0000u);
+    s->sel = sel;
+    s->base = (lo >> 16) | ((hi & 0xFFu) << 16) | (hi & 0xFF000000u);
+    s->limit = (hi & DESC_HI_G) ? (limit << 12) | 0xFFFu : limit;
+    s->attr = (uint16_t)(((hi >> 8) & 0xFFu) | ((hi >> 8) & 0xF000u));
+    seg_update_flat(s);
+}
 
 /* Loads a segment register in protected mode from a selector, applying every check of the SDM
  * for that register (see segment.c). */
 void seg_load(struct cpu *c, int seg, uint16_t sel);
+
+/* The 8 bytes of the descriptor selector `sel` names, straight from the host page, and their
+ * linear address: when the table (GDT, or a present LDT, by TI) holds the whole descriptor and
+ * one TLB entry maps it for an implicit supervisor read. Returns false otherwise, having read
+ * and changed nothing: the caller then takes its general path (desc_read and its checks,
+ * which walk, fault and explain). A null selector reads the GDT's first entry: callers test
+ * sel_is_null first. For fast paths (segment loads, delivery, IRET). */
+static inline bool desc_peek(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi,
+                             uint32_t *addr)
+{
+    uint32_t base = c->gdtr.base, limit = c->gdtr.limit;
+    if (sel_in_ldt(sel)) {
+        if (!(c->ldtr.attr & SA_P))
+            return false;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    }
+    uint32_t off = sel & SEL_INDEX;
+    if (off + 7 > limit)
+        return false;
+    uint32_t lin = base + off;
+    struct tlb_entry *e = tlb_hit(c, lin, 8, TLB_R_I);
+    if (!e)
+        return false;
+    const uint8_t *p = e->host + (lin & PAGE_MASK);
+    *lo = host_load(p, 4);
+    *hi = host_load(p + 4, 4);
+    *addr = lin;
+    return true;
+}
 
 /* Descriptor access: reads and decodes the descriptor a selector names (GDT or LDT by TI; an
  * implicit supervisor access, which may #PF) and stores its linear address in *addr. Returns

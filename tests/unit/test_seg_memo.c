@@ -7,6 +7,12 @@
  *     selector loads the new descriptor, or faults (#NP) on it;
  *   - a selector sharing the memo's slot but with another RPL is checked: RPL 3 for a DPL 0
  *     data segment at CPL 0 is #GP(selector).
+ *   - the fast path (seg_load reads the descriptor through the TLB, desc_peek) takes the memo
+ *     only while the table still holds the descriptor: after the GDT limit shrinks below it the
+ *     same selector is #GP(selector); after the GDT moves (the same bytes at another address)
+ *     the load is made in full, and a change of the bytes at the new place is seen;
+ *   - the memo of DS is not used for SS (another kind of register): a DPL 0 read-only data
+ *     segment loads into DS but into SS is #GP(selector).
  *
  * The machine: 1 MiB of RAM, flat protected mode at CPL 0, no paging, a GDT at 0x1000 and an IDT
  * at 0 whose #GP and #NP gates lead to a HLT.
@@ -160,12 +166,63 @@ static void test_other_rpl_is_checked(void **state)
     assert_int_equal(t->c.seg[SEG_DS].sel, 0x10);
 }
 
+static void test_shrunk_table_faults(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    t->c.gdtr.limit = 2 * 8 - 1; /* descriptor 2 is now beyond the limit */
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 13);
+    assert_int_equal(t->error, 0x10);
+}
+
+static void test_moved_table(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    memcpy(t->ram + GDT + 0x800, t->ram + GDT, 3 * 8);
+    memset(t->ram + GDT, 0, 3 * 8); /* the old place no longer holds the descriptors */
+    t->c.gdtr.base = GDT + 0x800;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    assert_true(t->c.seg[SEG_DS].flat);
+    t->ram[GDT + 0x800 + 2 * 8 + 4] = 0x20; /* base 23:16 at the new place */
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x200000u);
+    assert_false(t->c.seg[SEG_DS].flat);
+}
+
+static void test_ds_memo_not_for_ss(void **state)
+{
+    struct t *t = *state;
+    put_desc(t, 2, 0, 0xFFFFF, 0x91, 0xC); /* read-only data, accessed */
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    /* mov ax, 0x10; mov ss, ax; hlt */
+    const uint8_t code[] = {0x66, 0xB8, 0x10, 0x00, 0x8E, 0xD0, 0xF4};
+    memcpy(t->ram + CODE, code, sizeof code);
+    cpu_flush_decoded(&t->c);
+    t->c.eip = CODE;
+    t->c.halted = false;
+    assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 13);
+    assert_int_equal(t->error, 0x10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_repeat_gives_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_descriptor_is_read_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_rpl_is_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shrunk_table_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moved_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ds_memo_not_for_ss, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,643 @@
+/* The fast paths of ring transitions (src/cpu/deliver.c gate_fast, src/cpu/control.c IRET)
+ * against the general paths they short-cut.
+ *
+ * The fast paths read the IDT, the GDT, the TSS and the stack only through the TLB: with an
+ * empty TLB they never apply and the general path runs. So every case runs twice on the same
+ * machine: first after a TLB flush (the general path, which also fills the TLB), then again from
+ * the same registers with the TLB warm (the fast path, where it applies). Both runs must end in
+ * the same state: registers, segment caches, CPL, the stacks' bytes and every event (with all
+ * its fields, before and after). The cases cover the common transitions (where the fast path
+ * runs) and each thing that must send it back to the general path (a gate or code segment not
+ * present, a gate DPL below CPL, a 16-bit gate, a target beyond the CS limit, a frame across a
+ * page, a ring-0 stack that is not flat); a wrong decision shows as a difference, or as a
+ * result that differs from the one the case expects.
+ *
+ * Physical memory (1 MiB, paging off):
+ *
+ *   0x1000 GDT   0x2000 IDT   0x3000 TSS   0x4000 user code (CPL 3)   0x5000 kernel code
+ *   0x6000 handlers: hlt     0x7000 kernel stack page (ESP0 = 0x8000)
+ *   0x9000 user stack page (ESP = 0xA000)   0x10000.. the non-flat ring-0 stack segment's base
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cpu/cpu.h"
+#include "cpu/flags.h"
+#include "cpu/segment.h"
+#include "devices/bus.h"
+#include "mmu/mem.h"
+
+#define RAM_SIZE (1u << 20)
+#define GDT 0x1000u
+#define IDT 0x2000u
+#define TSS 0x3000u
+#define UCODE 0x4000u
+#define KCODE 0x5000u
+#define HANDLER 0x6000u
+#define KSTACK_TOP 0x8000u
+#define USTACK_TOP 0xA000u
+#define SS_BASE 0x10000u
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UCODE 0x1B
+#define SEL_UDATA 0x23
+#define SEL_TSS 0x28
+#define SEL_KCODE_NP 0x30   /* ring 0 code, not present */
+#define SEL_KDATA_BASE 0x38 /* ring 0 data, base SS_BASE, limit 0xFFFF: not flat */
+#define SEL_KCODE_SMALL 0x40 /* ring 0 code, limit 0xFFF */
+
+/* The vectors of the cases (interrupt gates unless said). */
+#define V_SYS 0x31     /* DPL 3, to HANDLER */
+#define V_TRAP 0x32    /* DPL 3 trap gate */
+#define V_NP_CS 0x33   /* DPL 3, its CS not present */
+#define V_DPL0 0x34    /* DPL 0: INT n from ring 3 is #GP */
+#define V_16 0x35      /* DPL 3, a 16-bit interrupt gate */
+#define V_NP 0x36      /* DPL 3, not present */
+#define V_LIMIT 0x37   /* DPL 3, target beyond its CS limit */
+
+#define MAX_EV 8
+
+struct outcome {
+    uint32_t r[8], eip, eflags;
+    struct segment seg[SEG_COUNT];
+    uint8_t cpl;
+    uint8_t kstack[256], ustack[256], ss_stack[256];
+    unsigned nev;
+    struct trace_event ev[MAX_EV];
+    enum run_result rr;
+};
+
+struct t {
+    struct cpu c;
+    struct bus bus;
+    uint8_t *ram;
+    unsigned nev;
+    struct trace_event ev[MAX_EV];
+    uint32_t frame[5]; /* an IRET frame for push_frame, from the lowest address */
+    unsigned nframe;
+    uint32_t frame_esp; /* where it goes: ESP after push_frame */
+};
+
+static void sink(void *ctx, const struct trace_event *e)
+{
+    struct t *t = ctx;
+    if (t->nev < MAX_EV)
+        t->ev[t->nev] = *e;
+    t->nev++;
+}
+
+static void wr32(struct t *t, uint32_t pa, uint32_t v) { memcpy(t->ram + pa, &v, 4); }
+
+static void gate(struct t *t, unsigned v, uint16_t sel, uint32_t off, uint8_t access)
+{
+    wr32(t, IDT + 8 * v, ((uint32_t)sel << 16) | (off & 0xFFFF));
+    wr32(t, IDT + 8 * v + 4, (off & 0xFFFF0000u) | ((uint32_t)access << 8));
+}
+
+static int setup(void **state)
+{
+    struct t *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->ram = calloc(RAM_SIZE, 1);
+    if (!t->ram)
+        return -1;
+    bus_init(&t->bus);
+    if (cpu_init(&t->c, t->ram, RAM_SIZE, &t->bus))
+        return -1;
+    cpu_add_sink(&t->c, sink, t);
+    static const uint32_t gdt[][2] = {
+        {0, 0},
+        {0x0000FFFF, 0x00CF9B00}, /* 0x08 ring 0 code (accessed) */
+        {0x0000FFFF, 0x00CF9300}, /* 0x10 ring 0 data */
+        {0x0000FFFF, 0x00CFFB00}, /* 0x18 ring 3 code */
+        {0x0000FFFF, 0x00CFF300}, /* 0x20 ring 3 data */
+        {(TSS << 16) | 0x67, 0x00008900}, /* 0x28 TSS */
+        {0x0000FFFF, 0x00CF1B00}, /* 0x30 ring 0 code, not present */
+        {(SS_BASE << 16) | 0xFFFF, 0x00409300 | (SS_BASE >> 16 & 0xFF)}, /* 0x38 */
+        {0x00000FFF, 0x00409B00}, /* 0x40 ring 0 code, 4 KiB */
+    };
+    for (unsigned k = 0; k < sizeof gdt / sizeof gdt[0]; k++) {
+        wr32(t, GDT + 8 * k, gdt[k][0]);
+        wr32(t, GDT + 8 * k + 4, gdt[k][1]);
+    }
+    for (unsigned v = 0; v < 256; v++) /* exceptions and the rest: DPL 0 interrupt gates */
+        gate(t, v, SEL_KCODE, HANDLER, 0x8E);
+    gate(t, V_SYS, SEL_KCODE, HANDLER, 0xEE);
+    gate(t, V_TRAP, SEL_KCODE, HANDLER, 0xEF);
+    gate(t, V_NP_CS, SEL_KCODE_NP, HANDLER, 0xEE);
+    gate(t, V_DPL0, SEL_KCODE, HANDLER, 0x8E);
+    gate(t, V_16, SEL_KCODE, HANDLER, 0xE6);
+    gate(t, V_NP, SEL_KCODE, HANDLER, 0x6E);
+    gate(t, V_LIMIT, SEL_KCODE_SMALL, HANDLER, 0xEE);
+    t->ram[HANDLER] = 0xF4; /* hlt */
+    wr32(t, TSS + 4, KSTACK_TOP);
+    wr32(t, TSS + 8, SEL_KDATA);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    cpu_free(&t->c);
+    free(t->ram);
+    free(t);
+    return 0;
+}
+
+static struct segment seg_of(struct t *t, uint16_t sel)
+{
+    uint32_t lo, hi;
+    memcpy(&lo, t->ram + GDT + (sel & ~7u), 4);
+    memcpy(&hi, t->ram + GDT + (sel & ~7u) + 4, 4);
+    struct desc d = desc_decode(lo, hi);
+    struct segment s;
+    desc_to_segment(sel, &d, &s);
+    return s;
+}
+
+/* The state every run starts from: CPL `cpl` at its code page with its stack, EAX..EDI and the
+ * lazy flags of an ADD pending, IF set. The TLB and decoded code are left as they are. */
+static void enter(struct t *t, unsigned cpl)
+{
+    struct cpu *c = &t->c;
+    c->gdtr.base = GDT;
+    c->gdtr.limit = 9 * 8 - 1;
+    c->idtr.base = IDT;
+    c->idtr.limit = 256 * 8 - 1;
+    c->tr = seg_of(t, SEL_TSS);
+    struct segment cs = seg_of(t, cpl == 3 ? SEL_UCODE : SEL_KCODE);
+    seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+    struct segment ds = seg_of(t, cpl == 3 ? SEL_UDATA : SEL_KDATA);
+    for (int k = 0; k < SEG_COUNT; k++)
+        if (k != SEG_CS)
+            c->seg[k] = ds;
+    for (unsigned k = 0; k < 8; k++)
+        c->r[k] = 0x11111111u * (k + 1);
+    c->r[ESP] = cpl == 3 ? USTACK_TOP : KSTACK_TOP;
+    c->eip = cpl == 3 ? UCODE : KCODE;
+    c->eflags = FL_R1 | FL_IF;
+    c->lf = (struct lazyflags){.res = 0, .op1 = 0xFFFFFFFFu, .op2 = 1, .op = LF_ADD, .size = 4};
+    c->halted = false;
+    cpu_update_acc(c);
+    memset(t->ram + KSTACK_TOP - 0x100, 0xA5, 0x100);
+    memset(t->ram + USTACK_TOP - 0x100, 0x5A, 0x100);
+    memset(t->ram + SS_BASE + KSTACK_TOP - 0x100, 0x3C, 0x100);
+    t->nev = 0;
+}
+
+static void take(struct t *t, struct outcome *o, enum run_result rr)
+{
+    struct cpu *c = &t->c;
+    memset(o, 0, sizeof *o);
+    memcpy(o->r, c->r, sizeof o->r);
+    o->eip = c->eip;
+    o->eflags = cpu_get_eflags(c);
+    memcpy(o->seg, c->seg, sizeof o->seg);
+    o->cpl = c->cpl;
+    memcpy(o->kstack, t->ram + KSTACK_TOP - 0x100, 0x100);
+    memcpy(o->ustack, t->ram + USTACK_TOP - 0x100, 0x100);
+    memcpy(o->ss_stack, t->ram + SS_BASE + KSTACK_TOP - 0x100, 0x100);
+    o->nev = t->nev;
+    memcpy(o->ev, t->ev, sizeof o->ev);
+    o->rr = rr;
+}
+
+static void same_state(const struct trace_state *a, const struct trace_state *b)
+{
+    for (unsigned k = 0; k < 8; k++)
+        assert_int_equal(a->r[k], b->r[k]);
+    assert_int_equal(a->eip, b->eip);
+    assert_int_equal(a->eflags, b->eflags);
+    assert_int_equal(a->cr3, b->cr3);
+    assert_int_equal(a->cs, b->cs);
+    assert_int_equal(a->ss, b->ss);
+    assert_int_equal(a->cpl, b->cpl);
+}
+
+static void same(const struct outcome *a, const struct outcome *b)
+{
+    assert_int_equal(a->rr, b->rr);
+    for (unsigned k = 0; k < 8; k++)
+        assert_int_equal(a->r[k], b->r[k]);
+    assert_int_equal(a->eip, b->eip);
+    assert_int_equal(a->eflags, b->eflags);
+    for (unsigned k = 0; k < SEG_COUNT; k++) {
+        assert_int_equal(a->seg[k].sel, b->seg[k].sel);
+        assert_int_equal(a->seg[k].base, b->seg[k].base);
+        assert_int_equal(a->seg[k].limit, b->seg[k].limit);
+        assert_int_equal(a->seg[k].attr, b->seg[k].attr);
+        assert_int_equal(a->seg[k].flat, b->seg[k].flat);
+    }
+    assert_int_equal(a->cpl, b->cpl);
+    assert_memory_equal(a->kstack, b->kstack, sizeof a->kstack);
+    assert_memory_equal(a->ustack, b->ustack, sizeof a->ustack);
+    assert_memory_equal(a->ss_stack, b->ss_stack, sizeof a->ss_stack);
+    assert_int_equal(a->nev, b->nev);
+    for (unsigned k = 0; k < a->nev && k < MAX_EV; k++) {
+        const struct trace_event *x = &a->ev[k], *y = &b->ev[k];
+        assert_int_equal(x->kind, y->kind);
+        assert_int_equal(x->vector, y->vector);
+        assert_int_equal(x->has_error, y->has_error);
+        assert_int_equal(x->error, y->error);
+        assert_int_equal(x->cr2, y->cr2);
+        assert_int_equal(x->detail.kind, y->detail.kind);
+        same_state(&x->before, &y->before);
+        same_state(&x->after, &y->after);
+    }
+}
+
+/* Puts `code` at the code page of `cpl` and runs it twice from enter(cpl): with an empty TLB
+ * (*cold) and with the TLB the first run left (*warm); both must agree. `prepare`, when set,
+ * runs after enter() (to change the starting state). */
+static void run_twice_n(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
+                        void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm,
+                        uint64_t budget)
+{
+    memcpy(t->ram + (cpl == 3 ? UCODE : KCODE), code, n);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    enter(t, cpl);
+    if (prepare)
+        prepare(t);
+    take(t, cold, cpu_run(&t->c, budget));
+    /* The table the fast paths read is now in the TLB (unless the machine stopped first). */
+    if (cold->rr != RUN_UNSUPPORTED)
+        assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I));
+    enter(t, cpl);
+    if (prepare)
+        prepare(t);
+    take(t, warm, cpu_run(&t->c, budget));
+    same(cold, warm);
+}
+
+static void run_twice(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
+                      void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm)
+{
+    run_twice_n(t, cpl, code, n, prepare, cold, warm, 100);
+}
+
+static uint32_t stack32(const uint8_t *stack_page_end, unsigned below)
+{
+    uint32_t v;
+    memcpy(&v, stack_page_end - below, 4);
+    return v;
+}
+
+/* add eax, ebx; int V_SYS from ring 3: the frame, the new stack and CS, IF cleared. */
+static void test_int_from_ring3(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x01, 0xD8, 0xCD, V_SYS};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.seg[SEG_CS].sel, SEL_KCODE);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_KDATA);
+    assert_true(b.seg[SEG_SS].flat);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 20);
+    assert_int_equal(b.eip, HANDLER + 1);
+    assert_int_equal(b.eflags & FL_IF, 0);
+    const uint8_t *top = b.kstack + sizeof b.kstack;
+    assert_int_equal(stack32(top, 4), SEL_UDATA);
+    assert_int_equal(stack32(top, 8), USTACK_TOP);
+    assert_int_equal(stack32(top, 12) & FL_IF, FL_IF);
+    assert_int_equal(stack32(top, 16), SEL_UCODE);
+    assert_int_equal(stack32(top, 20), UCODE + 4);
+    assert_int_equal(b.nev, 2); /* the INT and the handler's HLT */
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[1].kind, TR_HALT);
+}
+
+/* A trap gate keeps IF. */
+static void test_trap_gate(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_TRAP};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.eflags & FL_IF, FL_IF);
+}
+
+/* hlt at CPL 3: #GP(0), a fault with an error code (a six-dword frame), EIP of the hlt. */
+static void test_exception_with_error(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x01, 0xD8, 0xF4};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 24);
+    const uint8_t *top = b.kstack + sizeof b.kstack;
+    assert_int_equal(stack32(top, 20), UCODE + 2);
+    assert_int_equal(stack32(top, 24), 0);
+    assert_int_equal(stack32(top, 12) & FL_RF, FL_RF);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+}
+
+/* INT n at CPL 0: the same stack, a three-dword frame. */
+static void test_int_same_level(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x01, 0xD8, 0xCD, V_SYS};
+    run_twice(t, 0, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 12);
+    const uint8_t *top = b.kstack + sizeof b.kstack;
+    assert_int_equal(stack32(top, 8), SEL_KCODE);
+    assert_int_equal(stack32(top, 12), KCODE + 4);
+}
+
+static void esp0_across_page(struct t *t) { wr32(t, TSS + 4, KSTACK_TOP - 0xFF8); }
+
+/* ESP0 8 bytes above a page boundary: the 20-byte frame spans two pages. */
+static void test_frame_across_page(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    run_twice(t, 3, code, sizeof code, esp0_across_page, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 0xFF8 - 20);
+    uint32_t v;
+    memcpy(&v, t->ram + KSTACK_TOP - 0xFF8 - 20, 4);
+    assert_int_equal(v, UCODE + 2);
+    memcpy(&v, t->ram + KSTACK_TOP - 0xFF8 - 4, 4);
+    assert_int_equal(v, SEL_UDATA);
+}
+
+static void ss0_not_flat(struct t *t) { wr32(t, TSS + 8, SEL_KDATA_BASE); }
+
+/* A ring-0 stack segment with a base: the frame goes to base + ESP0 - 20. (The user code
+ * first writes to the page at ESP0 - 20 without the base, so that the TLB maps it too: paging
+ * is off, and a fast path that took the stack for flat would find it there.) */
+static void test_ss0_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA3, 0x00, 0x7F, 0x00, 0x00, 0xCD, V_SYS}; /* mov [0x7F00], eax */
+    run_twice(t, 3, code, sizeof code, ss0_not_flat, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_KDATA_BASE);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 20);
+    assert_int_equal(stack32(b.ss_stack + sizeof b.ss_stack, 20), UCODE + 7);
+}
+
+/* The gate's code segment is not present: #NP(selector), delivered through vector 11. */
+static void test_cs_not_present(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_NP_CS};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_NP);
+    assert_int_equal(b.ev[0].error, SEL_KCODE_NP);
+}
+
+/* INT n through a DPL 0 gate from ring 3: #GP(vector * 8 + 2). */
+static void test_gate_dpl(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_DPL0};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, V_DPL0 * 8 + 2);
+}
+
+/* A gate not present: #NP(vector * 8 + 2). */
+static void test_gate_not_present(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_NP};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_NP);
+    assert_int_equal(b.ev[0].error, V_NP * 8 + 2);
+}
+
+/* A 16-bit gate: a frame of five words. */
+static void test_gate16(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_16};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 10);
+}
+
+/* The target beyond the limit of the gate's code segment: #GP(0). */
+static void test_target_beyond_limit(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_LIMIT};
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, 0);
+}
+
+/* ---- IRET ---- */
+
+/* Puts t->frame at t->frame_esp and points ESP at it. */
+static void push_frame(struct t *t)
+{
+    memcpy(t->ram + t->frame_esp, t->frame, 4 * t->nframe);
+    t->c.r[ESP] = t->frame_esp;
+}
+
+static void set_frame(struct t *t, uint32_t esp, uint32_t eip, uint32_t cs, uint32_t flags,
+                      uint32_t uesp, uint32_t ss)
+{
+    t->frame_esp = esp;
+    t->frame[0] = eip;
+    t->frame[1] = cs;
+    t->frame[2] = flags;
+    t->frame[3] = uesp;
+    t->frame[4] = ss;
+    t->nframe = 5;
+}
+
+static const uint8_t iret_code[] = {0xCF};
+
+/* IRET from ring 0 to ring 3, alone (a budget of one instruction): CS, SS, ESP, EIP, EFLAGS
+ * from the frame (IOPL too, at CPL 0), DS..GS (ring-0 data) nulled. */
+static void test_iret_to_ring3(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_IF | FL_CF | 0x1000u,
+              USTACK_TOP - 8, SEL_UDATA);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.rr, RUN_LIMIT);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.seg[SEG_CS].sel, SEL_UCODE);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_UDATA);
+    assert_true(b.seg[SEG_SS].flat);
+    assert_int_equal(b.r[ESP], USTACK_TOP - 8);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_IF | FL_CF | 0x1000u);
+    assert_int_equal(b.seg[SEG_DS].sel, 0);
+    assert_int_equal(b.seg[SEG_DS].attr, 0);
+    assert_int_equal(b.seg[SEG_GS].sel, 0);
+    assert_int_equal(b.nev, 1);
+    assert_int_equal(b.ev[0].kind, TR_IRET);
+}
+
+/* IRET at the same level: a three-dword frame. */
+static void test_iret_same_level(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, KCODE + 0x10, SEL_KCODE, FL_R1 | FL_ZF, 0, 0);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 8);
+    assert_int_equal(b.eip, KCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_ZF);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_KDATA);
+}
+
+/* IRET at CPL 3 (> IOPL 0) to CPL 3: IF and IOPL stay. */
+static void test_iret_ring3_keeps_if(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, USTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | 0x3000u, 0, 0);
+    run_twice_n(t, 3, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.eflags, FL_R1 | FL_IF);
+}
+
+/* The frame across a page boundary. */
+static void test_iret_frame_across_page(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 8, UCODE + 0x10, SEL_UCODE, FL_R1, USTACK_TOP, SEL_UDATA);
+    run_twice_n(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b, 1);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.r[ESP], USTACK_TOP);
+    assert_int_equal(b.seg[SEG_SS].sel, SEL_UDATA);
+}
+
+/* The frame on a stack segment with a base, at SS_BASE + t->frame_esp; at t->frame_esp
+ * itself a decoy, the same frame with EIP 0x20 further on. */
+static void push_frame_based(struct t *t)
+{
+    memcpy(t->ram + SS_BASE + t->frame_esp, t->frame, 4 * t->nframe);
+    memcpy(t->ram + t->frame_esp, t->frame, 4 * t->nframe);
+    wr32(t, t->frame_esp, t->frame[0] + 0x20);
+    t->c.seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    t->c.r[ESP] = t->frame_esp;
+}
+
+/* IRET on a stack that is not flat reads the frame at its base. (The code first reads the
+ * frame's offset without the base, so that the TLB maps that page too.) */
+static void test_iret_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xEC, 0x7F, 0, 0, 0xCF}; /* mov eax, [0x7FEC]; iret */
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1, USTACK_TOP, SEL_UDATA);
+    run_twice_n(t, 0, code, sizeof code, push_frame_based, &a, &b, 2);
+    assert_int_equal(b.cpl, 3);
+    assert_int_equal(b.eip, UCODE + 0x10);
+    assert_int_equal(b.r[ESP], USTACK_TOP);
+}
+
+/* The faults IRET must raise, each one seen by the fast path first. */
+static void iret_fault(void **state, uint32_t cs, uint32_t eip, uint32_t flags, uint32_t ss,
+                       uint8_t vector, uint32_t error)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, eip, cs, flags, USTACK_TOP, ss);
+    run_twice(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION); /* an IRET that faults has no event */
+    assert_int_equal(b.ev[0].vector, vector);
+    assert_int_equal(b.ev[0].error, error);
+}
+
+static void test_iret_cs_not_present(void **state)
+{
+    iret_fault(state, SEL_KCODE_NP, KCODE, FL_R1, 0, EXC_NP, SEL_KCODE_NP);
+}
+
+static void test_iret_cs_dpl_ne_rpl(void **state)
+{
+    iret_fault(state, SEL_KCODE | 3, UCODE, FL_R1, SEL_UDATA, EXC_GP, SEL_KCODE);
+}
+
+static void test_iret_ss_rpl(void **state)
+{
+    iret_fault(state, SEL_UCODE, UCODE, FL_R1, SEL_UDATA & ~3u, EXC_GP, SEL_UDATA & ~3u);
+}
+
+static void test_iret_ss_dpl(void **state)
+{
+    iret_fault(state, SEL_UCODE, UCODE, FL_R1, SEL_KDATA | 3, EXC_GP, SEL_KDATA);
+}
+
+static void test_iret_beyond_limit(void **state)
+{
+    iret_fault(state, SEL_KCODE_SMALL, 0x1000, FL_R1, 0, EXC_GP, 0);
+}
+
+/* EFLAGS.VM in the frame at CPL 0: outside the subset, the machine stops. (A read of the GDT
+ * first puts it in the TLB: the IRET stops before it reads a descriptor.) */
+static void test_iret_vm(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, GDT & 0xFF, GDT >> 8, 0, 0, 0xCF}; /* mov eax, [GDT]; iret */
+    set_frame(t, KSTACK_TOP - 20, UCODE, SEL_UCODE, FL_R1 | FL_VM, USTACK_TOP, SEL_UDATA);
+    run_twice(t, 0, code, sizeof code, push_frame, &a, &b);
+    assert_int_equal(b.rr, RUN_UNSUPPORTED);
+    assert_int_equal(b.cpl, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_int_from_ring3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trap_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exception_with_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int_same_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_across_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ss0_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cs_not_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_dpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_not_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate16, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_target_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_to_ring3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_same_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ring3_keeps_if, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_frame_across_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_cs_not_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_cs_dpl_ne_rpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ss_rpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_ss_dpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_vm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iret_stack_not_flat, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
