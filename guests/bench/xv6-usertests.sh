@@ -7,7 +7,7 @@
 #
 # REPS defaults to 3. QEMU=... picks another QEMU; without one, only Ringside is timed.
 # BASE=OTHER_RINGSIDE adds another build of Ringside (e.g. the one before a change), run
-# interleaved with the others. LIMIT=SECONDS (default 300) is the wall-clock limit of one run:
+# interleaved with the others. LIMIT=SECONDS (default 900) is the wall-clock limit of one run:
 # a run that has not printed "ALL TESTS PASSED" by then is killed and the script fails.
 #
 # Method: each run gets '\nusertests\n' on its standard input (xv6 drops a byte that arrives
@@ -30,7 +30,7 @@ for f in "$ringside" "$kernel"; do
     [ -e "$f" ] || { echo "xv6-usertests: $f not found" >&2; exit 2; }
 done
 qemu=${QEMU:-qemu-system-i386}
-limit=${LIMIT:-300}
+limit=${LIMIT:-900}
 base=${BASE:-}
 if [ -n "$base" ] && [ ! -x "$base" ]; then
     echo "xv6-usertests: BASE=$base is not an executable" >&2

@@ -141,8 +141,8 @@ static uint32_t stos_bulk(struct cpu *c, const struct insn *i, uint32_t max)
     uint8_t *p = e->host + (edi & PAGE_MASK); /* the first element */
     uint8_t *lo = down ? p - (n - 1) * s : p;
     uint32_t v = get_reg(c, EAX, s);
-    if (s == 1) {
-        memset(lo, (int)v, n);
+    if (s == 1 || v == (v & 0xFF) * (s == 2 ? 0x0101u : 0x01010101u)) {
+        memset(lo, (int)(v & 0xFF), (size_t)n * s); /* one byte repeated (a clear, say) */
     } else if (s == 2) {
         for (uint32_t k = 0; k < n; k++)
             host_store(lo + 2 * k, 2, v);

@@ -154,14 +154,13 @@ static enum run_result run(struct t *t, uint32_t esi, uint32_t edi, uint32_t ecx
     return cpu_run(c, 1000000);
 }
 
-static void check(struct t *t, bool movs, uint32_t esi, uint32_t edi, uint32_t n, unsigned s,
-                  bool down)
+static void check_eax(struct t *t, bool movs, uint32_t esi, uint32_t edi, uint32_t n,
+                      unsigned s, bool down, uint32_t eax)
 {
     struct cpu *c = &t->c;
     memcpy(t->want, t->ram, RAM_SIZE);
     put_insn(t, movs, s);
     memcpy(t->want + CODE, t->ram + CODE, 16);
-    uint32_t eax = 0xA1B2C3D4u;
     if (movs)
         ref_movs(t->want, esi, edi, n, s, down);
     else
@@ -176,6 +175,12 @@ static void check(struct t *t, bool movs, uint32_t esi, uint32_t edi, uint32_t n
     assert_memory_equal(t->ram + DATA, t->want + DATA, 0x10000);
 }
 
+static void check(struct t *t, bool movs, uint32_t esi, uint32_t edi, uint32_t n, unsigned s,
+                  bool down)
+{
+    check_eax(t, movs, esi, edi, n, s, down, 0xA1B2C3D4u);
+}
+
 static void test_stos_each_size_both_directions(void **state)
 {
     struct t *t = *state;
@@ -183,6 +188,10 @@ static void test_stos_each_size_both_directions(void **state)
         check(t, false, 0, DATA + 0x100, 300, s, false);
         check(t, false, 0, DATA + 0x2F00, 300, s, true);
         check(t, false, 0, DATA + 0x4001, 7, s, false); /* unaligned */
+        /* One byte repeated in the element (filled like memset), with other bytes in EAX. */
+        check_eax(t, false, 0, DATA + 0x5001, 700, s, false, 0x12340000u);
+        check_eax(t, false, 0, DATA + 0x6FFE, 700, s, true, 0x77777777u);
+        check_eax(t, false, 0, DATA + 0x8100, 700, s, false, 0x77770077u);
     }
 }
 
