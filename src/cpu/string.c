@@ -49,8 +49,17 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
         c->r[r] += d;
 }
 
-/* Runs `body` once, or under REP while the count is non-zero. */
-#define REP_LOOP(body_call)                                                   \
+/* The instruction has more to do: it runs again from its start (the one place a REP instruction
+ * sets EIP back to itself). */
+static inline void rep_again(struct cpu *c)
+{
+    cpu_restart_insn(c);
+}
+
+/* Runs `body` once, or under REP while the count is non-zero. `bulk` (an expression of `max`)
+ * moves up to max elements at once and says how many (see rep_bulk below; 0 for none), and
+ * runs before each iteration; body then does one element the slow way. */
+#define REP_LOOP_BULK(body_call, bulk)                                        \
     do {                                                                      \
         if (!i->rep) {                                                        \
             body_call;                                                        \
@@ -58,20 +67,131 @@ static inline void idx_step(struct cpu *c, const struct insn *i, unsigned r)
         }                                                                     \
         uint32_t bus0 = c->bus_ops;                                           \
         for (unsigned n = 0; cnt_get(c, i) != 0; n++) {                       \
-            if (chunk_work(c, n, bus0) >= REP_CHUNK) {                        \
-                cpu_restart_insn(c); /* more to do: restart the instruction */ \
+            uint32_t work = chunk_work(c, n, bus0);                           \
+            if (work >= REP_CHUNK) {                                          \
+                rep_again(c); /* more to do: restart the instruction */       \
                 c->stop_block = true;                                         \
                 return;                                                       \
+            }                                                                 \
+            uint32_t max = REP_CHUNK - work;                                  \
+            if (max > cnt_get(c, i))                                          \
+                max = cnt_get(c, i);                                          \
+            uint32_t done = (bulk);                                           \
+            if (done) {                                                       \
+                cnt_set(c, i, cnt_get(c, i) - done);                          \
+                n += done - 1;                                                \
+                continue;                                                     \
             }                                                                 \
             body_call;                                                        \
             cnt_set(c, i, cnt_get(c, i) - 1);                                 \
             if (c->dbg_hit && cnt_get(c, i) != 0) {                           \
-                cpu_restart_insn(c); /* a data breakpoint: #DB after this */  \
+                rep_again(c); /* a data breakpoint: #DB after this */         \
                 c->dbg_rep_cut = true; /* iteration, then the rest */         \
                 return;                                                       \
             }                                                                 \
         }                                                                     \
     } while (0)
+
+#define REP_LOOP(body_call) REP_LOOP_BULK(body_call, ((void)max, 0u))
+
+/* ---- REP MOVS and REP STOS in bulk ----
+ * A run of elements that lies whole in one page of the destination (and of the source, for
+ * MOVS), where the TLB grants the access, is moved with memset/memcpy-like loops on the host
+ * pointers instead of one iteration at a time. A TLB hit for a page says everything the slow
+ * path would check: the page is RAM (MMIO entries grant nothing), holds no decoded code and is
+ * not watched (their entries withhold the write bits), has no data breakpoint (its entries
+ * grant only fetches), is dirty (writes), and the privilege (and alignment checking, which no
+ * entry grants) allows the access. So such a run cannot fault, reach a device, hit a
+ * breakpoint or invalidate code, and its result is the same as element by element. Anything
+ * else (a miss, an element across a page boundary, segments that are not flat, 16-bit
+ * addresses, a pending data breakpoint) takes one element the slow way, which fills the TLB,
+ * and the next element tries again. Runs are cut to the chunk (REP_CHUNK), so the instruction
+ * retires and restarts at the same counts as before. */
+
+/* How many elements of `size` bytes, from lin on in the direction of DF, lie whole in lin's
+ * page (0 when the first one does not). */
+static inline uint32_t page_run(uint32_t lin, unsigned size, bool down)
+{
+    uint32_t off = lin & PAGE_MASK;
+    if (off > PAGE_SIZE - size)
+        return 0;
+    return down ? off / size + 1 : (PAGE_SIZE - off) / size;
+}
+
+static inline bool bulk_ok(const struct cpu *c, const struct insn *i)
+{
+    return i->asize == 4 && c->seg[SEG_ES].flat && !c->dbg_hit;
+}
+
+static uint32_t stos_bulk(struct cpu *c, const struct insn *i, uint32_t max)
+{
+    if (!bulk_ok(c, i))
+        return 0;
+    unsigned s = i->osize;
+    bool down = c->eflags & FL_DF;
+    uint32_t edi = c->r[EDI];
+    struct tlb_entry *e = tlb_hit(c, edi, s, TLB_W_S << c->acc_shift);
+    if (!e)
+        return 0;
+    uint32_t n = page_run(edi, s, down);
+    if (n > max)
+        n = max;
+    if (n == 0)
+        return 0;
+    uint8_t *p = e->host + (edi & PAGE_MASK); /* the first element */
+    uint8_t *lo = down ? p - (n - 1) * s : p;
+    uint32_t v = get_reg(c, EAX, s);
+    if (s == 1 || v == (v & 0xFF) * (s == 2 ? 0x0101u : 0x01010101u)) {
+        memset(lo, (int)(v & 0xFF), (size_t)n * s); /* one byte repeated (a clear, say) */
+    } else if (s == 2) {
+        for (uint32_t k = 0; k < n; k++)
+            host_store(lo + 2 * k, 2, v);
+    } else {
+        for (uint32_t k = 0; k < n; k++)
+            host_store(lo + 4 * k, 4, v);
+    }
+    c->r[EDI] = down ? edi - n * s : edi + n * s;
+    return n;
+}
+
+static uint32_t movs_bulk(struct cpu *c, const struct insn *i, uint32_t max)
+{
+    if (!bulk_ok(c, i) || !c->seg[i->seg].flat)
+        return 0;
+    unsigned s = i->osize;
+    bool down = c->eflags & FL_DF;
+    uint32_t esi = c->r[ESI], edi = c->r[EDI];
+    struct tlb_entry *es = tlb_hit(c, esi, s, TLB_R_S << c->acc_shift);
+    if (!es)
+        return 0;
+    struct tlb_entry *ed = tlb_hit(c, edi, s, TLB_W_S << c->acc_shift);
+    if (!ed)
+        return 0;
+    uint32_t n = page_run(esi, s, down), nd = page_run(edi, s, down);
+    if (n > nd)
+        n = nd;
+    if (n > max)
+        n = max;
+    if (n == 0)
+        return 0;
+    uint8_t *ps = es->host + (esi & PAGE_MASK), *pd = ed->host + (edi & PAGE_MASK);
+    size_t len = (size_t)n * s;
+    uint8_t *src_lo = down ? ps - (len - s) : ps, *dst_lo = down ? pd - (len - s) : pd;
+    if (dst_lo + len <= src_lo || src_lo + len <= dst_lo) {
+        memcpy(dst_lo, src_lo, len); /* apart (also in host memory: pages may alias) */
+    } else if (!down) {
+        /* Overlapping: element by element, as the instruction does (a destination just above
+         * the source repeats the first elements). */
+        for (size_t k = 0; k < len; k += s)
+            host_store(pd + k, s, host_load(ps + k, s));
+    } else {
+        for (size_t k = 0; k < len; k += s)
+            host_store(pd - k, s, host_load(ps - k, s));
+    }
+    c->r[ESI] = down ? esi - (uint32_t)len : esi + (uint32_t)len;
+    c->r[EDI] = down ? edi - (uint32_t)len : edi + (uint32_t)len;
+    return n;
+}
 
 static void movs1(struct cpu *c, const struct insn *i)
 {
@@ -136,7 +256,7 @@ static void rep_compare(struct cpu *c, const struct insn *i,
     uint32_t bus0 = c->bus_ops;
     for (unsigned n = 0; cnt_get(c, i) != 0; n++) {
         if (chunk_work(c, n, bus0) >= REP_CHUNK) {
-            cpu_restart_insn(c); /* more to do: restart the instruction */
+            rep_again(c); /* more to do: restart the instruction */
             c->stop_block = true;
             break;
         }
@@ -147,7 +267,7 @@ static void rep_compare(struct cpu *c, const struct insn *i,
         if ((i->rep == REP_E && !zf) || (i->rep == REP_NE && zf))
             break;
         if (c->dbg_hit && cnt_get(c, i) != 0) {
-            cpu_restart_insn(c); /* a data breakpoint: #DB after this iteration */
+            rep_again(c); /* a data breakpoint: #DB after this iteration */
             c->dbg_rep_cut = true;
             break;
         }
@@ -173,8 +293,8 @@ static void outs1(struct cpu *c, const struct insn *i)
     idx_step(c, i, ESI);
 }
 
-OP(movs) { REP_LOOP(movs1(c, i)); }
-OP(stos) { REP_LOOP(stos1(c, i)); }
+OP(movs) { REP_LOOP_BULK(movs1(c, i), movs_bulk(c, i, max)); }
+OP(stos) { REP_LOOP_BULK(stos1(c, i), stos_bulk(c, i, max)); }
 OP(lods) { REP_LOOP(lods1(c, i)); }
 OP(cmps) { rep_compare(c, i, cmps1); }
 OP(scas) { rep_compare(c, i, scas1); }
