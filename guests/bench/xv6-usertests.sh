@@ -9,6 +9,9 @@
 # BASE=OTHER_RINGSIDE adds another build of Ringside (e.g. the one before a change), run
 # interleaved with the others. LIMIT=SECONDS (default 900) is the wall-clock limit of one run:
 # a run that has not printed "ALL TESTS PASSED" by then is killed and the script fails.
+# RECORD=1 adds Ringside with `--record FILE` (a trace of every transition, in the temporary
+# directory; the run is killed at the line like the others, so the file is left unfinished) and
+# its time against Ringside's without it.
 #
 # Method: each run gets '\nusertests\n' on its standard input (xv6 drops a byte that arrives
 # before its UART driver runs, hence the leading newline) and its output goes to a file that is
@@ -52,6 +55,8 @@ start() { # EMU: starts one run in the background, its pid in $pid
     case $1 in
     ringside) "$ringside" run "$kernel" --log unimp <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
     base) "$base" run "$kernel" --log unimp <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
+    record) "$ringside" run "$kernel" --log unimp --record "$tmp/rec.rtrace" <"$tmp/input" \
+                >"$tmp/out" 2>"$tmp/err" & ;;
     qemu) "$qemu" -accel tcg -kernel "$kernel" -m 256 -display none -serial stdio -monitor none \
               -no-reboot <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
     esac
@@ -97,6 +102,7 @@ median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) 
 emus="ringside"
 [ "$have_qemu" -eq 1 ] && emus="$emus qemu"
 [ -n "$base" ] && emus="$emus base"
+[ "${RECORD:-0}" = 1 ] && emus="$emus record"
 reversed=$(echo "$emus" | tr ' ' '\n' | tac | tr '\n' ' ')
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$reps"); do
@@ -127,4 +133,7 @@ if [ "$have_qemu" -eq 1 ]; then
 fi
 if [ -n "$base" ]; then
     awk -v r="$rs" -v b="$(median "$tmp/base")" 'BEGIN { printf "Ringside / BASE: %.2fx the time\n", r / b }'
+fi
+if [ "${RECORD:-0}" = 1 ]; then
+    awk -v r="$rs" -v w="$(median "$tmp/record")" 'BEGIN { printf "RECORD / Ringside: %.2fx the time\n", w / r }'
 fi
