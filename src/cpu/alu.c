@@ -84,48 +84,11 @@ ALU_HANDLERS(cmp, A_CMP)
 
 /* The same by operand form (forms.def, OP_FORMS in ops.h), for the operations without a carry
  * in. A memory destination is looked up once, for writing (a write hit is also a read hit). */
-#define ALU_FORMS(name, OPN)                                                      \
-    OP_FORMS_B(name##_EG)                                                         \
+/* A destination in the ModRM operand, the source B (a register or the immediate). */
+#define ALU_FORM_E(fname, OPN, B)                                                 \
+    OP_FORMS_B(fname)                                                             \
     {                                                                             \
-        uint32_t a, b = get_reg(c, i->reg, s), r;                                 \
-        if (form == FORM_R) {                                                     \
-            a = get_reg(c, i->rm, s);                                             \
-            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
-            if ((OPN) != A_CMP)                                                   \
-                set_reg(c, i->rm, s, r);                                          \
-        } else {                                                                  \
-            uint8_t *p = form_host(c, i, form, s,                                 \
-                                   (OPN) == A_CMP ? TLB_R_S : TLB_W_S);           \
-            if (!p)                                                               \
-                return false;                                                     \
-            a = host_load(p, s);                                                  \
-            r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
-            if ((OPN) != A_CMP)                                                   \
-                host_store(p, s, r);                                              \
-        }                                                                         \
-        alu_flags(c, OPN, s, r, a, b, 0);                                         \
-        return true;                                                              \
-    }                                                                             \
-    OP_FORMS_B(name##_GE)                                                         \
-    {                                                                             \
-        uint32_t a = get_reg(c, i->reg, s), b;                                    \
-        if (form == FORM_R) {                                                     \
-            b = get_reg(c, i->rm, s);                                             \
-        } else {                                                                  \
-            uint8_t *p = form_host(c, i, form, s, TLB_R_S);                       \
-            if (!p)                                                               \
-                return false;                                                     \
-            b = host_load(p, s);                                                  \
-        }                                                                         \
-        uint32_t r = alu_res(OPN, a, b, 0) & size_mask(s);                        \
-        if ((OPN) != A_CMP)                                                       \
-            set_reg(c, i->reg, s, r);                                             \
-        alu_flags(c, OPN, s, r, a, b, 0);                                         \
-        return true;                                                              \
-    }                                                                             \
-    OP_FORMS_B(name##_EI)                                                         \
-    {                                                                             \
-        uint32_t a, b = i->imm & size_mask(s), r;                                 \
+        uint32_t a, b = (B), r;                                                   \
         if (form == FORM_R) {                                                     \
             a = get_reg(c, i->rm, s);                                             \
             r = alu_res(OPN, a, b, 0) & size_mask(s);                             \
@@ -144,6 +107,29 @@ ALU_HANDLERS(cmp, A_CMP)
         alu_flags(c, OPN, s, r, a, b, 0);                                         \
         return true;                                                              \
     }
+
+/* The same by operand form (forms.def, OP_FORMS in ops.h), for the operations without a carry
+ * in. A memory destination is looked up once, for writing (a write hit is also a read hit). */
+#define ALU_FORMS(name, OPN)                                                      \
+    ALU_FORM_E(name##_EG, OPN, get_reg(c, i->reg, s))                             \
+    OP_FORMS_B(name##_GE)                                                         \
+    {                                                                             \
+        uint32_t a = get_reg(c, i->reg, s), b;                                    \
+        if (form == FORM_R) {                                                     \
+            b = get_reg(c, i->rm, s);                                             \
+        } else {                                                                  \
+            uint8_t *p = form_host(c, i, form, s, TLB_R_S);                       \
+            if (!p)                                                               \
+                return false;                                                     \
+            b = host_load(p, s);                                                  \
+        }                                                                         \
+        uint32_t r = alu_res(OPN, a, b, 0) & size_mask(s);                        \
+        if ((OPN) != A_CMP)                                                       \
+            set_reg(c, i->reg, s, r);                                             \
+        alu_flags(c, OPN, s, r, a, b, 0);                                         \
+        return true;                                                              \
+    }                                                                             \
+    ALU_FORM_E(name##_EI, OPN, i->imm & size_mask(s))
 
 ALU_FORMS(add, A_ADD)
 ALU_FORMS(or, A_OR)

@@ -116,27 +116,23 @@ enum { FORM_R, FORM_B, FORM_X };
         if (!name##_form(c, i, form, s))                                                   \
             fallback(c, i);                                                                \
     }
-#define OP_FORMS(name)                                                                     \
-    static inline __attribute__((always_inline)) bool name##_form(                        \
-        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
-    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
-    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
-    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
+#define OP_FORM_DECL_(name)                                                                \
     static inline __attribute__((always_inline)) bool name##_form(                        \
         struct cpu *c, const struct insn *i, unsigned form, unsigned s)
+#define OP_FORMS_32_(name)                                                                 \
+    OP_FORM_DECL_(name);                                                                   \
+    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
+    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)
+#define OP_FORMS(name) OP_FORMS_32_(name) OP_FORM_DECL_(name)
 /* The same, and three more versions for byte operands (s = 1: op_NAME8_r, _b, _x), which fall
  * back to op_NAME. */
 #define OP_FORMS_B(name)                                                                   \
-    static inline __attribute__((always_inline)) bool name##_form(                        \
-        struct cpu *c, const struct insn *i, unsigned form, unsigned s);                   \
-    OP_FORM_(name, 32_r, FORM_R, 4, op_##name##32)                                         \
-    OP_FORM_(name, 32_b, FORM_B, 4, op_##name##32)                                         \
-    OP_FORM_(name, 32_x, FORM_X, 4, op_##name##32)                                         \
+    OP_FORMS_32_(name)                                                                     \
     OP_FORM_(name, 8_r, FORM_R, 1, op_##name)                                              \
     OP_FORM_(name, 8_b, FORM_B, 1, op_##name)                                              \
     OP_FORM_(name, 8_x, FORM_X, 1, op_##name)                                              \
-    static inline __attribute__((always_inline)) bool name##_form(                        \
-        struct cpu *c, const struct insn *i, unsigned form, unsigned s)
+    OP_FORM_DECL_(name)
 
 /* The effective address of a FORM_B or FORM_X operand (32-bit addressing). */
 static inline uint32_t ea_form(const struct cpu *c, const struct insn *i, unsigned form)

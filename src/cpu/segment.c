@@ -137,6 +137,10 @@ uint32_t seg_lin_check(struct cpu *c, int seg, uint32_t off, unsigned size, int 
 static enum sel_reason desc_read_raw(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t *hi,
                                      uint32_t *addr)
 {
+    /* Both halves from one TLB entry when the table holds them and they lie in one page (the
+     * usual case); else the checks below, each with its reason, and two reads that walk. */
+    if (desc_peek(c, sel, lo, hi, addr))
+        return SR_NONE;
     uint32_t base, limit;
     if (sel_in_ldt(sel)) {
         if (!(c->ldtr.attr & SA_P))
@@ -152,15 +156,8 @@ static enum sel_reason desc_read_raw(struct cpu *c, uint16_t sel, uint32_t *lo, 
         return SR_BEYOND_LIMIT;
     uint32_t lin = base + off;
     *addr = lin;
-    /* Both halves in one TLB lookup when they lie in one page (the usual case). */
-    struct tlb_entry *e = tlb_hit(c, lin, 8, TLB_R_I);
-    if (e) {
-        *lo = host_load(e->host + (lin & PAGE_MASK), 4);
-        *hi = host_load(e->host + (lin & PAGE_MASK) + 4, 4);
-    } else {
-        *lo = lin_read_sup(c, lin, 4);
-        *hi = lin_read_sup(c, lin + 4, 4);
-    }
+    *lo = lin_read_sup(c, lin, 4);
+    *hi = lin_read_sup(c, lin + 4, 4);
     return SR_NONE;
 }
 
