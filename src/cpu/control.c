@@ -27,6 +27,12 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
  * the block for the one at its target. */
 static inline void jcc_taken(struct cpu *c, const struct insn *i)
 {
+    if (i->loop && c->cur) {
+        /* back to the start of this block, in its middle: the dispatch loop runs it again
+         * (exec.c run_block; the target is the block's start, within the CS limit) */
+        c->stop_block = STOP_LOOP;
+        return;
+    }
     cpu_settle(c); /* EIP: the next instruction (not kept in the middle of a block) */
     jump_near(c, c->eip + i->imm, i->osize);
     c->stop_block |= STOP_BRANCH;

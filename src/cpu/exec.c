@@ -204,13 +204,32 @@ static void leave_mid(struct cpu *c, const struct insn *i)
     }
 }
 
+/* After the instruction at i (in the middle of block c->last_block, c->cur == i), a Jcc taken back to the
+ * block's start (icache.c marks it), has asked to run the block again (STOP_LOOP): it has
+ * retired, EIP stays the block's start. True when the block runs again now: the budget holds all
+ * of it (the block is still valid: nothing that would stop it has run, and a link from it to
+ * itself at the same EIP would hold); otherwise the state is left exact and the block ends. */
+static inline bool loop_again(struct cpu *c, const struct insn *i, uint64_t stop_at)
+{
+    c->stop_block = 0;
+    c->icount += i->idx + 1u;
+    if (stop_at - c->icount >= c->last_block->n)
+        return true;
+    c->cur = NULL;
+    c->insn_eip = c->eip + i->off;
+    c->stop_block = STOP_BRANCH;
+    return false;
+}
+
 /* Runs up to `budget` instructions of block b. All but the block's last instruction run with no
  * bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip and icount are brought up to date
  * once when the block is left. The last one, the only one that may be a control transfer or
  * change mode (F_END, F_MODE), runs with them exact, as does every instruction under an
- * instruction hook. */
-static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b, uint64_t budget)
+ * instruction hook. The budget: the count stops at stop_at. */
+static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b,
+                                                            uint64_t stop_at)
 {
+    uint64_t budget = stop_at - c->icount;
     const struct insn *i = b->insns, *end = b->insns + b->n;
     if (budget < b->n)
         end = i + budget;
@@ -233,13 +252,22 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *c, struc
     }
     const struct insn *last = b->insns + b->n - 1;
     const struct insn *quick = end <= last ? end : last;
-    for (; i < quick; i++) {
-        c->cur = i;
-        i->fn(c, i);
-        if (c->stop_block) {
+    for (;;) {
+        for (; i < quick; i++) {
+            c->cur = i;
+            i->fn(c, i);
+            if (c->stop_block)
+                goto left;
+        }
+        break;
+    left:
+        if (c->stop_block != STOP_LOOP) {
             leave_mid(c, i);
             return;
         }
+        if (!loop_again(c, i, stop_at))
+            return;
+        i -= i->idx;
     }
     if (i != b->insns) {
         /* i is the next instruction of the block (the last, or where the budget ends) */
@@ -265,7 +293,7 @@ static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
     do {
         struct block *b = icache_next(c, c->last_block); /* a fetch fault: insn_eip = EIP */
         c->last_block = b;
-        run_block(c, b, stop_at - c->icount);
+        run_block(c, b, stop_at);
         if (b->mode_end)
             break;
     } while (!(c->stop_block & STOP_CHAIN) && c->icount < stop_at);
@@ -281,7 +309,7 @@ static void step_one(struct cpu *c, struct block *b)
     bool tf = c->eflags & FL_TF;
     uint64_t before = c->icount;
     uint64_t events = c->transitions[TR_EXCEPTION] + c->transitions[TR_SOFTINT];
-    run_block(c, b, 1);
+    run_block(c, b, before + 1);
     if (c->icount != before + 1)
         return;
     if (!c->dbg_rep_cut)

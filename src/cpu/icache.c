@@ -130,6 +130,9 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         }
         in->off = b->bytes;
         in->idx = (uint8_t)b->n;
+        /* A Jcc back to the block's start (a loop of one block): its target is a constant
+         * offset from the block's start, so it is known here (control.c jcc_taken). */
+        in->loop = is_jcc(in->id) && in->osize == 4 && (uint32_t)(b->bytes + len + in->imm) == 0;
         b->n++;
         b->bytes = (uint16_t)(b->bytes + len);
         off += len;

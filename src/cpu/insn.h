@@ -39,6 +39,7 @@ struct insn {
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
+    uint8_t loop;     /* a Jcc whose target is the start of its own block (icache.c) */
 };
 
 /* In the middle of a decoded block the dispatch loop (exec.c run_block) stores only c->cur:
