@@ -59,6 +59,135 @@ JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
 #undef JCC
 
+/* A flag-setting instruction with a register or immediate operand fused with the Jcc that
+ * follows it in its block (icache.c fuses them at decode; the Jcc stays in the block, never the
+ * block's last instruction). The fused handler does the instruction exactly as its own handler
+ * (result, lazy flags), then, in the middle of a block (c->cur set: not under an instruction
+ * hook, a budget that ends in the block or a single step, where run_block runs every
+ * instruction on its own), decides the Jcc from the operands it has in hand: not taken, the
+ * dispatch loop steps over the Jcc (STOP_SKIP); taken, the Jcc's own taken path runs as the
+ * running instruction (c->cur = the Jcc: EIP, the count and a #GP for a target beyond the CS
+ * limit are the Jcc's). */
+enum { FZ_ADD, FZ_SUB, FZ_AND, FZ_OR, FZ_XOR };
+
+/* Condition cc after `r = a op b` (size s, operands and result masked to it). */
+static inline int fz_cond(unsigned op, unsigned s, unsigned cc, uint32_t r, uint32_t a,
+                          uint32_t b)
+{
+    uint32_t sb = sign_bit(s);
+    int sf = (r & sb) != 0, of, cf, v;
+    if (op == FZ_SUB) {
+        cf = a < b;
+        of = ((a ^ b) & (a ^ r) & sb) != 0;
+    } else if (op == FZ_ADD) {
+        cf = r < a;
+        of = ((a ^ r) & (b ^ r) & sb) != 0;
+    } else {
+        cf = of = 0;
+    }
+    switch (cc >> 1) {
+    case 0: v = of; break;
+    case 1: v = cf; break;
+    case 2: v = r == 0; break;
+    case 3: v = cf || r == 0; break;
+    case 4: v = sf; break;
+    case 5: v = (int)parity8(r); break;
+    case 6: v = sf != of; break;
+    default: v = r == 0 || sf != of; break;
+    }
+    return v ^ (int)(cc & 1);
+}
+
+static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
+{
+    switch (op) {
+    case FZ_ADD: return a + b;
+    case FZ_SUB: return a - b;
+    case FZ_AND: return a & b;
+    case FZ_OR: return a | b;
+    default: return a ^ b;
+    }
+}
+
+/* name: the fused handlers op_fz_NAME (any condition), op_fz_NAME_e and _ne (JE, JNE: the
+ * condition folds to a test of the result); OPN: FZ_*; WR: write the result (not CMP, TEST);
+ * TEST: lazy flags as TEST records them (no operands); A, B: the operands; DST: where the
+ * result goes. CC: the Jcc's condition, or 16 for the one in the Jcc. */
+#define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC)                              \
+    static void op_fz_##name(struct cpu *c, const struct insn *i)                    \
+    {                                                                                \
+        uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
+        if (WR)                                                                      \
+            set_reg(c, DST, S, r);                                                   \
+        if (TEST)                                                                    \
+            lf_set(c, LF_LOGIC, S, r, 0, 0, 0);                                      \
+        else                                                                         \
+            lf_set(c, OPN == FZ_ADD ? LF_ADD : OPN == FZ_SUB ? LF_SUB : LF_LOGIC, S, \
+                   r, a, b, 0);                                                      \
+        if (!c->cur)                                                                 \
+            return; /* every instruction on its own: the Jcc runs next */            \
+        const struct insn *j = i + 1;                                                \
+        if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
+            c->stop_block = STOP_SKIP;                                               \
+            return;                                                                  \
+        }                                                                            \
+        c->cur = j;                                                                  \
+        jcc_taken(c, j);                                                             \
+    }
+#define FUSED(name, OPN, S, WR, TEST, A, B, DST)                                     \
+    FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, 16)                                  \
+    FUSED_CC(name##_e, OPN, S, WR, TEST, A, B, DST, 4)                               \
+    FUSED_CC(name##_ne, OPN, S, WR, TEST, A, B, DST, 5)
+
+/* The four register and immediate forms (EG, GE, EI with a register operand; AI) of a 32-bit
+ * ALU operation, and the three of a byte one. */
+#define FUSED_ALU(name, OPN, WR)                                                     \
+    FUSED(name##_EG32_r, OPN, 4, WR, 0, c->r[i->rm], c->r[i->reg], i->rm)            \
+    FUSED(name##_GE32_r, OPN, 4, WR, 0, c->r[i->reg], c->r[i->rm], i->reg)           \
+    FUSED(name##_EI32_r, OPN, 4, WR, 0, c->r[i->rm], i->imm, i->rm)                  \
+    FUSED(name##_AI32, OPN, 4, WR, 0, c->r[EAX], i->imm, EAX)                        \
+    FUSED(name##_EG8_r, OPN, 1, WR, 0, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1),  \
+          i->rm)                                                                     \
+    FUSED(name##_GE8_r, OPN, 1, WR, 0, get_reg(c, i->reg, 1), get_reg(c, i->rm, 1),  \
+          i->reg)                                                                    \
+    FUSED(name##_EI8_r, OPN, 1, WR, 0, get_reg(c, i->rm, 1), i->imm & 0xFF, i->rm)
+FUSED_ALU(cmp, FZ_SUB, 0)
+FUSED_ALU(sub, FZ_SUB, 1)
+FUSED_ALU(add, FZ_ADD, 1)
+FUSED_ALU(and, FZ_AND, 1)
+FUSED_ALU(or, FZ_OR, 1)
+FUSED_ALU(xor, FZ_XOR, 1)
+FUSED(test_EG32_r, FZ_AND, 4, 0, 1, c->r[i->rm], c->r[i->reg], EAX)
+FUSED(test_EI32_r, FZ_AND, 4, 0, 1, c->r[i->rm], i->imm, EAX)
+FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX)
+FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX)
+FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX)
+#undef FUSED_ALU
+#undef FUSED
+#undef FUSED_CC
+
+insn_fn jcc_fused(insn_fn producer, unsigned cc)
+{
+#define FZ_ROW(name) {op_##name, {op_fz_##name, op_fz_##name##_e, op_fz_##name##_ne}}
+#define FZ_ALU(name)                                                                 \
+    FZ_ROW(name##_EG32_r), FZ_ROW(name##_GE32_r), FZ_ROW(name##_EI32_r),             \
+        FZ_ROW(name##_AI32), FZ_ROW(name##_EG8_r), FZ_ROW(name##_GE8_r),             \
+        FZ_ROW(name##_EI8_r)
+    static const struct {
+        insn_fn plain, fused[3]; /* any condition, E, NE */
+    } rows[] = {
+        FZ_ALU(cmp), FZ_ALU(sub), FZ_ALU(add), FZ_ALU(and), FZ_ALU(or), FZ_ALU(xor),
+        FZ_ROW(test_EG32_r), FZ_ROW(test_EI32_r), FZ_ROW(test_AI32), FZ_ROW(test_EG8_r),
+        FZ_ROW(test_EI8_r),
+    };
+#undef FZ_ALU
+#undef FZ_ROW
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
+        if (rows[k].plain == producer)
+            return rows[k].fused[cc == 4 ? 1 : cc == 5 ? 2 : 0];
+    return NULL;
+}
+
 OP(jmp_rel) { jump_near(c, c->eip + i->imm, i->osize); }
 
 OP(call_rel)

@@ -221,6 +221,8 @@ struct fault {
 
 #define STOP_CHAIN 1u  /* cpu.stop_block: back to the dispatch loop (written as true) */
 #define STOP_BRANCH 2u /* cpu.stop_block: only this block ends (a taken Jcc) */
+#define STOP_SKIP 8u   /* cpu.stop_block: a fused instruction decided its Jcc not taken: the
+                          dispatch loop steps over the Jcc (control.c) */
 #define STOP_LOOP 4u   /* cpu.stop_block: a taken Jcc back to its block's start, in the middle
                           of the block (exec.c run_block restarts the block) */
 

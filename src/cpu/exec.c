@@ -221,39 +221,52 @@ static inline bool loop_again(struct cpu *c, const struct insn *i, uint64_t stop
     return false;
 }
 
-/* Runs up to `budget` instructions of block b. All but the block's last instruction run with no
- * bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip and icount are brought up to date
- * once when the block is left. The last one, the only one that may be a control transfer or
- * change mode (F_END, F_MODE), runs with them exact, as does every instruction under an
- * instruction hook. The budget: the count stops at stop_at. */
-static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b,
-                                                            uint64_t stop_at)
+/* Runs block b one instruction at a time with EIP, insn_eip and the count exact before each
+ * (cur NULL): under an instruction hook, and when the budget (the count stops at stop_at) or the
+ * CS limit ends the block early. Fused handlers (control.c) run as their first instruction alone
+ * there. Out of line: rare but for a hook. */
+static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, uint64_t stop_at)
 {
     uint64_t budget = stop_at - c->icount;
     const struct insn *i = b->insns, *end = b->insns + b->n;
     if (budget < b->n)
         end = i + budget;
-    if (__builtin_expect((uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit, 0))
+    if ((uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit)
         end = within_cs_limit(c, b, end);
-    c->stop_block = false;
-    if (c->insn_hook) {
-        for (; i < end; i++) {
+    for (; i < end; i++) {
+        if (c->insn_hook) {
             c->insn_hook(c->insn_hook_ctx, c, c->seg[SEG_CS].base + c->eip);
             if (c->stop_reason >= 0)
                 break; /* the hook stopped the run (a debugger's breakpoint): not executed */
-            c->insn_eip = c->eip;
-            c->eip += i->len;
-            i->fn(c, i);
-            c->icount++;
-            if (c->stop_block)
-                break;
         }
+        c->insn_eip = c->eip;
+        c->eip += i->len;
+        i->fn(c, i);
+        c->icount++;
+        if (c->stop_block)
+            break;
+    }
+}
+
+/* Runs block b, or as much of it as the budget allows (the count stops at stop_at). All but the
+ * block's last instruction run with no bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip
+ * and icount are brought up to date once when the block is left. The last one, the only one that
+ * may be a control transfer or change mode (F_END, F_MODE), runs with them exact, as does every
+ * instruction under an instruction hook or in a block the budget or the CS limit cuts short
+ * (run_exact). */
+static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b,
+                                                            uint64_t stop_at)
+{
+    c->stop_block = false;
+    if (__builtin_expect(stop_at - c->icount < b->n ||
+                         (uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit ||
+                         c->insn_hook != NULL, 0)) {
+        run_exact(c, b, stop_at);
         return;
     }
-    const struct insn *last = b->insns + b->n - 1;
-    const struct insn *quick = end <= last ? end : last;
+    const struct insn *i = b->insns, *last = b->insns + b->n - 1;
     for (;;) {
-        for (; i < quick; i++) {
+        for (; i < last; i++) {
             c->cur = i;
             i->fn(c, i);
             if (c->stop_block)
@@ -261,28 +274,31 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *c, struc
         }
         break;
     left:
+        if (c->stop_block == STOP_SKIP) {
+            /* a fused handler decided its Jcc (i + 1, never the last) not taken */
+            c->stop_block = 0;
+            i += 2;
+            continue;
+        }
         if (c->stop_block != STOP_LOOP) {
             leave_mid(c, i);
             return;
         }
+        i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
         if (!loop_again(c, i, stop_at))
             return;
         i -= i->idx;
     }
     if (i != b->insns) {
-        /* i is the next instruction of the block (the last, or where the budget ends) */
+        /* i is the block's last instruction */
         c->cur = NULL;
         c->icount += i->idx;
         c->eip += i->off;
     }
-    if (i < end) {
-        c->insn_eip = c->eip;
-        c->eip += i->len;
-        i->fn(c, i);
-        c->icount++;
-    } else {
-        c->insn_eip = c->eip - i[-1].len; /* the budget ended in the block: its last one run */
-    }
+    c->insn_eip = c->eip;
+    c->eip += i->len;
+    i->fn(c, i);
+    c->icount++;
 }
 
 /* Chained blocks back to back until the count reaches stop_at, a block ends in an instruction

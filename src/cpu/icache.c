@@ -141,6 +141,14 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if (((fl & (F_END | F_MODE)) && !is_jcc(in->id)) || in->fn == op_ud || off >= PAGE_SIZE)
             break;
     }
+    /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block
+     * steps over a Jcc its fused handler decided): fused (control.c). */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k], *j = in + 1;
+        insn_fn f;
+        if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud && (f = jcc_fused(in->fn, j->cc)))
+            in->fn = f;
+    }
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += sizeof(struct block) + b->n * sizeof(struct insn);

@@ -118,6 +118,10 @@ OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 #undef FORMS
 #undef FORMS_B
 
+/* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
+ * when it has none. */
+insn_fn jcc_fused(insn_fn producer, unsigned cc);
+
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {
     uint16_t row[512 * 8]; /* (key * 8 + ModRM.reg) -> table row, 0 = invalid */

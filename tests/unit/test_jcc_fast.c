@@ -15,7 +15,7 @@
  * rewrites its own code, a 16-bit Jcc and every condition code are among them.
  *
  * The machine: 1 MiB of RAM, the flat protected mode a Multiboot loader leaves, CPL 0, no paging,
- * the code at CODE, every exception vector to a HLT at CODE + 0x100.
+ * the code at CODE, data at DATA, every exception vector to a HLT at HANDLER.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,8 +34,10 @@
 
 #define RAM_SIZE (1u << 20)
 #define CODE 0x8000u
-#define HANDLER (CODE + 0x100u)
+#define HANDLER 0x6000u
+#define DATA 0xC000u
 #define MAX_INSNS 4000u
+#define ALL_INSNS (1u << 20)
 
 struct t {
     struct cpu c;
@@ -77,6 +79,14 @@ static void hook(void *ctx, struct cpu *c, uint32_t lin_eip)
 
 /* A fresh machine with the program at CODE, ESP at 0x7000, and every vector of 0..31 through an
  * interrupt gate to a HLT at HANDLER (the GDT at 0x1000: null, flat ring 0 code at 0x08). */
+/* Operand pairs (ebx, ebp): equal, above, below, signed and unsigned edges, zero. */
+static const uint32_t pairs[][2] = {
+    {5, 7}, {7, 5}, {3, 3}, {0, 0}, {0x80000000u, 1}, {0x7FFFFFFFu, 0xFFFFFFFFu},
+    {0xFFFFFFFFu, 0x7FFFFFFFu}, {0x000080FFu, 0x00008001u}, {0x0000FF7Fu, 0x00000080u},
+};
+
+static uint32_t cs_limit = 0xFFFFFFFFu; /* the CS limit of the next machines */
+
 static struct t *machine(const uint8_t *code, unsigned len, bool hooked)
 {
     struct t *t = calloc(1, sizeof *t);
@@ -101,9 +111,11 @@ static struct t *machine(const uint8_t *code, unsigned len, bool hooked)
     }
     t->ram[HANDLER] = 0xF4;
     memcpy(t->ram + CODE, code, len);
+    memcpy(t->ram + DATA, pairs, sizeof pairs);
     cpu_flush_decoded(&t->c);
     t->c.eip = CODE;
     t->c.r[ESP] = 0x7000;
+    t->c.seg[SEG_CS].limit = cs_limit;
     return t;
 }
 
@@ -157,26 +169,48 @@ static struct state run_k(const uint8_t *code, unsigned len, bool hooked, unsign
     return s;
 }
 
-static void check(const uint8_t *code, unsigned len, const char *what)
+/* The program under the hook and without it, both in slices of k instructions: equal after
+ * every slice, for every k up to max_k. */
+static void sliced(const uint8_t *code, unsigned len, const char *what, unsigned k)
 {
-    struct state ref = run_k(code, len, true, MAX_INSNS);
+    struct t *h = machine(code, len, true), *t = machine(code, len, false);
+    int rh = RUN_LIMIT, rt = RUN_LIMIT;
+    for (unsigned n = 0; rh == RUN_LIMIT && n <= ALL_INSNS; n++) {
+        rh = cpu_run(&h->c, k);
+        rt = cpu_run(&t->c, k);
+        struct state want = state_of(h, rh), got = state_of(t, rt);
+        same(&want, &got, what, k);
+    }
+    done(h);
+    done(t);
+}
+
+static void check_max(const uint8_t *code, unsigned len, const char *what, unsigned max_k)
+{
+    struct state ref = run_k(code, len, true, ALL_INSNS);
     assert_int_equal(ref.result, RUN_HALT); /* every program ends in a HLT */
     unsigned total = (unsigned)ref.icount;
-    for (unsigned k = 1; k <= total + 1; k++) {
-        struct state want = run_k(code, len, true, k);
-        struct state got = run_k(code, len, false, k);
-        same(&want, &got, what, k);
-        /* in slices of k to the end */
-        struct t *t = machine(code, len, false);
-        int r = RUN_LIMIT;
-        for (unsigned n = 0; r == RUN_LIMIT && n <= total + 1; n++)
-            r = cpu_run(&t->c, k);
-        struct state sliced = state_of(t, r);
-        done(t);
-        same(&ref, &sliced, what, k);
+    /* small slices, and larger ones that hold whole blocks (a block runs fast only when the
+     * budget holds all of it; ICACHE_BLOCK_MAX is 64) */
+    static const unsigned large[] = {50, 63, 64, 65, 100, 127, 128, 129, 250, 1000, 4001};
+    for (unsigned n = 0; n < max_k + sizeof large / sizeof large[0]; n++) {
+        unsigned k = n < max_k ? n + 1 : large[n - max_k];
+        if (k > total + 1 || (n < max_k && k > max_k))
+            continue;
+        if (total < 200) {
+            struct state want = run_k(code, len, true, k);
+            struct state got = run_k(code, len, false, k);
+            same(&want, &got, what, k);
+        }
+        sliced(code, len, what, k);
     }
-    struct state whole = run_k(code, len, false, MAX_INSNS);
+    struct state whole = run_k(code, len, false, ALL_INSNS);
     same(&ref, &whole, what, 0);
+}
+
+static void check(const uint8_t *code, unsigned len, const char *what)
+{
+    check_max(code, len, what, 200);
 }
 
 #define CHECK(code) check(code, sizeof code, #code)
@@ -291,6 +325,159 @@ static void test_loop_count(void **state)
     done(t);
 }
 
+/* A loop of one block closed by a fused CMP EAX, imm / JNE. */
+static const uint8_t loop_cmp[] = {
+    0x31, 0xC0,                   /* 00 xor eax, eax */
+    0x40,                         /* 02 inc eax (the loop's block starts here) */
+    0x01, 0xC3,                   /* 03 add ebx, eax */
+    0x3D, 0x64, 0x00, 0x00, 0x00, /* 05 cmp eax, 100 */
+    0x75, 0xF6,                   /* 0A jne 02 */
+    0xF4,                         /* 0C hlt */
+};
+
+/* A fused pair, then a fault in the same block. */
+static const uint8_t fuse_fault[] = {
+    0x31, 0xC9, /* 00 xor ecx, ecx */
+    0x83, 0xF9, 0x00, /* 02 cmp ecx, 0 */
+    0x75, 0x01, /* 05 jne +1: not taken */
+    0x47,       /* 07 inc edi */
+    0x85, 0xC9, /* 08 test ecx, ecx */
+    0x74, 0x01, /* 0A je +1: taken */
+    0x47,       /* 0C inc edi */
+    0xF7, 0xF1, /* 0D div ecx: #DE */
+    0xF4,       /* 0F hlt */
+};
+
+/* A fused pair whose taken Jcc's target lies beyond the CS limit: #GP(0) at the Jcc. */
+static const uint8_t fuse_limit[] = {
+    0x39, 0xC9, /* 00 cmp ecx, ecx */
+    0x74, 0x40, /* 02 je +0x40: beyond the limit */
+    0xF4,       /* 04 hlt */
+};
+
+/* The producers fused, by form (ecx and edx, or eax, or cl, dh and ah as operands). */
+static const uint8_t producers[][7] = {
+    {2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}, {5, 0x3D, 0x00, 0x00, 0x00, 0x80},
+    {2, 0x38, 0xF1}, {2, 0x3A, 0xCE}, {3, 0x80, 0xF9, 0x80},             /* cmp */
+    {2, 0x29, 0xD1}, {2, 0x2B, 0xCA}, {3, 0x83, 0xE9, 0xFF}, {5, 0x2D, 0xFF, 0xFF, 0xFF, 0x7F},
+    {2, 0x28, 0xF1}, {2, 0x2A, 0xCE}, {3, 0x80, 0xE9, 0x01},             /* sub */
+    {2, 0x01, 0xD1}, {2, 0x03, 0xCA}, {6, 0x81, 0xC1, 0x00, 0x00, 0x00, 0x80},
+    {5, 0x05, 0x01, 0x00, 0x00, 0x00}, {2, 0x00, 0xF1}, {2, 0x02, 0xCE}, {3, 0x80, 0xC1, 0x7F},
+    {2, 0x21, 0xD1}, {2, 0x23, 0xCA}, {3, 0x83, 0xE1, 0xF0}, {5, 0x25, 0x00, 0xFF, 0x00, 0x80},
+    {2, 0x20, 0xF1}, {2, 0x22, 0xCE}, {3, 0x80, 0xE1, 0x81},             /* and */
+    {2, 0x09, 0xD1}, {2, 0x0B, 0xCA}, {3, 0x83, 0xC9, 0x00}, {5, 0x0D, 0x00, 0x00, 0x00, 0x00},
+    {2, 0x08, 0xF1}, {2, 0x0A, 0xCE}, {3, 0x80, 0xC9, 0x00},             /* or */
+    {2, 0x31, 0xD1}, {2, 0x33, 0xCA}, {3, 0x83, 0xF1, 0xFF}, {5, 0x35, 0x01, 0x00, 0x00, 0x80},
+    {2, 0x30, 0xF1}, {2, 0x32, 0xCE}, {3, 0x80, 0xF1, 0x80},             /* xor */
+    {2, 0x85, 0xD1}, {6, 0xF7, 0xC1, 0x01, 0x00, 0x00, 0x80}, {5, 0xA9, 0xFF, 0xFF, 0xFF, 0xFF},
+    {2, 0x84, 0xF1}, {3, 0xF6, 0xC1, 0x81}, {3, 0xF6, 0xC4, 0x01},       /* test */
+};
+
+
+/* For each operand pair (an outer loop), each producer with each condition code (rel8, and
+ * JNE also rel32): set up the operands, the producer, the Jcc over an INC EDI, ROL EDI. */
+static unsigned fuse_program(uint8_t *p)
+{
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned k = 0; k < sizeof producers / sizeof producers[0]; k++) {
+        for (unsigned cc = 0; cc < 17; cc++) {
+            static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
+            memcpy(p + n, setup, sizeof setup); /* mov eax, ebx; mov ecx, ebx; mov edx, ebp */
+            n += sizeof setup;
+            memcpy(p + n, producers[k] + 1, producers[k][0]);
+            n += producers[k][0];
+            if (cc < 16) {
+                p[n++] = (uint8_t)(0x70 + cc); /* jcc +1 */
+                p[n++] = 0x01;
+            } else {
+                static const uint8_t jne32[] = {0x0F, 0x85, 0x01, 0x00, 0x00, 0x00};
+                memcpy(p + n, jne32, sizeof jne32);
+                n += sizeof jne32;
+            }
+            p[n++] = 0x47; /* inc edi */
+            p[n++] = 0xD1; /* rol edi, 1 */
+            p[n++] = 0xC7;
+        }
+    }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
+/* A block of ICACHE_BLOCK_MAX (64) instructions whose last is a Jcc after a CMP: the Jcc runs
+ * as the block's last instruction (not fused). */
+static void test_fuse_block_end(void **state)
+{
+    (void)state;
+    uint8_t code[70];
+    memset(code, 0x90, 62); /* nop */
+    static const uint8_t tail[] = {
+        0x39, 0xD1, /* 3E cmp ecx, edx */
+        0x75, 0x01, /* 40 jne +1: the block's last instruction */
+        0x47,       /* 42 inc edi */
+        0xF4,       /* 43 hlt */
+    };
+    memcpy(code + 62, tail, sizeof tail);
+    check(code, 62 + sizeof tail, "fuse_block_end");
+}
+
+static void test_loop_cmp(void **state)
+{
+    (void)state;
+    CHECK(loop_cmp);
+}
+
+static void test_fuse_fault(void **state)
+{
+    (void)state;
+    CHECK(fuse_fault);
+    struct state s = run_k(fuse_fault, sizeof fuse_fault, false, MAX_INSNS);
+    assert_int_equal(s.exceptions, 1);
+    assert_int_equal(s.vector, 0);
+    assert_int_equal(s.fault_eip, CODE + 0x0D);
+    assert_int_equal(s.fault_icount, 6);
+    assert_int_equal(s.r[EDI], 1);
+}
+
+static void test_fuse_limit(void **state)
+{
+    (void)state;
+    cs_limit = CODE + 0x10;
+    CHECK(fuse_limit);
+    struct state s = run_k(fuse_limit, sizeof fuse_limit, false, MAX_INSNS);
+    cs_limit = 0xFFFFFFFFu;
+    assert_int_equal(s.exceptions, 1);
+    assert_int_equal(s.vector, 13);
+    assert_int_equal(s.fault_eip, CODE + 2);
+    assert_int_equal(s.fault_icount, 1);
+}
+
+/* Every fused producer form with every condition, taken and not, against the hook path. */
+static void test_fuse_all(void **state)
+{
+    (void)state;
+    static uint8_t code[8192];
+    unsigned len = fuse_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "fuse_all", 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +486,11 @@ int main(void)
         cmocka_unit_test(test_loop_smc),
         cmocka_unit_test(test_loop_nested),
         cmocka_unit_test(test_loop_count),
+        cmocka_unit_test(test_loop_cmp),
+        cmocka_unit_test(test_fuse_fault),
+        cmocka_unit_test(test_fuse_limit),
+        cmocka_unit_test(test_fuse_block_end),
+        cmocka_unit_test(test_fuse_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
