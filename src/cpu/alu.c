@@ -192,7 +192,29 @@ static void incdec_flags(struct cpu *c, int inc, unsigned s, uint32_t r, uint32_
     lf_set(c, inc ? LF_INC : LF_DEC, s, r, a, 1, cf);
 }
 
-OP_SIZED(inc_r)
+/* INC/DEC r32 when CF is known without lf_compute (get_cf_quick): no stack frame. */
+static inline bool incdec_r_fast(struct cpu *c, const struct insn *i, int inc)
+{
+    int cf = get_cf_quick(c);
+    if (cf < 0)
+        return false;
+    uint32_t a = c->r[i->reg], r = inc ? a + 1 : a - 1;
+    c->r[i->reg] = r;
+    incdec_flags(c, inc, 4, r, a, (unsigned)cf);
+    return true;
+}
+
+static inline bool inc_r_fast(struct cpu *c, const struct insn *i)
+{
+    return incdec_r_fast(c, i, 1);
+}
+
+static inline bool dec_r_fast(struct cpu *c, const struct insn *i)
+{
+    return incdec_r_fast(c, i, 0);
+}
+
+OP_SIZED_FAST(inc_r)
 {
     unsigned cf = get_cf(c);
     uint32_t a = get_reg(c, i->reg, s), r = (a + 1) & size_mask(s);
@@ -200,7 +222,7 @@ OP_SIZED(inc_r)
     incdec_flags(c, 1, s, r, a, cf);
 }
 
-OP_SIZED(dec_r)
+OP_SIZED_FAST(dec_r)
 {
     unsigned cf = get_cf(c);
     uint32_t a = get_reg(c, i->reg, s), r = (a - 1) & size_mask(s);

@@ -65,12 +65,14 @@ static inline void flags_set_arith(struct cpu *c, uint32_t arith)
     c->eflags = (c->eflags & ~FL_ARITH) | (arith & FL_ARITH);
 }
 
-static inline uint32_t get_cf(struct cpu *c)
+/* CF of the recorded operation, or -1 when only lf_compute knows it (SAR): no call, so a caller
+ * with a fallback needs no stack frame on its fast path. */
+static inline int get_cf_quick(const struct cpu *c)
 {
     const struct lazyflags *lf = &c->lf;
     uint32_t m;
     switch (lf->op) {
-    case LF_NONE: return c->eflags & FL_CF;
+    case LF_NONE: return (c->eflags & FL_CF) != 0;
     case LF_ADD:
         return lf->cf_in ? lf->res <= lf->op1 : lf->res < lf->op1;
     case LF_SUB:
@@ -80,12 +82,18 @@ static inline uint32_t get_cf(struct cpu *c)
     case LF_INC: case LF_DEC: return lf->cf_in;
     case LF_SHL:
         m = 8u * lf->size; /* width */
-        return lf->op2 <= m ? (uint32_t)(((uint64_t)lf->op1 << lf->op2) >> m) & 1 : 0;
+        return lf->op2 <= m ? (int)(((uint64_t)lf->op1 << lf->op2) >> m) & 1 : 0;
     case LF_SHR:
-        return lf->op2 <= 8u * lf->size ? (uint32_t)((uint64_t)lf->op1 >> (lf->op2 - 1)) & 1 : 0;
+        return lf->op2 <= 8u * lf->size ? (int)((uint64_t)lf->op1 >> (lf->op2 - 1)) & 1 : 0;
     default:
-        return (lf_compute(lf) & FL_CF) != 0; /* SAR */
+        return -1; /* SAR */
     }
+}
+
+static inline uint32_t get_cf(struct cpu *c)
+{
+    int cf = get_cf_quick(c);
+    return cf >= 0 ? (uint32_t)cf : (lf_compute(&c->lf) & FL_CF) != 0;
 }
 
 /* Parity of the low byte: 1 when the number of set bits is even. */

@@ -96,8 +96,40 @@ static inline __attribute__((always_inline)) void do_shift(struct cpu *c, const 
     }
 }
 
-OP_SIZED(shift_imm) { do_shift(c, i, s, i->imm & 0xFF); }
-OP_SIZED(shift_1) { do_shift(c, i, s, 1); }
+/* SHL/SAL, SHR, SAR of a 32-bit register (do_shift's cases, without the operand access or the
+ * rotates); false, having changed nothing, for anything else. */
+static inline bool shift_r32_fast(struct cpu *c, const struct insn *i, unsigned count)
+{
+    unsigned op = i->reg;
+    if (!i->modreg || op < 4)
+        return false;
+    count &= 31;
+    if (count == 0)
+        return true;
+    uint32_t a = c->r[i->rm], r;
+    if (op == 5)
+        r = a >> count;
+    else if (op == 7)
+        r = (uint32_t)((int32_t)a >> count);
+    else
+        r = a << count;
+    c->r[i->rm] = r;
+    lf_set(c, op == 5 ? LF_SHR : op == 7 ? LF_SAR : LF_SHL, 4, r, a, count, 0);
+    return true;
+}
+
+static inline bool shift_imm_fast(struct cpu *c, const struct insn *i)
+{
+    return shift_r32_fast(c, i, i->imm & 0xFF);
+}
+
+static inline bool shift_1_fast(struct cpu *c, const struct insn *i)
+{
+    return shift_r32_fast(c, i, 1);
+}
+
+OP_SIZED_FAST(shift_imm) { do_shift(c, i, s, i->imm & 0xFF); }
+OP_SIZED_FAST(shift_1) { do_shift(c, i, s, 1); }
 OP_SIZED(shift_cl) { do_shift(c, i, s, c->r[ECX] & 0xFF); }
 
 /* SHLD/SHRD r/m, r, imm8|CL (0F A4/A5, AC/AD: odd opcodes take CL). For 16-bit operands with a
