@@ -73,6 +73,7 @@ struct outcome {
     unsigned nev;
     struct trace_event ev[MAX_EV];
     enum run_result rr;
+    int64_t inhibit; /* inhibit_until - icount, or -1 when before icount (no shadow) */
 };
 
 struct t {
@@ -210,6 +211,7 @@ static void take(struct t *t, struct outcome *o, enum run_result rr)
     o->nev = t->nev;
     memcpy(o->ev, t->ev, sizeof o->ev);
     o->rr = rr;
+    o->inhibit = c->inhibit_until >= c->icount ? (int64_t)(c->inhibit_until - c->icount) : -1;
 }
 
 static void same_state(const struct trace_state *a, const struct trace_state *b)
@@ -242,6 +244,7 @@ static void same(const struct outcome *a, const struct outcome *b)
     assert_memory_equal(a->kstack, b->kstack, sizeof a->kstack);
     assert_memory_equal(a->ustack, b->ustack, sizeof a->ustack);
     assert_memory_equal(a->ss_stack, b->ss_stack, sizeof a->ss_stack);
+    assert_int_equal(a->inhibit, b->inhibit);
     assert_int_equal(a->nev, b->nev);
     for (unsigned k = 0; k < a->nev && k < MAX_EV; k++) {
         const struct trace_event *x = &a->ev[k], *y = &b->ev[k];
@@ -613,6 +616,152 @@ static void test_iret_vm(void **state)
     assert_int_equal(b.cpl, 0);
 }
 
+/* ---- segment-register pushes, pops and moves (src/cpu/move.c) ---- */
+
+/* PUSH DS, PUSH ES, PUSH FS (32-bit) at CPL 3: only the slots' low halves are written; the
+ * first push (cold) takes the general path, which fills the TLB, the rest the fast path. The
+ * HLT is #GP at CPL 3 (its delivery reads the GDT). */
+static void test_push_sreg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x1E, 0x06, 0x0F, 0xA0, 0xF4}; /* push ds; push es; push fs; hlt */
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 12);
+    const uint8_t *top = b.ustack + sizeof b.ustack;
+    assert_int_equal(stack32(top, 4), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 8), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 12), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 16), 0x5A5A5A5Au);
+}
+
+/* Two selectors at the top of the ring-0 stack, the high halves of their slots not zero. */
+static void sreg_stack(struct t *t, uint32_t first, uint32_t second)
+{
+    wr32(t, KSTACK_TOP - 8, first);
+    wr32(t, KSTACK_TOP - 4, second);
+    t->c.r[ESP] = KSTACK_TOP - 8;
+}
+
+static void pop_user_data(struct t *t) { sreg_stack(t, 0xBEEF0000u | SEL_UDATA, 0xCAFE0000u | SEL_UDATA); }
+
+/* POP DS, POP ES: the low 16 bits of each slot, ESP up by 4 each. */
+static void test_pop_sreg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x1F, 0x0F, 0xA9, 0xF4}; /* pop ds; pop gs; hlt */
+    run_twice(t, 0, code, sizeof code, pop_user_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.r[ESP], KSTACK_TOP);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_GS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+    assert_true(b.seg[SEG_DS].flat);
+}
+
+static void pop_bad_selector(struct t *t) { sreg_stack(t, 0x80, SEL_UDATA); }
+
+/* POP ES of a selector beyond the GDT limit: #GP(selector), ESP and ES unchanged. */
+static void test_pop_sreg_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x07, 0xF4}; /* pop es */
+    run_twice(t, 0, code, sizeof code, pop_bad_selector, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, 0x80);
+    assert_int_equal(b.ev[0].before.r[ESP], KSTACK_TOP - 8);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+}
+
+static void pop_kernel_data(struct t *t) { sreg_stack(t, SEL_KDATA, SEL_KDATA); }
+
+/* POP SS: the general path (its interrupt shadow, the stack-pointer size of the new SS). */
+static void test_pop_ss(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x17, 0xF4}; /* pop ss; hlt */
+    run_twice(t, 0, code, sizeof code, pop_kernel_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 4);
+    assert_int_equal(t->c.inhibit_until, t->c.icount); /* set to the POP's count + 2 */
+}
+
+/* POP DS on a stack that is not flat reads at the stack's base. (The code first reads the
+ * unbased offset, so that the TLB maps that page too.) */
+static void pop_based(struct t *t)
+{
+    struct cpu *c = &t->c;
+    c->seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    wr32(t, SS_BASE + KSTACK_TOP - 8, SEL_UDATA);
+    wr32(t, KSTACK_TOP - 8, 0x80); /* the decoy: #GP if read */
+    c->r[ESP] = KSTACK_TOP - 8;
+}
+
+static void test_pop_sreg_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xF8, 0x7F, 0, 0, 0x1F, 0xF4}; /* mov eax, [0x7FF8]; pop ds */
+    run_twice(t, 0, code, sizeof code, pop_based, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 4);
+}
+
+static void eax_user_data(struct t *t) { t->c.r[EAX] = 0xABCD0000u | SEL_UDATA; }
+
+/* MOV DS, AX; MOV FS, AX: the low 16 bits of the register named by ModRM.rm. */
+static void test_mov_sreg_reg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x8E, 0xD8, 0x8E, 0xE0, 0xF4}; /* mov ds, ax; mov fs, ax; hlt */
+    run_twice(t, 0, code, sizeof code, eax_user_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    struct segment want = seg_of(t, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_DS].attr, want.attr);
+    assert_int_equal(b.seg[SEG_FS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+    assert_int_equal(b.r[EAX], 0xABCD0000u | SEL_UDATA);
+}
+
+/* MOV SS, AX sets the interrupt shadow; MOV CS, AX is #UD. */
+static void eax_kernel_data(struct t *t) { t->c.r[EAX] = SEL_KDATA; }
+
+static void test_mov_ss_cs(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t ss[] = {0x8E, 0xD0, 0xF4}; /* mov ss, ax; hlt */
+    run_twice(t, 0, ss, sizeof ss, eax_kernel_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(t->c.inhibit_until, t->c.icount);
+    const uint8_t cs[] = {0x8E, 0xC8}; /* mov cs, ax */
+    run_twice(t, 0, cs, sizeof cs, eax_kernel_data, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_UD);
+}
+
+/* MOV DS, AX of a selector beyond the GDT limit: #GP(selector). */
+static void eax_bad(struct t *t) { t->c.r[EAX] = 0x1234FFF8u; }
+
+static void test_mov_sreg_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x8E, 0xD8}; /* mov ds, ax */
+    run_twice(t, 0, code, sizeof code, eax_bad, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, 0xFFF8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +787,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iret_beyond_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_vm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_stack_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_sreg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_ss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg_stack_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_sreg_reg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_ss_cs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_sreg_fault, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
