@@ -225,9 +225,13 @@ OP(popa)
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
     uint8_t *p;
     if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
-        for (unsigned r = 0; r < 8; r++)
-            if (r != ESP)
-                c->r[r] = host_load(p + 4 * (7 - r), 4);
+        c->r[EDI] = host_load(p, 4); /* EDI lowest; ESP's slot skipped */
+        c->r[ESI] = host_load(p + 4, 4);
+        c->r[EBP] = host_load(p + 8, 4);
+        c->r[EBX] = host_load(p + 16, 4);
+        c->r[EDX] = host_load(p + 20, 4);
+        c->r[ECX] = host_load(p + 24, 4);
+        c->r[EAX] = host_load(p + 28, 4);
         c->r[ESP] = sp + 32;
         return;
     }

@@ -762,6 +762,37 @@ static void test_mov_sreg_fault(void **state)
     assert_int_equal(b.ev[0].error, 0xFFF8);
 }
 
+/* POPA at CPL 3 from a prepared frame: EDI lowest, ESP's slot skipped, ESP up by 32; the HLT
+ * after it is #GP (whose event holds the registers before it). Then PUSHA back. */
+static void popa_frame(struct t *t)
+{
+    for (unsigned k = 0; k < 8; k++)
+        wr32(t, USTACK_TOP - 32 + 4 * k, 0xA0000000u + k);
+    t->c.r[ESP] = USTACK_TOP - 32;
+}
+
+static void test_popa_pusha(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x61, 0x4F, 0x60, 0xF4}; /* popa; dec edi; pusha; hlt */
+    run_twice(t, 3, code, sizeof code, popa_frame, &a, &b);
+    const struct trace_state *r = &b.ev[0].before;
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(r->r[EDI], 0xA0000000u - 1);
+    assert_int_equal(r->r[ESI], 0xA0000001u);
+    assert_int_equal(r->r[EBP], 0xA0000002u);
+    assert_int_equal(r->r[EBX], 0xA0000004u);
+    assert_int_equal(r->r[EDX], 0xA0000005u);
+    assert_int_equal(r->r[ECX], 0xA0000006u);
+    assert_int_equal(r->r[EAX], 0xA0000007u);
+    assert_int_equal(r->r[ESP], USTACK_TOP - 32);
+    const uint8_t *top = b.ustack + sizeof b.ustack;
+    assert_int_equal(stack32(top, 32), 0xA0000000u - 1); /* PUSHA: EDI lowest */
+    assert_int_equal(stack32(top, 20), USTACK_TOP);      /* ESP as it was before PUSHA */
+    assert_int_equal(stack32(top, 4), 0xA0000007u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +826,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mov_sreg_reg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mov_ss_cs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mov_sreg_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_popa_pusha, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
