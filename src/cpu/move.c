@@ -173,7 +173,22 @@ static inline bool pop_r_fast(struct cpu *c, const struct insn *i)
 }
 
 OP_SIZED_FAST(push_r) { push(c, s, get_reg(c, i->reg, s)); }
-OP(push_imm) { push(c, i->osize, i->imm); }
+static __attribute__((noinline)) void push_imm_any(struct cpu *c, const struct insn *i)
+{
+    push(c, i->osize, i->imm);
+}
+
+OP(push_imm)
+{
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_W_S))) {
+        host_store(p, 4, i->imm);
+        c->r[ESP] = sp;
+        return;
+    }
+    push_imm_any(c, i);
+}
 OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
 
 OP_SIZED_FAST(pop_r)

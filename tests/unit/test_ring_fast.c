@@ -793,6 +793,125 @@ static void test_popa_pusha(void **state)
     assert_int_equal(stack32(top, 4), 0xA0000007u);
 }
 
+/* ---- CALL, RET and PUSH imm (src/cpu/control.c, move.c) ----
+ * Each case's first stack access is the instruction under test, so the cold run takes its
+ * general path and the warm run its fast path. The HLT at CPL 3 is #GP: its event holds the
+ * state after the instructions before it. */
+
+/* CALL rel32; RET. */
+static void test_call_ret(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xE8, 0x01, 0x00, 0x00, 0x00, 0xF4, 0xC3}; /* call +1; hlt; ret */
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 5);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), UCODE + 5);
+}
+
+static void ret_frame(struct t *t)
+{
+    wr32(t, USTACK_TOP - 4, UCODE + 1);
+    t->c.r[ESP] = USTACK_TOP - 4;
+}
+
+/* RET first. */
+static void test_ret(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xC3, 0xF4}; /* ret; hlt */
+    run_twice(t, 3, code, sizeof code, ret_frame, &a, &b);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 1);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP);
+}
+
+static void eax_target(struct t *t) { t->c.r[EAX] = UCODE + 3; }
+
+/* CALL EAX; PUSH imm32 first. */
+static void test_call_reg_push_imm(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t call[] = {0xFF, 0xD0, 0x90, 0xF4}; /* call eax; nop; hlt */
+    run_twice(t, 3, call, sizeof call, eax_target, &a, &b);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 3);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), UCODE + 2);
+    const uint8_t push[] = {0x68, 0x78, 0x56, 0x34, 0x12, 0xF4}; /* push 0x12345678; hlt */
+    run_twice(t, 3, push, sizeof push, NULL, &a, &b);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), 0x12345678u);
+}
+
+/* A CS limit just past the code page: targets beyond it are #GP(0), before any push or pop. */
+static void short_cs(struct t *t) { t->c.seg[SEG_CS].limit = UCODE + 0xFFF; }
+
+static void short_cs_ret(struct t *t)
+{
+    short_cs(t);
+    wr32(t, USTACK_TOP - 4, UCODE + 0x1000);
+    t->c.r[ESP] = USTACK_TOP - 4;
+}
+
+static void short_cs_eax(struct t *t)
+{
+    short_cs(t);
+    t->c.r[EAX] = UCODE + 0x1000;
+}
+
+static void test_call_ret_beyond_limit(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    /* push 0 (the stack page into the TLB); call UCODE + 0x1000 */
+    const uint8_t call[] = {0x6A, 0x00, 0xE8, 0xF9, 0x0F, 0x00, 0x00};
+    run_twice(t, 3, call, sizeof call, short_cs, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 2);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 8), 0x5A5A5A5Au); /* nothing pushed */
+    const uint8_t call_reg[] = {0x6A, 0x00, 0xFF, 0xD0}; /* push 0; call eax */
+    run_twice(t, 3, call_reg, sizeof call_reg, short_cs_eax, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 2);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 8), 0x5A5A5A5Au);
+    const uint8_t ret[] = {0xC3};
+    run_twice(t, 3, ret, sizeof ret, short_cs_ret, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+}
+
+/* RET on a ring-0 stack that is not flat pops at the stack's base (the decoy at the unbased
+ * offset, mapped by the TLB through the first read, would return elsewhere). INT 0x31 after it
+ * reads the GDT. */
+static void ret_based(struct t *t)
+{
+    struct cpu *c = &t->c;
+    c->seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    wr32(t, SS_BASE + KSTACK_TOP - 4, KCODE + 6);
+    wr32(t, KSTACK_TOP - 4, KCODE + 8); /* the decoy */
+    c->r[ESP] = KSTACK_TOP - 4;
+}
+
+static void test_ret_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xFC, 0x7F, 0, 0, /* mov eax, [0x7FFC] */
+                            0xC3,                   /* ret */
+                            0xCD, V_SYS,            /* KCODE + 6: int 0x31 */
+                            0xF4};                  /* KCODE + 8: the decoy: hlt */
+    run_twice(t, 0, code, sizeof code, ret_based, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[0].before.eip, KCODE + 6);
+    assert_int_equal(b.ev[0].before.r[ESP], KSTACK_TOP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -827,6 +946,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mov_ss_cs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mov_sreg_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_popa_pusha, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_ret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_reg_push_imm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_ret_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret_stack_not_flat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
