@@ -190,7 +190,7 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc)
 
 OP(jmp_rel) { jump_near(c, c->eip + i->imm, i->osize); }
 
-OP(call_rel)
+static __attribute__((noinline)) void call_rel_any(struct cpu *c, const struct insn *i)
 {
     uint32_t target = c->eip + i->imm;
     if (i->osize == 2)
@@ -201,9 +201,26 @@ OP(call_rel)
     c->eip = target;
 }
 
+/* The fast paths of CALL and RET: 32-bit, the target within the CS limit, the stack flat and
+ * 32-bit with the slot in the TLB (stack_host); the general path (which checks the limit first,
+ * then pushes or pops) otherwise. */
+OP(call_rel)
+{
+    uint32_t target = c->eip + i->imm;
+    uint8_t *p;
+    if (i->osize == 4 && target <= c->seg[SEG_CS].limit &&
+        (p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
+        host_store(p, 4, c->eip);
+        c->r[ESP] -= 4;
+        c->eip = target;
+        return;
+    }
+    call_rel_any(c, i);
+}
+
 OP(jmp_E) { jump_near(c, rd_rm(c, i, i->osize), i->osize); }
 
-OP(call_E)
+static __attribute__((noinline)) void call_E_any(struct cpu *c, const struct insn *i)
 {
     uint32_t target = rd_rm(c, i, i->osize);
     if (target > c->seg[SEG_CS].limit)
@@ -212,7 +229,24 @@ OP(call_E)
     c->eip = target;
 }
 
-static void near_return(struct cpu *c, unsigned osize, uint32_t extra)
+/* CALL r32 (a register operand) by the same fast path. */
+OP(call_E)
+{
+    uint8_t *p;
+    if (i->osize == 4 && i->modreg) {
+        uint32_t target = c->r[i->rm];
+        if (target <= c->seg[SEG_CS].limit &&
+            (p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
+            host_store(p, 4, c->eip);
+            c->r[ESP] -= 4;
+            c->eip = target;
+            return;
+        }
+    }
+    call_E_any(c, i);
+}
+
+static __attribute__((noinline)) void near_return(struct cpu *c, unsigned osize, uint32_t extra)
 {
     uint32_t target = stack_peek(c, osize, 0);
     if (target > c->seg[SEG_CS].limit)
@@ -221,7 +255,21 @@ static void near_return(struct cpu *c, unsigned osize, uint32_t extra)
     c->eip = target;
 }
 
-OP(ret) { near_return(c, i->osize, 0); }
+OP(ret)
+{
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_R_S))) {
+        uint32_t target = host_load(p, 4);
+        if (target <= c->seg[SEG_CS].limit) {
+            c->r[ESP] = sp + 4;
+            c->eip = target;
+            return;
+        }
+    }
+    near_return(c, i->osize, 0);
+}
+
 OP(ret_imm) { near_return(c, i->osize, i->imm & 0xFFFF); }
 
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)

@@ -196,7 +196,8 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
     uint32_t idt_err = vector * 8 + ERR_IDT + ext;
     struct trace_event ev;
     trace_begin(c, &ev, kind, vector, f->has_error, f->error);
-    ev.detail = f->detail;
+    if (c->nsinks) /* only a sink reads it (trace_end) */
+        ev.detail = f->detail;
 
     /* No two events are delivered at the same device time: one that would be (its handler's
      * first instruction faulted, or its fetch did) first waits one unit. An instruction that
@@ -207,14 +208,15 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
     if (cpu_time(c) == c->last_delivery)
         c->stall++;
 
+    c->halted = false;
+
+    /* CR0.PE = 1 here: cpu_run refuses to run in real mode (exec.c). The fast path cannot
+     * fault, so it needs no record of the event being delivered (for the #DF rules). */
+    if (gate_fast(c, f, kind, &ev))
+        return;
     c->delivering = true;
     c->delivering_class = kind == TR_EXCEPTION ? exception_class(vector) : EXC_BENIGN;
     c->delivering_event = *f;
-    c->halted = false;
-
-    /* CR0.PE = 1 here: cpu_run refuses to run in real mode (exec.c). */
-    if (gate_fast(c, f, kind, &ev))
-        return;
 
     /* The gate. */
     if (vector * 8 + 7 > c->idtr.limit)

@@ -196,8 +196,47 @@ struct block *icache_lookup(struct cpu *c)
     return build(c, lin, phys, host - (phys & PAGE_MASK), d32);
 }
 
+/* Whether prev's link k names the block to run at EIP now (icache_next's test). */
+static bool link_holds(const struct cpu *c, const struct block *prev, unsigned k)
+{
+    const struct block *n = prev->link[k];
+    return n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
+           prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12];
+}
+
+/* Two successors whose EIPs share a link slot k (a loop's back edge and its exit, say) would
+ * evict each other on every pass: when slot k holds a current link for another EIP, EIP's link
+ * goes in a stale or empty slot, where this finds it. (Once slot k's link is stale, so is every
+ * link made before it went stale: then no other slot can hold a current link for EIP, and
+ * icache_next_slow does not look.) */
+static __attribute__((noinline)) struct block *next_collided(struct cpu *c, struct block *prev,
+                                                            unsigned k)
+{
+    for (unsigned j = 0; j < BLOCK_LINKS; j++)
+        if (j != k && link_holds(c, prev, j))
+            return prev->link[j];
+    struct block *b = icache_lookup(c);
+    if (prev != c->last_block || b->page1 != UINT32_MAX)
+        return b; /* the cache was reset while looking up, or b is never linked (below) */
+    for (unsigned j = 0; j < BLOCK_LINKS; j++)
+        if (!prev->link[j] || prev->link_epoch[j] != c->map_epoch) {
+            k = j;
+            break;
+        }
+    prev->link_eip[k] = c->eip;
+    prev->link_epoch[k] = c->map_epoch;
+    prev->link_cpl[k] = c->cpl;
+    prev->link[k] = b;
+    return b;
+}
+
 struct block *icache_next_slow(struct cpu *c, struct block *prev)
 {
+    if (prev) {
+        unsigned k = link_slot(c->eip);
+        if (prev->link_epoch[k] == c->map_epoch && prev->link_eip[k] != c->eip && prev->link[k])
+            return next_collided(c, prev, k);
+    }
     struct block *b = icache_lookup(c);
     if (prev && prev != c->last_block)
         return b; /* the cache was reset while looking up: prev is gone */

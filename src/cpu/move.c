@@ -173,7 +173,22 @@ static inline bool pop_r_fast(struct cpu *c, const struct insn *i)
 }
 
 OP_SIZED_FAST(push_r) { push(c, s, get_reg(c, i->reg, s)); }
-OP(push_imm) { push(c, i->osize, i->imm); }
+static __attribute__((noinline)) void push_imm_any(struct cpu *c, const struct insn *i)
+{
+    push(c, i->osize, i->imm);
+}
+
+OP(push_imm)
+{
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_W_S))) {
+        host_store(p, 4, i->imm);
+        c->r[ESP] = sp;
+        return;
+    }
+    push_imm_any(c, i);
+}
 OP(push_E) { push(c, i->osize, rd_rm(c, i, i->osize)); }
 
 OP_SIZED_FAST(pop_r)
@@ -225,9 +240,13 @@ OP(popa)
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
     uint8_t *p;
     if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
-        for (unsigned r = 0; r < 8; r++)
-            if (r != ESP)
-                c->r[r] = host_load(p + 4 * (7 - r), 4);
+        c->r[EDI] = host_load(p, 4); /* EDI lowest; ESP's slot skipped */
+        c->r[ESI] = host_load(p + 4, 4);
+        c->r[EBP] = host_load(p + 8, 4);
+        c->r[EBX] = host_load(p + 16, 4);
+        c->r[EDX] = host_load(p + 20, 4);
+        c->r[ECX] = host_load(p + 24, 4);
+        c->r[EAX] = host_load(p + 28, 4);
         c->r[ESP] = sp + 32;
         return;
     }
@@ -287,9 +306,9 @@ static int sreg_of_push_pop(const struct insn *i)
 
 /* A 32-bit push of a segment register writes only the low 16 bits (the rest of the slot is
  * left as it was), as current processors do. */
-OP(push_sreg)
+static __attribute__((noinline)) void push_sreg_any(struct cpu *c, const struct insn *i,
+                                                     uint16_t sel)
 {
-    uint16_t sel = c->seg[sreg_of_push_pop(i)].sel;
     if (i->osize == 4) {
         uint32_t sp = (c->r[ESP] - 4) & sp_mask(c);
         wr(c, SEG_SS, sp, 2, sel);
@@ -299,18 +318,47 @@ OP(push_sreg)
     }
 }
 
-OP(pop_sreg)
+/* The fast path: a 32-bit push on a flat 32-bit stack whose slot's low half the TLB maps for
+ * writing (the same 2-byte store the general path makes, with the same mask: none). */
+OP(push_sreg)
 {
-    int sr = sreg_of_push_pop(i);
+    uint16_t sel = c->seg[sreg_of_push_pop(i)].sel;
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 2, TLB_W_S))) {
+        host_store(p, 2, sel);
+        c->r[ESP] = sp;
+        return;
+    }
+    push_sreg_any(c, i, sel);
+}
+
+static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct insn *i, int sr)
+{
     uint16_t sel = (uint16_t)stack_peek(c, 2, 0);
     seg_load(c, sr, sel);
-    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize);
+    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize); /* SS's new B bit for POP SS */
     if (sr == SEG_SS) {
         cpu_settle(c); /* icount exact (it ends the block anyway) */
         c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
         c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
         c->stop_block = true;
     }
+}
+
+/* The fast path: POP DS/ES/FS/GS from a flat 32-bit stack the TLB maps for reading (the load
+ * leaves SS, and so the stack-pointer size, as it was). */
+OP(pop_sreg)
+{
+    int sr = sreg_of_push_pop(i);
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p;
+    if (sr != SEG_SS && (p = stack_host(c, sp, 2, TLB_R_S))) {
+        seg_load(c, sr, (uint16_t)host_load(p, 2));
+        c->r[ESP] = sp + i->osize;
+        return;
+    }
+    pop_sreg_any(c, i, sr);
 }
 
 /* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
@@ -326,7 +374,7 @@ OP(mov_ES)
         wr(c, i->seg, ea(c, i), 2, sel);
 }
 
-OP(mov_SE)
+static __attribute__((noinline)) void mov_SE_any(struct cpu *c, const struct insn *i)
 {
     if (i->reg >= SEG_COUNT || i->reg == SEG_CS)
         cpu_raise(c, EXC_UD, false, 0);
@@ -338,6 +386,17 @@ OP(mov_SE)
         c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
         c->stop_block = true;
     }
+}
+
+/* The fast path: MOV DS/ES/FS/GS, r16 (a register source, no shadow to set). */
+OP(mov_SE)
+{
+    if (i->modreg && (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS ||
+                      i->reg == SEG_GS)) {
+        seg_load(c, i->reg, (uint16_t)c->r[i->rm]);
+        return;
+    }
+    mov_SE_any(c, i);
 }
 
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */

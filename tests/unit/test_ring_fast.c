@@ -73,6 +73,7 @@ struct outcome {
     unsigned nev;
     struct trace_event ev[MAX_EV];
     enum run_result rr;
+    int64_t inhibit; /* inhibit_until - icount, or -1 when before icount (no shadow) */
 };
 
 struct t {
@@ -210,6 +211,7 @@ static void take(struct t *t, struct outcome *o, enum run_result rr)
     o->nev = t->nev;
     memcpy(o->ev, t->ev, sizeof o->ev);
     o->rr = rr;
+    o->inhibit = c->inhibit_until >= c->icount ? (int64_t)(c->inhibit_until - c->icount) : -1;
 }
 
 static void same_state(const struct trace_state *a, const struct trace_state *b)
@@ -242,6 +244,7 @@ static void same(const struct outcome *a, const struct outcome *b)
     assert_memory_equal(a->kstack, b->kstack, sizeof a->kstack);
     assert_memory_equal(a->ustack, b->ustack, sizeof a->ustack);
     assert_memory_equal(a->ss_stack, b->ss_stack, sizeof a->ss_stack);
+    assert_int_equal(a->inhibit, b->inhibit);
     assert_int_equal(a->nev, b->nev);
     for (unsigned k = 0; k < a->nev && k < MAX_EV; k++) {
         const struct trace_event *x = &a->ev[k], *y = &b->ev[k];
@@ -613,6 +616,302 @@ static void test_iret_vm(void **state)
     assert_int_equal(b.cpl, 0);
 }
 
+/* ---- segment-register pushes, pops and moves (src/cpu/move.c) ---- */
+
+/* PUSH DS, PUSH ES, PUSH FS (32-bit) at CPL 3: only the slots' low halves are written; the
+ * first push (cold) takes the general path, which fills the TLB, the rest the fast path. The
+ * HLT is #GP at CPL 3 (its delivery reads the GDT). */
+static void test_push_sreg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x1E, 0x06, 0x0F, 0xA0, 0xF4}; /* push ds; push es; push fs; hlt */
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 12);
+    const uint8_t *top = b.ustack + sizeof b.ustack;
+    assert_int_equal(stack32(top, 4), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 8), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 12), 0x5A5A0000u | SEL_UDATA);
+    assert_int_equal(stack32(top, 16), 0x5A5A5A5Au);
+}
+
+/* Two selectors at the top of the ring-0 stack, the high halves of their slots not zero. */
+static void sreg_stack(struct t *t, uint32_t first, uint32_t second)
+{
+    wr32(t, KSTACK_TOP - 8, first);
+    wr32(t, KSTACK_TOP - 4, second);
+    t->c.r[ESP] = KSTACK_TOP - 8;
+}
+
+static void pop_user_data(struct t *t) { sreg_stack(t, 0xBEEF0000u | SEL_UDATA, 0xCAFE0000u | SEL_UDATA); }
+
+/* POP DS, POP ES: the low 16 bits of each slot, ESP up by 4 each. */
+static void test_pop_sreg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x1F, 0x0F, 0xA9, 0xF4}; /* pop ds; pop gs; hlt */
+    run_twice(t, 0, code, sizeof code, pop_user_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.r[ESP], KSTACK_TOP);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_GS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+    assert_true(b.seg[SEG_DS].flat);
+}
+
+static void pop_bad_selector(struct t *t) { sreg_stack(t, 0x80, SEL_UDATA); }
+
+/* POP ES of a selector beyond the GDT limit: #GP(selector), ESP and ES unchanged. */
+static void test_pop_sreg_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x07, 0xF4}; /* pop es */
+    run_twice(t, 0, code, sizeof code, pop_bad_selector, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, 0x80);
+    assert_int_equal(b.ev[0].before.r[ESP], KSTACK_TOP - 8);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+}
+
+static void pop_kernel_data(struct t *t) { sreg_stack(t, SEL_KDATA, SEL_KDATA); }
+
+/* POP SS: the general path (its interrupt shadow, the stack-pointer size of the new SS). */
+static void test_pop_ss(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x17, 0xF4}; /* pop ss; hlt */
+    run_twice(t, 0, code, sizeof code, pop_kernel_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 4);
+    assert_int_equal(t->c.inhibit_until, t->c.icount); /* set to the POP's count + 2 */
+}
+
+/* POP DS on a stack that is not flat reads at the stack's base. (The code first reads the
+ * unbased offset, so that the TLB maps that page too.) */
+static void pop_based(struct t *t)
+{
+    struct cpu *c = &t->c;
+    c->seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    wr32(t, SS_BASE + KSTACK_TOP - 8, SEL_UDATA);
+    wr32(t, KSTACK_TOP - 8, 0x80); /* the decoy: #GP if read */
+    c->r[ESP] = KSTACK_TOP - 8;
+}
+
+static void test_pop_sreg_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xF8, 0x7F, 0, 0, 0x1F, 0xF4}; /* mov eax, [0x7FF8]; pop ds */
+    run_twice(t, 0, code, sizeof code, pop_based, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 4);
+}
+
+static void eax_user_data(struct t *t) { t->c.r[EAX] = 0xABCD0000u | SEL_UDATA; }
+
+/* MOV DS, AX; MOV FS, AX: the low 16 bits of the register named by ModRM.rm. */
+static void test_mov_sreg_reg(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x8E, 0xD8, 0x8E, 0xE0, 0xF4}; /* mov ds, ax; mov fs, ax; hlt */
+    run_twice(t, 0, code, sizeof code, eax_user_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    struct segment want = seg_of(t, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_DS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_DS].attr, want.attr);
+    assert_int_equal(b.seg[SEG_FS].sel, SEL_UDATA);
+    assert_int_equal(b.seg[SEG_ES].sel, SEL_KDATA);
+    assert_int_equal(b.r[EAX], 0xABCD0000u | SEL_UDATA);
+}
+
+/* MOV SS, AX sets the interrupt shadow; MOV CS, AX is #UD. */
+static void eax_kernel_data(struct t *t) { t->c.r[EAX] = SEL_KDATA; }
+
+static void test_mov_ss_cs(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t ss[] = {0x8E, 0xD0, 0xF4}; /* mov ss, ax; hlt */
+    run_twice(t, 0, ss, sizeof ss, eax_kernel_data, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(t->c.inhibit_until, t->c.icount);
+    const uint8_t cs[] = {0x8E, 0xC8}; /* mov cs, ax */
+    run_twice(t, 0, cs, sizeof cs, eax_kernel_data, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_UD);
+}
+
+/* MOV DS, AX of a selector beyond the GDT limit: #GP(selector). */
+static void eax_bad(struct t *t) { t->c.r[EAX] = 0x1234FFF8u; }
+
+static void test_mov_sreg_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x8E, 0xD8}; /* mov ds, ax */
+    run_twice(t, 0, code, sizeof code, eax_bad, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].error, 0xFFF8);
+}
+
+/* POPA at CPL 3 from a prepared frame: EDI lowest, ESP's slot skipped, ESP up by 32; the HLT
+ * after it is #GP (whose event holds the registers before it). Then PUSHA back. */
+static void popa_frame(struct t *t)
+{
+    for (unsigned k = 0; k < 8; k++)
+        wr32(t, USTACK_TOP - 32 + 4 * k, 0xA0000000u + k);
+    t->c.r[ESP] = USTACK_TOP - 32;
+}
+
+static void test_popa_pusha(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x61, 0x4F, 0x60, 0xF4}; /* popa; dec edi; pusha; hlt */
+    run_twice(t, 3, code, sizeof code, popa_frame, &a, &b);
+    const struct trace_state *r = &b.ev[0].before;
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(r->r[EDI], 0xA0000000u - 1);
+    assert_int_equal(r->r[ESI], 0xA0000001u);
+    assert_int_equal(r->r[EBP], 0xA0000002u);
+    assert_int_equal(r->r[EBX], 0xA0000004u);
+    assert_int_equal(r->r[EDX], 0xA0000005u);
+    assert_int_equal(r->r[ECX], 0xA0000006u);
+    assert_int_equal(r->r[EAX], 0xA0000007u);
+    assert_int_equal(r->r[ESP], USTACK_TOP - 32);
+    const uint8_t *top = b.ustack + sizeof b.ustack;
+    assert_int_equal(stack32(top, 32), 0xA0000000u - 1); /* PUSHA: EDI lowest */
+    assert_int_equal(stack32(top, 20), USTACK_TOP);      /* ESP as it was before PUSHA */
+    assert_int_equal(stack32(top, 4), 0xA0000007u);
+}
+
+/* ---- CALL, RET and PUSH imm (src/cpu/control.c, move.c) ----
+ * Each case's first stack access is the instruction under test, so the cold run takes its
+ * general path and the warm run its fast path. The HLT at CPL 3 is #GP: its event holds the
+ * state after the instructions before it. */
+
+/* CALL rel32; RET. */
+static void test_call_ret(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xE8, 0x01, 0x00, 0x00, 0x00, 0xF4, 0xC3}; /* call +1; hlt; ret */
+    run_twice(t, 3, code, sizeof code, NULL, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 5);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), UCODE + 5);
+}
+
+static void ret_frame(struct t *t)
+{
+    wr32(t, USTACK_TOP - 4, UCODE + 1);
+    t->c.r[ESP] = USTACK_TOP - 4;
+}
+
+/* RET first. */
+static void test_ret(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xC3, 0xF4}; /* ret; hlt */
+    run_twice(t, 3, code, sizeof code, ret_frame, &a, &b);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 1);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP);
+}
+
+static void eax_target(struct t *t) { t->c.r[EAX] = UCODE + 3; }
+
+/* CALL EAX; PUSH imm32 first. */
+static void test_call_reg_push_imm(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t call[] = {0xFF, 0xD0, 0x90, 0xF4}; /* call eax; nop; hlt */
+    run_twice(t, 3, call, sizeof call, eax_target, &a, &b);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 3);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), UCODE + 2);
+    const uint8_t push[] = {0x68, 0x78, 0x56, 0x34, 0x12, 0xF4}; /* push 0x12345678; hlt */
+    run_twice(t, 3, push, sizeof push, NULL, &a, &b);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 4), 0x12345678u);
+}
+
+/* A CS limit just past the code page: targets beyond it are #GP(0), before any push or pop. */
+static void short_cs(struct t *t) { t->c.seg[SEG_CS].limit = UCODE + 0xFFF; }
+
+static void short_cs_ret(struct t *t)
+{
+    short_cs(t);
+    wr32(t, USTACK_TOP - 4, UCODE + 0x1000);
+    t->c.r[ESP] = USTACK_TOP - 4;
+}
+
+static void short_cs_eax(struct t *t)
+{
+    short_cs(t);
+    t->c.r[EAX] = UCODE + 0x1000;
+}
+
+static void test_call_ret_beyond_limit(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    /* push 0 (the stack page into the TLB); call UCODE + 0x1000 */
+    const uint8_t call[] = {0x6A, 0x00, 0xE8, 0xF9, 0x0F, 0x00, 0x00};
+    run_twice(t, 3, call, sizeof call, short_cs, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 2);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 8), 0x5A5A5A5Au); /* nothing pushed */
+    const uint8_t call_reg[] = {0x6A, 0x00, 0xFF, 0xD0}; /* push 0; call eax */
+    run_twice(t, 3, call_reg, sizeof call_reg, short_cs_eax, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE + 2);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+    assert_int_equal(stack32(b.ustack + sizeof b.ustack, 8), 0x5A5A5A5Au);
+    const uint8_t ret[] = {0xC3};
+    run_twice(t, 3, ret, sizeof ret, short_cs_ret, &a, &b);
+    assert_int_equal(b.ev[0].vector, EXC_GP);
+    assert_int_equal(b.ev[0].before.eip, UCODE);
+    assert_int_equal(b.ev[0].before.r[ESP], USTACK_TOP - 4);
+}
+
+/* RET on a ring-0 stack that is not flat pops at the stack's base (the decoy at the unbased
+ * offset, mapped by the TLB through the first read, would return elsewhere). INT 0x31 after it
+ * reads the GDT. */
+static void ret_based(struct t *t)
+{
+    struct cpu *c = &t->c;
+    c->seg[SEG_SS] = seg_of(t, SEL_KDATA_BASE);
+    wr32(t, SS_BASE + KSTACK_TOP - 4, KCODE + 6);
+    wr32(t, KSTACK_TOP - 4, KCODE + 8); /* the decoy */
+    c->r[ESP] = KSTACK_TOP - 4;
+}
+
+static void test_ret_stack_not_flat(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xA1, 0xFC, 0x7F, 0, 0, /* mov eax, [0x7FFC] */
+                            0xC3,                   /* ret */
+                            0xCD, V_SYS,            /* KCODE + 6: int 0x31 */
+                            0xF4};                  /* KCODE + 8: the decoy: hlt */
+    run_twice(t, 0, code, sizeof code, ret_based, &a, &b);
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[0].before.eip, KCODE + 6);
+    assert_int_equal(b.ev[0].before.r[ESP], KSTACK_TOP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +937,20 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iret_beyond_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_vm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iret_stack_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_sreg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_ss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pop_sreg_stack_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_sreg_reg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_ss_cs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mov_sreg_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_popa_pusha, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_ret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_reg_push_imm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_ret_beyond_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret_stack_not_flat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
