@@ -260,6 +260,9 @@ struct cpu {
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
                                0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
                                ACC_SHIFT_AC user with alignment checking */
+    uint32_t acc_need[3];   /* TLB_R_S, TLB_W_S, TLB_X_S << acc_shift: the perm bit an explicit
+                               read, write, fetch needs (mem.h acc_need), one load instead of a
+                               load and a shift on every access; set with acc_shift */
 
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */

@@ -91,6 +91,9 @@ void cpu_update_acc(struct cpu *c)
         c->acc_shift = 6;
     else
         c->acc_shift = 0;
+    c->acc_need[ACC_R] = TLB_R_S << c->acc_shift;
+    c->acc_need[ACC_W] = TLB_W_S << c->acc_shift;
+    c->acc_need[ACC_X] = TLB_X_S << c->acc_shift;
 }
 
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
