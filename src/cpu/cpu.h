@@ -141,12 +141,14 @@ struct lazyflags {
 struct tlb_entry {
     uint32_t vpn;      /* linear page number, TLB_INVALID when empty */
     uint32_t perm;     /* TLB_R_S .. TLB_X_U bits allowed without a walk */
-    uint32_t ppn_base; /* physical address of the page */
     uint8_t *host;     /* host pointer to the page, NULL if not RAM */
+    uint32_t ppn_base; /* physical address of the page */
     bool global;       /* from a global page (G with CR4.PGE): survives CR3 loads */
 };
 
-#define TLB_ENTRIES 256u
+/* Direct-mapped by the low bits of the linear page number: 1024 entries (4 MiB of linear
+ * space) keep a kernel at 0x80100000 and its user processes at 0 in different slots. */
+#define TLB_ENTRIES 1024u
 #define TLB_INVALID 0xFFFFFFFFu
 
 /* Why cpu_run() returned. */
@@ -262,6 +264,9 @@ struct cpu {
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
                                0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
                                ACC_SHIFT_AC user with alignment checking */
+    uint32_t acc_need[3];   /* TLB_R_S, TLB_W_S, TLB_X_S << acc_shift: the perm bit an explicit
+                               read, write, fetch needs (mem.h acc_need), one load instead of a
+                               load and a shift on every access; set with acc_shift */
 
     /* Execution bookkeeping. */
     uint32_t insn_eip;      /* address of the instruction being executed */
@@ -291,6 +296,13 @@ struct cpu {
     struct tlb_entry tlb[TLB_ENTRIES];
     bool tlb_large;         /* a 4 MiB page may be in the TLB (set by its walk, cleared by a
                                full flush): INVLPG then drops the whole 4 MiB region */
+    /* The slots filled since the last flush, so that a flush (a CR3 load on every process
+     * switch) visits those instead of all TLB_ENTRIES (mmu/mem.c). Every slot not empty is in
+     * tlb_used[0 .. tlb_nused) (a slot may appear twice) while tlb_used_ok; when the list
+     * overflows, or in a zeroed cpu, tlb_used_ok is false and the next flush walks them all. */
+    uint16_t tlb_used[TLB_ENTRIES];
+    uint32_t tlb_nused;
+    bool tlb_used_ok;
     uint8_t *page_flags;    /* per physical RAM page: PGF_* bits; a page with any bit set is
                                never writable through the TLB, so its first store reaches
                                mem_code_written (mmu/mem.c) */

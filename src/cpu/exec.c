@@ -30,6 +30,7 @@ int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus)
         return -1;
     }
     tlb_flush_all(c);
+    cpu_update_acc(c); /* c->acc_need */
     c->eflags = FL_R1;
     c->cr0 = CR0_ET;
     c->stop_reason = -1;

@@ -151,7 +151,7 @@ static inline uint8_t *fast_host(struct cpu *c, int seg, uint32_t off, unsigned 
 {
     if (!c->seg[seg].flat)
         return NULL;
-    struct tlb_entry *e = tlb_hit(c, off, size, kind << c->acc_shift);
+    struct tlb_entry *e = tlb_hit(c, off, size, acc_need(c, kind));
     return e ? e->host + (off & PAGE_MASK) : NULL;
 }
 

@@ -8,22 +8,50 @@
 #include "devices/bus.h"
 #include "mmu/paging.h"
 
+/* The slots a flush must visit: tlb_used[0 .. n) when the list holds (*list set), else every
+ * slot 0 .. n) (*list NULL). */
+static unsigned tlb_slots(const struct cpu *c, const uint16_t **list)
+{
+    if (c->tlb_used_ok) {
+        *list = c->tlb_used;
+        return c->tlb_nused;
+    }
+    *list = NULL;
+    return TLB_ENTRIES;
+}
+
 void tlb_flush_all(struct cpu *c)
 {
     c->map_epoch++;
     c->fetch_pages = 0;
     c->tlb_large = false;
-    for (unsigned k = 0; k < TLB_ENTRIES; k++)
-        c->tlb[k].vpn = TLB_INVALID;
+    const uint16_t *list;
+    unsigned n = tlb_slots(c, &list);
+    for (unsigned k = 0; k < n; k++)
+        c->tlb[list ? list[k] : k].vpn = TLB_INVALID;
+    c->tlb_nused = 0;
+    c->tlb_used_ok = true;
 }
 
+/* The global entries stay, and so does their place in the list (moved to its front). */
 void tlb_flush_nonglobal(struct cpu *c)
 {
     c->map_epoch++;
     c->fetch_pages = 0;
-    for (unsigned k = 0; k < TLB_ENTRIES; k++)
-        if (!c->tlb[k].global)
-            c->tlb[k].vpn = TLB_INVALID;
+    const uint16_t *list;
+    unsigned n = tlb_slots(c, &list), kept = 0;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned slot = list ? list[k] : k;
+        struct tlb_entry *e = &c->tlb[slot];
+        if (e->vpn == TLB_INVALID)
+            continue;
+        if (e->global)
+            c->tlb_used[kept++] = (uint16_t)slot; /* kept <= k: in place */
+        else
+            e->vpn = TLB_INVALID;
+    }
+    c->tlb_nused = kept;
+    c->tlb_used_ok = true;
 }
 
 /* INVLPG. A 4 MiB page is cached as one entry per 4 KiB piece touched, and INVLPG of any address
@@ -41,9 +69,13 @@ void tlb_flush_page(struct cpu *c, uint32_t lin)
         c->fetch_pages = 0;
     }
     if ((c->cr4 & CR4_PSE) && c->tlb_large) {
-        for (unsigned k = 0; k < TLB_ENTRIES; k++)
-            if (c->tlb[k].vpn >> 10 == lin >> 22)
-                c->tlb[k].vpn = TLB_INVALID;
+        const uint16_t *list;
+        unsigned n = tlb_slots(c, &list);
+        for (unsigned k = 0; k < n; k++) {
+            struct tlb_entry *e = &c->tlb[list ? list[k] : k];
+            if (e->vpn >> 10 == lin >> 22)
+                e->vpn = TLB_INVALID;
+        }
         return;
     }
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
@@ -59,12 +91,17 @@ void cpu_update_acc(struct cpu *c)
         c->acc_shift = 6;
     else
         c->acc_shift = 0;
+    c->acc_need[ACC_R] = TLB_R_S << c->acc_shift;
+    c->acc_need[ACC_W] = TLB_W_S << c->acc_shift;
+    c->acc_need[ACC_X] = TLB_X_S << c->acc_shift;
 }
 
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
 {
-    for (unsigned k = 0; k < TLB_ENTRIES; k++) {
-        struct tlb_entry *e = &c->tlb[k];
+    const uint16_t *list;
+    unsigned n = tlb_slots(c, &list);
+    for (unsigned k = 0; k < n; k++) {
+        struct tlb_entry *e = &c->tlb[list ? list[k] : k];
         if (e->vpn != TLB_INVALID && e->ppn_base == ppn_base)
             e->perm &= ~TLB_ANY_W;
     }
@@ -89,8 +126,10 @@ void mem_code_written(struct cpu *c, uint32_t pa)
 
 void tlb_protect_all(struct cpu *c)
 {
-    for (unsigned k = 0; k < TLB_ENTRIES; k++)
-        c->tlb[k].perm &= ~TLB_ANY_W;
+    const uint16_t *list;
+    unsigned n = tlb_slots(c, &list);
+    for (unsigned k = 0; k < n; k++)
+        c->tlb[list ? list[k] : k].perm &= ~TLB_ANY_W;
 }
 
 /* A device access (out of line: the RAM path stays small). The device sees exact time and
@@ -160,7 +199,14 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
     bool global;
     uint32_t pa = paging_translate(c, lin, need, &perm, &global);
     uint32_t ppn_base = pa & ~PAGE_MASK;
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    struct tlb_entry *e = &c->tlb[slot];
+    if (e->vpn == TLB_INVALID) { /* a slot in use is in the list already */
+        if (c->tlb_nused < TLB_ENTRIES)
+            c->tlb_used[c->tlb_nused++] = (uint16_t)slot;
+        else
+            c->tlb_used_ok = false;
+    }
     e->vpn = lin >> 12;
     e->ppn_base = ppn_base;
     e->global = global;

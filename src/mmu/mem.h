@@ -109,9 +109,22 @@ static inline struct tlb_entry *tlb_hit(struct cpu *c, uint32_t lin, unsigned si
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
     if (__builtin_expect(e->vpn == (lin >> 12) && (e->perm & need) &&
                              (lin & PAGE_MASK) <= PAGE_SIZE - size,
-                         1))
+                         1)) {
+        if (!e->host) /* never: an entry that grants anything is RAM (MMIO has perm 0, mem.c) */
+            __builtin_unreachable();
         return e;
+    }
     return NULL;
+}
+
+/* The perm bit an explicit access of `kind` (TLB_R_S, TLB_W_S or TLB_X_S) needs at the current
+ * privilege: kind << c->acc_shift, kept in c->acc_need (TLB_R_S >> 1 = ACC_R, TLB_W_S >> 1 =
+ * ACC_W, TLB_X_S >> 1 = ACC_X). */
+_Static_assert((TLB_R_S >> 1) == ACC_R && (TLB_W_S >> 1) == ACC_W && (TLB_X_S >> 1) == ACC_X,
+               "acc_need indexes c->acc_need by kind >> 1");
+static inline uint32_t acc_need(const struct cpu *c, uint32_t kind)
+{
+    return c->acc_need[kind >> 1];
 }
 
 /* Reads/writes at a linear address with an explicit permission bit. */
@@ -136,17 +149,17 @@ static inline void lin_write_need(struct cpu *c, uint32_t lin, unsigned size, ui
 /* Accesses with the current privilege (CPL 3 = user). */
 static inline uint32_t lin_read(struct cpu *c, uint32_t lin, unsigned size)
 {
-    return lin_read_need(c, lin, size, TLB_R_S << c->acc_shift);
+    return lin_read_need(c, lin, size, acc_need(c, TLB_R_S));
 }
 
 static inline void lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
 {
-    lin_write_need(c, lin, size, val, TLB_W_S << c->acc_shift);
+    lin_write_need(c, lin, size, val, acc_need(c, TLB_W_S));
 }
 
 static inline void lin_probe_write(struct cpu *c, uint32_t lin, unsigned size)
 {
-    uint32_t need = TLB_W_S << c->acc_shift;
+    uint32_t need = acc_need(c, TLB_W_S);
     if (!tlb_hit(c, lin, size, need))
         mem_probe_write(c, lin, size, need);
 }
