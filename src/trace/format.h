@@ -7,7 +7,7 @@
  *   file    = magic[8] "RSTRACE\0", u16 version (TRACE_FORMAT_VERSION), u16 flags (0)
  *             record*  (the first is TREC_HEADER; a whole file ends with TREC_END)
  *   record  = u8 type, u32 length (of payload, <= TRACE_MAX_PAYLOAD), payload[length],
- *             u32 crc (CRC-32/ISO-HDLC, zlib's crc32, over type, length and payload)
+ *             u32 crc (CRC-32C, Castagnoli, over type, length and payload)
  *
  * Every integer is little-endian. A file that stops inside a record, or has no TREC_END, is
  * "truncated": the whole records before the cut are still read. A record with a bad checksum,
@@ -186,7 +186,10 @@ bool trace_triple_decode(const uint8_t in[TRACE_TRIPLE_SIZE], struct fault *f);
 /* The name of an end reason ("exit", "halt", ...), "?" if none. */
 const char *trace_end_reason_name(unsigned reason);
 
-/* CRC-32 of a record's type, length and payload (the frame's checksum). */
+/* CRC-32C of n bytes, continuing crc (0 to start; like zlib's crc32, but the Castagnoli
+ * polynomial: "123456789" gives 0xE3069283). */
+uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n);
+/* CRC-32C of a record's type, length and payload (the frame's checksum). */
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len);
 /* The same over a frame in place: type, length, then the len payload bytes. */
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len);

@@ -36,8 +36,19 @@ record_demo() {
 # A trace whose bytes at OFFSET are replaced by HEX, its record checksums fixed (fix=1) or not.
 patch() { # IN OUT OFFSET HEX FIX
     python3 - "$@" <<'PY'
-import sys, zlib, struct
+import sys, struct
 src, dst, off, hexs, fix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+tab = []  # CRC-32C, the frames' checksum (docs/trace-format.md)
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+    tab.append(c)
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for x in data:
+        c = tab[(c ^ x) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
 b = bytearray(open(src, "rb").read())
 new = bytes.fromhex(hexs)
 b[off:off + len(new)] = new
@@ -46,7 +57,7 @@ if fix == "1":
     while at + 9 <= len(b):
         t = b[at]; n = struct.unpack_from("<I", b, at + 1)[0]
         if at + 9 + n > len(b): break
-        struct.pack_into("<I", b, at + 5 + n, zlib.crc32(bytes(b[at:at + 5 + n])))
+        struct.pack_into("<I", b, at + 5 + n, crc32c(b[at:at + 5 + n]))
         at += 9 + n
 open(dst, "wb").write(b)
 PY

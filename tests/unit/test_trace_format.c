@@ -87,6 +87,10 @@ static void random_event(uint64_t *s, struct trace_event *ev, unsigned detail)
         f->seg = (uint8_t)rnd(s), f->sel = (uint16_t)rnd(s), f->type = (uint8_t)rnd(s);
         f->cpl = (uint8_t)rnd(s), f->rpl = (uint8_t)rnd(s), f->dpl = (uint8_t)rnd(s);
         f->limit = rnd(s), f->offset = rnd(s);
+    } else if (detail == FD_RULE) {
+        struct rule_fault *r = &ev->detail.u.rule;
+        r->reason = (uint8_t)rnd(s), r->cpl = (uint8_t)rnd(s), r->iopl = (uint8_t)rnd(s);
+        r->size = (uint8_t)rnd(s), r->value = rnd(s);
     }
     ev->source = (uint8_t)(rnd(s) % ISRC_KINDS);
     ev->source_num = (uint8_t)rnd(s);
@@ -146,6 +150,13 @@ static void assert_event_equal(const struct trace_event *a, const struct trace_e
         assert_int_equal(x->dpl, y->dpl);
         assert_int_equal(x->limit, y->limit);
         assert_int_equal(x->offset, y->offset);
+    } else if (a->detail.kind == FD_RULE) {
+        const struct rule_fault *x = &a->detail.u.rule, *y = &b->detail.u.rule;
+        assert_int_equal(x->reason, y->reason);
+        assert_int_equal(x->cpl, y->cpl);
+        assert_int_equal(x->iopl, y->iopl);
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->value, y->value);
     }
 }
 
@@ -285,6 +296,30 @@ static void test_event_round_trip(void **state)
     memcpy(long_step + 2, enc + 1, len - 1);
     assert_false(trace_event_decode(&kd, long_step, len + 1, &back));
     assert_true(trace_event_decode(&kd, enc, len, &back));
+}
+
+/* The frames' checksum is CRC-32C: the standard check value, pieces chain, and every length
+ * and alignment agrees with a bitwise reference. */
+static void test_crc32c(void **state)
+{
+    (void)state;
+    assert_int_equal(trace_crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(trace_crc32c(0, "", 0), 0);
+    assert_int_equal(trace_crc32c(trace_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+    uint8_t buf[160];
+    uint64_t s = 0x1234567887654321ull;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)rnd(&s);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof buf; n++) {
+            uint32_t c = 0xFFFFFFFFu;
+            for (size_t i = 0; i < n; i++) {
+                c ^= buf[off + i];
+                for (int k = 0; k < 8; k++)
+                    c = (c >> 1) ^ (c & 1 ? 0x82F63B78u : 0);
+            }
+            assert_int_equal(trace_crc32c(0, buf + off, n), ~c);
+        }
 }
 
 /* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
@@ -701,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_round_trip),
         cmocka_unit_test(test_triple_round_trip),
+        cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_every_damaged_byte),
