@@ -331,7 +331,7 @@ struct scratch {
 };
 
 /* ev's encoding against k (pure: k is not moved on). */
-static size_t encode_with(const struct trace_codec *k, const struct trace_event *ev,
+HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev,
                           uint8_t *out, struct scratch *x)
 {
     const struct trace_codec_ref *ref = &k->ref[ev->kind < TR_KINDS ? ev->kind : 0];
@@ -387,7 +387,7 @@ static size_t encode_with(const struct trace_codec *k, const struct trace_event 
 }
 
 /* ev becomes the reference of its kind. */
-static void update_with(struct trace_codec *k, const struct trace_event *ev,
+HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
                         const struct scratch *x)
 {
     k->icount = ev->icount;
