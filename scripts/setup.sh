@@ -11,8 +11,7 @@
 #                                      clicks, and `import`/`compare` to capture and diff it
 #   libcmocka-dev                      unit tests
 #   libzstd-dev                        compressed corpora and traces
-#   nettle-dev libdeflate-dev          trace files: SHA-256 of images, CRC-32 of records
-#                                      (libdeflate: the same CRC as zlib, 6x faster on a record)
+#   nettle-dev                         trace files: SHA-256 of images
 #   qemu-user                          qemu-i386: the differential oracle on hosts that cannot
 #                                      run 32-bit programs
 #   qemu-system-x86                    qemu-system-i386: guests/qemu-check.sh runs every guest
@@ -23,7 +22,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib libcapstone-dev libsdl2-dev libcmocka-dev
 libelf-dev libzstd-dev qemu-user qemu-system-x86 clang libclang-rt-14-dev llvm
-gdb nettle-dev libdeflate-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
+gdb nettle-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core
 libfontconfig-dev xvfb xdotool imagemagick"
 missing=""
 for p in $PKGS; do

@@ -4,12 +4,17 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/flags.h"
 #include "cpu/insn.h"
 
-static void capture(const struct cpu *c, struct trace_state *s)
+/* The state now. EFLAGS is folded into c->eflags (flags_materialize: the same value, the lazy
+ * state dropped), so the fold happens once per event, not in each capture and again when the
+ * transition pushes EFLAGS. */
+static void capture(struct cpu *c, struct trace_state *s)
 {
     memcpy(s->r, c->r, sizeof s->r);
-    s->eflags = cpu_get_eflags(c);
+    flags_materialize(c);
+    s->eflags = c->eflags | FL_R1;
     s->cr3 = c->cr3;
     s->cs = c->seg[SEG_CS].sel;
     s->ss = c->seg[SEG_SS].sel;

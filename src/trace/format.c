@@ -2,7 +2,9 @@
 #include "trace/format.h"
 
 #include <string.h>
-#include <libdeflate.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "cpu/cpu.h"
 
@@ -18,105 +20,156 @@ static void w32(struct cur *c, uint32_t v) { trace_put32(c->p, v); c->p += 4; }
 static uint8_t r8(struct cur *c) { return *c->q++; }
 static uint16_t r16(struct cur *c) { uint16_t v = trace_get16(c->q); c->q += 2; return v; }
 static uint32_t r32(struct cur *c) { uint32_t v = trace_get32(c->q); c->q += 4; return v; }
-static uint64_t r64(struct cur *c) { uint64_t v = trace_get64(c->q); c->q += 8; return v; }
 
-/* An event's flags byte, and the bits of its after-state mask (see format.h). */
-enum { EVF_ERROR = 1, EVF_CR2 = 2 };
+/* The pieces of the event encoder, inlined into it (it runs on every transition of a recorded
+ * run; called, they spilled their vectors). */
+#define HOT static inline __attribute__((always_inline))
+
+/* An event's flags byte (see format.h). */
 enum {
-    AFTER_EIP = 1u << 8, AFTER_EFLAGS = 1u << 9, AFTER_CR3 = 1u << 10, AFTER_CS = 1u << 11,
-    AFTER_SS = 1u << 12, AFTER_CPL = 1u << 13, AFTER_ALL = (1u << 14) - 1
+    EVF_ERROR = 1,       /* the event has an error code */
+    EVF_ERROR_VAL = 2,   /* ... and it follows (it differs from the reference's) */
+    EVF_CR2 = 4,         /* CR2 follows (it differs from the reference's) */
+    EVF_DETAIL = 8,      /* a fault detail follows */
+    EVF_SOURCE = 16,     /* the interrupt's source and its number follow */
+    EVF_ALL = 31
+};
+/* The bits of a state mask: 0-7 EAX..EDI, then these. */
+enum {
+    ST_EIP = 1u << 8, ST_EFLAGS = 1u << 9, ST_CR3 = 1u << 10, ST_CS = 1u << 11,
+    ST_SS = 1u << 12, ST_CPL = 1u << 13, ST_ALL = (1u << 14) - 1
 };
 
-/* struct trace_state: 49 bytes at p (fixed offsets and a pointer in a register: events are
- * encoded on every transition of a recorded run). Returns the end. */
-static uint8_t *put_state(uint8_t *p, const struct trace_state *s)
+/* A state as its 14 fields, in mask order (EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL), and two
+ * lanes of zeros (TRACE_LANES). With SSE2 each group of four lanes is stored at once: the
+ * 16-byte loads that compare them then take the stored value as it is (four 4-byte stores
+ * read back by one 16-byte load stall the host's store forwarding, about 20 ns an event). */
+HOT void state_fields(const struct trace_state *s, uint32_t f[TRACE_LANES])
 {
-    for (int i = 0; i < 8; i++)
-        trace_put32(p + 4 * i, s->r[i]);
-    trace_put32(p + 32, s->eip);
-    trace_put32(p + 36, s->eflags);
-    trace_put32(p + 40, s->cr3);
-    trace_put16(p + 44, s->cs);
-    trace_put16(p + 46, s->ss);
-    p[48] = s->cpl;
-    return p + 49;
+    memcpy(f, s->r, sizeof s->r);
+#ifdef __SSE2__
+    _mm_storeu_si128((__m128i *)(void *)(f + 8),
+                     _mm_setr_epi32((int)s->eip, (int)s->eflags, (int)s->cr3, s->cs));
+    _mm_storeu_si128((__m128i *)(void *)(f + 12), _mm_setr_epi32(s->ss, s->cpl, 0, 0));
+#else
+    f[8] = s->eip;
+    f[9] = s->eflags;
+    f[10] = s->cr3;
+    f[11] = s->cs;
+    f[12] = s->ss;
+    f[13] = s->cpl;
+    f[14] = f[15] = 0;
+#endif
 }
 
-static void get_state(struct cur *c, struct trace_state *s)
+/* Bit i set where v[i] != ref[i] (events are encoded on every transition of a recorded run:
+ * four compares of four lanes where the host has them). */
+HOT unsigned diff_mask(const uint32_t v[TRACE_LANES], const uint32_t ref[TRACE_LANES])
 {
-    for (int i = 0; i < 8; i++)
-        s->r[i] = r32(c);
-    s->eip = r32(c);
-    s->eflags = r32(c);
-    s->cr3 = r32(c);
-    s->cs = r16(c);
-    s->ss = r16(c);
-    s->cpl = r8(c);
+#ifdef __SSE2__
+#define EQ4(i)                                                                       \
+    ((unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(                     \
+         _mm_loadu_si128((const __m128i *)(const void *)(v + (i))),                  \
+         _mm_loadu_si128((const __m128i *)(const void *)(ref + (i)))))) << (i))
+    return ~(EQ4(0) | EQ4(4) | EQ4(8) | EQ4(12)) & 0xffffu;
+#undef EQ4
+#else
+    unsigned m = 0;
+    for (int i = 0; i < TRACE_LANES; i++)
+        m |= (unsigned)(v[i] != ref[i]) << i;
+    return m;
+#endif
 }
 
-/* The state after, as the fields that differ from the state before: a u16 mask (bit 0-7 the
- * registers, 8 EIP, 9 EFLAGS, 10 CR3, 11 CS, 12 SS, 13 CPL), then those fields in that order. */
-static uint8_t *put_after(uint8_t *p, const struct trace_state *b, const struct trace_state *a)
+/* The fields of v that mask names (u32, except CS and SS u16 and CPL u8), after the u16 mask.
+ * Returns the end. */
+HOT uint8_t *put_fields(uint8_t *p, unsigned mask, const uint32_t v[TRACE_LANES])
 {
-    uint8_t *mask_at = p;
-    unsigned mask = 0;
+    trace_put16(p, (uint16_t)mask);
     p += 2;
-    for (int i = 0; i < 8; i++)
-        if (a->r[i] != b->r[i]) {
-            mask |= 1u << i;
-            trace_put32(p, a->r[i]);
-            p += 4;
-        }
-    const uint32_t av[3] = { a->eip, a->eflags, a->cr3 }, bv[3] = { b->eip, b->eflags, b->cr3 };
-    for (int i = 0; i < 3; i++)
-        if (av[i] != bv[i]) {
-            mask |= 1u << (8 + i);
-            trace_put32(p, av[i]);
-            p += 4;
-        }
-    if (a->cs != b->cs) {
-        mask |= AFTER_CS;
-        trace_put16(p, a->cs);
+    for (unsigned m = mask & 0x7ffu; m; m &= m - 1) {
+        trace_put32(p, v[__builtin_ctz(m)]);
+        p += 4;
+    }
+    if (mask & ST_CS) {
+        trace_put16(p, (uint16_t)v[11]);
         p += 2;
     }
-    if (a->ss != b->ss) {
-        mask |= AFTER_SS;
-        trace_put16(p, a->ss);
+    if (mask & ST_SS) {
+        trace_put16(p, (uint16_t)v[12]);
         p += 2;
     }
-    if (a->cpl != b->cpl) {
-        mask |= AFTER_CPL;
-        *p++ = a->cpl;
-    }
-    trace_put16(mask_at, (uint16_t)mask);
+    if (mask & ST_CPL)
+        *p++ = (uint8_t)v[13];
     return p;
 }
 
-/* The reverse; false when the mask names a bit that means nothing or a field equal to the
- * one before (the encoding of an event is unique). */
-static bool get_after(struct cur *c, const struct trace_state *b, struct trace_state *a)
+/* The reverse: the state from ref and the fields the mask names. */
+static void get_state_delta(struct cur *c, const uint32_t ref[TRACE_LANES], struct trace_state *s)
 {
     unsigned mask = r16(c);
-    *a = *b;
-    if (mask & ~(unsigned)AFTER_ALL)
-        return false;
-    bool same = false;
-    for (int i = 0; i < 8; i++)
-        if (mask & (1u << i))
-            same |= (a->r[i] = r32(c)) == b->r[i];
-    if (mask & AFTER_EIP)
-        same |= (a->eip = r32(c)) == b->eip;
-    if (mask & AFTER_EFLAGS)
-        same |= (a->eflags = r32(c)) == b->eflags;
-    if (mask & AFTER_CR3)
-        same |= (a->cr3 = r32(c)) == b->cr3;
-    if (mask & AFTER_CS)
-        same |= (a->cs = r16(c)) == b->cs;
-    if (mask & AFTER_SS)
-        same |= (a->ss = r16(c)) == b->ss;
-    if (mask & AFTER_CPL)
-        same |= (a->cpl = r8(c)) == b->cpl;
-    return !same;
+    uint32_t f[14];
+    for (int i = 0; i < 11; i++)
+        f[i] = mask & (1u << i) ? r32(c) : ref[i];
+    for (int i = 11; i < 13; i++)
+        f[i] = mask & (1u << i) ? r16(c) : ref[i];
+    f[13] = mask & ST_CPL ? r8(c) : ref[13];
+    memcpy(s->r, f, sizeof s->r);
+    s->eip = f[8];
+    s->eflags = f[9];
+    s->cr3 = f[10];
+    s->cs = (uint16_t)f[11];
+    s->ss = (uint16_t)f[12];
+    s->cpl = (uint8_t)f[13];
+}
+
+/* What the state after is predicted to be: field by field, the value the reference event
+ * left when it changed that field (a transition of a kind tends to go where the last one
+ * went), else this event's value before (it keeps it). */
+HOT void predict_after(const struct trace_codec_ref *ref, const uint32_t before[TRACE_LANES],
+                          uint32_t pred[TRACE_LANES])
+{
+#ifdef __SSE2__
+#define PRED4(i)                                                                          \
+    do {                                                                                  \
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(ref->after + (i)));   \
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(ref->changed + (i))); \
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(before + (i)));       \
+        _mm_storeu_si128((__m128i *)(void *)(pred + (i)),                                 \
+                         _mm_or_si128(_mm_and_si128(a, c), _mm_andnot_si128(c, b)));      \
+    } while (0)
+    PRED4(0);
+    PRED4(4);
+    PRED4(8);
+    PRED4(12);
+#undef PRED4
+#else
+    for (int i = 0; i < TRACE_LANES; i++)
+        pred[i] = (ref->after[i] & ref->changed[i]) | (before[i] & ~ref->changed[i]);
+#endif
+}
+
+/* changed[i] = ~0 where a[i] != b[i], else 0. */
+HOT void lanes_changed(const uint32_t a[TRACE_LANES], const uint32_t b[TRACE_LANES],
+                          uint32_t changed[TRACE_LANES])
+{
+#ifdef __SSE2__
+    const __m128i ones = _mm_set1_epi32(-1);
+#define CHG4(i)                                                                       \
+    _mm_storeu_si128((__m128i *)(void *)(changed + (i)),                               \
+                     _mm_andnot_si128(_mm_cmpeq_epi32(                                 \
+                         _mm_loadu_si128((const __m128i *)(const void *)(a + (i))),    \
+                         _mm_loadu_si128((const __m128i *)(const void *)(b + (i)))),   \
+                         ones))
+    CHG4(0);
+    CHG4(4);
+    CHG4(8);
+    CHG4(12);
+#undef CHG4
+#else
+    for (int i = 0; i < TRACE_LANES; i++)
+        changed[i] = a[i] != b[i] ? ~0u : 0;
+#endif
 }
 
 #define DETAIL_SIZE 32u /* the larger of the union's encodings (the page walk) */
@@ -213,29 +266,160 @@ static void get_detail(struct cur *c, struct fault_detail *d, bool full)
         c->q = start + 1 + DETAIL_SIZE;
 }
 
-size_t trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_MAX])
+/* LEB128: 7 bits a byte, low first, bit 7 set on every byte but the last; at most 10. */
+HOT uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
-    trace_put64(out, ev->icount);
-    out[8] = ev->kind;
-    out[9] = ev->vector;
-    out[10] = (uint8_t)((ev->has_error ? EVF_ERROR : 0) | (ev->cr2 ? EVF_CR2 : 0));
-    uint8_t *p = out + 11;
-    if (ev->has_error) {
-        trace_put32(p, ev->error);
-        p += 4;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
-    if (ev->cr2) {
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static uint64_t get_varint(struct cur *c)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 10; i++) {
+        uint8_t b = r8(c);
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+static const uint8_t no_detail[DETAIL_SIZE];
+
+/* A fault detail's 32 bytes (put_detail's, without the kind) as eight little-endian words,
+ * built in registers (put_detail's byte stores read back as words stall store forwarding). */
+HOT void detail_words(const struct fault_detail *d, uint32_t w[DETAIL_SIZE / 4])
+{
+    memset(w, 0, DETAIL_SIZE);
+    if (d->kind == FD_PAGE) {
+        const struct walk *p = &d->u.page;
+        w[0] = p->lin;
+        w[1] = p->pde_addr;
+        w[2] = p->pde;
+        w[3] = p->pte_addr;
+        w[4] = p->pte;
+        w[5] = p->pa;
+        w[6] = (uint32_t)p->kind | (uint32_t)p->mode << 8 | (uint32_t)p->result << 16 |
+               (uint32_t)p->level << 24;
+        w[7] = (uint32_t)p->large | (uint32_t)p->user << 8 | (uint32_t)p->writable << 16 |
+               (uint32_t)p->global << 24;
+    } else if (d->kind == FD_SELECTOR) {
+        const struct sel_fault *s = &d->u.sel;
+        w[0] = (uint32_t)s->reason | (uint32_t)s->use << 8 | (uint32_t)s->table << 16 |
+               (uint32_t)s->seg << 24;
+        w[1] = (uint32_t)s->sel | (uint32_t)s->type << 16 | (uint32_t)s->cpl << 24;
+        w[2] = (uint32_t)s->rpl | (uint32_t)s->dpl << 8 | (s->limit & 0xffffu) << 16;
+        w[3] = s->limit >> 16 | (s->offset & 0xffffu) << 16;
+        w[4] = s->offset >> 16;
+    } else if (d->kind == FD_RULE) {
+        const struct rule_fault *r = &d->u.rule;
+        w[0] = (uint32_t)r->reason | (uint32_t)r->cpl << 8 | (uint32_t)r->iopl << 16 |
+               (uint32_t)r->size << 24;
+        w[1] = r->value;
+    }
+}
+
+/* What an encoding worked out that moving the codec on needs again. */
+struct scratch {
+    uint32_t b[TRACE_LANES], a[TRACE_LANES]; /* the states' fields */
+    uint8_t det[DETAIL_SIZE];                /* the fault detail's bytes (zeros: none) */
+};
+
+/* ev's encoding against k (pure: k is not moved on). */
+HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t *out, struct scratch *x)
+{
+    const struct trace_codec_ref *ref = &k->ref[ev->kind < TR_KINDS ? ev->kind : 0];
+    uint8_t *p = put_varint(out, ev->icount - k->icount);
+    *p++ = ev->kind;
+    *p++ = ev->vector;
+    uint8_t *flags_at = p++;
+    unsigned flags = 0;
+    if (ev->has_error) {
+        flags |= EVF_ERROR;
+        if (ev->error != ref->error) {
+            flags |= EVF_ERROR_VAL;
+            trace_put32(p, ev->error);
+            p += 4;
+        }
+    }
+    if (ev->cr2 != ref->cr2) {
+        flags |= EVF_CR2;
         trace_put32(p, ev->cr2);
         p += 4;
     }
-    struct cur c = { .p = put_after(put_state(p, &ev->before), &ev->before, &ev->after) };
-    put_detail(&c, &ev->detail, false);
-    w8(&c, ev->source);
-    w8(&c, ev->source_num);
-    return (size_t)(c.p - out);
+    uint32_t pred[TRACE_LANES];
+    state_fields(&ev->before, x->b);
+    state_fields(&ev->after, x->a);
+    p = put_fields(p, diff_mask(x->b, ref->before), x->b);
+    predict_after(ref, x->b, pred);
+    p = put_fields(p, diff_mask(x->a, pred), x->a);
+    if (ev->detail.kind != FD_NONE) {
+        flags |= EVF_DETAIL;
+        uint32_t w[DETAIL_SIZE / 4];
+        detail_words(&ev->detail, w);
+        const uint8_t *rd = ref->detail_kind == ev->detail.kind ? ref->detail : no_detail;
+        *p++ = ev->detail.kind;
+        uint8_t *mask_at = p++;
+        unsigned mask = 0;
+        for (unsigned i = 0; i < DETAIL_SIZE / 4; i++) {
+            trace_put32(x->det + 4 * i, w[i]);
+            if (w[i] != trace_get32(rd + 4 * i)) {
+                mask |= 1u << i;
+                trace_put32(p, w[i]);
+                p += 4;
+            }
+        }
+        *mask_at = (uint8_t)mask;
+    }
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        *p++ = ev->source;
+        *p++ = ev->source_num;
+    }
+    *flags_at = (uint8_t)flags;
+    return (size_t)(p - out);
 }
 
-bool trace_event_decode(const uint8_t *in, size_t len, struct trace_event *ev)
+/* ev becomes the reference of its kind. */
+HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
+                        const struct scratch *x)
+{
+    k->icount = ev->icount;
+    if (ev->kind >= TR_KINDS)
+        return;
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    memcpy(ref->before, x->b, sizeof ref->before);
+    memcpy(ref->after, x->a, sizeof ref->after);
+    lanes_changed(x->a, x->b, ref->changed);
+    ref->error = ev->error;
+    ref->cr2 = ev->cr2;
+    if (ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE)
+        memcpy(ref->detail, ev->detail.kind != FD_NONE ? x->det : no_detail, DETAIL_SIZE);
+    ref->detail_kind = ev->detail.kind;
+}
+
+void trace_codec_init(struct trace_codec *k)
+{
+    memset(k, 0, sizeof *k);
+}
+
+size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_EVENT_MAX])
+{
+    struct scratch x;
+    size_t n = encode_with(k, ev, out, &x);
+    update_with(k, ev, &x);
+    return n;
+}
+
+bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
+                        struct trace_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     if (len < TRACE_EVENT_MIN || len > TRACE_EVENT_MAX)
@@ -243,29 +427,61 @@ bool trace_event_decode(const uint8_t *in, size_t len, struct trace_event *ev)
     uint8_t buf[TRACE_EVENT_MAX] = { 0 }; /* the longest event: no read goes past it */
     memcpy(buf, in, len);
     struct cur c = { .q = buf };
-    ev->icount = r64(&c);
+    ev->icount = k->icount + get_varint(&c);
     ev->kind = r8(&c);
+    if (ev->kind >= TR_KINDS)
+        return false;
+    const struct trace_codec_ref *ref = &k->ref[ev->kind];
     ev->vector = r8(&c);
-    uint8_t flags = r8(&c);
+    unsigned flags = r8(&c);
+    if (flags & ~(unsigned)EVF_ALL)
+        return false;
     ev->has_error = flags & EVF_ERROR;
-    if (flags & EVF_ERROR)
+    if (flags & EVF_ERROR_VAL)
         ev->error = r32(&c);
-    if (flags & EVF_CR2)
-        ev->cr2 = r32(&c);
-    get_state(&c, &ev->before);
-    bool after_ok = get_after(&c, &ev->before, &ev->after);
-    struct fault_detail *d = &ev->detail;
-    get_detail(&c, d, false);
-    ev->source = r8(&c);
-    ev->source_num = r8(&c);
-    return (size_t)(c.q - buf) == len && after_ok && !(flags & ~(EVF_ERROR | EVF_CR2)) &&
-           (!(flags & EVF_CR2) || ev->cr2) && ev->kind < TR_KINDS && d->kind <= FD_RULE &&
-           ev->before.cpl <= 3 && ev->after.cpl <= 3 && ev->source < ISRC_KINDS;
+    else if (ev->has_error)
+        ev->error = ref->error;
+    ev->cr2 = flags & EVF_CR2 ? r32(&c) : ref->cr2;
+    get_state_delta(&c, ref->before, &ev->before);
+    uint32_t b[TRACE_LANES], pred[TRACE_LANES];
+    state_fields(&ev->before, b);
+    predict_after(ref, b, pred);
+    get_state_delta(&c, pred, &ev->after);
+    if (flags & EVF_DETAIL) {
+        uint8_t d[1 + DETAIL_SIZE] = { r8(&c) };
+        if (d[0] == FD_NONE || d[0] > FD_RULE)
+            return false;
+        const uint8_t *rd = ref->detail_kind == d[0] ? ref->detail : no_detail;
+        unsigned mask = r8(&c);
+        for (unsigned i = 0; i < DETAIL_SIZE / 4; i++) {
+            memcpy(d + 1 + 4 * i, mask & (1u << i) ? c.q : rd + 4 * i, 4);
+            c.q += mask & (1u << i) ? 4 : 0;
+        }
+        struct cur dc = { .q = d };
+        get_detail(&dc, &ev->detail, true);
+    }
+    if (flags & EVF_SOURCE) {
+        ev->source = r8(&c);
+        ev->source_num = r8(&c);
+    }
+    if ((size_t)(c.q - buf) != len || ev->before.cpl > 3 || ev->after.cpl > 3 ||
+        ev->source >= ISRC_KINDS)
+        return false;
+    /* One encoding per event: what the recorder would write for it, byte for byte. */
+    uint8_t again[TRACE_EVENT_MAX];
+    struct scratch x;
+    if (encode_with(k, ev, again, &x) != len || memcmp(again, in, len) != 0)
+        return false;
+    update_with(k, ev, &x);
+    return true;
 }
 
-/* The shortest event: no error code, no CR2, nothing changed, no detail; the longest: all. */
-_Static_assert(8 + 3 + 49 + 2 + 1 + 2 == TRACE_EVENT_MIN, "TRACE_EVENT_MIN");
-_Static_assert(8 + 3 + 8 + 49 + 2 + 49 + 1 + DETAIL_SIZE + 2 == TRACE_EVENT_MAX, "TRACE_EVENT_MAX");
+/* The shortest event: an icount step under 128, kind, vector, flags, two empty masks; the
+ * longest: everything. */
+_Static_assert(1 + 3 + 2 + 2 == TRACE_EVENT_MIN, "TRACE_EVENT_MIN");
+_Static_assert(10 + 3 + 8 + 2 + 49 + 2 + 49 + 2 + DETAIL_SIZE + 2 == TRACE_EVENT_MAX,
+               "TRACE_EVENT_MAX");
+_Static_assert(DETAIL_SIZE == TRACE_DETAIL_SIZE, "TRACE_DETAIL_SIZE");
 
 #define FAULT_SIZE (1u + 1u + 4u + 4u + 1u + DETAIL_SIZE) /* one struct fault */
 _Static_assert(3 * FAULT_SIZE == TRACE_TRIPLE_SIZE, "TRACE_TRIPLE_SIZE is three faults");
@@ -310,15 +526,108 @@ const char *trace_end_reason_name(unsigned reason)
     return reason < TEND_REASONS && names[reason] ? names[reason] : "?";
 }
 
+/* CRC-32C (Castagnoli: the reflected polynomial 0x82F63B78, "123456789" -> 0xE3069283), the
+ * frames' checksum: SSE4.2's crc32 instruction where the host has it (a record in a few
+ * instructions), else this table a byte at a time. */
+static const uint32_t crc32c_table[256] = {
+    0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
+    0x26a1e7e8, 0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
+    0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c,
+    0xf165b798, 0x030e349b, 0xd7c45070, 0x25afd373, 0x36ff2087, 0xc494a384,
+    0x9a879fa0, 0x68ec1ca3, 0x7bbcef57, 0x89d76c54, 0x5d1d08bf, 0xaf768bbc,
+    0xbc267848, 0x4e4dfb4b, 0x20bd8ede, 0xd2d60ddd, 0xc186fe29, 0x33ed7d2a,
+    0xe72719c1, 0x154c9ac2, 0x061c6936, 0xf477ea35, 0xaa64d611, 0x580f5512,
+    0x4b5fa6e6, 0xb93425e5, 0x6dfe410e, 0x9f95c20d, 0x8cc531f9, 0x7eaeb2fa,
+    0x30e349b1, 0xc288cab2, 0xd1d83946, 0x23b3ba45, 0xf779deae, 0x05125dad,
+    0x1642ae59, 0xe4292d5a, 0xba3a117e, 0x4851927d, 0x5b016189, 0xa96ae28a,
+    0x7da08661, 0x8fcb0562, 0x9c9bf696, 0x6ef07595, 0x417b1dbc, 0xb3109ebf,
+    0xa0406d4b, 0x522bee48, 0x86e18aa3, 0x748a09a0, 0x67dafa54, 0x95b17957,
+    0xcba24573, 0x39c9c670, 0x2a993584, 0xd8f2b687, 0x0c38d26c, 0xfe53516f,
+    0xed03a29b, 0x1f682198, 0x5125dad3, 0xa34e59d0, 0xb01eaa24, 0x42752927,
+    0x96bf4dcc, 0x64d4cecf, 0x77843d3b, 0x85efbe38, 0xdbfc821c, 0x2997011f,
+    0x3ac7f2eb, 0xc8ac71e8, 0x1c661503, 0xee0d9600, 0xfd5d65f4, 0x0f36e6f7,
+    0x61c69362, 0x93ad1061, 0x80fde395, 0x72966096, 0xa65c047d, 0x5437877e,
+    0x4767748a, 0xb50cf789, 0xeb1fcbad, 0x197448ae, 0x0a24bb5a, 0xf84f3859,
+    0x2c855cb2, 0xdeeedfb1, 0xcdbe2c45, 0x3fd5af46, 0x7198540d, 0x83f3d70e,
+    0x90a324fa, 0x62c8a7f9, 0xb602c312, 0x44694011, 0x5739b3e5, 0xa55230e6,
+    0xfb410cc2, 0x092a8fc1, 0x1a7a7c35, 0xe811ff36, 0x3cdb9bdd, 0xceb018de,
+    0xdde0eb2a, 0x2f8b6829, 0x82f63b78, 0x709db87b, 0x63cd4b8f, 0x91a6c88c,
+    0x456cac67, 0xb7072f64, 0xa457dc90, 0x563c5f93, 0x082f63b7, 0xfa44e0b4,
+    0xe9141340, 0x1b7f9043, 0xcfb5f4a8, 0x3dde77ab, 0x2e8e845f, 0xdce5075c,
+    0x92a8fc17, 0x60c37f14, 0x73938ce0, 0x81f80fe3, 0x55326b08, 0xa759e80b,
+    0xb4091bff, 0x466298fc, 0x1871a4d8, 0xea1a27db, 0xf94ad42f, 0x0b21572c,
+    0xdfeb33c7, 0x2d80b0c4, 0x3ed04330, 0xccbbc033, 0xa24bb5a6, 0x502036a5,
+    0x4370c551, 0xb11b4652, 0x65d122b9, 0x97baa1ba, 0x84ea524e, 0x7681d14d,
+    0x2892ed69, 0xdaf96e6a, 0xc9a99d9e, 0x3bc21e9d, 0xef087a76, 0x1d63f975,
+    0x0e330a81, 0xfc588982, 0xb21572c9, 0x407ef1ca, 0x532e023e, 0xa145813d,
+    0x758fe5d6, 0x87e466d5, 0x94b49521, 0x66df1622, 0x38cc2a06, 0xcaa7a905,
+    0xd9f75af1, 0x2b9cd9f2, 0xff56bd19, 0x0d3d3e1a, 0x1e6dcdee, 0xec064eed,
+    0xc38d26c4, 0x31e6a5c7, 0x22b65633, 0xd0ddd530, 0x0417b1db, 0xf67c32d8,
+    0xe52cc12c, 0x1747422f, 0x49547e0b, 0xbb3ffd08, 0xa86f0efc, 0x5a048dff,
+    0x8ecee914, 0x7ca56a17, 0x6ff599e3, 0x9d9e1ae0, 0xd3d3e1ab, 0x21b862a8,
+    0x32e8915c, 0xc083125f, 0x144976b4, 0xe622f5b7, 0xf5720643, 0x07198540,
+    0x590ab964, 0xab613a67, 0xb831c993, 0x4a5a4a90, 0x9e902e7b, 0x6cfbad78,
+    0x7fab5e8c, 0x8dc0dd8f, 0xe330a81a, 0x115b2b19, 0x020bd8ed, 0xf0605bee,
+    0x24aa3f05, 0xd6c1bc06, 0xc5914ff2, 0x37faccf1, 0x69e9f0d5, 0x9b8273d6,
+    0x88d28022, 0x7ab90321, 0xae7367ca, 0x5c18e4c9, 0x4f48173d, 0xbd23943e,
+    0xf36e6f75, 0x0105ec76, 0x12551f82, 0xe03e9c81, 0x34f4f86a, 0xc69f7b69,
+    0xd5cf889d, 0x27a40b9e, 0x79b737ba, 0x8bdcb4b9, 0x988c474d, 0x6ae7c44e,
+    0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
+};
+
+static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n)
+{
+    while (n--)
+        crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#define CRC32C_HW 1
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+                                                             size_t n)
+{
+    uint64_t c = crc;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+    }
+    crc = (uint32_t)c;
+    if (n >= 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        crc = _mm_crc32_u32(crc, v);
+        p += 4;
+        n -= 4;
+    }
+    while (n--)
+        crc = _mm_crc32_u8(crc, *p++);
+    return crc;
+}
+#endif
+
+uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    crc = ~crc;
+#ifdef CRC32C_HW
+    if (__builtin_cpu_supports("sse4.2"))
+        return ~crc32c_hw(crc, p, n);
+#endif
+    return ~crc32c_bytes(crc, p, n);
+}
+
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len)
 {
-    return libdeflate_crc32(0, frame, 5 + (size_t)len);
+    return trace_crc32c(0, frame, 5 + (size_t)len);
 }
 
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)
 {
     uint8_t head[5] = { type };
     trace_put32(head + 1, len);
-    uint32_t crc = libdeflate_crc32(0, head, sizeof head);
-    return len ? libdeflate_crc32(crc, payload, len) : crc;
+    uint32_t crc = trace_crc32c(0, head, sizeof head);
+    return len ? trace_crc32c(crc, payload, len) : crc;
 }

@@ -7,7 +7,7 @@
  *   file    = magic[8] "RSTRACE\0", u16 version (TRACE_FORMAT_VERSION), u16 flags (0)
  *             record*  (the first is TREC_HEADER; a whole file ends with TREC_END)
  *   record  = u8 type, u32 length (of payload, <= TRACE_MAX_PAYLOAD), payload[length],
- *             u32 crc (CRC-32/ISO-HDLC, zlib's crc32, over type, length and payload)
+ *             u32 crc (CRC-32C, Castagnoli, over type, length and payload)
  *
  * Every integer is little-endian. A file that stops inside a record, or has no TREC_END, is
  * "truncated": the whole records before the cut are still read. A record with a bad checksum,
@@ -18,14 +18,18 @@
  *                 everything that decides the run: image, --append, modules, the directory
  *                 relative paths are opened from, --mem, --ips, --max-insns, and the SHA-256
  *                 of the image and of each module (path, 32 bytes).
- *   TREC_EVENT    one struct trace_event, every field (trace_event_encode), in
- *                 TRACE_EVENT_MIN..TRACE_EVENT_MAX bytes: u64 icount, u8 kind, u8 vector,
- *                 u8 flags (bit 0: u32 error code follows; bit 1: u32 CR2 follows, which is
- *                 then not 0), the state before (49 bytes), the state after as a u16 mask of
- *                 the fields that differ (bits 0-7 EAX..EDI, 8 EIP, 9 EFLAGS, 10 CR3, 11 CS,
- *                 12 SS, 13 CPL) and those fields, the fault detail's kind (u8) and its fields
- *                 (none, a page walk's 32 bytes, a selector's 18, a rule's 8), u8 source, u8
- *                 source's number. An event has one encoding: a field in the mask differs.
+ *   TREC_EVENT    one struct trace_event (trace_event_encode), in TRACE_EVENT_MIN..
+ *                 TRACE_EVENT_MAX bytes, written against the stream so far (struct
+ *                 trace_codec): the reference is the last event of the same kind (zeros before
+ *                 the first). varint icount step from the last event, u8 kind, u8 vector,
+ *                 u8 flags (EVF_*: error code, it follows, CR2 follows, fault detail follows,
+ *                 source follows), [u32 error], [u32 CR2], the state before as a u16 mask of
+ *                 the fields that differ from the reference's state before and those fields,
+ *                 the state after the same way against the prediction (per field: the
+ *                 reference's after when the reference changed it, else this event's before),
+ *                 [u8 detail kind, u8 mask of the 4-byte chunks of its 32 bytes that differ
+ *                 from the reference's, those chunks], [u8 source, u8 source's number].
+ *                 An event has one encoding: the decoder re-encodes and compares.
  *   TREC_SPACE    u32 cr3, u32 pid, name bytes (<= TRACE_NAME_MAX): an address space's name.
  *   TREC_NAME     u8 what (enum trace_name_kind), u32 id, name bytes (<= TRACE_NAME_MAX): a
  *                 system call's name (id: its number), or the system-call vector (id).
@@ -53,7 +57,7 @@
 
 #define TRACE_MAGIC "RSTRACE" /* 8 bytes with its NUL */
 #define TRACE_MAGIC_LEN 8u
-#define TRACE_FORMAT_VERSION 3u
+#define TRACE_FORMAT_VERSION 4u
 #define TRACE_FILE_HEAD 12u          /* magic, version, flags */
 #define TRACE_FRAME 9u               /* type + length + crc around each payload */
 #define TRACE_MAX_PAYLOAD (1u << 20) /* longer is corrupt (a header holds argv; 1 MiB) */
@@ -108,8 +112,9 @@ enum trace_end_reason {
     TEND_REASONS
 };
 
-#define TRACE_EVENT_MIN 65u  /* bytes of an encoded event: the fewest (see trace_event_encode) */
-#define TRACE_EVENT_MAX 154u /* and the most */
+#define TRACE_EVENT_MIN 8u   /* bytes of an encoded event: the fewest (see trace_event_encode) */
+#define TRACE_EVENT_MAX 159u /* and the most */
+#define TRACE_DETAIL_SIZE 32u /* a fault detail's fields, zero-padded (the page walk's size) */
 #define TRACE_TRIPLE_SIZE 129u /* TREC_TRIPLE payload: three faults of 43 bytes */
 #define TRACE_IRQ_SIZE 2u     /* TREC_IRQ payload */
 #define TRACE_BYTE_SIZE 17u   /* TREC_OUTPUT / TREC_INPUT payload */
@@ -143,12 +148,34 @@ static inline uint64_t trace_get64(const uint8_t *p)
     return (uint64_t)trace_get32(p) | (uint64_t)trace_get32(p + 4) << 32;
 }
 
-/* Encodes ev into at most TRACE_EVENT_MAX bytes; returns how many. Two events are equal, field
- * for field, when their encodings are (replay compares them this way). */
-size_t trace_event_encode(const struct trace_event *ev, uint8_t out[TRACE_EVENT_MAX]);
-/* Decodes len bytes; false when they are not exactly one event's encoding or a field holds
- * what no event can (unknown kind or detail kind). */
-bool trace_event_decode(const uint8_t *in, size_t len, struct trace_event *ev);
+/* Where an event stream is: what the next event is encoded against. The recorder, the reader
+ * and replay each keep one from the first event on; as long as they see the same events they
+ * stay in step, so an event's bytes say the same in all three. */
+#define TRACE_LANES 16       /* a state's 14 fields and two lanes of zeros */
+struct trace_codec_ref {     /* the last event of one kind, zeros before the first */
+    uint32_t before[TRACE_LANES]; /* EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL, 0, 0 */
+    uint32_t after[TRACE_LANES];
+    uint32_t changed[TRACE_LANES]; /* ~0 where after differs from before, else 0 */
+    uint32_t error, cr2;
+    uint8_t detail_kind;
+    uint8_t detail[TRACE_DETAIL_SIZE];
+};
+struct trace_codec {
+    uint64_t icount;         /* the last event's (0 before the first) */
+    struct trace_codec_ref ref[TR_KINDS];
+};
+void trace_codec_init(struct trace_codec *k);
+
+/* Encodes ev, the next event of the stream k, into at most TRACE_EVENT_MAX bytes; returns how
+ * many, and moves k on past ev. Two events are equal, field for field, when their encodings
+ * against the same k are (replay compares them this way). */
+size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_EVENT_MAX]);
+/* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
+ * not exactly what trace_event_encode makes of an event or a field holds what no event can
+ * (unknown kind or detail kind, CPL over 3). */
+bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
+                        struct trace_event *ev);
 
 struct fault;
 /* The three faults f[0..2] of a triple fault (TREC_TRIPLE), exactly TRACE_TRIPLE_SIZE bytes; decode
@@ -159,7 +186,10 @@ bool trace_triple_decode(const uint8_t in[TRACE_TRIPLE_SIZE], struct fault *f);
 /* The name of an end reason ("exit", "halt", ...), "?" if none. */
 const char *trace_end_reason_name(unsigned reason);
 
-/* CRC-32 of a record's type, length and payload (the frame's checksum). */
+/* CRC-32C of n bytes, continuing crc (0 to start; like zlib's crc32, but the Castagnoli
+ * polynomial: "123456789" gives 0xE3069283). */
+uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n);
+/* CRC-32C of a record's type, length and payload (the frame's checksum). */
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len);
 /* The same over a frame in place: type, length, then the len payload bytes. */
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len);

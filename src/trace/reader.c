@@ -164,23 +164,22 @@ static void parse_end(struct trace_file *tf, const uint8_t *p, uint32_t len)
         e->kinds[k] = trace_get64(p + TRACE_END_MIN + 8 * k);
 }
 
-/* Whether a record of this type may have this payload; false with tf->why set. */
+/* Whether a record of this type may have this payload; false with tf->why set. An event is
+ * decoded into *ev as the next of the stream k. */
 static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, uint32_t len,
-                         uint64_t off)
+                         uint64_t off, struct trace_codec *k, struct trace_event *ev)
 {
     const char *what = NULL;
     switch (type) {
     case TREC_HEADER:
         what = "a second header";
         break;
-    case TREC_EVENT: {
-        struct trace_event ev;
+    case TREC_EVENT:
         if (len < TRACE_EVENT_MIN || len > TRACE_EVENT_MAX)
             what = "an event of the wrong size";
-        else if (!trace_event_decode(p, len, &ev))
+        else if (!trace_event_decode(k, p, len, ev))
             what = "an event with impossible fields";
         break;
-    }
     case TREC_SPACE:
         if (len < 8 || len > 8 + TRACE_NAME_MAX || memchr(p + 8, '\0', len - 8))
             what = "a bad address-space name";
@@ -247,7 +246,11 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
     if (trace_get16(buf + 10) != 0)
         return set(tf, TRACE_VERSION, "trace flags 0x%04x unknown to this Ringside",
                    trace_get16(buf + 10));
-    size_t cap = 0;
+    size_t cap = 0, evcap = 0;
+    struct trace_codec *k = malloc(sizeof *k);
+    if (!k)
+        return set(tf, TRACE_IO, "out of memory reading the trace");
+    trace_codec_init(k);
     uint64_t at = TRACE_FILE_HEAD;
     while (at < size) {
         if (size - at < TRACE_FRAME)
@@ -284,7 +287,16 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
                 (unsigned long long)at);
             break;
         }
-        if (!check_record(tf, type, p, len, at))
+        if (type == TREC_EVENT && tf->nevents == evcap) {
+            evcap = evcap ? 2 * evcap : 1024;
+            struct trace_event *e = realloc(tf->events, evcap * sizeof *e);
+            if (!e) {
+                set(tf, TRACE_IO, "out of memory reading the trace");
+                break;
+            }
+            tf->events = e;
+        }
+        if (!check_record(tf, type, p, len, at, k, tf->events + tf->nevents))
             break;
         if (tf->nrecs == cap) {
             cap = cap ? 2 * cap : 1024;
@@ -295,7 +307,7 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
             }
             tf->recs = r;
         }
-        tf->recs[tf->nrecs++] = (struct trace_record){ type, len, p, at };
+        tf->recs[tf->nrecs++] = (struct trace_record){ type, len, p, at, NULL };
         tf->nevents += type == TREC_EVENT;
         if (type == TREC_END) {
             tf->has_end = true;
@@ -303,6 +315,10 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
         }
         at += TRACE_FRAME + len;
     }
+    free(k);
+    for (size_t i = 0, e = 0; i < tf->nrecs; i++) /* the arrays have stopped moving */
+        if (tf->recs[i].type == TREC_EVENT)
+            tf->recs[i].ev = &tf->events[e++];
     if (tf->status != TRACE_OK) {
         if (!tf->hdr.version && tf->status == TRACE_CORRUPT)
             tf->status = TRACE_NOT_TRACE; /* nothing usable without a header */
@@ -462,13 +478,14 @@ void trace_free(struct trace_file *tf)
 {
     free_header(&tf->hdr);
     free(tf->recs);
+    free(tf->events);
     free(tf->owned);
     memset(tf, 0, sizeof *tf);
 }
 
 void trace_record_event(const struct trace_record *r, struct trace_event *ev)
 {
-    trace_event_decode(r->payload, r->len, ev);
+    *ev = *r->ev;
 }
 
 void trace_record_byte(const struct trace_record *r, struct trace_byte_rec *b)

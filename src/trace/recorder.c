@@ -29,6 +29,7 @@ struct recorder {
     void *refill_ctx;
     bool input_ended;
     int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
+    struct trace_codec codec; /* the events so far, which the next is encoded against */
 };
 
 /* Writes n bytes to the file. */
@@ -218,7 +219,7 @@ static void rec_event(void *ctx, const struct trace_event *ev)
     rec_context(r, ev);
     uint8_t *p = reserve(r, TREC_EVENT, TRACE_EVENT_MAX);
     if (p) { /* else a write error, which recorder_finish reports */
-        uint32_t n = (uint32_t)trace_event_encode(ev, p);
+        uint32_t n = (uint32_t)trace_event_encode(&r->codec, ev, p);
         trace_put32(p - 4, n); /* the length reserve() wrote was the longest */
         seal(r, n);
     }
@@ -290,6 +291,7 @@ bool recorder_attach(struct recorder *r, struct machine *m)
 {
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
+    trace_codec_init(&r->codec);
     if (cpu_add_sink(&m->cpu, rec_event, r) < 0) {
         r->m = NULL;
         return false;

@@ -109,7 +109,7 @@ static void replay_event(void *ctx, const struct trace_event *ev)
         return;
     }
     uint8_t enc[TRACE_EVENT_MAX];
-    size_t n = trace_event_encode(ev, enc);
+    size_t n = trace_event_encode(&rp->codec, ev, enc);
     if (n != r->len || memcmp(enc, r->payload, n) != 0) {
         struct trace_event want;
         trace_record_event(r, &want);
@@ -185,6 +185,7 @@ static void replay_refill(void *ctx, struct machine *m)
 void replay_init(struct replay *rp, const struct trace_file *tf)
 {
     *rp = (struct replay){ .tf = tf };
+    trace_codec_init(&rp->codec);
 }
 
 bool replay_attach(struct replay *rp, struct machine *m)

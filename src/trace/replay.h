@@ -31,6 +31,7 @@ struct replay {
     bool done;                /* a truncated trace's records are all compared */
     bool diverged;
     char why[1536];           /* the divergence, several lines */
+    struct trace_codec codec; /* the events compared so far: the next is encoded against them */
 };
 
 void replay_init(struct replay *rp, const struct trace_file *tf);

@@ -39,6 +39,8 @@ struct trace_record {
     uint32_t len;
     const uint8_t *payload;
     uint64_t offset;        /* of the record in the file */
+    const struct trace_event *ev; /* TREC_EVENT: the event, decoded (an event's bytes say what
+                                     it is only after the events before it) */
 };
 
 struct trace_end {
@@ -66,6 +68,7 @@ struct trace_file {
     struct trace_header hdr;
     struct trace_record *recs;
     size_t nrecs;
+    struct trace_event *events; /* every event, in order (recs[i].ev points here) */
     size_t nevents;
     bool has_end;
     struct trace_end end;

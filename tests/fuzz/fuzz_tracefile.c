@@ -5,8 +5,9 @@
  * right (so that mutations reach the records' contents, not only the checksum test).
  * Properties: trace_parse never reads outside the buffer (the
  * sanitizers watch) and returns one of its statuses with a reason; a whole trace (TRACE_OK)
- * has its end record; the event count is the number of event records; every record the reader
- * kept decodes; a usable header encodes again and reads back the same; the exports of a usable
+ * has its end record; the event count is the number of event records; every event record the
+ * reader kept decodes (in order, each against those before) to the event the reader kept; a
+ * usable header encodes again and reads back the same; the exports of a usable
  * trace finish. A broken property aborts. */
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,8 @@ static void check(const uint8_t *data, size_t size)
     if (st == TRACE_OK && !tf.has_end)
         fail("a whole trace without an end record");
     size_t events = 0;
+    struct trace_codec k;
+    trace_codec_init(&k);
     struct trace_ctx *t = trace_ctx_new(NULL, NULL);
     for (size_t i = 0; i < tf.nrecs; i++) {
         const struct trace_record *r = &tf.recs[i];
@@ -76,8 +79,10 @@ static void check(const uint8_t *data, size_t size)
             describe_event_in(&t->d, &ev, line, sizeof line);
         }
         if (r->type == TREC_EVENT) {
-            if (!trace_event_decode(r->payload, r->len, &ev))
+            if (!trace_event_decode(&k, r->payload, r->len, &ev))
                 fail("a kept event that does not decode");
+            if (memcmp(&ev, r->ev, sizeof ev) != 0)
+                fail("a kept event that decodes to another");
             char line[512];
             describe_event(&ev, line, sizeof line);
             events++;

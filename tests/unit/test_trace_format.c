@@ -87,6 +87,10 @@ static void random_event(uint64_t *s, struct trace_event *ev, unsigned detail)
         f->seg = (uint8_t)rnd(s), f->sel = (uint16_t)rnd(s), f->type = (uint8_t)rnd(s);
         f->cpl = (uint8_t)rnd(s), f->rpl = (uint8_t)rnd(s), f->dpl = (uint8_t)rnd(s);
         f->limit = rnd(s), f->offset = rnd(s);
+    } else if (detail == FD_RULE) {
+        struct rule_fault *r = &ev->detail.u.rule;
+        r->reason = (uint8_t)rnd(s), r->cpl = (uint8_t)rnd(s), r->iopl = (uint8_t)rnd(s);
+        r->size = (uint8_t)rnd(s), r->value = rnd(s);
     }
     ev->source = (uint8_t)(rnd(s) % ISRC_KINDS);
     ev->source_num = (uint8_t)rnd(s);
@@ -146,99 +150,176 @@ static void assert_event_equal(const struct trace_event *a, const struct trace_e
         assert_int_equal(x->dpl, y->dpl);
         assert_int_equal(x->limit, y->limit);
         assert_int_equal(x->offset, y->offset);
+    } else if (a->detail.kind == FD_RULE) {
+        const struct rule_fault *x = &a->detail.u.rule, *y = &b->detail.u.rule;
+        assert_int_equal(x->reason, y->reason);
+        assert_int_equal(x->cpl, y->cpl);
+        assert_int_equal(x->iopl, y->iopl);
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->value, y->value);
     }
 }
 
-/* Every field survives, for each kind of fault detail; a changed field changes the encoding. */
+/* Every field survives, for each kind of fault detail, in a stream of events each encoded
+ * against those before (struct trace_codec); a changed field changes the encoding. */
 static void test_event_round_trip(void **state)
 {
     (void)state;
     uint64_t s = 0x9E3779B97F4A7C15ull;
+    struct trace_codec enc_k, dec_k;
+    trace_codec_init(&enc_k);
+    trace_codec_init(&dec_k);
+    struct trace_event prev = { 0 };
     for (int n = 0; n < 3000; n++) {
         struct trace_event ev, back;
-        random_event(&s, &ev, (unsigned)n % 3);
-        uint8_t enc[TRACE_EVENT_MAX], again[TRACE_EVENT_MAX];
-        size_t len = trace_event_encode(&ev, enc);
+        if (n % 5 == 4) { /* the last event again, a little later: the stream's gain */
+            ev = prev;
+            ev.icount += 100;
+        } else {
+            random_event(&s, &ev, (unsigned)n % 4);
+        }
+        uint8_t enc[TRACE_EVENT_MAX + 1], again[TRACE_EVENT_MAX];
+        struct trace_codec k0 = enc_k, k1;
+        size_t len = trace_event_encode(&enc_k, &ev, enc);
         assert_in_range(len, TRACE_EVENT_MIN, TRACE_EVENT_MAX);
-        assert_true(trace_event_decode(enc, len, &back));
+        if (n % 5 == 4 && ev.detail.kind == FD_NONE && !ev.source && !ev.source_num)
+            assert_int_equal(len, TRACE_EVENT_MIN); /* nothing but the step and the kind */
+        /* any other length is not this event (and leaves the stream where it was) */
+        k1 = dec_k;
+        assert_false(trace_event_decode(&dec_k, enc, len - 1, &back));
+        enc[len] = 0;
+        assert_false(trace_event_decode(&dec_k, enc, len + 1, &back));
+        assert_memory_equal(&k1, &dec_k, sizeof k1);
+        assert_true(trace_event_decode(&dec_k, enc, len, &back));
         assert_event_equal(&ev, &back);
-        assert_int_equal(trace_event_encode(&back, again), len);
+        assert_memory_equal(&enc_k, &dec_k, sizeof enc_k); /* in step */
+        k1 = k0;
+        assert_int_equal(trace_event_encode(&k1, &back, again), len);
         assert_memory_equal(enc, again, len);
-        /* any other length is not this event */
-        assert_false(trace_event_decode(enc, len - 1, &back));
-        assert_false(trace_event_decode(enc, len + 1, &back));
         /* one bit of one register after: a different encoding */
         back.after.r[n % 8] ^= 1u << (n % 32);
-        size_t len2 = trace_event_encode(&back, again);
+        k1 = k0;
+        size_t len2 = trace_event_encode(&k1, &back, again);
         assert_true(len2 != len || memcmp(enc, again, len) != 0);
+        prev = ev;
     }
-    /* The state after is stored as what differs: an event that changes nothing is the
-     * shortest, one that changes everything (with an error code, CR2 and a page walk) the
-     * longest, and both survive. */
+    /* The shortest event: a small step, nothing differs from the last of its kind; the
+     * longest: everything differs (a huge step, an error code, CR2, every field of both
+     * states, every chunk of a page walk, a source), and both survive. */
     {
+        struct trace_codec ke, kd;
+        trace_codec_init(&ke);
+        trace_codec_init(&kd);
         struct trace_event ev, back;
-        random_event(&s, &ev, FD_NONE);
-        ev.has_error = false;
-        ev.error = 0;
-        ev.cr2 = 0;
-        ev.after = ev.before;
-        uint8_t enc[TRACE_EVENT_MAX];
-        assert_int_equal(trace_event_encode(&ev, enc), TRACE_EVENT_MIN);
-        assert_true(trace_event_decode(enc, TRACE_EVENT_MIN, &back));
-        assert_event_equal(&ev, &back);
         random_event(&s, &ev, FD_PAGE);
+        ev.icount = ~0ull;
         ev.has_error = true;
-        ev.cr2 = ev.cr2 ? ev.cr2 : 1;
+        ev.error = 7;
+        ev.cr2 = 1;
         for (int i = 0; i < 8; i++)
-            ev.after.r[i] = ~ev.before.r[i];
+            ev.before.r[i] = 1 + (uint32_t)i, ev.after.r[i] = ~ev.before.r[i];
+        ev.before.eip = ev.before.eflags = ev.before.cr3 = 5;
+        ev.before.cs = ev.before.ss = 9;
+        ev.before.cpl = 3;
         ev.after.eip = ~ev.before.eip;
         ev.after.eflags = ~ev.before.eflags;
         ev.after.cr3 = ~ev.before.cr3;
         ev.after.cs = (uint16_t)~ev.before.cs;
         ev.after.ss = (uint16_t)~ev.before.ss;
-        ev.after.cpl = ev.before.cpl ^ 1;
-        assert_int_equal(trace_event_encode(&ev, enc), TRACE_EVENT_MAX);
-        assert_true(trace_event_decode(enc, TRACE_EVENT_MAX, &back));
+        ev.after.cpl = 0;
+        struct walk *w = &ev.detail.u.page;
+        w->lin = w->pde_addr = w->pde = w->pte_addr = w->pte = w->pa = 3;
+        w->kind = 1;
+        w->global = true;
+        ev.source = 1;
+        uint8_t enc[TRACE_EVENT_MAX];
+        assert_int_equal(trace_event_encode(&ke, &ev, enc), TRACE_EVENT_MAX);
+        assert_true(trace_event_decode(&kd, enc, TRACE_EVENT_MAX, &back));
         assert_event_equal(&ev, &back);
+        ev.detail.kind = FD_NONE;
+        ev.source = ev.source_num = 0;
+        ev.icount += 3;
+        assert_int_equal(trace_event_encode(&ke, &ev, enc), TRACE_EVENT_MIN);
+        assert_true(trace_event_decode(&kd, enc, TRACE_EVENT_MIN, &back));
+        assert_event_equal(&ev, &back);
+        assert_int_equal(back.icount, 2); /* the step wraps around as the count does */
     }
-    /* Impossible values are refused. */
+    /* Impossible values, and encodings the recorder does not make, are refused. */
+    struct trace_codec k, kd;
+    trace_codec_init(&k);
     struct trace_event ev, back;
     random_event(&s, &ev, FD_NONE);
-    uint8_t enc[TRACE_EVENT_MAX];
-    size_t len = trace_event_encode(&ev, enc);
-    enc[8] = TR_KINDS; /* the kind */
-    assert_false(trace_event_decode(enc, len, &back));
-    len = trace_event_encode(&ev, enc);
+    ev.icount = 100; /* a one-byte step: the kind is byte 1 */
+    ev.source = 1;
+    uint8_t enc[TRACE_EVENT_MAX + 1];
+    size_t len = trace_event_encode(&k, &ev, enc);
+    enc[1] = TR_KINDS; /* the kind */
+    trace_codec_init(&kd);
+    assert_false(trace_event_decode(&kd, enc, len, &back));
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
     enc[len - 2] = ISRC_KINDS; /* the interrupt's source */
-    assert_false(trace_event_decode(enc, len, &back));
-    /* A field in the after mask that equals the one before, an unknown mask bit or flag, a
-     * CR2 said to follow that is 0: not an encoding the recorder makes. */
+    assert_false(trace_event_decode(&kd, enc, len, &back));
+    /* a field in the after mask equal to its prediction, an unknown mask bit or flag, a
+     * source of zeros said to follow, a step not in its shortest form */
+    ev.before.cpl = 3; /* every field before differs from the zeros before the first event */
     ev.after = ev.before;
     ev.after.eip = ev.before.eip + 1;
     ev.has_error = false;
     ev.error = ev.cr2 = 0;
     ev.source = 0;
-    len = trace_event_encode(&ev, enc);
-    assert_int_equal(len, TRACE_EVENT_MIN + 4);
-    assert_true(trace_event_decode(enc, len, &back));
-    trace_put32(enc + 11 + 49 + 2, ev.before.eip); /* EIP after: the same as before */
-    assert_false(trace_event_decode(enc, len, &back));
-    len = trace_event_encode(&ev, enc);
-    enc[11 + 49 + 1] |= 0x40; /* mask bit 14 */
-    assert_false(trace_event_decode(enc, len, &back));
-    len = trace_event_encode(&ev, enc);
-    enc[10] |= 4; /* flag bit 2 */
-    assert_false(trace_event_decode(enc, len, &back));
-    uint8_t cr2[TRACE_EVENT_MAX];
-    cr2[10] = 0;
-    memcpy(cr2, enc, 10);
-    cr2[10] = 2; /* CR2 follows ... */
-    memset(cr2 + 11, 0, 4); /* ... and is 0 */
-    memcpy(cr2 + 15, enc + 11, len - 11);
-    assert_false(trace_event_decode(cr2, len + 4, &back));
-    cr2[11] = 1; /* CR2 = 1 is an event */
-    assert_true(trace_event_decode(cr2, len + 4, &back));
-    assert_int_equal(back.cr2, 1);
+    ev.source_num = 0;
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
+    assert_int_equal(len, 1 + 3 + 2 + 49 + 2 + 4);
+    assert_true(trace_event_decode(&kd, enc, len, &back));
+    trace_codec_init(&kd);
+    trace_put32(enc + len - 4, ev.before.eip); /* EIP after: the same as before */
+    assert_false(trace_event_decode(&kd, enc, len, &back));
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
+    enc[len - 6 + 1] |= 0x40; /* after mask bit 14 */
+    assert_false(trace_event_decode(&kd, enc, len, &back));
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
+    enc[3] |= 0x20; /* flag bit 5 */
+    assert_false(trace_event_decode(&kd, enc, len, &back));
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
+    enc[3] |= 16; /* a source follows ... */
+    enc[len] = 0, enc[len + 1] = 0; /* ... and says nothing */
+    assert_false(trace_event_decode(&kd, enc, len + 2, &back));
+    trace_codec_init(&k);
+    len = trace_event_encode(&k, &ev, enc);
+    uint8_t long_step[TRACE_EVENT_MAX];
+    long_step[0] = (uint8_t)(enc[0] | 0x80), long_step[1] = 0; /* 100 in two bytes */
+    memcpy(long_step + 2, enc + 1, len - 1);
+    assert_false(trace_event_decode(&kd, long_step, len + 1, &back));
+    assert_true(trace_event_decode(&kd, enc, len, &back));
+}
+
+/* The frames' checksum is CRC-32C: the standard check value, pieces chain, and every length
+ * and alignment agrees with a bitwise reference. */
+static void test_crc32c(void **state)
+{
+    (void)state;
+    assert_int_equal(trace_crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(trace_crc32c(0, "", 0), 0);
+    assert_int_equal(trace_crc32c(trace_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+    uint8_t buf[160];
+    uint64_t s = 0x1234567887654321ull;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)rnd(&s);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof buf; n++) {
+            uint32_t c = 0xFFFFFFFFu;
+            for (size_t i = 0; i < n; i++) {
+                c ^= buf[off + i];
+                for (int k = 0; k < 8; k++)
+                    c = (c >> 1) ^ (c & 1 ? 0x82F63B78u : 0);
+            }
+            assert_int_equal(trace_crc32c(0, buf + off, n), ~c);
+        }
 }
 
 /* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
@@ -507,6 +588,12 @@ static struct trace_record rec(uint8_t t, const uint8_t *p, uint32_t len)
     return (struct trace_record){ .type = t, .len = len, .payload = p };
 }
 
+/* An event record as the reader keeps it: the event decoded. */
+static struct trace_record ev_rec(const struct trace_event *ev)
+{
+    return (struct trace_record){ .type = TREC_EVENT, .ev = ev };
+}
+
 /* The reader names each event as the live log did at that moment: names said before it (the
  * newest naming of a CR3 wins, none after the machine's 256th), system-call names and vector,
  * the ISA line from the 8259A's vector bases, a triple fault's steps, returns paired. */
@@ -515,7 +602,6 @@ static void test_reader_context(void **state)
     (void)state;
     struct trace_ctx *t = trace_ctx_new(NULL, NULL);
     assert_non_null(t);
-    uint8_t ev_p[TRACE_EVENT_MAX];
     struct trace_event ev = { .icount = 10, .kind = TR_SOFTINT, .vector = 0x30 };
     ev.before = (struct trace_state){ .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
     ev.before.r[EAX] = 4;
@@ -525,7 +611,7 @@ static void test_reader_context(void **state)
     char line[1536];
 
     /* Nothing said yet: a CR3, an INT 0x30 that is no system call. */
-    struct trace_record r = rec(TREC_EVENT, ev_p, (uint32_t)trace_event_encode(&ev, ev_p));
+    struct trace_record r = ev_rec(&ev);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "cr3=00001000 v=30"));
@@ -542,7 +628,7 @@ static void test_reader_context(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_false(trace_ctx_step(t, &names[i], &got));
     ev.icount = 20;
-    r.len = (uint32_t)trace_event_encode(&ev, ev_p);
+    r = ev_rec(&ev);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "    20: pid 7 (shell) v=30"));
@@ -555,7 +641,7 @@ static void test_reader_context(void **state)
     struct trace_event ret = { .icount = 25, .kind = TR_IRET };
     ret.before = ev.after;
     ret.after = ev.before;
-    r.len = (uint32_t)trace_event_encode(&ret, ev_p);
+    r = ev_rec(&ret);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| back from int 0x30 syscall 4 (write) at 20, 5 instructions"));
@@ -577,7 +663,7 @@ static void test_reader_context(void **state)
     struct trace_event in = ev;
     in.kind = TR_INTERRUPT;
     in.vector = 0x29;
-    r.len = (uint32_t)trace_event_encode(&in, ev_p);
+    r = ev_rec(&in);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| IRQ9 ACPI"));
@@ -590,7 +676,7 @@ static void test_reader_context(void **state)
     assert_false(trace_ctx_step(t, &triple, &got));
     struct trace_event sd = { .icount = 40, .kind = TR_SHUTDOWN, .vector = 14, .has_error = true,
                               .error = 2 };
-    r.len = (uint32_t)trace_event_encode(&sd, ev_p);
+    r = ev_rec(&sd);
     assert_true(trace_ctx_step(t, &r, &got));
     describe_event_in(&t->d, &got, line, sizeof line);
     assert_non_null(strstr(line, "| triple fault: #GP(0x0402)"));
@@ -604,8 +690,8 @@ static void test_reader_context(void **state)
 static void test_export_reused_cr3(void **state)
 {
     (void)state;
-    uint8_t evs[4][TRACE_EVENT_MAX], sp[2][8 + 5];
-    uint32_t evlen[4];
+    uint8_t sp[2][8 + 5];
+    struct trace_event evs[4];
     trace_put32(sp[0], 0x1000), trace_put32(sp[0] + 4, 7), memcpy(sp[0] + 8, "first", 5);
     trace_put32(sp[1], 0x1000), trace_put32(sp[1] + 4, 8), memcpy(sp[1] + 8, "later", 5);
     struct trace_state user = { .cr3 = 0x1000, .cpl = 3, .cs = 0x1b, .ss = 0x23 };
@@ -615,12 +701,12 @@ static void test_export_reused_cr3(void **state)
         ev.kind = k % 2 ? TR_IRET : TR_SOFTINT;
         ev.before = k % 2 ? kern : user;
         ev.after = k % 2 ? user : kern;
-        evlen[k] = (uint32_t)trace_event_encode(&ev, evs[k]);
+        evs[k] = ev;
     }
     struct trace_record recs[] = {
-        rec(TREC_SPACE, sp[0], sizeof sp[0]), rec(TREC_EVENT, evs[0], evlen[0]),
-        rec(TREC_EVENT, evs[1], evlen[1]),     rec(TREC_SPACE, sp[1], sizeof sp[1]),
-        rec(TREC_EVENT, evs[2], evlen[2]),     rec(TREC_EVENT, evs[3], evlen[3]),
+        rec(TREC_SPACE, sp[0], sizeof sp[0]), ev_rec(&evs[0]),
+        ev_rec(&evs[1]),                       rec(TREC_SPACE, sp[1], sizeof sp[1]),
+        ev_rec(&evs[2]),                       ev_rec(&evs[3]),
     };
     struct trace_file tf = { .recs = recs, .nrecs = 6, .nevents = 4 };
     tf.hdr.ips = 1000000;
@@ -650,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_round_trip),
         cmocka_unit_test(test_triple_round_trip),
+        cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_every_damaged_byte),
