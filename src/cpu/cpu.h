@@ -308,7 +308,7 @@ struct cpu {
                                mem_code_written (mmu/mem.c) */
     uint32_t *page_gen;     /* per physical RAM page: bumped when its decoded code dies */
     struct icache *icache;
-    struct block *last_block; /* the block that ran last (for chaining), NULL after a fault */
+    struct block *last_block; /* the block that ran last (for chaining; kept across a fault) */
     uint32_t map_epoch;       /* bumped by anything that may change what code an EIP names
                                  (TLB flushes, CS base or size, cache resets) */
     uint64_t fetch_pages;     /* bit (linear page & 63) set for every page a block was looked

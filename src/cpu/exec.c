@@ -408,7 +408,9 @@ enum run_result cpu_run(struct cpu *c, uint64_t max_insns)
         /* A fault: the instruction did not happen (nor its data breakpoint hits, but those
          * of a MOV SS before it). */
         c->eip = c->insn_eip;
-        c->last_block = NULL;
+        /* last_block stays: the handler's block is linked from the one that faulted (a link
+         * holds only for its EIP, map epoch, CPL and page generation; a cache reset while
+         * the instruction ran has set last_block to NULL). */
         if (c->icount >= c->inhibit_until_db)
             c->dbg_hit = 0;
         c->dbg_rep_cut = false;

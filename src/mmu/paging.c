@@ -56,7 +56,9 @@ static inline __attribute__((always_inline)) bool read_entry(const struct cpu *c
                                                              uint32_t *v)
 {
     if (running) {
-        *v = phys_read(running, pa, 4);
+        /* phys_read's RAM case inline (the walk reads two entries per TLB miss) */
+        *v = (uint64_t)pa + 4 <= running->ram_size ? host_load(running->ram + pa, 4)
+                                                    : phys_read(running, pa, 4);
         return true;
     }
     if ((uint64_t)pa + 4 > c->ram_size)
@@ -150,8 +152,10 @@ uint32_t paging_walk(struct cpu *c, uint32_t lin, uint32_t need, uint32_t *perm,
 {
     struct walk w;
     uint32_t allowed = walk(c, c, lin, need, &w);
-    if (__builtin_expect(w.result != WALK_OK, 0))
-        page_fault(c, &w, need);
+    if (__builtin_expect(w.result != WALK_OK, 0)) {
+        struct walk f = w; /* only this copy's address escapes: w can live in registers */
+        page_fault(c, &f, need);
+    }
 
     bool write = need & TLB_ANY_W;
     uint32_t dirty;
