@@ -204,11 +204,11 @@ static void leave_mid(struct cpu *c, const struct insn *i)
     }
 }
 
-/* After the instruction at i (in the middle of block c->last_block, c->cur == i), a Jcc taken back to the
- * block's start (icache.c marks it), has asked to run the block again (STOP_LOOP): it has
- * retired, EIP stays the block's start. True when the block runs again now: the budget holds all
- * of it (the block is still valid: nothing that would stop it has run, and a link from it to
- * itself at the same EIP would hold); otherwise the state is left exact and the block ends. */
+/* The Jcc at i (in the middle of block c->last_block, c->cur == i), taken back to the block's
+ * start (icache.c marks it), has asked to run the block again (STOP_LOOP): it has retired, EIP
+ * stays the block's start. True when the block runs again now: the budget holds all of it (the
+ * block is still valid: nothing that would stop it has run, and a link from it to itself at the
+ * same EIP would hold); otherwise the state is left exact and the block ends. */
 static inline bool loop_again(struct cpu *c, const struct insn *i, uint64_t stop_at)
 {
     c->stop_block = 0;
