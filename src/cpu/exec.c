@@ -275,6 +275,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         }
         break;
     left:
+        /* read stop_block again below: the loop's test then needs no register for it */
+        __asm__ volatile("" ::: "memory");
         if (c->stop_block == STOP_SKIP) {
             /* a fused handler decided its Jcc (i + 1, never the last) not taken */
             c->stop_block = 0;
