@@ -205,11 +205,11 @@ static void leave_mid(struct cpu *c, const struct insn *i)
     }
 }
 
-/* After the instruction at i (in the middle of block c->last_block, c->cur == i), a Jcc taken back to the
- * block's start (icache.c marks it), has asked to run the block again (STOP_LOOP): it has
- * retired, EIP stays the block's start. True when the block runs again now: the budget holds all
- * of it (the block is still valid: nothing that would stop it has run, and a link from it to
- * itself at the same EIP would hold); otherwise the state is left exact and the block ends. */
+/* The Jcc at i (in the middle of block c->last_block, c->cur == i), taken back to the block's
+ * start (icache.c marks it), has asked to run the block again (STOP_LOOP): it has retired, EIP
+ * stays the block's start. True when the block runs again now: the budget holds all of it (the
+ * block is still valid: nothing that would stop it has run, and a link from it to itself at the
+ * same EIP would hold); otherwise the state is left exact and the block ends. */
 static inline bool loop_again(struct cpu *c, const struct insn *i, uint64_t stop_at)
 {
     c->stop_block = 0;
@@ -255,15 +255,16 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
  * may be a control transfer or change mode (F_END, F_MODE), runs with them exact, as does every
  * instruction under an instruction hook or in a block the budget or the CS limit cuts short
  * (run_exact). */
-static inline __attribute__((always_inline)) void run_block(struct cpu *c, struct block *b,
-                                                            uint64_t stop_at)
+static inline __attribute__((always_inline)) struct block *run_block(struct cpu *c,
+                                                                     struct block *b,
+                                                                     uint64_t stop_at)
 {
     c->stop_block = false;
     if (__builtin_expect(stop_at - c->icount < b->n ||
                          (uint64_t)c->eip + b->bytes - 1 > c->seg[SEG_CS].limit ||
                          c->insn_hook != NULL, 0)) {
         run_exact(c, b, stop_at);
-        return;
+        return b;
     }
     const struct insn *i = b->insns, *last = b->insns + b->n - 1;
     for (;;) {
@@ -275,19 +276,35 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *c, struc
         }
         break;
     left:
+        /* read stop_block again below: the loop's test then needs no register for it */
+        __asm__ volatile("" ::: "memory");
         if (c->stop_block == STOP_SKIP) {
             /* a fused handler decided its Jcc (i + 1, never the last) not taken */
             c->stop_block = 0;
             i += 2;
             continue;
         }
+        if (c->stop_block == STOP_BRANCH && !c->cur) {
+            /* Settled (a taken Jcc): straight on to the next block when b's link to it holds
+             * and it runs whole in the fast loop (else run_chain looks it up). */
+            c->icount++;
+            struct block *n = icache_link(c, b);
+            if (!n || stop_at - c->icount < n->n ||
+                (uint64_t)c->eip + n->bytes - 1 > c->seg[SEG_CS].limit)
+                return b;
+            c->stop_block = 0;
+            c->last_block = b = n;
+            i = n->insns;
+            last = i + n->n - 1;
+            continue;
+        }
         if (c->stop_block != STOP_LOOP) {
             leave_mid(c, i);
-            return;
+            return b;
         }
         i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
         if (!loop_again(c, i, stop_at))
-            return;
+            return b;
         i -= i->idx;
     }
     if (i != b->insns) {
@@ -300,6 +317,7 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *c, struc
     c->eip += i->len;
     i->fn(c, i);
     c->icount++;
+    return b;
 }
 
 /* Chained blocks back to back until the count reaches stop_at, a block ends in an instruction
@@ -310,7 +328,7 @@ static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
     do {
         struct block *b = icache_next(c, c->last_block); /* a fetch fault: insn_eip = EIP */
         c->last_block = b;
-        run_block(c, b, stop_at);
+        b = run_block(c, b, stop_at); /* the block it ended in */
         if (b->mode_end)
             break;
     } while (!(c->stop_block & STOP_CHAIN) && c->icount < stop_at);

@@ -73,13 +73,22 @@ static inline unsigned link_slot(uint32_t eip)
     return (eip ^ (eip >> 3) ^ (eip >> 7)) & (BLOCK_LINKS - 1);
 }
 
+/* The block prev links to for CS:EIP when that link holds, else NULL. */
+static inline struct block *icache_link(const struct cpu *c, const struct block *prev)
+{
+    unsigned k = link_slot(c->eip);
+    struct block *n = prev->link[k];
+    if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
+        prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
+        return n;
+    return NULL;
+}
+
 static inline struct block *icache_next(struct cpu *c, struct block *prev)
 {
     if (prev) {
-        unsigned k = link_slot(c->eip);
-        struct block *n = prev->link[k];
-        if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-            prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
+        struct block *n = icache_link(c, prev);
+        if (n)
             return n;
     }
     c->insn_eip = c->eip; /* a fetch fault belongs to the instruction at EIP */

@@ -4,7 +4,8 @@
  * here) and raise #DE for a zero divisor or a quotient that does not fit. */
 #include "cpu/ops.h"
 
-static void mul_flags(struct cpu *c, unsigned s, uint32_t low, int overflow)
+static inline __attribute__((always_inline)) void mul_flags(struct cpu *c, unsigned s,
+                                                           uint32_t low, int overflow)
 {
     uint32_t f = 0;
     low &= size_mask(s);
@@ -59,9 +60,29 @@ static void imul_to_reg(struct cpu *c, const struct insn *i, int64_t a, int64_t 
     mul_flags(c, s, (uint32_t)p, sext((uint32_t)p & size_mask(s), s) != p);
 }
 
-OP(imul_GE)
+/* IMUL r32, r/m32 with a register or a flat, TLB-hit memory operand within one page (32-bit
+ * addressing); false, having changed nothing, otherwise. */
+static inline bool imul_GE_fast(struct cpu *c, const struct insn *i)
 {
-    unsigned s = i->osize;
+    uint32_t b;
+    if (i->modreg) {
+        b = c->r[i->rm];
+    } else {
+        if (i->asize != 4)
+            return false;
+        uint8_t *p = form_host(c, i, FORM_X, 4, TLB_R_S); /* index NOREG: c->r[NOREG] = 0 */
+        if (!p)
+            return false;
+        b = host_load(p, 4);
+    }
+    int64_t p = (int64_t)(int32_t)c->r[i->reg] * (int32_t)b;
+    c->r[i->reg] = (uint32_t)p;
+    mul_flags(c, 4, (uint32_t)p, (int64_t)(int32_t)(uint32_t)p != p);
+    return true;
+}
+
+OP_SIZED_FAST(imul_GE)
+{
     imul_to_reg(c, i, sext(get_reg(c, i->reg, s), s), sext(rd_rm(c, i, s), s));
 }
 

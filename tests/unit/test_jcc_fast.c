@@ -472,7 +472,7 @@ static void test_fuse_limit(void **state)
 static void test_fuse_all(void **state)
 {
     (void)state;
-    static uint8_t code[8192];
+    static uint8_t code[DATA - CODE]; /* the program is about 11.5 KiB */
     unsigned len = fuse_program(code);
     assert_true(len < DATA - CODE);
     check_max(code, len, "fuse_all", 24);
