@@ -222,7 +222,7 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
         e->perm = perm;
     } else {
         e->host = NULL;
-        e->perm = 0; /* MMIO: always the slow path */
+        e->perm = perm << TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
     }
     return e;
 }
@@ -232,7 +232,7 @@ uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **hos
     if (need >= (TLB_R_U << 8)) /* an alignment-checked fetch: the user bit */
         need >>= 8;
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (!(e->vpn == (lin >> 12) && (e->perm & need)))
+    if (!(e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))))
         e = tlb_fill(c, lin, need);
     *host = e->host ? e->host + (lin & PAGE_MASK) : NULL;
     return e->ppn_base | (lin & PAGE_MASK);

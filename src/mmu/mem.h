@@ -40,6 +40,9 @@
 #define TLB_ANY_U (TLB_R_U | TLB_W_U | TLB_X_U)
 #define TLB_ANY_X (TLB_X_S | TLB_X_U | TLB_X_SA)
 #define TLB_ALL 0x7FFu
+/* An MMIO page's entry holds its perm bits shifted by this: no fast path (tlb_hit) ever grants
+ * an access there, but mem_translate finds the translation without walking again. */
+#define TLB_MMIO_SHIFT 16
 /* c->acc_shift at CPL 3 with CR0.AM and EFLAGS.AC: the R_U/W_U/X_U bits shifted left by 8,
  * which no TLB entry holds, so every access takes the slow path and its alignment check. */
 #define ACC_SHIFT_AC 11
@@ -110,7 +113,7 @@ static inline struct tlb_entry *tlb_hit(struct cpu *c, uint32_t lin, unsigned si
     if (__builtin_expect(e->vpn == (lin >> 12) && (e->perm & need) &&
                              (lin & PAGE_MASK) <= PAGE_SIZE - size,
                          1)) {
-        if (!e->host) /* never: an entry that grants anything is RAM (MMIO has perm 0, mem.c) */
+        if (!e->host) /* never: an entry that grants anything is RAM (TLB_MMIO_SHIFT) */
             __builtin_unreachable();
         return e;
     }

@@ -9,7 +9,9 @@
  *   - every slot filled at once, then flushed;
  *   - a 4 MiB page cached as several 4 KiB pieces: INVLPG of one drops them all;
  *   - a page becoming code loses write permission in every entry that maps it;
- *   - a kernel at 0x80100000 and user page 0 keep separate slots.
+ *   - a kernel at 0x80100000 and user page 0 keep separate slots;
+ *   - an MMIO page's translation is kept (no walk on every access, as xv6's LAPIC reads did),
+ *     though no fast path ever hits it.
  *
  * The accesses go straight through mem.h (lin_read, lin_write) at CPL 0 with paging on: 32 MiB
  * of RAM, the page directory at PD (above 4 MiB), the low 4 MiB identity-mapped by 4 KiB pages
@@ -212,6 +214,24 @@ static void kernel_and_user_page_keep_separate_slots(void **state)
     assert_true(cached(t, 0x80100000u, TLB_R_S));
 }
 
+static void mmio_translation_is_kept_but_never_a_fast_hit(void **state)
+{
+    struct t *t = *state;
+    map(t, 50, 64u << 20, P | W); /* beyond RAM: nothing there reads as all ones */
+    assert_int_equal(lin_read(&t->c, 50 << 12, 4), 0xFFFFFFFFu);
+    assert_false(cached(t, 50 << 12, TLB_R_S));
+    map(t, 50, 50 << 12, P | W); /* behind the TLB's back: the translation is cached */
+    assert_int_equal(lin_read(&t->c, (50 << 12) + 0x10, 4), 0xFFFFFFFFu);
+    lin_write(&t->c, 50 << 12, 4, 1); /* a write walks once more to set D, to the RAM frame */
+    assert_true(t->ram[(50 << 12) + 0x0] == 1);
+    map(t, 50, 64u << 20, P | W);
+    tlb_flush_page(&t->c, 50 << 12);
+    assert_int_equal(lin_read(&t->c, 50 << 12, 4), 0xFFFFFFFFu);
+    map(t, 50, 50 << 12, P | W);
+    tlb_flush_nonglobal(&t->c);
+    assert_int_equal(frame_of(t, 50 << 12), 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +242,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(invlpg_drops_every_piece_of_a_4m_page, setup, teardown),
         cmocka_unit_test_setup_teardown(code_page_loses_write_in_every_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(kernel_and_user_page_keep_separate_slots, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(mmio_translation_is_kept_but_never_a_fast_hit, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
