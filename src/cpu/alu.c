@@ -246,6 +246,45 @@ OP_SIZED(dec_E)
     incdec_flags(c, 0, s, r, a, cf);
 }
 
+/* INC/DEC r/m32 by operand form (forms.def): a memory operand is looked up once, for writing
+ * (a write hit is also a read hit); anything else (not flat, a TLB miss, a page crossing, a
+ * code or watched page) goes to op_inc_E32/op_dec_E32 before anything changes. CF is kept. */
+static inline __attribute__((always_inline)) bool incdec_E_form(struct cpu *c,
+                                                                const struct insn *i,
+                                                                unsigned form, int inc)
+{
+    uint32_t a, r;
+    if (form == FORM_R) {
+        unsigned cf = get_cf(c);
+        a = c->r[i->rm];
+        r = inc ? a + 1 : a - 1;
+        c->r[i->rm] = r;
+        incdec_flags(c, inc, 4, r, a, cf);
+        return true;
+    }
+    uint8_t *p = form_host(c, i, form, 4, TLB_W_S);
+    if (!p)
+        return false;
+    unsigned cf = get_cf(c);
+    a = host_load(p, 4);
+    r = inc ? a + 1 : a - 1;
+    host_store(p, 4, r);
+    incdec_flags(c, inc, 4, r, a, cf);
+    return true;
+}
+
+OP_FORMS(inc_E)
+{
+    (void)s;
+    return incdec_E_form(c, i, form, 1);
+}
+
+OP_FORMS(dec_E)
+{
+    (void)s;
+    return incdec_E_form(c, i, form, 0);
+}
+
 OP(not)
 {
     unsigned s = i->osize;

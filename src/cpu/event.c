@@ -21,11 +21,10 @@ static void capture(struct cpu *c, struct trace_state *s)
     s->cpl = c->cpl;
 }
 
-void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, unsigned vector,
-                 bool has_error, uint32_t error)
+void trace_begin_sinks(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
+                       unsigned vector, bool has_error, uint32_t error)
 {
-    cpu_settle(c); /* exact icount and EIPs (exec.c run_block) */
-    ev->icount = c->icount;
+    ev->icount = c->icount; /* exact: trace_begin settled it */
     ev->kind = (uint8_t)kind;
     ev->vector = (uint8_t)vector;
     ev->has_error = has_error;
@@ -33,8 +32,6 @@ void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, un
     ev->detail.kind = FD_NONE;
     ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
     ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
-    if (!c->nsinks)
-        return; /* nobody listens: only the kind is counted (trace_end) */
     capture(c, &ev->before);
     /* An exception is reported at the instruction it belongs to: EIP has been rolled back to
      * the faulting instruction (or, after a trap, moved past it); a shutdown happens there
@@ -43,14 +40,8 @@ void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, un
     ev->before.eip = (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip : c->insn_eip;
 }
 
-void trace_end(struct cpu *c, struct trace_event *ev)
+void trace_end_sinks(struct cpu *c, struct trace_event *ev)
 {
-    if (ev->kind == TR_CR3)
-        c->cr3_loads++;
-    else if (ev->kind < TR_KINDS)
-        c->transitions[ev->kind]++;
-    if (!c->nsinks)
-        return;
     ev->cr2 = c->cr2;
     capture(c, &ev->after);
     ev->after.eip = c->eip;

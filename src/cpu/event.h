@@ -117,9 +117,10 @@ bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
  * trace_begin records the kind and the state before the transition; trace_end the state after,
  * counts the event and hands it to every sink. Between the two the transition happens; if it
  * faults, trace_end is never reached and no event is emitted (the fault is delivered as its
- * own event). */
-void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind, unsigned vector,
-                 bool has_error, uint32_t error);
-void trace_end(struct cpu *c, struct trace_event *ev);
+ * own event). Both are inline in insn.h (they need struct cpu and cpu_settle): with no sink
+ * they only settle the state and count the kind; these two do the rest when a sink listens. */
+void trace_begin_sinks(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
+                       unsigned vector, bool has_error, uint32_t error);
+void trace_end_sinks(struct cpu *c, struct trace_event *ev);
 
 #endif

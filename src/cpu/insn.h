@@ -70,6 +70,28 @@ static inline void cpu_restart_insn(struct cpu *c)
     c->eip = c->insn_eip;
 }
 
+/* The event builder (event.h): the state before a transition, and after it. With no sink
+ * nothing is built: the state is settled (exact icount and EIPs, as with a sink) and the kind
+ * counted; only the kind is kept in *ev. */
+static inline void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
+                               unsigned vector, bool has_error, uint32_t error)
+{
+    cpu_settle(c); /* exact icount and EIPs (exec.c run_block) */
+    ev->kind = (uint8_t)kind;
+    if (c->nsinks)
+        trace_begin_sinks(c, ev, kind, vector, has_error, error);
+}
+
+static inline void trace_end(struct cpu *c, struct trace_event *ev)
+{
+    if (ev->kind == TR_CR3)
+        c->cr3_loads++;
+    else if (ev->kind < TR_KINDS)
+        c->transitions[ev->kind]++;
+    if (c->nsinks)
+        trace_end_sinks(c, ev);
+}
+
 enum { REP_NONE = 0, REP_E = 1, REP_NE = 2 };
 
 /* Encoding form and behaviour bits of a table row. */

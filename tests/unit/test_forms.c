@@ -109,6 +109,8 @@ enum kind {
     K_ALU_EI,   /* r/m = r/m op imm (imm32 or sign-extended imm8) */
     K_TEST_EG,
     K_TEST_EI,
+    K_INC,      /* r/m = r/m + 1, CF kept */
+    K_DEC,      /* r/m = r/m - 1, CF kept */
 };
 
 enum alu { ADD, OR, AND, SUB, XOR, CMP };
@@ -153,6 +155,8 @@ static const struct op ops[] = {
     {"cmp r/m,imm32", {0x81}, 1, 7, K_ALU_EI, CMP, 4, 4},
     {"test r/m,r", {0x85}, 1, -1, K_TEST_EG, 0, 0, 4},
     {"test r/m,imm32", {0xF7}, 1, 0, K_TEST_EI, 0, 4, 4},
+    {"inc r/m", {0xFF}, 1, 0, K_INC, 0, 0, 4},
+    {"dec r/m", {0xFF}, 1, 1, K_DEC, 0, 0, 4},
     /* Byte operands: the register operand is DH (ModRM.reg 6), the r/m registers CL and BH. */
     {"mov r8,r/m8", {0x8A}, 1, -1, K_LOAD, 0, 0, 1},
     {"mov r/m8,r8", {0x88}, 1, -1, K_STORE, 0, 0, 1},
@@ -296,6 +300,15 @@ static uint32_t szp(uint32_t r)
     return (r == 0 ? FL_ZF : 0) | (r & 0x80000000u ? FL_SF : 0) | parity(r);
 }
 
+/* Result and flags of INC/DEC r/m32 (SDM vol. 2 INC, DEC): CF is kept (cf_in). */
+static uint32_t incdec(bool inc, uint32_t a, uint32_t cf_in, uint32_t *flags)
+{
+    uint32_t r = inc ? a + 1 : a - 1;
+    *flags = szp(r) | cf_in | ((a ^ 1 ^ r) & 0x10 ? FL_AF : 0) |
+             (r == (inc ? 0x80000000u : 0x7FFFFFFFu) ? FL_OF : 0);
+    return r;
+}
+
 /* Result and flags of a op b (SDM vol. 2 ADD, SUB, CMP, AND, OR, XOR; AF of the logic
  * operations is undefined, 0 here as in Ringside). */
 static uint32_t alu(enum alu op, uint32_t a, uint32_t b, unsigned size, uint32_t *flags)
@@ -394,6 +407,10 @@ static struct state model(const struct t *t, const struct op *o, const struct mo
         break;
     case K_TEST_EG: alu(AND, v, g, sz, &s.flags); break;
     case K_TEST_EI: alu(AND, v, b, sz, &s.flags); break;
+    case K_INC: case K_DEC:
+        res = incdec(o->kind == K_INC, v, START_FLAGS & FL_CF, &s.flags);
+        to_rm = true;
+        break;
     }
     if (to_rm) {
         if (m->reg >= 0) {
@@ -521,6 +538,118 @@ static void test_page_crossing(void **state)
         run_case(t, &ops[k], &cross, 0, 0, true);
 }
 
+static void put32(uint8_t *ram, uint32_t a, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        ram[a + k] = (uint8_t)(v >> (8 * k));
+}
+
+/* ---- INC/DEC r/m32 (op_inc_E32_b etc.): CF kept from every kind of producer, OF at the
+ * signed edges, a write to the code being run, a dword at the end of a page ---- */
+
+/* Runs n instructions from CODE (code: len bytes there), the decoded code flushed (and with it
+ * the TLB) when cold. */
+static void run_code(struct t *t, const uint8_t *code, unsigned len, unsigned n, bool cold)
+{
+    struct cpu *c = &t->c;
+    memcpy(t->ram + CODE, code, len);
+    if (cold)
+        cpu_flush_decoded(c);
+    c->eflags = FL_R1;
+    c->lf.op = LF_NONE;
+    c->eip = CODE;
+    t->deliveries = 0;
+    cpu_run(c, n);
+    assert_int_equal(t->deliveries, 0);
+    assert_int_equal(c->eip, CODE + len - 1); /* at the final HLT */
+}
+
+static void test_incdec_edges(void **state)
+{
+    struct t *t = *state;
+    struct cpu *c = &t->c;
+    /* The carry producer, then INC or DEC dword [ebx], HLT. */
+    static const struct {
+        const char *name;
+        uint8_t code[3];
+        unsigned len;
+        uint32_t eax, ecx;
+        uint32_t cf;
+    } producers[] = {
+        {"cmp eax,ecx (borrow)", {0x39, 0xC8}, 2, 1, 2, FL_CF},
+        {"cmp eax,ecx (none)", {0x39, 0xC8}, 2, 2, 1, 0},
+        {"add eax,ecx (carry)", {0x01, 0xC8}, 2, 0xFFFFFFFFu, 2, FL_CF},
+        {"sar eax,1 (carry)", {0xD1, 0xF8}, 2, 0x80000003u, 0, FL_CF},
+        {"sar eax,1 (none)", {0xD1, 0xF8}, 2, 0x80000002u, 0, 0},
+        {"stc", {0xF9}, 1, 0, 0, FL_CF},
+        {"clc", {0xF8}, 1, 0, 0, 0},
+    };
+    static const uint32_t values[] = {0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu, 0, 0x1234560Fu};
+    static const uint32_t addrs[] = {DATA + 0x100, DATA + 0xFFC}; /* the last dword of a page */
+    for (unsigned p = 0; p < sizeof producers / sizeof producers[0]; p++)
+        for (int inc = 0; inc < 2; inc++)
+            for (unsigned v = 0; v < sizeof values / sizeof values[0]; v++)
+                for (unsigned a = 0; a < 2; a++)
+                    for (int pass = 0; pass < 2; pass++) {
+                        uint8_t code[8];
+                        unsigned n = producers[p].len;
+                        memcpy(code, producers[p].code, n);
+                        code[n++] = 0xFF;
+                        code[n++] = inc ? 0x03 : 0x0B; /* [ebx], ModRM.reg 0 or 1 */
+                        code[n++] = 0xF4;
+                        memset(c->r, 0, sizeof c->r);
+                        c->r[EAX] = producers[p].eax;
+                        c->r[ECX] = producers[p].ecx;
+                        c->r[EBX] = addrs[a];
+                        put32(t->ram, addrs[a], values[v]);
+                        run_code(t, code, n, 2, pass == 0);
+                        uint32_t want_fl, want = incdec(inc, values[v], producers[p].cf, &want_fl);
+                        uint32_t got = le32(t->ram + addrs[a]);
+                        uint32_t fl = cpu_get_eflags(c) & FL_ARITH;
+                        if (got != want || fl != want_fl)
+                            fail_msg("%s; %s [%#x] = %#x (pass %d): %#x flags %#x, want %#x "
+                                     "flags %#x", producers[p].name, inc ? "inc" : "dec",
+                                     addrs[a], values[v], pass, got, fl, want, want_fl);
+                    }
+}
+
+/* INC of the code that runs next: the instruction after it must run as changed (a page that
+ * was data, written through the TLB, then run as code). */
+static void test_incdec_code(void **state)
+{
+    struct t *t = *state;
+    struct cpu *c = &t->c;
+    const uint32_t page = CODE + 0x1000;
+    for (int pass = 0; pass < 2; pass++) {
+        static const uint8_t at_page[] = {
+            0xFF, 0x05, 0x06, 0x90, 0x00, 0x00, /* inc dword [page + 6] */
+            0x40, 0x90, 0x90, 0x90,             /* inc eax, becomes inc ecx */
+            0xF4,
+        };
+        memcpy(t->ram + page, at_page, sizeof at_page);
+        put32(t->ram, page + 0x100, 7);
+        uint8_t code[16] = {0xFF, 0x05}; /* inc dword [page + 0x100]: the page is data yet */
+        put32(code, 2, page + 0x100);
+        code[6] = 0xE9; /* jmp page */
+        put32(code, 7, page - (CODE + 11));
+        memcpy(t->ram + CODE, code, 11);
+        if (pass == 0)
+            cpu_flush_decoded(c);
+        c->eflags = FL_R1;
+        c->lf.op = LF_NONE;
+        c->eip = CODE;
+        memset(c->r, 0, sizeof c->r);
+        t->deliveries = 0;
+        cpu_run(c, 4);
+        assert_int_equal(t->deliveries, 0);
+        assert_int_equal(le32(t->ram + page + 0x100), 8);
+        assert_int_equal(t->ram[page + 6], 0x41);
+        assert_int_equal(c->r[EAX], 0);
+        assert_int_equal(c->r[ECX], 1);
+        assert_int_equal(c->eip, page + 7);
+    }
+}
+
 /* ---- PUSH r32, POP r32, PUSHA, POPA (their fast paths in move.c) ----
  * Against a model of the SDM's pseudo-code, with SS flat and 32-bit (the fast path on the second
  * run), SS with a base (not flat: the general path), and SS flat but 16-bit (B = 0: SP wraps in
@@ -540,12 +669,6 @@ static void fill_all(struct t *t)
     for (uint32_t a = LOW; a < TOP; a++)
         if (a < CODE || a >= CODE + 0x1000)
             t->ram[a] = hash8(a);
-}
-
-static void put32(uint8_t *ram, uint32_t a, uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        ram[a + k] = (uint8_t)(v >> (8 * k));
 }
 
 static void run_stack_case(struct t *t, const struct stack_cfg *cfg, uint8_t opcode)
@@ -651,6 +774,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ss_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incdec_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incdec_code, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "cpu/insn.h"
 #include "machine/machine.h"
 #include "trace/export_perfetto.h"
 #include "trace/filter.h"
