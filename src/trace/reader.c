@@ -296,7 +296,9 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
             }
             tf->events = e;
         }
-        if (!check_record(tf, type, p, len, at, k, tf->events + tf->nevents))
+        /* the slot the next event decodes into (no events array before the first event) */
+        struct trace_event *slot = type == TREC_EVENT ? tf->events + tf->nevents : NULL;
+        if (!check_record(tf, type, p, len, at, k, slot))
             break;
         if (tf->nrecs == cap) {
             cap = cap ? 2 * cap : 1024;
