@@ -204,18 +204,21 @@ static __attribute__((noinline)) void call_rel_any(struct cpu *c, const struct i
 /* The fast paths of CALL and RET: 32-bit, the target within the CS limit, the stack flat and
  * 32-bit with the slot in the TLB (stack_host); the general path (which checks the limit first,
  * then pushes or pops) otherwise. */
+static inline bool call_fast(struct cpu *c, uint32_t target)
+{
+    uint8_t *p;
+    if (target > c->seg[SEG_CS].limit || !(p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S)))
+        return false;
+    host_store(p, 4, c->eip);
+    c->r[ESP] -= 4;
+    c->eip = target;
+    return true;
+}
+
 OP(call_rel)
 {
-    uint32_t target = c->eip + i->imm;
-    uint8_t *p;
-    if (i->osize == 4 && target <= c->seg[SEG_CS].limit &&
-        (p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
-        host_store(p, 4, c->eip);
-        c->r[ESP] -= 4;
-        c->eip = target;
-        return;
-    }
-    call_rel_any(c, i);
+    if (!(i->osize == 4 && call_fast(c, c->eip + i->imm)))
+        call_rel_any(c, i);
 }
 
 OP(jmp_E) { jump_near(c, rd_rm(c, i, i->osize), i->osize); }
@@ -232,18 +235,8 @@ static __attribute__((noinline)) void call_E_any(struct cpu *c, const struct ins
 /* CALL r32 (a register operand) by the same fast path. */
 OP(call_E)
 {
-    uint8_t *p;
-    if (i->osize == 4 && i->modreg) {
-        uint32_t target = c->r[i->rm];
-        if (target <= c->seg[SEG_CS].limit &&
-            (p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
-            host_store(p, 4, c->eip);
-            c->r[ESP] -= 4;
-            c->eip = target;
-            return;
-        }
-    }
-    call_E_any(c, i);
+    if (!(i->osize == 4 && i->modreg && call_fast(c, c->r[i->rm])))
+        call_E_any(c, i);
 }
 
 static __attribute__((noinline)) void near_return(struct cpu *c, unsigned osize, uint32_t extra)
