@@ -141,6 +141,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if (((fl & (F_END | F_MODE)) && !is_jcc(in->id)) || in->fn == op_ud || off >= PAGE_SIZE)
             break;
     }
+    insn_kill_dead_flags(b->insns, b->n);
     /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block
      * steps over a Jcc its fused handler decided): fused (control.c). */
     for (unsigned k = 0; k + 2 < b->n; k++) {

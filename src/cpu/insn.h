@@ -144,6 +144,11 @@ OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
  * when it has none. */
 insn_fn jcc_fused(insn_fn producer, unsigned cc);
 
+/* Gives the instructions of a decoded block whose arithmetic flags are dead (overwritten by
+ * the next ones before anything can see them) their handlers without flags (deadflags.c).
+ * Before jcc_fused is applied: it knows the plain handlers. */
+void insn_kill_dead_flags(struct insn *insns, unsigned n);
+
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {
     uint16_t row[512 * 8]; /* (key * 8 + ModRM.reg) -> table row, 0 = invalid */

@@ -478,6 +478,134 @@ static void test_fuse_all(void **state)
     check_max(code, len, "fuse_all", 24);
 }
 
+
+/* Dead flags (src/cpu/deadflags.c): shifts, rotates, INC/DEC and register ALU forms whose flags
+ * the next instructions overwrite run without recording them in the middle of a block. Budgets
+ * that end between such an instruction and the one that overwrites its flags see them exact;
+ * a fault (the DIV) right after an INC sees the INC's flags; a CMP after the DIV does not make
+ * the INC's flags dead. */
+static const uint8_t dead_flags[] = {
+    0xB9, 0x05, 0x00, 0x00, 0x00, /* 00 mov ecx, 5 */
+    0xB8, 0x78, 0x56, 0x34, 0x12, /* 05 mov eax, 0x12345678 */
+    0x31, 0xD2,                   /* 0A xor edx, edx */
+    0xC1, 0xE0, 0x03,             /* 0C shl eax, 3 (dead: the XOR) */
+    0x31, 0xC8,                   /* 0F xor eax, ecx (dead: the SHR) */
+    0xD1, 0xE8,                   /* 11 shr eax, 1 (dead: INC, then CMP) */
+    0x42,                         /* 13 inc edx (dead) */
+    0xC1, 0xC0, 0x05,             /* 14 rol eax, 5 (dead: the ADD) */
+    0x00, 0xD0,                   /* 17 add al, dl (dead: ROR, LEA, CMP) */
+    0xD1, 0xC8,                   /* 19 ror eax, 1 (dead: the CMP) */
+    0x8D, 0x1C, 0x08,             /* 1B lea ebx, [eax + ecx] */
+    0x83, 0xF9, 0x03,             /* 1E cmp ecx, 3 (CF live: DEC, ADC) */
+    0x4B,                         /* 21 dec ebx */
+    0x83, 0xD6, 0x00,             /* 22 adc esi, 0 */
+    0x49,                         /* 25 dec ecx */
+    0x75, 0xE4,                   /* 26 jnz 0C */
+    0xBD, 0x00, 0x00, 0x00, 0x00, /* 28 mov ebp, 0 */
+    0x40,                         /* 2D inc eax (live: the DIV faults) */
+    0xF7, 0xF5,                   /* 2E div ebp: #DE */
+    0x39, 0xC0,                   /* 30 cmp eax, eax */
+    0xF4,                         /* 32 hlt */
+};
+
+/* The other forms: AI, GE and EG, byte registers (AH, DH), SAR, MOVZX, NOP, TEST. */
+static const uint8_t dead_forms[] = {
+    0xB8, 0xF0, 0xFF, 0x00, 0x80, /* 00 mov eax, 0x8000FFF0 */
+    0xBB, 0x03, 0x00, 0x00, 0x00, /* 05 mov ebx, 3 */
+    0xB9, 0x10, 0x00, 0x00, 0x00, /* 0A mov ecx, 16 */
+    0x05, 0x11, 0x00, 0x00, 0x00, /* 0F add eax, 0x11 */
+    0x2B, 0xC3,                   /* 14 sub eax, ebx */
+    0x09, 0xD8,                   /* 16 or eax, ebx */
+    0xC1, 0xF8, 0x02,             /* 18 sar eax, 2 */
+    0x0F, 0xB6, 0xD0,             /* 1B movzx edx, al */
+    0x90,                         /* 1E nop */
+    0x85, 0xD2,                   /* 1F test edx, edx */
+    0x80, 0xF2, 0x5A,             /* 21 xor dl, 0x5A */
+    0x02, 0xF1,                   /* 24 add dh, cl */
+    0x28, 0xCC,                   /* 26 sub ah, cl */
+    0xD1, 0xE0,                   /* 28 shl eax, 1 */
+    0x25, 0xFF, 0xFF, 0x0F, 0x00, /* 2A and eax, 0x000FFFFF */
+    0x83, 0xE3, 0x07,             /* 2F and ebx, 7 */
+    0x80, 0xF8, 0x05,             /* 32 cmp al, 5 (CF live: DEC, JNZ) */
+    0x49,                         /* 35 dec ecx */
+    0x75, 0xD7,                   /* 36 jnz 0F */
+    0xF4,                         /* 38 hlt */
+};
+
+static void test_dead_flags(void **state)
+{
+    (void)state;
+    CHECK(dead_flags);
+    CHECK(dead_forms);
+    struct state s = run_k(dead_flags, sizeof dead_flags, false, MAX_INSNS);
+    assert_int_equal(s.exceptions, 1);
+    assert_int_equal(s.fault_eip, CODE + 0x2E);
+}
+
+/* Each instruction with a dead-flags handler, X, checked against itself with live flags:
+ * program A is SETUP, X, CMP ECX, EDX (which makes X's flags dead), HLT; program B is SETUP, X,
+ * HLT (X's flags live: B runs X's full handler). Cut right after X, A must show what B shows
+ * (the flags X leaves, exact, though the same block runs X without them when it runs whole);
+ * run whole, A's registers must be B's. */
+static void test_dead_each(void **state)
+{
+    (void)state;
+    static const uint8_t setup[] = {
+        0xB8, 0xF0, 0xFF, 0x00, 0x80, /* mov eax, 0x8000FFF0 */
+        0xBB, 0x21, 0x43, 0x65, 0x87, /* mov ebx, 0x87654321 */
+        0xB9, 0xFF, 0x00, 0x00, 0x00, /* mov ecx, 0xFF */
+        0xBA, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 */
+        0x01, 0xC3,                   /* add ebx, eax: a carry, lazy flags */
+    };
+    uint8_t xs[80][8]; /* length, then the bytes */
+    unsigned nx = 0;
+    static const uint8_t fixed[][7] = {
+        {1, 0x40}, {1, 0x4B},                                       /* inc eax, dec ebx */
+        {3, 0xC1, 0xE0, 0x07}, {3, 0xC1, 0xE8, 0x07}, {3, 0xC1, 0xF8, 0x07}, /* shl shr sar 7 */
+        {3, 0xC1, 0xE4, 0x1F}, {3, 0xC1, 0xC0, 0x07}, {3, 0xC1, 0xC8, 0x07}, /* shl 31, rol ror */
+        {2, 0xD1, 0xE0}, {2, 0xD1, 0xE8}, {2, 0xD1, 0xF8}, {2, 0xD1, 0xC0}, {2, 0xD1, 0xC8},
+        {2, 0x85, 0xD8}, {5, 0xA9, 0x00, 0xF0, 0x00, 0x80}, {2, 0x84, 0xDC}, /* test */
+        {3, 0xF6, 0xC4, 0x0F},
+    };
+    for (unsigned k = 0; k < sizeof fixed / sizeof fixed[0]; k++, nx++)
+        memcpy(xs[nx], fixed[k], (unsigned)fixed[k][0] + 1);
+    static const uint8_t ops[] = {0, 1, 4, 5, 6, 7}; /* add or and sub xor cmp */
+    for (unsigned k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        uint8_t o = ops[k], b = (uint8_t)(o * 8);
+        const uint8_t forms[][7] = {
+            {2, (uint8_t)(b + 1), 0xC3},                             /* E32 op= G32 */
+            {2, (uint8_t)(b + 3), 0xC3},                             /* G32 op= E32 */
+            {3, 0x83, (uint8_t)(0xC3 | o << 3), 0x7F},               /* E32 op= imm8 */
+            {6, 0x81, (uint8_t)(0xC0 | o << 3), 0x10, 0x00, 0x00, 0x80}, /* E32 op= imm32 */
+            {5, (uint8_t)(b + 5), 0x10, 0x00, 0x01, 0x80},           /* EAX op= imm32 */
+            {2, b, 0xDC},                                            /* AH op= BL */
+            {2, (uint8_t)(b + 2), 0xE3},                             /* AH op= BL */
+            {3, 0x80, (uint8_t)(0xC4 | o << 3), 0x7F},               /* AH op= imm8 */
+        };
+        for (unsigned f = 0; f < sizeof forms / sizeof forms[0]; f++, nx++)
+            memcpy(xs[nx], forms[f], (unsigned)forms[f][0] + 1);
+    }
+    assert_true(nx <= sizeof xs / sizeof xs[0]);
+    for (unsigned k = 0; k < nx; k++) {
+        uint8_t a[64], b[64];
+        unsigned n = sizeof setup, len = xs[k][0];
+        memcpy(a, setup, n);
+        memcpy(a + n, xs[k] + 1, len);
+        memcpy(b, a, n + len);
+        a[n + len] = 0x39; /* cmp ecx, edx */
+        a[n + len + 1] = 0xD1;
+        a[n + len + 2] = 0xF4;
+        b[n + len] = 0xF4;
+        unsigned cut = 6; /* the setup, X */
+        struct state sa = run_k(a, n + len + 3, false, cut), sb = run_k(b, n + len + 1, false, cut);
+        same(&sb, &sa, "dead flags, cut after X", k);
+        sa = run_k(a, n + len + 3, false, ALL_INSNS);
+        sb = run_k(b, n + len + 1, false, ALL_INSNS);
+        assert_int_equal(sa.result, RUN_HALT);
+        assert_memory_equal(sa.r, sb.r, sizeof sa.r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +619,8 @@ int main(void)
         cmocka_unit_test(test_fuse_limit),
         cmocka_unit_test(test_fuse_block_end),
         cmocka_unit_test(test_fuse_all),
+        cmocka_unit_test(test_dead_flags),
+        cmocka_unit_test(test_dead_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,230 @@
+/* Dead arithmetic flags (issue 15): an instruction whose flags the next instructions of its
+ * decoded block overwrite before anything can read or see them runs, in the middle of its block,
+ * without recording them (a handler op_NAME_nf).
+ *
+ * Flags can be seen by an instruction that reads them, by a fault (the exception frame holds
+ * EFLAGS), by an event or a device, and at the end of a block or a budget. So the flags of
+ * instruction k are dead when the instructions after it in its block, up to one that writes
+ * them all, are register-only instructions that cannot fault, stop the block, read flags or
+ * write memory (the list below): the flags k leaves are then never observable. A _nf handler
+ * runs the short way only in the middle of its block (c->cur set, exec.c run_block): run alone
+ * (an instruction hook, a budget or CS limit that cuts the block short, a single step: cur
+ * NULL) it is the full handler, so EFLAGS is exact at every boundary where anything can look.
+ */
+#include "cpu/ops.h"
+
+/* What a listed instruction does to the arithmetic flags. */
+enum { DF_NONE, DF_ALL, DF_INCDEC, DF_SHIFT };
+
+/* 32-bit and byte register forms of the ALU operations (they cannot fault). */
+#define NF_ALU_E(name, OPX)                                                                \
+    static void op_##name##_EG32_r_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_EG32_r(c, i);                                                      \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->rm] = c->r[i->rm] OPX c->r[i->reg];                                        \
+    }                                                                                      \
+    static void op_##name##_GE32_r_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_GE32_r(c, i);                                                      \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = c->r[i->reg] OPX c->r[i->rm];                                       \
+    }                                                                                      \
+    static void op_##name##_EI32_r_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_EI32_r(c, i);                                                      \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->rm] = c->r[i->rm] OPX i->imm;                                              \
+    }                                                                                      \
+    static void op_##name##_AI32_nf(struct cpu *c, const struct insn *i)                   \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_AI32(c, i);                                                        \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[EAX] = c->r[EAX] OPX i->imm;                                                  \
+    }                                                                                      \
+    static void op_##name##_EG8_r_nf(struct cpu *c, const struct insn *i)                  \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_EG8_r(c, i);                                                       \
+            return;                                                                        \
+        }                                                                                  \
+        set_reg(c, i->rm, 1, get_reg(c, i->rm, 1) OPX get_reg(c, i->reg, 1));              \
+    }                                                                                      \
+    static void op_##name##_GE8_r_nf(struct cpu *c, const struct insn *i)                  \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_GE8_r(c, i);                                                       \
+            return;                                                                        \
+        }                                                                                  \
+        set_reg(c, i->reg, 1, get_reg(c, i->reg, 1) OPX get_reg(c, i->rm, 1));             \
+    }                                                                                      \
+    static void op_##name##_EI8_r_nf(struct cpu *c, const struct insn *i)                  \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_##name##_EI8_r(c, i);                                                       \
+            return;                                                                        \
+        }                                                                                  \
+        set_reg(c, i->rm, 1, (get_reg(c, i->rm, 1) OPX i->imm) & 0xFF);                    \
+    }
+NF_ALU_E(add, +)
+NF_ALU_E(or, |)
+NF_ALU_E(and, &)
+NF_ALU_E(sub, -)
+NF_ALU_E(xor, ^)
+#undef NF_ALU_E
+
+/* CMP and TEST with dead flags do nothing at all. */
+#define NF_NOTHING(fname)                                                                  \
+    static void op_##fname##_nf(struct cpu *c, const struct insn *i)                       \
+    {                                                                                      \
+        if (!c->cur)                                                                       \
+            op_##fname(c, i);                                                              \
+    }
+#define NF_CMP_FORMS(name)                                                                 \
+    NF_NOTHING(name##_EG32_r) NF_NOTHING(name##_EI32_r) NF_NOTHING(name##_AI32)            \
+    NF_NOTHING(name##_EG8_r) NF_NOTHING(name##_EI8_r)
+NF_CMP_FORMS(cmp)
+NF_CMP_FORMS(test)
+NF_NOTHING(cmp_GE32_r)
+NF_NOTHING(cmp_GE8_r)
+#undef NF_CMP_FORMS
+#undef NF_NOTHING
+
+static void op_inc_r32_nf(struct cpu *c, const struct insn *i)
+{
+    if (!c->cur) {
+        op_inc_r32(c, i);
+        return;
+    }
+    c->r[i->reg]++;
+}
+
+static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
+{
+    if (!c->cur) {
+        op_dec_r32(c, i);
+        return;
+    }
+    c->r[i->reg]--;
+}
+
+/* Shifts and rotates of a 32-bit register by an immediate (COUNT: 1 <= i->imm & 31 <= 31, the
+ * list below only takes those) or by 1. */
+#define NF_SHIFT(name, src, COUNT, EXPR)                                                   \
+    static void op_##name##_##src##_nf(struct cpu *c, const struct insn *i)                \
+    {                                                                                      \
+        if (!c->cur) {                                                                     \
+            op_shift_##src##32(c, i);                                                      \
+            return;                                                                        \
+        }                                                                                  \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = (COUNT);                                                              \
+        c->r[i->rm] = (EXPR);                                                              \
+    }
+#define NF_SHIFTS(src, COUNT)                                                              \
+    NF_SHIFT(rol, src, COUNT, (a << n) | (a >> ((32 - n) & 31)))                           \
+    NF_SHIFT(ror, src, COUNT, (a >> n) | (a << ((32 - n) & 31)))                           \
+    NF_SHIFT(shl, src, COUNT, a << n)                                                      \
+    NF_SHIFT(shr, src, COUNT, a >> n)                                                      \
+    NF_SHIFT(sar, src, COUNT, (uint32_t)((int32_t)a >> n))
+NF_SHIFTS(imm, i->imm & 31)
+NF_SHIFTS(1, 1)
+#undef NF_SHIFTS
+#undef NF_SHIFT
+
+struct df_row {
+    insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */
+    uint8_t kind;   /* DF_* */
+};
+
+#define DF_ALU(name)                                                                       \
+    {op_##name##_EG32_r, op_##name##_EG32_r_nf, DF_ALL},                                   \
+        {op_##name##_GE32_r, op_##name##_GE32_r_nf, DF_ALL},                               \
+        {op_##name##_EI32_r, op_##name##_EI32_r_nf, DF_ALL},                               \
+        {op_##name##_AI32, op_##name##_AI32_nf, DF_ALL},                                   \
+        {op_##name##_EG8_r, op_##name##_EG8_r_nf, DF_ALL},                                 \
+        {op_##name##_GE8_r, op_##name##_GE8_r_nf, DF_ALL},                                 \
+        {op_##name##_EI8_r, op_##name##_EI8_r_nf, DF_ALL}
+#define DF_CMP(name)                                                                       \
+    {op_##name##_EG32_r, op_##name##_EG32_r_nf, DF_ALL},                                   \
+        {op_##name##_EI32_r, op_##name##_EI32_r_nf, DF_ALL},                               \
+        {op_##name##_AI32, op_##name##_AI32_nf, DF_ALL},                                   \
+        {op_##name##_EG8_r, op_##name##_EG8_r_nf, DF_ALL},                                 \
+        {op_##name##_EI8_r, op_##name##_EI8_r_nf, DF_ALL}
+static const struct df_row df_rows[] = {
+    DF_ALU(add), DF_ALU(or), DF_ALU(and), DF_ALU(sub), DF_ALU(xor),
+    DF_CMP(cmp), DF_CMP(test),
+    {op_cmp_GE32_r, op_cmp_GE32_r_nf, DF_ALL}, {op_cmp_GE8_r, op_cmp_GE8_r_nf, DF_ALL},
+    {op_inc_r32, op_inc_r32_nf, DF_INCDEC}, {op_dec_r32, op_dec_r32_nf, DF_INCDEC},
+    {op_shift_imm32, NULL, DF_SHIFT}, {op_shift_132, NULL, DF_SHIFT},
+    /* no flags, no fault, no memory */
+    {op_mov_EG32_r, NULL, DF_NONE}, {op_mov_GE32_r, NULL, DF_NONE},
+    {op_mov_EG8_r, NULL, DF_NONE}, {op_mov_GE8_r, NULL, DF_NONE},
+    {op_mov_EI32_r, NULL, DF_NONE}, {op_mov_EI8_r, NULL, DF_NONE},
+    {op_mov_r_imm32, NULL, DF_NONE}, {op_mov_r_imm, NULL, DF_NONE},
+    {op_lea32_b, NULL, DF_NONE}, {op_lea32_x, NULL, DF_NONE},
+    {op_movzx32_r, NULL, DF_NONE}, {op_nop90, NULL, DF_NONE},
+};
+#undef DF_ALU
+#undef DF_CMP
+
+/* The flags instruction i writes and reads, false when it is not a listed instruction (it may
+ * read flags, fault or stop the block: all flags are live before it). *nf: its dead-flags
+ * handler, or NULL. */
+static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, insn_fn *nf)
+{
+    const struct df_row *d = NULL;
+    for (unsigned k = 0; k < sizeof df_rows / sizeof df_rows[0]; k++)
+        if (df_rows[k].fn == i->fn) {
+            d = &df_rows[k];
+            break;
+        }
+    if (!d)
+        return false;
+    *nf = d->nf;
+    *reads = 0;
+    switch (d->kind) {
+    case DF_NONE: *writes = 0; return true;
+    case DF_ALL: *writes = FL_ARITH; return true;
+    case DF_INCDEC: *writes = FL_ARITH & ~FL_CF; return true;
+    default: break;
+    }
+    /* a shift: a register operand, a count of 1..31 (0 changes nothing, not even flags) */
+    unsigned count = i->fn == op_shift_132 ? 1 : i->imm & 31;
+    if (!i->modreg || count == 0 || i->reg == 2 || i->reg == 3)
+        return false; /* memory, no change, RCL/RCR (they read CF) */
+    static const insn_fn by_op[2][8] = {
+        {op_rol_imm_nf, op_ror_imm_nf, NULL, NULL, op_shl_imm_nf, op_shr_imm_nf,
+         op_shl_imm_nf, op_sar_imm_nf},
+        {op_rol_1_nf, op_ror_1_nf, NULL, NULL, op_shl_1_nf, op_shr_1_nf, op_shl_1_nf,
+         op_sar_1_nf},
+    };
+    *nf = by_op[i->fn == op_shift_132][i->reg];
+    *writes = i->reg < 2 ? FL_CF | FL_OF : FL_ARITH;
+    return true;
+}
+
+void insn_kill_dead_flags(struct insn *insns, unsigned n)
+{
+    uint32_t live = FL_ARITH; /* after the block's last instruction: all */
+    for (unsigned k = n; k-- > 0;) {
+        struct insn *in = &insns[k];
+        uint32_t writes, reads;
+        insn_fn nf;
+        if (!df_effect(in, &writes, &reads, &nf)) {
+            live = FL_ARITH;
+            continue;
+        }
+        if (writes && !(writes & live) && nf)
+            in->fn = nf;
+        live = (live & ~writes) | reads;
+    }
+}
