@@ -27,15 +27,22 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
  * the block for the one at its target. */
 static inline void jcc_taken(struct cpu *c, const struct insn *i)
 {
-    if (i->loop && c->cur) {
-        /* back to the start of this block, in its middle: the dispatch loop runs it again
-         * (exec.c run_block; the target is the block's start, within the CS limit) */
-        c->stop_block = STOP_LOOP;
+    if (c->cur) {
+        /* In the middle of its block: back to the block's start, the dispatch loop runs it
+         * again (STOP_LOOP; the target is the block's start, within the CS limit); elsewhere,
+         * the dispatch loop follows the Jcc's direct link or calls jcc_leave (STOP_JUMP). */
+        c->stop_block = i->loop ? STOP_LOOP : STOP_JUMP;
         return;
     }
-    cpu_settle(c); /* EIP: the next instruction (not kept in the middle of a block) */
     jump_near(c, c->eip + i->imm, i->osize);
     c->stop_block |= STOP_BRANCH;
+}
+
+void jcc_leave(struct cpu *c, const struct insn *j)
+{
+    cpu_settle(c); /* EIP: the next instruction (not kept in the middle of a block) */
+    jump_near(c, c->eip + j->imm, j->osize);
+    c->stop_block = STOP_BRANCH;
 }
 
 /* A condition the lazy flags cannot decide: out of line, so that the handlers' common path

@@ -222,6 +222,31 @@ static inline bool loop_again(struct cpu *c, const struct insn *i, uint64_t stop
     return false;
 }
 
+/* The taken Jcc j (c->cur, in the middle of block b) whose direct link does not hold: it retires
+ * (jcc_leave: a #GP(0) for a target beyond the CS limit is the Jcc's), and the block at its
+ * target is looked up (a fetch fault there is that block's, at insn_eip = EIP), and linked from
+ * j when it can be (not a block reaching into a second page, which re-checks that page on every
+ * use; not when the cache was reset while looking up, which leaves cpu.last_block NULL). */
+static __attribute__((noinline)) struct block *jump_slow(struct cpu *c, struct block *b,
+                                                          const struct insn *j)
+{
+    uint32_t from = c->eip; /* b's start (c->cur is set) */
+    jcc_leave(c, j);
+    c->icount++;
+    struct block *n = icache_next(c, b);
+    uint64_t end = (uint64_t)c->eip + n->bytes - 1;
+    if (c->last_block == b && n->page1 == UINT32_MAX && end <= UINT32_MAX) {
+        struct jlink *l = jlink_of(j);
+        l->to = n;
+        l->from = from;
+        l->eip = c->eip;
+        l->end = (uint32_t)end;
+        l->epoch = c->map_epoch;
+        l->cpl = c->cpl;
+    }
+    return n;
+}
+
 /* Runs block b one instruction at a time with EIP, insn_eip and the count exact before each
  * (cur NULL): under an instruction hook, and when the budget (the count stops at stop_at) or the
  * CS limit ends the block early. Fused handlers (control.c) run as their first instruction alone
@@ -282,6 +307,36 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             /* a fused handler decided its Jcc (i + 1, never the last) not taken */
             c->stop_block = 0;
             i += 2;
+            continue;
+        }
+        if (c->stop_block == STOP_JUMP) {
+            /* A taken Jcc (c->cur; a fused handler's is the next instruction): straight on to
+             * the block at its target through its direct link when that holds and the block
+             * runs whole in the fast loop; else jump_slow retires it and finds the block. */
+            const struct insn *j = c->cur;
+            const struct jlink *l = jlink_of(j);
+            struct block *n = l->to;
+            uint64_t count = c->icount + j->idx + 1u;
+            if (__builtin_expect(n && l->from == c->eip && l->epoch == c->map_epoch &&
+                                 l->cpl == c->cpl && n->gen0 == c->page_gen[n->phys >> 12] &&
+                                 l->end <= c->seg[SEG_CS].limit && stop_at - count >= n->n,
+                                 1)) {
+                c->icount = count;
+                c->eip = l->eip;
+                c->cur = NULL;
+            } else {
+                struct block *from = b;
+                n = jump_slow(c, b, j);
+                if (c->last_block != from)
+                    return n; /* the cache was reset: b is gone (run_chain looks n up again) */
+                if (stop_at - c->icount < n->n ||
+                    (uint64_t)c->eip + n->bytes - 1 > c->seg[SEG_CS].limit)
+                    return b; /* run_chain runs n, cut short */
+            }
+            c->stop_block = 0;
+            c->last_block = b = n;
+            i = n->insns;
+            last = i + n->n - 1;
             continue;
         }
         if (c->stop_block == STOP_BRANCH && !c->cur) {

@@ -78,7 +78,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                            uint8_t d32)
 {
     struct icache *ic = c->icache;
-    size_t max_bytes = sizeof(struct block) + ICACHE_BLOCK_MAX * sizeof(struct insn);
+    size_t max_bytes = sizeof(struct block) +
+                       ICACHE_BLOCK_MAX * (sizeof(struct insn) + sizeof(struct jlink)) + 8;
     if (ic->used + max_bytes > ICACHE_ARENA)
         icache_reset(c);
     struct block *b = (struct block *)(void *)(ic->arena + ic->used);
@@ -124,12 +125,14 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             b->mode_end = (opcode_table[in->id].flags & F_MODE) != 0;
             in->off = 0;
             in->idx = 0;
+            in->jl = 0;
             b->n++;
             b->bytes = (uint16_t)len;
             break;
         }
         in->off = b->bytes;
         in->idx = (uint8_t)b->n;
+        in->jl = 0;
         /* A Jcc back to the block's start (a loop of one block): its target is a constant
          * offset from the block's start, so it is known here (control.c jcc_taken). */
         in->loop = is_jcc(in->id) && in->osize == 4 && (uint32_t)(b->bytes + len + in->imm) == 0;
@@ -150,9 +153,22 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud && (f = jcc_fused(in->fn, j->cc)))
             in->fn = f;
     }
+    /* The direct links of the Jccs in the middle of the block (struct jlink), after its
+     * instructions. */
+    size_t at = (sizeof(struct block) + b->n * sizeof(struct insn) + 7) & ~(size_t)7;
+    for (unsigned k = 0; k + 1 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        if (!is_jcc(in->id) || in->fn == op_ud)
+            continue;
+        struct jlink *l = (struct jlink *)(void *)((uint8_t *)b + at);
+        l->to = NULL;
+        l->epoch = c->map_epoch - 1;
+        in->jl = (uint16_t)((uint8_t *)l - (uint8_t *)in);
+        at += sizeof(struct jlink);
+    }
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
-    ic->used += sizeof(struct block) + b->n * sizeof(struct insn);
+    ic->used += at;
     ic->used = (ic->used + 7) & ~(size_t)7;
     ic->blocks_built++;
     ic->slots[slot_of(phys)] = b;

@@ -46,6 +46,25 @@ struct block {
     struct insn insns[]; /* n of them */
 };
 
+/* A direct link: where a taken Jcc in the middle of a block goes (insn.jl, the links stored
+ * after the block's instructions), without the link hash. It holds while the block runs at the
+ * EIP it was made at (from: the target is a function of it), under the same map epoch and CPL,
+ * the target block's page is not written since it was decoded, and the target block lies
+ * within the CS limit (end: its last byte's EIP). */
+struct jlink {
+    struct block *to; /* NULL: none yet */
+    uint32_t from;    /* EIP of the start of the Jcc's block */
+    uint32_t eip;     /* the target's EIP */
+    uint32_t end;     /* EIP of the target block's last byte */
+    uint32_t epoch;   /* cpu.map_epoch when made */
+    uint8_t cpl;
+};
+
+static inline struct jlink *jlink_of(const struct insn *j)
+{
+    return (struct jlink *)(void *)((char *)(uintptr_t)j + j->jl);
+}
+
 struct icache {
     struct block **slots;
     uint8_t *arena;

@@ -40,6 +40,8 @@ struct insn {
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
     uint8_t loop;     /* a Jcc whose target is the start of its own block (icache.c) */
+    uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
+                         its direct link (icache.h struct jlink), else 0 */
 };
 
 /* In the middle of a decoded block the dispatch loop (exec.c run_block) stores only c->cur:
@@ -143,6 +145,10 @@ OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 /* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
  * when it has none. */
 insn_fn jcc_fused(insn_fn producer, unsigned cc);
+
+/* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
+ * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */
+void jcc_leave(struct cpu *c, const struct insn *j);
 
 /* Gives the instructions of a decoded block whose arithmetic flags are dead (overwritten by
  * the next ones before anything can see them) their handlers without flags (deadflags.c).
