@@ -716,7 +716,7 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
         null_inaccessible_segments(c);
     }
     iret_flags(c, cpl, 4, new_flags);
-    c->stop_block = true;
+    c->stop_block |= STOP_CHECK; /* the chain may go on (exec.c chain_on) */
     trace_end(c, ev);
     return true;
 }
@@ -747,7 +747,7 @@ OP(iret)
     }
     uint32_t new_flags = far_return(c, osize, 0, true);
     iret_flags(c, cpl, osize, new_flags);
-    c->stop_block = true;
+    c->stop_block |= STOP_CHECK;
     trace_end(c, &ev);
 }
 

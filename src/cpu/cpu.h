@@ -227,6 +227,9 @@ struct fault {
                           dispatch loop steps over the Jcc (control.c) */
 #define STOP_LOOP 4u   /* cpu.stop_block: a taken Jcc back to its block's start, in the middle
                           of the block (exec.c run_block restarts the block) */
+#define STOP_CHECK 16u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
+                          IRET, INVLPG, MOV CR3); back to the dispatch loop only when its checks
+                          have something to do (exec.c chain_on), else the chain goes on */
 
 struct cpu {
     /* Architectural state. */
