@@ -569,7 +569,7 @@ static inline void null_if_inaccessible(struct segment *s, unsigned cpl)
     /* Present, not conforming code, DPL < CPL (SA_* bits of the cache). */
     const uint16_t conforming = SA_S | TYPE_CODE | TYPE_EC;
     uint16_t a = s->attr;
-    if ((a & SA_P) && (a & conforming) != conforming && (unsigned)((a & SA_DPL) >> 5) < cpl)
+    if ((unsigned)((a & SA_DPL) >> 5) < cpl && (a & SA_P) && (a & conforming) != conforming)
         *s = (struct segment){0}; /* sel, base, limit, attr 0, not flat */
 }
 

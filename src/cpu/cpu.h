@@ -359,6 +359,7 @@ struct cpu {
     uint64_t cr3_loads;             /* TR_CR3 events */
     struct acct_space spaces[ACCT_SPACES];
     unsigned nspaces;               /* address spaces seen (the rest count in the last) */
+    unsigned acct_last;             /* where account.c found a space last (a hint: checked) */
     uint64_t acct_mark;             /* icount when the current CPL/CR3 interval began */
 
     /* Outside world (event.c). */

@@ -1058,6 +1058,35 @@ static void test_chain_int_stall(void **state)
     assert_int_equal(c->eip, HANDLER + 0x200);
 }
 
+/* A fault in the first instruction of a handler the chain went on to (INT 0x39 from ring 3,
+ * its handler ud2): #UD with the handler's EIP and CPL 0, its frame on the kernel stack below
+ * the INT's, the INT's frame intact. */
+static void ud_handler(struct t *t)
+{
+    gate(t, 0x39, SEL_KCODE, HANDLER + 0x300, 0xEE);
+    memcpy(t->ram + HANDLER + 0x300, (const uint8_t[]){0x0F, 0x0B}, 2);
+}
+
+static void test_chain_int_then_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x01, 0xD8, 0xCD, 0x39};
+    run_twice(t, 3, code, sizeof code, ud_handler, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 3);
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[1].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[1].vector, EXC_UD);
+    assert_int_equal(b.ev[1].before.eip, HANDLER + 0x300);
+    assert_int_equal(b.ev[1].before.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 20 - 12);
+    const uint8_t *top = b.kstack + sizeof b.kstack;
+    assert_int_equal(stack32(top, 20), UCODE + 4);       /* the INT's frame: EIP */
+    assert_int_equal(stack32(top, 32), HANDLER + 0x300); /* the #UD's: EIP */
+    assert_int_equal(stack32(top, 28), SEL_KCODE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1102,6 +1131,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_iret_nmi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_int_intr_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_int_stall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_int_then_fault, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
