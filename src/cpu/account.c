@@ -8,10 +8,16 @@
 static struct acct_space *space_of(struct cpu *c, uint32_t cr3)
 {
     uint32_t key = cr3 & ~0xFFFu;
+    /* The space of the last update first: CPL changes far more often than CR3. */
+    if (c->acct_last < c->nspaces && c->spaces[c->acct_last].cr3 == key)
+        return &c->spaces[c->acct_last];
     for (unsigned k = 0; k < c->nspaces; k++)
-        if (c->spaces[k].cr3 == key)
+        if (c->spaces[k].cr3 == key) {
+            c->acct_last = k;
             return &c->spaces[k];
+        }
     if (c->nspaces < ACCT_SPACES) {
+        c->acct_last = c->nspaces;
         struct acct_space *s = &c->spaces[c->nspaces++];
         s->cr3 = key;
         s->insns[0] = s->insns[1] = 0;

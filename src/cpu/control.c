@@ -576,7 +576,7 @@ static inline void null_if_inaccessible(struct segment *s, unsigned cpl)
     /* Present, not conforming code, DPL < CPL (SA_* bits of the cache). */
     const uint16_t conforming = SA_S | TYPE_CODE | TYPE_EC;
     uint16_t a = s->attr;
-    if ((a & SA_P) && (a & conforming) != conforming && (unsigned)((a & SA_DPL) >> 5) < cpl)
+    if ((unsigned)((a & SA_DPL) >> 5) < cpl && (a & SA_P) && (a & conforming) != conforming)
         *s = (struct segment){0}; /* sel, base, limit, attr 0, not flat */
 }
 
@@ -723,7 +723,7 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
         null_inaccessible_segments(c);
     }
     iret_flags(c, cpl, 4, new_flags);
-    c->stop_block = true;
+    c->stop_block |= STOP_CHECK; /* the chain may go on (exec.c chain_on) */
     trace_end(c, ev);
     return true;
 }
@@ -754,7 +754,7 @@ OP(iret)
     }
     uint32_t new_flags = far_return(c, osize, 0, true);
     iret_flags(c, cpl, osize, new_flags);
-    c->stop_block = true;
+    c->stop_block |= STOP_CHECK;
     trace_end(c, &ev);
 }
 

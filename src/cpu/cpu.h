@@ -230,6 +230,9 @@ struct fault {
 #define STOP_JUMP 16u  /* cpu.stop_block: a taken Jcc in the middle of its block, not yet
                           retired (c->cur is the Jcc): exec.c run_block follows its direct
                           link (icache.h struct jlink) or settles it (jcc_leave) */
+#define STOP_CHECK 32u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
+                          IRET, INVLPG, MOV CR3); back to the dispatch loop only when its checks
+                          have something to do (exec.c chain_on), else the chain goes on */
 
 struct cpu {
     /* Architectural state. */
@@ -359,6 +362,7 @@ struct cpu {
     uint64_t cr3_loads;             /* TR_CR3 events */
     struct acct_space spaces[ACCT_SPACES];
     unsigned nspaces;               /* address spaces seen (the rest count in the last) */
+    unsigned acct_last;             /* where account.c found a space last (a hint: checked) */
     uint64_t acct_mark;             /* icount when the current CPL/CR3 interval began */
 
     /* Outside world (event.c). */

@@ -90,7 +90,7 @@ static void deliver_commit(struct cpu *c, struct trace_event *ev, const struct s
     seg_set_cs(c, new_cs->sel, new_cs->base, new_cs->limit, new_cs->attr);
     c->eip = target;
     c->delivering = false;
-    c->stop_block = true;
+    c->stop_block |= STOP_CHECK; /* INT n: the chain may go on (exec.c chain_on) */
     c->last_delivery = cpu_time(c);
     trace_end(c, ev);
 }

@@ -339,7 +339,7 @@ OP(mov_C_R)
         acct_update(c);
         c->cr3 = v;
         tlb_flush_nonglobal(c);
-        c->stop_block = true;
+        c->stop_block |= STOP_CHECK; /* the chain may go on (exec.c chain_on) */
         trace_end(c, &ev);
         return;
     }
@@ -401,6 +401,7 @@ OP(invlpg)
 {
     require_cpl0(c);
     tlb_flush_page(c, c->seg[i->seg].base + ea(c, i));
+    c->stop_block |= STOP_CHECK; /* ends its block (F_MODE); the chain may go on (exec.c) */
 }
 
 /* ---- MSRs, time stamp, identification ---- */

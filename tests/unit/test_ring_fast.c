@@ -912,6 +912,181 @@ static void test_ret_stack_not_flat(void **state)
     assert_int_equal(b.ev[0].before.r[ESP], KSTACK_TOP);
 }
 
+/* ---- the chain going on past INT n, IRET, INVLPG and MOV CR3 (exec.c chain_on) ----
+ * These end their block but no longer send the dispatch loop back to cpu_run's checks unless
+ * those checks have something to do. Each case below makes one of those checks matter right
+ * after such an instruction; had the chain gone on, the events or the time would differ. */
+
+#define V_EXT 0x40 /* the vector the interrupt controller below answers with */
+
+static int ack_ext(void *ctx)
+{
+    struct t *t = ctx;
+    t->c.intr = false; /* one request, acknowledged */
+    return V_EXT;
+}
+
+/* INTR up with IF = 0 (so that nothing is taken before the IRET); the IRET's frame sets IF. */
+static void intr_pending_if0(struct t *t)
+{
+    push_frame(t);
+    t->c.intc = (struct intc){.ack = ack_ext, .ctx = t};
+    t->c.intr = true;
+    t->c.eflags &= ~FL_IF;
+}
+
+/* IRET to ring 3 with IF = 1 in the frame and INTR up: the interrupt comes right after the
+ * IRET, before the first instruction it returns to (add eax, ebx; hlt). */
+static void test_chain_iret_intr(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    memcpy(t->ram + UCODE + 0x10, (const uint8_t[]){0x01, 0xD8, 0xF4}, 3);
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_IF, USTACK_TOP,
+              SEL_UDATA);
+    run_twice(t, 0, iret_code, sizeof iret_code, intr_pending_if0, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 3);
+    assert_int_equal(b.ev[0].kind, TR_IRET);
+    assert_int_equal(b.ev[1].kind, TR_INTERRUPT);
+    assert_int_equal(b.ev[1].vector, V_EXT);
+    assert_int_equal(b.ev[1].before.eip, UCODE + 0x10);
+    assert_int_equal(b.ev[2].kind, TR_HALT);
+    assert_int_equal(b.r[EAX], 0x11111111u); /* the add did not run */
+}
+
+/* IRET with TF = 1 in the frame: the single-step trap comes after the first instruction it
+ * returns to, not later. */
+static void test_chain_iret_tf(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    memcpy(t->ram + UCODE + 0x10, (const uint8_t[]){0x01, 0xD8, 0x01, 0xD8, 0x01, 0xD8}, 6);
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_TF, USTACK_TOP,
+              SEL_UDATA);
+    run_twice(t, 0, iret_code, sizeof iret_code, push_frame, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 3);
+    assert_int_equal(b.ev[0].kind, TR_IRET);
+    assert_int_equal(b.ev[1].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[1].vector, EXC_DB);
+    assert_int_equal(b.ev[1].before.eip, UCODE + 0x12);
+    assert_int_equal(b.ev[2].kind, TR_HALT);
+    assert_int_equal(b.r[EAX], 0x11111111u + 0x44444444u); /* one add */
+}
+
+static void nmi_blocked(struct t *t)
+{
+    push_frame(t);
+    t->c.nmi_pending = true;
+    t->c.nmi_blocked = true;
+}
+
+/* An NMI waiting behind the one being handled: the IRET unblocks it, and it comes right after
+ * the IRET (at the same level, to add eax, ebx; hlt). */
+static void test_chain_iret_nmi(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    memcpy(t->ram + KCODE + 0x10, (const uint8_t[]){0x01, 0xD8, 0xF4}, 3);
+    set_frame(t, KSTACK_TOP - 12, KCODE + 0x10, SEL_KCODE, FL_R1, 0, 0);
+    t->nframe = 3;
+    run_twice(t, 0, iret_code, sizeof iret_code, nmi_blocked, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 3);
+    assert_int_equal(b.ev[0].kind, TR_IRET);
+    assert_int_equal(b.ev[1].kind, TR_INTERRUPT);
+    assert_int_equal(b.ev[1].vector, EXC_NMI);
+    assert_int_equal(b.ev[1].before.eip, KCODE + 0x10);
+    assert_int_equal(b.r[EAX], 0x11111111u);
+}
+
+/* INT n at CPL 0 with INTR up and IF = 0, through a trap gate: IF stays 0, so the chain goes
+ * on into the handler (hlt) and the interrupt waits, never acknowledged. */
+static void intr_pending_if0_only(struct t *t)
+{
+    t->c.intc = (struct intc){.ack = ack_ext, .ctx = t};
+    t->c.intr = true;
+    t->c.eflags &= ~FL_IF;
+}
+
+static void test_chain_int_intr_masked(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_TRAP};
+    run_twice(t, 0, code, sizeof code, intr_pending_if0_only, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 2);
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[1].kind, TR_HALT);
+    assert_true(t->c.intr); /* never acknowledged */
+}
+
+/* A fault whose handler's first instruction is INT n: the INT's delivery comes at the same
+ * device time as the fault's, so it adds a unit of stall (deliver.c); the chain must then
+ * return to cpu_run, whose budget is device time. The handler of the INT spins (jmp $): the run
+ * ends exactly at its budget, for every budget that the INT does not end. */
+static void fault_then_int(struct t *t)
+{
+    gate(t, EXC_UD, SEL_KCODE, HANDLER + 0x100, 0x8E);
+    gate(t, 0x38, SEL_KCODE, HANDLER + 0x200, 0x8E);
+    memcpy(t->ram + HANDLER + 0x100, (const uint8_t[]){0xCD, 0x38}, 2);
+    memcpy(t->ram + HANDLER + 0x200, (const uint8_t[]){0xEB, 0xFE}, 2);
+}
+
+static void test_chain_int_stall(void **state)
+{
+    struct t *t = *state;
+    struct cpu *c = &t->c;
+    const uint8_t code[] = {0x0F, 0x0B}; /* ud2 */
+    memcpy(t->ram + KCODE, code, sizeof code);
+    fault_then_int(t);
+    for (uint64_t budget = 1; budget < 40; budget++) {
+        for (int warm = 0; warm < 2; warm++) {
+            cpu_reset_protected_flat(c, 0);
+            if (!warm)
+                cpu_flush_decoded(c);
+            enter(t, 0);
+            uint64_t t0 = c->icount + c->idle + c->stall;
+            assert_int_equal(cpu_run(c, budget), RUN_LIMIT);
+            /* budget 1: the INT is the instruction that uses it up, and its stall comes
+             * on top (as it always has) */
+            assert_int_equal(c->icount + c->idle + c->stall - t0, budget == 1 ? 2 : budget);
+        }
+    }
+    assert_int_equal(c->eip, HANDLER + 0x200);
+}
+
+/* A fault in the first instruction of a handler the chain went on to (INT 0x39 from ring 3,
+ * its handler ud2): #UD with the handler's EIP and CPL 0, its frame on the kernel stack below
+ * the INT's, the INT's frame intact. */
+static void ud_handler(struct t *t)
+{
+    gate(t, 0x39, SEL_KCODE, HANDLER + 0x300, 0xEE);
+    memcpy(t->ram + HANDLER + 0x300, (const uint8_t[]){0x0F, 0x0B}, 2);
+}
+
+static void test_chain_int_then_fault(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0x01, 0xD8, 0xCD, 0x39};
+    run_twice(t, 3, code, sizeof code, ud_handler, &a, &b);
+    assert_int_equal(b.rr, RUN_HALT);
+    assert_int_equal(b.nev, 3);
+    assert_int_equal(b.ev[0].kind, TR_SOFTINT);
+    assert_int_equal(b.ev[1].kind, TR_EXCEPTION);
+    assert_int_equal(b.ev[1].vector, EXC_UD);
+    assert_int_equal(b.ev[1].before.eip, HANDLER + 0x300);
+    assert_int_equal(b.ev[1].before.cpl, 0);
+    assert_int_equal(b.r[ESP], KSTACK_TOP - 20 - 12);
+    const uint8_t *top = b.kstack + sizeof b.kstack;
+    assert_int_equal(stack32(top, 20), UCODE + 4);       /* the INT's frame: EIP */
+    assert_int_equal(stack32(top, 32), HANDLER + 0x300); /* the #UD's: EIP */
+    assert_int_equal(stack32(top, 28), SEL_KCODE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -951,6 +1126,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_call_reg_push_imm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_ret_beyond_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ret_stack_not_flat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_iret_intr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_iret_tf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_iret_nmi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_int_intr_masked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_int_stall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_int_then_fault, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
