@@ -40,27 +40,12 @@ enum {
     ST_SS = 1u << 12, ST_CPL = 1u << 13, ST_ALL = (1u << 14) - 1
 };
 
-/* A state as its 14 fields, in mask order (EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL), and two
- * lanes of zeros (TRACE_LANES). With SSE2 each group of four lanes is stored at once: the
- * 16-byte loads that compare them then take the stored value as it is (four 4-byte stores
- * read back by one 16-byte load stall the host's store forwarding, about 20 ns an event). */
-HOT void state_fields(const struct trace_state *s, uint32_t f[TRACE_LANES])
-{
-    memcpy(f, s->r, sizeof s->r);
-#ifdef __SSE2__
-    _mm_storeu_si128((__m128i *)(void *)(f + 8),
-                     _mm_setr_epi32((int)s->eip, (int)s->eflags, (int)s->cr3, s->cs));
-    _mm_storeu_si128((__m128i *)(void *)(f + 12), _mm_setr_epi32(s->ss, s->cpl, 0, 0));
-#else
-    f[8] = s->eip;
-    f[9] = s->eflags;
-    f[10] = s->cr3;
-    f[11] = s->cs;
-    f[12] = s->ss;
-    f[13] = s->cpl;
-    f[14] = f[15] = 0;
-#endif
-}
+/* A state is its 14 fields in mask order (EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL) and two
+ * lanes of zeros (struct trace_state's lanes, as the cpu captured them: each group of four
+ * stored at once, so the 16-byte loads that compare them take the stored value as it is). */
+_Static_assert(sizeof(struct trace_state) == 4 * TRACE_LANES, "a state is TRACE_LANES lanes");
+_Static_assert(offsetof(struct trace_state, eip) == 4 * 8 &&
+               offsetof(struct trace_state, cpl) == 4 * 13, "lanes in mask order");
 
 /* Bit i set where v[i] != ref[i] (events are encoded on every transition of a recorded run:
  * four compares of four lanes where the host has them). */
@@ -91,16 +76,18 @@ HOT uint8_t *put_fields(uint8_t *p, unsigned mask, const uint32_t v[TRACE_LANES]
         trace_put32(p, v[__builtin_ctz(m)]);
         p += 4;
     }
-    if (mask & ST_CS) {
-        trace_put16(p, (uint16_t)v[11]);
-        p += 2;
+    if (__builtin_expect(mask & (ST_CS | ST_SS | ST_CPL), 0)) { /* a change of ring */
+        if (mask & ST_CS) {
+            trace_put16(p, (uint16_t)v[11]);
+            p += 2;
+        }
+        if (mask & ST_SS) {
+            trace_put16(p, (uint16_t)v[12]);
+            p += 2;
+        }
+        if (mask & ST_CPL)
+            *p++ = (uint8_t)v[13];
     }
-    if (mask & ST_SS) {
-        trace_put16(p, (uint16_t)v[12]);
-        p += 2;
-    }
-    if (mask & ST_CPL)
-        *p++ = (uint8_t)v[13];
     return p;
 }
 
@@ -108,19 +95,12 @@ HOT uint8_t *put_fields(uint8_t *p, unsigned mask, const uint32_t v[TRACE_LANES]
 static void get_state_delta(struct cur *c, const uint32_t ref[TRACE_LANES], struct trace_state *s)
 {
     unsigned mask = r16(c);
-    uint32_t f[14];
     for (int i = 0; i < 11; i++)
-        f[i] = mask & (1u << i) ? r32(c) : ref[i];
+        s->lane[i] = mask & (1u << i) ? r32(c) : ref[i];
     for (int i = 11; i < 13; i++)
-        f[i] = mask & (1u << i) ? r16(c) : ref[i];
-    f[13] = mask & ST_CPL ? r8(c) : ref[13];
-    memcpy(s->r, f, sizeof s->r);
-    s->eip = f[8];
-    s->eflags = f[9];
-    s->cr3 = f[10];
-    s->cs = (uint16_t)f[11];
-    s->ss = (uint16_t)f[12];
-    s->cpl = (uint8_t)f[13];
+        s->lane[i] = mask & (1u << i) ? r16(c) : (uint16_t)ref[i];
+    s->cpl = mask & ST_CPL ? r8(c) : (uint8_t)ref[13];
+    s->zero[0] = s->zero[1] = 0;
 }
 
 /* What the state after is predicted to be: field by field, the value the reference event
@@ -326,7 +306,6 @@ HOT void detail_words(const struct fault_detail *d, uint32_t w[DETAIL_SIZE / 4])
 
 /* What an encoding worked out that moving the codec on needs again. */
 struct scratch {
-    uint32_t b[TRACE_LANES], a[TRACE_LANES]; /* the states' fields */
     uint8_t det[DETAIL_SIZE];                /* the fault detail's bytes (zeros: none) */
 };
 
@@ -354,11 +333,10 @@ HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev
         p += 4;
     }
     uint32_t pred[TRACE_LANES];
-    state_fields(&ev->before, x->b);
-    state_fields(&ev->after, x->a);
-    p = put_fields(p, diff_mask(x->b, ref->before), x->b);
-    predict_after(ref, x->b, pred);
-    p = put_fields(p, diff_mask(x->a, pred), x->a);
+    const uint32_t *b = ev->before.lane, *a = ev->after.lane;
+    p = put_fields(p, diff_mask(b, ref->before) & ST_ALL, b);
+    predict_after(ref, b, pred);
+    p = put_fields(p, diff_mask(a, pred) & ST_ALL, a);
     if (ev->detail.kind != FD_NONE) {
         flags |= EVF_DETAIL;
         uint32_t w[DETAIL_SIZE / 4];
@@ -394,9 +372,9 @@ HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
     if (ev->kind >= TR_KINDS)
         return;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
-    memcpy(ref->before, x->b, sizeof ref->before);
-    memcpy(ref->after, x->a, sizeof ref->after);
-    lanes_changed(x->a, x->b, ref->changed);
+    memcpy(ref->before, ev->before.lane, sizeof ref->before);
+    memcpy(ref->after, ev->after.lane, sizeof ref->after);
+    lanes_changed(ev->after.lane, ev->before.lane, ref->changed);
     ref->error = ev->error;
     ref->cr2 = ev->cr2;
     if (ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE)
@@ -416,6 +394,20 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
     size_t n = encode_with(k, ev, out, &x);
     update_with(k, ev, &x);
     return n;
+}
+
+static uint32_t frame_crc(const uint8_t *frame, uint32_t len);
+
+size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
+{
+    struct scratch x;
+    uint32_t n = (uint32_t)encode_with(k, ev, out + 5, &x);
+    update_with(k, ev, &x);
+    out[0] = TREC_EVENT;
+    trace_put32(out + 1, n);
+    trace_put32(out + 5 + n, frame_crc(out, n));
+    return TRACE_FRAME + n;
 }
 
 bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
@@ -443,9 +435,8 @@ bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
         ev->error = ref->error;
     ev->cr2 = flags & EVF_CR2 ? r32(&c) : ref->cr2;
     get_state_delta(&c, ref->before, &ev->before);
-    uint32_t b[TRACE_LANES], pred[TRACE_LANES];
-    state_fields(&ev->before, b);
-    predict_after(ref, b, pred);
+    uint32_t pred[TRACE_LANES];
+    predict_after(ref, ev->before.lane, pred);
     get_state_delta(&c, pred, &ev->after);
     if (flags & EVF_DETAIL) {
         uint8_t d[1 + DETAIL_SIZE] = { r8(&c) };
@@ -619,9 +610,19 @@ uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
     return ~crc32c_bytes(crc, p, n);
 }
 
+/* The frame's checksum, the host's crc32 instruction chosen here (one call an event). */
+static uint32_t frame_crc(const uint8_t *frame, uint32_t len)
+{
+#ifdef CRC32C_HW
+    if (__builtin_cpu_supports("sse4.2"))
+        return ~crc32c_hw(~0u, frame, 5 + (size_t)len);
+#endif
+    return ~crc32c_bytes(~0u, frame, 5 + (size_t)len);
+}
+
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len)
 {
-    return trace_crc32c(0, frame, 5 + (size_t)len);
+    return frame_crc(frame, len);
 }
 
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)
