@@ -15,9 +15,34 @@
  * again when the transition pushes EFLAGS. With SSE2 each group of four lanes is stored at
  * once: the encoder reads them back four at a time (four 4-byte stores read back by one
  * 16-byte load stall the host's store forwarding). */
+/* flags_materialize, with the usual last operation before a transition (a 32-bit ADD or SUB
+ * with no carry in, or a logic operation: the kernel's `addl $8, %esp` before IRET) folded
+ * here as lf_compute would, without the call. */
+static inline void fold_flags(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
+    if (lf->op == LF_NONE)
+        return;
+    if (lf->size != 4 || lf->cf_in || (lf->op != LF_ADD && lf->op != LF_SUB && lf->op != LF_LOGIC)) {
+        flags_materialize(c);
+        return;
+    }
+    uint32_t res = lf->res, a = lf->op1, b = lf->op2;
+    uint32_t f = (res == 0 ? FL_ZF : 0) | (res & 0x80000000u ? FL_SF : 0) |
+                 (parity8(res) ? FL_PF : 0);
+    if (lf->op == LF_ADD)
+        f |= (res < a ? FL_CF : 0) | ((a ^ b ^ res) & 0x10 ? FL_AF : 0) |
+             ((a ^ res) & (b ^ res) & 0x80000000u ? FL_OF : 0);
+    else if (lf->op == LF_SUB)
+        f |= (a < b ? FL_CF : 0) | ((a ^ b ^ res) & 0x10 ? FL_AF : 0) |
+             ((a ^ b) & (a ^ res) & 0x80000000u ? FL_OF : 0);
+    c->eflags = (c->eflags & ~FL_ARITH) | f;
+    c->lf.op = LF_NONE;
+}
+
 static inline void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
 {
-    flags_materialize(c);
+    fold_flags(c);
 #ifdef __SSE2__
     __m128i *l = (__m128i *)(void *)s->lane;
     _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));

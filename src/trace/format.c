@@ -107,16 +107,17 @@ static void get_state_delta(struct cur *c, const uint32_t ref[TRACE_LANES], stru
  * left when it changed that field (a transition of a kind tends to go where the last one
  * went), else this event's value before (it keeps it). */
 HOT void predict_after(const struct trace_codec_ref *ref, const uint32_t before[TRACE_LANES],
-                          uint32_t pred[TRACE_LANES])
+                       uint32_t pred[TRACE_LANES])
 {
 #ifdef __SSE2__
 #define PRED4(i)                                                                          \
     do {                                                                                  \
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(ref->after + (i)));   \
-        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(ref->changed + (i))); \
+        __m128i ra = _mm_loadu_si128((const __m128i *)(const void *)(ref->after + (i)));  \
+        __m128i rb = _mm_loadu_si128((const __m128i *)(const void *)(ref->before + (i))); \
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(before + (i)));       \
+        __m128i same = _mm_cmpeq_epi32(ra, rb);                                           \
         _mm_storeu_si128((__m128i *)(void *)(pred + (i)),                                 \
-                         _mm_or_si128(_mm_and_si128(a, c), _mm_andnot_si128(c, b)));      \
+                         _mm_or_si128(_mm_and_si128(same, b), _mm_andnot_si128(same, ra))); \
     } while (0)
     PRED4(0);
     PRED4(4);
@@ -125,30 +126,7 @@ HOT void predict_after(const struct trace_codec_ref *ref, const uint32_t before[
 #undef PRED4
 #else
     for (int i = 0; i < TRACE_LANES; i++)
-        pred[i] = (ref->after[i] & ref->changed[i]) | (before[i] & ~ref->changed[i]);
-#endif
-}
-
-/* changed[i] = ~0 where a[i] != b[i], else 0. */
-HOT void lanes_changed(const uint32_t a[TRACE_LANES], const uint32_t b[TRACE_LANES],
-                          uint32_t changed[TRACE_LANES])
-{
-#ifdef __SSE2__
-    const __m128i ones = _mm_set1_epi32(-1);
-#define CHG4(i)                                                                       \
-    _mm_storeu_si128((__m128i *)(void *)(changed + (i)),                               \
-                     _mm_andnot_si128(_mm_cmpeq_epi32(                                 \
-                         _mm_loadu_si128((const __m128i *)(const void *)(a + (i))),    \
-                         _mm_loadu_si128((const __m128i *)(const void *)(b + (i)))),   \
-                         ones))
-    CHG4(0);
-    CHG4(4);
-    CHG4(8);
-    CHG4(12);
-#undef CHG4
-#else
-    for (int i = 0; i < TRACE_LANES; i++)
-        changed[i] = a[i] != b[i] ? ~0u : 0;
+        pred[i] = ref->after[i] != ref->before[i] ? ref->after[i] : before[i];
 #endif
 }
 
@@ -310,8 +288,9 @@ struct scratch {
 };
 
 /* ev's encoding against k (pure: k is not moved on). */
-HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev,
-                          uint8_t *out, struct scratch *x)
+HOT size_t encode_with(const struct trace_codec *restrict k,
+                       const struct trace_event *restrict ev, uint8_t *restrict out,
+                       struct scratch *restrict x)
 {
     const struct trace_codec_ref *ref = &k->ref[ev->kind < TR_KINDS ? ev->kind : 0];
     uint8_t *p = put_varint(out, ev->icount - k->icount);
@@ -365,8 +344,8 @@ HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev
 }
 
 /* ev becomes the reference of its kind. */
-HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
-                        const struct scratch *x)
+HOT void update_with(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                     const struct scratch *restrict x)
 {
     k->icount = ev->icount;
     if (ev->kind >= TR_KINDS)
@@ -374,7 +353,6 @@ HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
     struct trace_codec_ref *ref = &k->ref[ev->kind];
     memcpy(ref->before, ev->before.lane, sizeof ref->before);
     memcpy(ref->after, ev->after.lane, sizeof ref->after);
-    lanes_changed(ev->after.lane, ev->before.lane, ref->changed);
     ref->error = ev->error;
     ref->cr2 = ev->cr2;
     if (ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE)
@@ -593,8 +571,15 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
         p += 4;
         n -= 4;
     }
-    while (n--)
-        crc = _mm_crc32_u8(crc, *p++);
+    if (n >= 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        crc = _mm_crc32_u16(crc, v);
+        p += 2;
+        n -= 2;
+    }
+    if (n)
+        crc = _mm_crc32_u8(crc, *p);
     return crc;
 }
 #endif

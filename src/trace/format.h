@@ -155,7 +155,6 @@ static inline uint64_t trace_get64(const uint8_t *p)
 struct trace_codec_ref {     /* the last event of one kind, zeros before the first */
     uint32_t before[TRACE_LANES]; /* EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL, 0, 0 */
     uint32_t after[TRACE_LANES];
-    uint32_t changed[TRACE_LANES]; /* ~0 where after differs from before, else 0 */
     uint32_t error, cr2;
     uint8_t detail_kind;
     uint8_t detail[TRACE_DETAIL_SIZE];
