@@ -376,12 +376,115 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
 
 static uint32_t frame_crc(const uint8_t *frame, uint32_t len);
 
+#ifdef __SSE2__
+/* The fault detail of ev against ref's at p (encode_with's bytes), and ref's detail moved on
+ * (update_with's): out of line, most events have none. Returns the end. */
+static uint8_t *detail_delta(struct trace_codec_ref *restrict ref,
+                             const struct trace_event *restrict ev, uint8_t *restrict p)
+{
+    uint8_t det[DETAIL_SIZE] = { 0 };
+    if (ev->detail.kind != FD_NONE) {
+        uint32_t w[DETAIL_SIZE / 4];
+        detail_words(&ev->detail, w);
+        const uint8_t *rd = ref->detail_kind == ev->detail.kind ? ref->detail : no_detail;
+        *p++ = ev->detail.kind;
+        uint8_t *mask_at = p++;
+        unsigned mask = 0;
+        for (unsigned i = 0; i < DETAIL_SIZE / 4; i++) {
+            trace_put32(det + 4 * i, w[i]);
+            if (w[i] != trace_get32(rd + 4 * i)) {
+                mask |= 1u << i;
+                trace_put32(p, w[i]);
+                p += 4;
+            }
+        }
+        *mask_at = (uint8_t)mask;
+    }
+    memcpy(ref->detail, det, DETAIL_SIZE);
+    ref->detail_kind = ev->detail.kind;
+    return p;
+}
+
+/* encode_with and update_with in one pass, for the recorder: each group of four lanes of the
+ * two states is loaded once, compared with the reference's and the prediction, and stored as
+ * the new reference while it is in a register. The same bytes and the same codec after. */
+HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                           uint8_t *restrict out)
+{
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    uint8_t *p = put_varint(out, ev->icount - k->icount);
+    k->icount = ev->icount;
+    p[0] = ev->kind;
+    p[1] = ev->vector;
+    uint8_t *flags_at = p + 2;
+    p += 3;
+    unsigned flags = 0;
+    if (ev->has_error) {
+        flags |= EVF_ERROR;
+        if (ev->error != ref->error) {
+            flags |= EVF_ERROR_VAL;
+            trace_put32(p, ev->error);
+            p += 4;
+        }
+    }
+    if (ev->cr2 != ref->cr2) {
+        flags |= EVF_CR2;
+        trace_put32(p, ev->cr2);
+        p += 4;
+    }
+    ref->error = ev->error;
+    ref->cr2 = ev->cr2;
+    const __m128i *eb = (const __m128i *)(const void *)ev->before.lane;
+    const __m128i *ea = (const __m128i *)(const void *)ev->after.lane;
+    __m128i *rb = (__m128i *)(void *)ref->before, *ra = (__m128i *)(void *)ref->after;
+    unsigned same_b = 0, same_a = 0;
+#define LANES4(i)                                                                         \
+    do {                                                                                  \
+        __m128i b = _mm_loadu_si128(eb + (i)), a = _mm_loadu_si128(ea + (i));             \
+        __m128i ob = _mm_loadu_si128(rb + (i)), oa = _mm_loadu_si128(ra + (i));           \
+        __m128i kept = _mm_cmpeq_epi32(oa, ob); /* the reference left the lane as it was */ \
+        __m128i pred = _mm_or_si128(_mm_and_si128(kept, b), _mm_andnot_si128(kept, oa));  \
+        same_b |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(b, ob))) << (4 * (i)); \
+        same_a |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, pred))) << (4 * (i)); \
+        _mm_storeu_si128(rb + (i), b);                                                    \
+        _mm_storeu_si128(ra + (i), a);                                                    \
+    } while (0)
+    LANES4(0);
+    LANES4(1);
+    LANES4(2);
+    LANES4(3);
+#undef LANES4
+    p = put_fields(p, ~same_b & ST_ALL, ev->before.lane);
+    p = put_fields(p, ~same_a & ST_ALL, ev->after.lane);
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
+        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
+        p = detail_delta(ref, ev, p);
+    }
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        p[0] = ev->source;
+        p[1] = ev->source_num;
+        p += 2;
+    }
+    *flags_at = (uint8_t)flags;
+    return (uint32_t)(p - out);
+}
+#endif
+
 size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
                           uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
 {
-    struct scratch x;
-    uint32_t n = (uint32_t)encode_with(k, ev, out + 5, &x);
-    update_with(k, ev, &x);
+    uint32_t n;
+#ifdef __SSE2__
+    if (__builtin_expect(ev->kind < TR_KINDS, 1)) {
+        n = encode_update(k, ev, out + 5);
+    } else
+#endif
+    {
+        struct scratch x;
+        n = (uint32_t)encode_with(k, ev, out + 5, &x);
+        update_with(k, ev, &x);
+    }
     out[0] = TREC_EVENT;
     trace_put32(out + 1, n);
     trace_put32(out + 5 + n, frame_crc(out, n));
