@@ -59,15 +59,24 @@ enum nmi_from {
     NMI_FROM_IOAPIC = 16, /* + the pin: an I/O APIC redirection entry in NMI delivery mode */
 };
 
-/* The state an event changes, before and after it. */
+/* The state an event changes, before and after it: 16 lanes of 4 bytes (the 14 fields, then
+ * two lanes that are always 0), which the trace encoder (trace/format.c) compares four at a
+ * time as they are, in the order of its field masks. */
 struct trace_state {
-    uint32_t r[8];   /* EAX..EDI, in ModRM order (r[ESP] is the stack pointer) */
-    uint32_t eip;    /* before: the instruction the event belongs to (for an exception, the
-                        faulting one, or the next after a trap); after: where the cpu goes on */
-    uint32_t eflags; /* lazy flags folded in */
-    uint32_t cr3;
-    uint16_t cs, ss; /* selectors */
-    uint8_t cpl;
+    union {
+        struct {
+            uint32_t r[8];   /* EAX..EDI, in ModRM order (r[ESP] is the stack pointer) */
+            uint32_t eip;    /* before: the instruction the event belongs to (for an exception,
+                                the faulting one, or the next after a trap); after: where the
+                                cpu goes on */
+            uint32_t eflags; /* lazy flags folded in */
+            uint32_t cr3;
+            uint32_t cs, ss; /* selectors (16 bits) */
+            uint32_t cpl;    /* 0..3 */
+            uint32_t zero[2]; /* 0 */
+        };
+        uint32_t lane[16];   /* the same, in this order */
+    };
 };
 
 struct trace_event {

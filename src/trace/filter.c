@@ -188,7 +188,7 @@ bool trace_filter_match(const struct trace_filter *f, const struct trace_names *
         return false;
     if (f->vector >= 0 && (!trace_kind_has_vector(ev->kind) || ev->vector != f->vector))
         return false;
-    if (f->cpl >= 0 && ev->before.cpl != f->cpl)
+    if (f->cpl >= 0 && ev->before.cpl != (unsigned)f->cpl)
         return false;
     if (f->has_pid) {
         const struct trace_space *s = find(names, ev->before.cr3);

@@ -40,27 +40,12 @@ enum {
     ST_SS = 1u << 12, ST_CPL = 1u << 13, ST_ALL = (1u << 14) - 1
 };
 
-/* A state as its 14 fields, in mask order (EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL), and two
- * lanes of zeros (TRACE_LANES). With SSE2 each group of four lanes is stored at once: the
- * 16-byte loads that compare them then take the stored value as it is (four 4-byte stores
- * read back by one 16-byte load stall the host's store forwarding, about 20 ns an event). */
-HOT void state_fields(const struct trace_state *s, uint32_t f[TRACE_LANES])
-{
-    memcpy(f, s->r, sizeof s->r);
-#ifdef __SSE2__
-    _mm_storeu_si128((__m128i *)(void *)(f + 8),
-                     _mm_setr_epi32((int)s->eip, (int)s->eflags, (int)s->cr3, s->cs));
-    _mm_storeu_si128((__m128i *)(void *)(f + 12), _mm_setr_epi32(s->ss, s->cpl, 0, 0));
-#else
-    f[8] = s->eip;
-    f[9] = s->eflags;
-    f[10] = s->cr3;
-    f[11] = s->cs;
-    f[12] = s->ss;
-    f[13] = s->cpl;
-    f[14] = f[15] = 0;
-#endif
-}
+/* A state is its 14 fields in mask order (EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL) and two
+ * lanes of zeros (struct trace_state's lanes, as the cpu captured them: each group of four
+ * stored at once, so the 16-byte loads that compare them take the stored value as it is). */
+_Static_assert(sizeof(struct trace_state) == 4 * TRACE_LANES, "a state is TRACE_LANES lanes");
+_Static_assert(offsetof(struct trace_state, eip) == 4 * 8 &&
+               offsetof(struct trace_state, cpl) == 4 * 13, "lanes in mask order");
 
 /* Bit i set where v[i] != ref[i] (events are encoded on every transition of a recorded run:
  * four compares of four lanes where the host has them). */
@@ -91,16 +76,18 @@ HOT uint8_t *put_fields(uint8_t *p, unsigned mask, const uint32_t v[TRACE_LANES]
         trace_put32(p, v[__builtin_ctz(m)]);
         p += 4;
     }
-    if (mask & ST_CS) {
-        trace_put16(p, (uint16_t)v[11]);
-        p += 2;
+    if (__builtin_expect(mask & (ST_CS | ST_SS | ST_CPL), 0)) { /* a change of ring */
+        if (mask & ST_CS) {
+            trace_put16(p, (uint16_t)v[11]);
+            p += 2;
+        }
+        if (mask & ST_SS) {
+            trace_put16(p, (uint16_t)v[12]);
+            p += 2;
+        }
+        if (mask & ST_CPL)
+            *p++ = (uint8_t)v[13];
     }
-    if (mask & ST_SS) {
-        trace_put16(p, (uint16_t)v[12]);
-        p += 2;
-    }
-    if (mask & ST_CPL)
-        *p++ = (uint8_t)v[13];
     return p;
 }
 
@@ -108,35 +95,29 @@ HOT uint8_t *put_fields(uint8_t *p, unsigned mask, const uint32_t v[TRACE_LANES]
 static void get_state_delta(struct cur *c, const uint32_t ref[TRACE_LANES], struct trace_state *s)
 {
     unsigned mask = r16(c);
-    uint32_t f[14];
     for (int i = 0; i < 11; i++)
-        f[i] = mask & (1u << i) ? r32(c) : ref[i];
+        s->lane[i] = mask & (1u << i) ? r32(c) : ref[i];
     for (int i = 11; i < 13; i++)
-        f[i] = mask & (1u << i) ? r16(c) : ref[i];
-    f[13] = mask & ST_CPL ? r8(c) : ref[13];
-    memcpy(s->r, f, sizeof s->r);
-    s->eip = f[8];
-    s->eflags = f[9];
-    s->cr3 = f[10];
-    s->cs = (uint16_t)f[11];
-    s->ss = (uint16_t)f[12];
-    s->cpl = (uint8_t)f[13];
+        s->lane[i] = mask & (1u << i) ? r16(c) : (uint16_t)ref[i];
+    s->cpl = mask & ST_CPL ? r8(c) : (uint8_t)ref[13];
+    s->zero[0] = s->zero[1] = 0;
 }
 
 /* What the state after is predicted to be: field by field, the value the reference event
  * left when it changed that field (a transition of a kind tends to go where the last one
  * went), else this event's value before (it keeps it). */
 HOT void predict_after(const struct trace_codec_ref *ref, const uint32_t before[TRACE_LANES],
-                          uint32_t pred[TRACE_LANES])
+                       uint32_t pred[TRACE_LANES])
 {
 #ifdef __SSE2__
 #define PRED4(i)                                                                          \
     do {                                                                                  \
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(ref->after + (i)));   \
-        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(ref->changed + (i))); \
+        __m128i ra = _mm_loadu_si128((const __m128i *)(const void *)(ref->after + (i)));  \
+        __m128i rb = _mm_loadu_si128((const __m128i *)(const void *)(ref->before + (i))); \
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(before + (i)));       \
+        __m128i same = _mm_cmpeq_epi32(ra, rb);                                           \
         _mm_storeu_si128((__m128i *)(void *)(pred + (i)),                                 \
-                         _mm_or_si128(_mm_and_si128(a, c), _mm_andnot_si128(c, b)));      \
+                         _mm_or_si128(_mm_and_si128(same, b), _mm_andnot_si128(same, ra))); \
     } while (0)
     PRED4(0);
     PRED4(4);
@@ -145,30 +126,7 @@ HOT void predict_after(const struct trace_codec_ref *ref, const uint32_t before[
 #undef PRED4
 #else
     for (int i = 0; i < TRACE_LANES; i++)
-        pred[i] = (ref->after[i] & ref->changed[i]) | (before[i] & ~ref->changed[i]);
-#endif
-}
-
-/* changed[i] = ~0 where a[i] != b[i], else 0. */
-HOT void lanes_changed(const uint32_t a[TRACE_LANES], const uint32_t b[TRACE_LANES],
-                          uint32_t changed[TRACE_LANES])
-{
-#ifdef __SSE2__
-    const __m128i ones = _mm_set1_epi32(-1);
-#define CHG4(i)                                                                       \
-    _mm_storeu_si128((__m128i *)(void *)(changed + (i)),                               \
-                     _mm_andnot_si128(_mm_cmpeq_epi32(                                 \
-                         _mm_loadu_si128((const __m128i *)(const void *)(a + (i))),    \
-                         _mm_loadu_si128((const __m128i *)(const void *)(b + (i)))),   \
-                         ones))
-    CHG4(0);
-    CHG4(4);
-    CHG4(8);
-    CHG4(12);
-#undef CHG4
-#else
-    for (int i = 0; i < TRACE_LANES; i++)
-        changed[i] = a[i] != b[i] ? ~0u : 0;
+        pred[i] = ref->after[i] != ref->before[i] ? ref->after[i] : before[i];
 #endif
 }
 
@@ -326,13 +284,13 @@ HOT void detail_words(const struct fault_detail *d, uint32_t w[DETAIL_SIZE / 4])
 
 /* What an encoding worked out that moving the codec on needs again. */
 struct scratch {
-    uint32_t b[TRACE_LANES], a[TRACE_LANES]; /* the states' fields */
     uint8_t det[DETAIL_SIZE];                /* the fault detail's bytes (zeros: none) */
 };
 
 /* ev's encoding against k (pure: k is not moved on). */
-HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev,
-                          uint8_t *out, struct scratch *x)
+HOT size_t encode_with(const struct trace_codec *restrict k,
+                       const struct trace_event *restrict ev, uint8_t *restrict out,
+                       struct scratch *restrict x)
 {
     const struct trace_codec_ref *ref = &k->ref[ev->kind < TR_KINDS ? ev->kind : 0];
     uint8_t *p = put_varint(out, ev->icount - k->icount);
@@ -354,11 +312,10 @@ HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev
         p += 4;
     }
     uint32_t pred[TRACE_LANES];
-    state_fields(&ev->before, x->b);
-    state_fields(&ev->after, x->a);
-    p = put_fields(p, diff_mask(x->b, ref->before), x->b);
-    predict_after(ref, x->b, pred);
-    p = put_fields(p, diff_mask(x->a, pred), x->a);
+    const uint32_t *b = ev->before.lane, *a = ev->after.lane;
+    p = put_fields(p, diff_mask(b, ref->before) & ST_ALL, b);
+    predict_after(ref, b, pred);
+    p = put_fields(p, diff_mask(a, pred) & ST_ALL, a);
     if (ev->detail.kind != FD_NONE) {
         flags |= EVF_DETAIL;
         uint32_t w[DETAIL_SIZE / 4];
@@ -387,16 +344,15 @@ HOT size_t encode_with(const struct trace_codec *k, const struct trace_event *ev
 }
 
 /* ev becomes the reference of its kind. */
-HOT void update_with(struct trace_codec *k, const struct trace_event *ev,
-                        const struct scratch *x)
+HOT void update_with(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                     const struct scratch *restrict x)
 {
     k->icount = ev->icount;
     if (ev->kind >= TR_KINDS)
         return;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
-    memcpy(ref->before, x->b, sizeof ref->before);
-    memcpy(ref->after, x->a, sizeof ref->after);
-    lanes_changed(x->a, x->b, ref->changed);
+    memcpy(ref->before, ev->before.lane, sizeof ref->before);
+    memcpy(ref->after, ev->after.lane, sizeof ref->after);
     ref->error = ev->error;
     ref->cr2 = ev->cr2;
     if (ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE)
@@ -416,6 +372,123 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
     size_t n = encode_with(k, ev, out, &x);
     update_with(k, ev, &x);
     return n;
+}
+
+static uint32_t frame_crc(const uint8_t *frame, uint32_t len);
+
+#ifdef __SSE2__
+/* The fault detail of ev against ref's at p (encode_with's bytes), and ref's detail moved on
+ * (update_with's): out of line, most events have none. Returns the end. */
+static uint8_t *detail_delta(struct trace_codec_ref *restrict ref,
+                             const struct trace_event *restrict ev, uint8_t *restrict p)
+{
+    uint8_t det[DETAIL_SIZE] = { 0 };
+    if (ev->detail.kind != FD_NONE) {
+        uint32_t w[DETAIL_SIZE / 4];
+        detail_words(&ev->detail, w);
+        const uint8_t *rd = ref->detail_kind == ev->detail.kind ? ref->detail : no_detail;
+        *p++ = ev->detail.kind;
+        uint8_t *mask_at = p++;
+        unsigned mask = 0;
+        for (unsigned i = 0; i < DETAIL_SIZE / 4; i++) {
+            trace_put32(det + 4 * i, w[i]);
+            if (w[i] != trace_get32(rd + 4 * i)) {
+                mask |= 1u << i;
+                trace_put32(p, w[i]);
+                p += 4;
+            }
+        }
+        *mask_at = (uint8_t)mask;
+    }
+    memcpy(ref->detail, det, DETAIL_SIZE);
+    ref->detail_kind = ev->detail.kind;
+    return p;
+}
+
+/* encode_with and update_with in one pass, for the recorder: each group of four lanes of the
+ * two states is loaded once, compared with the reference's and the prediction, and stored as
+ * the new reference while it is in a register. The same bytes and the same codec after. */
+HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                           uint8_t *restrict out)
+{
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    uint8_t *p = put_varint(out, ev->icount - k->icount);
+    k->icount = ev->icount;
+    p[0] = ev->kind;
+    p[1] = ev->vector;
+    uint8_t *flags_at = p + 2;
+    p += 3;
+    unsigned flags = 0;
+    if (ev->has_error) {
+        flags |= EVF_ERROR;
+        if (ev->error != ref->error) {
+            flags |= EVF_ERROR_VAL;
+            trace_put32(p, ev->error);
+            p += 4;
+        }
+    }
+    if (ev->cr2 != ref->cr2) {
+        flags |= EVF_CR2;
+        trace_put32(p, ev->cr2);
+        p += 4;
+    }
+    ref->error = ev->error;
+    ref->cr2 = ev->cr2;
+    const __m128i *eb = (const __m128i *)(const void *)ev->before.lane;
+    const __m128i *ea = (const __m128i *)(const void *)ev->after.lane;
+    __m128i *rb = (__m128i *)(void *)ref->before, *ra = (__m128i *)(void *)ref->after;
+    unsigned same_b = 0, same_a = 0;
+#define LANES4(i)                                                                         \
+    do {                                                                                  \
+        __m128i b = _mm_loadu_si128(eb + (i)), a = _mm_loadu_si128(ea + (i));             \
+        __m128i ob = _mm_loadu_si128(rb + (i)), oa = _mm_loadu_si128(ra + (i));           \
+        __m128i kept = _mm_cmpeq_epi32(oa, ob); /* the reference left the lane as it was */ \
+        __m128i pred = _mm_or_si128(_mm_and_si128(kept, b), _mm_andnot_si128(kept, oa));  \
+        same_b |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(b, ob))) << (4 * (i)); \
+        same_a |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, pred))) << (4 * (i)); \
+        _mm_storeu_si128(rb + (i), b);                                                    \
+        _mm_storeu_si128(ra + (i), a);                                                    \
+    } while (0)
+    LANES4(0);
+    LANES4(1);
+    LANES4(2);
+    LANES4(3);
+#undef LANES4
+    p = put_fields(p, ~same_b & ST_ALL, ev->before.lane);
+    p = put_fields(p, ~same_a & ST_ALL, ev->after.lane);
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
+        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
+        p = detail_delta(ref, ev, p);
+    }
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        p[0] = ev->source;
+        p[1] = ev->source_num;
+        p += 2;
+    }
+    *flags_at = (uint8_t)flags;
+    return (uint32_t)(p - out);
+}
+#endif
+
+size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
+{
+    uint32_t n;
+#ifdef __SSE2__
+    if (__builtin_expect(ev->kind < TR_KINDS, 1)) {
+        n = encode_update(k, ev, out + 5);
+    } else
+#endif
+    {
+        struct scratch x;
+        n = (uint32_t)encode_with(k, ev, out + 5, &x);
+        update_with(k, ev, &x);
+    }
+    out[0] = TREC_EVENT;
+    trace_put32(out + 1, n);
+    trace_put32(out + 5 + n, frame_crc(out, n));
+    return TRACE_FRAME + n;
 }
 
 bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
@@ -443,9 +516,8 @@ bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
         ev->error = ref->error;
     ev->cr2 = flags & EVF_CR2 ? r32(&c) : ref->cr2;
     get_state_delta(&c, ref->before, &ev->before);
-    uint32_t b[TRACE_LANES], pred[TRACE_LANES];
-    state_fields(&ev->before, b);
-    predict_after(ref, b, pred);
+    uint32_t pred[TRACE_LANES];
+    predict_after(ref, ev->before.lane, pred);
     get_state_delta(&c, pred, &ev->after);
     if (flags & EVF_DETAIL) {
         uint8_t d[1 + DETAIL_SIZE] = { r8(&c) };
@@ -602,8 +674,15 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
         p += 4;
         n -= 4;
     }
-    while (n--)
-        crc = _mm_crc32_u8(crc, *p++);
+    if (n >= 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        crc = _mm_crc32_u16(crc, v);
+        p += 2;
+        n -= 2;
+    }
+    if (n)
+        crc = _mm_crc32_u8(crc, *p);
     return crc;
 }
 #endif
@@ -619,9 +698,19 @@ uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
     return ~crc32c_bytes(crc, p, n);
 }
 
+/* The frame's checksum, the host's crc32 instruction chosen here (one call an event). */
+static uint32_t frame_crc(const uint8_t *frame, uint32_t len)
+{
+#ifdef CRC32C_HW
+    if (__builtin_cpu_supports("sse4.2"))
+        return ~crc32c_hw(~0u, frame, 5 + (size_t)len);
+#endif
+    return ~crc32c_bytes(~0u, frame, 5 + (size_t)len);
+}
+
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len)
 {
-    return trace_crc32c(0, frame, 5 + (size_t)len);
+    return frame_crc(frame, len);
 }
 
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)

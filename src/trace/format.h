@@ -155,7 +155,6 @@ static inline uint64_t trace_get64(const uint8_t *p)
 struct trace_codec_ref {     /* the last event of one kind, zeros before the first */
     uint32_t before[TRACE_LANES]; /* EAX..EDI, EIP, EFLAGS, CR3, CS, SS, CPL, 0, 0 */
     uint32_t after[TRACE_LANES];
-    uint32_t changed[TRACE_LANES]; /* ~0 where after differs from before, else 0 */
     uint32_t error, cr2;
     uint8_t detail_kind;
     uint8_t detail[TRACE_DETAIL_SIZE];
@@ -171,6 +170,11 @@ void trace_codec_init(struct trace_codec *k);
  * against the same k are (replay compares them this way). */
 size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
                           uint8_t out[TRACE_EVENT_MAX]);
+/* The same as a whole TREC_EVENT record at out: type, length, the encoding, the checksum
+ * (the recorder's one call an event); returns the record's size, at most
+ * TRACE_FRAME + TRACE_EVENT_MAX. */
+size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX]);
 /* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
  * not exactly what trace_event_encode makes of an event or a field holds what no event can
  * (unknown kind or detail kind, CPL over 3). */

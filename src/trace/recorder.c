@@ -192,12 +192,11 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h)
 }
 
 /* What a reader needs to name the event as the live log does, and cannot learn from the
- * event: the vector bases that map an interrupt to its ISA line, a triple fault's steps. */
+ * event: the vector bases that map an interrupt to its ISA line (when they changed), a triple
+ * fault's steps. */
 static void rec_context(struct recorder *r, const struct trace_event *ev)
 {
     const struct machine *m = r->m;
-    if (!m)
-        return;
     if (m->pic.chip[0].base != r->pic_base[0] || m->pic.chip[1].base != r->pic_base[1]) {
         uint8_t p[TRACE_IRQ_SIZE] = { m->pic.chip[0].base, m->pic.chip[1].base };
         r->pic_base[0] = p[0];
@@ -213,17 +212,20 @@ static void rec_context(struct recorder *r, const struct trace_event *ev)
     }
 }
 
+/* One event: one test for the rare context records, one for room in the buffer (the longest
+ * record), one call that frames, encodes and checksums it in place. */
 static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
-    rec_context(r, ev);
-    uint8_t *p = reserve(r, TREC_EVENT, TRACE_EVENT_MAX);
-    if (p) { /* else a write error, which recorder_finish reports */
-        uint32_t n = (uint32_t)trace_event_encode(&r->codec, ev, p);
-        trace_put32(p - 4, n); /* the length reserve() wrote was the longest */
-        seal(r, n);
-    }
+    const struct machine *m = r->m;
+    if (m && (m->pic.chip[0].base != r->pic_base[0] || m->pic.chip[1].base != r->pic_base[1] ||
+              ev->kind == TR_SHUTDOWN))
+        rec_context(r, ev);
     r->events++;
+    if (REC_BUF - r->len < TRACE_FRAME + TRACE_EVENT_MAX)
+        write_out(r);
+    if (!r->err) /* else a write error, which recorder_finish reports */
+        r->len += trace_event_record(&r->codec, ev, r->buf + r->len);
 }
 
 static void rec_byte(void *ctx, const struct console_byte *b)

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "cpu/flags.h"
+#include "cpu/insn.h"
 #include "cpu/inspect.h"
 #include "devices/bus.h"
 
@@ -538,6 +540,48 @@ static void sink_slots(void **state)
     done(m);
 }
 
+static void keep_event(void *ctx, const struct trace_event *ev)
+{
+    *(struct trace_event *)ctx = *ev;
+}
+
+/* The state an event captures folds the lazy flags (event.c fold_flags: the common 32-bit
+ * ADD, SUB and logic operations inline, the rest through lf_compute) to exactly what
+ * cpu_get_eflags says, for every operation, size and carry in, on random operands. */
+static void captured_eflags_are_folded(void **state)
+{
+    (void)state;
+    struct cpu *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    struct trace_event got;
+    assert_int_equal(cpu_add_sink(c, keep_event, &got), 0);
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    for (unsigned n = 0; n < 20000; n++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        static const uint8_t sizes[] = { 1, 2, 4, 4 };
+        unsigned op = 1 + (unsigned)(x % LF_SAR), size = sizes[(x >> 8) & 3];
+        uint32_t a = (uint32_t)(x >> 16), b = (uint32_t)(x >> 29) ^ (uint32_t)x;
+        if ((x >> 60) == 0)
+            b = a; /* equal operands: zero results, carries of equality */
+        uint32_t res = op == LF_ADD ? a + b : op == LF_SUB ? a - b : op == LF_INC ? a + 1
+                     : op == LF_DEC ? a - 1 : a ^ b;
+        if (op >= LF_SHL)
+            b = 1 + (b & 31) % (8u * size); /* a shift count the operation can have */
+        lf_set(c, (enum lf_op)op, size, res & size_mask(size), a & size_mask(size),
+               b & size_mask(size), (unsigned)(x >> 40) & 1);
+        c->eflags = (uint32_t)(x >> 24) & ~(uint32_t)FL_ARITH;
+        uint32_t want = cpu_get_eflags(c);
+        struct trace_event ev;
+        trace_begin(c, &ev, TR_IRET, 0, false, 0);
+        trace_end(c, &ev);
+        assert_int_equal(got.before.eflags, want);
+        assert_int_equal(got.after.eflags, want);
+    }
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +596,7 @@ int main(void)
         cmocka_unit_test(traps_after_the_instruction),
         cmocka_unit_test(every_kind_was_seen),
         cmocka_unit_test(sink_slots),
+        cmocka_unit_test(captured_eflags_are_folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
