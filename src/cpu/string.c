@@ -293,7 +293,35 @@ static void outs1(struct cpu *c, const struct insn *i)
     idx_step(c, i, ESI);
 }
 
-OP(movs) { REP_LOOP_BULK(movs1(c, i), movs_bulk(c, i, max)); }
+/* MOVS without REP (xv6's memmove is a loop of MOVSB, CMP, JNE): flat segments, 32-bit
+ * addresses, and TLB hits for the read and the write: the element cannot fault, reach a device,
+ * hit a data breakpoint or land in decoded code (see the bulk paths above), so it moves through
+ * the host pointers. Returns false, having changed nothing, otherwise (movs1 then). */
+static inline __attribute__((always_inline)) bool movs_one_fast(struct cpu *c,
+                                                                const struct insn *i)
+{
+    if (i->asize != 4)
+        return false;
+    unsigned s = i->osize;
+    const uint8_t *src = fast_host(c, i->seg, c->r[ESI], s, TLB_R_S);
+    if (!src)
+        return false;
+    uint8_t *dst = fast_host(c, SEG_ES, c->r[EDI], s, TLB_W_S);
+    if (!dst)
+        return false;
+    host_store(dst, s, host_load(src, s));
+    uint32_t d = (c->eflags & FL_DF) ? (uint32_t)-(int32_t)s : s;
+    c->r[ESI] += d;
+    c->r[EDI] += d;
+    return true;
+}
+
+OP(movs)
+{
+    if (!i->rep && movs_one_fast(c, i))
+        return;
+    REP_LOOP_BULK(movs1(c, i), movs_bulk(c, i, max));
+}
 OP(stos) { REP_LOOP_BULK(stos1(c, i), stos_bulk(c, i, max)); }
 OP(lods) { REP_LOOP(lods1(c, i)); }
 OP(cmps) { rep_compare(c, i, cmps1); }

@@ -192,12 +192,10 @@ static void write_piece(struct cpu *c, uint32_t pa, unsigned n, uint32_t val)
     }
 }
 
-/* Fills the TLB entry for lin's page for an access needing `need`; faults if it is refused. */
-static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
+/* Puts lin's translation (physical address pa, the rights perm of the walk) in its slot. */
+static inline __attribute__((always_inline)) struct tlb_entry *
+tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
 {
-    uint32_t perm;
-    bool global;
-    uint32_t pa = paging_translate(c, lin, need, &perm, &global);
     uint32_t ppn_base = pa & ~PAGE_MASK;
     unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
     struct tlb_entry *e = &c->tlb[slot];
@@ -227,13 +225,39 @@ static struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin, uint32_t need)
     return e;
 }
 
+/* Fills the TLB entry for lin's page for an access needing `need` through the general walk;
+ * faults if it is refused. */
+static __attribute__((noinline)) struct tlb_entry *tlb_fill(struct cpu *c, uint32_t lin,
+                                                           uint32_t need)
+{
+    uint32_t perm;
+    bool global;
+    uint32_t pa = paging_translate(c, lin, need, &perm, &global);
+    return tlb_set(c, lin, pa, perm, global);
+}
+
+/* The entry for lin's page that allows `need` (an MMIO entry holds its bits shifted: found
+ * here, never by tlb_hit), filled if missing: the usual walk inline (paging_walk_fast), any
+ * other out of line. */
+static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cpu *c,
+                                                                      uint32_t lin,
+                                                                      uint32_t need)
+{
+    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
+    if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT)))
+        return e;
+    uint32_t pa, perm;
+    bool global;
+    if ((c->cr0 & CR0_PG) && paging_walk_fast(c, lin, need, &pa, &perm, &global))
+        return tlb_set(c, lin, pa, perm, global);
+    return tlb_fill(c, lin, need);
+}
+
 uint32_t mem_translate(struct cpu *c, uint32_t lin, uint32_t need, uint8_t **host)
 {
     if (need >= (TLB_R_U << 8)) /* an alignment-checked fetch: the user bit */
         need >>= 8;
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (!(e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))))
-        e = tlb_fill(c, lin, need);
+    struct tlb_entry *e = tlb_get(c, lin, need);
     *host = e->host ? e->host + (lin & PAGE_MASK) : NULL;
     return e->ppn_base | (lin & PAGE_MASK);
 }
@@ -257,8 +281,10 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
     if (c->dbg_data && !(need & TLB_ANY_X))
         dbg_data_access(c, lin, size, false);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
-        uint32_t pa = mem_translate(c, lin, need, &host);
-        return host ? host_load(host, size) : phys_read(c, pa, size);
+        struct tlb_entry *e = tlb_get(c, lin, need);
+        if (e->host)
+            return host_load(e->host + (lin & PAGE_MASK), size);
+        return phys_read(c, e->ppn_base | (lin & PAGE_MASK), size);
     }
     /* Crosses a page: translate both pages (faulting before any data moves), then read the
      * part in the first page and the part in the second (read_piece). */
@@ -276,8 +302,8 @@ void mem_write_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t val, ui
     if (c->dbg_data)
         dbg_data_access(c, lin, size, true);
     if ((lin & PAGE_MASK) <= PAGE_SIZE - size) {
-        uint32_t pa = mem_translate(c, lin, need, &host);
-        phys_write(c, pa, size, val);
+        struct tlb_entry *e = tlb_get(c, lin, need);
+        phys_write(c, e->ppn_base | (lin & PAGE_MASK), size, val);
         return;
     }
     uint32_t split = PAGE_SIZE - (lin & PAGE_MASK);

@@ -22,21 +22,6 @@
 
 #include "mmu/mem.h"
 
-uint32_t paging_rights(uint32_t cr0, uint32_t cr4, bool user_page, bool writable)
-{
-    uint32_t p = TLB_R_S | TLB_X_S | TLB_R_SA | TLB_X_SA | TLB_R_I;
-    if (writable || !(cr0 & CR0_WP))
-        p |= TLB_W_S | TLB_W_SA | TLB_W_I;
-    if (user_page) {
-        p |= TLB_R_U | TLB_X_U | (writable ? TLB_W_U : 0);
-        if (cr4 & CR4_SMEP)
-            p &= ~(TLB_X_S | TLB_X_SA);
-        if (cr4 & CR4_SMAP)
-            p &= ~(TLB_R_S | TLB_W_S | TLB_R_I | TLB_W_I); /* AC = 1 keeps the _SA bits */
-    }
-    return p;
-}
-
 /* Why a present translation refuses `need` (called only on a refusal). */
 static uint8_t refusal(const struct cpu *c, uint32_t need, bool user_page)
 {

@@ -3,7 +3,9 @@
  * directions, each size, runs across pages (with elements that straddle a page boundary) and
  * beyond a chunk, a fault in the middle (the registers as after the elements before it),
  * overlapping MOVS (a destination just above the source repeats the first elements), and a
- * store into decoded code (which must die).
+ * store into decoded code (which must die). MOVS without REP in a loop (xv6's memmove: one
+ * element per MOVS, through the host pointers when both TLB entries hit, movs_one_fast) gets
+ * the same cases.
  *
  * The machine: 16 MiB of RAM, flat protected mode at CPL 0, paging on with the low 4 MiB
  * identity-mapped by 4 KiB pages (page directory at PD, its table at PT). Each test puts one
@@ -341,6 +343,115 @@ static void test_stos_into_decoded_code(void **state)
     }
 }
 
+/* ---- MOVS without REP: a loop of "movs; dec ecx; jnz back; hlt" at CODE ---- */
+
+static void put_movs_loop(struct t *t, unsigned size)
+{
+    static const uint8_t b[] = {0xA4, 0x49, 0x75, 0xFC, 0xF4};
+    static const uint8_t w[] = {0x66, 0xA5, 0x49, 0x75, 0xFB, 0xF4};
+    static const uint8_t d[] = {0xA5, 0x49, 0x75, 0xFC, 0xF4};
+    if (size == 1)
+        memcpy(t->ram + CODE, b, sizeof b);
+    else if (size == 2)
+        memcpy(t->ram + CODE, w, sizeof w);
+    else
+        memcpy(t->ram + CODE, d, sizeof d);
+    cpu_flush_decoded(&t->c);
+}
+
+static void check_loop(struct t *t, uint32_t esi, uint32_t edi, uint32_t n, unsigned s,
+                       bool down)
+{
+    struct cpu *c = &t->c;
+    t->exceptions = 0;
+    memcpy(t->want, t->ram, RAM_SIZE);
+    put_movs_loop(t, s);
+    memcpy(t->want + CODE, t->ram + CODE, 16);
+    ref_movs(t->want, esi, edi, n, s, down);
+    assert_int_equal(run(t, esi, edi, n, 0, down), RUN_HALT);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(c->r[ECX], 0);
+    uint32_t step = down ? (uint32_t)-(n * s) : n * s;
+    assert_int_equal(c->r[EDI], edi + step);
+    assert_int_equal(c->r[ESI], esi + step);
+    assert_memory_equal(t->ram + DATA, t->want + DATA, 0x10000);
+}
+
+static void test_movs_loop(void **state)
+{
+    struct t *t = *state;
+    for (unsigned s = 1; s <= 4; s *= 2) {
+        check_loop(t, DATA + 0x100, DATA + 0x5200, 300, s, false);
+        check_loop(t, DATA + 0x2F00, DATA + 0x6F00, 300, s, true);
+        check_loop(t, DATA + 0x3003, DATA + 0x7001, 9, s, false);   /* unaligned */
+        check_loop(t, DATA + 0x1001, DATA + 0x3FFD, 0x2000 / s, s, false); /* straddling */
+        check_loop(t, DATA + 0xEFFF, DATA + 0xCFFE, 0x2000 / s, s, true);
+        check_loop(t, DATA + 0x100, DATA + 0x101, 200, s, false);   /* overlapping */
+        check_loop(t, DATA + 0x900, DATA + 0x8FF, 200, s, true);
+    }
+}
+
+/* A hole in the middle of the loop's destination, then of its source: #PF at the MOVS with
+ * the registers as after the elements before it. */
+static void test_movs_loop_fault(void **state)
+{
+    struct t *t = *state;
+    const uint32_t hole = DATA + 0x3000;
+    put32(t->ram, PT + 4 * (hole >> 12), 0); /* not present */
+    for (unsigned s = 1; s <= 4; s *= 2) {
+        for (int src_side = 0; src_side <= 1; src_side++) {
+            t->exceptions = 0;
+            cpu_flush_decoded(&t->c);
+            put_movs_loop(t, s);
+            memcpy(t->want, t->ram, RAM_SIZE);
+            uint32_t esi = src_side ? hole - 0x40 : DATA + 0x100;
+            uint32_t edi = src_side ? DATA + 0x100 : hole - 0x40, n = 0x100 / s;
+            uint32_t before = 0x40 / s;
+            ref_movs(t->want, esi, edi, before, s, false);
+            assert_int_equal(run(t, esi, edi, n, 0, false), RUN_STOP);
+            assert_int_equal(t->exceptions, 1);
+            assert_int_equal(t->fault.vector, EXC_PF);
+            assert_int_equal(t->fault.cr2, hole);
+            assert_int_equal(t->fault.before.eip, CODE);
+            assert_int_equal(t->fault.before.r[ECX], n - before);
+            assert_int_equal(t->fault.before.r[ESI], esi + before * s);
+            assert_int_equal(t->fault.before.r[EDI], edi + before * s);
+            assert_memory_equal(t->ram + DATA, t->want + DATA, hole - DATA);
+        }
+    }
+}
+
+/* The loop copying NOPs over decoded code (mov eax, 1 at CODE + 0x40, run first), with the
+ * source's TLB entry warm and the code page's readable: the code dies, and running it again
+ * keeps EAX. */
+static void test_movs_loop_into_decoded_code(void **state)
+{
+    struct t *t = *state;
+    struct cpu *c = &t->c;
+    static const uint8_t target[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xF4}; /* mov eax, 1; hlt */
+    for (unsigned s = 1; s <= 4; s *= 2) {
+        put_movs_loop(t, s);
+        memcpy(t->ram + CODE + 0x40, target, sizeof target);
+        memset(t->ram + DATA + 0x500, 0x90, 8);
+        cpu_flush_decoded(c);
+        c->eip = CODE + 0x40;
+        c->halted = false;
+        c->r[EAX] = 0;
+        assert_int_equal(cpu_run(c, 1000), RUN_HALT);
+        assert_int_equal(c->r[EAX], 1); /* decoded and run */
+        t->exceptions = 0;
+        /* the source's TLB entry warm, so that the first store could take the fast path */
+        assert_int_equal(run(t, DATA + 0x500, DATA + 0x600, 4 / s, 7, false), RUN_HALT);
+        assert_int_equal(run(t, DATA + 0x500, CODE + 0x40, 4 / s, 7, false), RUN_HALT);
+        t->ram[CODE + 0x44] = 0x90;
+        c->eip = CODE + 0x40;
+        c->halted = false;
+        assert_int_equal(cpu_run(c, 1000), RUN_HALT);
+        assert_int_equal(t->exceptions, 0);
+        assert_int_equal(c->r[EAX], 7); /* the MOV did not run again */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +462,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_movs_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_movs_overlap_through_an_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stos_into_decoded_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_movs_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_movs_loop_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_movs_loop_into_decoded_code, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
