@@ -39,35 +39,40 @@ rc=$?
 [ "$(wc -l < nodisp.err)" = 1 ] && grep -q "no display" nodisp.err ||
     fail "view without a display: not one line: $(cat nodisp.err)"
 
-# A display of our own (Xvfb picks a free number and writes it to fd 3).
-Xvfb -displayfd 3 -screen 0 1700x1100x24 -nolisten tcp 3>display.txt 2>xvfb.err &
+# A display of our own (Xvfb picks a free number and writes it to fd 3). -noreset: by default an
+# X server resets itself when its last client leaves, and a view started just after the previous
+# one quit could connect during that reset and lose its window to it (a live view then ran on,
+# drawing into a window the server no longer had: 'no window appeared', a few runs in twenty).
+Xvfb -displayfd 3 -screen 0 1700x1100x24 -nolisten tcp -noreset 3>display.txt 2>xvfb.err &
 pids+=($!)
 for _ in $(seq 50); do [ -s display.txt ] && break; sleep 0.1; done
 [ -s display.txt ] || fail "Xvfb did not start: $(cat xvfb.err)"
 export DISPLAY=":$(head -1 display.txt)"
 unset WAYLAND_DISPLAY SDL_VIDEODRIVER
 
-# Waits for the view's window; sets WID.
+# Waits (up to 90 s: a sanitizer build on a loaded machine is slow) for the view's window to be
+# shown and drawn (a first frame has panels: not a black window); sets WID. The search is made
+# again on every try: a window id found once may belong to a window that is gone by the next try,
+# and this xdotool dies of the BadWindow when any window vanishes during its search (its errors go
+# to xdotool.err, import's to import.err, for the message below).
 wait_window() {
+    local mean=0 start=$SECONDS
     WID=""
-    for _ in $(seq 300); do
-        WID=$(timeout 5 xdotool search --name "Ringside view" 2>/dev/null | head -1)
-        [ -n "$WID" ] && break
-        sleep 0.1
+    while [ $((SECONDS - start)) -lt 90 ]; do
+        WID=$(timeout 5 xdotool search --onlyvisible --name "^Ringside view$" 2>>xdotool.err |
+              head -1)
+        if [ -n "$WID" ] && timeout 20 import -window "$WID" drawn.ppm 2>>import.err; then
+            mean=$(convert drawn.ppm -format "%[fx:int(mean*1000)]" info: 2>/dev/null)
+            [ "${mean:-0}" -gt 30 ] && break
+        fi
+        sleep 0.2
     done
-    [ -n "$WID" ] || fail "no window appeared within 30 s (stderr of the views: \
-$(tail -n 3 view.err live.err 2>/dev/null))"
+    [ -n "$WID" ] || fail "no window was shown within 90 s (last lines of xdotool's errors: \
+$(tail -n 2 xdotool.err 2>/dev/null); of the views: $(tail -n 3 view.err live.err fast.err 2>/dev/null))"
+    [ "${mean:-0}" -gt 30 ] || fail "window $WID was never drawn within 90 s (mean ${mean:-0}; \
+import: $(tail -n 2 import.err 2>/dev/null); the views: $(tail -n 3 view.err live.err fast.err 2>/dev/null))"
     timeout 5 xdotool windowfocus "$WID" 2>/dev/null || true
     sleep 0.1
-    # Drawn: a first frame has panels (not a black window); a sanitizer build is slow.
-    local mean=0
-    for _ in $(seq 60); do
-        timeout 20 import -window "$WID" drawn.ppm 2>/dev/null &&
-            mean=$(convert drawn.ppm -format "%[fx:int(mean*1000)]" info: 2>/dev/null)
-        [ "${mean:-0}" -gt 30 ] && break
-        sleep 0.25
-    done
-    [ "${mean:-0}" -gt 30 ] || fail "the window was never drawn"
 }
 # Keys to the view's window (focused first: a loaded machine may have let focus go).
 press() {

@@ -222,9 +222,13 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
                  SDL_GetError());
         return false;
     }
+    /* Hidden until the renderer exists: an OpenGL renderer re-creates the window it is given,
+     * so a window shown at once would appear, vanish and be replaced by another (a flash on
+     * screen, and a window id that dies under anyone who found it, such as xdotool). */
     SDL_Window *win = SDL_CreateWindow("Ringside view", SDL_WINDOWPOS_UNDEFINED,
                                        SDL_WINDOWPOS_UNDEFINED, w, h,
-                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+                                       SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
+                                           SDL_WINDOW_HIDDEN);
     if (win)
         SDL_SetWindowMinimumSize(win, 640, 480);
     SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
@@ -244,6 +248,7 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
         SDL_Quit();
         return false;
     }
+    SDL_ShowWindow(win);
     bool quit = false, running = live != NULL, dragging = false, follow = live != NULL;
     int drag_x = 0;
     while (!quit) {
