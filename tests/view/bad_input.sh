@@ -77,6 +77,20 @@ view_with_gdb)
     expect 2 "cannot be used with --gdb" no -- demo --view -s ;;
 screenshot_not_for_run)
     expect 2 "screenshot" no -- demo --screenshot out.png ;;
+no_server)
+    # DISPLAY names a display nobody serves: one line, not a window drawn where nobody sees it
+    # (SDL's offscreen fallback) and a run that never ends.
+    record
+    unset WAYLAND_DISPLAY SDL_VIDEODRIVER
+    export DISPLAY=:65000
+    expect 2 "no display answers at DISPLAY=:65000" no -- view demo.rtrace
+    expect 2 "no display answers at DISPLAY=:65000" no -- demo --view ;;
+invisible_driver)
+    record
+    export SDL_VIDEODRIVER=dummy
+    expect 2 "SDL_VIDEODRIVER=dummy shows no window" no -- view demo.rtrace
+    export SDL_VIDEODRIVER=offscreen
+    expect 2 "SDL_VIDEODRIVER=offscreen shows no window" no -- demo --view ;;
 *)
     fail "unknown case" ;;
 esac

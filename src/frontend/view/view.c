@@ -217,9 +217,32 @@ bool view_window(struct view_model *m, struct view_state *st, int w, int h,
                               "use --screenshot OUT for a PNG");
         return false;
     }
+    const char *x = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
+    char where[160];
+    snprintf(where, sizeof where, "%s%s", x && *x ? "DISPLAY=" : "WAYLAND_DISPLAY=",
+             x && *x ? x : wl ? wl : "");
+    if (!(drv && *drv)) {
+        /* Only the drivers of the displays named: when none answers, SDL would fall back to
+         * one that shows nothing (offscreen, dummy), and the view would draw where nobody
+         * sees it and wait for a close nobody can make. */
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, x && *x && wl && *wl ? "x11,wayland"
+                                          : x && *x            ? "x11"
+                                                               : "wayland");
+    }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-        snprintf(why, whylen, "cannot open a window (no display? use --screenshot OUT): %s",
-                 SDL_GetError());
+        if (drv && *drv)
+            snprintf(why, whylen, "cannot open a window with SDL_VIDEODRIVER=%s (%s); use "
+                                  "--screenshot OUT for a PNG", drv, SDL_GetError());
+        else
+            snprintf(why, whylen, "cannot open a window: no display answers at %s (%s); use "
+                                  "--screenshot OUT for a PNG", where, SDL_GetError());
+        return false;
+    }
+    const char *used = SDL_GetCurrentVideoDriver();
+    if (!used || !strcmp(used, "offscreen") || !strcmp(used, "dummy")) {
+        snprintf(why, whylen, "SDL_VIDEODRIVER=%s shows no window; use --screenshot OUT for a PNG",
+                 used ? used : "");
+        SDL_Quit();
         return false;
     }
     /* Hidden until the renderer exists: an OpenGL renderer re-creates the window it is given,
