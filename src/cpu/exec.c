@@ -267,11 +267,21 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
         }
         c->insn_eip = c->eip;
         c->eip += i->len;
-        i->fn(c, i);
+        (i == b->insns + b->n - 1 ? b->last_fn : i->fn)(c, i);
         c->icount++;
         if (c->stop_block)
             break;
     }
+}
+
+void op_block_last(struct cpu *c, const struct insn *i)
+{
+    c->cur = NULL;
+    c->icount += i->idx;
+    c->insn_eip = c->eip + i->off;
+    c->eip = c->insn_eip + i->len;
+    c->last_block->last_fn(c, i);
+    c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL) */
 }
 
 /* Runs block b, or as much of it as the budget allows (the count stops at stop_at). All but the
@@ -291,16 +301,15 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         run_exact(c, b, stop_at);
         return b;
     }
-    const struct insn *i = b->insns, *last = b->insns + b->n - 1;
+    const struct insn *i = b->insns;
     for (;;) {
-        for (; i < last; i++) {
+        /* the last instruction (op_block_last) always sets stop_block */
+        for (;; i++) {
             c->cur = i;
             i->fn(c, i);
             if (c->stop_block)
-                goto left;
+                break;
         }
-        break;
-    left:
         /* read stop_block again below: the loop's test then needs no register for it */
         __asm__ volatile("" ::: "memory");
         if (c->stop_block == STOP_SKIP) {
@@ -336,7 +345,6 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             c->stop_block = 0;
             c->last_block = b = n;
             i = n->insns;
-            last = i + n->n - 1;
             continue;
         }
         if (c->stop_block == STOP_BRANCH && !c->cur) {
@@ -350,7 +358,6 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             c->stop_block = 0;
             c->last_block = b = n;
             i = n->insns;
-            last = i + n->n - 1;
             continue;
         }
         if (c->stop_block != STOP_LOOP) {
@@ -360,19 +367,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
         if (!loop_again(c, i, stop_at))
             return b;
-        i -= i->idx;
+        i = b->insns;
     }
-    if (i != b->insns) {
-        /* i is the block's last instruction */
-        c->cur = NULL;
-        c->icount += i->idx;
-        c->eip += i->off;
-    }
-    c->insn_eip = c->eip;
-    c->eip += i->len;
-    i->fn(c, i);
-    c->icount++;
-    return b;
 }
 
 /* Chained blocks back to back until the count reaches stop_at, a block ends in an instruction
