@@ -274,6 +274,7 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
     }
 }
 
+/* The last instruction of block c->last_block, in run_block's loop (c->cur == i). */
 void op_block_last(struct cpu *c, const struct insn *i)
 {
     c->cur = NULL;
@@ -287,7 +288,8 @@ void op_block_last(struct cpu *c, const struct insn *i)
 /* Runs block b, or as much of it as the budget allows (the count stops at stop_at). All but the
  * block's last instruction run with no bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip
  * and icount are brought up to date once when the block is left. The last one, the only one that
- * may be a control transfer or change mode (F_END, F_MODE), runs with them exact, as does every
+ * may be a control transfer or change mode (F_END, F_MODE), runs with them exact (its handler is
+ * op_block_last, which always ends the block: the loop needs no test for the end), as does every
  * instruction under an instruction hook or in a block the budget or the CS limit cuts short
  * (run_exact). */
 static inline __attribute__((always_inline)) struct block *run_block(struct cpu *c,
