@@ -227,6 +227,8 @@ struct fault {
                           dispatch loop steps over the Jcc (control.c) */
 #define STOP_LOOP 4u   /* cpu.stop_block: a taken Jcc back to its block's start, in the middle
                           of the block (exec.c run_block restarts the block) */
+#define STOP_END 32u   /* cpu.stop_block: the block's last instruction has run (exec.c
+                          op_block_last) */
 #define STOP_JUMP 16u  /* cpu.stop_block: a taken Jcc in the middle of its block, not yet
                           retired (c->cur is the Jcc): exec.c run_block follows its direct
                           link (icache.h struct jlink) or settles it (jcc_leave) */

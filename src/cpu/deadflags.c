@@ -6,7 +6,8 @@
  * EFLAGS), by an event or a device, and at the end of a block or a budget. So the flags of
  * instruction k are dead when the instructions after it in its block, up to one that writes
  * them all, are register-only instructions that cannot fault, stop the block, read flags or
- * write memory (the list below): the flags k leaves are then never observable. A _nf handler
+ * write memory (the list below): the flags k leaves are then never observable. Instruction k
+ * itself may fault (IMUL r32, r/m32: a fault changes nothing, flags included). A _nf handler
  * runs the short way only in the middle of its block (c->cur set, exec.c run_block): run alone
  * (an instruction hook, a budget or CS limit that cuts the block short, a single step: cur
  * NULL) it is the full handler, so EFLAGS is exact at every boundary where anything can look.
@@ -14,7 +15,10 @@
 #include "cpu/ops.h"
 
 /* What a listed instruction does to the arithmetic flags. */
-enum { DF_NONE, DF_ALL, DF_INCDEC, DF_SHIFT };
+enum {
+    DF_NONE, DF_ALL, DF_INCDEC, DF_SHIFT,
+    DF_ALL_FAULT, /* writes them all, may fault: every flag is live before it */
+};
 
 /* 32-bit and byte register forms of the ALU operations (they cannot fault). */
 #define NF_ALU_E(name, OPX)                                                                \
@@ -140,6 +144,27 @@ NF_SHIFTS(1, 1)
 #undef NF_SHIFTS
 #undef NF_SHIFT
 
+/* IMUL r32, r/m32 (a register, or a flat TLB-hit memory operand within one page, as
+ * imul_GE_fast in muldiv.c; anything else, faults included, the full handler). */
+static void op_imul_GE32_nf(struct cpu *c, const struct insn *i)
+{
+    uint32_t b;
+    if (!c->cur)
+        goto full;
+    if (i->modreg) {
+        b = c->r[i->rm];
+    } else {
+        uint8_t *p;
+        if (i->asize != 4 || !(p = form_host(c, i, FORM_X, 4, TLB_R_S)))
+            goto full; /* index NOREG: c->r[NOREG] = 0 */
+        b = host_load(p, 4);
+    }
+    c->r[i->reg] *= b; /* the low half of the signed product */
+    return;
+full:
+    op_imul_GE32(c, i);
+}
+
 struct df_row {
     insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */
     uint8_t kind;   /* DF_* */
@@ -164,6 +189,7 @@ static const struct df_row df_rows[] = {
     DF_CMP(cmp), DF_CMP(test),
     {op_cmp_GE32_r, op_cmp_GE32_r_nf, DF_ALL}, {op_cmp_GE8_r, op_cmp_GE8_r_nf, DF_ALL},
     {op_inc_r32, op_inc_r32_nf, DF_INCDEC}, {op_dec_r32, op_dec_r32_nf, DF_INCDEC},
+    {op_imul_GE32, op_imul_GE32_nf, DF_ALL_FAULT},
     {op_shift_imm32, NULL, DF_SHIFT}, {op_shift_132, NULL, DF_SHIFT},
     /* no flags, no fault, no memory */
     {op_mov_EG32_r, NULL, DF_NONE}, {op_mov_GE32_r, NULL, DF_NONE},
@@ -179,7 +205,8 @@ static const struct df_row df_rows[] = {
 /* The flags instruction i writes and reads, false when it is not a listed instruction (it may
  * read flags, fault or stop the block: all flags are live before it). *nf: its dead-flags
  * handler, or NULL. */
-static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, insn_fn *nf)
+static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, insn_fn *nf,
+                      bool *fault)
 {
     const struct df_row *d = NULL;
     for (unsigned k = 0; k < sizeof df_rows / sizeof df_rows[0]; k++)
@@ -191,9 +218,10 @@ static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, i
         return false;
     *nf = d->nf;
     *reads = 0;
+    *fault = d->kind == DF_ALL_FAULT;
     switch (d->kind) {
     case DF_NONE: *writes = 0; return true;
-    case DF_ALL: *writes = FL_ARITH; return true;
+    case DF_ALL: case DF_ALL_FAULT: *writes = FL_ARITH; return true;
     case DF_INCDEC: *writes = FL_ARITH & ~FL_CF; return true;
     default: break;
     }
@@ -219,12 +247,13 @@ void insn_kill_dead_flags(struct insn *insns, unsigned n)
         struct insn *in = &insns[k];
         uint32_t writes, reads;
         insn_fn nf;
-        if (!df_effect(in, &writes, &reads, &nf)) {
+        bool fault;
+        if (!df_effect(in, &writes, &reads, &nf, &fault)) {
             live = FL_ARITH;
             continue;
         }
         if (writes && !(writes & live) && nf)
             in->fn = nf;
-        live = (live & ~writes) | reads;
+        live = fault ? FL_ARITH : (live & ~writes) | reads;
     }
 }

@@ -267,17 +267,29 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
         }
         c->insn_eip = c->eip;
         c->eip += i->len;
-        i->fn(c, i);
+        (i == b->insns + b->n - 1 ? b->last_fn : i->fn)(c, i);
         c->icount++;
         if (c->stop_block)
             break;
     }
 }
 
+/* The last instruction of block c->last_block, in run_block's loop (c->cur == i). */
+void op_block_last(struct cpu *c, const struct insn *i)
+{
+    c->cur = NULL;
+    c->icount += i->idx;
+    c->insn_eip = c->eip + i->off;
+    c->eip = c->insn_eip + i->len;
+    c->last_block->last_fn(c, i);
+    c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL) */
+}
+
 /* Runs block b, or as much of it as the budget allows (the count stops at stop_at). All but the
  * block's last instruction run with no bookkeeping but c->cur (insn.h cpu_settle): EIP, insn_eip
  * and icount are brought up to date once when the block is left. The last one, the only one that
- * may be a control transfer or change mode (F_END, F_MODE), runs with them exact, as does every
+ * may be a control transfer or change mode (F_END, F_MODE), runs with them exact (its handler is
+ * op_block_last, which always ends the block: the loop needs no test for the end), as does every
  * instruction under an instruction hook or in a block the budget or the CS limit cuts short
  * (run_exact). */
 static inline __attribute__((always_inline)) struct block *run_block(struct cpu *c,
@@ -291,16 +303,15 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         run_exact(c, b, stop_at);
         return b;
     }
-    const struct insn *i = b->insns, *last = b->insns + b->n - 1;
+    const struct insn *i = b->insns;
     for (;;) {
-        for (; i < last; i++) {
+        /* the last instruction (op_block_last) always sets stop_block */
+        for (;; i++) {
             c->cur = i;
             i->fn(c, i);
             if (c->stop_block)
-                goto left;
+                break;
         }
-        break;
-    left:
         /* read stop_block again below: the loop's test then needs no register for it */
         __asm__ volatile("" ::: "memory");
         if (c->stop_block == STOP_SKIP) {
@@ -336,7 +347,6 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             c->stop_block = 0;
             c->last_block = b = n;
             i = n->insns;
-            last = i + n->n - 1;
             continue;
         }
         if (c->stop_block == STOP_BRANCH && !c->cur) {
@@ -350,7 +360,6 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             c->stop_block = 0;
             c->last_block = b = n;
             i = n->insns;
-            last = i + n->n - 1;
             continue;
         }
         if (c->stop_block != STOP_LOOP) {
@@ -360,19 +369,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
         if (!loop_again(c, i, stop_at))
             return b;
-        i -= i->idx;
+        i = b->insns;
     }
-    if (i != b->insns) {
-        /* i is the block's last instruction */
-        c->cur = NULL;
-        c->icount += i->idx;
-        c->eip += i->off;
-    }
-    c->insn_eip = c->eip;
-    c->eip += i->len;
-    i->fn(c, i);
-    c->icount++;
-    return b;
 }
 
 /* After a block that ended in an instruction asking only for the dispatch loop's checks

@@ -166,6 +166,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         in->jl = (uint16_t)((uint8_t *)l - (uint8_t *)in);
         at += sizeof(struct jlink);
     }
+    b->last_fn = b->insns[b->n - 1].fn;
+    b->insns[b->n - 1].fn = op_block_last;
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += at;

@@ -36,6 +36,7 @@ struct block {
     uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
     uint16_t n;          /* instructions */
     uint16_t bytes;      /* their length in all (exec.c checks it against the CS limit) */
+    insn_fn last_fn;     /* the last instruction's handler: its insn.fn is op_block_last */
     /* Chaining: the blocks that followed this one, for the EIP they started at, valid at the
      * CPL they were made at (a link skips the fetch permission check) while cpu.map_epoch is
      * unchanged (no TLB flush, CS base or size change, cache reset since). */
@@ -72,6 +73,11 @@ struct icache {
     uint64_t blocks_built, resets;
     struct decode_map map;
 };
+
+/* The handler in the last instruction of every block: runs the block's last_fn with EIP,
+ * insn_eip and the count exact, then ends the block (STOP_END), so that the dispatch loop needs
+ * no test for the block's end (exec.c run_block). */
+void op_block_last(struct cpu *c, const struct insn *i);
 
 struct icache *icache_create(void);
 void icache_destroy(struct icache *ic);

@@ -198,6 +198,46 @@ static void test_block_at_two_eips(void **state)
     assert_int_equal(t->c.r[EAX], 0x700F);
 }
 
+/* The GDT at 0x1000: null, flat ring-0 code at 0x08; every vector of 0..31 through an interrupt
+ * gate to a HLT at 0x3000. */
+static void handlers(struct t *t)
+{
+    put32(t, 0x1008, 0x0000FFFF);
+    put32(t, 0x100C, 0x00CF9B00);
+    t->c.gdtr.base = 0x1000;
+    t->c.gdtr.limit = 15;
+    for (uint32_t v = 0; v < 32; v++) {
+        put32(t, v * 8, 0x00083000);
+        put32(t, v * 8 + 4, 0x00008E00);
+    }
+    t->ram[0x3000] = 0xF4;
+}
+
+/* Dead flags (src/cpu/deadflags.c) before an instruction that may fault: the INC's flags, which
+ * the IMUL would overwrite, are seen by the IMUL's #PF. */
+static void test_flags_at_fault(void **state)
+{
+    struct t *t = *state;
+    paging_on(t);
+    put32(t, PT + 0xA0 * 4, 0); /* 0xA0000: not present */
+    handlers(t);
+    static const uint8_t code[] = {
+        0xB8, 0xFF, 0xFF, 0xFF, 0xFF,             /* 4000 mov eax, -1 */
+        0x40,                                     /* 4005 inc eax: ZF */
+        0x0F, 0xAF, 0x1D, 0x00, 0x00, 0x0A, 0x00, /* 4006 imul ebx, [0xA0000]: #PF */
+        0x39, 0xC9,                               /* 400D cmp ecx, ecx */
+        0xF4,                                     /* 400F hlt */
+    };
+    memcpy(t->ram + CODE, code, sizeof code);
+    start(t);
+    assert_int_equal(cpu_run(&t->c, 1000), RUN_HALT);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 14);
+    assert_int_equal(t->fault_eip, 0x4006);
+    assert_true(cpu_get_eflags(&t->c) & FL_ZF);
+    assert_false(cpu_get_eflags(&t->c) & FL_CF);
+}
+
 static void test_limit_lowered(void **state)
 {
     struct t *t = *state;
@@ -214,17 +254,7 @@ static void test_limit_lowered(void **state)
     };
     memcpy(t->ram + CODE, code, sizeof code);
     memcpy(t->ram + 0x5000, target, sizeof target);
-    /* the GDT at 0x1000: null, flat ring-0 code at 0x08; every vector of 0..31 through an
-     * interrupt gate to a HLT at 0x3000 */
-    put32(t, 0x1008, 0x0000FFFF);
-    put32(t, 0x100C, 0x00CF9B00);
-    t->c.gdtr.base = 0x1000;
-    t->c.gdtr.limit = 15;
-    for (uint32_t v = 0; v < 32; v++) {
-        put32(t, v * 8, 0x00083000);
-        put32(t, v * 8 + 4, 0x00008E00);
-    }
-    t->ram[0x3000] = 0xF4;
+    handlers(t);
     start(t);
     assert_int_equal(cpu_run(&t->c, 50), RUN_LIMIT);
     assert_int_equal(t->exceptions, 0);
@@ -243,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_target_remapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_at_two_eips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_lowered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flags_at_fault, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
