@@ -72,10 +72,11 @@ static uint32_t stack_slot(struct cpu *c, const struct segment *s, uint32_t sp, 
 
 /* The last steps of a delivery, once the frame is on the new stack: SS:ESP (the new stack's
  * segment when inner, else only ESP), EFLAGS (TF, NT, RF, VM cleared, and IF for an interrupt
- * gate), CS:EIP, and the event. Cannot fault. */
-static void deliver_commit(struct cpu *c, struct trace_event *ev, const struct segment *new_cs,
-                           uint32_t target, bool trap_gate, bool inner,
-                           const struct segment *new_ss, uint32_t sp)
+ * gate), CS:EIP, and the event. Cannot fault. Inline in both paths (every delivery). */
+static inline __attribute__((always_inline)) void
+deliver_commit(struct cpu *c, struct trace_event *ev, const struct segment *new_cs,
+               uint32_t target, bool trap_gate, bool inner, const struct segment *new_ss,
+               uint32_t sp)
 {
     if (inner) {
         c->seg[SEG_SS] = *new_ss;

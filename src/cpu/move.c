@@ -295,14 +295,9 @@ OP(leave)
 
 /* ---- segment registers ---- */
 
-/* Opcodes 06/0E/16/1E and 0F A0/A8 push ES/CS/SS/DS and FS/GS. */
-static int sreg_of_push_pop(const struct insn *i)
-{
-    unsigned key = opcode_table[i->id].key;
-    if (key >= 0x100)
-        return (key & 0x08) ? SEG_GS : SEG_FS;
-    return (int)(key >> 3);
-}
+/* PUSH Sreg and POP Sreg: one handler per segment register (opcodes.def: 06/0E/16/1E and 0F
+ * A0/A8 push ES/CS/SS/DS and FS/GS; 07/17/1F and 0F A1/A9 pop ES/SS/DS and FS/GS), so that the
+ * register is a constant in each. */
 
 /* A 32-bit push of a segment register writes only the low 16 bits (the rest of the slot is
  * left as it was), as current processors do. */
@@ -320,9 +315,10 @@ static __attribute__((noinline)) void push_sreg_any(struct cpu *c, const struct 
 
 /* The fast path: a 32-bit push on a flat 32-bit stack whose slot's low half the TLB maps for
  * writing (the same 2-byte store the general path makes, with the same mask: none). */
-OP(push_sreg)
+static inline __attribute__((always_inline)) void push_sreg(struct cpu *c, const struct insn *i,
+                                                            int sr)
 {
-    uint16_t sel = c->seg[sreg_of_push_pop(i)].sel;
+    uint16_t sel = c->seg[sr].sel;
     uint32_t sp = c->r[ESP] - 4;
     uint8_t *p;
     if (i->osize == 4 && (p = stack_host(c, sp, 2, TLB_W_S))) {
@@ -347,19 +343,31 @@ static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct i
 }
 
 /* The fast path: POP DS/ES/FS/GS from a flat 32-bit stack the TLB maps for reading (the load
- * leaves SS, and so the stack-pointer size, as it was). */
-OP(pop_sreg)
+ * leaves SS, and so the stack-pointer size, as it was). POP SS always takes pop_sreg_any. */
+static inline __attribute__((always_inline)) void pop_sreg(struct cpu *c, const struct insn *i,
+                                                           int sr)
 {
-    int sr = sreg_of_push_pop(i);
     uint32_t sp = c->r[ESP];
     const uint8_t *p;
-    if (sr != SEG_SS && (p = stack_host(c, sp, 2, TLB_R_S))) {
+    if ((p = stack_host(c, sp, 2, TLB_R_S))) {
         seg_load(c, sr, (uint16_t)host_load(p, 2));
         c->r[ESP] = sp + i->osize;
         return;
     }
     pop_sreg_any(c, i, sr);
 }
+
+#define PUSH_POP_SREG(name, sr)                          \
+    OP(push_##name) { push_sreg(c, i, sr); }             \
+    OP(pop_##name) { pop_sreg(c, i, sr); }
+PUSH_POP_SREG(es, SEG_ES)
+PUSH_POP_SREG(ds, SEG_DS)
+PUSH_POP_SREG(fs, SEG_FS)
+PUSH_POP_SREG(gs, SEG_GS)
+#undef PUSH_POP_SREG
+OP(push_cs) { push_sreg(c, i, SEG_CS); }
+OP(push_ss) { push_sreg(c, i, SEG_SS); }
+OP(pop_ss) { pop_sreg_any(c, i, SEG_SS); }
 
 /* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
  * zero-extended; a memory destination is always 16 bits. */

@@ -4,27 +4,6 @@
 
 #include "mmu/mem.h"
 
-void cpu_set_cpl(struct cpu *c, uint8_t cpl)
-{
-    if (cpl != c->cpl)
-        acct_update(c);
-    c->cpl = cpl; /* block links remember the CPL they were made at (icache.h) */
-    cpu_update_acc(c);
-}
-
-void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit, uint16_t attr)
-{
-    struct segment *s = &c->seg[SEG_CS];
-    if (s->base != base || ((s->attr ^ attr) & SA_DB))
-        c->map_epoch++; /* the same EIP now names other code, or decodes differently */
-    s->sel = sel;
-    s->base = base;
-    s->limit = limit;
-    s->attr = attr;
-    s->flat = false;
-    cpu_set_cpl(c, sel_rpl(sel));
-}
-
 /* ---- selector faults ---- */
 
 struct sel_fault sel_fault_of(const struct cpu *c, enum sel_reason why, enum sel_use use,

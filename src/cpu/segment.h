@@ -91,9 +91,29 @@ void desc_to_segment(uint16_t sel, const struct desc *d, struct segment *s);
  * the table; `use` says what the selector is for (the fault's detail). */
 void desc_read_or_gp(struct cpu *c, uint16_t sel, enum sel_use use, struct desc *d);
 
-/* Sets CS and CPL together (the single place CPL changes). */
-void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit, uint16_t attr);
-void cpu_set_cpl(struct cpu *c, uint8_t cpl);
+/* Sets CPL: the accounting charged to the old one, the access rights of the new one. */
+static inline void cpu_set_cpl(struct cpu *c, uint8_t cpl)
+{
+    if (cpl != c->cpl)
+        acct_update(c);
+    c->cpl = cpl; /* block links remember the CPL they were made at (icache.h) */
+    cpu_update_acc(c);
+}
+
+/* Sets CS and CPL together (the single place CPL changes). Inline: every delivery and IRET. */
+static inline void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit,
+                              uint16_t attr)
+{
+    struct segment *s = &c->seg[SEG_CS];
+    if (s->base != base || ((s->attr ^ attr) & SA_DB))
+        c->map_epoch++; /* the same EIP now names other code, or decodes differently */
+    s->sel = sel;
+    s->base = base;
+    s->limit = limit;
+    s->attr = attr;
+    s->flat = false;
+    cpu_set_cpl(c, (uint8_t)sel_rpl(sel));
+}
 
 /* ---- selector faults ----
  * The detail of a fault about selector `sel` used as `use`, when `why` failed: its table
