@@ -499,6 +499,7 @@ HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_ev
 #include <immintrin.h>
 #define ENCODE_AVX2 1
 #define AVX2 __attribute__((target("avx2")))
+#define AVX2_CRC __attribute__((target("avx2,sse4.2")))
 
 /* Lane indexes for _mm256_permutevar8x32_epi32 that gather the lanes a mask of eight names to
  * the front, in order, as bytes (byte j of compress8[m]: the j-th set bit of m). */
@@ -603,11 +604,15 @@ put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
     }
     return p;
 }
-/* The same with eight lanes a compare (AVX2). */
-__attribute__((target("avx2"))) static uint32_t
-encode_update_avx2(struct trace_codec *restrict k, const struct trace_event *restrict ev,
-                   uint8_t *restrict out)
+/* The same with eight lanes a compare (AVX2), as a whole record, the checksum by SSE4.2's
+ * crc32 inline (every AVX2 host has it). */
+__attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
+crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n);
+
+AVX2_CRC static size_t record_avx2(struct trace_codec *restrict k,
+                                   const struct trace_event *restrict ev, uint8_t *restrict frame)
 {
+    uint8_t *out = frame + 5;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
     unsigned flags;
     uint8_t *flags_at;
@@ -631,23 +636,26 @@ encode_update_avx2(struct trace_codec *restrict k, const struct trace_event *res
 #undef LANES8
     p = put_fields_avx2(p, ~same_b & ST_ALL, eb);
     p = put_fields_avx2(p, ~same_a & ST_ALL, ea);
-    return encode_tail(ref, ev, out, p, flags_at, flags);
+    uint32_t n = encode_tail(ref, ev, out, p, flags_at, flags);
+    frame[0] = TREC_EVENT;
+    trace_put32(frame + 1, n);
+    trace_put32(frame + 5 + n, ~crc32c_hw_inline(~0u, frame, 5 + (size_t)n));
+    return TRACE_FRAME + n;
 }
 #endif
 #endif
 
 /* trace_event_record with the widest encoder up to isa (0 scalar, 1 SSE2, 2 AVX2) that the
  * build and the host have. */
-HOT size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
-                      unsigned isa)
+static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                         unsigned isa)
 {
     uint32_t n;
     if (__builtin_expect(ev->kind >= TR_KINDS, 0))
         isa = 0;
 #ifdef ENCODE_AVX2
-    if (isa >= 2 && __builtin_cpu_supports("avx2"))
-        n = encode_update_avx2(k, ev, out + 5);
-    else
+    if (isa >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("sse4.2"))
+        return record_avx2(k, ev, out);
 #endif
 #ifdef __SSE2__
     if (isa >= 1)
@@ -668,7 +676,12 @@ HOT size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8
 size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
                           uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
 {
-    return record_isa(k, ev, out, 2);
+#ifdef ENCODE_AVX2 /* the test first, so that nothing is saved before the jump */
+    if (__builtin_expect(ev->kind < TR_KINDS, 1) && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("sse4.2"))
+        return record_avx2(k, ev, out);
+#endif
+    return record_isa(k, ev, out, 1);
 }
 
 size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
@@ -843,8 +856,8 @@ static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 #define CRC32C_HW 1
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
-                                                             size_t n)
+__attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
+crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c = crc;
     for (; n >= 8; n -= 8, p += 8) {
@@ -870,6 +883,12 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
     if (n)
         crc = _mm_crc32_u8(crc, *p);
     return crc;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+                                                             size_t n)
+{
+    return crc32c_hw_inline(crc, p, n);
 }
 #endif
 
