@@ -405,18 +405,23 @@ static uint8_t *detail_delta(struct trace_codec_ref *restrict ref,
     return p;
 }
 
-/* encode_with and update_with in one pass, for the recorder: each group of four lanes of the
- * two states is loaded once, compared with the reference's and the prediction, and stored as
- * the new reference while it is in a register. The same bytes and the same codec after. */
-HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_event *restrict ev,
-                           uint8_t *restrict out)
+/* encode_with and update_with in one pass, for the recorder: each group of lanes of the two
+ * states is loaded once, compared with the reference's and the prediction, and stored as the
+ * new reference while it is in a register. The same bytes and the same codec after. In three
+ * parts, so that the middle one can be had with the host's widest compares (AVX2: eight lanes
+ * at once, chosen when the recorder runs). */
+
+/* The step, kind, vector, error code and CR2 (and the reference's moved on): returns the end,
+ * with the flags so far in *flags_out and where their byte goes in *flags_at. */
+HOT uint8_t *encode_head(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                         struct trace_codec_ref *restrict ref, uint8_t *restrict out,
+                         unsigned *flags_out, uint8_t **flags_at)
 {
-    struct trace_codec_ref *ref = &k->ref[ev->kind];
     uint8_t *p = put_varint(out, ev->icount - k->icount);
     k->icount = ev->icount;
     p[0] = ev->kind;
     p[1] = ev->vector;
-    uint8_t *flags_at = p + 2;
+    *flags_at = p + 2; /* written by encode_tail */
     p += 3;
     unsigned flags = 0;
     if (ev->has_error) {
@@ -434,6 +439,37 @@ HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_ev
     }
     ref->error = ev->error;
     ref->cr2 = ev->cr2;
+    *flags_out = flags;
+    return p;
+}
+
+/* After the two states' fields: the fault detail, the source, the flags byte. Returns the
+ * length. */
+HOT uint32_t encode_tail(struct trace_codec_ref *restrict ref,
+                         const struct trace_event *restrict ev, uint8_t *restrict out,
+                         uint8_t *restrict p, uint8_t *flags_at, unsigned flags)
+{
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
+        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
+        p = detail_delta(ref, ev, p);
+    }
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        p[0] = ev->source;
+        p[1] = ev->source_num;
+        p += 2;
+    }
+    *flags_at = (uint8_t)flags;
+    return (uint32_t)(p - out);
+}
+
+HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_event *restrict ev,
+                           uint8_t *restrict out)
+{
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    unsigned flags;
+    uint8_t *flags_at;
+    uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
     const __m128i *eb = (const __m128i *)(const void *)ev->before.lane;
     const __m128i *ea = (const __m128i *)(const void *)ev->after.lane;
     __m128i *rb = (__m128i *)(void *)ref->before, *ra = (__m128i *)(void *)ref->after;
@@ -456,29 +492,175 @@ HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_ev
 #undef LANES4
     p = put_fields(p, ~same_b & ST_ALL, ev->before.lane);
     p = put_fields(p, ~same_a & ST_ALL, ev->after.lane);
-    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
-        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
-        p = detail_delta(ref, ev, p);
+    return encode_tail(ref, ev, out, p, flags_at, flags);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define ENCODE_AVX2 1
+#define AVX2 __attribute__((target("avx2")))
+#define AVX2_CRC __attribute__((target("avx2,sse4.2")))
+
+/* Lane indexes for _mm256_permutevar8x32_epi32 that gather the lanes a mask of eight names to
+ * the front, in order, as bytes (byte j of compress8[m]: the j-th set bit of m). */
+static const uint64_t compress8[256] = {
+    0x0000000000000000u, 0x0000000000000000u, 0x0000000000000001u, 0x0000000000000100u,
+    0x0000000000000002u, 0x0000000000000200u, 0x0000000000000201u, 0x0000000000020100u,
+    0x0000000000000003u, 0x0000000000000300u, 0x0000000000000301u, 0x0000000000030100u,
+    0x0000000000000302u, 0x0000000000030200u, 0x0000000000030201u, 0x0000000003020100u,
+    0x0000000000000004u, 0x0000000000000400u, 0x0000000000000401u, 0x0000000000040100u,
+    0x0000000000000402u, 0x0000000000040200u, 0x0000000000040201u, 0x0000000004020100u,
+    0x0000000000000403u, 0x0000000000040300u, 0x0000000000040301u, 0x0000000004030100u,
+    0x0000000000040302u, 0x0000000004030200u, 0x0000000004030201u, 0x0000000403020100u,
+    0x0000000000000005u, 0x0000000000000500u, 0x0000000000000501u, 0x0000000000050100u,
+    0x0000000000000502u, 0x0000000000050200u, 0x0000000000050201u, 0x0000000005020100u,
+    0x0000000000000503u, 0x0000000000050300u, 0x0000000000050301u, 0x0000000005030100u,
+    0x0000000000050302u, 0x0000000005030200u, 0x0000000005030201u, 0x0000000503020100u,
+    0x0000000000000504u, 0x0000000000050400u, 0x0000000000050401u, 0x0000000005040100u,
+    0x0000000000050402u, 0x0000000005040200u, 0x0000000005040201u, 0x0000000504020100u,
+    0x0000000000050403u, 0x0000000005040300u, 0x0000000005040301u, 0x0000000504030100u,
+    0x0000000005040302u, 0x0000000504030200u, 0x0000000504030201u, 0x0000050403020100u,
+    0x0000000000000006u, 0x0000000000000600u, 0x0000000000000601u, 0x0000000000060100u,
+    0x0000000000000602u, 0x0000000000060200u, 0x0000000000060201u, 0x0000000006020100u,
+    0x0000000000000603u, 0x0000000000060300u, 0x0000000000060301u, 0x0000000006030100u,
+    0x0000000000060302u, 0x0000000006030200u, 0x0000000006030201u, 0x0000000603020100u,
+    0x0000000000000604u, 0x0000000000060400u, 0x0000000000060401u, 0x0000000006040100u,
+    0x0000000000060402u, 0x0000000006040200u, 0x0000000006040201u, 0x0000000604020100u,
+    0x0000000000060403u, 0x0000000006040300u, 0x0000000006040301u, 0x0000000604030100u,
+    0x0000000006040302u, 0x0000000604030200u, 0x0000000604030201u, 0x0000060403020100u,
+    0x0000000000000605u, 0x0000000000060500u, 0x0000000000060501u, 0x0000000006050100u,
+    0x0000000000060502u, 0x0000000006050200u, 0x0000000006050201u, 0x0000000605020100u,
+    0x0000000000060503u, 0x0000000006050300u, 0x0000000006050301u, 0x0000000605030100u,
+    0x0000000006050302u, 0x0000000605030200u, 0x0000000605030201u, 0x0000060503020100u,
+    0x0000000000060504u, 0x0000000006050400u, 0x0000000006050401u, 0x0000000605040100u,
+    0x0000000006050402u, 0x0000000605040200u, 0x0000000605040201u, 0x0000060504020100u,
+    0x0000000006050403u, 0x0000000605040300u, 0x0000000605040301u, 0x0000060504030100u,
+    0x0000000605040302u, 0x0000060504030200u, 0x0000060504030201u, 0x0006050403020100u,
+    0x0000000000000007u, 0x0000000000000700u, 0x0000000000000701u, 0x0000000000070100u,
+    0x0000000000000702u, 0x0000000000070200u, 0x0000000000070201u, 0x0000000007020100u,
+    0x0000000000000703u, 0x0000000000070300u, 0x0000000000070301u, 0x0000000007030100u,
+    0x0000000000070302u, 0x0000000007030200u, 0x0000000007030201u, 0x0000000703020100u,
+    0x0000000000000704u, 0x0000000000070400u, 0x0000000000070401u, 0x0000000007040100u,
+    0x0000000000070402u, 0x0000000007040200u, 0x0000000007040201u, 0x0000000704020100u,
+    0x0000000000070403u, 0x0000000007040300u, 0x0000000007040301u, 0x0000000704030100u,
+    0x0000000007040302u, 0x0000000704030200u, 0x0000000704030201u, 0x0000070403020100u,
+    0x0000000000000705u, 0x0000000000070500u, 0x0000000000070501u, 0x0000000007050100u,
+    0x0000000000070502u, 0x0000000007050200u, 0x0000000007050201u, 0x0000000705020100u,
+    0x0000000000070503u, 0x0000000007050300u, 0x0000000007050301u, 0x0000000705030100u,
+    0x0000000007050302u, 0x0000000705030200u, 0x0000000705030201u, 0x0000070503020100u,
+    0x0000000000070504u, 0x0000000007050400u, 0x0000000007050401u, 0x0000000705040100u,
+    0x0000000007050402u, 0x0000000705040200u, 0x0000000705040201u, 0x0000070504020100u,
+    0x0000000007050403u, 0x0000000705040300u, 0x0000000705040301u, 0x0000070504030100u,
+    0x0000000705040302u, 0x0000070504030200u, 0x0000070504030201u, 0x0007050403020100u,
+    0x0000000000000706u, 0x0000000000070600u, 0x0000000000070601u, 0x0000000007060100u,
+    0x0000000000070602u, 0x0000000007060200u, 0x0000000007060201u, 0x0000000706020100u,
+    0x0000000000070603u, 0x0000000007060300u, 0x0000000007060301u, 0x0000000706030100u,
+    0x0000000007060302u, 0x0000000706030200u, 0x0000000706030201u, 0x0000070603020100u,
+    0x0000000000070604u, 0x0000000007060400u, 0x0000000007060401u, 0x0000000706040100u,
+    0x0000000007060402u, 0x0000000706040200u, 0x0000000706040201u, 0x0000070604020100u,
+    0x0000000007060403u, 0x0000000706040300u, 0x0000000706040301u, 0x0000070604030100u,
+    0x0000000706040302u, 0x0000070604030200u, 0x0000070604030201u, 0x0007060403020100u,
+    0x0000000000070605u, 0x0000000007060500u, 0x0000000007060501u, 0x0000000706050100u,
+    0x0000000007060502u, 0x0000000706050200u, 0x0000000706050201u, 0x0000070605020100u,
+    0x0000000007060503u, 0x0000000706050300u, 0x0000000706050301u, 0x0000070605030100u,
+    0x0000000706050302u, 0x0000070605030200u, 0x0000070605030201u, 0x0007060503020100u,
+    0x0000000007060504u, 0x0000000706050400u, 0x0000000706050401u, 0x0000070605040100u,
+    0x0000000706050402u, 0x0000070605040200u, 0x0000070605040201u, 0x0007060504020100u,
+    0x0000000706050403u, 0x0000070605040300u, 0x0000070605040301u, 0x0007060504030100u,
+    0x0000070605040302u, 0x0007060504030200u, 0x0007060504030201u, 0x0706050403020100u,
+};
+
+/* put_fields with the lanes of each group of eight that the mask names gathered by one
+ * permute and stored at once (32 bytes: what follows them is written over next, or lies past
+ * the record; TRACE_FRAME + TRACE_EVENT_MAX leaves room for it). */
+AVX2 static inline __attribute__((always_inline)) uint8_t *
+put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
+{
+    trace_put16(p, (uint16_t)mask);
+    p += 2;
+    unsigned lo = mask & 0xffu, hi = (mask >> 8) & 0x7u; /* EAX..EDI; EIP, EFLAGS, CR3 */
+    __m256i ilo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&compress8[lo]));
+    _mm256_storeu_si256((__m256i *)(void *)p,
+                        _mm256_permutevar8x32_epi32(_mm256_loadu_si256(v), ilo));
+    p += 4 * (unsigned)__builtin_popcount(lo);
+    if (hi) {
+        __m256i ihi = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&compress8[hi]));
+        _mm256_storeu_si256((__m256i *)(void *)p,
+                            _mm256_permutevar8x32_epi32(_mm256_loadu_si256(v + 1), ihi));
+        p += 4 * (unsigned)__builtin_popcount(hi);
     }
-    if (ev->source || ev->source_num) {
-        flags |= EVF_SOURCE;
-        p[0] = ev->source;
-        p[1] = ev->source_num;
-        p += 2;
+    if (__builtin_expect(mask & (ST_CS | ST_SS | ST_CPL), 0)) { /* a change of ring */
+        const uint32_t *l = (const uint32_t *)(const void *)v;
+        if (mask & ST_CS) {
+            trace_put16(p, (uint16_t)l[11]);
+            p += 2;
+        }
+        if (mask & ST_SS) {
+            trace_put16(p, (uint16_t)l[12]);
+            p += 2;
+        }
+        if (mask & ST_CPL)
+            *p++ = (uint8_t)l[13];
     }
-    *flags_at = (uint8_t)flags;
-    return (uint32_t)(p - out);
+    return p;
+}
+/* The same with eight lanes a compare (AVX2), as a whole record, the checksum by SSE4.2's
+ * crc32 inline (every AVX2 host has it). */
+__attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
+crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n);
+
+AVX2_CRC static size_t record_avx2(struct trace_codec *restrict k,
+                                   const struct trace_event *restrict ev, uint8_t *restrict frame)
+{
+    uint8_t *out = frame + 5;
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    unsigned flags;
+    uint8_t *flags_at;
+    uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
+    const __m256i *eb = (const __m256i *)(const void *)ev->before.lane;
+    const __m256i *ea = (const __m256i *)(const void *)ev->after.lane;
+    __m256i *rb = (__m256i *)(void *)ref->before, *ra = (__m256i *)(void *)ref->after;
+    unsigned same_b = 0, same_a = 0;
+#define LANES8(i)                                                                         \
+    do {                                                                                  \
+        __m256i b = _mm256_loadu_si256(eb + (i)), a = _mm256_loadu_si256(ea + (i));       \
+        __m256i ob = _mm256_loadu_si256(rb + (i)), oa = _mm256_loadu_si256(ra + (i));     \
+        __m256i pred = _mm256_blendv_epi8(oa, b, _mm256_cmpeq_epi32(oa, ob));             \
+        same_b |= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(b, ob))) << (8 * (i)); \
+        same_a |= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(a, pred))) << (8 * (i)); \
+        _mm256_storeu_si256(rb + (i), b);                                                 \
+        _mm256_storeu_si256(ra + (i), a);                                                 \
+    } while (0)
+    LANES8(0);
+    LANES8(1);
+#undef LANES8
+    p = put_fields_avx2(p, ~same_b & ST_ALL, eb);
+    p = put_fields_avx2(p, ~same_a & ST_ALL, ea);
+    uint32_t n = encode_tail(ref, ev, out, p, flags_at, flags);
+    frame[0] = TREC_EVENT;
+    trace_put32(frame + 1, n);
+    trace_put32(frame + 5 + n, ~crc32c_hw_inline(~0u, frame, 5 + (size_t)n));
+    return TRACE_FRAME + n;
 }
 #endif
+#endif
 
-size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
-                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
+/* trace_event_record with the widest encoder up to isa (0 scalar, 1 SSE2, 2 AVX2) that the
+ * build and the host have. */
+static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                         unsigned isa)
 {
     uint32_t n;
+    if (__builtin_expect(ev->kind >= TR_KINDS, 0))
+        isa = 0;
+#ifdef ENCODE_AVX2
+    if (isa >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("sse4.2"))
+        return record_avx2(k, ev, out);
+#endif
 #ifdef __SSE2__
-    if (__builtin_expect(ev->kind < TR_KINDS, 1)) {
+    if (isa >= 1)
         n = encode_update(k, ev, out + 5);
-    } else
+    else
 #endif
     {
         struct scratch x;
@@ -489,6 +671,23 @@ size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
     trace_put32(out + 1, n);
     trace_put32(out + 5 + n, frame_crc(out, n));
     return TRACE_FRAME + n;
+}
+
+size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
+                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
+{
+#ifdef ENCODE_AVX2 /* the test first, so that nothing is saved before the jump */
+    if (__builtin_expect(ev->kind < TR_KINDS, 1) && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("sse4.2"))
+        return record_avx2(k, ev, out);
+#endif
+    return record_isa(k, ev, out, 1);
+}
+
+size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
+                              uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa)
+{
+    return record_isa(k, ev, out, isa);
 }
 
 bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,
@@ -657,8 +856,8 @@ static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 #define CRC32C_HW 1
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
-                                                             size_t n)
+__attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
+crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c = crc;
     for (; n >= 8; n -= 8, p += 8) {
@@ -684,6 +883,12 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
     if (n)
         crc = _mm_crc32_u8(crc, *p);
     return crc;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
+                                                             size_t n)
+{
+    return crc32c_hw_inline(crc, p, n);
 }
 #endif
 

@@ -175,6 +175,10 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
  * TRACE_FRAME + TRACE_EVENT_MAX. */
 size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
                           uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX]);
+/* The same with the encoder chosen (for tests): 0 the portable one, 1 SSE2, 2 AVX2, or the
+ * widest below that the build and the host have. All make the same bytes. */
+size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
+                              uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa);
 /* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
  * not exactly what trace_event_encode makes of an event or a field holds what no event can
  * (unknown kind or detail kind, CPL over 3). */

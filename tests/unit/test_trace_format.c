@@ -301,6 +301,58 @@ static void test_event_round_trip(void **state)
 
 /* The frames' checksum is CRC-32C: the standard check value, pieces chain, and every length
  * and alignment agrees with a bitwise reference. */
+/* The recorder's encoders (trace_event_record: the portable one, SSE2's, AVX2's, each where
+ * the build and the host have it) frame exactly what trace_event_encode makes of every event,
+ * with the frame's checksum, and leave the stream where it leaves it: over events of every
+ * kind and detail, repeats, a few fields changed (partial masks, changes of ring), a detail
+ * kind after none and none after one. */
+static void test_event_record_encoders(void **state)
+{
+    (void)state;
+    uint64_t s = 0x5DEECE66Du;
+    struct trace_codec ref_k, k[3];
+    trace_codec_init(&ref_k);
+    for (int i = 0; i < 3; i++)
+        trace_codec_init(&k[i]);
+    struct trace_event prev = { 0 };
+    for (int n = 0; n < 6000; n++) {
+        struct trace_event ev;
+        unsigned how = rnd(&s) % 4;
+        if (n == 0 || how == 0) {
+            random_event(&s, &ev, rnd(&s) % 4);
+        } else {
+            ev = prev; /* the last event, a few fields changed */
+            ev.icount += rnd(&s) % 300;
+            ev.kind = (uint8_t)(rnd(&s) % TR_KINDS);
+            for (unsigned f = rnd(&s) % 4; f; f--) {
+                unsigned lane = rnd(&s) % 14;
+                uint32_t v = rnd(&s);
+                struct trace_state *st = rnd(&s) & 1 ? &ev.after : &ev.before;
+                st->lane[lane] = lane == 13 ? v & 3 : lane >= 11 ? v & 0xffff : v;
+            }
+            if (how == 2) { /* another detail (or none) */
+                struct trace_event other;
+                random_event(&s, &other, rnd(&s) % 4);
+                ev.detail = other.detail;
+            }
+        }
+        uint8_t want[TRACE_EVENT_MAX];
+        size_t len = trace_event_encode(&ref_k, &ev, want);
+        for (unsigned isa = 0; isa < 3; isa++) {
+            uint8_t rec[TRACE_FRAME + TRACE_EVENT_MAX];
+            memset(rec, 0xA5, sizeof rec);
+            assert_int_equal(trace_event_record_isa(&k[isa], &ev, rec, isa), TRACE_FRAME + len);
+            assert_int_equal(rec[0], TREC_EVENT);
+            assert_int_equal(trace_get32(rec + 1), len);
+            assert_memory_equal(rec + 5, want, len);
+            assert_int_equal(trace_get32(rec + 5 + len),
+                             trace_record_crc(TREC_EVENT, rec + 5, (uint32_t)len));
+            assert_memory_equal(&k[isa], &ref_k, sizeof ref_k);
+        }
+        prev = ev;
+    }
+}
+
 static void test_crc32c(void **state)
 {
     (void)state;
@@ -737,6 +789,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_round_trip),
         cmocka_unit_test(test_triple_round_trip),
+        cmocka_unit_test(test_event_record_encoders),
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
