@@ -46,10 +46,39 @@ OP(bound)
 
 /* ---- EFLAGS ---- */
 
-/* PUSHF pushes EFLAGS with VM and RF clear. */
+/* The arithmetic flags of the recorded operation, as lf_compute gives them, inline for what
+ * usually comes before a PUSHF (a 32-bit ADD, SUB or logic operation with no carry in, such as
+ * the SUB ESP of a prologue). */
+static inline uint32_t lf_compute_quick(const struct lazyflags *lf)
+{
+    if (lf->size != 4 || lf->cf_in ||
+        (lf->op != LF_ADD && lf->op != LF_SUB && lf->op != LF_LOGIC))
+        return lf_compute(lf);
+    uint32_t res = lf->res, a = lf->op1, b = lf->op2;
+    uint32_t f = (res == 0 ? FL_ZF : 0) | ((res >> 24) & FL_SF) | (parity8(res) ? FL_PF : 0);
+    if (lf->op == LF_LOGIC)
+        return f;
+    uint32_t cf = lf->op == LF_ADD ? res < a : a < b;
+    uint32_t ov = lf->op == LF_ADD ? (a ^ res) & (b ^ res) : (a ^ b) & (a ^ res);
+    return f | (cf ? FL_CF : 0) | ((a ^ b ^ res) & FL_AF) | ((ov >> 31) ? FL_OF : 0);
+}
+
+/* PUSHF pushes EFLAGS with VM and RF clear. xv6 reads EFLAGS so on every lock (pushcli) and
+ * every mycpu(): a 32-bit PUSHF onto a flat stack that the TLB lets it write goes straight to
+ * the host page. */
 OP(pushf)
 {
-    uint32_t f = cpu_get_eflags(c) & ~(FL_VM | FL_RF);
+    uint32_t f = c->eflags;
+    if (c->lf.op != LF_NONE)
+        f = (f & ~FL_ARITH) | lf_compute_quick(&c->lf);
+    f = (f | FL_R1) & ~(FL_VM | FL_RF);
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_W_S))) {
+        host_store(p, 4, f);
+        c->r[ESP] = sp;
+        return;
+    }
     push(c, i->osize, f);
 }
 
