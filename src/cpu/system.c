@@ -46,11 +46,48 @@ OP(bound)
 
 /* ---- EFLAGS ---- */
 
+/* The arithmetic flags of a 32-bit ADD, SUB (no carry in) or logic operation, as lf_compute
+ * gives them: what usually comes before a PUSHF (the SUB ESP of a prologue, say). */
+static inline uint32_t lf_quick32(const struct lazyflags *lf)
+{
+    uint32_t res = lf->res, a = lf->op1, b = lf->op2;
+    uint32_t f = (res == 0 ? FL_ZF : 0) | ((res >> 24) & FL_SF) | (parity8(res) ? FL_PF : 0);
+    if (lf->op == LF_LOGIC)
+        return f;
+    uint32_t cf = lf->op == LF_ADD ? res < a : a < b;
+    uint32_t ov = lf->op == LF_ADD ? (a ^ res) & (b ^ res) : (a ^ b) & (a ^ res);
+    return f | (cf ? FL_CF : 0) | ((a ^ b ^ res) & FL_AF) | ((ov >> 31) ? FL_OF : 0);
+}
+
 /* PUSHF pushes EFLAGS with VM and RF clear. */
+static __attribute__((noinline)) void pushf_any(struct cpu *c, const struct insn *i)
+{
+    push(c, i->osize, cpu_get_eflags(c) & ~(FL_VM | FL_RF));
+}
+
+/* xv6 reads EFLAGS so on every lock (pushcli) and every mycpu(): a 32-bit PUSHF onto a flat
+ * stack that the TLB lets it write, with no lazy flags or those of lf_quick32, goes straight to
+ * the host page; anything else the general way (pushf_any), so that this needs no frame. */
 OP(pushf)
 {
-    uint32_t f = cpu_get_eflags(c) & ~(FL_VM | FL_RF);
-    push(c, i->osize, f);
+    const struct lazyflags *lf = &c->lf;
+    uint32_t f = c->eflags;
+    if (lf->op != LF_NONE) {
+        if (lf->size != 4 || lf->cf_in ||
+            (lf->op != LF_ADD && lf->op != LF_SUB && lf->op != LF_LOGIC)) {
+            pushf_any(c, i);
+            return;
+        }
+        f = (f & ~FL_ARITH) | lf_quick32(lf);
+    }
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_W_S))) {
+        host_store(p, 4, (f | FL_R1) & ~(FL_VM | FL_RF));
+        c->r[ESP] = sp;
+        return;
+    }
+    pushf_any(c, i);
 }
 
 /* POPF (SDM vol. 2 POPF, protected mode): IOPL changes only at CPL 0; IF only when

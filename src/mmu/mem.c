@@ -133,13 +133,22 @@ void tlb_protect_all(struct cpu *c)
 }
 
 /* A device access (out of line: the RAM path stays small). The device sees exact time and
- * state (cpu_settle: EIP and the count are not kept in the middle of a block, exec.c). */
+ * state (cpu_settle: EIP and the count are not kept in the middle of a block, exec.c; the block
+ * then ends after this instruction). A read goes back to the dispatch loop's checks between
+ * instructions only when the device changed what they look at: INTR or the time of the next
+ * device event (an NMI, an INIT or a stop request set stop_block themselves). A read that
+ * changed neither, such as xv6's of the local APIC's ID in every mycpu(), has nothing for them
+ * to find, and the next block follows through its link. */
 static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, unsigned size)
 {
     cpu_settle(c);
-    c->stop_block = true; /* a device may have raised an interrupt */
     c->bus_ops++;
-    return bus_mmio_read(c->bus, pa, size);
+    bool intr = c->intr;
+    uint64_t next = c->next_event;
+    uint32_t v = bus_mmio_read(c->bus, pa, size);
+    if (c->intr != intr || c->next_event != next)
+        c->stop_block = true; /* a device may have raised an interrupt */
+    return v;
 }
 
 static __attribute__((noinline)) void mmio_write(struct cpu *c, uint32_t pa, unsigned size,
