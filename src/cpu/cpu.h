@@ -232,7 +232,7 @@ struct fault {
 #define STOP_JUMP 16u  /* cpu.stop_block: a taken Jcc in the middle of its block, not yet
                           retired (c->cur is the Jcc): exec.c run_block follows its direct
                           link (icache.h struct jlink) or settles it (jcc_leave) */
-#define STOP_CHECK 32u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
+#define STOP_CHECK 64u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
                           IRET, INVLPG, MOV CR3); back to the dispatch loop only when its checks
                           have something to do (exec.c chain_on), else the chain goes on */
 

@@ -383,8 +383,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
  * ends the chain by STOP_CHAIN). */
 static inline bool chain_on(const struct cpu *c, uint64_t stall)
 {
-    return c->stop_block == STOP_CHECK && c->stop_reason < 0 && c->stall == stall &&
-           !(c->eflags & (FL_TF | FL_RF)) && !c->dbg_exec && !c->dbg_hit &&
+    return (c->stop_block & ~STOP_END) == STOP_CHECK && c->stop_reason < 0 &&
+           c->stall == stall && !(c->eflags & (FL_TF | FL_RF)) && !c->dbg_exec && !c->dbg_hit &&
            !c->init_pending && !c->nmi_pending && !(c->intr && (c->eflags & FL_IF)) &&
            !c->halted;
 }
