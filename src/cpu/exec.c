@@ -320,6 +320,13 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             i += 2;
             continue;
         }
+        if (c->stop_block == STOP_LOOP) {
+            i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
+            if (!loop_again(c, i, stop_at))
+                return b;
+            i = b->insns;
+            continue;
+        }
         if (c->stop_block == STOP_JUMP) {
             /* A taken Jcc (c->cur; a fused handler's is the next instruction): straight on to
              * the block at its target through its direct link when that holds and the block
@@ -362,14 +369,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             i = n->insns;
             continue;
         }
-        if (c->stop_block != STOP_LOOP) {
-            leave_mid(c, i);
-            return b;
-        }
-        i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
-        if (!loop_again(c, i, stop_at))
-            return b;
-        i = b->insns;
+        leave_mid(c, i);
+        return b;
     }
 }
 
