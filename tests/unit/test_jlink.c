@@ -10,7 +10,9 @@
  *   - the same block run at another EIP (from): a physical page mapped at two linear addresses,
  *     its Jcc taken at both; the target's EIP (read by CALL/POP) must be the second alias's;
  *   - the CS limit lowered below the target between two runs: the taken Jcc raises #GP(0) at
- *     its own EIP.
+ *     its own EIP;
+ *   - the CPL raised between two runs (cpl): a loop on a user page whose Jcc goes to a
+ *     supervisor-only page, linked at CPL 0, must fault on the target's fetch at CPL 3.
  *
  * The machine: 16 MiB of RAM, flat protected mode at CPL 0; paging on for the second and third
  * cases, the low 4 MiB identity-mapped by 4 KiB pages but for the pages named.
@@ -26,6 +28,7 @@
 #include <cmocka.h>
 
 #include "cpu/cpu.h"
+#include "cpu/segment.h"
 #include "devices/bus.h"
 
 #define RAM_SIZE (16u << 20)
@@ -265,6 +268,40 @@ static void test_limit_lowered(void **state)
     assert_int_equal(t->fault_eip, 0x400A);
 }
 
+static void test_cpl_raised(void **state)
+{
+    struct t *t = *state;
+    paging_on(t);
+    put32(t, PD, PT | 0x7);
+    put32(t, PT + 4 * 4, 0x4000 | 0x7); /* the loop's page: user; 0x5000 stays supervisor */
+    static const uint8_t code[] = {
+        0xB9, 0x64, 0x00, 0x00, 0x00,       /* 4000 mov ecx, 100 */
+        0xEB, 0x00,                         /* 4005 jmp top */
+        0x83, 0xF9, 0x00,                   /* 4007 top: cmp ecx, 0 */
+        0x0F, 0x85, 0xF0, 0x0F, 0x00, 0x00, /* 400A jne 0x5000 */
+        0xF4,                               /* 4010 hlt */
+    };
+    static const uint8_t target[] = {
+        0x49,                         /* 5000 dec ecx */
+        0xE9, 0x01, 0xF0, 0xFF, 0xFF, /* 5001 jmp top */
+    };
+    memcpy(t->ram + CODE, code, sizeof code);
+    memcpy(t->ram + 0x5000, target, sizeof target);
+    handlers(t);
+    start(t);
+    assert_int_equal(cpu_run(&t->c, 50), RUN_LIMIT); /* at CPL 0: the links are made */
+    assert_int_equal(t->exceptions, 0);
+    uint32_t ecx = t->c.r[ECX];
+    assert_true(ecx < 100);
+    cpu_set_cpl(&t->c, 3);
+    /* At CPL 3 the target's fetch is a #PF (CR2 0x5000); with no ring-0 stack for it (no TSS)
+     * its delivery ends in a triple fault. Had the link been followed, the loop would run to
+     * its HLT at CPL 3. */
+    assert_int_equal(cpu_run(&t->c, 1000), RUN_SHUTDOWN);
+    assert_int_equal(t->c.cr2, 0x5000);
+    assert_int_equal(t->c.r[ECX], ecx); /* the target never ran at CPL 3 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_block_at_two_eips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_lowered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flags_at_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpl_raised, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
