@@ -13,8 +13,9 @@ struct icache *icache_create(void)
     if (!ic)
         return NULL;
     ic->slots = calloc(ICACHE_SLOTS, sizeof *ic->slots);
+    ic->jc = calloc(ICACHE_JC_SLOTS, sizeof *ic->jc);
     ic->arena = malloc(ICACHE_ARENA);
-    if (!ic->slots || !ic->arena) {
+    if (!ic->slots || !ic->jc || !ic->arena) {
         icache_destroy(ic);
         return NULL;
     }
@@ -27,6 +28,7 @@ void icache_destroy(struct icache *ic)
     if (!ic)
         return;
     free(ic->slots);
+    free(ic->jc);
     free(ic->arena);
     free(ic);
 }
@@ -37,6 +39,7 @@ void icache_reset(struct cpu *c)
     c->map_epoch++; /* every link points into the arena being dropped */
     c->last_block = NULL;
     memset(ic->slots, 0, ICACHE_SLOTS * sizeof *ic->slots);
+    memset(ic->jc, 0, ICACHE_JC_SLOTS * sizeof *ic->jc); /* (the epoch alone would do) */
     ic->used = 0;
     ic->resets++;
 }
@@ -223,6 +226,42 @@ static bool link_holds(const struct cpu *c, const struct block *prev, unsigned k
            prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12];
 }
 
+static unsigned jc_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> 12)) & (ICACHE_JC_SLOTS - 1);
+}
+
+/* The block the jump cache holds for CS:EIP, or NULL (then icache_lookup decides, faults
+ * included: an EIP beyond the CS limit is never answered here). */
+static inline __attribute__((always_inline)) struct block *jc_get(struct cpu *c)
+{
+    struct icache *ic = c->icache;
+    const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
+    struct block *b = e->b;
+    if (b && e->eip == c->eip && e->epoch == c->map_epoch && e->cpl == c->cpl &&
+        b->gen0 == c->page_gen[b->phys >> 12] && c->eip <= c->seg[SEG_CS].limit) {
+        ic->jc_hits++;
+        return b;
+    }
+    return NULL;
+}
+
+/* The full lookup, and its answer kept in the jump cache (unless the cache was reset while
+ * looking up, or the block reaches into a second page). */
+static struct block *lookup_and_keep(struct cpu *c)
+{
+    uint32_t epoch = c->map_epoch;
+    struct block *b = icache_lookup(c);
+    if (c->map_epoch == epoch && b->page1 == UINT32_MAX) {
+        struct jc_entry *e = &c->icache->jc[jc_slot(c->eip)];
+        e->eip = c->eip;
+        e->epoch = epoch;
+        e->cpl = c->cpl;
+        e->b = b;
+    }
+    return b;
+}
+
 /* Two successors whose EIPs share a link slot k (a loop's back edge and its exit, say) would
  * evict each other on every pass: when slot k holds a current link for another EIP, EIP's link
  * goes in a stale or empty slot, where this finds it. (Once slot k's link is stale, so is every
@@ -234,7 +273,7 @@ static __attribute__((noinline)) struct block *next_collided(struct cpu *c, stru
     for (unsigned j = 0; j < BLOCK_LINKS; j++)
         if (j != k && link_holds(c, prev, j))
             return prev->link[j];
-    struct block *b = icache_lookup(c);
+    struct block *b = lookup_and_keep(c);
     if (prev != c->last_block || b->page1 != UINT32_MAX)
         return b; /* the cache was reset while looking up, or b is never linked (below) */
     for (unsigned j = 0; j < BLOCK_LINKS; j++)
@@ -253,8 +292,11 @@ struct block *icache_next_slow(struct cpu *c, struct block *prev)
 {
     if (prev) {
         unsigned k = link_slot(c->eip);
-        if (prev->link_epoch[k] == c->map_epoch && prev->link_eip[k] != c->eip && prev->link[k])
-            return next_collided(c, prev, k);
+        if (prev->link_epoch[k] == c->map_epoch && prev->link_eip[k] != c->eip && prev->link[k]) {
+            /* Slot k links another EIP: the jump cache answers first, and prev's links stay. */
+            struct block *b = jc_get(c);
+            return b ? b : next_collided(c, prev, k);
+        }
     }
     struct block *b = icache_lookup(c);
     if (prev && prev != c->last_block)

@@ -66,11 +66,28 @@ static inline struct jlink *jlink_of(const struct insn *j)
     return (struct jlink *)(void *)((char *)(uintptr_t)j + j->jl);
 }
 
+/* The jump cache: the block last found at an EIP, for block changes whose link slot in the
+ * previous block holds a link for another EIP (a RET to one of many callers, an indirect jump,
+ * an IRET), before the other slots and the full lookup (icache.c icache_next_slow).
+ * An entry holds under the same conditions as a link (the same EIP, map epoch and CPL, its first
+ * page not written since it was decoded): it is made only by a full lookup, under the current
+ * epoch, as links are. Blocks reaching into a second page are never cached (they re-check it). */
+#define ICACHE_JC_SLOTS 4096u /* power of two */
+
+struct jc_entry {
+    uint32_t eip;
+    uint32_t epoch;
+    uint8_t cpl;
+    struct block *b; /* NULL: empty */
+};
+
 struct icache {
     struct block **slots;
+    struct jc_entry *jc; /* ICACHE_JC_SLOTS of them */
     uint8_t *arena;
     size_t used;
     uint64_t blocks_built, resets;
+    uint64_t jc_hits; /* block changes the jump cache answered */
     struct decode_map map;
 };
 
