@@ -113,13 +113,16 @@ struct dtable {
 };
 
 /* A segment load that succeeded (segment.c, seg_load): with the same selector, descriptor bytes
- * at the same linear address, CPL and kind of register (SS or not), a load ends the same way. */
+ * at the same linear address, CPL and kind of register (SS or not), a load ends the same way
+ * (segment.h seg_memo_hit). */
 #define SEG_MEMOS 8u
+/* The memo's key: selector, CPL, SS or not; bit 31 set (a key of 0 is an unused memo). */
+#define SEG_MEMO_KEY(sel, cpl, ss) \
+    ((uint32_t)(sel) | (uint32_t)(cpl) << 16 | (uint32_t)(ss) << 24 | 0x80000000u)
 struct seg_memo {
-    uint32_t lin, lo, hi; /* the descriptor's address and bytes (accessed bit set) */
-    uint16_t sel;         /* 0: unused (a null selector never gets here) */
-    uint8_t cpl, ss;
-    struct segment s;     /* what the register got */
+    uint32_t key;           /* SEG_MEMO_KEY; 0: unused (a null selector never gets here) */
+    uint32_t lin, lo, hi;   /* the descriptor's address and bytes (accessed bit set) */
+    struct segment s;       /* what the register got */
 };
 
 /* Lazy flags: the last flag-setting arithmetic operation (see flags.h). */

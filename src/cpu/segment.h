@@ -50,6 +50,8 @@ static inline void seg_from_words(struct segment *s, uint16_t sel, uint32_t lo, 
 /* Loads a segment register in protected mode from a selector, applying every check of the SDM
  * for that register (see segment.c). */
 void seg_load(struct cpu *c, int seg, uint16_t sel);
+/* The same without trying the memo first (for callers that just did, seg_memo_hit). */
+void seg_load_slow(struct cpu *c, int seg, uint16_t sel);
 
 /* The 8 bytes of the descriptor selector `sel` names, straight from the host page, and their
  * linear address: when the table (GDT, or a present LDT, by TI) holds the whole descriptor and
@@ -78,6 +80,38 @@ static inline bool desc_peek(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t
     *lo = host_load(p, 4);
     *hi = host_load(p + 4, 4);
     *addr = lin;
+    return true;
+}
+
+/* The segment-load memo (cpu.h struct seg_memo): true, having loaded register `seg`, when
+ * `sel` was loaded before at this CPL into this kind of register (SS or not), its descriptor
+ * is still at the memo's linear address inside the table TI names (for TI = 1 a present LDT),
+ * and its 8 bytes there, read through the TLB, are those of the memo: seg_load_slow would
+ * then read the same bytes and end the same way (its checks depend on nothing else; the
+ * accessed bit is set in them). False, having changed nothing, otherwise (a TLB miss
+ * included). A null selector never has a memo. Inline in the MOV/POP Sreg handlers. */
+static inline __attribute__((always_inline)) bool seg_memo_hit(struct cpu *c, int seg,
+                                                                 uint16_t sel)
+{
+    const struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
+    if (m->key != SEG_MEMO_KEY(sel, c->cpl, seg == SEG_SS))
+        return false;
+    uint32_t base = c->gdtr.base, limit = c->gdtr.limit, off = sel & SEL_INDEX;
+    if (sel_in_ldt(sel)) {
+        if (!(c->ldtr.attr & SA_P))
+            return false;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    }
+    if (base + off != m->lin || off + 7 > limit)
+        return false;
+    struct tlb_entry *e = tlb_hit(c, m->lin, 8, TLB_R_I);
+    if (!e)
+        return false;
+    const uint8_t *p = e->host + (m->lin & PAGE_MASK);
+    if (host_load(p, 4) != m->lo || host_load(p + 4, 4) != m->hi)
+        return false;
+    c->seg[seg] = m->s;
     return true;
 }
 
