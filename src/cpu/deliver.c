@@ -132,11 +132,20 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
     uint16_t sel = (uint16_t)(glo >> 16);
     uint32_t target = (glo & 0xFFFFu) | (ghi & 0xFFFF0000u);
     uint32_t lo, hi, addr;
-    if (sel_is_null(sel) || !desc_peek(c, sel, &lo, &hi, &addr) ||
-        (hi & CODE0_MASK) != CODE0_WANT)
-        return false;
+    /* The handler's CS: a selector with RPL 0 from the memo (a present non-conforming code
+     * segment with DPL = RPL = 0 is what CODE0 asks for; the new CS selector is sel). */
     struct segment new_cs;
-    seg_from_words(&new_cs, (uint16_t)sel_error(sel), lo, hi);
+    const struct segment *ms = sel_rpl(sel) == 0 ? seg_memo_get(c, SEG_MEMO_CODE, 0, sel) : NULL;
+    if (ms) {
+        new_cs = *ms;
+    } else {
+        if (sel_is_null(sel) || !desc_peek(c, sel, &lo, &hi, &addr) ||
+            (hi & CODE0_MASK) != CODE0_WANT)
+            return false;
+        seg_from_words(&new_cs, (uint16_t)sel_error(sel), lo, hi);
+        if (sel_rpl(sel) == 0)
+            seg_memo_put(c, SEG_MEMO_CODE, 0, sel, addr, lo, hi, &new_cs);
+    }
     if (target > new_cs.limit)
         return false;
 
@@ -152,10 +161,20 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
             return false;
         sp = host_load(e->host + (tlin & PAGE_MASK), 4);
         uint16_t ss_sel = (uint16_t)host_load(e->host + (tlin & PAGE_MASK) + 4, 2);
-        if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != 0 ||
-            !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA0_MASK) != DATA0_WANT)
-            return false;
-        seg_from_words(&new_ss, ss_sel, lo, hi);
+        /* SS0: the memo of an SS load at CPL 0 (its checks: RPL = DPL = 0, present, writable
+         * data, what DATA0 asks for), else the descriptor, and a memo when its accessed bit is
+         * set (as a MOV SS would leave it) */
+        const struct segment *mss = seg_memo_get(c, SEG_MEMO_SS, 0, ss_sel);
+        if (mss) {
+            new_ss = *mss;
+        } else {
+            if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != 0 ||
+                !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA0_MASK) != DATA0_WANT)
+                return false;
+            seg_from_words(&new_ss, ss_sel, lo, hi);
+            if (hi & DESC_HI_ACCESSED)
+                seg_memo_put(c, SEG_MEMO_SS, 0, ss_sel, addr, lo, hi, &new_ss);
+        }
     } else {
         new_ss = c->seg[SEG_SS];
         sp = c->r[ESP];

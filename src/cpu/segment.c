@@ -203,8 +203,9 @@ __attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint16_t se
     /* The descriptor is read every time (a store to it counts at once); only when its bytes,
      * address, the selector, CPL and the kind of register are those of a load that succeeded
      * are the decoding and the checks below skipped: they depend on nothing else. */
-    struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
-    uint32_t key = SEG_MEMO_KEY(sel, c->cpl, seg == SEG_SS);
+    unsigned kind = seg == SEG_SS ? SEG_MEMO_SS : SEG_MEMO_DATA;
+    struct seg_memo *m = &c->seg_memo[SEG_MEMO_SLOT(sel, kind)];
+    uint32_t key = SEG_MEMO_KEY(sel, c->cpl, kind);
     if (m->key == key && m->lin == addr && m->lo == lo && m->hi == hi) {
         *s = m->s;
         return;
