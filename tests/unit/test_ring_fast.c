@@ -1154,8 +1154,9 @@ static void test_memo_int_cs_not_present(void **state)
     assert_int_equal(a.rr, RUN_SHUTDOWN);
 }
 
-/* SS0 (0x10, accessed: so that the delivery keeps a memo of it) gets base SS_BASE. */
-static void kdata_accessed(struct t *t) { wr32(t, GDT + 0x14, 0x00CF9300u | 0x100u); }
+/* SS0 (0x10, accessed, as setup() makes it: so that the delivery keeps a memo of it) gets
+ * base SS_BASE. */
+static void kdata_accessed(struct t *t) { wr32(t, GDT + 0x14, 0x00CF9300u); }
 static void test_memo_int_ss0_changed(void **state)
 {
     struct t *t = *state;
@@ -1164,7 +1165,7 @@ static void test_memo_int_ss0_changed(void **state)
     kdata_accessed(t);
     /* base SS_BASE, limit 4 GiB: not flat, so the general path delivers */
     run_then_change(t, 3, code, sizeof code, NULL, SEL_KDATA, 0x0000FFFFu | (SS_BASE << 16),
-                    0x00CF9300u | 0x100u | (SS_BASE >> 16 & 0xFF), &a, &b, 100);
+                    0x00CF9300u | (SS_BASE >> 16 & 0xFF), &a, &b, 100);
     assert_int_equal(a.rr, RUN_HALT);
     assert_int_equal(a.seg[SEG_SS].base, SS_BASE);
     assert_false(a.seg[SEG_SS].flat);
@@ -1172,7 +1173,7 @@ static void test_memo_int_ss0_changed(void **state)
 
 /* IRET to ring 3 with the ring-3 data descriptor accessed (an SS memo is kept); then the ring-3
  * code segment (0x1B) gets base 0x100: EIP stays, CS.base is the new one. */
-static void user_data_accessed(struct t *t) { wr32(t, GDT + 0x24, 0x00CFF300u | 0x100u); }
+static void user_data_accessed(struct t *t) { wr32(t, GDT + 0x24, 0x00CFF300u); }
 static void test_memo_iret_cs_changed(void **state)
 {
     struct t *t = *state;
@@ -1218,15 +1219,39 @@ static void test_memo_iret_then_mov_ss_accessed(void **state)
     cpu_reset_protected_flat(&t->c, 0);
     cpu_flush_decoded(&t->c);
     for (int k = 0; k < 3; k++) { /* cold, warm (the fast path), warm again */
-        wr32(t, GDT + 0x24, 0x00CFF300u); /* accessed clear */
+        wr32(t, GDT + 0x24, 0x00CFF200u); /* accessed clear */
         enter(t, 0);
         push_frame(t);
         cpu_run(&t->c, 4);
         uint32_t hi;
         memcpy(&hi, t->ram + GDT + 0x24, 4);
-        assert_int_equal(hi, 0x00CFF300u | 0x100u);
+        assert_int_equal(hi, 0x00CFF300u);
         assert_int_equal(t->c.cpl, 0); /* the HLT's #GP */
         assert_int_equal(t->c.r[EAX] & 0xFFFF, SEL_UDATA);
+    }
+}
+
+/* INT n from ring 3 whose SS0 descriptor (0x10) has the accessed bit clear, to a handler that
+ * loads SS with the same selector (MOV SS at CPL 0): the load sets the bit (no memo from the
+ * delivery stands in for it). */
+static void test_memo_int_then_mov_ss_accessed(void **state)
+{
+    struct t *t = *state;
+    const uint8_t handler[] = {0x66, 0xB8, SEL_KDATA, 0x00, 0x8E, 0xD0, 0xF4};
+    memcpy(t->ram + HANDLER + 0x20, handler, sizeof handler);
+    gate(t, 0x38, SEL_KCODE, HANDLER + 0x20, 0xEE);
+    const uint8_t code[] = {0xCD, 0x38};
+    memcpy(t->ram + UCODE, code, sizeof code);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    for (int k = 0; k < 3; k++) { /* cold, warm (the fast path), warm again */
+        wr32(t, GDT + 0x14, 0x00CF9200u); /* accessed clear */
+        enter(t, 3);
+        assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+        uint32_t hi;
+        memcpy(&hi, t->ram + GDT + 0x14, 4);
+        assert_int_equal(hi, 0x00CF9300u);
+        assert_int_equal(t->c.eip, HANDLER + 0x20 + sizeof handler);
     }
 }
 
@@ -1281,6 +1306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memo_iret_cs_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_ss_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_then_mov_ss_accessed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_int_then_mov_ss_accessed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
