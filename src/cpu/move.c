@@ -218,28 +218,52 @@ OP(pop_E)
 
 /* PUSHA/POPA: all eight stores/loads are checked before ESP moves. With 32-bit operands, a flat
  * 32-bit SS and the 32 bytes in one page in the TLB, one lookup does for all eight. */
-OP(pusha)
+/* The general paths, out of line: the fast paths below then need no stack frame. */
+static __attribute__((noinline)) void pusha_any(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c);
-    uint8_t *p;
-    if (s == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
-        for (unsigned r = 0; r < 8; r++)
-            host_store(p + 4 * (7 - r), 4, c->r[r]); /* EAX highest; ESP as it was */
-        c->r[ESP] = sp - 32;
-        return;
-    }
     for (unsigned r = 0; r < 8; r++)
         wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
     c->r[ESP] = sp_with(c, sp - 8 * s);
 }
 
-OP(popa)
+static __attribute__((noinline)) void popa_any(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
+    for (unsigned r = 0; r < 8; r++)
+        v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
+    for (unsigned r = 0; r < 8; r++)
+        if (r != ESP)
+            set_reg(c, r, s, v[r]);
+    c->r[ESP] = sp_with(c, sp + 8 * s);
+}
+
+OP(pusha)
+{
+    uint32_t sp = c->r[ESP];
     uint8_t *p;
-    if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
+    if (i->osize == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
+        host_store(p + 28, 4, c->r[EAX]); /* EAX highest; ESP as it was */
+        host_store(p + 24, 4, c->r[ECX]);
+        host_store(p + 20, 4, c->r[EDX]);
+        host_store(p + 16, 4, c->r[EBX]);
+        host_store(p + 12, 4, sp);
+        host_store(p + 8, 4, c->r[EBP]);
+        host_store(p + 4, 4, c->r[ESI]);
+        host_store(p, 4, c->r[EDI]);
+        c->r[ESP] = sp - 32;
+        return;
+    }
+    pusha_any(c, i);
+}
+
+OP(popa)
+{
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
         c->r[EDI] = host_load(p, 4); /* EDI lowest; ESP's slot skipped */
         c->r[ESI] = host_load(p + 4, 4);
         c->r[EBP] = host_load(p + 8, 4);
@@ -250,12 +274,7 @@ OP(popa)
         c->r[ESP] = sp + 32;
         return;
     }
-    for (unsigned r = 0; r < 8; r++)
-        v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
-    for (unsigned r = 0; r < 8; r++)
-        if (r != ESP)
-            set_reg(c, r, s, v[r]);
-    c->r[ESP] = sp_with(c, sp + 8 * s);
+    popa_any(c, i);
 }
 
 /* ENTER imm16, imm8 (SDM vol. 2 ENTER, 32-bit stack). The frame is built with stores checked

@@ -795,8 +795,13 @@ static void test_popa_pusha(void **state)
     assert_int_equal(r->r[ESP], USTACK_TOP - 32);
     const uint8_t *top = b.ustack + sizeof b.ustack;
     assert_int_equal(stack32(top, 32), 0xA0000000u - 1); /* PUSHA: EDI lowest */
+    assert_int_equal(stack32(top, 28), 0xA0000001u);     /* ESI */
+    assert_int_equal(stack32(top, 24), 0xA0000002u);     /* EBP */
     assert_int_equal(stack32(top, 20), USTACK_TOP);      /* ESP as it was before PUSHA */
-    assert_int_equal(stack32(top, 4), 0xA0000007u);
+    assert_int_equal(stack32(top, 16), 0xA0000004u);     /* EBX */
+    assert_int_equal(stack32(top, 12), 0xA0000005u);     /* EDX */
+    assert_int_equal(stack32(top, 8), 0xA0000006u);      /* ECX */
+    assert_int_equal(stack32(top, 4), 0xA0000007u);      /* EAX */
 }
 
 /* ---- CALL, RET and PUSH imm (src/cpu/control.c, move.c) ----
