@@ -96,6 +96,25 @@ deliver_commit(struct cpu *c, struct trace_event *ev, const struct segment *new_
     trace_end(c, ev);
 }
 
+/* flags_materialize, with the usual case inline: a 32-bit SUB (a loop's CMP before an INT n),
+ * the flags as lf_compute makes them; any other pending operation through lf_compute. */
+static inline void materialize_sub32(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
+    if (lf->op == LF_SUB && lf->size == 4) {
+        uint32_t res = lf->res, a = lf->op1, b = lf->op2;
+        uint32_t f = (res == 0 ? FL_ZF : 0) | ((res & 0x80000000u) ? FL_SF : 0) |
+                     (parity8(res) ? FL_PF : 0) |
+                     ((lf->cf_in ? a <= b : a < b) ? FL_CF : 0) |
+                     (((a ^ b ^ res) & 0x10) ? FL_AF : 0) |
+                     ((((a ^ b) & (a ^ res)) & 0x80000000u) ? FL_OF : 0);
+        c->eflags = (c->eflags & ~FL_ARITH) | f;
+        c->lf.op = LF_NONE;
+        return;
+    }
+    flags_materialize(c);
+}
+
 /* Gate words: a present 32-bit interrupt (0xE) or trap (0xF) gate, S = 0. */
 #define GATE32_MASK (DESC_HI_S | DESC_HI_P | 0x00000E00u)
 #define GATE32_WANT (DESC_HI_P | 0x00000E00u)
@@ -188,7 +207,7 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
         return false;
 
     /* Committed: from here on nothing can fault. */
-    flags_materialize(c); /* once, for the frame and for the commit */
+    materialize_sub32(c); /* once, for the frame and for the commit */
     uint32_t eflags = c->eflags | FL_R1; /* cpu_get_eflags */
     if (kind == TR_EXCEPTION && exception_is_fault(vector))
         eflags |= FL_RF;

@@ -1236,6 +1236,39 @@ static void test_memo_iret_then_mov_ss_accessed(void **state)
     }
 }
 
+/* The EFLAGS image of an INT n with a 32-bit SUB pending (deliver.c materialize_sub32), with no
+ * sink: the same on the fast path as lf_compute gives on the general path, for a borrow, zero
+ * (PF), SBB's carry in with equal operands, signed overflow, AF with PF, AF alone. */
+static void lf_sub(struct t *t, uint32_t a, uint32_t b, uint8_t cf_in)
+{
+    t->c.lf = (struct lazyflags){.res = a - b - cf_in, .op1 = a, .op2 = b, .op = LF_SUB,
+                                 .size = 4, .cf_in = cf_in};
+}
+static void sub_borrow(struct t *t) { lf_sub(t, 1, 2, 0); }
+static void sub_zero(struct t *t) { lf_sub(t, 0x1234, 0x1234, 0); }
+static void sbb_equal(struct t *t) { lf_sub(t, 7, 7, 1); }
+static void sub_overflow(struct t *t) { lf_sub(t, 0x80000000u, 1, 0); }
+static void sub_af(struct t *t) { lf_sub(t, 0x10, 0x01, 0); }
+static void sub_parity_odd(struct t *t) { lf_sub(t, 0x100, 0xFE, 0); } /* res 2: one bit */
+
+static void test_int_sub_flags(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    void (*cases[])(struct t *) = {sub_borrow, sub_zero, sbb_equal, sub_overflow, sub_af,
+                                   sub_parity_odd};
+    /* No sink: with one, the event's state folds the flags before the delivery does. */
+    assert_true(cpu_remove_sink(&t->c, sink, t));
+    const uint32_t want[] = {FL_CF | FL_SF | FL_PF | FL_AF, FL_ZF | FL_PF, FL_CF | FL_SF | FL_PF | FL_AF,
+                             FL_OF | FL_PF | FL_AF, FL_AF | FL_PF, FL_AF};
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run_twice(t, 3, code, sizeof code, cases[k], &a, &b);
+        const uint8_t *top = b.kstack + sizeof b.kstack;
+        assert_int_equal(stack32(top, 12) & FL_ARITH, want[k]);
+    }
+}
+
 /* INT n from ring 3 whose SS0 descriptor (0x10) has the accessed bit clear, to a handler that
  * loads SS with the same selector (MOV SS at CPL 0): the load sets the bit (no memo from the
  * delivery stands in for it). */
@@ -1312,6 +1345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memo_iret_ss_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_then_mov_ss_accessed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_int_then_mov_ss_accessed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int_sub_flags, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
