@@ -580,8 +580,12 @@ static inline void null_if_inaccessible(struct segment *s, unsigned cpl)
         *s = (struct segment){0}; /* sel, base, limit, attr 0, not flat */
 }
 
-static void null_inaccessible_segments(struct cpu *c)
+static inline void null_inaccessible_segments(struct cpu *c)
 {
+    /* The usual case: all four have DPL 3, and none is inaccessible at any CPL. */
+    if ((c->seg[SEG_ES].attr & c->seg[SEG_DS].attr & c->seg[SEG_FS].attr &
+         c->seg[SEG_GS].attr & SA_DPL) == SA_DPL)
+        return;
     unsigned cpl = c->cpl;
     null_if_inaccessible(&c->seg[SEG_ES], cpl);
     null_if_inaccessible(&c->seg[SEG_DS], cpl);
@@ -691,16 +695,23 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
     if (((new_flags & FL_VM) && cpl == 0) || sel_is_null(sel) || rpl < cpl)
         return false;
     uint32_t lo, hi, addr;
-    if (!desc_peek(c, sel, &lo, &hi, &addr) || (hi & CODE_MASK) != CODE_WANT ||
-        ((hi & DESC_HI_DPL) >> 13) != rpl)
-        return false;
     struct segment cs;
-    seg_from_words(&cs, sel, lo, hi);
+    const struct segment *ms = seg_memo_get(c, SEG_MEMO_CODE, 0, sel);
+    if (ms) {
+        cs = *ms;
+    } else {
+        if (!desc_peek(c, sel, &lo, &hi, &addr) || (hi & CODE_MASK) != CODE_WANT ||
+            ((hi & DESC_HI_DPL) >> 13) != rpl)
+            return false;
+        seg_from_words(&cs, sel, lo, hi);
+        seg_memo_put(c, SEG_MEMO_CODE, 0, sel, addr, lo, hi, &cs);
+    }
     if (new_eip > cs.limit)
         return false;
+    /* CS and CPL; the access rights of the new CPL and EFLAGS.AC once, in iret_flags */
     if (rpl == cpl) {
         c->r[ESP] = sp + 12;
-        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        seg_set_cs_cpl(c, cs.sel, cs.base, cs.limit, cs.attr);
         c->eip = new_eip;
     } else {
         uint32_t sp2 = sp + 12;
@@ -710,12 +721,22 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
         p = e->host + (sp2 & PAGE_MASK);
         uint32_t new_esp = host_load(p, 4);
         uint16_t ss_sel = (uint16_t)host_load(p + 4, 2);
-        if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != rpl ||
-            !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA_MASK) != DATA_WANT(rpl))
-            return false;
+        /* SS: the memo of an SS load at the new CPL (RPL = DPL = CPL, present, writable data:
+         * what DATA_WANT(rpl) asks for), else the descriptor, and a memo when its accessed bit
+         * is set (as a MOV SS would leave it) */
         struct segment new_ss;
-        seg_from_words(&new_ss, ss_sel, lo, hi);
-        seg_set_cs(c, cs.sel, cs.base, cs.limit, cs.attr);
+        const struct segment *mss = seg_memo_get(c, SEG_MEMO_SS, rpl, ss_sel);
+        if (mss) {
+            new_ss = *mss;
+        } else {
+            if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != rpl ||
+                !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA_MASK) != DATA_WANT(rpl))
+                return false;
+            seg_from_words(&new_ss, ss_sel, lo, hi);
+            if (hi & DESC_HI_ACCESSED)
+                seg_memo_put(c, SEG_MEMO_SS, rpl, ss_sel, addr, lo, hi, &new_ss);
+        }
+        seg_set_cs_cpl(c, cs.sel, cs.base, cs.limit, cs.attr);
         c->seg[SEG_SS] = new_ss;
         c->r[ESP] = (new_ss.attr & SA_DB) ? new_esp
                                           : (c->r[ESP] & 0xFFFF0000u) | (new_esp & 0xFFFF);

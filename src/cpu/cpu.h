@@ -112,14 +112,27 @@ struct dtable {
     uint16_t limit;
 };
 
-/* A segment load that succeeded (segment.c, seg_load): with the same selector, descriptor bytes
- * at the same linear address, CPL and kind of register (SS or not), a load ends the same way. */
+/* A descriptor that passed a segment load's checks (segment.c, seg_load; kinds DATA and SS) or
+ * those of the fast paths of delivery and IRET (kinds SS and CODE): with the same selector,
+ * descriptor bytes at the same linear address, CPL (the privilege the checks were made for)
+ * and kind, the same checks pass the same way (segment.h seg_memo_get). */
 #define SEG_MEMOS 8u
+/* Kinds: a data segment register (DS, ES, FS, GS); SS; the CS of a transfer to the privilege
+ * of the selector's RPL (a present non-conforming code segment with DPL = RPL: delivery to
+ * ring 0 through a gate whose selector has RPL 0, IRET). */
+enum { SEG_MEMO_DATA = 0, SEG_MEMO_SS = 1, SEG_MEMO_CODE = 2 };
+/* The memo's key: selector, CPL, kind; bit 31 set (a key of 0 is an unused memo). */
+#define SEG_MEMO_KEY(sel, cpl, kind) \
+    ((uint32_t)(sel) | (uint32_t)(cpl) << 16 | (uint32_t)(kind) << 24 | 0x80000000u)
+/* The memo's slot: the selector's index, low bits, 4 further on for SS and CS (a kernel's 0x10
+ * as DS and as SS, its 0x08 and the user's 0x1B as CS, then do not share a slot with the data
+ * selectors next to them: 0x10 and 0x23 as data in 2 and 4, as SS in 6 and 0, 0x08 and 0x1B
+ * as CS in 5 and 7). */
+#define SEG_MEMO_SLOT(sel, kind) ((((unsigned)(sel) >> 3) + ((kind) ? 4u : 0u)) & (SEG_MEMOS - 1))
 struct seg_memo {
-    uint32_t lin, lo, hi; /* the descriptor's address and bytes (accessed bit set) */
-    uint16_t sel;         /* 0: unused (a null selector never gets here) */
-    uint8_t cpl, ss;
-    struct segment s;     /* what the register got */
+    uint32_t key;           /* SEG_MEMO_KEY; 0: unused (a null selector never gets here) */
+    uint32_t lin, lo, hi;   /* the descriptor's address and bytes (accessed bit set) */
+    struct segment s;       /* what the register got */
 };
 
 /* Lazy flags: the last flag-setting arithmetic operation (see flags.h). */

@@ -96,6 +96,25 @@ deliver_commit(struct cpu *c, struct trace_event *ev, const struct segment *new_
     trace_end(c, ev);
 }
 
+/* flags_materialize, with the usual case inline: a 32-bit SUB (a loop's CMP before an INT n),
+ * the flags as lf_compute makes them; any other pending operation through lf_compute. */
+static inline void materialize_sub32(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
+    if (lf->op == LF_SUB && lf->size == 4) {
+        uint32_t res = lf->res, a = lf->op1, b = lf->op2;
+        uint32_t f = (res == 0 ? FL_ZF : 0) | ((res & 0x80000000u) ? FL_SF : 0) |
+                     (parity8(res) ? FL_PF : 0) |
+                     ((lf->cf_in ? a <= b : a < b) ? FL_CF : 0) |
+                     (((a ^ b ^ res) & 0x10) ? FL_AF : 0) |
+                     ((((a ^ b) & (a ^ res)) & 0x80000000u) ? FL_OF : 0);
+        c->eflags = (c->eflags & ~FL_ARITH) | f;
+        c->lf.op = LF_NONE;
+        return;
+    }
+    flags_materialize(c);
+}
+
 /* Gate words: a present 32-bit interrupt (0xE) or trap (0xF) gate, S = 0. */
 #define GATE32_MASK (DESC_HI_S | DESC_HI_P | 0x00000E00u)
 #define GATE32_WANT (DESC_HI_P | 0x00000E00u)
@@ -132,11 +151,20 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
     uint16_t sel = (uint16_t)(glo >> 16);
     uint32_t target = (glo & 0xFFFFu) | (ghi & 0xFFFF0000u);
     uint32_t lo, hi, addr;
-    if (sel_is_null(sel) || !desc_peek(c, sel, &lo, &hi, &addr) ||
-        (hi & CODE0_MASK) != CODE0_WANT)
-        return false;
+    /* The handler's CS: a selector with RPL 0 from the memo (a present non-conforming code
+     * segment with DPL = RPL = 0 is what CODE0 asks for; the new CS selector is sel). */
     struct segment new_cs;
-    seg_from_words(&new_cs, (uint16_t)sel_error(sel), lo, hi);
+    const struct segment *ms = sel_rpl(sel) == 0 ? seg_memo_get(c, SEG_MEMO_CODE, 0, sel) : NULL;
+    if (ms) {
+        new_cs = *ms;
+    } else {
+        if (sel_is_null(sel) || !desc_peek(c, sel, &lo, &hi, &addr) ||
+            (hi & CODE0_MASK) != CODE0_WANT)
+            return false;
+        seg_from_words(&new_cs, (uint16_t)sel_error(sel), lo, hi);
+        if (sel_rpl(sel) == 0)
+            seg_memo_put(c, SEG_MEMO_CODE, 0, sel, addr, lo, hi, &new_cs);
+    }
     if (target > new_cs.limit)
         return false;
 
@@ -152,10 +180,20 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
             return false;
         sp = host_load(e->host + (tlin & PAGE_MASK), 4);
         uint16_t ss_sel = (uint16_t)host_load(e->host + (tlin & PAGE_MASK) + 4, 2);
-        if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != 0 ||
-            !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA0_MASK) != DATA0_WANT)
-            return false;
-        seg_from_words(&new_ss, ss_sel, lo, hi);
+        /* SS0: the memo of an SS load at CPL 0 (its checks: RPL = DPL = 0, present, writable
+         * data, what DATA0 asks for), else the descriptor, and a memo when its accessed bit is
+         * set (as a MOV SS would leave it) */
+        const struct segment *mss = seg_memo_get(c, SEG_MEMO_SS, 0, ss_sel);
+        if (mss) {
+            new_ss = *mss;
+        } else {
+            if (sel_is_null(ss_sel) || sel_rpl(ss_sel) != 0 ||
+                !desc_peek(c, ss_sel, &lo, &hi, &addr) || (hi & DATA0_MASK) != DATA0_WANT)
+                return false;
+            seg_from_words(&new_ss, ss_sel, lo, hi);
+            if (hi & DESC_HI_ACCESSED)
+                seg_memo_put(c, SEG_MEMO_SS, 0, ss_sel, addr, lo, hi, &new_ss);
+        }
     } else {
         new_ss = c->seg[SEG_SS];
         sp = c->r[ESP];
@@ -169,7 +207,7 @@ static bool gate_fast(struct cpu *c, const struct fault *f, enum trace_kind kind
         return false;
 
     /* Committed: from here on nothing can fault. */
-    flags_materialize(c); /* once, for the frame and for the commit */
+    materialize_sub32(c); /* once, for the frame and for the commit */
     uint32_t eflags = c->eflags | FL_R1; /* cpu_get_eflags */
     if (kind == TR_EXCEPTION && exception_is_fault(vector))
         eflags |= FL_RF;

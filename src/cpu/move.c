@@ -1,5 +1,5 @@
 /* Data movement: MOV forms, MOVZX/MOVSX, XCHG, LEA, stack push/pop, PUSHA/POPA, ENTER/LEAVE,
- * CBW/CWD, BSWAP, XLAT, segment-register moves and far-pointer loads. */
+ * CBW/CWD, BSWAP, XLAT (segment-register moves and far-pointer loads: sreg.c). */
 #include "cpu/ops.h"
 
 OP_SIZED(mov_EG) { wr_rm(c, i, s, get_reg(c, i->reg, s)); }
@@ -218,28 +218,52 @@ OP(pop_E)
 
 /* PUSHA/POPA: all eight stores/loads are checked before ESP moves. With 32-bit operands, a flat
  * 32-bit SS and the 32 bytes in one page in the TLB, one lookup does for all eight. */
-OP(pusha)
+/* The general paths, out of line: the fast paths below then need no stack frame. */
+static __attribute__((noinline)) void pusha_any(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c);
-    uint8_t *p;
-    if (s == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
-        for (unsigned r = 0; r < 8; r++)
-            host_store(p + 4 * (7 - r), 4, c->r[r]); /* EAX highest; ESP as it was */
-        c->r[ESP] = sp - 32;
-        return;
-    }
     for (unsigned r = 0; r < 8; r++)
         wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
     c->r[ESP] = sp_with(c, sp - 8 * s);
 }
 
-OP(popa)
+static __attribute__((noinline)) void popa_any(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->osize;
     uint32_t sp = c->r[ESP], m = sp_mask(c), v[8];
+    for (unsigned r = 0; r < 8; r++)
+        v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
+    for (unsigned r = 0; r < 8; r++)
+        if (r != ESP)
+            set_reg(c, r, s, v[r]);
+    c->r[ESP] = sp_with(c, sp + 8 * s);
+}
+
+OP(pusha)
+{
+    uint32_t sp = c->r[ESP];
     uint8_t *p;
-    if (s == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
+    if (i->osize == 4 && (p = stack_host(c, sp - 32, 32, TLB_W_S))) {
+        host_store(p + 28, 4, c->r[EAX]); /* EAX highest; ESP as it was */
+        host_store(p + 24, 4, c->r[ECX]);
+        host_store(p + 20, 4, c->r[EDX]);
+        host_store(p + 16, 4, c->r[EBX]);
+        host_store(p + 12, 4, sp);
+        host_store(p + 8, 4, c->r[EBP]);
+        host_store(p + 4, 4, c->r[ESI]);
+        host_store(p, 4, c->r[EDI]);
+        c->r[ESP] = sp - 32;
+        return;
+    }
+    pusha_any(c, i);
+}
+
+OP(popa)
+{
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 32, TLB_R_S))) {
         c->r[EDI] = host_load(p, 4); /* EDI lowest; ESP's slot skipped */
         c->r[ESI] = host_load(p + 4, 4);
         c->r[EBP] = host_load(p + 8, 4);
@@ -250,12 +274,7 @@ OP(popa)
         c->r[ESP] = sp + 32;
         return;
     }
-    for (unsigned r = 0; r < 8; r++)
-        v[7 - r] = rd(c, SEG_SS, (sp + r * s) & m, s);
-    for (unsigned r = 0; r < 8; r++)
-        if (r != ESP)
-            set_reg(c, r, s, v[r]);
-    c->r[ESP] = sp_with(c, sp + 8 * s);
+    popa_any(c, i);
 }
 
 /* ENTER imm16, imm8 (SDM vol. 2 ENTER, 32-bit stack). The frame is built with stores checked
@@ -293,129 +312,3 @@ OP(leave)
     set_reg(c, EBP, s, v);
 }
 
-/* ---- segment registers ---- */
-
-/* PUSH Sreg and POP Sreg: one handler per segment register (opcodes.def: 06/0E/16/1E and 0F
- * A0/A8 push ES/CS/SS/DS and FS/GS; 07/17/1F and 0F A1/A9 pop ES/SS/DS and FS/GS), so that the
- * register is a constant in each. */
-
-/* A 32-bit push of a segment register writes only the low 16 bits (the rest of the slot is
- * left as it was), as current processors do. */
-static __attribute__((noinline)) void push_sreg_any(struct cpu *c, const struct insn *i,
-                                                     uint16_t sel)
-{
-    if (i->osize == 4) {
-        uint32_t sp = (c->r[ESP] - 4) & sp_mask(c);
-        wr(c, SEG_SS, sp, 2, sel);
-        c->r[ESP] = sp_with(c, sp);
-    } else {
-        push(c, 2, sel);
-    }
-}
-
-/* The fast path: a 32-bit push on a flat 32-bit stack whose slot's low half the TLB maps for
- * writing (the same 2-byte store the general path makes, with the same mask: none). */
-static inline __attribute__((always_inline)) void push_sreg(struct cpu *c, const struct insn *i,
-                                                            int sr)
-{
-    uint16_t sel = c->seg[sr].sel;
-    uint32_t sp = c->r[ESP] - 4;
-    uint8_t *p;
-    if (i->osize == 4 && (p = stack_host(c, sp, 2, TLB_W_S))) {
-        host_store(p, 2, sel);
-        c->r[ESP] = sp;
-        return;
-    }
-    push_sreg_any(c, i, sel);
-}
-
-static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct insn *i, int sr)
-{
-    uint16_t sel = (uint16_t)stack_peek(c, 2, 0);
-    seg_load(c, sr, sel);
-    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize); /* SS's new B bit for POP SS */
-    if (sr == SEG_SS) {
-        cpu_settle(c); /* icount exact (it ends the block anyway) */
-        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
-        c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
-        c->stop_block = true;
-    }
-}
-
-/* The fast path: POP DS/ES/FS/GS from a flat 32-bit stack the TLB maps for reading (the load
- * leaves SS, and so the stack-pointer size, as it was). POP SS always takes pop_sreg_any. */
-static inline __attribute__((always_inline)) void pop_sreg(struct cpu *c, const struct insn *i,
-                                                           int sr)
-{
-    uint32_t sp = c->r[ESP];
-    const uint8_t *p;
-    if ((p = stack_host(c, sp, 2, TLB_R_S))) {
-        seg_load(c, sr, (uint16_t)host_load(p, 2));
-        c->r[ESP] = sp + i->osize;
-        return;
-    }
-    pop_sreg_any(c, i, sr);
-}
-
-#define PUSH_POP_SREG(name, sr)                          \
-    OP(push_##name) { push_sreg(c, i, sr); }             \
-    OP(pop_##name) { pop_sreg(c, i, sr); }
-PUSH_POP_SREG(es, SEG_ES)
-PUSH_POP_SREG(ds, SEG_DS)
-PUSH_POP_SREG(fs, SEG_FS)
-PUSH_POP_SREG(gs, SEG_GS)
-#undef PUSH_POP_SREG
-OP(push_cs) { push_sreg(c, i, SEG_CS); }
-OP(push_ss) { push_sreg(c, i, SEG_SS); }
-OP(pop_ss) { pop_sreg_any(c, i, SEG_SS); }
-
-/* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
- * zero-extended; a memory destination is always 16 bits. */
-OP(mov_ES)
-{
-    if (i->reg >= SEG_COUNT)
-        cpu_raise(c, EXC_UD, false, 0);
-    uint16_t sel = c->seg[i->reg].sel;
-    if (i->modreg)
-        set_reg(c, i->rm, i->osize, sel);
-    else
-        wr(c, i->seg, ea(c, i), 2, sel);
-}
-
-static __attribute__((noinline)) void mov_SE_any(struct cpu *c, const struct insn *i)
-{
-    if (i->reg >= SEG_COUNT || i->reg == SEG_CS)
-        cpu_raise(c, EXC_UD, false, 0);
-    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
-    seg_load(c, i->reg, sel);
-    if (i->reg == SEG_SS) {
-        cpu_settle(c); /* icount exact (it ends the block anyway) */
-        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
-        c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
-        c->stop_block = true;
-    }
-}
-
-/* The fast path: MOV DS/ES/FS/GS, r16 (a register source, no shadow to set). */
-OP(mov_SE)
-{
-    if (i->modreg && (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS ||
-                      i->reg == SEG_GS)) {
-        seg_load(c, i->reg, (uint16_t)c->r[i->rm]);
-        return;
-    }
-    mov_SE_any(c, i);
-}
-
-/* LDS/LES/LFS/LGS/LSS r, m16:32. */
-OP(lxs)
-{
-    unsigned key = opcode_table[i->id].key;
-    int sr = key == 0xC4 ? SEG_ES : key == 0xC5 ? SEG_DS : key == 0x1B2 ? SEG_SS
-             : key == 0x1B4 ? SEG_FS : SEG_GS;
-    uint32_t off = ea(c, i);
-    uint32_t v = rd(c, i->seg, off, i->osize);
-    uint16_t sel = (uint16_t)rd(c, i->seg, off + i->osize, 2);
-    seg_load(c, sr, sel);
-    set_reg(c, i->reg, i->osize, v);
-}

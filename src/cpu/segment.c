@@ -176,7 +176,7 @@ void desc_to_segment(uint16_t sel, const struct desc *d, struct segment *s)
  *   others: data or readable code; for data and non-conforming code max(CPL, RPL) <= DPL
  *                                                else #GP(sel);  not present: #NP(sel)
  * The descriptor's accessed bit is set in memory. */
-static __attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint16_t sel)
+__attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint16_t sel)
 {
     struct segment *s = &c->seg[seg];
     uint32_t err = sel_error(sel);
@@ -203,10 +203,10 @@ static __attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint
     /* The descriptor is read every time (a store to it counts at once); only when its bytes,
      * address, the selector, CPL and the kind of register are those of a load that succeeded
      * are the decoding and the checks below skipped: they depend on nothing else. */
-    struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
-    uint8_t is_ss = seg == SEG_SS;
-    if (m->sel == sel && m->lin == addr && m->lo == lo && m->hi == hi && m->cpl == c->cpl &&
-        m->ss == is_ss) {
+    unsigned kind = seg == SEG_SS ? SEG_MEMO_SS : SEG_MEMO_DATA;
+    struct seg_memo *m = &c->seg_memo[SEG_MEMO_SLOT(sel, kind)];
+    uint32_t key = SEG_MEMO_KEY(sel, c->cpl, kind);
+    if (m->key == key && m->lin == addr && m->lo == lo && m->hi == hi) {
         *s = m->s;
         return;
     }
@@ -239,7 +239,7 @@ static __attribute__((noinline)) void seg_load_slow(struct cpu *c, int seg, uint
         lin_write_sup(c, addr + 4, 4, d.hi);
     }
     desc_to_segment(sel, &d, s);
-    *m = (struct seg_memo){addr, d.lo, d.hi, sel, c->cpl, is_ss, *s};
+    *m = (struct seg_memo){key, addr, d.lo, d.hi, *s};
     return;
 fail:
     f = sel_fault_of(c, why, SU_SEGREG, sel,
@@ -248,18 +248,11 @@ fail:
     raise_sel_fault(c, vec, err, &f);
 }
 
-/* The common load: a selector loaded before at this CPL into this kind of register whose
- * descriptor bytes, read through the TLB, are still those of the memo (the same test as
- * seg_load_slow's, which therefore would end the same way); anything else, a TLB miss
- * included, takes the general path. */
+/* The common load (segment.h seg_memo_hit); anything else, a TLB miss included, takes the
+ * general path. */
 void seg_load(struct cpu *c, int seg, uint16_t sel)
 {
-    const struct seg_memo *m = &c->seg_memo[(sel >> 3) & (SEG_MEMOS - 1)];
-    uint32_t lo, hi, addr;
-    if (m->sel == sel && !sel_is_null(sel) && m->cpl == c->cpl && m->ss == (seg == SEG_SS) &&
-        desc_peek(c, sel, &lo, &hi, &addr) && addr == m->lin && lo == m->lo && hi == m->hi) {
-        c->seg[seg] = m->s;
+    if (seg_memo_hit(c, seg, sel))
         return;
-    }
     seg_load_slow(c, seg, sel);
 }

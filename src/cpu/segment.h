@@ -50,6 +50,8 @@ static inline void seg_from_words(struct segment *s, uint16_t sel, uint32_t lo, 
 /* Loads a segment register in protected mode from a selector, applying every check of the SDM
  * for that register (see segment.c). */
 void seg_load(struct cpu *c, int seg, uint16_t sel);
+/* The same without trying the memo first (for callers that just did, seg_memo_hit). */
+void seg_load_slow(struct cpu *c, int seg, uint16_t sel);
 
 /* The 8 bytes of the descriptor selector `sel` names, straight from the host page, and their
  * linear address: when the table (GDT, or a present LDT, by TI) holds the whole descriptor and
@@ -81,6 +83,61 @@ static inline bool desc_peek(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t
     return true;
 }
 
+/* The memo (cpu.h struct seg_memo) of selector `sel` for checks of `kind` made at privilege
+ * `cpl`: the segment-register cache they gave, when the memo holds them, the descriptor is
+ * still at the memo's linear address inside the table TI names (for TI = 1 a present LDT),
+ * and its 8 bytes there, read through the TLB, are the memo's: the checks would read the same
+ * bytes and end the same way (they depend on nothing else; the accessed bit is set in the
+ * bytes of DATA and SS memos, so seg_load_slow would not write it). NULL otherwise (a TLB miss
+ * included), having changed nothing. A null selector never has a memo. */
+static inline __attribute__((always_inline)) const struct segment *
+seg_memo_get(struct cpu *c, unsigned kind, unsigned cpl, uint16_t sel)
+{
+    const struct seg_memo *m = &c->seg_memo[SEG_MEMO_SLOT(sel, kind)];
+    if (m->key != SEG_MEMO_KEY(sel, cpl, kind))
+        return NULL;
+    uint32_t base = c->gdtr.base, limit = c->gdtr.limit, off = sel & SEL_INDEX;
+    if (sel_in_ldt(sel)) {
+        if (!(c->ldtr.attr & SA_P))
+            return NULL;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    }
+    if (base + off != m->lin || off + 7 > limit)
+        return NULL;
+    struct tlb_entry *e = tlb_hit(c, m->lin, 8, TLB_R_I);
+    if (!e)
+        return NULL;
+    const uint8_t *p = e->host + (m->lin & PAGE_MASK);
+    if (host_load(p, 4) != m->lo || host_load(p + 4, 4) != m->hi)
+        return NULL;
+    return &m->s;
+}
+
+/* Records that the descriptor of `sel` at linear address lin, bytes lo and hi, passed the
+ * checks of `kind` at privilege `cpl`, giving s. A DATA or SS memo only with the accessed bit
+ * set in hi. */
+static inline void seg_memo_put(struct cpu *c, unsigned kind, unsigned cpl, uint16_t sel,
+                                uint32_t lin, uint32_t lo, uint32_t hi, const struct segment *s)
+{
+    c->seg_memo[SEG_MEMO_SLOT(sel, kind)] =
+        (struct seg_memo){SEG_MEMO_KEY(sel, cpl, kind), lin, lo, hi, *s};
+}
+
+/* A segment load from the memo (seg_memo_get: a load of sel at this CPL into this kind of
+ * register that succeeded before and would again, the same way): true, having loaded register
+ * `seg`; false, having changed nothing. Inline in the MOV/POP Sreg handlers. */
+static inline __attribute__((always_inline)) bool seg_memo_hit(struct cpu *c, int seg,
+                                                                 uint16_t sel)
+{
+    const struct segment *s =
+        seg_memo_get(c, seg == SEG_SS ? SEG_MEMO_SS : SEG_MEMO_DATA, c->cpl, sel);
+    if (!s)
+        return false;
+    c->seg[seg] = *s;
+    return true;
+}
+
 /* Descriptor access: reads and decodes the descriptor a selector names (GDT or LDT by TI; an
  * implicit supervisor access, which may #PF) and stores its linear address in *addr. Returns
  * SR_NONE, or why there is none: SR_NO_LDT (TI = 1, no LDT), SR_BEYOND_LIMIT. */
@@ -100,9 +157,11 @@ static inline void cpu_set_cpl(struct cpu *c, uint8_t cpl)
     cpu_update_acc(c);
 }
 
-/* Sets CS and CPL together (the single place CPL changes). Inline: every delivery and IRET. */
-static inline void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit,
-                              uint16_t attr)
+/* Sets CS and CPL together (the single place CPL changes), with the accounting charged to the
+ * old CPL, but not the access rights of the new one: for IRET, which changes EFLAGS.AC as well
+ * and then calls cpu_update_acc once. */
+static inline void seg_set_cs_cpl(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit,
+                                  uint16_t attr)
 {
     struct segment *s = &c->seg[SEG_CS];
     if (s->base != base || ((s->attr ^ attr) & SA_DB))
@@ -112,7 +171,19 @@ static inline void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32
     s->limit = limit;
     s->attr = attr;
     s->flat = false;
-    cpu_set_cpl(c, (uint8_t)sel_rpl(sel));
+    uint8_t cpl = (uint8_t)sel_rpl(sel);
+    if (cpl != c->cpl)
+        acct_update(c);
+    c->cpl = cpl; /* block links remember the CPL they were made at (icache.h) */
+}
+
+/* Sets CS and CPL together, and the access rights of the new CPL. Inline: every delivery and
+ * IRET. */
+static inline void seg_set_cs(struct cpu *c, uint16_t sel, uint32_t base, uint32_t limit,
+                              uint16_t attr)
+{
+    seg_set_cs_cpl(c, sel, base, limit, attr);
+    cpu_update_acc(c);
 }
 
 /* ---- selector faults ----

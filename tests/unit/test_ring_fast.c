@@ -259,9 +259,10 @@ static void same(const struct outcome *a, const struct outcome *b)
     }
 }
 
-/* Puts `code` at the code page of `cpl` and runs it twice from enter(cpl): with an empty TLB
- * (*cold) and with the TLB the first run left (*warm); both must agree. `prepare`, when set,
- * runs after enter() (to change the starting state). */
+/* Puts `code` at the code page of `cpl` and runs it from enter(cpl): with an empty TLB
+ * (*cold), with the TLB the first run left (*warm), and once more (the descriptor memos the
+ * fast paths made in the second run: segment.h seg_memo_get); all must agree. `prepare`, when
+ * set, runs after enter() (to change the starting state). */
 static void run_twice_n(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
                         void (*prepare)(struct t *), struct outcome *cold, struct outcome *warm,
                         uint64_t budget)
@@ -276,6 +277,11 @@ static void run_twice_n(struct t *t, unsigned cpl, const uint8_t *code, size_t n
     /* The table the fast paths read is now in the TLB (unless the machine stopped first). */
     if (cold->rr != RUN_UNSUPPORTED)
         assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I));
+    enter(t, cpl);
+    if (prepare)
+        prepare(t);
+    take(t, warm, cpu_run(&t->c, budget));
+    same(cold, warm);
     enter(t, cpl);
     if (prepare)
         prepare(t);
@@ -789,8 +795,13 @@ static void test_popa_pusha(void **state)
     assert_int_equal(r->r[ESP], USTACK_TOP - 32);
     const uint8_t *top = b.ustack + sizeof b.ustack;
     assert_int_equal(stack32(top, 32), 0xA0000000u - 1); /* PUSHA: EDI lowest */
+    assert_int_equal(stack32(top, 28), 0xA0000001u);     /* ESI */
+    assert_int_equal(stack32(top, 24), 0xA0000002u);     /* EBP */
     assert_int_equal(stack32(top, 20), USTACK_TOP);      /* ESP as it was before PUSHA */
-    assert_int_equal(stack32(top, 4), 0xA0000007u);
+    assert_int_equal(stack32(top, 16), 0xA0000004u);     /* EBX */
+    assert_int_equal(stack32(top, 12), 0xA0000005u);     /* EDX */
+    assert_int_equal(stack32(top, 8), 0xA0000006u);      /* ECX */
+    assert_int_equal(stack32(top, 4), 0xA0000007u);      /* EAX */
 }
 
 /* ---- CALL, RET and PUSH imm (src/cpu/control.c, move.c) ----
@@ -1087,6 +1098,201 @@ static void test_chain_int_then_fault(void **state)
     assert_int_equal(stack32(top, 28), SEL_KCODE);
 }
 
+/* ---- descriptor memos (segment.h seg_memo_get) in delivery and IRET ---- */
+
+/* Runs `code` at CPL `cpl` twice with the TLB warm (the second run with the memos the first
+ * made), then changes the GDT entry of `sel` to lo/hi (a store by the host, as a guest store
+ * through the TLB would leave the bytes), runs once more warm (*after), and once cold
+ * (*cold: the general path reads everything afresh); those two must agree. */
+static void run_then_change(struct t *t, unsigned cpl, const uint8_t *code, size_t n,
+                            void (*prepare)(struct t *), uint16_t sel, uint32_t lo, uint32_t hi,
+                            struct outcome *after, struct outcome *cold, uint64_t budget)
+{
+    struct outcome first;
+    memcpy(t->ram + (cpl == 3 ? UCODE : KCODE), code, n);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    for (int k = 0; k < 2; k++) {
+        enter(t, cpl);
+        if (prepare)
+            prepare(t);
+        take(t, &first, cpu_run(&t->c, budget));
+    }
+    wr32(t, GDT + (sel & ~7u), lo);
+    wr32(t, GDT + (sel & ~7u) + 4, hi);
+    enter(t, cpl);
+    if (prepare)
+        prepare(t);
+    assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I)); /* the fast paths may run */
+    take(t, after, cpu_run(&t->c, budget));
+    cpu_flush_decoded(&t->c);
+    enter(t, cpl);
+    if (prepare)
+        prepare(t);
+    take(t, cold, cpu_run(&t->c, budget));
+    same(after, cold);
+}
+
+/* INT n from ring 3; then the handler's CS (0x08) gets base 0x1000: the next INT runs the
+ * handler at 0x1000 + HANDLER (a HLT there too). */
+static void test_memo_int_cs_changed(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    t->ram[0x1000 + HANDLER] = 0xF4;
+    run_then_change(t, 3, code, sizeof code, NULL, SEL_KCODE, 0x1000FFFFu, 0x00CF9B00u, &a, &b,
+                    100);
+    assert_int_equal(a.rr, RUN_HALT);
+    assert_int_equal(a.seg[SEG_CS].base, 0x1000u);
+    assert_int_equal(a.eip, HANDLER + 1);
+}
+
+/* The same, the CS made not present: #NP, then #DF, then a shutdown (every handler is there). */
+static void test_memo_int_cs_not_present(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    run_then_change(t, 3, code, sizeof code, NULL, SEL_KCODE, 0x0000FFFFu, 0x00CF1B00u, &a, &b,
+                    100);
+    assert_int_equal(a.rr, RUN_SHUTDOWN);
+}
+
+/* SS0 (0x10, accessed, as setup() makes it: so that the delivery keeps a memo of it) gets
+ * base SS_BASE. */
+static void kdata_accessed(struct t *t) { wr32(t, GDT + 0x14, 0x00CF9300u); }
+static void test_memo_int_ss0_changed(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    kdata_accessed(t);
+    /* base SS_BASE, limit 4 GiB: not flat, so the general path delivers */
+    run_then_change(t, 3, code, sizeof code, NULL, SEL_KDATA, 0x0000FFFFu | (SS_BASE << 16),
+                    0x00CF9300u | (SS_BASE >> 16 & 0xFF), &a, &b, 100);
+    assert_int_equal(a.rr, RUN_HALT);
+    assert_int_equal(a.seg[SEG_SS].base, SS_BASE);
+    assert_false(a.seg[SEG_SS].flat);
+}
+
+/* IRET to ring 3 with the ring-3 data descriptor accessed (an SS memo is kept); then the ring-3
+ * code segment (0x1B) gets base 0x100: EIP stays, CS.base is the new one. */
+static void user_data_accessed(struct t *t) { wr32(t, GDT + 0x24, 0x00CFF300u); }
+static void test_memo_iret_cs_changed(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_IF, USTACK_TOP - 8,
+              SEL_UDATA);
+    user_data_accessed(t);
+    run_then_change(t, 0, iret_code, sizeof iret_code, push_frame, SEL_UCODE,
+                    0x0100FFFFu, 0x00CFFB00u, &a, &b, 1);
+    assert_int_equal(a.rr, RUN_LIMIT);
+    assert_int_equal(a.cpl, 3);
+    assert_int_equal(a.seg[SEG_CS].base, 0x100u);
+}
+
+/* The same, the ring-3 data segment (the new SS) made read-only: #GP(0x20), at CPL 0 (then
+ * the handler's HLT). */
+static void test_memo_iret_ss_changed(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1 | FL_IF, USTACK_TOP - 8,
+              SEL_UDATA);
+    user_data_accessed(t);
+    run_then_change(t, 0, iret_code, sizeof iret_code, push_frame, SEL_UDATA,
+                    0x0000FFFFu, 0x00CFF100u, &a, &b, 2);
+    assert_int_equal(a.cpl, 0);
+    assert_true(a.nev >= 1);
+    assert_int_equal(a.ev[0].kind, TR_EXCEPTION);
+    assert_int_equal(a.ev[0].vector, 13);
+    assert_int_equal(a.ev[0].error, SEL_UDATA & ~3u);
+}
+
+/* IRET to ring 3 whose SS descriptor (0x23) has the accessed bit clear, then MOV SS, AX of the
+ * same selector at CPL 3: the load sets the bit in the GDT (no memo from the IRET stands in
+ * for it). */
+static void test_memo_iret_then_mov_ss_accessed(void **state)
+{
+    struct t *t = *state;
+    const uint8_t user[] = {0x66, 0xB8, SEL_UDATA, 0x00, 0x8E, 0xD0, 0xF4}; /* ..., hlt: #GP */
+    memcpy(t->ram + UCODE + 0x10, user, sizeof user);
+    set_frame(t, KSTACK_TOP - 20, UCODE + 0x10, SEL_UCODE, FL_R1, USTACK_TOP - 8, SEL_UDATA);
+    memcpy(t->ram + KCODE, iret_code, sizeof iret_code);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    for (int k = 0; k < 3; k++) { /* cold, warm (the fast path), warm again */
+        wr32(t, GDT + 0x24, 0x00CFF200u); /* accessed clear */
+        enter(t, 0);
+        push_frame(t);
+        cpu_run(&t->c, 4);
+        uint32_t hi;
+        memcpy(&hi, t->ram + GDT + 0x24, 4);
+        assert_int_equal(hi, 0x00CFF300u);
+        assert_int_equal(t->c.cpl, 0); /* the HLT's #GP */
+        assert_int_equal(t->c.r[EAX] & 0xFFFF, SEL_UDATA);
+    }
+}
+
+/* The EFLAGS image of an INT n with a 32-bit SUB pending (deliver.c materialize_sub32), with no
+ * sink: the same on the fast path as lf_compute gives on the general path, for a borrow, zero
+ * (PF), SBB's carry in with equal operands, signed overflow, AF with PF, AF alone. */
+static void lf_sub(struct t *t, uint32_t a, uint32_t b, uint8_t cf_in)
+{
+    t->c.lf = (struct lazyflags){.res = a - b - cf_in, .op1 = a, .op2 = b, .op = LF_SUB,
+                                 .size = 4, .cf_in = cf_in};
+}
+static void sub_borrow(struct t *t) { lf_sub(t, 1, 2, 0); }
+static void sub_zero(struct t *t) { lf_sub(t, 0x1234, 0x1234, 0); }
+static void sbb_equal(struct t *t) { lf_sub(t, 7, 7, 1); }
+static void sub_overflow(struct t *t) { lf_sub(t, 0x80000000u, 1, 0); }
+static void sub_af(struct t *t) { lf_sub(t, 0x10, 0x01, 0); }
+static void sub_parity_odd(struct t *t) { lf_sub(t, 0x100, 0xFE, 0); } /* res 2: one bit */
+
+static void test_int_sub_flags(void **state)
+{
+    struct t *t = *state;
+    struct outcome a, b;
+    const uint8_t code[] = {0xCD, V_SYS};
+    void (*cases[])(struct t *) = {sub_borrow, sub_zero, sbb_equal, sub_overflow, sub_af,
+                                   sub_parity_odd};
+    /* No sink: with one, the event's state folds the flags before the delivery does. */
+    assert_true(cpu_remove_sink(&t->c, sink, t));
+    const uint32_t want[] = {FL_CF | FL_SF | FL_PF | FL_AF, FL_ZF | FL_PF, FL_CF | FL_SF | FL_PF | FL_AF,
+                             FL_OF | FL_PF | FL_AF, FL_AF | FL_PF, FL_AF};
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        run_twice(t, 3, code, sizeof code, cases[k], &a, &b);
+        const uint8_t *top = b.kstack + sizeof b.kstack;
+        assert_int_equal(stack32(top, 12) & FL_ARITH, want[k]);
+    }
+}
+
+/* INT n from ring 3 whose SS0 descriptor (0x10) has the accessed bit clear, to a handler that
+ * loads SS with the same selector (MOV SS at CPL 0): the load sets the bit (no memo from the
+ * delivery stands in for it). */
+static void test_memo_int_then_mov_ss_accessed(void **state)
+{
+    struct t *t = *state;
+    const uint8_t handler[] = {0x66, 0xB8, SEL_KDATA, 0x00, 0x8E, 0xD0, 0xF4};
+    memcpy(t->ram + HANDLER + 0x20, handler, sizeof handler);
+    gate(t, 0x38, SEL_KCODE, HANDLER + 0x20, 0xEE);
+    const uint8_t code[] = {0xCD, 0x38};
+    memcpy(t->ram + UCODE, code, sizeof code);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    for (int k = 0; k < 3; k++) { /* cold, warm (the fast path), warm again */
+        wr32(t, GDT + 0x14, 0x00CF9200u); /* accessed clear */
+        enter(t, 3);
+        assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+        uint32_t hi;
+        memcpy(&hi, t->ram + GDT + 0x14, 4);
+        assert_int_equal(hi, 0x00CF9300u);
+        assert_int_equal(t->c.eip, HANDLER + 0x20 + sizeof handler);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1132,6 +1338,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_int_intr_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_int_stall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_int_then_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_int_cs_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_int_cs_not_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_int_ss0_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_iret_cs_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_iret_ss_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_iret_then_mov_ss_accessed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_int_then_mov_ss_accessed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int_sub_flags, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

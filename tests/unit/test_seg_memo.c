@@ -13,6 +13,11 @@
  *     the load is made in full, and a change of the bytes at the new place is seen;
  *   - the memo of DS is not used for SS (another kind of register): a DPL 0 read-only data
  *     segment loads into DS but into SS is #GP(selector).
+ *   - the memo check inline in MOV Sreg and POP Sreg (segment.h seg_memo_hit): the guest
+ *     rewrites the GDT entry with a store (through the TLB) between two loads of DS, by MOV
+ *     and by POP, in one block; the GDT moves to a copy whose entry differs while the old
+ *     place still holds the memo's bytes (the memo's address is not the table's any more); an
+ *     LDT selector's memo after the LDT moves, and after the LDTR is made not present.
  *
  * The machine: 1 MiB of RAM, flat protected mode at CPL 0, no paging, a GDT at 0x1000 and an IDT
  * at 0 whose #GP and #NP gates lead to a HLT.
@@ -107,13 +112,16 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Loads DS with sel (mov ax, sel; mov ds, ax; hlt) and runs to the HLT. */
+/* Loads DS with sel (mov ax, sel; mov ds, ax; hlt) and runs to the HLT. The code for each
+ * selector has its own place (written once, the same bytes every time), so that nothing is
+ * flushed between loads: the TLB stays warm and a repeated load takes the memo's fast path
+ * (segment.h seg_memo_hit), whose checks these tests are about. */
 static void load_ds(struct t *t, uint16_t sel)
 {
     const uint8_t code[] = {0x66, 0xB8, sel & 0xFF, sel >> 8, 0x8E, 0xD8, 0xF4};
-    memcpy(t->ram + CODE, code, sizeof code);
-    cpu_flush_decoded(&t->c);
-    t->c.eip = CODE;
+    uint32_t at = CODE + 0x400 + (sel & 0xFF) * 8u;
+    memcpy(t->ram + at, code, sizeof code);
+    t->c.eip = at;
     t->c.halted = false;
     t->exceptions = 0;
     assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
@@ -202,8 +210,8 @@ static void test_ds_memo_not_for_ss(void **state)
     put_desc(t, 2, 0, 0xFFFFF, 0x91, 0xC); /* read-only data, accessed */
     load_ds(t, 0x10);
     assert_int_equal(t->exceptions, 0);
-    /* mov ax, 0x10; mov ss, ax; hlt */
-    const uint8_t code[] = {0x66, 0xB8, 0x10, 0x00, 0x8E, 0xD0, 0xF4};
+    /* mov ax, 0x10; mov ds, ax; mov ss, ax; hlt (the TLB warm for the MOV SS) */
+    const uint8_t code[] = {0x66, 0xB8, 0x10, 0x00, 0x8E, 0xD8, 0x8E, 0xD0, 0xF4};
     memcpy(t->ram + CODE, code, sizeof code);
     cpu_flush_decoded(&t->c);
     t->c.eip = CODE;
@@ -212,6 +220,123 @@ static void test_ds_memo_not_for_ss(void **state)
     assert_int_equal(t->exceptions, 1);
     assert_int_equal(t->vector, 13);
     assert_int_equal(t->error, 0x10);
+}
+
+/* Runs code at CODE to its HLT. */
+static void run_code(struct t *t, const uint8_t *code, size_t n)
+{
+    memcpy(t->ram + CODE, code, n);
+    cpu_flush_decoded(&t->c);
+    t->c.eip = CODE;
+    t->c.halted = false;
+    t->exceptions = 0;
+    assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+}
+
+/* mov ax, 0x10; mov ds, ax; mov dword [GDT + 0x14], HI; mov ds, ax; hlt: the second load, in
+ * the same block, sees the descriptor the guest just wrote (base 23:16 = 0x34). */
+static void test_guest_store_then_mov(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10); /* the memo */
+    assert_true(t->c.seg[SEG_DS].flat);
+    uint32_t hi = 0x00CF9334u; /* base 23:16 = 0x34, present DPL 0 data, accessed */
+    uint32_t a = GDT + 0x14;
+    const uint8_t code[] = {0x66, 0xB8, 0x10, 0x00, 0x8E, 0xD8,
+                            0xC7, 0x05, a & 0xFF, (a >> 8) & 0xFF, (a >> 16) & 0xFF, a >> 24,
+                            hi & 0xFF, (hi >> 8) & 0xFF, (hi >> 16) & 0xFF, hi >> 24,
+                            0x8E, 0xD8, 0xF4};
+    run_code(t, code, sizeof code);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x340000u);
+    assert_false(t->c.seg[SEG_DS].flat);
+}
+
+/* The same by POP DS: push 0x10; pop ds; (the store); push 0x10; pop ds; hlt. The stack is
+ * below CODE. */
+static void test_guest_store_then_pop(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    t->c.r[ESP] = CODE - 0x100;
+    uint32_t hi = 0x00CF9334u;
+    uint32_t a = GDT + 0x14;
+    const uint8_t code[] = {0x6A, 0x10, 0x1F,
+                            0xC7, 0x05, a & 0xFF, (a >> 8) & 0xFF, (a >> 16) & 0xFF, a >> 24,
+                            hi & 0xFF, (hi >> 8) & 0xFF, (hi >> 16) & 0xFF, hi >> 24,
+                            0x6A, 0x10, 0x1F, 0xF4};
+    run_code(t, code, sizeof code);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x340000u);
+    assert_int_equal(t->c.r[ESP], CODE - 0x100);
+    /* and a not-present descriptor written the same way faults at the second POP */
+    load_ds(t, 0x10);
+    t->c.r[ESP] = CODE - 0x100;
+    hi = 0x00CF1300u; /* P = 0 */
+    const uint8_t code2[] = {0x6A, 0x10, 0x1F,
+                             0xC7, 0x05, a & 0xFF, (a >> 8) & 0xFF, (a >> 16) & 0xFF, a >> 24,
+                             hi & 0xFF, (hi >> 8) & 0xFF, (hi >> 16) & 0xFF, hi >> 24,
+                             0x6A, 0x10, 0x1F, 0xF4};
+    put_desc(t, 2, 0, 0xFFFFF, 0x93, 0xC);
+    run_code(t, code2, sizeof code2);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 11);
+    assert_int_equal(t->error, 0x10);
+    /* the faulting POP popped nothing: below its slot, the #NP frame (error code, EIP of
+     * the POP, CS, EFLAGS) */
+    uint32_t sp = t->c.r[ESP];
+    assert_int_equal(sp, CODE - 0x100 - 4 - 16);
+    uint32_t eip;
+    memcpy(&eip, t->ram + sp + 4, 4);
+    assert_int_equal(eip, CODE + 15);
+    assert_int_equal(t->c.seg[SEG_DS].sel, 0x10);
+    assert_true(t->c.seg[SEG_DS].flat); /* DS as the first POP left it */
+}
+
+/* The GDT moves to a copy whose entry 2 has another base; the old place keeps the memo's
+ * bytes. The load must take the new table's descriptor. */
+static void test_moved_table_old_bytes_kept(void **state)
+{
+    struct t *t = *state;
+    load_ds(t, 0x10);
+    assert_true(t->c.seg[SEG_DS].flat);
+    memcpy(t->ram + GDT + 0x800, t->ram + GDT, 3 * 8);
+    t->ram[GDT + 0x800 + 2 * 8 + 4] = 0x56; /* base 23:16 at the new place only */
+    t->c.gdtr.base = GDT + 0x800;
+    load_ds(t, 0x10);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x560000u);
+}
+
+/* An LDT at 0x3000 (GDT entry 3 describes it), selector 0x0C (LDT entry 1). */
+#define LDT 0x3000u
+static void put_ldt_desc(struct t *t, uint32_t ldt, unsigned index, uint8_t base_16)
+{
+    uint8_t *p = t->ram + ldt + index * 8;
+    const uint8_t d[8] = {0xFF, 0xFF, 0x00, 0x00, base_16, 0x93, 0xCF, 0x00};
+    memcpy(p, d, 8);
+}
+
+static void test_ldt_memo(void **state)
+{
+    struct t *t = *state;
+    put_ldt_desc(t, LDT, 1, 0x12);
+    put_ldt_desc(t, LDT + 0x100, 1, 0x78);
+    t->c.ldtr = (struct segment){.sel = 0x18, .base = LDT, .limit = 0xF, .attr = 0x82};
+    load_ds(t, 0x0C);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x120000u);
+    load_ds(t, 0x0C); /* the memo */
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x120000u);
+    t->c.ldtr.base = LDT + 0x100; /* another LDT: its entry 1 has another base */
+    load_ds(t, 0x0C);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.seg[SEG_DS].base, 0x780000u);
+    t->c.ldtr.attr = 0x02; /* not present: #GP(selector) */
+    load_ds(t, 0x0C);
+    assert_int_equal(t->exceptions, 1);
+    assert_int_equal(t->vector, 13);
+    assert_int_equal(t->error, 0x0C);
 }
 
 int main(void)
@@ -223,6 +348,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shrunk_table_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ds_memo_not_for_ss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guest_store_then_mov, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guest_store_then_pop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moved_table_old_bytes_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ldt_memo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

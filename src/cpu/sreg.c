@@ -1,0 +1,133 @@
+/* Segment-register moves: PUSH/POP Sreg, MOV Sreg, r/m and MOV r/m, Sreg, and the far-pointer
+ * loads (LDS/LES/LFS/LGS/LSS). Apart from move.c so that the segment-load memo check
+ * (segment.h seg_memo_hit), inline here, leaves the code of move.c's MOV handlers as it was. */
+#include "cpu/ops.h"
+
+/* PUSH Sreg and POP Sreg: one handler per segment register (opcodes.def: 06/0E/16/1E and 0F
+ * A0/A8 push ES/CS/SS/DS and FS/GS; 07/17/1F and 0F A1/A9 pop ES/SS/DS and FS/GS), so that the
+ * register is a constant in each. */
+
+/* A 32-bit push of a segment register writes only the low 16 bits (the rest of the slot is
+ * left as it was), as current processors do. */
+static __attribute__((noinline)) void push_sreg_any(struct cpu *c, const struct insn *i,
+                                                     uint16_t sel)
+{
+    if (i->osize == 4) {
+        uint32_t sp = (c->r[ESP] - 4) & sp_mask(c);
+        wr(c, SEG_SS, sp, 2, sel);
+        c->r[ESP] = sp_with(c, sp);
+    } else {
+        push(c, 2, sel);
+    }
+}
+
+/* The fast path: a 32-bit push on a flat 32-bit stack whose slot's low half the TLB maps for
+ * writing (the same 2-byte store the general path makes, with the same mask: none). */
+static inline __attribute__((always_inline)) void push_sreg(struct cpu *c, const struct insn *i,
+                                                            int sr)
+{
+    uint16_t sel = c->seg[sr].sel;
+    uint32_t sp = c->r[ESP] - 4;
+    uint8_t *p;
+    if (i->osize == 4 && (p = stack_host(c, sp, 2, TLB_W_S))) {
+        host_store(p, 2, sel);
+        c->r[ESP] = sp;
+        return;
+    }
+    push_sreg_any(c, i, sel);
+}
+
+static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct insn *i, int sr)
+{
+    uint16_t sel = (uint16_t)stack_peek(c, 2, 0);
+    seg_load(c, sr, sel);
+    c->r[ESP] = sp_with(c, c->r[ESP] + i->osize); /* SS's new B bit for POP SS */
+    if (sr == SEG_SS) {
+        cpu_settle(c); /* icount exact (it ends the block anyway) */
+        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
+        c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
+        c->stop_block = true;
+    }
+}
+
+/* The fast path: POP DS/ES/FS/GS from a flat 32-bit stack the TLB maps for reading (the load
+ * leaves SS, and so the stack-pointer size, as it was). POP SS always takes pop_sreg_any. */
+static inline __attribute__((always_inline)) void pop_sreg(struct cpu *c, const struct insn *i,
+                                                           int sr)
+{
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p;
+    if ((p = stack_host(c, sp, 2, TLB_R_S))) {
+        uint16_t sel = (uint16_t)host_load(p, 2);
+        if (!seg_memo_hit(c, sr, sel))
+            seg_load_slow(c, sr, sel);
+        c->r[ESP] = sp + i->osize;
+        return;
+    }
+    pop_sreg_any(c, i, sr);
+}
+
+#define PUSH_POP_SREG(name, sr)                          \
+    OP(push_##name) { push_sreg(c, i, sr); }             \
+    OP(pop_##name) { pop_sreg(c, i, sr); }
+PUSH_POP_SREG(es, SEG_ES)
+PUSH_POP_SREG(ds, SEG_DS)
+PUSH_POP_SREG(fs, SEG_FS)
+PUSH_POP_SREG(gs, SEG_GS)
+#undef PUSH_POP_SREG
+OP(push_cs) { push_sreg(c, i, SEG_CS); }
+OP(push_ss) { push_sreg(c, i, SEG_SS); }
+OP(pop_ss) { pop_sreg_any(c, i, SEG_SS); }
+
+/* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
+ * zero-extended; a memory destination is always 16 bits. */
+OP(mov_ES)
+{
+    if (i->reg >= SEG_COUNT)
+        cpu_raise(c, EXC_UD, false, 0);
+    uint16_t sel = c->seg[i->reg].sel;
+    if (i->modreg)
+        set_reg(c, i->rm, i->osize, sel);
+    else
+        wr(c, i->seg, ea(c, i), 2, sel);
+}
+
+static __attribute__((noinline)) void mov_SE_any(struct cpu *c, const struct insn *i)
+{
+    if (i->reg >= SEG_COUNT || i->reg == SEG_CS)
+        cpu_raise(c, EXC_UD, false, 0);
+    uint16_t sel = (uint16_t)rd_rm(c, i, 2);
+    seg_load(c, i->reg, sel);
+    if (i->reg == SEG_SS) {
+        cpu_settle(c); /* icount exact (it ends the block anyway) */
+        c->inhibit_until = c->icount + 2; /* no interrupt until after the next instruction */
+        c->inhibit_until_db = c->icount + 2; /* nor a data breakpoint's #DB (debug.h) */
+        c->stop_block = true;
+    }
+}
+
+/* The fast path: MOV DS/ES/FS/GS, r16 (a register source, no shadow to set). */
+OP(mov_SE)
+{
+    if (i->modreg && (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS ||
+                      i->reg == SEG_GS)) {
+        uint16_t sel = (uint16_t)c->r[i->rm];
+        if (!seg_memo_hit(c, i->reg, sel))
+            seg_load_slow(c, i->reg, sel);
+        return;
+    }
+    mov_SE_any(c, i);
+}
+
+/* LDS/LES/LFS/LGS/LSS r, m16:32. */
+OP(lxs)
+{
+    unsigned key = opcode_table[i->id].key;
+    int sr = key == 0xC4 ? SEG_ES : key == 0xC5 ? SEG_DS : key == 0x1B2 ? SEG_SS
+             : key == 0x1B4 ? SEG_FS : SEG_GS;
+    uint32_t off = ea(c, i);
+    uint32_t v = rd(c, i->seg, off, i->osize);
+    uint16_t sel = (uint16_t)rd(c, i->seg, off + i->osize, 2);
+    seg_load(c, sr, sel);
+    set_reg(c, i->reg, i->osize, v);
+}
