@@ -151,8 +151,7 @@ static inline uint8_t *fast_host(struct cpu *c, int seg, uint32_t off, unsigned 
 {
     if (!c->seg[seg].flat)
         return NULL;
-    struct tlb_entry *e = tlb_hit(c, off, size, acc_need(c, kind));
-    return e ? e->host + (off & PAGE_MASK) : NULL;
+    return tlb_fast_host(c, off, size, kind == TLB_W_S);
 }
 
 /* The host address of the memory operand of a FORM_B/FORM_X handler, or NULL. A write hit is

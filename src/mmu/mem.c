@@ -8,6 +8,46 @@
 #include "devices/bus.h"
 #include "mmu/paging.h"
 
+/* The fast tags of a slot in the current mode (cpu.h struct tlb_fast), from its entry e (not
+ * empty): a read or write tag is the page's address exactly when tlb_hit would grant that
+ * access in this mode (its perm bit; an MMIO entry's bits are shifted out of reach, a code
+ * page's or a watched page's write bits are clear). */
+_Static_assert(((TLB_ALL | TLB_ALL << TLB_MMIO_SHIFT) >> ACC_SHIFT_AC & (TLB_R_S | TLB_W_S)) == 0 &&
+                   ((TLB_ALL << TLB_MMIO_SHIFT) >> 6 & (TLB_R_S | TLB_W_S)) == 0,
+               "no fast tag in mode 3, none for MMIO");
+static inline __attribute__((always_inline)) void tlb_fast_set(struct cpu *c, unsigned slot,
+                                                               const struct tlb_entry *e)
+{
+    /* In mode 3 (acc_shift ACC_SHIFT_AC) perm >> acc_shift has neither bit (RAM entries hold
+     * bits 0..10, MMIO entries bits 16..26): its tags stay empty. */
+    uint32_t page = e->vpn << 12, perm = e->perm >> c->acc_shift;
+    c->tlbf[slot][c->acc_mode] =
+        (struct tlb_fast){(perm & TLB_R_S) ? page : TLB_TAG_NONE,
+                          (perm & TLB_W_S) ? page : TLB_TAG_NONE, (uintptr_t)e->host - page};
+}
+
+/* Empties a slot's fast tags in every mode (mode 3 is always empty). */
+static inline void tlb_fast_kill(struct cpu *c, unsigned slot)
+{
+    for (unsigned m = 0; m < TLB_MODES - 1; m++)
+        c->tlbf[slot][m].rtag = c->tlbf[slot][m].wtag = TLB_TAG_NONE;
+}
+
+/* Empties a slot (the entry and its fast tags). */
+static void tlb_kill(struct cpu *c, unsigned slot)
+{
+    c->tlb[slot].vpn = TLB_INVALID;
+    tlb_fast_kill(c, slot);
+}
+
+/* Withdraws every write permission of a slot (the entry's and its fast tags'). */
+static void tlb_no_write(struct cpu *c, unsigned slot)
+{
+    c->tlb[slot].perm &= ~TLB_ANY_W;
+    for (unsigned m = 0; m < TLB_MODES - 1; m++)
+        c->tlbf[slot][m].wtag = TLB_TAG_NONE;
+}
+
 /* The slots a flush must visit: tlb_used[0 .. n) when the list holds (*list set), else every
  * slot 0 .. n) (*list NULL). */
 static unsigned tlb_slots(const struct cpu *c, const uint16_t **list)
@@ -27,8 +67,11 @@ void tlb_flush_all(struct cpu *c)
     c->tlb_large = false;
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
+    if (!list) /* every slot, and the never-set mode too (a zeroed cpu: cpu_init) */
+        for (unsigned k = 0; k < TLB_ENTRIES; k++)
+            c->tlbf[k][TLB_MODES - 1].rtag = c->tlbf[k][TLB_MODES - 1].wtag = TLB_TAG_NONE;
     for (unsigned k = 0; k < n; k++)
-        c->tlb[list ? list[k] : k].vpn = TLB_INVALID;
+        tlb_kill(c, list ? list[k] : k);
     c->tlb_nused = 0;
     c->tlb_used_ok = true;
 }
@@ -48,7 +91,7 @@ void tlb_flush_nonglobal(struct cpu *c)
         if (e->global)
             c->tlb_used[kept++] = (uint16_t)slot; /* kept <= k: in place */
         else
-            e->vpn = TLB_INVALID;
+            tlb_kill(c, slot);
     }
     c->tlb_nused = kept;
     c->tlb_used_ok = true;
@@ -72,15 +115,15 @@ void tlb_flush_page(struct cpu *c, uint32_t lin)
         const uint16_t *list;
         unsigned n = tlb_slots(c, &list);
         for (unsigned k = 0; k < n; k++) {
-            struct tlb_entry *e = &c->tlb[list ? list[k] : k];
-            if (e->vpn >> 10 == lin >> 22)
-                e->vpn = TLB_INVALID;
+            unsigned slot = list ? list[k] : k;
+            if (c->tlb[slot].vpn >> 10 == lin >> 22)
+                tlb_kill(c, slot);
         }
         return;
     }
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (e->vpn == lin >> 12)
-        e->vpn = TLB_INVALID;
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    if (c->tlb[slot].vpn == lin >> 12)
+        tlb_kill(c, slot);
 }
 
 void cpu_update_acc(struct cpu *c)
@@ -94,6 +137,9 @@ void cpu_update_acc(struct cpu *c)
     c->acc_need[ACC_R] = TLB_R_S << c->acc_shift;
     c->acc_need[ACC_W] = TLB_W_S << c->acc_shift;
     c->acc_need[ACC_X] = TLB_X_S << c->acc_shift;
+    /* The fast TLB's mode (struct tlb_fast: 0 the _S bits, 1 _U, 2 _SA; 3 none). */
+    c->acc_mode = c->acc_shift == 0 ? 0 : c->acc_shift == 3 ? 1 : c->acc_shift == 6 ? 2 : 3;
+    c->tlbf_cur = &c->tlbf[0][c->acc_mode];
 }
 
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
@@ -101,9 +147,10 @@ void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
     for (unsigned k = 0; k < n; k++) {
-        struct tlb_entry *e = &c->tlb[list ? list[k] : k];
+        unsigned slot = list ? list[k] : k;
+        struct tlb_entry *e = &c->tlb[slot];
         if (e->vpn != TLB_INVALID && e->ppn_base == ppn_base)
-            e->perm &= ~TLB_ANY_W;
+            tlb_no_write(c, slot);
     }
 }
 
@@ -129,7 +176,7 @@ void tlb_protect_all(struct cpu *c)
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
     for (unsigned k = 0; k < n; k++)
-        c->tlb[list ? list[k] : k].perm &= ~TLB_ANY_W;
+        tlb_no_write(c, list ? list[k] : k);
 }
 
 /* A device access (out of line: the RAM path stays small). The device sees exact time and
@@ -213,6 +260,8 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
             c->tlb_used[c->tlb_nused++] = (uint16_t)slot;
         else
             c->tlb_used_ok = false;
+    } else {
+        tlb_fast_kill(c, slot); /* an empty slot's fast tags are all empty already */
     }
     e->vpn = lin >> 12;
     e->ppn_base = ppn_base;
@@ -231,6 +280,7 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
         e->host = NULL;
         e->perm = perm << TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
     }
+    tlb_fast_set(c, slot, e);
     return e;
 }
 
@@ -252,9 +302,12 @@ static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cp
                                                                       uint32_t lin,
                                                                       uint32_t need)
 {
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT)))
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    struct tlb_entry *e = &c->tlb[slot];
+    if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))) {
+        tlb_fast_set(c, slot, e); /* filled in another mode, perhaps */
         return e;
+    }
     uint32_t pa, perm;
     bool global;
     if ((c->cr0 & CR0_PG) && paging_walk_fast(c, lin, need, &pa, &perm, &global))
