@@ -8,22 +8,23 @@
 #include "devices/bus.h"
 #include "mmu/paging.h"
 
-/* The fast tags of a slot in the current mode (cpu.h struct tlb_fast), from its entry e (not
- * empty): a read or write tag is the page's address exactly when tlb_hit would grant that
- * access in this mode (its perm bit; an MMIO entry's bits are shifted out of reach, a code
- * page's or a watched page's write bits are clear). */
+/* The fast tags of a slot in the current mode (cpu.h struct tlb_fast), from its entry (page =
+ * vpn << 12, perm, host): a read or write tag is the page's address exactly when tlb_hit would
+ * grant that access in this mode (its perm bit; an MMIO entry's bits are shifted out of reach,
+ * a code page's or a watched page's write bits are clear). In mode 3 (acc_shift ACC_SHIFT_AC)
+ * perm >> acc_shift has neither bit (RAM entries hold bits 0..10, MMIO entries 16..26): its
+ * tags stay empty. */
 _Static_assert(((TLB_ALL | TLB_ALL << TLB_MMIO_SHIFT) >> ACC_SHIFT_AC & (TLB_R_S | TLB_W_S)) == 0 &&
                    ((TLB_ALL << TLB_MMIO_SHIFT) >> 6 & (TLB_R_S | TLB_W_S)) == 0,
                "no fast tag in mode 3, none for MMIO");
-static inline __attribute__((always_inline)) void tlb_fast_set(struct cpu *c, unsigned slot,
-                                                               const struct tlb_entry *e)
+static inline __attribute__((always_inline)) void
+tlb_fast_set(struct cpu *c, unsigned slot, uint32_t page, uint32_t perm, const uint8_t *host)
 {
-    /* In mode 3 (acc_shift ACC_SHIFT_AC) perm >> acc_shift has neither bit (RAM entries hold
-     * bits 0..10, MMIO entries bits 16..26): its tags stay empty. */
-    uint32_t page = e->vpn << 12, perm = e->perm >> c->acc_shift;
-    c->tlbf[slot][c->acc_mode] =
-        (struct tlb_fast){(perm & TLB_R_S) ? page : TLB_TAG_NONE,
-                          (perm & TLB_W_S) ? page : TLB_TAG_NONE, (uintptr_t)e->host - page};
+    perm >>= c->acc_shift;
+    struct tlb_fast *f = (struct tlb_fast *)&c->tlbf_cur[slot * TLB_MODES]; /* in c->tlbf */
+    f->rtag = (perm & TLB_R_S) ? page : TLB_TAG_NONE;
+    f->wtag = (perm & TLB_W_S) ? page : TLB_TAG_NONE;
+    f->addend = (uintptr_t)host - page;
 }
 
 /* Empties a slot's fast tags in every mode (mode 3 is always empty). */
@@ -266,8 +267,9 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
     e->vpn = lin >> 12;
     e->ppn_base = ppn_base;
     e->global = global;
+    uint8_t *host = NULL;
     if ((uint64_t)ppn_base + PAGE_SIZE <= c->ram_size) {
-        e->host = c->ram + ppn_base;
+        host = c->ram + ppn_base;
         /* Writes to a page holding decoded code stay on the slow path until one of them has
          * invalidated that code (mem_code_written); the walk above already allowed this access. */
         if (c->page_flags[ppn_base >> 12])
@@ -275,12 +277,12 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
         /* A data breakpoint in the page (debug.h): every read and write takes the slow path. */
         if (c->dbg_data && dbg_page_watched(c, lin))
             perm &= TLB_ANY_X;
-        e->perm = perm;
     } else {
-        e->host = NULL;
-        e->perm = perm << TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
+        perm <<= TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
     }
-    tlb_fast_set(c, slot, e);
+    e->host = host;
+    e->perm = perm;
+    tlb_fast_set(c, slot, lin & ~PAGE_MASK, perm, host);
     return e;
 }
 
@@ -305,7 +307,7 @@ static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cp
     unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
     struct tlb_entry *e = &c->tlb[slot];
     if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))) {
-        tlb_fast_set(c, slot, e); /* filled in another mode, perhaps */
+        tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host); /* filled in another mode? */
         return e;
     }
     uint32_t pa, perm;
