@@ -115,10 +115,11 @@ static inline void host_store(uint8_t *p, unsigned size, uint32_t v)
 
 static inline struct tlb_entry *tlb_hit(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
 {
+    /* The page of the access's last byte (size <= PAGE_SIZE): lin's page exactly when the
+     * access does not cross into the next, whose slot is another, so that no entry here can
+     * name it (at 4 GiB it wraps to page 0, slot 0, not lin's slot 1023 either). */
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (__builtin_expect(e->vpn == (lin >> 12) && (e->perm & need) &&
-                             (lin & PAGE_MASK) <= PAGE_SIZE - size,
-                         1)) {
+    if (__builtin_expect(e->vpn == (lin + size - 1) >> 12 && (e->perm & need), 1)) {
         if (!e->host) /* never: an entry that grants anything is RAM (TLB_MMIO_SHIFT) */
             __builtin_unreachable();
         return e;

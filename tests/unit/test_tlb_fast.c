@@ -15,6 +15,8 @@
  *     a page-crossing access, a page INVLPG dropped, a user page at CPL 0 with SMAP (EFLAGS.AC
  *     clear), any access with alignment checking (CPL 3, CR0.AM, EFLAGS.AC).
  *
+ * tlb_hit (the general lookup) refuses page-crossing accesses as well, wrapping at 4 GiB too.
+ *
  * Same machine as test_tlb.c: 32 MiB of RAM, paging on at CPL 0, the low 4 MiB mapped by 4 KiB
  * pages through table PT, linear 0x80000000 mapping the same 4 MiB.
  */
@@ -295,6 +297,14 @@ static void page_crossing_access(void **state)
     assert_false(fast(t, (23 << 12) + 0xFFF, 2, false));
     assert_true(fast(t, (23 << 12) + 0xFFE, 2, false));
     assert_true(fast(t, (23 << 12) + 0xFFF, 1, false));
+    /* tlb_hit (implicit accesses, delivery, IRET, REP) refuses them too */
+    struct cpu *c = &t->c;
+    assert_non_null(tlb_hit(c, (23 << 12) + 0xFFC, 4, TLB_R_S));
+    assert_null(tlb_hit(c, (23 << 12) + 0xFFD, 4, TLB_R_S));
+    assert_null(tlb_hit(c, (23 << 12) + 0xFFF, 2, TLB_W_S));
+    assert_null(tlb_hit(c, (23 << 12) + 0xFF9, 8, TLB_R_S));
+    assert_non_null(tlb_hit(c, (23 << 12) + 0xFE0, 32, TLB_W_S));
+    assert_null(tlb_hit(c, (23 << 12) + 0xFE1, 32, TLB_W_S));
     /* the last page of the linear space, and an access wrapping to 0 */
     map(t, 1023, 1023u << 12, P | W);
     put32(t, PD + 4 * 1023, PT | P | W);
@@ -303,6 +313,8 @@ static void page_crossing_access(void **state)
     assert_true(fast(t, 0xFFFFFFFCu, 4, false));
     assert_false(fast(t, 0xFFFFFFFEu, 4, false));
     assert_false(fast(t, 0xFFFFFFFFu, 2, false));
+    assert_non_null(tlb_hit(c, 0xFFFFFFFCu, 4, TLB_R_S));
+    assert_null(tlb_hit(c, 0xFFFFFFFEu, 4, TLB_R_S));
 }
 
 static void stale_entry_after_invlpg(void **state)
