@@ -164,6 +164,26 @@ struct tlb_entry {
 #define TLB_ENTRIES 1024u
 #define TLB_INVALID 0xFFFFFFFFu
 
+/* The fast TLB (mem.h tlb_fast_host): for each slot and each privilege mode of explicit
+ * accesses (cpu.acc_mode), the tags an explicit read or write compares with: the linear page
+ * address (lin & ~PAGE_MASK) when tlb[slot] grants that access in that mode, else
+ * TLB_TAG_NONE, which no page address equals; and the host address of linear address 0 of the
+ * page, so that a hit is (lin + size - 1) & ~PAGE_MASK == tag, then addend + lin. Derived from
+ * tlb[] by mmu/mem.c: a fill sets the current mode's tags and empties the other modes' (they
+ * get theirs when an access in that mode finds the entry, mem.c tlb_get); anything that drops
+ * or narrows an entry drops its tags. Mode 0 supervisor, 1 user, 2 supervisor with SMAP and
+ * EFLAGS.AC, 3 user with alignment checking (never set: every access takes the slow path).
+ * The four modes of a slot fill one 64-byte line. */
+struct tlb_fast {
+    uint32_t rtag, wtag;
+    uint64_t addend; /* 64 bits on any host: a slot's row is 64 bytes */
+};
+#define TLB_MODES 4u
+#define TLB_FAST_ROW_SHIFT 6 /* log2(TLB_MODES * sizeof(struct tlb_fast)) */
+_Static_assert(TLB_MODES * sizeof(struct tlb_fast) == 1u << TLB_FAST_ROW_SHIFT,
+               "a slot's fast tags are 64 bytes");
+#define TLB_TAG_NONE 1u
+
 /* Why cpu_run() returned. */
 enum run_result {
     RUN_LIMIT,        /* the instruction budget is used up */
@@ -285,6 +305,8 @@ struct cpu {
     uint8_t acc_shift;      /* selects the TLB perm bits of an explicit access (mem.h):
                                0 supervisor, 3 user (CPL 3), 6 supervisor with SMAP and AC,
                                ACC_SHIFT_AC user with alignment checking */
+    uint8_t acc_mode;       /* the fast TLB's mode (struct tlb_fast): 0 supervisor, 1 user, 2
+                               supervisor with SMAP and AC, 3 user with alignment checking */
     uint32_t acc_need[3];   /* TLB_R_S, TLB_W_S, TLB_X_S << acc_shift: the perm bit an explicit
                                read, write, fetch needs (mem.h acc_need), one load instead of a
                                load and a shift on every access; set with acc_shift */
@@ -315,6 +337,10 @@ struct cpu {
     uint8_t *ram;
     uint32_t ram_size;
     struct tlb_entry tlb[TLB_ENTRIES];
+    /* &tlbf[0][acc_mode] (cpu_update_acc sets it; a pointer into this struct, so a saved
+     * state holds NULL and a loaded one gets it again): slot k's tags at tlbf_cur[k * TLB_MODES]. */
+    const struct tlb_fast *tlbf_cur;
+    struct tlb_fast tlbf[TLB_ENTRIES][TLB_MODES];
     bool tlb_large;         /* a 4 MiB page may be in the TLB (set by its walk, cleared by a
                                full flush): INVLPG then drops the whole 4 MiB region */
     /* The slots filled since the last flush, so that a flush (a CR3 load on every process

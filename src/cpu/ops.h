@@ -151,8 +151,7 @@ static inline uint8_t *fast_host(struct cpu *c, int seg, uint32_t off, unsigned 
 {
     if (!c->seg[seg].flat)
         return NULL;
-    struct tlb_entry *e = tlb_hit(c, off, size, acc_need(c, kind));
-    return e ? e->host + (off & PAGE_MASK) : NULL;
+    return tlb_fast_host(c, off, size, kind == TLB_W_S);
 }
 
 /* The host address of the memory operand of a FORM_B/FORM_X handler, or NULL. A write hit is
@@ -161,6 +160,34 @@ static inline uint8_t *form_host(struct cpu *c, const struct insn *i, unsigned f
                                  unsigned size, uint32_t kind)
 {
     return fast_host(c, i->seg, ea_form(c, i, form), size, kind);
+}
+
+/* The host address of the memory operand of a FORM_B/FORM_X handler through the fast TLB, for
+ * a read (write false) or a write at the current privilege, its offset in *off; NULL on a miss.
+ * *flat says whether the segment is flat: when it is not, the handler falls back (returns
+ * false); when it is, a miss may go to the slow path at once (form_load_miss, form_store_miss:
+ * what rd/wr reach for a flat segment, without missing the fast TLB a second time). */
+static inline uint8_t *form_fast(struct cpu *c, const struct insn *i, unsigned form,
+                                 unsigned size, bool write, uint32_t *off, bool *flat)
+{
+    *off = ea_form(c, i, form);
+    *flat = __builtin_expect(c->seg[i->seg].flat, 1);
+    return *flat ? tlb_fast_host(c, *off, size, write) : NULL;
+}
+
+/* A read of size bytes at linear (flat) off on a fast-TLB miss, into register reg at size
+ * dsize; out of line, so that the hit path of the handler needs no frame. */
+static __attribute__((noinline, unused)) void form_load_miss(struct cpu *c, unsigned reg,
+                                                            uint32_t off, unsigned size,
+                                                            unsigned dsize)
+{
+    set_reg(c, reg, dsize, mem_read_slow(c, off, size, acc_need(c, TLB_R_S)));
+}
+
+static __attribute__((noinline, unused)) void form_store_miss(struct cpu *c, uint32_t off,
+                                                             unsigned size, uint32_t v)
+{
+    mem_write_slow(c, off, size, v, acc_need(c, TLB_W_S));
 }
 
 /* ---- stack ---- */

@@ -35,8 +35,12 @@ void cpu_state_save(const struct cpu *c, struct cpu *out)
     out->insn_hook = NULL;
     out->insn_hook_ctx = NULL;
     out->jmp_ready = false;
-    for (unsigned k = 0; k < TLB_ENTRIES; k++)
+    for (unsigned k = 0; k < TLB_ENTRIES; k++) {
         out->tlb[k] = (struct tlb_entry){.vpn = TLB_INVALID};
+        for (unsigned m = 0; m < TLB_MODES; m++)
+            out->tlbf[k][m] = (struct tlb_fast){.rtag = TLB_TAG_NONE, .wtag = TLB_TAG_NONE};
+    }
+    out->tlbf_cur = NULL; /* cpu_state_load sets it again */
 }
 
 int cpu_state_load(struct cpu *c, const struct cpu *saved)
@@ -70,6 +74,7 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     c->last_block = NULL;
     c->cur = NULL;
     cpu_flush_decoded(c); /* empties decoded code and the TLB, bumps map_epoch */
+    cpu_update_acc(c);    /* c->tlbf_cur: into this cpu's fast TLB */
     return 0;
 }
 

@@ -8,6 +8,47 @@
 #include "devices/bus.h"
 #include "mmu/paging.h"
 
+/* The fast tags of a slot in the current mode (cpu.h struct tlb_fast), from its entry (page =
+ * vpn << 12, perm, host): a read or write tag is the page's address exactly when tlb_hit would
+ * grant that access in this mode (its perm bit; an MMIO entry's bits are shifted out of reach,
+ * a code page's or a watched page's write bits are clear). In mode 3 (acc_shift ACC_SHIFT_AC)
+ * perm >> acc_shift has neither bit (RAM entries hold bits 0..10, MMIO entries 16..26): its
+ * tags stay empty. */
+_Static_assert(((TLB_ALL | TLB_ALL << TLB_MMIO_SHIFT) >> ACC_SHIFT_AC & (TLB_R_S | TLB_W_S)) == 0 &&
+                   ((TLB_ALL << TLB_MMIO_SHIFT) >> 6 & (TLB_R_S | TLB_W_S)) == 0,
+               "no fast tag in mode 3, none for MMIO");
+static inline __attribute__((always_inline)) void
+tlb_fast_set(struct cpu *c, unsigned slot, uint32_t page, uint32_t perm, const uint8_t *host)
+{
+    perm >>= c->acc_shift;
+    struct tlb_fast *f = (struct tlb_fast *)&c->tlbf_cur[slot * TLB_MODES]; /* in c->tlbf */
+    f->rtag = (perm & TLB_R_S) ? page : TLB_TAG_NONE;
+    f->wtag = (perm & TLB_W_S) ? page : TLB_TAG_NONE;
+    f->addend = (uintptr_t)host - page;
+}
+
+/* Empties a slot's fast tags in every mode (mode 3 is always empty). */
+static inline void tlb_fast_kill(struct cpu *c, unsigned slot)
+{
+    for (unsigned m = 0; m < TLB_MODES - 1; m++)
+        c->tlbf[slot][m].rtag = c->tlbf[slot][m].wtag = TLB_TAG_NONE;
+}
+
+/* Empties a slot (the entry and its fast tags). */
+static void tlb_kill(struct cpu *c, unsigned slot)
+{
+    c->tlb[slot].vpn = TLB_INVALID;
+    tlb_fast_kill(c, slot);
+}
+
+/* Withdraws every write permission of a slot (the entry's and its fast tags'). */
+static void tlb_no_write(struct cpu *c, unsigned slot)
+{
+    c->tlb[slot].perm &= ~TLB_ANY_W;
+    for (unsigned m = 0; m < TLB_MODES - 1; m++)
+        c->tlbf[slot][m].wtag = TLB_TAG_NONE;
+}
+
 /* The slots a flush must visit: tlb_used[0 .. n) when the list holds (*list set), else every
  * slot 0 .. n) (*list NULL). */
 static unsigned tlb_slots(const struct cpu *c, const uint16_t **list)
@@ -27,8 +68,11 @@ void tlb_flush_all(struct cpu *c)
     c->tlb_large = false;
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
+    if (!list) /* every slot, and the never-set mode too (a zeroed cpu: cpu_init) */
+        for (unsigned k = 0; k < TLB_ENTRIES; k++)
+            c->tlbf[k][TLB_MODES - 1].rtag = c->tlbf[k][TLB_MODES - 1].wtag = TLB_TAG_NONE;
     for (unsigned k = 0; k < n; k++)
-        c->tlb[list ? list[k] : k].vpn = TLB_INVALID;
+        tlb_kill(c, list ? list[k] : k);
     c->tlb_nused = 0;
     c->tlb_used_ok = true;
 }
@@ -48,7 +92,7 @@ void tlb_flush_nonglobal(struct cpu *c)
         if (e->global)
             c->tlb_used[kept++] = (uint16_t)slot; /* kept <= k: in place */
         else
-            e->vpn = TLB_INVALID;
+            tlb_kill(c, slot);
     }
     c->tlb_nused = kept;
     c->tlb_used_ok = true;
@@ -72,15 +116,15 @@ void tlb_flush_page(struct cpu *c, uint32_t lin)
         const uint16_t *list;
         unsigned n = tlb_slots(c, &list);
         for (unsigned k = 0; k < n; k++) {
-            struct tlb_entry *e = &c->tlb[list ? list[k] : k];
-            if (e->vpn >> 10 == lin >> 22)
-                e->vpn = TLB_INVALID;
+            unsigned slot = list ? list[k] : k;
+            if (c->tlb[slot].vpn >> 10 == lin >> 22)
+                tlb_kill(c, slot);
         }
         return;
     }
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (e->vpn == lin >> 12)
-        e->vpn = TLB_INVALID;
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    if (c->tlb[slot].vpn == lin >> 12)
+        tlb_kill(c, slot);
 }
 
 void cpu_update_acc(struct cpu *c)
@@ -94,6 +138,9 @@ void cpu_update_acc(struct cpu *c)
     c->acc_need[ACC_R] = TLB_R_S << c->acc_shift;
     c->acc_need[ACC_W] = TLB_W_S << c->acc_shift;
     c->acc_need[ACC_X] = TLB_X_S << c->acc_shift;
+    /* The fast TLB's mode (struct tlb_fast: 0 the _S bits, 1 _U, 2 _SA; 3 none). */
+    c->acc_mode = c->acc_shift == 0 ? 0 : c->acc_shift == 3 ? 1 : c->acc_shift == 6 ? 2 : 3;
+    c->tlbf_cur = &c->tlbf[0][c->acc_mode];
 }
 
 void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
@@ -101,9 +148,10 @@ void tlb_protect_code_page(struct cpu *c, uint32_t ppn_base)
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
     for (unsigned k = 0; k < n; k++) {
-        struct tlb_entry *e = &c->tlb[list ? list[k] : k];
+        unsigned slot = list ? list[k] : k;
+        struct tlb_entry *e = &c->tlb[slot];
         if (e->vpn != TLB_INVALID && e->ppn_base == ppn_base)
-            e->perm &= ~TLB_ANY_W;
+            tlb_no_write(c, slot);
     }
 }
 
@@ -129,7 +177,7 @@ void tlb_protect_all(struct cpu *c)
     const uint16_t *list;
     unsigned n = tlb_slots(c, &list);
     for (unsigned k = 0; k < n; k++)
-        c->tlb[list ? list[k] : k].perm &= ~TLB_ANY_W;
+        tlb_no_write(c, list ? list[k] : k);
 }
 
 /* A device access (out of line: the RAM path stays small). The device sees exact time and
@@ -213,12 +261,15 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
             c->tlb_used[c->tlb_nused++] = (uint16_t)slot;
         else
             c->tlb_used_ok = false;
+    } else {
+        tlb_fast_kill(c, slot); /* an empty slot's fast tags are all empty already */
     }
     e->vpn = lin >> 12;
     e->ppn_base = ppn_base;
     e->global = global;
+    uint8_t *host = NULL;
     if ((uint64_t)ppn_base + PAGE_SIZE <= c->ram_size) {
-        e->host = c->ram + ppn_base;
+        host = c->ram + ppn_base;
         /* Writes to a page holding decoded code stay on the slow path until one of them has
          * invalidated that code (mem_code_written); the walk above already allowed this access. */
         if (c->page_flags[ppn_base >> 12])
@@ -226,11 +277,12 @@ tlb_set(struct cpu *c, uint32_t lin, uint32_t pa, uint32_t perm, bool global)
         /* A data breakpoint in the page (debug.h): every read and write takes the slow path. */
         if (c->dbg_data && dbg_page_watched(c, lin))
             perm &= TLB_ANY_X;
-        e->perm = perm;
     } else {
-        e->host = NULL;
-        e->perm = perm << TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
+        perm <<= TLB_MMIO_SHIFT; /* MMIO: always the slow path, but no walk */
     }
+    e->host = host;
+    e->perm = perm;
+    tlb_fast_set(c, slot, lin & ~PAGE_MASK, perm, host);
     return e;
 }
 
@@ -252,9 +304,12 @@ static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cp
                                                                       uint32_t lin,
                                                                       uint32_t need)
 {
-    struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT)))
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    struct tlb_entry *e = &c->tlb[slot];
+    if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))) {
+        tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host); /* filled in another mode? */
         return e;
+    }
     uint32_t pa, perm;
     bool global;
     if ((c->cr0 & CR0_PG) && paging_walk_fast(c, lin, need, &pa, &perm, &global))

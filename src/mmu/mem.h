@@ -1,5 +1,10 @@
 /* Linear and physical memory access: the TLB fast path and its slow path.
  *
+ * Explicit reads and writes at the current privilege (lin_read, lin_write, ops.h fast_host)
+ * look first at the fast TLB (cpu.h struct tlb_fast, tlb_fast_host): per slot and mode, a tag
+ * that folds page, permission and the page-crossing test into one compare, and a host addend.
+ * It is derived from the entries below (mem.c keeps it so); everything else uses tlb_hit.
+ *
  * Every guest memory access goes through a linear address. The TLB (struct tlb_entry in cpu.h)
  * caches, per linear page, the host pointer and one permission bit per access kind and privilege:
  *
@@ -20,6 +25,7 @@
 #ifndef RINGSIDE_MEM_H
 #define RINGSIDE_MEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -109,13 +115,35 @@ static inline void host_store(uint8_t *p, unsigned size, uint32_t v)
 
 static inline struct tlb_entry *tlb_hit(struct cpu *c, uint32_t lin, unsigned size, uint32_t need)
 {
+    /* The page of the access's last byte (size <= PAGE_SIZE): lin's page exactly when the
+     * access does not cross into the next, whose slot is another, so that no entry here can
+     * name it (at 4 GiB it wraps to page 0, slot 0, not lin's slot 1023 either). */
     struct tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_ENTRIES - 1)];
-    if (__builtin_expect(e->vpn == (lin >> 12) && (e->perm & need) &&
-                             (lin & PAGE_MASK) <= PAGE_SIZE - size,
-                         1)) {
+    if (__builtin_expect(e->vpn == (lin + size - 1) >> 12 && (e->perm & need), 1)) {
         if (!e->host) /* never: an entry that grants anything is RAM (TLB_MMIO_SHIFT) */
             __builtin_unreachable();
         return e;
+    }
+    return NULL;
+}
+
+/* The host address of an explicit read (write false) or write of size bytes at lin, at the
+ * current privilege, when the TLB grants it within one page (exactly when tlb_hit with
+ * acc_need(c, TLB_R_S or TLB_W_S) would): one compare of the page of the access's last byte
+ * with the mode's tag (struct tlb_fast, cpu.h). The slot is lin's, so a page-crossing access
+ * (whose last byte's page has another slot) never matches. NULL otherwise. */
+static inline uint8_t *tlb_fast_host(const struct cpu *c, uint32_t lin, unsigned size, bool write)
+{
+    const struct tlb_fast *f =
+        (const struct tlb_fast *)((const char *)c->tlbf_cur +
+                                  ((lin >> (12 - TLB_FAST_ROW_SHIFT)) &
+                                   ((TLB_ENTRIES - 1) << TLB_FAST_ROW_SHIFT)));
+    uint32_t tag = write ? f->wtag : f->rtag;
+    if (__builtin_expect(((lin + size - 1) & ~PAGE_MASK) == tag, 1)) {
+        uint8_t *p = (uint8_t *)(uintptr_t)(f->addend + lin);
+        if (!p) /* never: the addend of a granted tag is a RAM page's host address - page */
+            __builtin_unreachable();
+        return p;
     }
     return NULL;
 }
@@ -152,19 +180,25 @@ static inline void lin_write_need(struct cpu *c, uint32_t lin, unsigned size, ui
 /* Accesses with the current privilege (CPL 3 = user). */
 static inline uint32_t lin_read(struct cpu *c, uint32_t lin, unsigned size)
 {
-    return lin_read_need(c, lin, size, acc_need(c, TLB_R_S));
+    const uint8_t *p = tlb_fast_host(c, lin, size, false);
+    if (p)
+        return host_load(p, size);
+    return mem_read_slow(c, lin, size, acc_need(c, TLB_R_S));
 }
 
 static inline void lin_write(struct cpu *c, uint32_t lin, unsigned size, uint32_t val)
 {
-    lin_write_need(c, lin, size, val, acc_need(c, TLB_W_S));
+    uint8_t *p = tlb_fast_host(c, lin, size, true);
+    if (p)
+        host_store(p, size, val);
+    else
+        mem_write_slow(c, lin, size, val, acc_need(c, TLB_W_S));
 }
 
 static inline void lin_probe_write(struct cpu *c, uint32_t lin, unsigned size)
 {
-    uint32_t need = acc_need(c, TLB_W_S);
-    if (!tlb_hit(c, lin, size, need))
-        mem_probe_write(c, lin, size, need);
+    if (!tlb_fast_host(c, lin, size, true))
+        mem_probe_write(c, lin, size, acc_need(c, TLB_W_S));
 }
 
 /* Implicit supervisor accesses (descriptor tables, IDT, TSS): supervisor whatever the CPL, and
