@@ -46,21 +46,25 @@ void jcc_leave(struct cpu *c, const struct insn *j)
 }
 
 /* A condition the lazy flags cannot decide: out of line, so that the handlers' common path
- * saves no registers (a tail call). */
+ * saves no registers (a tail call; threaded itself). */
 static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn *i, unsigned cc)
 {
     if (cond_eval_slow(c, cc))
         jcc_taken(c, i);
+    insn_next(c, i);
 }
 
 #define JCC(n)                                              \
-    OP(jcc_##n)                                             \
+    OP_DECL(jcc_##n)                                        \
     {                                                       \
         int r = cond_eval_quick(c, n);                      \
-        if (r < 0)                                          \
+        if (r < 0) {                                        \
             jcc_slow(c, i, n);                              \
-        else if (r)                                         \
+            return;                                         \
+        }                                                   \
+        if (r)                                              \
             jcc_taken(c, i);                                \
+        insn_next(c, i);                                    \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
@@ -71,8 +75,8 @@ JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
  * block's last instruction). The fused handler does the instruction exactly as its own handler
  * (result, lazy flags), then, in the middle of a block (c->cur set: not under an instruction
  * hook, a budget that ends in the block or a single step, where run_block runs every
- * instruction on its own), decides the Jcc from the operands it has in hand: not taken, the
- * dispatch loop steps over the Jcc (STOP_SKIP); taken, the Jcc's own taken path runs as the
+ * instruction on its own), decides the Jcc from the operands it has in hand: not taken, it
+ * goes on with the instruction after the Jcc (insn_next: threaded dispatch); taken, the Jcc's own taken path runs as the
  * running instruction (c->cur = the Jcc: EIP, the count and a #GP for a target beyond the CS
  * limit are the Jcc's). */
 enum { FZ_ADD, FZ_SUB, FZ_AND, FZ_OR, FZ_XOR };
@@ -135,7 +139,7 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
             return; /* every instruction on its own: the Jcc runs next */            \
         const struct insn *j = i + 1;                                                \
         if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
-            c->stop_block = STOP_SKIP;                                               \
+            insn_next(c, j); /* not taken: on after the Jcc (threaded) */            \
             return;                                                                  \
         }                                                                            \
         c->cur = j;                                                                  \

@@ -223,8 +223,6 @@ struct fault {
 
 #define STOP_CHAIN 1u  /* cpu.stop_block: back to the dispatch loop (written as true) */
 #define STOP_BRANCH 2u /* cpu.stop_block: only this block ends (a taken Jcc) */
-#define STOP_SKIP 8u   /* cpu.stop_block: a fused instruction decided its Jcc not taken: the
-                          dispatch loop steps over the Jcc (control.c) */
 #define STOP_LOOP 4u   /* cpu.stop_block: a taken Jcc back to its block's start, in the middle
                           of the block (exec.c run_block restarts the block) */
 #define STOP_END 32u   /* cpu.stop_block: the block's last instruction has run (exec.c
@@ -235,6 +233,9 @@ struct fault {
 #define STOP_CHECK 64u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
                           IRET, INVLPG, MOV CR3); back to the dispatch loop only when its checks
                           have something to do (exec.c chain_on), else the chain goes on */
+#define STOP_EXACT 128u /* cpu.stop_block: set while an instruction runs on its own (exec.c
+                           run_exact, op_block_last), so that its handler's threaded tail
+                           (insn.h insn_next) returns instead of running the next one */
 
 struct cpu {
     /* Architectural state. */

@@ -126,18 +126,46 @@ struct opdesc {
 extern const struct opdesc opcode_table[];
 extern const unsigned opcode_table_size;
 
-#define OP(name) void op_##name(struct cpu *c, const struct insn *i)
+#define OP_DECL(name) void op_##name(struct cpu *c, const struct insn *i)
+
+/* Threaded dispatch (issue 15): a handler ends by running the next instruction of its block
+ * itself, as a tail call (GCC -O2 emits a sibling-call `jmp *`), unless its block is to end or
+ * the instruction runs on its own (stop_block set: STOP_EXACT there, exec.c). In the middle of
+ * a block the next instruction exists: the last one's handler is op_block_last, which sets
+ * stop_block before it runs. Without the sibling call (-O0, -O1 with sanitizers) the handlers
+ * nest, at most a block's length (ICACHE_BLOCK_MAX) deep. */
+static inline __attribute__((always_inline)) void insn_next(struct cpu *c, const struct insn *i)
+{
+    if (__builtin_expect(c->stop_block != 0, 0))
+        return;
+    i++;
+    c->cur = i;
+    i->fn(c, i);
+}
+
+/* A handler: its body, then insn_next. Usage: OP(name) { ... } (a return in the body goes on
+ * to the tail). */
+#define OP(name)                                                                           \
+    static inline __attribute__((always_inline)) void op_##name##_do(struct cpu *c,       \
+                                                                     const struct insn *i); \
+    OP_DECL(name)                                                                          \
+    {                                                                                      \
+        op_##name##_do(c, i);                                                              \
+        insn_next(c, i);                                                                   \
+    }                                                                                      \
+    static inline __attribute__((always_inline)) void op_##name##_do(struct cpu *c,       \
+                                                                     const struct insn *i)
 
 /* Every handler named in opcodes.def. */
-#define X(key, ext, mnem, flags, fn) OP(fn);
+#define X(key, ext, mnem, flags, fn) OP_DECL(fn);
 #include "cpu/opcodes.def"
 #undef X
-OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
-#define F(name) OP(name##32);
+OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
+#define F(name) OP_DECL(name##32);
 #include "cpu/fast32.def"
 #undef F
-#define FORMS(name) OP(name##32_r); OP(name##32_b); OP(name##32_x);
-#define FORMS_B(name) FORMS(name) OP(name##8_r); OP(name##8_b); OP(name##8_x);
+#define FORMS(name) OP_DECL(name##32_r); OP_DECL(name##32_b); OP_DECL(name##32_x);
+#define FORMS_B(name) FORMS(name) OP_DECL(name##8_r); OP_DECL(name##8_b); OP_DECL(name##8_x);
 #include "cpu/forms.def"
 #undef FORMS
 #undef FORMS_B
