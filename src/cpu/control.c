@@ -63,9 +63,11 @@ static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn 
             jcc_slow(c, i, n);                              \
             return;                                         \
         }                                                   \
-        if (r)                                              \
-            jcc_taken(c, i);                                \
-        insn_next(c, i);                                    \
+        if (r) {                                            \
+            jcc_taken(c, i); /* sets stop_block */          \
+            return;                                         \
+        }                                                   \
+        insn_go(c, i);                                      \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
@@ -152,7 +154,7 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
             return; /* every instruction on its own: the Jcc runs next */            \
         const struct insn *j = i + 1;                                                \
         if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
-            insn_next(c, j); /* not taken: on after the Jcc (threaded) */            \
+            insn_go(c, j); /* not taken: on after the Jcc (threaded) */              \
             return;                                                                  \
         }                                                                            \
         c->cur = j;                                                                  \

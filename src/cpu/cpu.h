@@ -233,9 +233,6 @@ struct fault {
 #define STOP_CHECK 64u /* cpu.stop_block: the block ends (an instruction that ends it: INT n,
                           IRET, INVLPG, MOV CR3); back to the dispatch loop only when its checks
                           have something to do (exec.c chain_on), else the chain goes on */
-#define STOP_EXACT 128u /* cpu.stop_block: set while an instruction runs on its own (exec.c
-                           run_exact, op_block_last), so that its handler's threaded tail
-                           (insn.h insn_next) returns instead of running the next one */
 
 struct cpu {
     /* Architectural state. */

@@ -29,7 +29,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX c->r[i->reg];                                        \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
@@ -38,7 +38,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->reg] = c->r[i->reg] OPX c->r[i->rm];                                       \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
@@ -47,7 +47,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX i->imm;                                              \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_AI32_nf(struct cpu *c, const struct insn *i)                   \
     {                                                                                      \
@@ -56,7 +56,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[EAX] = c->r[EAX] OPX i->imm;                                                  \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EG8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -65,7 +65,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->rm, 1, get_reg(c, i->rm, 1) OPX get_reg(c, i->reg, 1));              \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -74,7 +74,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->reg, 1, get_reg(c, i->reg, 1) OPX get_reg(c, i->rm, 1));             \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -83,7 +83,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->rm, 1, (get_reg(c, i->rm, 1) OPX i->imm) & 0xFF);                    \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }
 NF_ALU_E(add, +)
 NF_ALU_E(or, |)
@@ -100,7 +100,7 @@ NF_ALU_E(xor, ^)
             op_##fname(c, i);                                                              \
             return;                                                                        \
         }                                                                                  \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }
 #define NF_CMP_FORMS(name)                                                                 \
     NF_NOTHING(name##_EG32_r) NF_NOTHING(name##_EI32_r) NF_NOTHING(name##_AI32)            \
@@ -119,7 +119,7 @@ static void op_inc_r32_nf(struct cpu *c, const struct insn *i)
         return;
     }
     c->r[i->reg]++;
-    insn_next(c, i);
+    insn_go(c, i);
 }
 
 static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
@@ -129,7 +129,7 @@ static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
         return;
     }
     c->r[i->reg]--;
-    insn_next(c, i);
+    insn_go(c, i);
 }
 
 /* Shifts and rotates of a 32-bit register by an immediate (COUNT: 1 <= i->imm & 31 <= 31, the
@@ -144,7 +144,7 @@ static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
         uint32_t a = c->r[i->rm];                                                          \
         unsigned n = (COUNT);                                                              \
         c->r[i->rm] = (EXPR);                                                              \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }
 #define NF_SHIFTS(src, COUNT)                                                              \
     NF_SHIFT(rol, src, COUNT, (a << n) | (a >> ((32 - n) & 31)))                           \
@@ -173,7 +173,7 @@ static void op_imul_GE32_nf(struct cpu *c, const struct insn *i)
         b = host_load(p, 4);
     }
     c->r[i->reg] *= b; /* the low half of the signed product */
-    insn_next(c, i);
+    insn_go(c, i);
     return;
 full:
     op_imul_GE32(c, i);

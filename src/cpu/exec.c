@@ -267,13 +267,21 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
         }
         c->insn_eip = c->eip;
         c->eip += i->len;
-        c->stop_block |= STOP_EXACT; /* this instruction only (insn.h insn_next) */
-        (i == b->insns + b->n - 1 ? b->last_fn : i->fn)(c, i);
+        /* a copy, followed by the sentinel: its handler's threaded tail returns (insn.h) */
+        struct insn one[2] = {*i, {.fn = op_block_end}};
+        if (i == b->insns + b->n - 1)
+            one[0].fn = b->last_fn;
+        one[0].fn(c, one);
         c->icount++;
-        if (c->stop_block & ~STOP_EXACT)
+        if (c->stop_block)
             break;
     }
-    c->stop_block &= (uint8_t)~STOP_EXACT;
+}
+
+void op_block_end(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    c->cur = NULL; /* as it was: the instruction before ran with its state exact */
 }
 
 /* The last instruction of block c->last_block, in run_block's loop (c->cur == i). */
@@ -283,7 +291,7 @@ void op_block_last(struct cpu *c, const struct insn *i)
     c->icount += i->idx;
     c->insn_eip = c->eip + i->off;
     c->eip = c->insn_eip + i->len;
-    c->stop_block = STOP_END; /* its handler's tail (insn.h insn_next) returns */
+    c->stop_block = STOP_END; /* its handler's tail returns (insn.h insn_next, op_block_end) */
     c->last_block->last_fn(c, i);
     c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL) */
 }

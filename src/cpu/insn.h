@@ -129,18 +129,27 @@ extern const unsigned opcode_table_size;
 #define OP_DECL(name) void op_##name(struct cpu *c, const struct insn *i)
 
 /* Threaded dispatch (issue 15): a handler ends by running the next instruction of its block
- * itself, as a tail call (GCC -O2 emits a sibling-call `jmp *`), unless its block is to end or
- * the instruction runs on its own (stop_block set: STOP_EXACT there, exec.c). In the middle of
- * a block the next instruction exists: the last one's handler is op_block_last, which sets
- * stop_block before it runs. Without the sibling call (-O0, -O1 with sanitizers) the handlers
+ * itself, as a tail call (GCC -O2 emits a sibling-call `jmp *`), unless its block is to end
+ * (stop_block set). The next instruction always exists: in the middle of a block (the last
+ * one's handler is op_block_last), after the block's last one a sentinel (icache.h
+ * op_block_end: it returns), and an instruction run on its own (exec.c run_exact) runs from a
+ * copy followed by the sentinel. Without the sibling call (-O0, or sanitizers) the handlers
  * nest, at most a block's length (ICACHE_BLOCK_MAX) deep. */
+static inline __attribute__((always_inline)) void insn_go(struct cpu *c, const struct insn *i)
+{
+    i++;
+    c->cur = i;
+    i->fn(c, i);
+}
+
+/* The same for a handler that may have asked to end the block: any whose path may settle, raise
+ * an event, touch a device, write code or stop. Fast paths that do none of that (registers, a
+ * TLB hit, which is never a code page's write nor a device's) use insn_go. */
 static inline __attribute__((always_inline)) void insn_next(struct cpu *c, const struct insn *i)
 {
     if (__builtin_expect(c->stop_block != 0, 0))
         return;
-    i++;
-    c->cur = i;
-    i->fn(c, i);
+    insn_go(c, i);
 }
 
 /* A handler: its body, then insn_next. Usage: OP(name) { ... } (a return in the body goes on

@@ -125,7 +125,7 @@ enum { FORM_R, FORM_B, FORM_X };
             fallback(c, i); /* threaded itself */                                          \
             return;                                                                        \
         }                                                                                  \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }
 #define OP_FORM_DECL_(name)                                                                \
     static inline __attribute__((always_inline)) bool name##_form(                        \
@@ -210,7 +210,7 @@ static inline uint8_t *stack_host(struct cpu *c, uint32_t sp, unsigned size, uin
             name##_any32(c, i); /* threaded itself */                                      \
             return;                                                                        \
         }                                                                                  \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
