@@ -1,6 +1,7 @@
 /* Control transfers: near and far jumps, calls and returns, LOOP/JCXZ, INT n/INT3/INTO/INT1 and
  * IRET. Far transfers and IRET follow the protected-mode pseudo-code of SDM vol. 2. */
 #include "cpu/deliver.h"
+#include "cpu/icache.h"
 #include "cpu/ops.h"
 #include "cpu/task.h"
 #include "cpu/tss.h"
@@ -29,10 +30,24 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
                                                          const struct insn *i)
 {
     if (c->cur) {
-        /* In the middle of its block: back to the block's start, the dispatch loop runs it
-         * again (STOP_LOOP; the target is the block's start, within the CS limit); elsewhere,
-         * the dispatch loop follows the Jcc's direct link or calls jcc_leave (STOP_JUMP). */
-        c->stop_block = i->loop ? STOP_LOOP : STOP_JUMP;
+        /* In the middle of its block: back to the block's start (the target is the block's
+         * start, within the CS limit), the block runs again from here when the budget holds
+         * all of it (the Jcc and those before it retire; nothing that would stop the block has
+         * run, stop_block is 0), else from the dispatch loop (STOP_LOOP); elsewhere, the
+         * dispatch loop follows the Jcc's direct link or calls jcc_leave (STOP_JUMP). */
+        if (i->loop) {
+            uint64_t count = c->icount + i->idx + 1u;
+            if (count + c->last_block->n <= c->thread_end) {
+                const struct insn *first = i - i->idx;
+                c->icount = count;
+                c->cur = first;
+                first->fn(c, first);
+                return;
+            }
+            c->stop_block = STOP_LOOP;
+            return;
+        }
+        c->stop_block = STOP_JUMP;
         return;
     }
     jump_near(c, c->eip + i->imm, i->osize);
@@ -50,9 +65,11 @@ void jcc_leave(struct cpu *c, const struct insn *j)
  * saves no registers (a tail call; threaded itself). */
 static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn *i, unsigned cc)
 {
-    if (cond_eval_slow(c, cc))
-        jcc_taken(c, i);
-    insn_next(c, i);
+    if (cond_eval_slow(c, cc)) {
+        jcc_taken(c, i); /* sets stop_block, or runs its block again (a tail call) */
+        return;
+    }
+    insn_go(c, i);
 }
 
 #define JCC(n)                                              \
@@ -64,7 +81,7 @@ static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn 
             return;                                         \
         }                                                   \
         if (r) {                                            \
-            jcc_taken(c, i); /* sets stop_block */          \
+            jcc_taken(c, i); /* as in jcc_slow */           \
             return;                                         \
         }                                                   \
         insn_go(c, i);                                      \

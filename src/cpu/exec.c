@@ -319,6 +319,8 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
         /* Threaded: each handler runs the next instruction itself (insn.h insn_next) and
          * the chain returns here once one sets stop_block; the last instruction
          * (op_block_last) always does. */
+        c->thread_end = stop_at - c->icount > THREAD_NEST_MAX ? c->icount + THREAD_NEST_MAX
+                                                               : stop_at;
         c->cur = i;
         i->fn(c, i);
         while (__builtin_expect(!c->stop_block, 0)) {

@@ -8,9 +8,11 @@
  *     7 instructions); a straight-line program with each kind of handler (plain, by operand form,
  *     the stack fast paths, dead flags, a compare fused with a Jcc not taken) at the end of a
  *     64-instruction block in turn ends in the state a model of it gives;
- *   - the host stack: a device access after 62 instructions of one block is no deeper than after
- *     none by more than a block's length of handler frames (with sibling calls, the RelWithDebInfo
- *     build without sanitizers, by no more than a few words).
+ *   - the host stack: a device access after 62 instructions of one block, or after a loop of
+ *     one block (a Jcc back to its block's start runs the block again from its handler:
+ *     control.c jcc_taken) has run 100000 times, is no deeper than after none by more than
+ *     THREAD_NEST_MAX instructions' handler frames (with sibling calls, the RelWithDebInfo build
+ *     without sanitizers, by no more than a few words); the loop's count and result exact.
  *
  * The machine: 1 MiB of RAM, the flat protected mode a Multiboot loader leaves, CPL 0, no paging,
  * the code at CODE, data at DATA, a device at MMIO (beyond RAM).
@@ -207,17 +209,58 @@ static uintptr_t frame_after(unsigned before)
     return f;
 }
 
-static void test_stack_depth(void **state)
+static void check_depth(uintptr_t none, uintptr_t deep, const char *what, uintptr_t most)
 {
-    (void)state;
-    uintptr_t none = frame_after(0), deep = frame_after(62);
     uintptr_t depth = none > deep ? none - deep : 0; /* the stack grows down */
-    print_message("host stack below the block's first handler after 62 instructions: %lu bytes\n",
+    print_message("host stack below the dispatch loop's call after %s: %lu bytes\n", what,
                   (unsigned long)depth);
-    assert_true(depth < 64u * 1024u); /* nested: at most a block's length of frames */
+    assert_true(depth < most); /* nested: at most so many frames */
 #ifdef RINGSIDE_SIBCALLS
     assert_true(depth <= 64u); /* sibling calls: the handlers replace each other's frames */
 #endif
+}
+
+/* `mov ecx, 100000; L: [sub ecx, 1 | dec ecx]; jnz L; mov eax, [MMIO]; hlt`: the loop, with
+ * a fused or a plain Jcc, runs 100000 times in its block; the device's read is after it. */
+static uintptr_t frame_after_loop(bool fused)
+{
+    uint8_t code[32];
+    unsigned n = 0;
+    static const uint8_t head[] = {0xB9, 0xA0, 0x86, 0x01, 0x00}; /* mov ecx, 100000 */
+    memcpy(code + n, head, sizeof head);
+    n += sizeof head;
+    if (fused) {
+        static const uint8_t body[] = {0x83, 0xE9, 0x01, 0x75, 0xFB}; /* sub ecx, 1; jnz -5 */
+        memcpy(code + n, body, sizeof body);
+        n += sizeof body;
+    } else {
+        static const uint8_t body[] = {0x49, 0x75, 0xFD}; /* dec ecx; jnz -3 */
+        memcpy(code + n, body, sizeof body);
+        n += sizeof body;
+    }
+    static const uint8_t tail[] = {0xA1, 0x00, 0x00, 0x20, 0x00, 0xF4}; /* mov eax, [MMIO]; hlt */
+    memcpy(code + n, tail, sizeof tail);
+    n += sizeof tail;
+    struct t *t = machine(code, n, false);
+    assert_int_equal(cpu_run(&t->c, 1000000), RUN_HALT);
+    assert_int_equal(t->c.r[EAX], 7);
+    assert_int_equal(t->c.r[ECX], 0);
+    assert_int_equal(t->c.icount, 1 + 2 * 100000 + 2);
+    assert_int_equal(t->c.eip, CODE + n);
+    uintptr_t f = t->frame;
+    done(t);
+    assert_true(f != 0);
+    return f;
+}
+
+static void test_stack_depth(void **state)
+{
+    (void)state;
+    uintptr_t none = frame_after(0);
+    check_depth(none, frame_after(62), "62 instructions", 64u * 1024u);
+    /* a loop: THREAD_NEST_MAX instructions at most, then back to the dispatch loop */
+    check_depth(none, frame_after_loop(true), "a fused loop", 1024u * 1024u);
+    check_depth(none, frame_after_loop(false), "a loop", 1024u * 1024u);
 }
 
 int main(void)
