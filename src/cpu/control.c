@@ -23,6 +23,29 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
     c->eip = target;
 }
 
+/* A taken Jcc j in the middle of block c->last_block (c->cur == j), not back to the block's
+ * start: straight on to the block at its target through j's direct link (icache.h struct
+ * jlink) when that holds and the block runs whole within c->thread_end (the budget and the
+ * nesting bound: jcc_taken), threaded; else the dispatch loop decides (STOP_JUMP: exec.c
+ * run_block, which checks the same and makes the link). Out of line: one copy, tail-called. */
+static __attribute__((noinline)) void jcc_jump(struct cpu *c, const struct insn *j)
+{
+    const struct jlink *l = jlink_of(j);
+    struct block *n = l->to;
+    uint64_t count = c->icount + j->idx + 1u;
+    if (n && l->from == c->eip && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end) {
+        c->icount = count; /* the Jcc and those before it retire */
+        c->eip = l->eip;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+        return;
+    }
+    c->stop_block = STOP_JUMP;
+}
+
 /* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. A
  * Jcc does not end its decoded block (a superblock goes on past it, icache.h): taken, it leaves
  * the block for the one at its target. */
@@ -34,7 +57,7 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
          * start, within the CS limit), the block runs again from here when the budget holds
          * all of it (the Jcc and those before it retire; nothing that would stop the block has
          * run, stop_block is 0), else from the dispatch loop (STOP_LOOP); elsewhere, the
-         * dispatch loop follows the Jcc's direct link or calls jcc_leave (STOP_JUMP). */
+         * Jcc's direct link leads on (jcc_jump) or the dispatch loop decides (STOP_JUMP). */
         if (i->loop) {
             uint64_t count = c->icount + i->idx + 1u;
             if (count + c->last_block->n <= c->thread_end) {
@@ -47,7 +70,7 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
             c->stop_block = STOP_LOOP;
             return;
         }
-        c->stop_block = STOP_JUMP;
+        jcc_jump(c, i);
         return;
     }
     jump_near(c, c->eip + i->imm, i->osize);

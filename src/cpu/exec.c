@@ -329,6 +329,10 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             c->cur = i;
             i->fn(c, i);
         }
+        /* the block the chain ended in (a taken Jcc may have gone on to others: control.c
+         * jcc_jump); NULL when an instruction has dropped it (a task switch: STOP_CHAIN) */
+        if (c->last_block)
+            b = c->last_block;
         if (c->stop_block == STOP_LOOP) {
             i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
             if (!loop_again(c, i, stop_at))

@@ -11,7 +11,8 @@
  *   - the host stack: a device access after 62 instructions of one block, or after a loop of
  *     one block (a Jcc back to its block's start runs the block again from its handler:
  *     control.c jcc_taken) has run 100000 times, is no deeper than after none by more than
- *     THREAD_NEST_MAX instructions' handler frames (with sibling calls, the RelWithDebInfo build
+ *     THREAD_NEST_MAX instructions' handler frames, nor after two blocks have jumped to each other
+ *     100000 times (control.c jcc_jump) (with sibling calls, the RelWithDebInfo build
  *     without sanitizers, by no more than a few words); the loop's count and result exact.
  *
  * The machine: 1 MiB of RAM, the flat protected mode a Multiboot loader leaves, CPL 0, no paging,
@@ -253,6 +254,29 @@ static uintptr_t frame_after_loop(bool fused)
     return f;
 }
 
+/* Two blocks that jump to each other (taken Jccs that are not loops of one block: their
+ * direct links are followed from the Jcc's handler, control.c jcc_jump) 100000 times, then the
+ * device's read:
+ *   0: mov ecx, 100000;  5: dec ecx; jnz 10; jmp 17;  10: xor eax, eax; jz 5;  nop x3;
+ *  17: mov eax, [MMIO]; hlt */
+static uintptr_t frame_after_pingpong(void)
+{
+    static const uint8_t code[] = {
+        0xB9, 0xA0, 0x86, 0x01, 0x00, 0x49, 0x75, 0x02, 0xEB, 0x07, 0x31, 0xC0,
+        0x74, 0xF7, 0x90, 0x90, 0x90, 0xA1, 0x00, 0x00, 0x20, 0x00, 0xF4,
+    };
+    struct t *t = machine(code, sizeof code, false);
+    assert_int_equal(cpu_run(&t->c, 1000000), RUN_HALT);
+    assert_int_equal(t->c.r[EAX], 7);
+    assert_int_equal(t->c.r[ECX], 0);
+    assert_int_equal(t->c.icount, 1 + 4 * 99999 + 3 + 2);
+    assert_int_equal(t->c.eip, CODE + sizeof code);
+    uintptr_t f = t->frame;
+    done(t);
+    assert_true(f != 0);
+    return f;
+}
+
 static void test_stack_depth(void **state)
 {
     (void)state;
@@ -261,6 +285,7 @@ static void test_stack_depth(void **state)
     /* a loop: THREAD_NEST_MAX instructions at most, then back to the dispatch loop */
     check_depth(none, frame_after_loop(true), "a fused loop", 1024u * 1024u);
     check_depth(none, frame_after_loop(false), "a loop", 1024u * 1024u);
+    check_depth(none, frame_after_pingpong(), "two blocks jumping to each other", 1024u * 1024u);
 }
 
 int main(void)
