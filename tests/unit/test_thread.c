@@ -256,21 +256,20 @@ static uintptr_t frame_after_loop(bool fused)
 
 /* Two blocks that jump to each other (taken Jccs that are not loops of one block: their
  * direct links are followed from the Jcc's handler, control.c jcc_jump) 100000 times, then the
- * device's read:
- *   0: mov ecx, 100000;  5: dec ecx; jnz 10; jmp 17;  10: xor eax, eax; jz 5;  nop x3;
- *  17: mov eax, [MMIO]; hlt */
+ * device's read in the same chain (after a Jcc not taken):
+ *   0: mov ecx, 100000;  5: dec ecx; jnz 14; mov eax, [MMIO]; hlt;  14: xor eax, eax; jz 5 */
 static uintptr_t frame_after_pingpong(void)
 {
     static const uint8_t code[] = {
-        0xB9, 0xA0, 0x86, 0x01, 0x00, 0x49, 0x75, 0x02, 0xEB, 0x07, 0x31, 0xC0,
-        0x74, 0xF7, 0x90, 0x90, 0x90, 0xA1, 0x00, 0x00, 0x20, 0x00, 0xF4,
+        0xB9, 0xA0, 0x86, 0x01, 0x00, 0x49, 0x75, 0x06, 0xA1, 0x00,
+        0x00, 0x20, 0x00, 0xF4, 0x31, 0xC0, 0x74, 0xF3,
     };
     struct t *t = machine(code, sizeof code, false);
     assert_int_equal(cpu_run(&t->c, 1000000), RUN_HALT);
     assert_int_equal(t->c.r[EAX], 7);
     assert_int_equal(t->c.r[ECX], 0);
-    assert_int_equal(t->c.icount, 1 + 4 * 99999 + 3 + 2);
-    assert_int_equal(t->c.eip, CODE + sizeof code);
+    assert_int_equal(t->c.icount, 1 + 4 * 99999 + 4);
+    assert_int_equal(t->c.eip, CODE + 14);
     uintptr_t f = t->frame;
     done(t);
     assert_true(f != 0);
