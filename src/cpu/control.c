@@ -1,6 +1,7 @@
 /* Control transfers: near and far jumps, calls and returns, LOOP/JCXZ, INT n/INT3/INTO/INT1 and
  * IRET. Far transfers and IRET follow the protected-mode pseudo-code of SDM vol. 2. */
 #include "cpu/deliver.h"
+#include "cpu/icache.h"
 #include "cpu/ops.h"
 #include "cpu/task.h"
 #include "cpu/tss.h"
@@ -22,16 +23,54 @@ static void jump_near(struct cpu *c, uint32_t target, unsigned osize)
     c->eip = target;
 }
 
+/* A taken Jcc j in the middle of block c->last_block (c->cur == j), not back to the block's
+ * start: straight on to the block at its target through j's direct link (icache.h struct
+ * jlink) when that holds and the block runs whole within c->thread_end (the budget and the
+ * nesting bound: jcc_taken), threaded; else the dispatch loop decides (STOP_JUMP: exec.c
+ * run_block, which checks the same and makes the link). Out of line: one copy, tail-called. */
+static __attribute__((noinline)) void jcc_jump(struct cpu *c, const struct insn *j)
+{
+    const struct jlink *l = jlink_of(j);
+    struct block *n = l->to;
+    uint64_t count = c->icount + j->idx + 1u;
+    if (n && l->from == c->eip && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end) {
+        c->icount = count; /* the Jcc and those before it retire */
+        c->eip = l->eip;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+        return;
+    }
+    c->stop_block = STOP_JUMP;
+}
+
 /* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. A
  * Jcc does not end its decoded block (a superblock goes on past it, icache.h): taken, it leaves
  * the block for the one at its target. */
-static inline void jcc_taken(struct cpu *c, const struct insn *i)
+static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
+                                                         const struct insn *i)
 {
     if (c->cur) {
-        /* In the middle of its block: back to the block's start, the dispatch loop runs it
-         * again (STOP_LOOP; the target is the block's start, within the CS limit); elsewhere,
-         * the dispatch loop follows the Jcc's direct link or calls jcc_leave (STOP_JUMP). */
-        c->stop_block = i->loop ? STOP_LOOP : STOP_JUMP;
+        /* In the middle of its block: back to the block's start (the target is the block's
+         * start, within the CS limit), the block runs again from here when the budget holds
+         * all of it (the Jcc and those before it retire; nothing that would stop the block has
+         * run, stop_block is 0), else from the dispatch loop (STOP_LOOP); elsewhere, the
+         * Jcc's direct link leads on (jcc_jump) or the dispatch loop decides (STOP_JUMP). */
+        if (i->loop) {
+            uint64_t count = c->icount + i->idx + 1u;
+            if (count + c->last_block->n <= c->thread_end) {
+                const struct insn *first = i - i->idx;
+                c->icount = count;
+                c->cur = first;
+                first->fn(c, first);
+                return;
+            }
+            c->stop_block = STOP_LOOP;
+            return;
+        }
+        jcc_jump(c, i);
         return;
     }
     jump_near(c, c->eip + i->imm, i->osize);
@@ -46,21 +85,29 @@ void jcc_leave(struct cpu *c, const struct insn *j)
 }
 
 /* A condition the lazy flags cannot decide: out of line, so that the handlers' common path
- * saves no registers (a tail call). */
+ * saves no registers (a tail call; threaded itself). */
 static __attribute__((noinline)) void jcc_slow(struct cpu *c, const struct insn *i, unsigned cc)
 {
-    if (cond_eval_slow(c, cc))
-        jcc_taken(c, i);
+    if (cond_eval_slow(c, cc)) {
+        jcc_taken(c, i); /* sets stop_block, or runs its block again (a tail call) */
+        return;
+    }
+    insn_go(c, i);
 }
 
 #define JCC(n)                                              \
-    OP(jcc_##n)                                             \
+    OP_DECL(jcc_##n)                                        \
     {                                                       \
         int r = cond_eval_quick(c, n);                      \
-        if (r < 0)                                          \
+        if (r < 0) {                                        \
             jcc_slow(c, i, n);                              \
-        else if (r)                                         \
-            jcc_taken(c, i);                                \
+            return;                                         \
+        }                                                   \
+        if (r) {                                            \
+            jcc_taken(c, i); /* as in jcc_slow */           \
+            return;                                         \
+        }                                                   \
+        insn_go(c, i);                                      \
     }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
@@ -71,8 +118,8 @@ JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
  * block's last instruction). The fused handler does the instruction exactly as its own handler
  * (result, lazy flags), then, in the middle of a block (c->cur set: not under an instruction
  * hook, a budget that ends in the block or a single step, where run_block runs every
- * instruction on its own), decides the Jcc from the operands it has in hand: not taken, the
- * dispatch loop steps over the Jcc (STOP_SKIP); taken, the Jcc's own taken path runs as the
+ * instruction on its own), decides the Jcc from the operands it has in hand: not taken, it
+ * goes on with the instruction after the Jcc (insn_next: threaded dispatch); taken, the Jcc's own taken path runs as the
  * running instruction (c->cur = the Jcc: EIP, the count and a #GP for a target beyond the CS
  * limit are the Jcc's). */
 enum { FZ_ADD, FZ_SUB, FZ_AND, FZ_OR, FZ_XOR };
@@ -91,6 +138,17 @@ static inline int fz_cond(unsigned op, unsigned s, unsigned cc, uint32_t r, uint
         of = ((a ^ r) & (b ^ r) & sb) != 0;
     } else {
         cf = of = 0;
+    }
+    if (op == FZ_SUB && (cc >> 1 == 1 || cc >> 1 == 3 || cc >> 1 >= 6)) {
+        /* B, BE, L, LE: the comparison itself (SF != OF is signed a < b) */
+        int32_t sa = (int32_t)((a ^ sb) - sb), sbv = (int32_t)((b ^ sb) - sb);
+        switch (cc >> 1) {
+        case 1: v = a < b; break;
+        case 3: v = a <= b; break;
+        case 6: v = sa < sbv; break;
+        default: v = sa <= sbv; break;
+        }
+        return v ^ (int)(cc & 1);
     }
     switch (cc >> 1) {
     case 0: v = of; break;
@@ -116,8 +174,9 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
     }
 }
 
-/* name: the fused handlers op_fz_NAME (any condition), op_fz_NAME_e and _ne (JE, JNE: the
- * condition folds to a test of the result); OPN: FZ_*; WR: write the result (not CMP, TEST);
+/* name: the fused handlers op_fz_NAME (any condition), op_fz_NAME_cN (the Jcc's condition N
+ * folded in at decode: for JE and JNE a test of the result, for the others of CMP, SUB and TEST
+ * a comparison of the operands); OPN: FZ_*; WR: write the result (not CMP, TEST);
  * TEST: lazy flags as TEST records them (no operands); A, B: the operands; DST: where the
  * result goes. CC: the Jcc's condition, or 16 for the one in the Jcc. */
 #define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC)                              \
@@ -135,63 +194,96 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
             return; /* every instruction on its own: the Jcc runs next */            \
         const struct insn *j = i + 1;                                                \
         if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
-            c->stop_block = STOP_SKIP;                                               \
+            insn_go(c, j); /* not taken: on after the Jcc (threaded) */              \
             return;                                                                  \
         }                                                                            \
         c->cur = j;                                                                  \
         jcc_taken(c, j);                                                             \
     }
-#define FUSED(name, OPN, S, WR, TEST, A, B, DST)                                     \
+/* ALL: every condition but the parity ones (P, NP: rare) has its own handler; else only E and
+ * NE. */
+#define FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, CC)                           \
+    FUSED_CC(name##_c##CC, OPN, S, WR, TEST, A, B, DST, CC)
+#define FUSED(name, OPN, S, WR, TEST, A, B, DST, ALL)                                \
     FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, 16)                                  \
-    FUSED_CC(name##_e, OPN, S, WR, TEST, A, B, DST, 4)                               \
-    FUSED_CC(name##_ne, OPN, S, WR, TEST, A, B, DST, 5)
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 4)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 5)                                \
+    FUSED_MORE_##ALL(name, OPN, S, WR, TEST, A, B, DST)
+#define FUSED_MORE_0(name, OPN, S, WR, TEST, A, B, DST)
+#define FUSED_MORE_1(name, OPN, S, WR, TEST, A, B, DST)                              \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 0)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 1)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 2)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 3)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 6)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 7)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 8)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 9)                                \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 12)                               \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 13)                               \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 14)                               \
+    FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 15)
 
 /* The four register and immediate forms (EG, GE, EI with a register operand; AI) of a 32-bit
  * ALU operation, and the three of a byte one. */
-#define FUSED_ALU(name, OPN, WR)                                                     \
-    FUSED(name##_EG32_r, OPN, 4, WR, 0, c->r[i->rm], c->r[i->reg], i->rm)            \
-    FUSED(name##_GE32_r, OPN, 4, WR, 0, c->r[i->reg], c->r[i->rm], i->reg)           \
-    FUSED(name##_EI32_r, OPN, 4, WR, 0, c->r[i->rm], i->imm, i->rm)                  \
-    FUSED(name##_AI32, OPN, 4, WR, 0, c->r[EAX], i->imm, EAX)                        \
+#define FUSED_ALU(name, OPN, WR, ALL)                                                \
+    FUSED(name##_EG32_r, OPN, 4, WR, 0, c->r[i->rm], c->r[i->reg], i->rm, ALL)       \
+    FUSED(name##_GE32_r, OPN, 4, WR, 0, c->r[i->reg], c->r[i->rm], i->reg, ALL)      \
+    FUSED(name##_EI32_r, OPN, 4, WR, 0, c->r[i->rm], i->imm, i->rm, ALL)             \
+    FUSED(name##_AI32, OPN, 4, WR, 0, c->r[EAX], i->imm, EAX, ALL)                   \
     FUSED(name##_EG8_r, OPN, 1, WR, 0, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1),  \
-          i->rm)                                                                     \
+          i->rm, ALL)                                                                \
     FUSED(name##_GE8_r, OPN, 1, WR, 0, get_reg(c, i->reg, 1), get_reg(c, i->rm, 1),  \
-          i->reg)                                                                    \
-    FUSED(name##_EI8_r, OPN, 1, WR, 0, get_reg(c, i->rm, 1), i->imm & 0xFF, i->rm)
-FUSED_ALU(cmp, FZ_SUB, 0)
-FUSED_ALU(sub, FZ_SUB, 1)
-FUSED_ALU(add, FZ_ADD, 1)
-FUSED_ALU(and, FZ_AND, 1)
-FUSED_ALU(or, FZ_OR, 1)
-FUSED_ALU(xor, FZ_XOR, 1)
-FUSED(test_EG32_r, FZ_AND, 4, 0, 1, c->r[i->rm], c->r[i->reg], EAX)
-FUSED(test_EI32_r, FZ_AND, 4, 0, 1, c->r[i->rm], i->imm, EAX)
-FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX)
-FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX)
-FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX)
+          i->reg, ALL)                                                               \
+    FUSED(name##_EI8_r, OPN, 1, WR, 0, get_reg(c, i->rm, 1), i->imm & 0xFF, i->rm, ALL)
+FUSED_ALU(cmp, FZ_SUB, 0, 1)
+FUSED_ALU(sub, FZ_SUB, 1, 1)
+FUSED_ALU(add, FZ_ADD, 1, 0)
+FUSED_ALU(and, FZ_AND, 1, 0)
+FUSED_ALU(or, FZ_OR, 1, 0)
+FUSED_ALU(xor, FZ_XOR, 1, 0)
+FUSED(test_EG32_r, FZ_AND, 4, 0, 1, c->r[i->rm], c->r[i->reg], EAX, 1)
+FUSED(test_EI32_r, FZ_AND, 4, 0, 1, c->r[i->rm], i->imm, EAX, 1)
+FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX, 1)
+FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX, 1)
+FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
 #undef FUSED_ALU
+#undef FUSED_MORE_1
+#undef FUSED_MORE_0
 #undef FUSED
+#undef FUSED_EACH_
 #undef FUSED_CC
 
 insn_fn jcc_fused(insn_fn producer, unsigned cc)
 {
-#define FZ_ROW(name) {op_##name, {op_fz_##name, op_fz_##name##_e, op_fz_##name##_ne}}
-#define FZ_ALU(name)                                                                 \
-    FZ_ROW(name##_EG32_r), FZ_ROW(name##_GE32_r), FZ_ROW(name##_EI32_r),             \
-        FZ_ROW(name##_AI32), FZ_ROW(name##_EG8_r), FZ_ROW(name##_GE8_r),             \
-        FZ_ROW(name##_EI8_r)
+    /* by condition: NULL where op_fz_NAME (any condition) does it */
+#define FZ_EN_(name) [4] = op_fz_##name##_c4, [5] = op_fz_##name##_c5
+#define FZ_ROW_0(name) {op_##name, op_fz_##name, {FZ_EN_(name)}}
+#define FZ_ROW_1(name)                                                               \
+    {op_##name, op_fz_##name,                                                        \
+     {op_fz_##name##_c0, op_fz_##name##_c1, op_fz_##name##_c2, op_fz_##name##_c3,    \
+      op_fz_##name##_c4, op_fz_##name##_c5, op_fz_##name##_c6, op_fz_##name##_c7,    \
+      op_fz_##name##_c8, op_fz_##name##_c9, NULL, NULL, op_fz_##name##_c12,          \
+      op_fz_##name##_c13, op_fz_##name##_c14, op_fz_##name##_c15}}
+#define FZ_ALU(name, ALL)                                                            \
+    FZ_ROW_##ALL(name##_EG32_r), FZ_ROW_##ALL(name##_GE32_r),                        \
+        FZ_ROW_##ALL(name##_EI32_r), FZ_ROW_##ALL(name##_AI32),                      \
+        FZ_ROW_##ALL(name##_EG8_r), FZ_ROW_##ALL(name##_GE8_r),                      \
+        FZ_ROW_##ALL(name##_EI8_r)
     static const struct {
-        insn_fn plain, fused[3]; /* any condition, E, NE */
+        insn_fn plain, any, by_cc[16];
     } rows[] = {
-        FZ_ALU(cmp), FZ_ALU(sub), FZ_ALU(add), FZ_ALU(and), FZ_ALU(or), FZ_ALU(xor),
-        FZ_ROW(test_EG32_r), FZ_ROW(test_EI32_r), FZ_ROW(test_AI32), FZ_ROW(test_EG8_r),
-        FZ_ROW(test_EI8_r),
+        FZ_ALU(cmp, 1), FZ_ALU(sub, 1), FZ_ALU(add, 0), FZ_ALU(and, 0), FZ_ALU(or, 0),
+        FZ_ALU(xor, 0), FZ_ROW_1(test_EG32_r), FZ_ROW_1(test_EI32_r), FZ_ROW_1(test_AI32),
+        FZ_ROW_1(test_EG8_r), FZ_ROW_1(test_EI8_r),
     };
 #undef FZ_ALU
-#undef FZ_ROW
+#undef FZ_ROW_1
+#undef FZ_ROW_0
+#undef FZ_EN_
     for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
         if (rows[k].plain == producer)
-            return rows[k].fused[cc == 4 ? 1 : cc == 5 ? 2 : 0];
+            return rows[k].by_cc[cc & 15] ? rows[k].by_cc[cc & 15] : rows[k].any;
     return NULL;
 }
 

@@ -256,8 +256,6 @@ struct fault {
 
 #define STOP_CHAIN 1u  /* cpu.stop_block: back to the dispatch loop (written as true) */
 #define STOP_BRANCH 2u /* cpu.stop_block: only this block ends (a taken Jcc) */
-#define STOP_SKIP 8u   /* cpu.stop_block: a fused instruction decided its Jcc not taken: the
-                          dispatch loop steps over the Jcc (control.c) */
 #define STOP_LOOP 4u   /* cpu.stop_block: a taken Jcc back to its block's start, in the middle
                           of the block (exec.c run_block restarts the block) */
 #define STOP_END 32u   /* cpu.stop_block: the block's last instruction has run (exec.c
@@ -420,7 +418,13 @@ struct cpu {
      * set, eip and icount hold the block's start and insn_eip is stale (insn.h cpu_settle;
      * cpu_eip, cpu_insn_eip and cpu_icount below read the exact values). */
     const struct insn *cur;
+    /* The count up to which a Jcc back to its block's start may run the block again itself, in
+     * the threaded chain (control.c jcc_taken): the budget, and at most THREAD_NEST_MAX
+     * instructions past the dispatch loop's call, so that without sibling calls the handlers
+     * nest no deeper (exec.c run_block). */
+    uint64_t thread_end;
 };
+#define THREAD_NEST_MAX 1024u
 
 /* Lifecycle. ram must stay valid; ram_size a multiple of 4 KiB. Returns 0 or -1 (no memory). */
 int cpu_init(struct cpu *c, uint8_t *ram, uint32_t ram_size, struct bus *bus);

@@ -29,6 +29,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX c->r[i->reg];                                        \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
@@ -37,6 +38,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->reg] = c->r[i->reg] OPX c->r[i->rm];                                       \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
@@ -45,6 +47,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX i->imm;                                              \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_AI32_nf(struct cpu *c, const struct insn *i)                   \
     {                                                                                      \
@@ -53,6 +56,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         c->r[EAX] = c->r[EAX] OPX i->imm;                                                  \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EG8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -61,6 +65,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->rm, 1, get_reg(c, i->rm, 1) OPX get_reg(c, i->reg, 1));              \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -69,6 +74,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->reg, 1, get_reg(c, i->reg, 1) OPX get_reg(c, i->rm, 1));             \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
@@ -77,6 +83,7 @@ enum {
             return;                                                                        \
         }                                                                                  \
         set_reg(c, i->rm, 1, (get_reg(c, i->rm, 1) OPX i->imm) & 0xFF);                    \
+        insn_go(c, i);                                                                     \
     }
 NF_ALU_E(add, +)
 NF_ALU_E(or, |)
@@ -89,8 +96,11 @@ NF_ALU_E(xor, ^)
 #define NF_NOTHING(fname)                                                                  \
     static void op_##fname##_nf(struct cpu *c, const struct insn *i)                       \
     {                                                                                      \
-        if (!c->cur)                                                                       \
+        if (!c->cur) {                                                                     \
             op_##fname(c, i);                                                              \
+            return;                                                                        \
+        }                                                                                  \
+        insn_go(c, i);                                                                     \
     }
 #define NF_CMP_FORMS(name)                                                                 \
     NF_NOTHING(name##_EG32_r) NF_NOTHING(name##_EI32_r) NF_NOTHING(name##_AI32)            \
@@ -109,6 +119,7 @@ static void op_inc_r32_nf(struct cpu *c, const struct insn *i)
         return;
     }
     c->r[i->reg]++;
+    insn_go(c, i);
 }
 
 static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
@@ -118,6 +129,7 @@ static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
         return;
     }
     c->r[i->reg]--;
+    insn_go(c, i);
 }
 
 /* Shifts and rotates of a 32-bit register by an immediate (COUNT: 1 <= i->imm & 31 <= 31, the
@@ -132,6 +144,7 @@ static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
         uint32_t a = c->r[i->rm];                                                          \
         unsigned n = (COUNT);                                                              \
         c->r[i->rm] = (EXPR);                                                              \
+        insn_go(c, i);                                                                     \
     }
 #define NF_SHIFTS(src, COUNT)                                                              \
     NF_SHIFT(rol, src, COUNT, (a << n) | (a >> ((32 - n) & 31)))                           \
@@ -160,6 +173,7 @@ static void op_imul_GE32_nf(struct cpu *c, const struct insn *i)
         b = host_load(p, 4);
     }
     c->r[i->reg] *= b; /* the low half of the signed product */
+    insn_go(c, i);
     return;
 full:
     op_imul_GE32(c, i);

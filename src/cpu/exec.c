@@ -267,11 +267,21 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
         }
         c->insn_eip = c->eip;
         c->eip += i->len;
-        (i == b->insns + b->n - 1 ? b->last_fn : i->fn)(c, i);
+        /* a copy, followed by the sentinel: its handler's threaded tail returns (insn.h) */
+        struct insn one[2] = {*i, {.fn = op_block_end}};
+        if (i == b->insns + b->n - 1)
+            one[0].fn = b->last_fn;
+        one[0].fn(c, one);
         c->icount++;
         if (c->stop_block)
             break;
     }
+}
+
+void op_block_end(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    c->cur = NULL; /* as it was: the instruction before ran with its state exact */
 }
 
 /* The last instruction of block c->last_block, in run_block's loop (c->cur == i). */
@@ -281,6 +291,7 @@ void op_block_last(struct cpu *c, const struct insn *i)
     c->icount += i->idx;
     c->insn_eip = c->eip + i->off;
     c->eip = c->insn_eip + i->len;
+    c->stop_block = STOP_END; /* its handler's tail returns (insn.h insn_next, op_block_end) */
     c->last_block->last_fn(c, i);
     c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL) */
 }
@@ -305,21 +316,23 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
     }
     const struct insn *i = b->insns;
     for (;;) {
-        /* the last instruction (op_block_last) always sets stop_block */
-        for (;; i++) {
+        /* Threaded: each handler runs the next instruction itself (insn.h insn_next) and
+         * the chain returns here once one sets stop_block; the last instruction
+         * (op_block_last) always does. */
+        c->thread_end = stop_at - c->icount > THREAD_NEST_MAX ? c->icount + THREAD_NEST_MAX
+                                                               : stop_at;
+        c->cur = i;
+        i->fn(c, i);
+        while (__builtin_expect(!c->stop_block, 0)) {
+            /* a handler without the threaded tail returned: on with the next one */
+            i = c->cur + 1;
             c->cur = i;
             i->fn(c, i);
-            if (c->stop_block)
-                break;
         }
-        /* read stop_block again below: the loop's test then needs no register for it */
-        __asm__ volatile("" ::: "memory");
-        if (c->stop_block == STOP_SKIP) {
-            /* a fused handler decided its Jcc (i + 1, never the last) not taken */
-            c->stop_block = 0;
-            i += 2;
-            continue;
-        }
+        /* the block the chain ended in (a taken Jcc may have gone on to others: control.c
+         * jcc_jump); NULL when an instruction has dropped it (a task switch: STOP_CHAIN) */
+        if (c->last_block)
+            b = c->last_block;
         if (c->stop_block == STOP_LOOP) {
             i = c->cur; /* the Jcc (a fused handler's is the next instruction) */
             if (!loop_again(c, i, stop_at))
@@ -369,7 +382,7 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
             i = n->insns;
             continue;
         }
-        leave_mid(c, i);
+        leave_mid(c, c->cur);
         return b;
     }
 }

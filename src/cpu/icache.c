@@ -82,7 +82,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
 {
     struct icache *ic = c->icache;
     size_t max_bytes = sizeof(struct block) +
-                       ICACHE_BLOCK_MAX * (sizeof(struct insn) + sizeof(struct jlink)) + 8;
+                       (ICACHE_BLOCK_MAX + 1) * sizeof(struct insn) +
+                       ICACHE_BLOCK_MAX * sizeof(struct jlink) + 8;
     if (ic->used + max_bytes > ICACHE_ARENA)
         icache_reset(c);
     struct block *b = (struct block *)(void *)(ic->arena + ic->used);
@@ -156,9 +157,10 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud && (f = jcc_fused(in->fn, j->cc)))
             in->fn = f;
     }
-    /* The direct links of the Jccs in the middle of the block (struct jlink), after its
-     * instructions. */
-    size_t at = (sizeof(struct block) + b->n * sizeof(struct insn) + 7) & ~(size_t)7;
+    /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
+     * in the middle of the block (struct jlink). */
+    b->insns[b->n] = (struct insn){.fn = op_block_end};
+    size_t at = (sizeof(struct block) + (b->n + 1u) * sizeof(struct insn) + 7) & ~(size_t)7;
     for (unsigned k = 0; k + 1 < b->n; k++) {
         struct insn *in = &b->insns[k];
         if (!is_jcc(in->id) || in->fn == op_ud)

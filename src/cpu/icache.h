@@ -44,7 +44,7 @@ struct block {
     uint32_t link_eip[BLOCK_LINKS];
     uint32_t link_epoch[BLOCK_LINKS];
     struct block *link[BLOCK_LINKS]; /* direct-mapped by link_slot(EIP) */
-    struct insn insns[]; /* n of them */
+    struct insn insns[]; /* n of them, then a sentinel (op_block_end) */
 };
 
 /* A direct link: where a taken Jcc in the middle of a block goes (insn.jl, the links stored
@@ -95,6 +95,11 @@ struct icache {
  * insn_eip and the count exact, then ends the block (STOP_END), so that the dispatch loop needs
  * no test for the block's end (exec.c run_block). */
 void op_block_last(struct cpu *c, const struct insn *i);
+
+/* The handler of the sentinel after a block's last instruction (and after the copy exec.c
+ * run_exact runs an instruction from): a handler's threaded tail (insn.h insn_go) after an
+ * instruction run with its state exact (cur NULL) comes here and returns, cur NULL again. */
+void op_block_end(struct cpu *c, const struct insn *i);
 
 struct icache *icache_create(void);
 void icache_destroy(struct icache *ic);

@@ -126,18 +126,55 @@ struct opdesc {
 extern const struct opdesc opcode_table[];
 extern const unsigned opcode_table_size;
 
-#define OP(name) void op_##name(struct cpu *c, const struct insn *i)
+#define OP_DECL(name) void op_##name(struct cpu *c, const struct insn *i)
+
+/* Threaded dispatch (issue 15): a handler ends by running the next instruction of its block
+ * itself, as a tail call (GCC -O2 emits a sibling-call `jmp *`), unless its block is to end
+ * (stop_block set). The next instruction always exists: in the middle of a block (the last
+ * one's handler is op_block_last), after the block's last one a sentinel (icache.h
+ * op_block_end: it returns), and an instruction run on its own (exec.c run_exact) runs from a
+ * copy followed by the sentinel. Without the sibling call (-O0, or sanitizers) the handlers
+ * nest, at most a block's length (ICACHE_BLOCK_MAX) deep. */
+static inline __attribute__((always_inline)) void insn_go(struct cpu *c, const struct insn *i)
+{
+    i++;
+    c->cur = i;
+    i->fn(c, i);
+}
+
+/* The same for a handler that may have asked to end the block: any whose path may settle, raise
+ * an event, touch a device, write code or stop. Fast paths that do none of that (registers, a
+ * TLB hit, which is never a code page's write nor a device's) use insn_go. */
+static inline __attribute__((always_inline)) void insn_next(struct cpu *c, const struct insn *i)
+{
+    if (__builtin_expect(c->stop_block != 0, 0))
+        return;
+    insn_go(c, i);
+}
+
+/* A handler: its body, then insn_next. Usage: OP(name) { ... } (a return in the body goes on
+ * to the tail). */
+#define OP(name)                                                                           \
+    static inline __attribute__((always_inline)) void op_##name##_do(struct cpu *c,       \
+                                                                     const struct insn *i); \
+    OP_DECL(name)                                                                          \
+    {                                                                                      \
+        op_##name##_do(c, i);                                                              \
+        insn_next(c, i);                                                                   \
+    }                                                                                      \
+    static inline __attribute__((always_inline)) void op_##name##_do(struct cpu *c,       \
+                                                                     const struct insn *i)
 
 /* Every handler named in opcodes.def. */
-#define X(key, ext, mnem, flags, fn) OP(fn);
+#define X(key, ext, mnem, flags, fn) OP_DECL(fn);
 #include "cpu/opcodes.def"
 #undef X
-OP(toolong); /* an instruction longer than 15 bytes: #GP(0) */
-#define F(name) OP(name##32);
+OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
+#define F(name) OP_DECL(name##32);
 #include "cpu/fast32.def"
 #undef F
-#define FORMS(name) OP(name##32_r); OP(name##32_b); OP(name##32_x);
-#define FORMS_B(name) FORMS(name) OP(name##8_r); OP(name##8_b); OP(name##8_x);
+#define FORMS(name) OP_DECL(name##32_r); OP_DECL(name##32_b); OP_DECL(name##32_x);
+#define FORMS_B(name) FORMS(name) OP_DECL(name##8_r); OP_DECL(name##8_b); OP_DECL(name##8_x);
 #include "cpu/forms.def"
 #undef FORMS
 #undef FORMS_B

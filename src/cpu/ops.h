@@ -17,8 +17,16 @@
 #define OP_SIZED(name)                                                                     \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s);                                  \
-    __attribute__((noinline)) OP(name) { name##_body(c, i, i->osize); }                    \
-    __attribute__((noinline)) OP(name##32) { name##_body(c, i, 4); }                       \
+    __attribute__((noinline)) OP_DECL(name)                                                \
+    {                                                                                      \
+        name##_body(c, i, i->osize);                                                       \
+        insn_next(c, i);                                                                   \
+    }                                                                                      \
+    __attribute__((noinline)) OP_DECL(name##32)                                            \
+    {                                                                                      \
+        name##_body(c, i, 4);                                                              \
+        insn_next(c, i);                                                                   \
+    }                                                                                      \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
 
@@ -111,10 +119,13 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
 enum { FORM_R, FORM_B, FORM_X };
 
 #define OP_FORM_(name, sfx, form, s, fallback)                                            \
-    OP(name##sfx)                                                                          \
+    OP_DECL(name##sfx)                                                                     \
     {                                                                                      \
-        if (!name##_form(c, i, form, s))                                                   \
-            fallback(c, i);                                                                \
+        if (!name##_form(c, i, form, s)) {                                                 \
+            fallback(c, i); /* threaded itself */                                          \
+            return;                                                                        \
+        }                                                                                  \
+        insn_go(c, i);                                                                     \
     }
 #define OP_FORM_DECL_(name)                                                                \
     static inline __attribute__((always_inline)) bool name##_form(                        \
@@ -218,11 +229,15 @@ static inline uint8_t *stack_host(struct cpu *c, uint32_t sp, unsigned size, uin
     static __attribute__((noinline)) void name##_any32(struct cpu *c, const struct insn *i) \
     {                                                                                      \
         name##_body(c, i, 4);                                                              \
+        insn_next(c, i);                                                                   \
     }                                                                                      \
-    OP(name##32)                                                                           \
+    OP_DECL(name##32)                                                                      \
     {                                                                                      \
-        if (!name##_fast(c, i))                                                            \
-            name##_any32(c, i);                                                            \
+        if (!name##_fast(c, i)) {                                                          \
+            name##_any32(c, i); /* threaded itself */                                      \
+            return;                                                                        \
+        }                                                                                  \
+        insn_go(c, i);                                                                     \
     }                                                                                      \
     static inline __attribute__((always_inline)) void name##_body(                        \
         struct cpu *c, const struct insn *i, unsigned s)
