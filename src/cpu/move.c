@@ -30,7 +30,7 @@ OP_FORMS_B(mov_GE)
             if (!flat)
                 return false;
             form_load_miss(c, i->reg, off, s, s);
-            return true;
+            return FORM_SLOW;
         }
         v = host_load(p, s);
     }
@@ -51,7 +51,7 @@ OP_FORMS_B(mov_EG)
         if (!flat)
             return false;
         form_store_miss(c, off, s, get_reg(c, i->reg, s));
-        return true;
+        return FORM_SLOW;
     }
     host_store(p, s, get_reg(c, i->reg, s));
     return true;
@@ -70,7 +70,7 @@ OP_FORMS_B(mov_EI)
         if (!flat)
             return false;
         form_store_miss(c, off, s, i->imm);
-        return true;
+        return FORM_SLOW;
     }
     host_store(p, s, i->imm);
     return true;
@@ -99,7 +99,7 @@ OP_FORMS(movzx)
             if (!flat)
                 return false;
             form_load_miss(c, i->reg, off, ss, 4);
-            return true;
+            return FORM_SLOW;
         }
         v = host_load(p, ss);
     }

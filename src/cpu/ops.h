@@ -118,17 +118,27 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
  */
 enum { FORM_R, FORM_B, FORM_X };
 
+/* What a form body returns: false (FORM_FALLBACK), the general handler runs the instruction;
+ * true (FORM_HIT), done by the fast path, which cannot end the block (insn_go); FORM_SLOW, done
+ * by the slow path (form_load_miss, form_store_miss), which may have asked to end it (a write
+ * into decoded code, a device access): the tail tests stop_block (insn_next). */
+enum { FORM_FALLBACK = 0, FORM_HIT = 1, FORM_SLOW = 2 };
 #define OP_FORM_(name, sfx, form, s, fallback)                                            \
     OP_DECL(name##sfx)                                                                     \
     {                                                                                      \
-        if (!name##_form(c, i, form, s)) {                                                 \
+        int r_ = name##_form(c, i, form, s);                                               \
+        if (__builtin_expect(r_ == FORM_HIT, 1)) {                                         \
+            insn_go(c, i);                                                                 \
+            return;                                                                        \
+        }                                                                                  \
+        if (r_ == FORM_FALLBACK) {                                                         \
             fallback(c, i); /* threaded itself */                                          \
             return;                                                                        \
         }                                                                                  \
-        insn_go(c, i);                                                                     \
+        insn_next(c, i);                                                                   \
     }
 #define OP_FORM_DECL_(name)                                                                \
-    static inline __attribute__((always_inline)) bool name##_form(                        \
+    static inline __attribute__((always_inline)) int name##_form(                         \
         struct cpu *c, const struct insn *i, unsigned form, unsigned s)
 #define OP_FORMS_32_(name)                                                                 \
     OP_FORM_DECL_(name);                                                                   \
