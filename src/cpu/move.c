@@ -20,18 +20,13 @@ OP_SIZED(movzx)
 /* The same by operand form (forms.def, OP_FORMS in ops.h). */
 OP_FORMS_B(mov_GE)
 {
-    uint32_t v, off;
-    bool flat;
+    uint32_t v;
     if (form == FORM_R) {
         v = get_reg(c, i->rm, s);
     } else {
-        const uint8_t *p = form_fast(c, i, form, s, false, &off, &flat);
-        if (!p) {
-            if (!flat)
-                return false;
-            form_load_miss(c, i->reg, off, s, s);
-            return FORM_SLOW;
-        }
+        uint8_t *p = form_host(c, i, form, s, TLB_R_S);
+        if (!p)
+            return false;
         v = host_load(p, s);
     }
     set_reg(c, i->reg, s, v);
@@ -40,38 +35,26 @@ OP_FORMS_B(mov_GE)
 
 OP_FORMS_B(mov_EG)
 {
-    uint32_t off;
-    bool flat;
     if (form == FORM_R) {
         set_reg(c, i->rm, s, get_reg(c, i->reg, s));
         return true;
     }
-    uint8_t *p = form_fast(c, i, form, s, true, &off, &flat);
-    if (!p) {
-        if (!flat)
-            return false;
-        form_store_miss(c, off, s, get_reg(c, i->reg, s));
-        return FORM_SLOW;
-    }
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
+    if (!p)
+        return false;
     host_store(p, s, get_reg(c, i->reg, s));
     return true;
 }
 
 OP_FORMS_B(mov_EI)
 {
-    uint32_t off;
-    bool flat;
     if (form == FORM_R) {
         set_reg(c, i->rm, s, i->imm);
         return true;
     }
-    uint8_t *p = form_fast(c, i, form, s, true, &off, &flat);
-    if (!p) {
-        if (!flat)
-            return false;
-        form_store_miss(c, off, s, i->imm);
-        return FORM_SLOW;
-    }
+    uint8_t *p = form_host(c, i, form, s, TLB_W_S);
+    if (!p)
+        return false;
     host_store(p, s, i->imm);
     return true;
 }
@@ -89,18 +72,13 @@ OP_FORMS(movzx)
 {
     (void)s;
     unsigned ss = (i->cc & 1) ? 2 : 1;
-    uint32_t v, off;
-    bool flat;
+    uint32_t v;
     if (form == FORM_R) {
         v = get_reg(c, i->rm, ss);
     } else {
-        const uint8_t *p = form_fast(c, i, form, ss, false, &off, &flat);
-        if (!p) {
-            if (!flat)
-                return false;
-            form_load_miss(c, i->reg, off, ss, 4);
-            return FORM_SLOW;
-        }
+        uint8_t *p = form_host(c, i, form, ss, TLB_R_S);
+        if (!p)
+            return false;
         v = host_load(p, ss);
     }
     c->r[i->reg] = v;

@@ -118,27 +118,17 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
  */
 enum { FORM_R, FORM_B, FORM_X };
 
-/* What a form body returns: false (FORM_FALLBACK), the general handler runs the instruction;
- * true (FORM_HIT), done by the fast path, which cannot end the block (insn_go); FORM_SLOW, done
- * by the slow path (form_load_miss, form_store_miss), which may have asked to end it (a write
- * into decoded code, a device access): the tail tests stop_block (insn_next). */
-enum { FORM_FALLBACK = 0, FORM_HIT = 1, FORM_SLOW = 2 };
 #define OP_FORM_(name, sfx, form, s, fallback)                                            \
     OP_DECL(name##sfx)                                                                     \
     {                                                                                      \
-        int r_ = name##_form(c, i, form, s);                                               \
-        if (__builtin_expect(r_ == FORM_HIT, 1)) {                                         \
-            insn_go(c, i);                                                                 \
-            return;                                                                        \
-        }                                                                                  \
-        if (r_ == FORM_FALLBACK) {                                                         \
+        if (!name##_form(c, i, form, s)) {                                                 \
             fallback(c, i); /* threaded itself */                                          \
             return;                                                                        \
         }                                                                                  \
-        insn_next(c, i);                                                                   \
+        insn_go(c, i);                                                                     \
     }
 #define OP_FORM_DECL_(name)                                                                \
-    static inline __attribute__((always_inline)) int name##_form(                         \
+    static inline __attribute__((always_inline)) bool name##_form(                        \
         struct cpu *c, const struct insn *i, unsigned form, unsigned s)
 #define OP_FORMS_32_(name)                                                                 \
     OP_FORM_DECL_(name);                                                                   \
@@ -181,34 +171,6 @@ static inline uint8_t *form_host(struct cpu *c, const struct insn *i, unsigned f
                                  unsigned size, uint32_t kind)
 {
     return fast_host(c, i->seg, ea_form(c, i, form), size, kind);
-}
-
-/* The host address of the memory operand of a FORM_B/FORM_X handler through the fast TLB, for
- * a read (write false) or a write at the current privilege, its offset in *off; NULL on a miss.
- * *flat says whether the segment is flat: when it is not, the handler falls back (returns
- * false); when it is, a miss may go to the slow path at once (form_load_miss, form_store_miss:
- * what rd/wr reach for a flat segment, without missing the fast TLB a second time). */
-static inline uint8_t *form_fast(struct cpu *c, const struct insn *i, unsigned form,
-                                 unsigned size, bool write, uint32_t *off, bool *flat)
-{
-    *off = ea_form(c, i, form);
-    *flat = __builtin_expect(c->seg[i->seg].flat, 1);
-    return *flat ? tlb_fast_host(c, *off, size, write) : NULL;
-}
-
-/* A read of size bytes at linear (flat) off on a fast-TLB miss, into register reg at size
- * dsize; out of line, so that the hit path of the handler needs no frame. */
-static __attribute__((noinline, unused)) void form_load_miss(struct cpu *c, unsigned reg,
-                                                            uint32_t off, unsigned size,
-                                                            unsigned dsize)
-{
-    set_reg(c, reg, dsize, mem_read_slow(c, off, size, acc_need(c, TLB_R_S)));
-}
-
-static __attribute__((noinline, unused)) void form_store_miss(struct cpu *c, uint32_t off,
-                                                             unsigned size, uint32_t v)
-{
-    mem_write_slow(c, off, size, v, acc_need(c, TLB_W_S));
 }
 
 /* ---- stack ---- */
