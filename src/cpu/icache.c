@@ -39,7 +39,6 @@ void icache_reset(struct cpu *c)
     c->map_epoch++; /* every link points into the arena being dropped */
     c->last_block = NULL;
     memset(ic->slots, 0, ICACHE_SLOTS * sizeof *ic->slots);
-    memset(ic->jc, 0, ICACHE_JC_SLOTS * sizeof *ic->jc); /* (the epoch alone would do) */
     ic->used = 0;
     ic->resets++;
 }
@@ -223,9 +222,8 @@ struct block *icache_lookup(struct cpu *c)
 /* Whether prev's link k names the block to run at EIP now (icache_next's test). */
 static bool link_holds(const struct cpu *c, const struct block *prev, unsigned k)
 {
-    const struct block *n = prev->link[k];
-    return n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-           prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12];
+    return icache_holds(c, prev->link[k], prev->link_eip[k], prev->link_epoch[k],
+                        prev->link_cpl[k]);
 }
 
 static unsigned jc_slot(uint32_t eip)
@@ -240,8 +238,7 @@ static inline __attribute__((always_inline)) struct block *jc_get(struct cpu *c)
     struct icache *ic = c->icache;
     const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
     struct block *b = e->b;
-    if (b && e->eip == c->eip && e->epoch == c->map_epoch && e->cpl == c->cpl &&
-        b->gen0 == c->page_gen[b->phys >> 12] && c->eip <= c->seg[SEG_CS].limit) {
+    if (icache_holds(c, b, e->eip, e->epoch, e->cpl) && c->eip <= c->seg[SEG_CS].limit) {
         ic->jc_hits++;
         return b;
     }

@@ -71,7 +71,8 @@ static inline struct jlink *jlink_of(const struct insn *j)
  * an IRET), before the other slots and the full lookup (icache.c icache_next_slow).
  * An entry holds under the same conditions as a link (the same EIP, map epoch and CPL, its first
  * page not written since it was decoded): it is made only by a full lookup, under the current
- * epoch, as links are. Blocks reaching into a second page are never cached (they re-check it). */
+ * epoch, as links are (a cache reset bumps the epoch, so no entry outlives the arena it points
+ * into). Blocks reaching into a second page are never cached (they re-check it). */
 #define ICACHE_JC_SLOTS 4096u /* power of two */
 
 struct jc_entry {
@@ -120,15 +121,23 @@ static inline unsigned link_slot(uint32_t eip)
     return (eip ^ (eip >> 3) ^ (eip >> 7)) & (BLOCK_LINKS - 1);
 }
 
+/* Whether block n, remembered for (eip, epoch, cpl) by a link or the jump cache, is the block to
+ * run at CS:EIP now: the same EIP, map epoch and CPL, and its first page not written since it
+ * was decoded. */
+static inline bool icache_holds(const struct cpu *c, const struct block *n, uint32_t eip,
+                                uint32_t epoch, uint8_t cpl)
+{
+    return n && eip == c->eip && epoch == c->map_epoch && cpl == c->cpl &&
+           n->gen0 == c->page_gen[n->phys >> 12];
+}
+
 /* The block prev links to for CS:EIP when that link holds, else NULL. */
 static inline struct block *icache_link(const struct cpu *c, const struct block *prev)
 {
     unsigned k = link_slot(c->eip);
     struct block *n = prev->link[k];
-    if (n && prev->link_eip[k] == c->eip && prev->link_epoch[k] == c->map_epoch &&
-        prev->link_cpl[k] == c->cpl && n->gen0 == c->page_gen[n->phys >> 12])
-        return n;
-    return NULL;
+    return icache_holds(c, n, prev->link_eip[k], prev->link_epoch[k], prev->link_cpl[k]) ? n
+                                                                                        : NULL;
 }
 
 static inline struct block *icache_next(struct cpu *c, struct block *prev)
