@@ -53,22 +53,27 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
                                                          const struct insn *i)
 {
     if (c->cur) {
-        /* In the middle of its block: back to the block's start (the target is the block's
-         * start, within the CS limit), the block runs again from here when the budget holds
-         * all of it (the Jcc and those before it retire; nothing that would stop the block has
-         * run, stop_block is 0), else from the dispatch loop (STOP_LOOP); elsewhere, the
-         * Jcc's direct link leads on (jcc_jump) or the dispatch loop decides (STOP_JUMP). */
-        if (i->loop) {
-            uint64_t count = c->icount + i->idx + 1u;
+        /* In the middle of its block. The target an instruction of the same block (icache.c
+         * insn.jt; within the CS limit, as the whole block): on there, the block's count moved
+         * so that the Jcc and those before it retire (count + the target's index), when the
+         * budget holds the rest of the block (nothing that would stop the block has run,
+         * stop_block is 0); else, for the block's start, the dispatch loop runs it again
+         * (STOP_LOOP). Elsewhere, the Jcc's direct link leads on (jcc_jump) or the dispatch
+         * loop decides (STOP_JUMP). */
+        if (i->jt) {
+            unsigned t = i->jt - 1u;
+            uint64_t count = c->icount + i->idx + 1u - t;
             if (count + c->last_block->n <= c->thread_end) {
-                const struct insn *first = i - i->idx;
+                const struct insn *to = i - i->idx + t;
                 c->icount = count;
-                c->cur = first;
-                first->fn(c, first);
+                c->cur = to;
+                to->fn(c, to);
                 return;
             }
-            c->stop_block = STOP_LOOP;
-            return;
+            if (t == 0) {
+                c->stop_block = STOP_LOOP;
+                return;
+            }
         }
         jcc_jump(c, i);
         return;

@@ -136,9 +136,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         in->off = b->bytes;
         in->idx = (uint8_t)b->n;
         in->jl = 0;
-        /* A Jcc back to the block's start (a loop of one block): its target is a constant
-         * offset from the block's start, so it is known here (control.c jcc_taken). */
-        in->loop = is_jcc(in->id) && in->osize == 4 && (uint32_t)(b->bytes + len + in->imm) == 0;
+        in->jt = 0;
         b->n++;
         b->bytes = (uint16_t)(b->bytes + len);
         off += len;
@@ -146,6 +144,20 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         b->mode_end = (fl & F_MODE) != 0;
         if (((fl & (F_END | F_MODE)) && !is_jcc(in->id)) || in->fn == op_ud || off >= PAGE_SIZE)
             break;
+    }
+    /* A Jcc whose target is an instruction of its own block (the block's start: a loop of one
+     * block; or another instruction of it): the target is a constant offset from the block's
+     * start, so it is known here (control.c jcc_taken goes there without leaving the block). */
+    for (unsigned k = 0; k < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        if (!is_jcc(in->id) || in->osize != 4 || in->fn == op_ud)
+            continue;
+        uint32_t to = (uint32_t)(in->off + in->len + in->imm);
+        for (unsigned t = 0; t < b->n && b->insns[t].off <= to; t++)
+            if (b->insns[t].off == to) {
+                in->jt = (uint8_t)(t + 1);
+                break;
+            }
     }
     insn_kill_dead_flags(b->insns, b->n);
     /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block

@@ -39,7 +39,8 @@ struct insn {
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
-    uint8_t loop;     /* a Jcc whose target is the start of its own block (icache.c) */
+    uint8_t jt;       /* a Jcc whose target is an instruction of its own block: 1 + that
+                         instruction's index (1: the block's start, a loop), else 0 (icache.c) */
     uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
                          its direct link (icache.h struct jlink), else 0 */
 };

@@ -300,6 +300,52 @@ static void test_loop_nested(void **state)
     CHECK(loop_nested);
 }
 
+/* Jccs whose target is another instruction of their own block, not its start (icache.c
+ * insn.jt): the Collatz steps of 27, a fused TEST/JZ forward and a fused CMP/JNE back to the
+ * third instruction. */
+static const uint8_t jump_in_block[] = {
+    0xBA, 0x1B, 0x00, 0x00, 0x00, /* 00 mov edx, 27 */
+    0x31, 0xC0,                   /* 05 xor eax, eax */
+    0xF6, 0xC2, 0x01,             /* 07 test dl, 1 */
+    0x74, 0x05,                   /* 0A jz 11 */
+    0x8D, 0x54, 0x52, 0x01,       /* 0C lea edx, [edx + edx * 2 + 1] */
+    0x40,                         /* 10 inc eax */
+    0xD1, 0xEA,                   /* 11 shr edx, 1 */
+    0x40,                         /* 13 inc eax */
+    0x83, 0xFA, 0x01,             /* 14 cmp edx, 1 */
+    0x75, 0xEE,                   /* 17 jne 07 */
+    0xF4,                         /* 19 hlt */
+};
+
+/* The same with plain (not fused) Jccs, one back to the second instruction and one forward to
+ * the block's last instruction. */
+static const uint8_t jump_in_block_last[] = {
+    0xB9, 0x0A, 0x00, 0x00, 0x00, /* 00 mov ecx, 10 */
+    0x31, 0xC0,                   /* 05 xor eax, eax */
+    0x40,                         /* 07 inc eax */
+    0xF6, 0xC1, 0x01,             /* 08 test cl, 1 */
+    0x75, 0x01,                   /* 0B jnz 0E */
+    0x48,                         /* 0D dec eax */
+    0x49,                         /* 0E dec ecx */
+    0x75, 0xF6,                   /* 0F jnz 07 */
+    0x85, 0xC0,                   /* 11 test eax, eax */
+    0x75, 0x01,                   /* 13 jnz 16 */
+    0x90,                         /* 15 nop */
+    0xF4,                         /* 16 hlt */
+};
+
+static void test_jump_in_block(void **state)
+{
+    (void)state;
+    CHECK(jump_in_block);
+    struct state s = run_k(jump_in_block, sizeof jump_in_block, false, MAX_INSNS);
+    assert_int_equal(s.r[EDX], 1);
+    assert_int_equal(s.r[EAX], 111); /* the Collatz steps of 27 */
+    CHECK(jump_in_block_last);
+    s = run_k(jump_in_block_last, sizeof jump_in_block_last, false, MAX_INSNS);
+    assert_int_equal(s.r[EAX], 5);
+}
+
 /* The number of instructions the fast loop path retires is exact: a loop of 1000 passes, cut by
  * budgets that end in the middle of a pass. */
 static void test_loop_count(void **state)
@@ -618,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_loop_smc),
         cmocka_unit_test(test_loop_nested),
         cmocka_unit_test(test_loop_count),
+        cmocka_unit_test(test_jump_in_block),
         cmocka_unit_test(test_loop_cmp),
         cmocka_unit_test(test_fuse_fault),
         cmocka_unit_test(test_fuse_limit),
