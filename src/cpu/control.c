@@ -121,12 +121,13 @@ JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
 /* A flag-setting instruction with a register or immediate operand fused with the Jcc that
  * follows it in its block (icache.c fuses them at decode; the Jcc stays in the block, never the
  * block's last instruction). The fused handler does the instruction exactly as its own handler
- * (result, lazy flags), then, in the middle of a block (c->cur set: not under an instruction
- * hook, a budget that ends in the block or a single step, where run_block runs every
- * instruction on its own), decides the Jcc from the operands it has in hand: not taken, it
- * goes on with the instruction after the Jcc (insn_next: threaded dispatch); taken, the Jcc's own taken path runs as the
- * running instruction (c->cur = the Jcc: EIP, the count and a #GP for a target beyond the CS
- * limit are the Jcc's). */
+ * (result, lazy flags), then decides the Jcc from the operands it has in hand: not taken, it
+ * goes on with the instruction after the Jcc (insn_go: threaded dispatch); taken, the Jcc's own
+ * taken path runs as the running instruction (c->cur = the Jcc: EIP, the count and a #GP for a
+ * target beyond the CS limit are the Jcc's). It is a middle-of-block handler (insn.mid): it
+ * runs only with c->cur set; where run_block runs every instruction on its own (an instruction
+ * hook, a budget that ends in the block, a single step: exec.c run_exact) the instruction runs
+ * its plain handler and the Jcc its own. */
 enum { FZ_ADD, FZ_SUB, FZ_AND, FZ_OR, FZ_XOR };
 
 /* Condition cc after `r = a op b` (size s, operands and result masked to it). */
@@ -183,34 +184,58 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
  * folded in at decode: for JE and JNE a test of the result, for the others of CMP, SUB and TEST
  * a comparison of the operands); OPN: FZ_*; WR: write the result (not CMP, TEST);
  * TEST: lazy flags as TEST records them (no operands); A, B: the operands; DST: where the
- * result goes. CC: the Jcc's condition, or 16 for the one in the Jcc. */
-#define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC)                              \
-    static void op_fz_##name(struct cpu *c, const struct insn *i)                    \
-    {                                                                                \
-        uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
-        if (WR)                                                                      \
-            set_reg(c, DST, S, r);                                                   \
+ * result goes. CC: the Jcc's condition, or 16 for the one in the Jcc.
+ * DEAD (CMP and TEST, op_fz_NAME_cN_dD: icache.c picks them from deadflags.c's liveness): the
+ * flags are dead where the Jcc leads, so the lazy flags are not stored on that way: 1, taken
+ * (the target an instruction of the same block, insn.jt, where nothing sees the flags before
+ * they are all written again; they are stored when the jump cannot stay in the block: the
+ * budget); 2, not taken (after the Jcc, in the block); 3, both. */
+#define FZ_FLAGS_(OPN, S, TEST)                                                      \
+    do {                                                                             \
         if (TEST)                                                                    \
             lf_set(c, LF_LOGIC, S, r, 0, 0, 0);                                      \
         else                                                                         \
             lf_set(c, OPN == FZ_ADD ? LF_ADD : OPN == FZ_SUB ? LF_SUB : LF_LOGIC, S, \
                    r, a, b, 0);                                                      \
-        if (!c->cur)                                                                 \
-            return; /* every instruction on its own: the Jcc runs next */            \
+    } while (0)
+#define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC, DEAD)                        \
+    static void op_fz_##name(struct cpu *c, const struct insn *i)                    \
+    {                                                                                \
+        uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
+        if (WR)                                                                      \
+            set_reg(c, DST, S, r);                                                   \
+        if ((DEAD) == 0)                                                             \
+            FZ_FLAGS_(OPN, S, TEST);                                                 \
         const struct insn *j = i + 1;                                                \
         if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
+            if ((DEAD) == 1)                                                         \
+                FZ_FLAGS_(OPN, S, TEST);                                             \
             insn_go(c, j); /* not taken: on after the Jcc (threaded) */              \
             return;                                                                  \
         }                                                                            \
         c->cur = j;                                                                  \
+        if ((DEAD) & 1) {                                                            \
+            /* as jcc_taken, the target in the block, without storing the flags */   \
+            unsigned t = j->jt - 1u;                                                 \
+            uint64_t count = c->icount + j->idx + 1u - t;                            \
+            if (count + c->last_block->n <= c->thread_end) {                         \
+                const struct insn *to = j - j->idx + t;                              \
+                c->icount = count;                                                   \
+                c->cur = to;                                                         \
+                to->fn(c, to);                                                       \
+                return;                                                              \
+            }                                                                        \
+        }                                                                            \
+        if ((DEAD) != 0)                                                             \
+            FZ_FLAGS_(OPN, S, TEST);                                                 \
         jcc_taken(c, j);                                                             \
     }
 /* ALL: every condition but the parity ones (P, NP: rare) has its own handler; else only E and
  * NE. */
 #define FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, CC)                           \
-    FUSED_CC(name##_c##CC, OPN, S, WR, TEST, A, B, DST, CC)
+    FUSED_CC(name##_c##CC, OPN, S, WR, TEST, A, B, DST, CC, 0)
 #define FUSED(name, OPN, S, WR, TEST, A, B, DST, ALL)                                \
-    FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, 16)                                  \
+    FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, 16, 0)                               \
     FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 4)                                \
     FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 5)                                \
     FUSED_MORE_##ALL(name, OPN, S, WR, TEST, A, B, DST)
@@ -228,6 +253,34 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
     FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 13)                               \
     FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 14)                               \
     FUSED_EACH_(name, OPN, S, WR, TEST, A, B, DST, 15)
+
+/* The handlers with dead flags (DEAD 1..3) for every condition but P and NP. */
+#define FUSED_D_(name, OPN, S, TEST, A, B, CC)                                       \
+    FUSED_CC(name##_c##CC##_d1, OPN, S, 0, TEST, A, B, EAX, CC, 1)                   \
+    FUSED_CC(name##_c##CC##_d2, OPN, S, 0, TEST, A, B, EAX, CC, 2)                   \
+    FUSED_CC(name##_c##CC##_d3, OPN, S, 0, TEST, A, B, EAX, CC, 3)
+#define FUSED_DEAD(name, OPN, S, TEST, A, B)                                         \
+    FUSED_D_(name, OPN, S, TEST, A, B, 0) FUSED_D_(name, OPN, S, TEST, A, B, 1)      \
+    FUSED_D_(name, OPN, S, TEST, A, B, 2) FUSED_D_(name, OPN, S, TEST, A, B, 3)      \
+    FUSED_D_(name, OPN, S, TEST, A, B, 4) FUSED_D_(name, OPN, S, TEST, A, B, 5)      \
+    FUSED_D_(name, OPN, S, TEST, A, B, 6) FUSED_D_(name, OPN, S, TEST, A, B, 7)      \
+    FUSED_D_(name, OPN, S, TEST, A, B, 8) FUSED_D_(name, OPN, S, TEST, A, B, 9)      \
+    FUSED_D_(name, OPN, S, TEST, A, B, 12) FUSED_D_(name, OPN, S, TEST, A, B, 13)    \
+    FUSED_D_(name, OPN, S, TEST, A, B, 14) FUSED_D_(name, OPN, S, TEST, A, B, 15)
+FUSED_DEAD(cmp_EG32_r, FZ_SUB, 4, 0, c->r[i->rm], c->r[i->reg])
+FUSED_DEAD(cmp_GE32_r, FZ_SUB, 4, 0, c->r[i->reg], c->r[i->rm])
+FUSED_DEAD(cmp_EI32_r, FZ_SUB, 4, 0, c->r[i->rm], i->imm)
+FUSED_DEAD(cmp_AI32, FZ_SUB, 4, 0, c->r[EAX], i->imm)
+FUSED_DEAD(cmp_EG8_r, FZ_SUB, 1, 0, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1))
+FUSED_DEAD(cmp_GE8_r, FZ_SUB, 1, 0, get_reg(c, i->reg, 1), get_reg(c, i->rm, 1))
+FUSED_DEAD(cmp_EI8_r, FZ_SUB, 1, 0, get_reg(c, i->rm, 1), i->imm & 0xFF)
+FUSED_DEAD(test_EG32_r, FZ_AND, 4, 1, c->r[i->rm], c->r[i->reg])
+FUSED_DEAD(test_EI32_r, FZ_AND, 4, 1, c->r[i->rm], i->imm)
+FUSED_DEAD(test_AI32, FZ_AND, 4, 1, c->r[EAX], i->imm)
+FUSED_DEAD(test_EG8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1))
+FUSED_DEAD(test_EI8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), i->imm & 0xFF)
+#undef FUSED_DEAD
+#undef FUSED_D_
 
 /* The four register and immediate forms (EG, GE, EI with a register operand; AI) of a 32-bit
  * ALU operation, and the three of a byte one. */
@@ -258,9 +311,31 @@ FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
 #undef FUSED
 #undef FUSED_EACH_
 #undef FUSED_CC
+#undef FZ_FLAGS_
 
-insn_fn jcc_fused(insn_fn producer, unsigned cc)
+insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
 {
+    /* the dead-flags handlers, by dead (1..3) and condition (NULL: P, NP) */
+#define FZ_D_(name, d)                                                               \
+    {op_fz_##name##_c0_d##d, op_fz_##name##_c1_d##d, op_fz_##name##_c2_d##d,         \
+     op_fz_##name##_c3_d##d, op_fz_##name##_c4_d##d, op_fz_##name##_c5_d##d,         \
+     op_fz_##name##_c6_d##d, op_fz_##name##_c7_d##d, op_fz_##name##_c8_d##d,         \
+     op_fz_##name##_c9_d##d, NULL, NULL, op_fz_##name##_c12_d##d,                    \
+     op_fz_##name##_c13_d##d, op_fz_##name##_c14_d##d, op_fz_##name##_c15_d##d}
+#define FZ_DEAD(name) {op_##name, {FZ_D_(name, 1), FZ_D_(name, 2), FZ_D_(name, 3)}}
+    static const struct {
+        insn_fn plain, by_cc[3][16];
+    } dead_rows[] = {
+        FZ_DEAD(cmp_EG32_r), FZ_DEAD(cmp_GE32_r), FZ_DEAD(cmp_EI32_r), FZ_DEAD(cmp_AI32),
+        FZ_DEAD(cmp_EG8_r), FZ_DEAD(cmp_GE8_r), FZ_DEAD(cmp_EI8_r), FZ_DEAD(test_EG32_r),
+        FZ_DEAD(test_EI32_r), FZ_DEAD(test_AI32), FZ_DEAD(test_EG8_r), FZ_DEAD(test_EI8_r),
+    };
+#undef FZ_DEAD
+#undef FZ_D_
+    if (dead >= 1 && dead <= 3)
+        for (unsigned k = 0; k < sizeof dead_rows / sizeof dead_rows[0]; k++)
+            if (dead_rows[k].plain == producer && dead_rows[k].by_cc[dead - 1][cc & 15])
+                return dead_rows[k].by_cc[dead - 1][cc & 15];
     /* by condition: NULL where op_fz_NAME (any condition) does it */
 #define FZ_EN_(name) [4] = op_fz_##name##_c4, [5] = op_fz_##name##_c5
 #define FZ_ROW_0(name) {op_##name, op_fz_##name, {FZ_EN_(name)}}

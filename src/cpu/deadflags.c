@@ -8,9 +8,11 @@
  * them all, are register-only instructions that cannot fault, stop the block, read flags or
  * write memory (the list below): the flags k leaves are then never observable. Instruction k
  * itself may fault (IMUL r32, r/m32: a fault changes nothing, flags included). A _nf handler
- * runs the short way only in the middle of its block (c->cur set, exec.c run_block): run alone
- * (an instruction hook, a budget or CS limit that cuts the block short, a single step: cur
- * NULL) it is the full handler, so EFLAGS is exact at every boundary where anything can look.
+ * is a middle-of-block handler (insn.mid): it runs only in the middle of its block (c->cur set,
+ * exec.c run_block; never the block's last instruction, whose flags are live) and tests nothing;
+ * run alone (an instruction hook, a budget or CS limit that cuts the block short, a single
+ * step: exec.c run_exact) the instruction runs its full handler (decode.c insn_plain_fn), so
+ * EFLAGS is exact at every boundary where anything can look.
  */
 #include "cpu/ops.h"
 
@@ -24,64 +26,36 @@ enum {
 #define NF_ALU_E(name, OPX)                                                                \
     static void op_##name##_EG32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_EG32_r(c, i);                                                      \
-            return;                                                                        \
-        }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX c->r[i->reg];                                        \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_GE32_r(c, i);                                                      \
-            return;                                                                        \
-        }                                                                                  \
         c->r[i->reg] = c->r[i->reg] OPX c->r[i->rm];                                       \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI32_r_nf(struct cpu *c, const struct insn *i)                 \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_EI32_r(c, i);                                                      \
-            return;                                                                        \
-        }                                                                                  \
         c->r[i->rm] = c->r[i->rm] OPX i->imm;                                              \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_AI32_nf(struct cpu *c, const struct insn *i)                   \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_AI32(c, i);                                                        \
-            return;                                                                        \
-        }                                                                                  \
         c->r[EAX] = c->r[EAX] OPX i->imm;                                                  \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EG8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_EG8_r(c, i);                                                       \
-            return;                                                                        \
-        }                                                                                  \
         set_reg(c, i->rm, 1, get_reg(c, i->rm, 1) OPX get_reg(c, i->reg, 1));              \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_GE8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_GE8_r(c, i);                                                       \
-            return;                                                                        \
-        }                                                                                  \
         set_reg(c, i->reg, 1, get_reg(c, i->reg, 1) OPX get_reg(c, i->rm, 1));             \
         insn_go(c, i);                                                                     \
     }                                                                                      \
     static void op_##name##_EI8_r_nf(struct cpu *c, const struct insn *i)                  \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##name##_EI8_r(c, i);                                                       \
-            return;                                                                        \
-        }                                                                                  \
         set_reg(c, i->rm, 1, (get_reg(c, i->rm, 1) OPX i->imm) & 0xFF);                    \
         insn_go(c, i);                                                                     \
     }
@@ -96,10 +70,6 @@ NF_ALU_E(xor, ^)
 #define NF_NOTHING(fname)                                                                  \
     static void op_##fname##_nf(struct cpu *c, const struct insn *i)                       \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_##fname(c, i);                                                              \
-            return;                                                                        \
-        }                                                                                  \
         insn_go(c, i);                                                                     \
     }
 #define NF_CMP_FORMS(name)                                                                 \
@@ -114,20 +84,12 @@ NF_NOTHING(cmp_GE8_r)
 
 static void op_inc_r32_nf(struct cpu *c, const struct insn *i)
 {
-    if (!c->cur) {
-        op_inc_r32(c, i);
-        return;
-    }
     c->r[i->reg]++;
     insn_go(c, i);
 }
 
 static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
 {
-    if (!c->cur) {
-        op_dec_r32(c, i);
-        return;
-    }
     c->r[i->reg]--;
     insn_go(c, i);
 }
@@ -137,10 +99,6 @@ static void op_dec_r32_nf(struct cpu *c, const struct insn *i)
 #define NF_SHIFT(name, src, COUNT, EXPR)                                                   \
     static void op_##name##_##src##_nf(struct cpu *c, const struct insn *i)                \
     {                                                                                      \
-        if (!c->cur) {                                                                     \
-            op_shift_##src##32(c, i);                                                      \
-            return;                                                                        \
-        }                                                                                  \
         uint32_t a = c->r[i->rm];                                                          \
         unsigned n = (COUNT);                                                              \
         c->r[i->rm] = (EXPR);                                                              \
@@ -162,8 +120,6 @@ NF_SHIFTS(1, 1)
 static void op_imul_GE32_nf(struct cpu *c, const struct insn *i)
 {
     uint32_t b;
-    if (!c->cur)
-        goto full;
     if (i->modreg) {
         b = c->r[i->rm];
     } else {
@@ -254,10 +210,11 @@ static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, i
     return true;
 }
 
-void insn_kill_dead_flags(struct insn *insns, unsigned n)
+void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in)
 {
     uint32_t live = FL_ARITH; /* after the block's last instruction: all */
-    for (unsigned k = n; k-- > 0;) {
+    live_in[n] = live;
+    for (unsigned k = n; k-- > 0; live_in[k] = live) {
         struct insn *in = &insns[k];
         uint32_t writes, reads;
         insn_fn nf;
@@ -266,8 +223,10 @@ void insn_kill_dead_flags(struct insn *insns, unsigned n)
             live = FL_ARITH;
             continue;
         }
-        if (writes && !(writes & live) && nf)
+        if (writes && !(writes & live) && nf) {
             in->fn = nf;
+            in->mid = 1;
+        }
         live = fault ? FL_ARITH : (live & ~writes) | reads;
     }
 }

@@ -56,6 +56,11 @@ static insn_fn specialise(insn_fn fn, const struct insn *i)
     return fn;
 }
 
+insn_fn insn_plain_fn(const struct insn *i)
+{
+    return specialise(opcode_table[i->id].fn, i);
+}
+
 void decode_map_init(struct decode_map *m)
 {
     memset(m, 0, sizeof *m);

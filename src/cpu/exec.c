@@ -271,6 +271,8 @@ static __attribute__((noinline)) void run_exact(struct cpu *c, struct block *b, 
         struct insn one[2] = {*i, {.fn = op_block_end}};
         if (i == b->insns + b->n - 1)
             one[0].fn = b->last_fn;
+        else if (i->mid) /* a dead-flags or fused handler needs c->cur: the plain one */
+            one[0].fn = insn_plain_fn(i);
         one[0].fn(c, one);
         c->icount++;
         if (c->stop_block)

@@ -159,14 +159,22 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                 break;
             }
     }
-    insn_kill_dead_flags(b->insns, b->n);
+    uint32_t live_in[ICACHE_BLOCK_MAX + 1];
+    insn_kill_dead_flags(b->insns, b->n, live_in);
     /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block
      * steps over a Jcc its fused handler decided): fused (control.c). */
     for (unsigned k = 0; k + 2 < b->n; k++) {
         struct insn *in = &b->insns[k], *j = in + 1;
         insn_fn f;
-        if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud && (f = jcc_fused(in->fn, j->cc)))
+        /* the flags dead where the Jcc leads: the fused handler does not store them there
+         * (the producers with such handlers write them all) */
+        unsigned dead = (j->jt && !(live_in[j->jt - 1] & FL_ARITH) ? 1u : 0u) |
+                        (!(live_in[k + 2] & FL_ARITH) ? 2u : 0u);
+        if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud &&
+            (f = jcc_fused(in->fn, j->cc, dead))) {
             in->fn = f;
+            in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
+        }
     }
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
      * in the middle of the block (struct jlink). */

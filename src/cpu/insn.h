@@ -43,6 +43,9 @@ struct insn {
                          instruction's index (1: the block's start, a loop), else 0 (icache.c) */
     uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
                          its direct link (icache.h struct jlink), else 0 */
+    uint8_t mid;      /* fn is a middle-of-block handler (a dead-flags or fused one: it assumes
+                         c->cur set and tests nothing); run on its own (exec.c run_exact) the
+                         instruction runs insn_plain_fn's handler */
 };
 
 /* In the middle of a decoded block the dispatch loop (exec.c run_block) stores only c->cur:
@@ -186,8 +189,9 @@ OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 #undef FORMS_B
 
 /* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
- * when it has none. */
-insn_fn jcc_fused(insn_fn producer, unsigned cc);
+ * when it has none. dead: the producer's flags are dead where the Jcc leads when taken (1: its
+ * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0. */
+insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */
@@ -195,8 +199,14 @@ void jcc_leave(struct cpu *c, const struct insn *j);
 
 /* Gives the instructions of a decoded block whose arithmetic flags are dead (overwritten by
  * the next ones before anything can see them) their handlers without flags (deadflags.c).
- * Before jcc_fused is applied: it knows the plain handlers. */
-void insn_kill_dead_flags(struct insn *insns, unsigned n);
+ * Before jcc_fused is applied: it knows the plain handlers. live_in[k] (n + 1 of them): the
+ * flags that may be seen once the block's instruction k is reached, in the middle of the block
+ * (live_in[n]: all). */
+void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in);
+
+/* The handler the decoder gives instruction i, before dead flags and fusion (icache.c) replace
+ * it by a middle-of-block one (insn.mid) (decode.c). */
+insn_fn insn_plain_fn(const struct insn *i);
 
 /* Decoding (decode.c). A decode map is built from the table once per machine. */
 struct decode_map {
