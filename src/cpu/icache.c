@@ -76,6 +76,21 @@ static bool is_jcc(uint16_t id)
     return (key & 0x1F0u) == 0x070u || (key & 0x1F0u) == 0x180u;
 }
 
+/* The handler of a block's last instruction that goes on through its tail link (icache.h
+ * struct jlink): a 32-bit near CALL rel, JMP rel or RET; NULL for any other. */
+static insn_fn tail_fn(const struct insn *in)
+{
+    if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
+        return NULL;
+    switch (opcode_table[in->id].key) {
+    case 0xE8: return op_block_call;
+    case 0xE9:
+    case 0xEB: return op_block_jmp;
+    case 0xC3: return op_block_ret;
+    default: return NULL;
+    }
+}
+
 static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                            uint8_t d32)
 {
@@ -180,9 +195,10 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
      * in the middle of the block (struct jlink). */
     b->insns[b->n] = (struct insn){.fn = op_block_end};
     size_t at = (sizeof(struct block) + (b->n + 1u) * sizeof(struct insn) + 7) & ~(size_t)7;
-    for (unsigned k = 0; k + 1 < b->n; k++) {
+    insn_fn tail = tail_fn(&b->insns[b->n - 1]);
+    for (unsigned k = 0; k < b->n; k++) {
         struct insn *in = &b->insns[k];
-        if (!is_jcc(in->id) || in->fn == op_ud)
+        if (k + 1 < b->n ? !is_jcc(in->id) || in->fn == op_ud : !tail)
             continue;
         struct jlink *l = (struct jlink *)(void *)((uint8_t *)b + at);
         l->to = NULL;
@@ -191,7 +207,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         at += sizeof(struct jlink);
     }
     b->last_fn = b->insns[b->n - 1].fn;
-    b->insns[b->n - 1].fn = op_block_last;
+    b->insns[b->n - 1].fn = tail ? tail : op_block_last;
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += at;
