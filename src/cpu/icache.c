@@ -178,6 +178,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
         }
     }
+    for (unsigned k = 0; k < b->n; k++)
+        b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
      * in the middle of the block (struct jlink). */
     b->insns[b->n] = (struct insn){.fn = op_block_end};

@@ -211,6 +211,11 @@ void jcc_leave(struct cpu *c, const struct insn *j);
  * (live_in[n]: all). */
 void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in);
 
+/* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
+ * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else
+ * i->fn (shift.c). Applied after dead flags (icache.c), which know the general handlers. */
+insn_fn shift_form(const struct insn *i);
+
 /* The handler the decoder gives instruction i, before dead flags and fusion (icache.c) replace
  * it by a middle-of-block one (insn.mid) (decode.c). */
 insn_fn insn_plain_fn(const struct insn *i);
