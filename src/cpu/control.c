@@ -61,16 +61,14 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
          * (STOP_LOOP). Elsewhere, the Jcc's direct link leads on (jcc_jump) or the dispatch
          * loop decides (STOP_JUMP). */
         if (i->jt) {
-            unsigned t = i->jt - 1u;
-            uint64_t count = c->icount + i->idx + 1u - t;
-            if (count + c->last_block->n <= c->thread_end) {
-                const struct insn *to = i - i->idx + t;
-                c->icount = count;
+            if (c->icount + i->jr <= c->thread_end) {
+                const struct insn *to = i + 1 - i->jd;
+                c->icount += (uint64_t)(int64_t)i->jd;
                 c->cur = to;
                 to->fn(c, to);
                 return;
             }
-            if (t == 0) {
+            if (i->jt == 1) {
                 c->stop_block = STOP_LOOP;
                 return;
             }
@@ -213,14 +211,11 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
             insn_go(c, j); /* not taken: on after the Jcc (threaded) */              \
             return;                                                                  \
         }                                                                            \
-        c->cur = j;                                                                  \
         if ((DEAD) & 1) {                                                            \
             /* as jcc_taken, the target in the block, without storing the flags */   \
-            unsigned t = j->jt - 1u;                                                 \
-            uint64_t count = c->icount + j->idx + 1u - t;                            \
-            if (count + c->last_block->n <= c->thread_end) {                         \
-                const struct insn *to = j - j->idx + t;                              \
-                c->icount = count;                                                   \
+            if (c->icount + j->jr <= c->thread_end) {                                \
+                const struct insn *to = j + 1 - j->jd;                               \
+                c->icount += (uint64_t)(int64_t)j->jd;                               \
                 c->cur = to;                                                         \
                 to->fn(c, to);                                                       \
                 return;                                                              \
@@ -228,6 +223,7 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
         }                                                                            \
         if ((DEAD) != 0)                                                             \
             FZ_FLAGS_(OPN, S, TEST);                                                 \
+        c->cur = j;                                                                  \
         jcc_taken(c, j);                                                             \
     }
 /* ALL: every condition but the parity ones (P, NP: rare) has its own handler; else only E and

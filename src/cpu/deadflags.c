@@ -115,25 +115,30 @@ NF_SHIFTS(1, 1)
 #undef NF_SHIFTS
 #undef NF_SHIFT
 
-/* IMUL r32, r/m32 (a register, or a flat TLB-hit memory operand within one page, as
+/* IMUL r32, r/m32 by operand form (as the decoder's forms, ops.h: a register; a flat TLB-hit
+ * memory operand within one page, [base + disp] or [base + index * scale + disp], as
  * imul_GE_fast in muldiv.c; anything else, faults included, the full handler). */
-static void op_imul_GE32_nf(struct cpu *c, const struct insn *i)
-{
-    uint32_t b;
-    if (i->modreg) {
-        b = c->r[i->rm];
-    } else {
-        uint8_t *p;
-        if (i->asize != 4 || !(p = form_host(c, i, FORM_X, 4, TLB_R_S)))
-            goto full; /* index NOREG: c->r[NOREG] = 0 */
-        b = host_load(p, 4);
+#define NF_IMUL(sfx, FORM)                                                                 \
+    static void op_imul_GE32_##sfx##_nf(struct cpu *c, const struct insn *i)               \
+    {                                                                                      \
+        uint32_t b;                                                                        \
+        if ((FORM) == FORM_R) {                                                            \
+            b = c->r[i->rm];                                                               \
+        } else {                                                                           \
+            uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                \
+            if (!p) {                                                                      \
+                op_imul_GE32(c, i); /* threaded itself */                                  \
+                return;                                                                    \
+            }                                                                              \
+            b = host_load(p, 4);                                                           \
+        }                                                                                  \
+        c->r[i->reg] *= b; /* the low half of the signed product */                        \
+        insn_go(c, i);                                                                     \
     }
-    c->r[i->reg] *= b; /* the low half of the signed product */
-    insn_go(c, i);
-    return;
-full:
-    op_imul_GE32(c, i);
-}
+NF_IMUL(r, FORM_R)
+NF_IMUL(b, FORM_B)
+NF_IMUL(x, FORM_X)
+#undef NF_IMUL
 
 struct df_row {
     insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */
@@ -159,7 +164,7 @@ static const struct df_row df_rows[] = {
     DF_CMP(cmp), DF_CMP(test),
     {op_cmp_GE32_r, op_cmp_GE32_r_nf, DF_ALL}, {op_cmp_GE8_r, op_cmp_GE8_r_nf, DF_ALL},
     {op_inc_r32, op_inc_r32_nf, DF_INCDEC}, {op_dec_r32, op_dec_r32_nf, DF_INCDEC},
-    {op_imul_GE32, op_imul_GE32_nf, DF_ALL_FAULT},
+    {op_imul_GE32, op_imul_GE32_r_nf, DF_ALL_FAULT}, /* by form: df_effect */
     {op_shift_imm32, NULL, DF_SHIFT}, {op_shift_132, NULL, DF_SHIFT},
     /* no flags, no fault, no memory */
     {op_mov_EG32_r, NULL, DF_NONE}, {op_mov_GE32_r, NULL, DF_NONE},
@@ -187,6 +192,10 @@ static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, i
     if (!d)
         return false;
     *nf = d->nf;
+    if (d->fn == op_imul_GE32) /* the operand form; 16-bit addressing: none */
+        *nf = i->modreg ? op_imul_GE32_r_nf
+              : i->asize != 4 ? NULL
+              : i->index == NOREG ? op_imul_GE32_b_nf : op_imul_GE32_x_nf;
     *reads = 0;
     *fault = d->kind == DF_ALL_FAULT;
     switch (d->kind) {

@@ -151,7 +151,6 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         in->off = b->bytes;
         in->idx = (uint8_t)b->n;
         in->jl = 0;
-        in->jt = 0;
         b->n++;
         b->bytes = (uint16_t)(b->bytes + len);
         off += len;
@@ -171,6 +170,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         for (unsigned t = 0; t < b->n && b->insns[t].off <= to; t++)
             if (b->insns[t].off == to) {
                 in->jt = (uint8_t)(t + 1);
+                in->jd = (int8_t)(k + 1 - t);
+                in->jr = (uint8_t)(k + 1 - t + b->n);
                 break;
             }
     }
@@ -181,16 +182,19 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     for (unsigned k = 0; k + 2 < b->n; k++) {
         struct insn *in = &b->insns[k], *j = in + 1;
         insn_fn f;
+        if (!is_jcc(j->id) || j->osize != 4 || j->fn == op_ud)
+            continue;
         /* the flags dead where the Jcc leads: the fused handler does not store them there
          * (the producers with such handlers write them all) */
         unsigned dead = (j->jt && !(live_in[j->jt - 1] & FL_ARITH) ? 1u : 0u) |
                         (!(live_in[k + 2] & FL_ARITH) ? 2u : 0u);
-        if (is_jcc(j->id) && j->osize == 4 && j->fn != op_ud &&
-            (f = jcc_fused(in->fn, j->cc, dead))) {
+        if ((f = jcc_fused(in->fn, j->cc, dead))) {
             in->fn = f;
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
         }
     }
+    for (unsigned k = 0; k < b->n; k++)
+        b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
      * in the middle of the block (struct jlink). */
     b->insns[b->n] = (struct insn){.fn = op_block_end};

@@ -21,7 +21,16 @@ _Static_assert(sizeof ((struct cpu *)0)->r == (NOREG + 1) * sizeof(uint32_t),
 
 struct insn {
     insn_fn fn;
-    uint32_t disp;    /* memory operand displacement (or moffs) */
+    union {
+        uint32_t disp; /* memory operand displacement (or moffs) */
+        struct {       /* a Jcc (it has none) whose target is an instruction of its own block
+                          (icache.c; all 0 for other Jccs; control.c jcc_taken): */
+            uint8_t jt; /* 1 + the target's index (1: the block's start, a loop) */
+            int8_t jd;  /* this Jcc's index + 1 - the target's: the block's count moves by it */
+            uint8_t jr; /* jd + the block's length: the count at the block's end, less the
+                           count at its start before the jump */
+        };
+    };
     uint32_t imm;     /* first immediate (sign-extended where the form says so) */
     uint16_t imm2;    /* second immediate: far-pointer selector, ENTER nesting level */
     uint16_t id;      /* row of the opcode table (mnemonic, flags) */
@@ -39,8 +48,6 @@ struct insn {
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
-    uint8_t jt;       /* a Jcc whose target is an instruction of its own block: 1 + that
-                         instruction's index (1: the block's start, a loop), else 0 (icache.c) */
     uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
                          its direct link (icache.h struct jlink), else 0 */
     uint8_t mid;      /* fn is a middle-of-block handler (a dead-flags or fused one: it assumes
@@ -216,6 +223,11 @@ void jcc_leave(struct cpu *c, const struct insn *j);
  * flags that may be seen once the block's instruction k is reached, in the middle of the block
  * (live_in[n]: all). */
 void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in);
+
+/* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
+ * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else
+ * i->fn (shift.c). Applied after dead flags (icache.c), which know the general handlers. */
+insn_fn shift_form(const struct insn *i);
 
 /* The handler the decoder gives instruction i, before dead flags and fusion (icache.c) replace
  * it by a middle-of-block one (insn.mid) (decode.c). */

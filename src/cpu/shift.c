@@ -132,6 +132,63 @@ OP_SIZED_FAST(shift_imm) { do_shift(c, i, s, i->imm & 0xFF); }
 OP_SIZED_FAST(shift_1) { do_shift(c, i, s, 1); }
 OP_SIZED(shift_cl) { do_shift(c, i, s, c->r[ECX] & 0xFF); }
 
+/* SHL/SAL, SHR, SAR of a 32-bit register by a count known at decode to be 1..31 (an immediate,
+ * or 1) or by CL (0: nothing changes, not even flags), the flags recorded: one handler per
+ * operation and count source, picked by shift_form (icache.c), so that none tests the operation
+ * or the count's source. Handlers for any instruction (not middle-of-block ones). */
+#define SHIFT_R32(name, LF, EXPR)                                                          \
+    static void op_##name##_r32_imm(struct cpu *c, const struct insn *i)                   \
+    {                                                                                      \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm & 31;                                                          \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        insn_go(c, i);                                                                     \
+    }                                                                                      \
+    static void op_##name##_r32_1(struct cpu *c, const struct insn *i)                     \
+    {                                                                                      \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = 1;                                                                    \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        insn_go(c, i);                                                                     \
+    }                                                                                      \
+    static void op_##name##_r32_cl(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        unsigned n = c->r[ECX] & 31;                                                       \
+        if (n) {                                                                           \
+            uint32_t a = c->r[i->rm];                                                      \
+            uint32_t r = (EXPR);                                                           \
+            c->r[i->rm] = r;                                                               \
+            lf_set(c, LF, 4, r, a, n, 0);                                                  \
+        }                                                                                  \
+        insn_go(c, i);                                                                     \
+    }
+SHIFT_R32(shl, LF_SHL, a << n)
+SHIFT_R32(shr, LF_SHR, a >> n)
+SHIFT_R32(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
+#undef SHIFT_R32
+
+insn_fn shift_form(const struct insn *i)
+{
+    static const insn_fn by_op[3][4] = {
+        {op_shl_r32_imm, op_shr_r32_imm, op_shl_r32_imm, op_sar_r32_imm},
+        {op_shl_r32_1, op_shr_r32_1, op_shl_r32_1, op_sar_r32_1},
+        {op_shl_r32_cl, op_shr_r32_cl, op_shl_r32_cl, op_sar_r32_cl},
+    };
+    if (!i->modreg || i->reg < 4)
+        return i->fn; /* memory; the rotates */
+    if (i->fn == op_shift_imm32 && (i->imm & 31))
+        return by_op[0][i->reg - 4];
+    if (i->fn == op_shift_132)
+        return by_op[1][i->reg - 4];
+    if (i->fn == op_shift_cl32)
+        return by_op[2][i->reg - 4];
+    return i->fn;
+}
+
 /* SHLD/SHRD r/m, r, imm8|CL (0F A4/A5, AC/AD: odd opcodes take CL). For 16-bit operands with a
  * count above 16 the result is undefined; it is computed here as a 32-bit funnel shift of
  * dest:src:dest, as Intel processors do. */
