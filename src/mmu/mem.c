@@ -319,7 +319,10 @@ static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cp
     unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
     struct tlb_entry *e = &c->tlb[slot];
     if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))) {
-        tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host); /* filled in another mode? */
+        /* filled in another mode? (a device's page never has fast tags in any mode: its fill
+         * left the current mode's empty and emptied the others') */
+        if (e->host)
+            tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host);
         return e;
     }
     uint32_t pa, perm;
