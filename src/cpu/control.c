@@ -484,6 +484,30 @@ static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const s
     c->stop_block = STOP_END;
 }
 
+/* A RET whose tail link names another target (a function with many callers): the block the
+ * jump cache holds for EIP, under the same tests, becomes the link and runs next; else the
+ * block ends (tail_go). */
+static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn *i)
+{
+    struct block *n = icache_jc_get(c);
+    uint64_t end = n ? (uint64_t)c->eip + n->bytes - 1 : UINT64_MAX;
+    uint64_t count = c->icount + 1u;
+    if (end <= c->seg[SEG_CS].limit && count + n->n <= c->thread_end) {
+        struct jlink *l = jlink_of(i);
+        l->to = n;
+        l->eip = c->eip;
+        l->end = (uint32_t)end;
+        l->epoch = c->map_epoch;
+        l->cpl = c->cpl;
+        c->icount = count;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+        return;
+    }
+    c->stop_block = STOP_END;
+}
+
 /* CALL rel32 at a block's end: call_fast (the target within the CS limit, a flat 32-bit stack
  * whose slot hits the TLB), else the general path. */
 void op_block_call(struct cpu *c, const struct insn *i)
@@ -524,6 +548,11 @@ void op_block_ret(struct cpu *c, const struct insn *i)
     }
     c->r[ESP] = sp + 4;
     c->eip = target;
+    const struct jlink *l = jlink_of(i);
+    if (l->eip != target && l->to) {
+        ret_miss(c, i);
+        return;
+    }
     tail_go(c, i);
 }
 

@@ -266,38 +266,14 @@ static bool link_holds(const struct cpu *c, const struct block *prev, unsigned k
                         prev->link_cpl[k]);
 }
 
-static unsigned jc_slot(uint32_t eip)
-{
-    return (eip ^ (eip >> 12)) & (ICACHE_JC_SLOTS - 1);
-}
-
-/* The block the jump cache holds for CS:EIP, or NULL (then icache_lookup decides, faults
- * included: an EIP beyond the CS limit is never answered here). */
-static inline __attribute__((always_inline)) struct block *jc_get(struct cpu *c)
-{
-    struct icache *ic = c->icache;
-    const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
-    struct block *b = e->b;
-    if (icache_holds(c, b, e->eip, e->epoch, e->cpl) && c->eip <= c->seg[SEG_CS].limit) {
-        ic->jc_hits++;
-        return b;
-    }
-    return NULL;
-}
-
 /* The full lookup, and its answer kept in the jump cache (unless the cache was reset while
  * looking up, or the block reaches into a second page). */
 static struct block *lookup_and_keep(struct cpu *c)
 {
     uint32_t epoch = c->map_epoch;
     struct block *b = icache_lookup(c);
-    if (c->map_epoch == epoch && b->page1 == UINT32_MAX) {
-        struct jc_entry *e = &c->icache->jc[jc_slot(c->eip)];
-        e->eip = c->eip;
-        e->epoch = epoch;
-        e->cpl = c->cpl;
-        e->b = b;
-    }
+    if (c->map_epoch == epoch)
+        icache_jc_put(c, b);
     return b;
 }
 
@@ -333,7 +309,7 @@ struct block *icache_next_slow(struct cpu *c, struct block *prev)
         unsigned k = link_slot(c->eip);
         if (prev->link_epoch[k] == c->map_epoch && prev->link_eip[k] != c->eip && prev->link[k]) {
             /* Slot k links another EIP: the jump cache answers first, and prev's links stay. */
-            struct block *b = jc_get(c);
+            struct block *b = icache_jc_get(c);
             return b ? b : next_collided(c, prev, k);
         }
     }

@@ -155,14 +155,48 @@ static inline struct block *icache_link(const struct cpu *c, const struct block 
                                                                                         : NULL;
 }
 
+static inline unsigned jc_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> 12)) & (ICACHE_JC_SLOTS - 1);
+}
+
+/* The block the jump cache holds for CS:EIP, or NULL (then icache_lookup decides, faults
+ * included: an EIP beyond the CS limit is never answered here). */
+static inline __attribute__((always_inline)) struct block *icache_jc_get(struct cpu *c)
+{
+    struct icache *ic = c->icache;
+    const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
+    struct block *b = e->b;
+    if (icache_holds(c, b, e->eip, e->epoch, e->cpl) && c->eip <= c->seg[SEG_CS].limit) {
+        ic->jc_hits++;
+        return b;
+    }
+    return NULL;
+}
+
+/* b, just found for CS:EIP under the current map epoch, goes in the jump cache (not a block
+ * reaching into a second page: it re-checks that page on every use). */
+static inline void icache_jc_put(struct cpu *c, struct block *b)
+{
+    if (b->page1 == UINT32_MAX) {
+        struct jc_entry *e = &c->icache->jc[jc_slot(c->eip)];
+        e->eip = c->eip;
+        e->epoch = c->map_epoch;
+        e->cpl = c->cpl;
+        e->b = b;
+    }
+}
+
 /* After prev ended in its last instruction (STOP_END) and n was found for CS:EIP: n becomes
  * prev's tail link when prev's last instruction has one (a block reaching into a second page
  * re-checks it on every use: never linked). Whatever transfer led here, the link names the
  * block valid at its EIP, so a link made after an event is only a wasted one. */
-static inline void icache_keep_tail(const struct cpu *c, struct block *prev, struct block *n)
+static inline void icache_keep_tail(struct cpu *c, struct block *prev, struct block *n)
 {
     const struct insn *t = &prev->insns[prev->n - 1];
     uint64_t end = (uint64_t)c->eip + n->bytes - 1;
+    if (t->fn == op_block_ret)
+        icache_jc_put(c, n); /* a RET's link misses go to the jump cache (control.c) */
     if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX) {
         struct jlink *l = jlink_of(t);
         l->to = n;

@@ -10,13 +10,15 @@
  *   0x4010                    six NOPs, or inc byte [F + 1] (F's immediate: a code write)
  *   0x4016                    jmp 0x401A
  *   0x4018                    hlt; hlt (jumped over)
- *   0x401A                    dec edx; jnz 0x4005; hlt
+ *   0x401A                    call F
+ *   0x401F                    dec edx; jnz 0x4005; hlt
  *   F = 0x6000 (user page)    mov eax, 1; add ebx, eax; ret
- * The stack is at 0x8000 (a user page). The cases: every link is made, and a run cut at every
- * budget ends where a run with every instruction on its own (an instruction hook) ends; F's
- * immediate rewritten each pass (a link to the stale block would add 1 each time); a RET at
- * CPL 3 from F to 0x400A, whose link was made at CPL 0, faults on the fetch (a supervisor page)
- * with the ADD there not run.
+ * The stack is at 0x8000 (a user page). F's RET returns to two sites in turn: its link names
+ * one, the jump cache answers for the other (control.c ret_miss). The cases: every link is
+ * made, and a run cut at every budget ends where a run with every instruction on its own (an
+ * instruction hook) ends; F's immediate rewritten each pass (a link to the stale block would
+ * add the same each time); a RET at CPL 3 from F to either site, linked or cached at CPL 0,
+ * faults on the fetch (a supervisor page) with nothing there run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,7 +38,8 @@
 
 #define RAM_SIZE (1u << 20)
 #define CODE 0x4000u
-#define SITE 0x400Au /* the return address */
+#define SITE 0x400Au  /* the first return address */
+#define SITE2 0x401Fu /* the second */
 #define F 0x6000u
 #define STACK 0x8000u
 
@@ -81,9 +84,10 @@ static void load(struct t *t, bool modify)
         0x90, 0x90, 0x90, 0x90, 0x90, 0x90, /* 4010 nop x6 */
         0xEB, 0x02,                         /* 4016 jmp 0x401A */
         0xF4, 0xF4,                         /* 4018 hlt; hlt */
-        0x4A,                               /* 401A dec edx */
-        0x75, 0xE8,                         /* 401B jnz 0x4005 */
-        0xF4,                               /* 401D hlt */
+        0xE8, 0xE1, 0x1F, 0x00, 0x00,       /* 401A call 0x6000 */
+        0x4A,                               /* 401F dec edx */
+        0x75, 0xE3,                         /* 4020 jnz 0x4005 */
+        0xF4,                               /* 4022 hlt */
     };
     memcpy(t->ram + CODE, main_code, sizeof main_code);
     if (modify) /* inc byte [0x6001] */
@@ -163,11 +167,12 @@ static void test_links_and_budgets(void **state)
     load(t, false);
     struct outcome whole = run_for(t, 10000);
     assert_int_equal(whole.result, RUN_HALT);
-    assert_int_equal(whole.ebx, 3 * 0x11);
-    /* the blocks ending in CALL, RET and JMP are linked to their targets */
+    assert_int_equal(whole.ebx, 3 * 0x12);
+    /* the blocks ending in CALL, RET and JMP are linked to their targets (F's RET: the last) */
     check_link(t, CODE, F);
-    check_link(t, F, SITE);
+    check_link(t, F, SITE2);
     check_link(t, SITE, 0x401A);
+    check_link(t, 0x401A, F);
     /* warm links: every budget ends where the instruction-by-instruction run ends */
     for (uint64_t k = 1; k <= whole.icount + 1; k++) {
         struct outcome fast = run_for(t, k);
@@ -184,32 +189,34 @@ static void test_links_and_budgets(void **state)
     }
 }
 
-/* F's immediate is incremented each pass after F ran: the CALL's link to F's block must not
- * hold once F's page is written (1 + 2 + 3, not 1 + 1 + 1). Twice: the second run starts with
- * every link made. */
+/* F's immediate is incremented each pass between the two calls: the CALLs' links to F's block
+ * must not hold once F's page is written (1 + 2 + 2 + 3 + 3 + 4, not six times 1). Twice: the
+ * second run starts with every link made. */
 static void test_code_written(void **state)
 {
     struct t *t = *state;
     load(t, true);
     struct outcome o = run_for(t, 10000);
     assert_int_equal(o.result, RUN_HALT);
-    assert_int_equal(o.ebx, 3 * 0x10 + 1 + 2 + 3);
-    t->ram[F + 1] = 1;
+    assert_int_equal(o.ebx, 3 * 0x10 + 15);
+    phys_write(&t->c, F + 1, 1, 1); /* as a store would: F's decoded block goes stale */
     o = run_for(t, 10000);
     assert_int_equal(o.result, RUN_HALT);
-    assert_int_equal(o.ebx, 3 * 0x10 + 1 + 2 + 3);
+    assert_int_equal(o.ebx, 3 * 0x10 + 15);
 }
 
-/* The loop at CPL 0 links F's RET to 0x400A. Then at CPL 3 (nothing flushed: the same map
- * epoch), F runs with 0x400A on the stack: its RET must not follow the link made at CPL 0 (the
- * link skips the fetch check) but fault on the fetch at 0x400A, a supervisor page (a triple
- * fault, without an IDT), the ADD there not run. */
-static void test_ret_other_cpl(void **state)
+/* The loop at CPL 0 links F's RET to SITE2 and leaves SITE in the jump cache. Then at CPL 3
+ * (nothing flushed: the same map epoch), F runs with `site` on the stack: its RET must neither
+ * follow the link nor take the jump cache's entry made at CPL 0 (both skip the fetch check)
+ * but fault on the fetch there, a supervisor page (a triple fault, without an IDT), nothing
+ * there run. */
+static void ret_other_cpl(struct t *t, uint32_t site)
 {
-    struct t *t = *state;
     load(t, false);
     assert_int_equal(run_for(t, 10000).result, RUN_HALT);
-    check_link(t, F, SITE);
+    check_link(t, F, SITE2);
+    t->c.eip = SITE;
+    assert_non_null(icache_jc_get(&t->c));
     t->c.cpl = 3;
     t->c.seg[SEG_CS].sel |= 3;
     t->c.seg[SEG_CS].attr = (uint16_t)(t->c.seg[SEG_CS].attr | (3u << 5));
@@ -219,9 +226,9 @@ static void test_ret_other_cpl(void **state)
     t->c.idtr.limit = 0;
     t->c.r[EBX] = 0x1000;
     t->c.r[ESP] = STACK - 4;
-    put32(t, STACK - 4, SITE);
+    put32(t, STACK - 4, site);
     /* the stack slot in the TLB for CPL 3, so that the RET takes its fast path (the link) */
-    assert_int_equal(lin_read(&t->c, STACK - 4, 4), SITE);
+    assert_int_equal(lin_read(&t->c, STACK - 4, 4), site);
     t->c.eip = F;
     t->c.last_block = NULL;
     t->c.halted = false;
@@ -229,15 +236,19 @@ static void test_ret_other_cpl(void **state)
     assert_int_equal(cpu_run(&t->c, 10000), RUN_SHUTDOWN);
     assert_int_equal(t->c.icount, count + 3); /* mov, add, ret */
     assert_int_equal(t->c.r[EBX], 0x1001);   /* F's add ran, the site's did not */
-    assert_int_equal(t->c.cr2, SITE);         /* the fetch's #PF */
+    assert_int_equal(t->c.cr2, site);         /* the fetch's #PF */
 }
+
+static void test_ret_other_cpl_linked(void **state) { ret_other_cpl(*state, SITE2); }
+static void test_ret_other_cpl_cached(void **state) { ret_other_cpl(*state, SITE); }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_links_and_budgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_written, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ret_other_cpl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret_other_cpl_linked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ret_other_cpl_cached, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
