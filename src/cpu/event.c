@@ -17,8 +17,9 @@
  * 16-byte load stall the host's store forwarding). */
 
 /* The six arithmetic flags of the usual last operations before a transition (a 32-bit ADD
- * or SUB without a carry in, a logic operation, INC, DEC: a loop's CMP before INT n, the
- * kernel's `addl $8, %esp` before IRET), by the host's own instruction on the same operands:
+ * or SUB without a carry in, a logic operation, INC, DEC, SHL: a loop's CMP before INT n, the
+ * kernel's `addl $8, %esp` before IRET, an index scaled before a load that faults), by the
+ * host's own instruction on the same operands:
  * LAHF puts SF ZF AF PF CF where EFLAGS has them, SETO gives OF. Exactly lf_compute's flags:
  * a logic operation's AF (undefined on the host) is 0 there, and INC and DEC keep the carry
  * in as CF. Returns false for the other operations. */
@@ -48,6 +49,14 @@ static inline bool host_fold32(const struct lazyflags *lf, uint32_t *out)
         else
             HOST_FLAGS("subl", a, b);
         f = (f & ~FL_CF) | lf->cf_in;
+    } else if (lf->op == LF_SHL && b - 1 < 31) {
+        /* ZF, SF, PF of the result by TEST, CF the last bit out, OF = MSB ^ CF (the host's SHL
+         * defines OF for a count of 1 only), AF 0 */
+        uint32_t cf = a >> (32 - b) & 1;
+        a = lf->res;
+        HOST_FLAGS("testl", a, a);
+        f = (f & (FL_ZF | FL_SF | FL_PF)) | cf;
+        o = (f >> 7 ^ cf) & 1;
     } else {
         return false;
     }
