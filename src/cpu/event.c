@@ -17,8 +17,9 @@
  * 16-byte load stall the host's store forwarding). */
 
 /* The six arithmetic flags of the usual last operations before a transition (a 32-bit ADD
- * or SUB without a carry in, a logic operation, INC, DEC: a loop's CMP before INT n, the
- * kernel's `addl $8, %esp` before IRET), by the host's own instruction on the same operands:
+ * or SUB without a carry in, a logic operation, INC, DEC, SHL: a loop's CMP before INT n, the
+ * kernel's `addl $8, %esp` before IRET, an index scaled before a load that faults), by the
+ * host's own instruction on the same operands:
  * LAHF puts SF ZF AF PF CF where EFLAGS has them, SETO gives OF. Exactly lf_compute's flags:
  * a logic operation's AF (undefined on the host) is 0 there, and INC and DEC keep the carry
  * in as CF. Returns false for the other operations. */
@@ -32,34 +33,31 @@
 static inline bool host_fold32(const struct lazyflags *lf, uint32_t *out)
 {
     uint32_t f, o, a = lf->op1, b = lf->op2;
-    switch (lf->op) {
-    case LF_ADD:
-        if (lf->cf_in)
-            return false;
-        HOST_FLAGS("addl", a, b);
-        break;
-    case LF_SUB:
-        if (lf->cf_in)
-            return false;
+    if (lf->op == LF_SUB && !lf->cf_in) {
         HOST_FLAGS("cmpl", a, b);
-        break;
-    case LF_LOGIC:
+    } else if (lf->op == LF_ADD && !lf->cf_in) {
+        HOST_FLAGS("addl", a, b);
+    } else if (lf->op == LF_LOGIC) {
         a = lf->res;
         HOST_FLAGS("testl", a, a);
         f &= FL_ZF | FL_SF | FL_PF;
         o = 0;
-        break;
-    case LF_INC:
+    } else if (lf->op == LF_INC || lf->op == LF_DEC) {
         b = 1;
-        HOST_FLAGS("addl", a, b);
+        if (lf->op == LF_INC)
+            HOST_FLAGS("addl", a, b);
+        else
+            HOST_FLAGS("subl", a, b);
         f = (f & ~FL_CF) | lf->cf_in;
-        break;
-    case LF_DEC:
-        b = 1;
-        HOST_FLAGS("subl", a, b);
-        f = (f & ~FL_CF) | lf->cf_in;
-        break;
-    default:
+    } else if (lf->op == LF_SHL && b - 1 < 31) {
+        /* ZF, SF, PF of the result by TEST, CF the last bit out, OF = MSB ^ CF (the host's SHL
+         * defines OF for a count of 1 only), AF 0 */
+        uint32_t cf = a >> (32 - b) & 1;
+        a = lf->res;
+        HOST_FLAGS("testl", a, a);
+        f = (f & (FL_ZF | FL_SF | FL_PF)) | cf;
+        o = (f >> 7 ^ cf) & 1;
+    } else {
         return false;
     }
     *out = (f & (FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF)) | (o & 1) << 11;
@@ -68,23 +66,29 @@ static inline bool host_fold32(const struct lazyflags *lf, uint32_t *out)
 #undef HOST_FLAGS
 #endif
 
-/* flags_materialize, with the usual cases folded here without the call: by the host's flags
- * (above) where the host has LAHF in 64-bit mode, else as lf_compute would for a 32-bit ADD
- * or SUB with no carry in or a logic operation. */
-static inline void fold_flags(struct cpu *c)
+/* The fold's quick part: true when nothing is pending or the host's flags folded it. */
+static inline bool fold_quick(struct cpu *c)
 {
     const struct lazyflags *lf = &c->lf;
     if (lf->op == LF_NONE)
-        return;
+        return true;
 #ifdef FOLD_HOST
     uint32_t hf;
     if (lf->size == 4 && !c->portable && __builtin_cpu_supports("lahf_lm") &&
         host_fold32(lf, &hf)) {
         c->eflags = (c->eflags & ~FL_ARITH) | hf;
         c->lf.op = LF_NONE;
-        return;
+        return true;
     }
 #endif
+    return false;
+}
+
+/* The rest: flags_materialize, with a 32-bit ADD or SUB with no carry in or a logic
+ * operation folded here as lf_compute would, without the call. */
+static void fold_slow(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
     if (lf->size != 4 || lf->cf_in || (lf->op != LF_ADD && lf->op != LF_SUB && lf->op != LF_LOGIC)) {
         flags_materialize(c);
         return;
@@ -102,9 +106,9 @@ static inline void fold_flags(struct cpu *c)
     c->lf.op = LF_NONE;
 }
 
-static inline void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
+/* The state now into s, the flags already folded. */
+static inline void store_state(const struct cpu *c, struct trace_state *s, uint32_t eip)
 {
-    fold_flags(c);
 #ifdef __SSE2__
     __m128i *l = (__m128i *)(void *)s->lane;
     _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));
@@ -124,10 +128,31 @@ static inline void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
 #endif
 }
 
+static void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
+{
+    if (!fold_quick(c))
+        fold_slow(c);
+    store_state(c, s, eip);
+}
+
+/* trace_begin_sinks when the flags need the slow fold (out of line: the usual path calls
+ * nothing, so it saves no registers). */
+static __attribute__((noinline)) void begin_slow(struct cpu *c, struct trace_event *ev,
+                                                 uint32_t eip)
+{
+    fold_slow(c);
+    ev->icount = c->icount;
+    store_state(c, &ev->before, eip);
+}
+
 void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip)
 {
+    if (__builtin_expect(!fold_quick(c), 0)) {
+        begin_slow(c, ev, eip);
+        return;
+    }
     ev->icount = c->icount; /* exact: trace_begin settled it */
-    capture(c, &ev->before, eip);
+    store_state(c, &ev->before, eip);
 }
 
 void trace_event_finish(struct cpu *c, struct trace_event *ev)

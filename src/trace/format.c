@@ -612,6 +612,61 @@ put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
 {
     return put_fields_v(p, mask, _mm256_loadu_si256(v), _mm256_loadu_si256(v + 1));
 }
+/* encode_tail with the fault detail's eight words compared with the reference's at once,
+ * and the words that differ gathered by one permute (a page walk's detail words are the
+ * struct walk as it is in memory). */
+_Static_assert(sizeof(struct walk) == DETAIL_SIZE && offsetof(struct walk, pa) == 20 &&
+               offsetof(struct walk, kind) == 24 && offsetof(struct walk, level) == 27 &&
+               offsetof(struct walk, large) == 28 && offsetof(struct walk, global) == 31,
+               "a page walk is its detail words");
+AVX2 static __attribute__((noinline)) uint8_t *
+detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
+            uint8_t *restrict p, unsigned *flags)
+{
+    unsigned kind = ev->detail.kind;
+    __m256i w = _mm256_setzero_si256();
+    if (kind == FD_PAGE) {
+        w = _mm256_loadu_si256((const __m256i *)(const void *)&ev->detail.u.page);
+    } else if (kind != FD_NONE) {
+        uint32_t t[DETAIL_SIZE / 4];
+        detail_words(&ev->detail, t);
+        w = _mm256_loadu_si256((const __m256i *)(const void *)t);
+    }
+    if (kind != FD_NONE) {
+        __m256i old = ref->detail_kind == kind
+                          ? _mm256_loadu_si256((const __m256i *)(const void *)ref->detail)
+                          : _mm256_setzero_si256();
+        unsigned diff = ~(unsigned)_mm256_movemask_ps(
+                            _mm256_castsi256_ps(_mm256_cmpeq_epi32(w, old))) & 0xffu;
+        __m256i idx = _mm256_cvtepu8_epi32(
+            _mm_loadl_epi64((const __m128i *)(const void *)&compress8[diff]));
+        p[0] = (uint8_t)kind;
+        p[1] = (uint8_t)diff;
+        _mm256_storeu_si256((__m256i *)(void *)(p + 2), _mm256_permutevar8x32_epi32(w, idx));
+        p += 2 + 4 * (unsigned)__builtin_popcount(diff);
+        *flags |= EVF_DETAIL;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)ref->detail, w);
+    ref->detail_kind = (uint8_t)kind;
+    return p;
+}
+
+AVX2 static inline __attribute__((always_inline)) uint32_t
+encode_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
+                 uint8_t *restrict out, uint8_t *restrict p, uint8_t *flags_at, unsigned flags)
+{
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0))
+        p = detail_avx2(ref, ev, p, &flags);
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        p[0] = ev->source;
+        p[1] = ev->source_num;
+        p += 2;
+    }
+    *flags_at = (uint8_t)flags;
+    return (uint32_t)(p - out);
+}
+
 /* The same with eight lanes a compare (AVX2), as a whole record, the checksum by SSE4.2's
  * crc32 inline (every AVX2 host has it). */
 __attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
@@ -661,23 +716,30 @@ static const uint32_t crc_pre[8] = {
     0x641f6454u, 0xcbaa9b55u, 0x08de2648u, 0xf145ff88u,
 };
 
+static const uint64_t crc_keep[8] = { /* the bytes of the first word from the frame on */
+    ~(uint64_t)0, ~(uint64_t)0 << 8, ~(uint64_t)0 << 16, ~(uint64_t)0 << 24,
+    ~(uint64_t)0 << 32, ~(uint64_t)0 << 40, ~(uint64_t)0 << 48, ~(uint64_t)0 << 56,
+};
+
 AVX2_CRC static inline __attribute__((always_inline)) uint32_t
 crc_words_to(const uint8_t *start, const uint8_t *end)
 {
-    size_t len = (size_t)(end - start), nw = (len + 7) >> 3, pad = 8 * nw - len;
+    size_t len = (size_t)(end - start), pad = -len & 7;
     uint64_t v;
-    memcpy(&v, end - 8 * nw, 8);
-    uint64_t crc = _mm_crc32_u64(crc_pre[pad], v & (~(uint64_t)0 << (8 * pad)));
+    memcpy(&v, start - pad, 8);
+    uint64_t crc = _mm_crc32_u64(crc_pre[pad], v & crc_keep[pad]);
 #define W(j)                                                                              \
     case j:                                                                               \
         memcpy(&v, end - 8 * (j), 8);                                                     \
         crc = _mm_crc32_u64(crc, v);                                                      \
         __attribute__((fallthrough));
-    switch (nw - 1) {
+    switch ((len - 1) >> 3) { /* the words after the first */
     W(20) W(19) W(18) W(17) W(16) W(15) W(14) W(13) W(12) W(11)
     W(10) W(9) W(8) W(7) W(6) W(5) W(4) W(3) W(2) W(1)
-    default:
+    case 0:
         break;
+    default:
+        __builtin_unreachable();
     }
 #undef W
     return ~(uint32_t)crc;
@@ -688,12 +750,15 @@ _Static_assert((TRACE_FRAME + TRACE_EVENT_MAX - 4 + 7) / 8 - 1 <= 20, "crc_words
  * from the cpu as it is (in two registers, never stored into ev) and the checksum by
  * crc_words_to. Lazy flags still pending after the transition (rare: the transitions fold or
  * load EFLAGS) go the general way. */
-AVX2_CRC static size_t append_avx2(struct trace_codec *restrict k, struct trace_event *restrict ev,
-                                   struct cpu *restrict c, uint8_t *restrict frame)
+AVX2_CRC static void append_avx2(struct trace_codec *restrict k, struct trace_event *restrict ev,
+                                 struct cpu *restrict c, uint8_t *restrict buf,
+                                 size_t *restrict len)
 {
+    uint8_t *frame = buf + *len;
     if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
         trace_event_finish(c, ev);
-        return record_isa(k, ev, frame, 2);
+        *len += record_isa(k, ev, frame, 2);
+        return;
     }
     ev->cr2 = c->cr2;
     uint8_t *out = frame + 5;
@@ -721,11 +786,11 @@ AVX2_CRC static size_t append_avx2(struct trace_codec *restrict k, struct trace_
     _mm256_storeu_si256(ra + 1, a1);
     p = put_fields_v(p, ~same_b & ST_ALL, b0, b1);
     p = put_fields_v(p, ~same_a & ST_ALL, a0, a1);
-    uint32_t n = encode_tail(ref, ev, out, p, flags_at, flags);
+    uint32_t n = encode_tail_avx2(ref, ev, out, p, flags_at, flags);
     frame[0] = TREC_EVENT;
     trace_put32(frame + 1, n);
     trace_put32(frame + 5 + n, crc_words_to(frame, frame + 5 + n));
-    return TRACE_FRAME + n;
+    *len += TRACE_FRAME + n;
 }
 _Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
 #endif
@@ -779,18 +844,18 @@ size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *e
 
 /* The recorder's appenders without AVX2: the event completed, then recorded as
  * trace_event_record_isa does (the portable encoder, or SSE2's). */
-static size_t append_portable(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
-                              uint8_t *out)
+static void append_portable(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
+                            uint8_t *buf, size_t *len)
 {
     trace_event_finish(c, ev);
-    return record_isa(k, ev, out, 0);
+    *len += record_isa(k, ev, buf + *len, 0);
 }
 
-static size_t append_sse2(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
-                          uint8_t *out)
+static void append_sse2(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
+                        uint8_t *buf, size_t *len)
 {
     trace_event_finish(c, ev);
-    return record_isa(k, ev, out, 1);
+    *len += record_isa(k, ev, buf + *len, 1);
 }
 
 trace_append_fn trace_appender(unsigned isa)

@@ -234,9 +234,18 @@ static void rec_event(void *ctx, const struct trace_event *ev)
                               : trace_event_record(&r->codec, ev, r->buf + r->len);
 }
 
+/* rec_end's unusual case: the event completed and recorded by rec_event. */
+static __attribute__((noinline)) void rec_end_slow(struct recorder *r, struct cpu *c,
+                                                   struct trace_event *ev)
+{
+    trace_event_finish(c, ev);
+    rec_event(r, ev);
+}
+
 /* The same when the recorder is the only sink (event.h trace_end_fn): the event is completed
  * by the appender chosen when recording started, in the buffer; anything unusual (a context
- * record due, the buffer full, a write error) goes through rec_event. */
+ * record due, the buffer full, a write error) goes through rec_event. Both calls are the
+ * last thing done: jumps, no frame. */
 static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     struct recorder *r = ctx;
@@ -245,12 +254,11 @@ static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
                              m->pic.chip[0].base != r->pic_base[0] ||
                              m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
                          0)) {
-        trace_event_finish(c, ev);
-        rec_event(r, ev);
+        rec_end_slow(r, c, ev);
         return;
     }
     r->events++;
-    r->len += r->append(&r->codec, ev, c, r->buf + r->len);
+    r->append(&r->codec, ev, c, r->buf, &r->len);
 }
 
 static void rec_byte(void *ctx, const struct console_byte *b)

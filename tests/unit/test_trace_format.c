@@ -413,7 +413,9 @@ static void test_event_appenders(void **state)
             memset(&half.after, 0x5A, sizeof half.after);
             half.cr2 = 0x5A5A5A5Au;
             *c = saved;
-            assert_int_equal(trace_appender(isa)(&k[isa], &half, c, rec), TRACE_FRAME + len);
+            size_t at = 0;
+            trace_appender(isa)(&k[isa], &half, c, rec, &at);
+            assert_int_equal(at, TRACE_FRAME + len);
             assert_int_equal(rec[0], TREC_EVENT);
             assert_int_equal(trace_get32(rec + 1), len);
             assert_memory_equal(rec + 5, want, len);
