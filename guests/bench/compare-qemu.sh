@@ -13,6 +13,8 @@
 # Sizes: COMPUTE_N (rounds, default 1000), SYSCALL_N (default 500000), PF_N (default 300000),
 # CR3_N (default 300000).
 #
+# After the table: the start-up medians and every run's CPU time, so that a noisy median shows.
+#
 # Method: for each workload, every repetition runs Ringside, QEMU (and BASE) (reversing the
 # order every other time), each with N and with N = 0, interleaved; each run's CPU time (user + system, from
 # /usr/bin/time, 10 ms resolution) is kept and the medians are taken. The N = 0 run holds the
@@ -180,4 +182,13 @@ for w in $workloads; do
     [ -n "$base" ] && printf ', base %ss' "$(median "$tmp/base.$w.0")"
     [ -n "$record" ] && printf ', record %ss' "$(median "$tmp/record.$w.0")"
     echo
+done
+echo
+echo "every run's CPU time in seconds (each emulator's runs in the order they ran):"
+for w in $workloads; do
+    n=${size[$w]}
+    for emu in $emus; do
+        printf '  %-8s %-9s N=%-8s %s\n' "$w" "$emu" "$n" "$(tr '\n' ' ' <"$tmp/$emu.$w.$n")"
+        printf '  %-8s %-9s N=%-8s %s\n' "$w" "$emu" 0 "$(tr '\n' ' ' <"$tmp/$emu.$w.0")"
+    done
 done
