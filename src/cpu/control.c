@@ -462,31 +462,38 @@ static __attribute__((noinline)) void tail_any(struct cpu *c, const struct insn 
     c->stop_block |= STOP_END;
 }
 
-/* The transfer done (EIP its target, nothing that would stop the block on its way: a TLB hit
- * on the stack is never a device's, a code page's write or a watched address): the instruction
- * retires and the block at EIP runs next, threaded, when i's tail link holds and that block
- * runs whole within c->thread_end (the budget: no device event or limit falls inside it; and
- * the nesting bound, as control.c jcc_jump); else the block ends here as after op_block_last,
- * the instruction counted by the dispatch loop (exec.c leave_mid). */
-static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const struct insn *i)
+/* The transfer's side effects done (the push or pop: a TLB hit on the stack is never a
+ * device's, a code page's write or a watched address, so nothing asked to stop the block) and
+ * i still running unsettled (c->cur == i): the instruction retires and the block at target runs
+ * next, threaded, when i's tail link holds for target (icache_holds' test) and that block runs
+ * whole within c->thread_end (the budget: no device event or limit falls inside it; and the
+ * nesting bound, as control.c jcc_jump); else the state is made exact, EIP the target, and the
+ * block ends here as after op_block_last, the instruction counted by the dispatch loop (exec.c
+ * leave_mid). */
+static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const struct insn *i,
+                                                       uint32_t target)
 {
     const struct jlink *l = jlink_of(i);
     struct block *n = l->to;
-    uint64_t count = c->icount + 1u;
-    if (icache_holds(c, n, l->eip, l->epoch, l->cpl) && l->end <= c->seg[SEG_CS].limit &&
+    uint64_t count = c->icount + i->idx + 1u;
+    if (n && l->eip == target && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
         count + n->n <= c->thread_end) {
         c->icount = count;
+        c->eip = target;
         c->last_block = n;
         c->cur = n->insns;
         n->insns->fn(c, n->insns);
         return;
     }
+    tail_settle(c, i);
+    c->eip = target;
     c->stop_block = STOP_END;
 }
 
-/* A RET whose tail link names another target (a function with many callers): the block the
- * jump cache holds for EIP, under the same tests, becomes the link and runs next; else the
- * block ends (tail_go). */
+/* A RET whose tail link names another target (a function with many callers), settled, EIP the
+ * target: the block the jump cache holds for EIP, under the same tests, becomes the link and
+ * runs next; else the block ends (as in tail_go). */
 static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn *i)
 {
     struct block *n = icache_jc_get(c);
@@ -508,52 +515,57 @@ static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn 
     c->stop_block = STOP_END;
 }
 
-/* CALL rel32 at a block's end: call_fast (the target within the CS limit, a flat 32-bit stack
- * whose slot hits the TLB), else the general path. */
+/* CALL rel32 at a block's end: call_fast's test (the target within the CS limit, a flat 32-bit
+ * stack whose slot hits the TLB), else the general path. */
 void op_block_call(struct cpu *c, const struct insn *i)
 {
-    tail_settle(c, i);
-    if (!call_fast(c, c->eip + i->imm)) {
+    uint32_t next = c->eip + i->off + i->len, target = next + i->imm;
+    uint8_t *p;
+    if (target > c->seg[SEG_CS].limit || !(p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
+        tail_settle(c, i);
         tail_any(c, i);
         return;
     }
-    tail_go(c, i);
+    host_store(p, 4, next);
+    c->r[ESP] -= 4;
+    tail_go(c, i, target);
 }
 
 /* JMP rel8/rel32 (32-bit operand size) at a block's end. */
 void op_block_jmp(struct cpu *c, const struct insn *i)
 {
-    tail_settle(c, i);
-    uint32_t target = c->eip + i->imm;
+    uint32_t target = c->eip + i->off + i->len + i->imm;
     if (target > c->seg[SEG_CS].limit) {
+        tail_settle(c, i);
         tail_any(c, i); /* #GP(0), the JMP's */
         return;
     }
-    c->eip = target;
-    tail_go(c, i);
+    tail_go(c, i, target);
 }
 
 /* RET (32-bit) at a block's end: op_ret's fast path, else the general path. The link is keyed
  * by the target popped and the CPL: a RET at CPL 3 to where a RET at CPL 0 went is looked up
- * (and its fetch checked) again. */
+ * (and its fetch checked) again; so is the jump cache's answer when the link names another
+ * target (ret_miss). */
 void op_block_ret(struct cpu *c, const struct insn *i)
 {
-    tail_settle(c, i);
     uint32_t sp = c->r[ESP];
     const uint8_t *p = stack_host(c, sp, 4, TLB_R_S);
     uint32_t target;
     if (!p || (target = host_load(p, 4)) > c->seg[SEG_CS].limit) {
+        tail_settle(c, i);
         tail_any(c, i);
         return;
     }
     c->r[ESP] = sp + 4;
-    c->eip = target;
     const struct jlink *l = jlink_of(i);
     if (l->eip != target && l->to) {
+        tail_settle(c, i);
+        c->eip = target;
         ret_miss(c, i);
         return;
     }
-    tail_go(c, i);
+    tail_go(c, i, target);
 }
 
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
