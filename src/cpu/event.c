@@ -74,8 +74,7 @@ static inline bool fold_quick(struct cpu *c)
         return true;
 #ifdef FOLD_HOST
     uint32_t hf;
-    if (lf->size == 4 && !c->portable && __builtin_cpu_supports("lahf_lm") &&
-        host_fold32(lf, &hf)) {
+    if (lf->size == 4 && c->fold_host && host_fold32(lf, &hf)) {
         c->eflags = (c->eflags & ~FL_ARITH) | hf;
         c->lf.op = LF_NONE;
         return true;
@@ -171,9 +170,20 @@ void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev)
     c->emitting = false;
 }
 
+void cpu_set_portable(struct cpu *c, bool portable)
+{
+    c->portable = portable;
+#ifdef FOLD_HOST
+    c->fold_host = !portable && __builtin_cpu_supports("lahf_lm");
+#else
+    c->fold_host = false;
+#endif
+}
+
 /* What trace_end calls: the one sink's own end, or every sink through trace_end_sinks. */
 static void update_end(struct cpu *c)
 {
+    cpu_set_portable(c, c->portable);
     if (c->nsinks == 1 && c->sinks[0].end) {
         c->end_fn = c->sinks[0].end;
         c->end_ctx = c->sinks[0].ctx;

@@ -122,6 +122,9 @@ struct insn_hook {
  * inside a sink (an event in the making would miss its state before). Sinks are called in the
  * order they were added; an event's state is captured only when a sink listens. */
 int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
+/* Events built without the host-specific fast paths (portable: the EFLAGS fold by the host's
+ * own flags off; RINGSIDE_PORTABLE, for the tests: the events are the same). */
+void cpu_set_portable(struct cpu *c, bool portable);
 /* The same with the sink's own end of an event (trace_end_fn), used while it is alone. */
 int cpu_add_sink_end(struct cpu *c, trace_sink_fn fn, trace_end_fn end, void *ctx);
 /* Removes the sink (fn, ctx); returns whether it was there (false from inside a sink). */
