@@ -144,6 +144,9 @@ bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
  * state before (eip: the EIP the event belongs to); trace_end calls c->end_fn: the one sink's
  * own end (trace_end_fn), or trace_end_sinks, which completes the event and calls every sink. */
 void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip);
+/* The same with the fields stored here (a kind known only at run time: delivery). */
+void trace_begin_fields(struct cpu *c, struct trace_event *ev, unsigned vector, bool has_error,
+                        uint32_t error);
 void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev);
 /* The state after and CR2 of an event (what trace_end_sinks adds before calling the sinks). */
 void trace_event_finish(struct cpu *c, struct trace_event *ev);
