@@ -411,6 +411,8 @@ struct cpu {
     bool emitting;          /* the sinks are being called: they cannot be added or removed */
     bool portable;          /* the host-specific fast paths off (event.c's EFLAGS fold by the
                                host's own flags): RINGSIDE_PORTABLE, for the tests */
+    bool fold_host;         /* that fold may be used: not portable, and the host has LAHF in
+                               64-bit mode (set by cpu_set_portable and cpu_add_sink_end) */
     trace_end_fn end_fn;    /* what trace_end calls with a sink: the one sink's own end, or
                                trace_end_sinks (event.c) */
     void *end_ctx;

@@ -74,8 +74,7 @@ static inline bool fold_quick(struct cpu *c)
         return true;
 #ifdef FOLD_HOST
     uint32_t hf;
-    if (lf->size == 4 && !c->portable && __builtin_cpu_supports("lahf_lm") &&
-        host_fold32(lf, &hf)) {
+    if (lf->size == 4 && c->fold_host && host_fold32(lf, &hf)) {
         c->eflags = (c->eflags & ~FL_ARITH) | hf;
         c->lf.op = LF_NONE;
         return true;
@@ -155,6 +154,20 @@ void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip)
     store_state(c, &ev->before, eip);
 }
 
+void trace_begin_fields(struct cpu *c, struct trace_event *ev, unsigned vector, bool has_error,
+                        uint32_t error)
+{
+    unsigned kind = ev->kind;
+    ev->vector = (uint8_t)vector;
+    ev->has_error = has_error;
+    ev->error = has_error ? error : 0;
+    ev->detail.kind = FD_NONE;
+    ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
+    ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
+    trace_begin_sinks(c, ev, (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip
+                                                                           : c->insn_eip);
+}
+
 void trace_event_finish(struct cpu *c, struct trace_event *ev)
 {
     ev->cr2 = c->cr2;
@@ -171,9 +184,20 @@ void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev)
     c->emitting = false;
 }
 
+void cpu_set_portable(struct cpu *c, bool portable)
+{
+    c->portable = portable;
+#ifdef FOLD_HOST
+    c->fold_host = !portable && __builtin_cpu_supports("lahf_lm");
+#else
+    c->fold_host = false;
+#endif
+}
+
 /* What trace_end calls: the one sink's own end, or every sink through trace_end_sinks. */
 static void update_end(struct cpu *c)
 {
+    cpu_set_portable(c, c->portable);
     if (c->nsinks == 1 && c->sinks[0].end) {
         c->end_fn = c->sinks[0].end;
         c->end_ctx = c->sinks[0].ctx;

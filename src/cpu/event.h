@@ -122,6 +122,9 @@ struct insn_hook {
  * inside a sink (an event in the making would miss its state before). Sinks are called in the
  * order they were added; an event's state is captured only when a sink listens. */
 int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
+/* Events built without the host-specific fast paths (portable: the EFLAGS fold by the host's
+ * own flags off; RINGSIDE_PORTABLE, for the tests: the events are the same). */
+void cpu_set_portable(struct cpu *c, bool portable);
 /* The same with the sink's own end of an event (trace_end_fn), used while it is alone. */
 int cpu_add_sink_end(struct cpu *c, trace_sink_fn fn, trace_end_fn end, void *ctx);
 /* Removes the sink (fn, ctx); returns whether it was there (false from inside a sink). */
@@ -141,6 +144,9 @@ bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
  * state before (eip: the EIP the event belongs to); trace_end calls c->end_fn: the one sink's
  * own end (trace_end_fn), or trace_end_sinks, which completes the event and calls every sink. */
 void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip);
+/* The same with the fields stored here (a kind known only at run time: delivery). */
+void trace_begin_fields(struct cpu *c, struct trace_event *ev, unsigned vector, bool has_error,
+                        uint32_t error);
 void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev);
 /* The state after and CR2 of an event (what trace_end_sinks adds before calling the sinks). */
 void trace_event_finish(struct cpu *c, struct trace_event *ev);

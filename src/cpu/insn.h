@@ -92,6 +92,11 @@ static inline void trace_begin(struct cpu *c, struct trace_event *ev, enum trace
 {
     cpu_settle(c); /* exact icount and EIPs (exec.c run_block) */
     ev->kind = (uint8_t)kind;
+    if (!__builtin_constant_p(kind)) { /* delivery: the fields stored out of line */
+        if (__builtin_expect(c->nsinks != 0, 0))
+            trace_begin_fields(c, ev, vector, has_error, error);
+        return;
+    }
     if (__builtin_expect(c->nsinks != 0, 0)) {
         ev->vector = (uint8_t)vector;
         ev->has_error = has_error;

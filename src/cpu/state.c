@@ -66,6 +66,7 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     c->nsinks = keep.nsinks;
     c->emitting = false;
     c->portable = keep.portable;
+    c->fold_host = keep.fold_host;
     c->end_fn = keep.end_fn;
     c->end_ctx = keep.end_ctx;
     memcpy(c->hooks, keep.hooks, sizeof c->hooks);

@@ -107,7 +107,7 @@ void record_start(struct session *s)
     const char *portable = getenv("RINGSIDE_PORTABLE");
     if (portable && *portable && strcmp(portable, "0") != 0) {
         recorder_set_portable(s->rec);
-        s->m->cpu.portable = true;
+        cpu_set_portable(&s->m->cpu, true);
     }
     recorder_attach(s->rec, s->m);
     stop_signal = 0;

@@ -621,7 +621,7 @@ _Static_assert(sizeof(struct walk) == DETAIL_SIZE && offsetof(struct walk, pa) =
                "a page walk is its detail words");
 AVX2 static __attribute__((noinline)) uint8_t *
 detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
-            uint8_t *restrict p, unsigned *flags)
+            uint8_t *restrict p)
 {
     unsigned kind = ev->detail.kind;
     __m256i w = _mm256_setzero_si256();
@@ -644,7 +644,6 @@ detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *rest
         p[1] = (uint8_t)diff;
         _mm256_storeu_si256((__m256i *)(void *)(p + 2), _mm256_permutevar8x32_epi32(w, idx));
         p += 2 + 4 * (unsigned)__builtin_popcount(diff);
-        *flags |= EVF_DETAIL;
     }
     _mm256_storeu_si256((__m256i *)(void *)ref->detail, w);
     ref->detail_kind = (uint8_t)kind;
@@ -655,8 +654,10 @@ AVX2 static inline __attribute__((always_inline)) uint32_t
 encode_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
                  uint8_t *restrict out, uint8_t *restrict p, uint8_t *flags_at, unsigned flags)
 {
-    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0))
-        p = detail_avx2(ref, ev, p, &flags);
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
+        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
+        p = detail_avx2(ref, ev, p);
+    }
     if (ev->source || ev->source_num) {
         flags |= EVF_SOURCE;
         p[0] = ev->source;
