@@ -440,6 +440,122 @@ OP(ret)
 
 OP(ret_imm) { near_return(c, i->osize, i->imm & 0xFFFF); }
 
+/* ---- a block's last instruction going on to the next block (icache.h struct jlink) ---- */
+
+/* The last instruction i of block c->last_block (c->cur == i, in run_block's chain): EIP,
+ * insn_eip and the count exact, as op_block_last makes them (the instruction not yet counted). */
+static inline __attribute__((always_inline)) void tail_settle(struct cpu *c,
+                                                           const struct insn *i)
+{
+    c->cur = NULL;
+    c->icount += i->idx;
+    c->insn_eip = c->eip + i->off;
+    c->eip = c->insn_eip + i->len;
+}
+
+/* The transfer's general path, as op_block_last runs it: the block ends (STOP_END), and the
+ * dispatch loop finds the next block (and makes the tail link: exec.c run_chain). */
+static __attribute__((noinline)) void tail_any(struct cpu *c, const struct insn *i)
+{
+    c->stop_block = STOP_END;
+    c->last_block->last_fn(c, i);
+    c->stop_block |= STOP_END;
+}
+
+/* The transfer done (EIP its target, nothing that would stop the block on its way: a TLB hit
+ * on the stack is never a device's, a code page's write or a watched address): the instruction
+ * retires and the block at EIP runs next, threaded, when i's tail link holds and that block
+ * runs whole within c->thread_end (the budget: no device event or limit falls inside it; and
+ * the nesting bound, as control.c jcc_jump); else the block ends here as after op_block_last,
+ * the instruction counted by the dispatch loop (exec.c leave_mid). */
+static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const struct insn *i)
+{
+    const struct jlink *l = jlink_of(i);
+    struct block *n = l->to;
+    uint64_t count = c->icount + 1u;
+    if (icache_holds(c, n, l->eip, l->epoch, l->cpl) && l->end <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end) {
+        c->icount = count;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+        return;
+    }
+    c->stop_block = STOP_END;
+}
+
+/* A RET whose tail link names another target (a function with many callers): the block the
+ * jump cache holds for EIP, under the same tests, becomes the link and runs next; else the
+ * block ends (tail_go). */
+static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn *i)
+{
+    struct block *n = icache_jc_get(c);
+    uint64_t end = n ? (uint64_t)c->eip + n->bytes - 1 : UINT64_MAX;
+    uint64_t count = c->icount + 1u;
+    if (end <= c->seg[SEG_CS].limit && count + n->n <= c->thread_end) {
+        struct jlink *l = jlink_of(i);
+        l->to = n;
+        l->eip = c->eip;
+        l->end = (uint32_t)end;
+        l->epoch = c->map_epoch;
+        l->cpl = c->cpl;
+        c->icount = count;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+        return;
+    }
+    c->stop_block = STOP_END;
+}
+
+/* CALL rel32 at a block's end: call_fast (the target within the CS limit, a flat 32-bit stack
+ * whose slot hits the TLB), else the general path. */
+void op_block_call(struct cpu *c, const struct insn *i)
+{
+    tail_settle(c, i);
+    if (!call_fast(c, c->eip + i->imm)) {
+        tail_any(c, i);
+        return;
+    }
+    tail_go(c, i);
+}
+
+/* JMP rel8/rel32 (32-bit operand size) at a block's end. */
+void op_block_jmp(struct cpu *c, const struct insn *i)
+{
+    tail_settle(c, i);
+    uint32_t target = c->eip + i->imm;
+    if (target > c->seg[SEG_CS].limit) {
+        tail_any(c, i); /* #GP(0), the JMP's */
+        return;
+    }
+    c->eip = target;
+    tail_go(c, i);
+}
+
+/* RET (32-bit) at a block's end: op_ret's fast path, else the general path. The link is keyed
+ * by the target popped and the CPL: a RET at CPL 3 to where a RET at CPL 0 went is looked up
+ * (and its fetch checked) again. */
+void op_block_ret(struct cpu *c, const struct insn *i)
+{
+    tail_settle(c, i);
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p = stack_host(c, sp, 4, TLB_R_S);
+    uint32_t target;
+    if (!p || (target = host_load(p, 4)) > c->seg[SEG_CS].limit) {
+        tail_any(c, i);
+        return;
+    }
+    c->r[ESP] = sp + 4;
+    c->eip = target;
+    const struct jlink *l = jlink_of(i);
+    if (l->eip != target && l->to) {
+        ret_miss(c, i);
+        return;
+    }
+    tail_go(c, i);
+}
+
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
  * without touching flags, then jump while it is not zero (and ZF matches). */
 OP(loop)

@@ -410,6 +410,11 @@ struct cpu {
     struct trace_sink sinks[CPU_MAX_SINKS];
     unsigned nsinks;
     bool emitting;          /* the sinks are being called: they cannot be added or removed */
+    bool portable;          /* the host-specific fast paths off (event.c's EFLAGS fold by the
+                               host's own flags): RINGSIDE_PORTABLE, for the tests */
+    trace_end_fn end_fn;    /* what trace_end calls with a sink: the one sink's own end, or
+                               trace_end_sinks (event.c) */
+    void *end_ctx;
     struct insn_hook hooks[CPU_MAX_INSN_HOOKS];
     unsigned nhooks;
     insn_hook_fn insn_hook; /* what the dispatch loop calls: the one hook, or a fan-out to all */

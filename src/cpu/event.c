@@ -15,14 +15,80 @@
  * again when the transition pushes EFLAGS. With SSE2 each group of four lanes is stored at
  * once: the encoder reads them back four at a time (four 4-byte stores read back by one
  * 16-byte load stall the host's store forwarding). */
-/* flags_materialize, with the usual last operation before a transition (a 32-bit ADD or SUB
- * with no carry in, or a logic operation: the kernel's `addl $8, %esp` before IRET) folded
- * here as lf_compute would, without the call. */
-static inline void fold_flags(struct cpu *c)
+
+/* The six arithmetic flags of the usual last operations before a transition (a 32-bit ADD
+ * or SUB without a carry in, a logic operation, INC, DEC, SHL: a loop's CMP before INT n, the
+ * kernel's `addl $8, %esp` before IRET, an index scaled before a load that faults), by the
+ * host's own instruction on the same operands:
+ * LAHF puts SF ZF AF PF CF where EFLAGS has them, SETO gives OF. Exactly lf_compute's flags:
+ * a logic operation's AF (undefined on the host) is 0 there, and INC and DEC keep the carry
+ * in as CF. Returns false for the other operations. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FOLD_HOST 1
+#define HOST_FLAGS(insn, a, b)                                                           \
+    __asm__(insn " %k[y], %k[x]\n\tlahf\n\tseto %b[o]\n\tmovzbl %%ah, %k[f]"             \
+            : [f] "=Q"(f), [o] "=&q"(o), [x] "+r"(a)                                    \
+            : [y] "r"(b)                                                                 \
+            : "cc", "rax")
+static inline bool host_fold32(const struct lazyflags *lf, uint32_t *out)
+{
+    uint32_t f, o, a = lf->op1, b = lf->op2;
+    if (lf->op == LF_SUB && !lf->cf_in) {
+        HOST_FLAGS("cmpl", a, b);
+    } else if (lf->op == LF_ADD && !lf->cf_in) {
+        HOST_FLAGS("addl", a, b);
+    } else if (lf->op == LF_LOGIC) {
+        a = lf->res;
+        HOST_FLAGS("testl", a, a);
+        f &= FL_ZF | FL_SF | FL_PF;
+        o = 0;
+    } else if (lf->op == LF_INC || lf->op == LF_DEC) {
+        b = 1;
+        if (lf->op == LF_INC)
+            HOST_FLAGS("addl", a, b);
+        else
+            HOST_FLAGS("subl", a, b);
+        f = (f & ~FL_CF) | lf->cf_in;
+    } else if (lf->op == LF_SHL && b - 1 < 31) {
+        /* ZF, SF, PF of the result by TEST, CF the last bit out, OF = MSB ^ CF (the host's SHL
+         * defines OF for a count of 1 only), AF 0 */
+        uint32_t cf = a >> (32 - b) & 1;
+        a = lf->res;
+        HOST_FLAGS("testl", a, a);
+        f = (f & (FL_ZF | FL_SF | FL_PF)) | cf;
+        o = (f >> 7 ^ cf) & 1;
+    } else {
+        return false;
+    }
+    *out = (f & (FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF)) | (o & 1) << 11;
+    return true;
+}
+#undef HOST_FLAGS
+#endif
+
+/* The fold's quick part: true when nothing is pending or the host's flags folded it. */
+static inline bool fold_quick(struct cpu *c)
 {
     const struct lazyflags *lf = &c->lf;
     if (lf->op == LF_NONE)
-        return;
+        return true;
+#ifdef FOLD_HOST
+    uint32_t hf;
+    if (lf->size == 4 && !c->portable && __builtin_cpu_supports("lahf_lm") &&
+        host_fold32(lf, &hf)) {
+        c->eflags = (c->eflags & ~FL_ARITH) | hf;
+        c->lf.op = LF_NONE;
+        return true;
+    }
+#endif
+    return false;
+}
+
+/* The rest: flags_materialize, with a 32-bit ADD or SUB with no carry in or a logic
+ * operation folded here as lf_compute would, without the call. */
+static void fold_slow(struct cpu *c)
+{
+    const struct lazyflags *lf = &c->lf;
     if (lf->size != 4 || lf->cf_in || (lf->op != LF_ADD && lf->op != LF_SUB && lf->op != LF_LOGIC)) {
         flags_materialize(c);
         return;
@@ -40,9 +106,9 @@ static inline void fold_flags(struct cpu *c)
     c->lf.op = LF_NONE;
 }
 
-static inline void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
+/* The state now into s, the flags already folded. */
+static inline void store_state(const struct cpu *c, struct trace_state *s, uint32_t eip)
 {
-    fold_flags(c);
 #ifdef __SSE2__
     __m128i *l = (__m128i *)(void *)s->lane;
     _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));
@@ -62,41 +128,73 @@ static inline void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
 #endif
 }
 
-void trace_begin_sinks(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
-                       unsigned vector, bool has_error, uint32_t error)
+static void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
 {
-    ev->icount = c->icount; /* exact: trace_begin settled it */
-    ev->kind = (uint8_t)kind;
-    ev->vector = (uint8_t)vector;
-    ev->has_error = has_error;
-    ev->error = has_error ? error : 0;
-    ev->detail.kind = FD_NONE;
-    ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
-    ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
-    /* An exception is reported at the instruction it belongs to: EIP has been rolled back to
-     * the faulting instruction (or, after a trap, moved past it); a shutdown happens there
-     * too. Everything else is caused by the instruction now executing (or, for an external
-     * interrupt, at the boundary where insn_eip = eip). */
-    capture(c, &ev->before,
-            (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip : c->insn_eip);
+    if (!fold_quick(c))
+        fold_slow(c);
+    store_state(c, s, eip);
 }
 
-void trace_end_sinks(struct cpu *c, struct trace_event *ev)
+/* trace_begin_sinks when the flags need the slow fold (out of line: the usual path calls
+ * nothing, so it saves no registers). */
+static __attribute__((noinline)) void begin_slow(struct cpu *c, struct trace_event *ev,
+                                                 uint32_t eip)
+{
+    fold_slow(c);
+    ev->icount = c->icount;
+    store_state(c, &ev->before, eip);
+}
+
+void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip)
+{
+    if (__builtin_expect(!fold_quick(c), 0)) {
+        begin_slow(c, ev, eip);
+        return;
+    }
+    ev->icount = c->icount; /* exact: trace_begin settled it */
+    store_state(c, &ev->before, eip);
+}
+
+void trace_event_finish(struct cpu *c, struct trace_event *ev)
 {
     ev->cr2 = c->cr2;
     capture(c, &ev->after, c->eip);
+}
+
+void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev)
+{
+    (void)ctx;
+    trace_event_finish(c, ev);
     c->emitting = true;
     for (unsigned k = 0; k < c->nsinks; k++)
         c->sinks[k].event(c->sinks[k].ctx, ev);
     c->emitting = false;
 }
 
-int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
+/* What trace_end calls: the one sink's own end, or every sink through trace_end_sinks. */
+static void update_end(struct cpu *c)
+{
+    if (c->nsinks == 1 && c->sinks[0].end) {
+        c->end_fn = c->sinks[0].end;
+        c->end_ctx = c->sinks[0].ctx;
+    } else {
+        c->end_fn = trace_end_sinks;
+        c->end_ctx = NULL;
+    }
+}
+
+int cpu_add_sink_end(struct cpu *c, trace_sink_fn fn, trace_end_fn end, void *ctx)
 {
     if (!fn || c->nsinks >= CPU_MAX_SINKS || c->emitting)
         return -1;
-    c->sinks[c->nsinks++] = (struct trace_sink){fn, ctx};
+    c->sinks[c->nsinks++] = (struct trace_sink){fn, end, ctx};
+    update_end(c);
     return 0;
+}
+
+int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
+{
+    return cpu_add_sink_end(c, fn, NULL, ctx);
 }
 
 bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
@@ -107,6 +205,7 @@ bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx)
         if (c->sinks[k].event == fn && c->sinks[k].ctx == ctx) {
             memmove(&c->sinks[k], &c->sinks[k + 1], (c->nsinks - k - 1) * sizeof c->sinks[0]);
             c->nsinks--;
+            update_end(c);
             return true;
         }
     }

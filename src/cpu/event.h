@@ -95,8 +95,15 @@ struct trace_event {
 
 /* A listener for events. */
 typedef void (*trace_sink_fn)(void *ctx, const struct trace_event *ev);
+/* A sink's own end of an event (optional, cpu_add_sink_end): called by trace_end instead of
+ * completing the event and calling the sink's trace_sink_fn, whenever that sink is the only
+ * one. ev holds everything but the state after and CR2 (trace_event_finish adds them); the
+ * function must do what the sink would do with the event completed, and may leave ev as it
+ * is (the recorder encodes the state after straight from the cpu). */
+typedef void (*trace_end_fn)(void *ctx, struct cpu *c, struct trace_event *ev);
 struct trace_sink {
     trace_sink_fn event;
+    trace_end_fn end;  /* NULL: none */
     void *ctx;
 };
 #define CPU_MAX_SINKS 4 /* event sinks at once (a recorder, a log, a view, a debugger) */
@@ -115,6 +122,8 @@ struct insn_hook {
  * inside a sink (an event in the making would miss its state before). Sinks are called in the
  * order they were added; an event's state is captured only when a sink listens. */
 int cpu_add_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
+/* The same with the sink's own end of an event (trace_end_fn), used while it is alone. */
+int cpu_add_sink_end(struct cpu *c, trace_sink_fn fn, trace_end_fn end, void *ctx);
 /* Removes the sink (fn, ctx); returns whether it was there (false from inside a sink). */
 bool cpu_remove_sink(struct cpu *c, trace_sink_fn fn, void *ctx);
 
@@ -127,9 +136,13 @@ bool cpu_remove_insn_hook(struct cpu *c, insn_hook_fn fn, void *ctx);
  * counts the event and hands it to every sink. Between the two the transition happens; if it
  * faults, trace_end is never reached and no event is emitted (the fault is delivered as its
  * own event). Both are inline in insn.h (they need struct cpu and cpu_settle): with no sink
- * they only settle the state and count the kind; these two do the rest when a sink listens. */
-void trace_begin_sinks(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
-                       unsigned vector, bool has_error, uint32_t error);
-void trace_end_sinks(struct cpu *c, struct trace_event *ev);
+ * they only settle the state and count the kind. With a sink, trace_begin fills the fields it
+ * was given (constants at most call sites) and calls trace_begin_sinks for the icount and the
+ * state before (eip: the EIP the event belongs to); trace_end calls c->end_fn: the one sink's
+ * own end (trace_end_fn), or trace_end_sinks, which completes the event and calls every sink. */
+void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip);
+void trace_end_sinks(void *ctx, struct cpu *c, struct trace_event *ev);
+/* The state after and CR2 of an event (what trace_end_sinks adds before calling the sinks). */
+void trace_event_finish(struct cpu *c, struct trace_event *ev);
 
 #endif

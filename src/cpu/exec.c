@@ -412,7 +412,11 @@ static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
 {
     uint64_t stall = c->stall;
     do {
-        struct block *b = icache_next(c, c->last_block); /* a fetch fault: insn_eip = EIP */
+        struct block *prev = c->last_block;
+        struct block *b = icache_next(c, prev); /* a fetch fault: insn_eip = EIP */
+        /* prev ended in its last instruction, and the cache was not reset in the lookup */
+        if (c->stop_block == STOP_END && prev && c->last_block == prev)
+            icache_keep_tail(c, prev, b);
         c->last_block = b;
         b = run_block(c, b, stop_at); /* the block it ended in */
         if (b->mode_end && !chain_on(c, stall))

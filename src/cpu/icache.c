@@ -76,6 +76,21 @@ static bool is_jcc(uint16_t id)
     return (key & 0x1F0u) == 0x070u || (key & 0x1F0u) == 0x180u;
 }
 
+/* The handler of a block's last instruction that goes on through its tail link (icache.h
+ * struct jlink): a 32-bit near CALL rel, JMP rel or RET; NULL for any other. */
+static insn_fn tail_fn(const struct insn *in)
+{
+    if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
+        return NULL;
+    switch (opcode_table[in->id].key) {
+    case 0xE8: return op_block_call;
+    case 0xE9:
+    case 0xEB: return op_block_jmp;
+    case 0xC3: return op_block_ret;
+    default: return NULL;
+    }
+}
+
 static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                            uint8_t d32)
 {
@@ -184,9 +199,10 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
      * in the middle of the block (struct jlink). */
     b->insns[b->n] = (struct insn){.fn = op_block_end};
     size_t at = (sizeof(struct block) + (b->n + 1u) * sizeof(struct insn) + 7) & ~(size_t)7;
-    for (unsigned k = 0; k + 1 < b->n; k++) {
+    insn_fn tail = tail_fn(&b->insns[b->n - 1]);
+    for (unsigned k = 0; k < b->n; k++) {
         struct insn *in = &b->insns[k];
-        if (!is_jcc(in->id) || in->fn == op_ud)
+        if (k + 1 < b->n ? !is_jcc(in->id) || in->fn == op_ud : !tail)
             continue;
         struct jlink *l = (struct jlink *)(void *)((uint8_t *)b + at);
         l->to = NULL;
@@ -195,7 +211,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         at += sizeof(struct jlink);
     }
     b->last_fn = b->insns[b->n - 1].fn;
-    b->insns[b->n - 1].fn = op_block_last;
+    b->insns[b->n - 1].fn = tail ? tail : op_block_last;
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += at;
@@ -250,38 +266,14 @@ static bool link_holds(const struct cpu *c, const struct block *prev, unsigned k
                         prev->link_cpl[k]);
 }
 
-static unsigned jc_slot(uint32_t eip)
-{
-    return (eip ^ (eip >> 12)) & (ICACHE_JC_SLOTS - 1);
-}
-
-/* The block the jump cache holds for CS:EIP, or NULL (then icache_lookup decides, faults
- * included: an EIP beyond the CS limit is never answered here). */
-static inline __attribute__((always_inline)) struct block *jc_get(struct cpu *c)
-{
-    struct icache *ic = c->icache;
-    const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
-    struct block *b = e->b;
-    if (icache_holds(c, b, e->eip, e->epoch, e->cpl) && c->eip <= c->seg[SEG_CS].limit) {
-        ic->jc_hits++;
-        return b;
-    }
-    return NULL;
-}
-
 /* The full lookup, and its answer kept in the jump cache (unless the cache was reset while
  * looking up, or the block reaches into a second page). */
 static struct block *lookup_and_keep(struct cpu *c)
 {
     uint32_t epoch = c->map_epoch;
     struct block *b = icache_lookup(c);
-    if (c->map_epoch == epoch && b->page1 == UINT32_MAX) {
-        struct jc_entry *e = &c->icache->jc[jc_slot(c->eip)];
-        e->eip = c->eip;
-        e->epoch = epoch;
-        e->cpl = c->cpl;
-        e->b = b;
-    }
+    if (c->map_epoch == epoch)
+        icache_jc_put(c, b);
     return b;
 }
 
@@ -317,7 +309,7 @@ struct block *icache_next_slow(struct cpu *c, struct block *prev)
         unsigned k = link_slot(c->eip);
         if (prev->link_epoch[k] == c->map_epoch && prev->link_eip[k] != c->eip && prev->link[k]) {
             /* Slot k links another EIP: the jump cache answers first, and prev's links stay. */
-            struct block *b = jc_get(c);
+            struct block *b = icache_jc_get(c);
             return b ? b : next_collided(c, prev, k);
         }
     }

@@ -51,7 +51,15 @@ struct block {
  * after the block's instructions), without the link hash. It holds while the block runs at the
  * EIP it was made at (from: the target is a function of it), under the same map epoch and CPL,
  * the target block's page is not written since it was decoded, and the target block lies
- * within the CS limit (end: its last byte's EIP). */
+ * within the CS limit (end: its last byte's EIP).
+ *
+ * A block ending in a 32-bit near CALL rel, JMP rel or RET has one too (its last insn's jl: a
+ * tail link, control.c op_block_call/op_block_jmp/op_block_ret), keyed by the EIP the transfer
+ * went to (eip; from unused): it holds under the jump cache's test (icache_holds: the same EIP,
+ * map epoch and CPL, the first page unwritten) and the CS limit test (end). A RET's target comes
+ * from the stack, and a block valid at an EIP is the one to run there whichever instruction
+ * went there, so the key is the target itself. Made by the dispatch loop (icache_keep_tail)
+ * after the block ended in its last instruction. */
 struct jlink {
     struct block *to; /* NULL: none yet */
     uint32_t from;    /* EIP of the start of the Jcc's block */
@@ -65,6 +73,13 @@ static inline struct jlink *jlink_of(const struct insn *j)
 {
     return (struct jlink *)(void *)((char *)(uintptr_t)j + j->jl);
 }
+
+/* The handlers a block's last instruction gets when it is a 32-bit CALL rel, JMP rel or RET
+ * (icache.c build): as op_block_last, then on to the next block through the tail link when it
+ * holds and the block runs whole within cpu.thread_end (control.c). */
+void op_block_call(struct cpu *c, const struct insn *i);
+void op_block_jmp(struct cpu *c, const struct insn *i);
+void op_block_ret(struct cpu *c, const struct insn *i);
 
 /* The jump cache: the block last found at an EIP, for block changes whose link slot in the
  * previous block holds a link for another EIP (a RET to one of many callers, an indirect jump,
@@ -138,6 +153,58 @@ static inline struct block *icache_link(const struct cpu *c, const struct block 
     struct block *n = prev->link[k];
     return icache_holds(c, n, prev->link_eip[k], prev->link_epoch[k], prev->link_cpl[k]) ? n
                                                                                         : NULL;
+}
+
+static inline unsigned jc_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> 12)) & (ICACHE_JC_SLOTS - 1);
+}
+
+/* The block the jump cache holds for CS:EIP, or NULL (then icache_lookup decides, faults
+ * included: an EIP beyond the CS limit is never answered here). */
+static inline __attribute__((always_inline)) struct block *icache_jc_get(struct cpu *c)
+{
+    struct icache *ic = c->icache;
+    const struct jc_entry *e = &ic->jc[jc_slot(c->eip)];
+    struct block *b = e->b;
+    if (icache_holds(c, b, e->eip, e->epoch, e->cpl) && c->eip <= c->seg[SEG_CS].limit) {
+        ic->jc_hits++;
+        return b;
+    }
+    return NULL;
+}
+
+/* b, just found for CS:EIP under the current map epoch, goes in the jump cache (not a block
+ * reaching into a second page: it re-checks that page on every use). */
+static inline void icache_jc_put(struct cpu *c, struct block *b)
+{
+    if (b->page1 == UINT32_MAX) {
+        struct jc_entry *e = &c->icache->jc[jc_slot(c->eip)];
+        e->eip = c->eip;
+        e->epoch = c->map_epoch;
+        e->cpl = c->cpl;
+        e->b = b;
+    }
+}
+
+/* After prev ended in its last instruction (STOP_END) and n was found for CS:EIP: n becomes
+ * prev's tail link when prev's last instruction has one (a block reaching into a second page
+ * re-checks it on every use: never linked). Whatever transfer led here, the link names the
+ * block valid at its EIP, so a link made after an event is only a wasted one. */
+static inline void icache_keep_tail(struct cpu *c, struct block *prev, struct block *n)
+{
+    const struct insn *t = &prev->insns[prev->n - 1];
+    uint64_t end = (uint64_t)c->eip + n->bytes - 1;
+    if (t->fn == op_block_ret)
+        icache_jc_put(c, n); /* a RET's link misses go to the jump cache (control.c) */
+    if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX) {
+        struct jlink *l = jlink_of(t);
+        l->to = n;
+        l->eip = c->eip;
+        l->end = (uint32_t)end;
+        l->epoch = c->map_epoch;
+        l->cpl = c->cpl;
+    }
 }
 
 static inline struct block *icache_next(struct cpu *c, struct block *prev)

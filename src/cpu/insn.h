@@ -85,14 +85,27 @@ static inline void cpu_restart_insn(struct cpu *c)
 
 /* The event builder (event.h): the state before a transition, and after it. With no sink
  * nothing is built: the state is settled (exact icount and EIPs, as with a sink) and the kind
- * counted; only the kind is kept in *ev. */
+ * counted; only the kind is kept in *ev. With one, the fields given here are stored inline
+ * (most are constants where trace_begin is called). */
 static inline void trace_begin(struct cpu *c, struct trace_event *ev, enum trace_kind kind,
                                unsigned vector, bool has_error, uint32_t error)
 {
     cpu_settle(c); /* exact icount and EIPs (exec.c run_block) */
     ev->kind = (uint8_t)kind;
-    if (c->nsinks)
-        trace_begin_sinks(c, ev, kind, vector, has_error, error);
+    if (__builtin_expect(c->nsinks != 0, 0)) {
+        ev->vector = (uint8_t)vector;
+        ev->has_error = has_error;
+        ev->error = has_error ? error : 0;
+        ev->detail.kind = FD_NONE;
+        ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
+        ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
+        /* An exception is reported at the instruction it belongs to: EIP has been rolled back
+         * to the faulting instruction (or, after a trap, moved past it); a shutdown happens
+         * there too. Everything else is caused by the instruction now executing (or, for an
+         * external interrupt, at the boundary where insn_eip = eip). */
+        trace_begin_sinks(c, ev, (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip
+                                                                               : c->insn_eip);
+    }
 }
 
 static inline void trace_end(struct cpu *c, struct trace_event *ev)
@@ -101,8 +114,8 @@ static inline void trace_end(struct cpu *c, struct trace_event *ev)
         c->cr3_loads++;
     else if (ev->kind < TR_KINDS)
         c->transitions[ev->kind]++;
-    if (c->nsinks)
-        trace_end_sinks(c, ev);
+    if (__builtin_expect(c->nsinks != 0, 0))
+        c->end_fn(c->end_ctx, c, ev);
 }
 
 enum { REP_NONE = 0, REP_E = 1, REP_NE = 2 };

@@ -30,6 +30,8 @@ void cpu_state_save(const struct cpu *c, struct cpu *out)
     memset(out->sinks, 0, sizeof out->sinks);
     out->nsinks = 0;
     out->emitting = false;
+    out->end_fn = NULL;
+    out->end_ctx = NULL;
     memset(out->hooks, 0, sizeof out->hooks);
     out->nhooks = 0;
     out->insn_hook = NULL;
@@ -63,6 +65,9 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     memcpy(c->sinks, keep.sinks, sizeof c->sinks);
     c->nsinks = keep.nsinks;
     c->emitting = false;
+    c->portable = keep.portable;
+    c->end_fn = keep.end_fn;
+    c->end_ctx = keep.end_ctx;
     memcpy(c->hooks, keep.hooks, sizeof c->hooks);
     c->nhooks = keep.nhooks;
     c->insn_hook = keep.insn_hook;

@@ -181,21 +181,33 @@ void tlb_protect_all(struct cpu *c)
 }
 
 /* A device access (out of line: the RAM path stays small). The device sees exact time and
- * state (cpu_settle: EIP and the count are not kept in the middle of a block, exec.c; the block
- * then ends after this instruction). A read goes back to the dispatch loop's checks between
- * instructions only when the device changed what they look at: INTR or the time of the next
- * device event (an NMI, an INIT or a stop request set stop_block themselves). A read that
- * changed neither, such as xv6's of the local APIC's ID in every mycpu(), has nothing for them
- * to find, and the next block follows through its link. */
+ * state (cpu_settle: EIP and the count are not kept in the middle of a block, exec.c). A read
+ * goes back to the dispatch loop's checks between instructions only when the device changed
+ * what they look at: INTR or the time of the next device event (an NMI, an INIT or a stop
+ * request set stop_block themselves). A read that changed neither, such as xv6's of the local
+ * APIC's ID in every mycpu(), has nothing for them to find: the settling is undone (cur, EIP and
+ * the count as they were, stop_block as it was) and the block goes on after the instruction, as
+ * it would have through its link. */
 static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, unsigned size)
 {
+    const struct insn *cur = c->cur;
+    uint32_t eip = c->eip;
+    uint64_t icount = c->icount;
+    uint8_t stop = c->stop_block;
     cpu_settle(c);
+    uint8_t settled = c->stop_block;
     c->bus_ops++;
     bool intr = c->intr;
     uint64_t next = c->next_event;
     uint32_t v = bus_mmio_read(c->bus, pa, size);
     if (c->intr != intr || c->next_event != next)
         c->stop_block = true; /* a device may have raised an interrupt */
+    else if (c->stop_block == settled) {
+        c->cur = cur;
+        c->eip = eip;
+        c->icount = icount;
+        c->stop_block = stop;
+    }
     return v;
 }
 
@@ -307,7 +319,10 @@ static inline __attribute__((always_inline)) struct tlb_entry *tlb_get(struct cp
     unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
     struct tlb_entry *e = &c->tlb[slot];
     if (e->vpn == (lin >> 12) && (e->perm & (need | need << TLB_MMIO_SHIFT))) {
-        tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host); /* filled in another mode? */
+        /* filled in another mode? (a device's page never has fast tags in any mode: its fill
+         * left the current mode's empty and emptied the others') */
+        if (e->host)
+            tlb_fast_set(c, slot, e->vpn << 12, e->perm, e->host);
         return e;
     }
     uint32_t pa, perm;

@@ -7,6 +7,7 @@
 #endif
 
 #include "cpu/cpu.h"
+#include "cpu/flags.h"
 
 /* A cursor over a fixed-size buffer; the sizes below are fixed, so it never overruns. */
 struct cur {
@@ -375,6 +376,9 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
 }
 
 static uint32_t frame_crc(const uint8_t *frame, uint32_t len);
+static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                         unsigned isa);
+static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n);
 
 #ifdef __SSE2__
 /* The fault detail of ev against ref's at p (encode_with's bytes), and ref's detail moved on
@@ -572,38 +576,97 @@ static const uint64_t compress8[256] = {
 
 /* put_fields with the lanes of each group of eight that the mask names gathered by one
  * permute and stored at once (32 bytes: what follows them is written over next, or lies past
- * the record; TRACE_FRAME + TRACE_EVENT_MAX leaves room for it). */
+ * the record; TRACE_FRAME + TRACE_EVENT_MAX leaves room for it). The state's two groups of
+ * eight lanes are v0 and v1. */
 AVX2 static inline __attribute__((always_inline)) uint8_t *
-put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
+put_fields_v(uint8_t *p, unsigned mask, __m256i v0, __m256i v1)
 {
     trace_put16(p, (uint16_t)mask);
     p += 2;
     unsigned lo = mask & 0xffu, hi = (mask >> 8) & 0x7u; /* EAX..EDI; EIP, EFLAGS, CR3 */
     __m256i ilo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&compress8[lo]));
-    _mm256_storeu_si256((__m256i *)(void *)p,
-                        _mm256_permutevar8x32_epi32(_mm256_loadu_si256(v), ilo));
+    _mm256_storeu_si256((__m256i *)(void *)p, _mm256_permutevar8x32_epi32(v0, ilo));
     p += 4 * (unsigned)__builtin_popcount(lo);
     if (hi) {
         __m256i ihi = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)&compress8[hi]));
-        _mm256_storeu_si256((__m256i *)(void *)p,
-                            _mm256_permutevar8x32_epi32(_mm256_loadu_si256(v + 1), ihi));
+        _mm256_storeu_si256((__m256i *)(void *)p, _mm256_permutevar8x32_epi32(v1, ihi));
         p += 4 * (unsigned)__builtin_popcount(hi);
     }
     if (__builtin_expect(mask & (ST_CS | ST_SS | ST_CPL), 0)) { /* a change of ring */
-        const uint32_t *l = (const uint32_t *)(const void *)v;
         if (mask & ST_CS) {
-            trace_put16(p, (uint16_t)l[11]);
+            trace_put16(p, (uint16_t)_mm256_extract_epi32(v1, 3));
             p += 2;
         }
         if (mask & ST_SS) {
-            trace_put16(p, (uint16_t)l[12]);
+            trace_put16(p, (uint16_t)_mm256_extract_epi32(v1, 4));
             p += 2;
         }
         if (mask & ST_CPL)
-            *p++ = (uint8_t)l[13];
+            *p++ = (uint8_t)_mm256_extract_epi32(v1, 5);
     }
     return p;
 }
+
+AVX2 static inline __attribute__((always_inline)) uint8_t *
+put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
+{
+    return put_fields_v(p, mask, _mm256_loadu_si256(v), _mm256_loadu_si256(v + 1));
+}
+/* encode_tail with the fault detail's eight words compared with the reference's at once,
+ * and the words that differ gathered by one permute (a page walk's detail words are the
+ * struct walk as it is in memory). */
+_Static_assert(sizeof(struct walk) == DETAIL_SIZE && offsetof(struct walk, pa) == 20 &&
+               offsetof(struct walk, kind) == 24 && offsetof(struct walk, level) == 27 &&
+               offsetof(struct walk, large) == 28 && offsetof(struct walk, global) == 31,
+               "a page walk is its detail words");
+AVX2 static __attribute__((noinline)) uint8_t *
+detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
+            uint8_t *restrict p, unsigned *flags)
+{
+    unsigned kind = ev->detail.kind;
+    __m256i w = _mm256_setzero_si256();
+    if (kind == FD_PAGE) {
+        w = _mm256_loadu_si256((const __m256i *)(const void *)&ev->detail.u.page);
+    } else if (kind != FD_NONE) {
+        uint32_t t[DETAIL_SIZE / 4];
+        detail_words(&ev->detail, t);
+        w = _mm256_loadu_si256((const __m256i *)(const void *)t);
+    }
+    if (kind != FD_NONE) {
+        __m256i old = ref->detail_kind == kind
+                          ? _mm256_loadu_si256((const __m256i *)(const void *)ref->detail)
+                          : _mm256_setzero_si256();
+        unsigned diff = ~(unsigned)_mm256_movemask_ps(
+                            _mm256_castsi256_ps(_mm256_cmpeq_epi32(w, old))) & 0xffu;
+        __m256i idx = _mm256_cvtepu8_epi32(
+            _mm_loadl_epi64((const __m128i *)(const void *)&compress8[diff]));
+        p[0] = (uint8_t)kind;
+        p[1] = (uint8_t)diff;
+        _mm256_storeu_si256((__m256i *)(void *)(p + 2), _mm256_permutevar8x32_epi32(w, idx));
+        p += 2 + 4 * (unsigned)__builtin_popcount(diff);
+        *flags |= EVF_DETAIL;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)ref->detail, w);
+    ref->detail_kind = (uint8_t)kind;
+    return p;
+}
+
+AVX2 static inline __attribute__((always_inline)) uint32_t
+encode_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
+                 uint8_t *restrict out, uint8_t *restrict p, uint8_t *flags_at, unsigned flags)
+{
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0))
+        p = detail_avx2(ref, ev, p, &flags);
+    if (ev->source || ev->source_num) {
+        flags |= EVF_SOURCE;
+        p[0] = ev->source;
+        p[1] = ev->source_num;
+        p += 2;
+    }
+    *flags_at = (uint8_t)flags;
+    return (uint32_t)(p - out);
+}
+
 /* The same with eight lanes a compare (AVX2), as a whole record, the checksum by SSE4.2's
  * crc32 inline (every AVX2 host has it). */
 __attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
@@ -642,6 +705,94 @@ AVX2_CRC static size_t record_avx2(struct trace_codec *restrict k,
     trace_put32(frame + 5 + n, ~crc32c_hw_inline(~0u, frame, 5 + (size_t)n));
     return TRACE_FRAME + n;
 }
+
+/* The checksum of the frame from start to end by whole 8-byte words that end at end: the
+ * first word begins up to 7 bytes before start (TRACE_APPEND_BEFORE readable bytes there), its
+ * bytes before start masked to zeros and the register started at the value that k zero bytes
+ * take to ~0 (crc_pre[k]: so the zeros change nothing), then one crc32 a word, the run of them
+ * entered at the frame's length: no loop and no tail of 4, 2, 1 bytes. */
+static const uint32_t crc_pre[8] = {
+    0xffffffffu, 0xa942e6bcu, 0x2804363bu, 0x96db52a8u,
+    0x641f6454u, 0xcbaa9b55u, 0x08de2648u, 0xf145ff88u,
+};
+
+static const uint64_t crc_keep[8] = { /* the bytes of the first word from the frame on */
+    ~(uint64_t)0, ~(uint64_t)0 << 8, ~(uint64_t)0 << 16, ~(uint64_t)0 << 24,
+    ~(uint64_t)0 << 32, ~(uint64_t)0 << 40, ~(uint64_t)0 << 48, ~(uint64_t)0 << 56,
+};
+
+AVX2_CRC static inline __attribute__((always_inline)) uint32_t
+crc_words_to(const uint8_t *start, const uint8_t *end)
+{
+    size_t len = (size_t)(end - start), pad = -len & 7;
+    uint64_t v;
+    memcpy(&v, start - pad, 8);
+    uint64_t crc = _mm_crc32_u64(crc_pre[pad], v & crc_keep[pad]);
+#define W(j)                                                                              \
+    case j:                                                                               \
+        memcpy(&v, end - 8 * (j), 8);                                                     \
+        crc = _mm_crc32_u64(crc, v);                                                      \
+        __attribute__((fallthrough));
+    switch ((len - 1) >> 3) { /* the words after the first */
+    W(20) W(19) W(18) W(17) W(16) W(15) W(14) W(13) W(12) W(11)
+    W(10) W(9) W(8) W(7) W(6) W(5) W(4) W(3) W(2) W(1)
+    case 0:
+        break;
+    default:
+        __builtin_unreachable();
+    }
+#undef W
+    return ~(uint32_t)crc;
+}
+_Static_assert((TRACE_FRAME + TRACE_EVENT_MAX - 4 + 7) / 8 - 1 <= 20, "crc_words_to's run");
+
+/* The recorder's appender (trace_appender) with AVX2: record_avx2 with the state after taken
+ * from the cpu as it is (in two registers, never stored into ev) and the checksum by
+ * crc_words_to. Lazy flags still pending after the transition (rare: the transitions fold or
+ * load EFLAGS) go the general way. */
+AVX2_CRC static void append_avx2(struct trace_codec *restrict k, struct trace_event *restrict ev,
+                                 struct cpu *restrict c, uint8_t *restrict buf,
+                                 size_t *restrict len)
+{
+    uint8_t *frame = buf + *len;
+    if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
+        trace_event_finish(c, ev);
+        *len += record_isa(k, ev, frame, 2);
+        return;
+    }
+    ev->cr2 = c->cr2;
+    uint8_t *out = frame + 5;
+    struct trace_codec_ref *ref = &k->ref[ev->kind];
+    unsigned flags;
+    uint8_t *flags_at;
+    uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
+    const __m256i *eb = (const __m256i *)(const void *)ev->before.lane;
+    __m256i *rb = (__m256i *)(void *)ref->before, *ra = (__m256i *)(void *)ref->after;
+    __m256i b0 = _mm256_loadu_si256(eb), b1 = _mm256_loadu_si256(eb + 1);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)c->r);
+    __m256i a1 = _mm256_setr_epi32((int)c->eip, (int)(c->eflags | FL_R1), (int)c->cr3,
+                                   c->seg[SEG_CS].sel, c->seg[SEG_SS].sel, c->cpl, 0, 0);
+    __m256i ob0 = _mm256_loadu_si256(rb), ob1 = _mm256_loadu_si256(rb + 1);
+    __m256i oa0 = _mm256_loadu_si256(ra), oa1 = _mm256_loadu_si256(ra + 1);
+    __m256i pred0 = _mm256_blendv_epi8(oa0, b0, _mm256_cmpeq_epi32(oa0, ob0));
+    __m256i pred1 = _mm256_blendv_epi8(oa1, b1, _mm256_cmpeq_epi32(oa1, ob1));
+#define SAME(x, y) ((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(x, y))))
+    unsigned same_b = SAME(b0, ob0) | SAME(b1, ob1) << 8;
+    unsigned same_a = SAME(a0, pred0) | SAME(a1, pred1) << 8;
+#undef SAME
+    _mm256_storeu_si256(rb, b0);
+    _mm256_storeu_si256(rb + 1, b1);
+    _mm256_storeu_si256(ra, a0);
+    _mm256_storeu_si256(ra + 1, a1);
+    p = put_fields_v(p, ~same_b & ST_ALL, b0, b1);
+    p = put_fields_v(p, ~same_a & ST_ALL, a0, a1);
+    uint32_t n = encode_tail_avx2(ref, ev, out, p, flags_at, flags);
+    frame[0] = TREC_EVENT;
+    trace_put32(frame + 1, n);
+    trace_put32(frame + 5 + n, crc_words_to(frame, frame + 5 + n));
+    *len += TRACE_FRAME + n;
+}
+_Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
 #endif
 #endif
 
@@ -669,7 +820,8 @@ static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, ui
     }
     out[0] = TREC_EVENT;
     trace_put32(out + 1, n);
-    trace_put32(out + 5 + n, frame_crc(out, n));
+    /* the portable encoder with the portable checksum (the table), so that the tests see it */
+    trace_put32(out + 5 + n, isa ? frame_crc(out, n) : ~crc32c_bytes(~0u, out, 5 + (size_t)n));
     return TRACE_FRAME + n;
 }
 
@@ -688,6 +840,31 @@ size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *e
                               uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa)
 {
     return record_isa(k, ev, out, isa);
+}
+
+/* The recorder's appenders without AVX2: the event completed, then recorded as
+ * trace_event_record_isa does (the portable encoder, or SSE2's). */
+static void append_portable(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
+                            uint8_t *buf, size_t *len)
+{
+    trace_event_finish(c, ev);
+    *len += record_isa(k, ev, buf + *len, 0);
+}
+
+static void append_sse2(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
+                        uint8_t *buf, size_t *len)
+{
+    trace_event_finish(c, ev);
+    *len += record_isa(k, ev, buf + *len, 1);
+}
+
+trace_append_fn trace_appender(unsigned isa)
+{
+#ifdef ENCODE_AVX2
+    if (isa >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("sse4.2"))
+        return append_avx2;
+#endif
+    return isa >= 1 ? append_sse2 : append_portable;
 }
 
 bool trace_event_decode(struct trace_codec *k, const uint8_t *in, size_t len,

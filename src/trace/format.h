@@ -179,6 +179,20 @@ size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
  * widest below that the build and the host have. All make the same bytes. */
 size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
                               uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa);
+/* The recorder's appender when it is the only sink (event.h trace_end_fn): completes ev
+ * (trace_event_finish, or reads the state after from the cpu as it is) and writes it as
+ * trace_event_record does, at buf + *len, and adds its size to *len: the same bytes and the
+ * same codec after, whichever appender. buf + *len must have TRACE_APPEND_BEFORE readable
+ * bytes before it (the checksum reads whole words that end at the record's end) and room for
+ * the longest record (TRACE_FRAME + TRACE_EVENT_MAX) after it.
+ * trace_appender picks one for isa as trace_event_record_isa does (0 portable, 1 SSE2, 2 AVX2
+ * with SSE4.2, or the widest below that the build and the host have); the recorder chooses
+ * once, when it starts. */
+struct cpu;
+#define TRACE_APPEND_BEFORE 8u
+typedef void (*trace_append_fn)(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
+                                uint8_t *buf, size_t *len);
+trace_append_fn trace_appender(unsigned isa);
 /* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
  * not exactly what trace_event_encode makes of an event or a field holds what no event can
  * (unknown kind or detail kind, CPL over 3). */

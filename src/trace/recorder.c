@@ -18,8 +18,10 @@
 struct recorder {
     int fd;
     int err;                 /* the first write error (errno), 0: none */
-    uint8_t buf[REC_BUF];
+    uint8_t *buf;            /* REC_BUF bytes in area, after the appender's bytes before */
     size_t len;
+    trace_append_fn append;  /* the event appender, chosen when recording starts */
+    bool portable;           /* the portable encoder only (recorder_set_portable) */
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
     uint8_t *zbuf;           /* compressed bytes on their way to the file */
     size_t zcap;
@@ -30,6 +32,7 @@ struct recorder {
     bool input_ended;
     int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
     struct trace_codec codec; /* the events so far, which the next is encoded against */
+    uint8_t area[TRACE_APPEND_BEFORE + REC_BUF];
 };
 
 /* Writes n bytes to the file. */
@@ -153,6 +156,8 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    r->buf = r->area + TRACE_APPEND_BEFORE;
+    r->append = trace_appender(2);
     size_t plen = strlen(path);
     if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
         r->zcap = ZSTD_CStreamOutSize();
@@ -225,7 +230,35 @@ static void rec_event(void *ctx, const struct trace_event *ev)
     if (REC_BUF - r->len < TRACE_FRAME + TRACE_EVENT_MAX)
         write_out(r);
     if (!r->err) /* else a write error, which recorder_finish reports */
-        r->len += trace_event_record(&r->codec, ev, r->buf + r->len);
+        r->len += r->portable ? trace_event_record_isa(&r->codec, ev, r->buf + r->len, 0)
+                              : trace_event_record(&r->codec, ev, r->buf + r->len);
+}
+
+/* rec_end's unusual case: the event completed and recorded by rec_event. */
+static __attribute__((noinline)) void rec_end_slow(struct recorder *r, struct cpu *c,
+                                                   struct trace_event *ev)
+{
+    trace_event_finish(c, ev);
+    rec_event(r, ev);
+}
+
+/* The same when the recorder is the only sink (event.h trace_end_fn): the event is completed
+ * by the appender chosen when recording started, in the buffer; anything unusual (a context
+ * record due, the buffer full, a write error) goes through rec_event. Both calls are the
+ * last thing done: jumps, no frame. */
+static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
+{
+    struct recorder *r = ctx;
+    const struct machine *m = r->m;
+    if (__builtin_expect(r->len > REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) || r->err ||
+                             m->pic.chip[0].base != r->pic_base[0] ||
+                             m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
+                         0)) {
+        rec_end_slow(r, c, ev);
+        return;
+    }
+    r->events++;
+    r->append(&r->codec, ev, c, r->buf, &r->len);
 }
 
 static void rec_byte(void *ctx, const struct console_byte *b)
@@ -294,7 +327,7 @@ bool recorder_attach(struct recorder *r, struct machine *m)
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
     trace_codec_init(&r->codec);
-    if (cpu_add_sink(&m->cpu, rec_event, r) < 0) {
+    if (cpu_add_sink_end(&m->cpu, rec_event, rec_end, r) < 0) {
         r->m = NULL;
         return false;
     }
@@ -310,6 +343,12 @@ bool recorder_attach(struct recorder *r, struct machine *m)
     m->input.refill = rec_refill;
     m->input.refill_ctx = r;
     return true;
+}
+
+void recorder_set_portable(struct recorder *r)
+{
+    r->append = trace_appender(0);
+    r->portable = true;
 }
 
 void recorder_detach(struct recorder *r, struct machine *m)

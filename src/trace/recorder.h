@@ -34,6 +34,9 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h);
  * connected, so the end of input is seen). Returns false if a sink or tap slot is missing. */
 bool recorder_attach(struct recorder *r, struct machine *m);
 void recorder_detach(struct recorder *r, struct machine *m);
+/* Records events with the portable encoder and checksum only (before recorder_attach; for the
+ * tests: the bytes are the same whichever the recorder uses). */
+void recorder_set_portable(struct recorder *r);
 /* An address space's name ("CR3 X is pid N, name S"). recorder_attach records the names the
  * machine knows and then every naming its space-name tap hears (machine/spaces.h): spaces,
  * system-call names and the system-call vector; a client may add its own. */

@@ -394,6 +394,25 @@ sigkill)
     "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
     [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events read: $(wc -l <log.txt)"
     ;;
+portable)
+    # RINGSIDE_PORTABLE=1: the recorder's portable encoder and checksum and the cpu's portable
+    # EFLAGS fold instead of AVX2, SSE4.2 and LAHF; the traces are the same bytes, and replay.
+    # (the same command line both times: the header holds it)
+    for w in "syscall 300" "pf 300" "cr3 300" "compute 2"; do
+        "$ringside" run "$guests/ringbench.elf" --append "$w" --record t.rtrace >/dev/null 2>&1
+        mv t.rtrace t.fast.rtrace
+        RINGSIDE_PORTABLE=1 "$ringside" run "$guests/ringbench.elf" --append "$w" \
+            --record t.rtrace >/dev/null 2>&1
+        [ "$(stat -c %s t.rtrace)" -gt 1000 ] || say "$w: trace too small"
+        cmp t.fast.rtrace t.rtrace || say "$w: the portable trace differs"
+        "$ringside" replay t.rtrace >replay.txt 2>&1 || say "$w: replay failed: $(cat replay.txt)"
+        grep -q "events identical" replay.txt || say "$w: no 'events identical'"
+    done
+    "$ringside" demo --record demo.rtrace >/dev/null 2>&1
+    mv demo.rtrace demo.fast.rtrace
+    RINGSIDE_PORTABLE=1 "$ringside" demo --record demo.rtrace >/dev/null 2>&1
+    cmp demo.fast.rtrace demo.rtrace || say "demo: the portable trace differs"
+    ;;
 *)
     echo "unknown case $case"; exit 2 ;;
 esac

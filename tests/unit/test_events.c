@@ -546,8 +546,9 @@ static void keep_event(void *ctx, const struct trace_event *ev)
 }
 
 /* The state an event captures folds the lazy flags (event.c fold_flags: the common 32-bit
- * ADD, SUB and logic operations inline, the rest through lf_compute) to exactly what
- * cpu_get_eflags says, for every operation, size and carry in, on random operands. */
+ * operations by the host's own flags where it has LAHF, else the common ADD, SUB and logic
+ * operations inline, the rest through lf_compute) to exactly what cpu_get_eflags says, for
+ * every operation, size and carry in, on random operands, on both paths (c->portable). */
 static void captured_eflags_are_folded(void **state)
 {
     (void)state;
@@ -569,15 +570,18 @@ static void captured_eflags_are_folded(void **state)
                      : op == LF_DEC ? a - 1 : a ^ b;
         if (op >= LF_SHL)
             b = 1 + (b & 31) % (8u * size); /* a shift count the operation can have */
-        lf_set(c, (enum lf_op)op, size, res & size_mask(size), a & size_mask(size),
-               b & size_mask(size), (unsigned)(x >> 40) & 1);
-        c->eflags = (uint32_t)(x >> 24) & ~(uint32_t)FL_ARITH;
-        uint32_t want = cpu_get_eflags(c);
-        struct trace_event ev;
-        trace_begin(c, &ev, TR_IRET, 0, false, 0);
-        trace_end(c, &ev);
-        assert_int_equal(got.before.eflags, want);
-        assert_int_equal(got.after.eflags, want);
+        for (int portable = 0; portable < 2; portable++) { /* the host's fold, the portable */
+            c->portable = portable;
+            lf_set(c, (enum lf_op)op, size, res & size_mask(size), a & size_mask(size),
+                   b & size_mask(size), (unsigned)(x >> 40) & 1);
+            c->eflags = (uint32_t)(x >> 24) & ~(uint32_t)FL_ARITH;
+            uint32_t want = cpu_get_eflags(c);
+            struct trace_event ev;
+            trace_begin(c, &ev, TR_IRET, 0, false, 0);
+            trace_end(c, &ev);
+            assert_int_equal(got.before.eflags, want);
+            assert_int_equal(got.after.eflags, want);
+        }
     }
     free(c);
 }

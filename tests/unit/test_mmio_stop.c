@@ -41,6 +41,10 @@ struct t {
     unsigned reads, acks, events;
     uint64_t event_time;
     uint32_t event_eax;
+    /* what the device saw at the read: the count and EIPs, as stored (settled) */
+    uint64_t read_icount;
+    uint32_t read_eip, read_insn_eip;
+    bool read_cur;
 };
 
 static uint32_t mmio_rd(void *dev, uint32_t offset, unsigned size)
@@ -49,6 +53,10 @@ static uint32_t mmio_rd(void *dev, uint32_t offset, unsigned size)
     (void)offset;
     (void)size;
     t->reads++;
+    t->read_icount = t->c.icount;
+    t->read_eip = t->c.eip;
+    t->read_insn_eip = t->c.insn_eip;
+    t->read_cur = t->c.cur != NULL;
     if (t->action == RAISE_INTR)
         cpu_set_intr(&t->c, true);
     else if (t->action == EVENT_NOW)
@@ -180,11 +188,40 @@ static void check_nothing(struct t *t)
     assert_int_equal(t->events, 0);
     assert_int_equal(c->r[EAX], 103);
     assert_int_equal(c->eip, CODE + 0x1D);
+    /* the device saw the state exact, though the block goes on after the read */
+    assert_false(t->read_cur);
+    assert_int_equal(t->read_icount, 2);
+    assert_int_equal(t->read_insn_eip, CODE + 2);
+    assert_int_equal(t->read_eip, CODE + 7);
+    assert_int_equal(c->icount, 8); /* inc, inc, the read, inc x3, jmp, hlt */
 }
 
 static void read_raising_intr(void **state) { run_twice(*state, RAISE_INTR, check_intr); }
 static void read_moving_the_next_event(void **state) { run_twice(*state, EVENT_NOW, check_event); }
 static void read_changing_nothing(void **state) { run_twice(*state, NOTHING, check_nothing); }
+
+/* A read changing nothing, then every budget cut: the run stops at the count asked for, with
+ * EIP that of the instruction after the last one run (the block went on after the read). */
+static void read_changing_nothing_cut(void **state)
+{
+    struct t *t = *state;
+    static const uint32_t eip_after[] = {CODE, CODE + 1, CODE + 2, CODE + 7, CODE + 8,
+                                         CODE + 9, CODE + 0xA, CODE + 0x1C};
+    for (uint64_t n = 1; n < sizeof eip_after / sizeof eip_after[0]; n++)
+        for (int k = 0; k < 2; k++) {
+            struct cpu *c = &t->c;
+            t->action = NOTHING;
+            c->eip = CODE;
+            c->r[EAX] = 0;
+            c->halted = false;
+            c->icount = c->idle = c->stall = 0;
+            c->next_event = UINT64_MAX;
+            assert_int_equal(cpu_run(c, n), RUN_LIMIT);
+            assert_int_equal(c->icount, n);
+            assert_int_equal(c->eip, eip_after[n]);
+            assert_int_equal(c->r[EAX], n <= 2 ? n : 100 + (n >= 4 ? (n > 6 ? 3 : n - 3) : 0));
+        }
+}
 
 int main(void)
 {
@@ -192,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_raising_intr, setup, teardown),
         cmocka_unit_test_setup_teardown(read_moving_the_next_event, setup, teardown),
         cmocka_unit_test_setup_teardown(read_changing_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_changing_nothing_cut, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "machine/machine.h"
 #include "trace/export_perfetto.h"
@@ -351,6 +352,80 @@ static void test_event_record_encoders(void **state)
         }
         prev = ev;
     }
+}
+
+/* The recorder's appenders (trace_appender: the portable one, SSE2's, AVX2's with the state
+ * after read from the cpu and the checksum by words that end at the record), as used when the
+ * recorder is the only sink: given the event's first half and a cpu in the state after (lazy
+ * flags pending now and then), each frames exactly what trace_event_encode makes of the whole
+ * event, with its checksum, whatever the bytes before the record, and moves the stream on the
+ * same way. */
+static void test_event_appenders(void **state)
+{
+    (void)state;
+    uint64_t s = 0xC0FFEE1234u;
+    struct trace_codec ref_k, k[3];
+    trace_codec_init(&ref_k);
+    for (int i = 0; i < 3; i++)
+        trace_codec_init(&k[i]);
+    struct cpu *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    struct trace_event prev = { 0 };
+    for (int n = 0; n < 6000; n++) {
+        struct trace_event ev;
+        if (n == 0 || rnd(&s) % 4 == 0) {
+            random_event(&s, &ev, rnd(&s) % 4);
+        } else {
+            ev = prev; /* the last event, a few fields changed */
+            ev.icount += rnd(&s) % 300;
+            ev.kind = (uint8_t)(rnd(&s) % TR_KINDS);
+            for (unsigned f = rnd(&s) % 4; f; f--) {
+                unsigned lane = rnd(&s) % 14;
+                uint32_t v = rnd(&s);
+                struct trace_state *st = rnd(&s) & 1 ? &ev.after : &ev.before;
+                st->lane[lane] = lane == 13 ? v & 3 : lane >= 11 ? v & 0xffff : v;
+            }
+        }
+        /* the cpu in the state after (EFLAGS as the cpu has it: bit 1 set) */
+        memcpy(c->r, ev.after.r, sizeof ev.after.r);
+        c->eip = ev.after.eip;
+        c->eflags = ev.after.eflags & ~(uint32_t)FL_R1;
+        c->lf.op = LF_NONE;
+        if (rnd(&s) % 8 == 0) { /* flags still lazy: what the event holds is their fold */
+            c->lf = (struct lazyflags){ .res = rnd(&s), .op1 = rnd(&s), .op2 = rnd(&s),
+                                        .op = LF_LOGIC, .size = 4 };
+        }
+        ev.after.eflags = cpu_get_eflags(c);
+        c->cr3 = ev.after.cr3;
+        c->seg[SEG_CS].sel = (uint16_t)ev.after.cs;
+        c->seg[SEG_SS].sel = (uint16_t)ev.after.ss;
+        c->cpl = (uint8_t)ev.after.cpl;
+        c->cr2 = ev.cr2;
+        struct cpu saved = *c;
+        uint8_t want[TRACE_EVENT_MAX];
+        size_t len = trace_event_encode(&ref_k, &ev, want);
+        for (unsigned isa = 0; isa < 3; isa++) {
+            uint8_t area[TRACE_APPEND_BEFORE + TRACE_FRAME + TRACE_EVENT_MAX + 32];
+            for (size_t i = 0; i < sizeof area; i++)
+                area[i] = (uint8_t)rnd(&s);
+            uint8_t *rec = area + TRACE_APPEND_BEFORE;
+            struct trace_event half = ev; /* what trace_begin built: no state after, no CR2 */
+            memset(&half.after, 0x5A, sizeof half.after);
+            half.cr2 = 0x5A5A5A5Au;
+            *c = saved;
+            size_t at = 0;
+            trace_appender(isa)(&k[isa], &half, c, rec, &at);
+            assert_int_equal(at, TRACE_FRAME + len);
+            assert_int_equal(rec[0], TREC_EVENT);
+            assert_int_equal(trace_get32(rec + 1), len);
+            assert_memory_equal(rec + 5, want, len);
+            assert_int_equal(trace_get32(rec + 5 + len),
+                             trace_record_crc(TREC_EVENT, rec + 5, (uint32_t)len));
+            assert_memory_equal(&k[isa], &ref_k, sizeof ref_k);
+        }
+        prev = ev;
+    }
+    free(c);
 }
 
 static void test_crc32c(void **state)
@@ -790,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_event_round_trip),
         cmocka_unit_test(test_triple_round_trip),
         cmocka_unit_test(test_event_record_encoders),
+        cmocka_unit_test(test_event_appenders),
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_every_prefix),
