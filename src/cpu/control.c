@@ -223,6 +223,14 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
         }                                                                            \
         if ((DEAD) != 0)                                                             \
             FZ_FLAGS_(OPN, S, TEST);                                                 \
+        if ((DEAD) == 0 && j->jt && c->icount + j->jr <= c->thread_end) {            \
+            /* jcc_taken's in-block way first: no store of c->cur for the Jcc */      \
+            const struct insn *to = j + 1 - j->jd;                                   \
+            c->icount += (uint64_t)(int64_t)j->jd;                                   \
+            c->cur = to;                                                             \
+            to->fn(c, to);                                                           \
+            return;                                                                  \
+        }                                                                            \
         c->cur = j;                                                                  \
         jcc_taken(c, j);                                                             \
     }

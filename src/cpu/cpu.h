@@ -143,6 +143,7 @@ struct lazyflags {
     uint8_t op;     /* enum lf_op; LF_NONE when eflags holds the arithmetic flags */
     uint8_t size;   /* 1, 2 or 4 */
     uint8_t cf_in;  /* carry in (ADC/SBB) or preserved CF (INC/DEC) */
+    uint8_t pad;    /* always 0: flags.h lf_set writes op, size, cf_in and it as one word */
 };
 
 /* cpu.page_flags bits: why stores to a RAM page must take the slow path. */

@@ -9,7 +9,9 @@
 #ifndef RINGSIDE_FLAGS_H
 #define RINGSIDE_FLAGS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cpu/cpu.h"
 
@@ -35,15 +37,28 @@ static inline uint32_t sign_bit(unsigned size)
     return size == 4 ? 0x80000000u : size == 2 ? 0x8000u : 0x80u;
 }
 
+_Static_assert(offsetof(struct lazyflags, size) == offsetof(struct lazyflags, op) + 1 &&
+                   offsetof(struct lazyflags, cf_in) == offsetof(struct lazyflags, op) + 2 &&
+                   offsetof(struct lazyflags, pad) == offsetof(struct lazyflags, op) + 3,
+               "lf_set writes op, size, cf_in and pad as one word");
+
 static inline void lf_set(struct cpu *c, enum lf_op op, unsigned size, uint32_t res, uint32_t op1,
                           uint32_t op2, unsigned cf_in)
 {
-    c->lf.op = (uint8_t)op;
-    c->lf.size = (uint8_t)size;
     c->lf.res = res;
     c->lf.op1 = op1;
     c->lf.op2 = op2;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* one store (with constant op, size and cf_in, of a constant) instead of two or three */
+    uint32_t w = (uint32_t)(uint8_t)op | (uint32_t)(uint8_t)size << 8 |
+                 (uint32_t)(uint8_t)cf_in << 16;
+    memcpy((unsigned char *)&c->lf + offsetof(struct lazyflags, op), &w, sizeof w);
+#else
+    c->lf.op = (uint8_t)op;
+    c->lf.size = (uint8_t)size;
     c->lf.cf_in = (uint8_t)cf_in;
+    c->lf.pad = 0;
+#endif
 }
 
 /* The six arithmetic flags of the recorded operation. */

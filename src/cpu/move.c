@@ -173,18 +173,22 @@ static inline bool pop_r_fast(struct cpu *c, const struct insn *i)
 }
 
 OP_SIZED_FAST(push_r) { push(c, s, get_reg(c, i->reg, s)); }
+/* The general path with the handler's tail (insn_next): a tail call of op_push_imm, whose fast
+ * path then saves no registers (as pusha_any, popa_any). */
 static __attribute__((noinline)) void push_imm_any(struct cpu *c, const struct insn *i)
 {
     push(c, i->osize, i->imm);
+    insn_next(c, i);
 }
 
-OP(push_imm)
+OP_DECL(push_imm)
 {
     uint32_t sp = c->r[ESP] - 4;
     uint8_t *p;
     if (i->osize == 4 && (p = stack_host(c, sp, 4, TLB_W_S))) {
         host_store(p, 4, i->imm);
         c->r[ESP] = sp;
+        insn_next(c, i);
         return;
     }
     push_imm_any(c, i);
@@ -218,7 +222,8 @@ OP(pop_E)
 
 /* PUSHA/POPA: all eight stores/loads are checked before ESP moves. With 32-bit operands, a flat
  * 32-bit SS and the 32 bytes in one page in the TLB, one lookup does for all eight. */
-/* The general paths, out of line: the fast paths below then need no stack frame. */
+/* The general paths, out of line, with the handlers' tail (insn_next): the fast paths below
+ * then need no stack frame and save no registers (tail calls). */
 static __attribute__((noinline)) void pusha_any(struct cpu *c, const struct insn *i)
 {
     unsigned s = i->osize;
@@ -226,6 +231,7 @@ static __attribute__((noinline)) void pusha_any(struct cpu *c, const struct insn
     for (unsigned r = 0; r < 8; r++)
         wr(c, SEG_SS, (sp - (r + 1) * s) & m, s, get_reg(c, r, s)); /* ESP as it was */
     c->r[ESP] = sp_with(c, sp - 8 * s);
+    insn_next(c, i);
 }
 
 static __attribute__((noinline)) void popa_any(struct cpu *c, const struct insn *i)
@@ -238,9 +244,10 @@ static __attribute__((noinline)) void popa_any(struct cpu *c, const struct insn 
         if (r != ESP)
             set_reg(c, r, s, v[r]);
     c->r[ESP] = sp_with(c, sp + 8 * s);
+    insn_next(c, i);
 }
 
-OP(pusha)
+OP_DECL(pusha)
 {
     uint32_t sp = c->r[ESP];
     uint8_t *p;
@@ -254,12 +261,13 @@ OP(pusha)
         host_store(p + 4, 4, c->r[ESI]);
         host_store(p, 4, c->r[EDI]);
         c->r[ESP] = sp - 32;
+        insn_next(c, i);
         return;
     }
     pusha_any(c, i);
 }
 
-OP(popa)
+OP_DECL(popa)
 {
     uint32_t sp = c->r[ESP];
     const uint8_t *p;
@@ -272,6 +280,7 @@ OP(popa)
         c->r[ECX] = host_load(p + 24, 4);
         c->r[EAX] = host_load(p + 28, 4);
         c->r[ESP] = sp + 32;
+        insn_next(c, i);
         return;
     }
     popa_any(c, i);

@@ -21,8 +21,17 @@ static __attribute__((noinline)) void push_sreg_any(struct cpu *c, const struct 
     }
 }
 
+/* push_sreg_any with the handler's tail (insn_next): a tail call of push_sreg. */
+static __attribute__((noinline)) void push_sreg_any_next(struct cpu *c, const struct insn *i,
+                                                         uint16_t sel)
+{
+    push_sreg_any(c, i, sel);
+    insn_next(c, i);
+}
+
 /* The fast path: a 32-bit push on a flat 32-bit stack whose slot's low half the TLB maps for
- * writing (the same 2-byte store the general path makes, with the same mask: none). */
+ * writing (the same 2-byte store the general path makes, with the same mask: none). A handler
+ * (body and insn_next, as OP) whose other path is a tail call, so that it saves no registers. */
 static inline __attribute__((always_inline)) void push_sreg(struct cpu *c, const struct insn *i,
                                                             int sr)
 {
@@ -32,9 +41,10 @@ static inline __attribute__((always_inline)) void push_sreg(struct cpu *c, const
     if (i->osize == 4 && (p = stack_host(c, sp, 2, TLB_W_S))) {
         host_store(p, 2, sel);
         c->r[ESP] = sp;
+        insn_next(c, i);
         return;
     }
-    push_sreg_any(c, i, sel);
+    push_sreg_any_next(c, i, sel);
 }
 
 static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct insn *i, int sr)
@@ -50,8 +60,26 @@ static __attribute__((noinline)) void pop_sreg_any(struct cpu *c, const struct i
     }
 }
 
+/* The paths of pop_sreg other than a memo hit, each with the handler's tail (insn_next): tail
+ * calls, so that the hit path saves no registers. */
+static __attribute__((noinline)) void pop_sreg_load(struct cpu *c, const struct insn *i, int sr,
+                                                    uint16_t sel, uint32_t sp)
+{
+    seg_load_slow(c, sr, sel);
+    c->r[ESP] = sp + i->osize;
+    insn_next(c, i);
+}
+
+static __attribute__((noinline)) void pop_sreg_any_next(struct cpu *c, const struct insn *i,
+                                                        int sr)
+{
+    pop_sreg_any(c, i, sr);
+    insn_next(c, i);
+}
+
 /* The fast path: POP DS/ES/FS/GS from a flat 32-bit stack the TLB maps for reading (the load
- * leaves SS, and so the stack-pointer size, as it was). POP SS always takes pop_sreg_any. */
+ * leaves SS, and so the stack-pointer size, as it was). POP SS always takes pop_sreg_any. A
+ * handler (body and insn_next, as OP), written out so that the other paths are tail calls. */
 static inline __attribute__((always_inline)) void pop_sreg(struct cpu *c, const struct insn *i,
                                                            int sr)
 {
@@ -59,24 +87,27 @@ static inline __attribute__((always_inline)) void pop_sreg(struct cpu *c, const 
     const uint8_t *p;
     if ((p = stack_host(c, sp, 2, TLB_R_S))) {
         uint16_t sel = (uint16_t)host_load(p, 2);
-        if (!seg_memo_hit(c, sr, sel))
-            seg_load_slow(c, sr, sel);
+        if (!seg_memo_hit(c, sr, sel)) {
+            pop_sreg_load(c, i, sr, sel, sp);
+            return;
+        }
         c->r[ESP] = sp + i->osize;
+        insn_next(c, i);
         return;
     }
-    pop_sreg_any(c, i, sr);
+    pop_sreg_any_next(c, i, sr);
 }
 
 #define PUSH_POP_SREG(name, sr)                          \
-    OP(push_##name) { push_sreg(c, i, sr); }             \
-    OP(pop_##name) { pop_sreg(c, i, sr); }
+    OP_DECL(push_##name) { push_sreg(c, i, sr); }        \
+    OP_DECL(pop_##name) { pop_sreg(c, i, sr); }
 PUSH_POP_SREG(es, SEG_ES)
 PUSH_POP_SREG(ds, SEG_DS)
 PUSH_POP_SREG(fs, SEG_FS)
 PUSH_POP_SREG(gs, SEG_GS)
 #undef PUSH_POP_SREG
-OP(push_cs) { push_sreg(c, i, SEG_CS); }
-OP(push_ss) { push_sreg(c, i, SEG_SS); }
+OP_DECL(push_cs) { push_sreg(c, i, SEG_CS); }
+OP_DECL(push_ss) { push_sreg(c, i, SEG_SS); }
 OP(pop_ss) { pop_sreg_any(c, i, SEG_SS); }
 
 /* MOV r/m, Sreg: a register destination with 32-bit operand size gets the selector
@@ -106,17 +137,35 @@ static __attribute__((noinline)) void mov_SE_any(struct cpu *c, const struct ins
     }
 }
 
-/* The fast path: MOV DS/ES/FS/GS, r16 (a register source, no shadow to set). */
-OP(mov_SE)
+/* mov_SE's paths other than a memo hit, each with the handler's tail (as pop_sreg's). */
+static __attribute__((noinline)) void mov_SE_load(struct cpu *c, const struct insn *i,
+                                                  uint16_t sel)
+{
+    seg_load_slow(c, i->reg, sel);
+    insn_next(c, i);
+}
+
+static __attribute__((noinline)) void mov_SE_any_next(struct cpu *c, const struct insn *i)
+{
+    mov_SE_any(c, i);
+    insn_next(c, i);
+}
+
+/* The fast path: MOV DS/ES/FS/GS, r16 (a register source, no shadow to set). A handler (body
+ * and insn_next, as OP) whose other paths are tail calls. */
+OP_DECL(mov_SE)
 {
     if (i->modreg && (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS ||
                       i->reg == SEG_GS)) {
         uint16_t sel = (uint16_t)c->r[i->rm];
-        if (!seg_memo_hit(c, i->reg, sel))
-            seg_load_slow(c, i->reg, sel);
+        if (!seg_memo_hit(c, i->reg, sel)) {
+            mov_SE_load(c, i, sel);
+            return;
+        }
+        insn_next(c, i);
         return;
     }
-    mov_SE_any(c, i);
+    mov_SE_any_next(c, i);
 }
 
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */
