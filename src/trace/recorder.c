@@ -19,6 +19,7 @@ struct recorder {
     struct trace_out out;    /* first: rec_end passes its context on to the appender as it is */
     int fd;
     int err;                 /* the first write error (errno), 0: none */
+    size_t room;             /* rec_end's own way while out.len is below it (0 after an error) */
     trace_append_fn append;  /* the event appender, chosen when recording starts */
     bool portable;           /* the portable encoder only (recorder_set_portable) */
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
@@ -41,10 +42,12 @@ static void write_all(struct recorder *r, const uint8_t *p, size_t n)
         ssize_t w = write(r->fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
             r->err = w < 0 ? errno : EIO;
-        else
+            r->room = 0;
+        } else {
             done += (size_t)w;
+        }
     }
     r->written += done;
 }
@@ -66,6 +69,7 @@ static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirecti
         size_t left = ZSTD_compressStream2(r->z, &out, &in, mode);
         if (ZSTD_isError(left)) {
             r->err = EIO;
+            r->room = 0;
             return;
         }
         write_all(r, r->zbuf, out.pos);
@@ -155,6 +159,7 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->out.buf = r->area + TRACE_APPEND_BEFORE;
+    r->room = REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) + 1;
     r->append = trace_appender(2);
     size_t plen = strlen(path);
     if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
@@ -249,7 +254,7 @@ static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     struct recorder *r = ctx;
     const struct machine *m = r->m;
-    if (__builtin_expect(r->out.len > REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) || r->err ||
+    if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, a write error */
                              m->pic.chip[0].base != r->pic_base[0] ||
                              m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
                          0)) {
