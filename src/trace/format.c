@@ -751,14 +751,14 @@ _Static_assert((TRACE_FRAME + TRACE_EVENT_MAX - 4 + 7) / 8 - 1 <= 20, "crc_words
  * from the cpu as it is (in two registers, never stored into ev) and the checksum by
  * crc_words_to. Lazy flags still pending after the transition (rare: the transitions fold or
  * load EFLAGS) go the general way. */
-AVX2_CRC static void append_avx2(struct trace_codec *restrict k, struct trace_event *restrict ev,
-                                 struct cpu *restrict c, uint8_t *restrict buf,
-                                 size_t *restrict len)
+AVX2_CRC static void append_avx2(struct trace_out *restrict o, struct cpu *restrict c,
+                                 struct trace_event *restrict ev)
 {
-    uint8_t *frame = buf + *len;
+    struct trace_codec *k = &o->codec;
+    uint8_t *frame = o->buf + o->len;
     if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
         trace_event_finish(c, ev);
-        *len += record_isa(k, ev, frame, 2);
+        o->len += record_isa(k, ev, frame, 2);
         return;
     }
     ev->cr2 = c->cr2;
@@ -791,7 +791,7 @@ AVX2_CRC static void append_avx2(struct trace_codec *restrict k, struct trace_ev
     frame[0] = TREC_EVENT;
     trace_put32(frame + 1, n);
     trace_put32(frame + 5 + n, crc_words_to(frame, frame + 5 + n));
-    *len += TRACE_FRAME + n;
+    o->len += TRACE_FRAME + n;
 }
 _Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
 #endif
@@ -845,18 +845,16 @@ size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *e
 
 /* The recorder's appenders without AVX2: the event completed, then recorded as
  * trace_event_record_isa does (the portable encoder, or SSE2's). */
-static void append_portable(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
-                            uint8_t *buf, size_t *len)
+static void append_portable(struct trace_out *o, struct cpu *c, struct trace_event *ev)
 {
     trace_event_finish(c, ev);
-    *len += record_isa(k, ev, buf + *len, 0);
+    o->len += record_isa(&o->codec, ev, o->buf + o->len, 0);
 }
 
-static void append_sse2(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
-                        uint8_t *buf, size_t *len)
+static void append_sse2(struct trace_out *o, struct cpu *c, struct trace_event *ev)
 {
     trace_event_finish(c, ev);
-    *len += record_isa(k, ev, buf + *len, 1);
+    o->len += record_isa(&o->codec, ev, o->buf + o->len, 1);
 }
 
 trace_append_fn trace_appender(unsigned isa)

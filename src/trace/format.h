@@ -181,8 +181,10 @@ size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *e
                               uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa);
 /* The recorder's appender when it is the only sink (event.h trace_end_fn): completes ev
  * (trace_event_finish, or reads the state after from the cpu as it is) and writes it as
- * trace_event_record does, at buf + *len, and adds its size to *len: the same bytes and the
- * same codec after, whichever appender. buf + *len must have TRACE_APPEND_BEFORE readable
+ * trace_event_record does against o->codec, at o->buf + o->len, and adds its size to o->len:
+ * the same bytes and the same codec after, whichever appender (the arguments are in
+ * trace_end_fn's order, so that a sink whose context begins with its struct trace_out can
+ * jump to it). o->buf + o->len must have TRACE_APPEND_BEFORE readable
  * bytes before it (the checksum reads whole words that end at the record's end) and room for
  * the longest record (TRACE_FRAME + TRACE_EVENT_MAX) after it.
  * trace_appender picks one for isa as trace_event_record_isa does (0 portable, 1 SSE2, 2 AVX2
@@ -190,8 +192,12 @@ size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *e
  * once, when it starts. */
 struct cpu;
 #define TRACE_APPEND_BEFORE 8u
-typedef void (*trace_append_fn)(struct trace_codec *k, struct trace_event *ev, struct cpu *c,
-                                uint8_t *buf, size_t *len);
+struct trace_out {
+    uint8_t *buf;             /* where the records go */
+    size_t len;               /* bytes there so far */
+    struct trace_codec codec; /* the events so far, which the next is encoded against */
+};
+typedef void (*trace_append_fn)(struct trace_out *o, struct cpu *c, struct trace_event *ev);
 trace_append_fn trace_appender(unsigned isa);
 /* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
  * not exactly what trace_event_encode makes of an event or a field holds what no event can

@@ -16,10 +16,10 @@
 #define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
 struct recorder {
+    struct trace_out out;    /* first: rec_end passes its context on to the appender as it is */
     int fd;
     int err;                 /* the first write error (errno), 0: none */
-    uint8_t *buf;            /* REC_BUF bytes in area, after the appender's bytes before */
-    size_t len;
+    size_t room;             /* rec_end's own way while out.len is below it (0 after an error) */
     trace_append_fn append;  /* the event appender, chosen when recording starts */
     bool portable;           /* the portable encoder only (recorder_set_portable) */
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
@@ -31,7 +31,6 @@ struct recorder {
     void *refill_ctx;
     bool input_ended;
     int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
-    struct trace_codec codec; /* the events so far, which the next is encoded against */
     uint8_t area[TRACE_APPEND_BEFORE + REC_BUF];
 };
 
@@ -43,10 +42,12 @@ static void write_all(struct recorder *r, const uint8_t *p, size_t n)
         ssize_t w = write(r->fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
             r->err = w < 0 ? errno : EIO;
-        else
+            r->room = 0;
+        } else {
             done += (size_t)w;
+        }
     }
     r->written += done;
 }
@@ -68,6 +69,7 @@ static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirecti
         size_t left = ZSTD_compressStream2(r->z, &out, &in, mode);
         if (ZSTD_isError(left)) {
             r->err = EIO;
+            r->room = 0;
             return;
         }
         write_all(r, r->zbuf, out.pos);
@@ -78,8 +80,8 @@ static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirecti
 
 static void write_out_as(struct recorder *r, ZSTD_EndDirective mode)
 {
-    emit(r, r->buf, r->len, mode);
-    r->len = 0;
+    emit(r, r->out.buf, r->out.len, mode);
+    r->out.len = 0;
 }
 
 static void write_out(struct recorder *r)
@@ -91,14 +93,14 @@ static void put(struct recorder *r, const void *p, size_t n)
 {
     if (r->err)
         return;
-    if (REC_BUF - r->len < n)
+    if (REC_BUF - r->out.len < n)
         write_out(r);
     if (n > REC_BUF) { /* a large header: straight through */
         emit(r, p, n, ZSTD_e_continue);
         return;
     }
-    memcpy(r->buf + r->len, p, n);
-    r->len += n;
+    memcpy(r->out.buf + r->out.len, p, n);
+    r->out.len += n;
 }
 
 /* Room for a framed record of len payload bytes at the end of the buffer: the type and length
@@ -108,9 +110,9 @@ static uint8_t *reserve(struct recorder *r, uint8_t type, uint32_t len)
 {
     if (r->err || len > REC_BUF - TRACE_FRAME)
         return NULL;
-    if (REC_BUF - r->len < TRACE_FRAME + len)
+    if (REC_BUF - r->out.len < TRACE_FRAME + len)
         write_out(r);
-    uint8_t *p = r->buf + r->len;
+    uint8_t *p = r->out.buf + r->out.len;
     p[0] = type;
     trace_put32(p + 1, len);
     return p + 5;
@@ -119,9 +121,9 @@ static uint8_t *reserve(struct recorder *r, uint8_t type, uint32_t len)
 /* Ends the record reserve() began: its checksum, one pass over the frame in the buffer. */
 static void seal(struct recorder *r, uint32_t len)
 {
-    uint8_t *p = r->buf + r->len;
+    uint8_t *p = r->out.buf + r->out.len;
     trace_put32(p + 5 + len, trace_frame_crc(p, len));
-    r->len += TRACE_FRAME + len;
+    r->out.len += TRACE_FRAME + len;
 }
 
 /* One framed record. */
@@ -156,7 +158,8 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->buf = r->area + TRACE_APPEND_BEFORE;
+    r->out.buf = r->area + TRACE_APPEND_BEFORE;
+    r->room = REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) + 1;
     r->append = trace_appender(2);
     size_t plen = strlen(path);
     if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
@@ -227,11 +230,12 @@ static void rec_event(void *ctx, const struct trace_event *ev)
               ev->kind == TR_SHUTDOWN))
         rec_context(r, ev);
     r->events++;
-    if (REC_BUF - r->len < TRACE_FRAME + TRACE_EVENT_MAX)
+    if (REC_BUF - r->out.len < TRACE_FRAME + TRACE_EVENT_MAX)
         write_out(r);
     if (!r->err) /* else a write error, which recorder_finish reports */
-        r->len += r->portable ? trace_event_record_isa(&r->codec, ev, r->buf + r->len, 0)
-                              : trace_event_record(&r->codec, ev, r->buf + r->len);
+        r->out.len += r->portable
+                          ? trace_event_record_isa(&r->out.codec, ev, r->out.buf + r->out.len, 0)
+                          : trace_event_record(&r->out.codec, ev, r->out.buf + r->out.len);
 }
 
 /* rec_end's unusual case: the event completed and recorded by rec_event. */
@@ -250,7 +254,7 @@ static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     struct recorder *r = ctx;
     const struct machine *m = r->m;
-    if (__builtin_expect(r->len > REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) || r->err ||
+    if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, a write error */
                              m->pic.chip[0].base != r->pic_base[0] ||
                              m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
                          0)) {
@@ -258,7 +262,7 @@ static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
         return;
     }
     r->events++;
-    r->append(&r->codec, ev, c, r->buf, &r->len);
+    r->append(&r->out, c, ev);
 }
 
 static void rec_byte(void *ctx, const struct console_byte *b)
@@ -326,7 +330,7 @@ bool recorder_attach(struct recorder *r, struct machine *m)
 {
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
-    trace_codec_init(&r->codec);
+    trace_codec_init(&r->out.codec);
     if (cpu_add_sink_end(&m->cpu, rec_event, rec_end, r) < 0) {
         r->m = NULL;
         return false;
@@ -421,7 +425,7 @@ int recorder_close(struct recorder *r, int *err_no)
 
 uint64_t recorder_bytes(const struct recorder *r)
 {
-    return r->written + r->len;
+    return r->written + r->out.len;
 }
 
 uint64_t recorder_events(const struct recorder *r)

@@ -413,9 +413,10 @@ static void test_event_appenders(void **state)
             memset(&half.after, 0x5A, sizeof half.after);
             half.cr2 = 0x5A5A5A5Au;
             *c = saved;
-            size_t at = 0;
-            trace_appender(isa)(&k[isa], &half, c, rec, &at);
-            assert_int_equal(at, TRACE_FRAME + len);
+            struct trace_out o = { .buf = rec, .len = 0, .codec = k[isa] };
+            trace_appender(isa)(&o, c, &half);
+            k[isa] = o.codec;
+            assert_int_equal(o.len, TRACE_FRAME + len);
             assert_int_equal(rec[0], TREC_EVENT);
             assert_int_equal(trace_get32(rec + 1), len);
             assert_memory_equal(rec + 5, want, len);
