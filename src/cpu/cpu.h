@@ -21,6 +21,7 @@
 #include "cpu/fault.h"
 
 struct bus;
+struct mmio_range;
 struct icache;
 struct block;
 struct insn;
@@ -336,6 +337,10 @@ struct cpu {
     uint8_t *ram;
     uint32_t ram_size;
     struct tlb_entry tlb[TLB_ENTRIES];
+    /* The bus's range last read through tlb[k] when it has no host pointer (not RAM), or NULL:
+     * a device read that it holds skips the bus's lookup (mmu/mem.c dev_read), any other looks
+     * again. */
+    const struct mmio_range *tlb_dev[TLB_ENTRIES];
     /* &tlbf[0][acc_mode] (cpu_update_acc sets it; a pointer into this struct, so a saved
      * state holds NULL and a loaded one gets it again): slot k's tags at tlbf_cur[k * TLB_MODES]. */
     const struct tlb_fast *tlbf_cur;

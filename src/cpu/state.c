@@ -39,6 +39,7 @@ void cpu_state_save(const struct cpu *c, struct cpu *out)
     out->jmp_ready = false;
     for (unsigned k = 0; k < TLB_ENTRIES; k++) {
         out->tlb[k] = (struct tlb_entry){.vpn = TLB_INVALID};
+        out->tlb_dev[k] = NULL;
         for (unsigned m = 0; m < TLB_MODES; m++)
             out->tlbf[k][m] = (struct tlb_fast){.rtag = TLB_TAG_NONE, .wtag = TLB_TAG_NONE};
     }

@@ -52,8 +52,28 @@ int bus_add_mmio(struct bus *b, uint32_t base, uint32_t size, mmio_read_fn rd, m
         if (base < (uint64_t)m->base + m->size && m->base < end)
             return -1;
     }
-    b->mmio[b->nmmio++] = (struct mmio_range){ base, size, rd, wr, dev };
+    b->mmio[b->nmmio++] = (struct mmio_range){ base, size, rd, wr, NULL, dev };
     return 0;
+}
+
+int bus_set_mmio_peek(struct bus *b, uint32_t base, mmio_peek_fn peek)
+{
+    for (int i = 0; i < b->nmmio; i++)
+        if (b->mmio[i].base == base) {
+            b->mmio[i].peek = peek;
+            return 0;
+        }
+    return -1;
+}
+
+const struct mmio_range *bus_mmio_range(const struct bus *b, uint32_t addr, unsigned size)
+{
+    for (int i = 0; i < b->nmmio; i++) {
+        const struct mmio_range *m = &b->mmio[i];
+        if ((uint64_t)(addr - m->base) + size <= m->size)
+            return m;
+    }
+    return NULL;
 }
 
 void bus_set_unclaimed(struct bus *b, bus_unclaimed_fn fn, void *ctx)
@@ -163,8 +183,7 @@ uint32_t bus_mmio_read(struct bus *b, uint32_t addr, unsigned size)
     size = clamp_size(size);
     const struct mmio_range *m = find_mmio(b, addr);
     if (m && (uint64_t)(addr - m->base) + size <= m->size)
-        return m->read ? m->read(m->dev, addr - m->base, size) & size_mask(size)
-                       : size_mask(size);
+        return bus_range_read(m, addr, size);
     if (size == 1 || !any_mmio_claimed(b, addr, size)) {
         mmio_unclaimed(b, addr, size, false);
         return size_mask(size);
@@ -173,6 +192,12 @@ uint32_t bus_mmio_read(struct bus *b, uint32_t addr, unsigned size)
     for (unsigned i = 0; i < size; i++)
         v |= bus_mmio_read(b, addr + i, 1) << (8 * i);
     return v;
+}
+
+uint32_t bus_range_read(const struct mmio_range *m, uint32_t addr, unsigned size)
+{
+    size = clamp_size(size);
+    return m->read ? m->read(m->dev, addr - m->base, size) & size_mask(size) : size_mask(size);
 }
 
 void bus_mmio_write(struct bus *b, uint32_t addr, uint32_t value, unsigned size)

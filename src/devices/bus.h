@@ -22,6 +22,10 @@ typedef uint32_t (*io_read_fn)(void *dev, uint16_t port, unsigned size);
 typedef void (*io_write_fn)(void *dev, uint16_t port, uint32_t value, unsigned size);
 typedef uint32_t (*mmio_read_fn)(void *dev, uint32_t offset, unsigned size);
 typedef void (*mmio_write_fn)(void *dev, uint32_t offset, uint32_t value, unsigned size);
+/* A read that changes nothing and does not depend on device time (bus_set_mmio_peek): true with
+ * the value the read function would give (size 1, 2 or 4, inside the range), or false, changing
+ * nothing, when the read must go to the read function. */
+typedef bool (*mmio_peek_fn)(const void *dev, uint32_t offset, unsigned size, uint32_t *value);
 
 #define BUS_MAX_PORT_RANGES 32
 #define BUS_MAX_MMIO_RANGES 16
@@ -43,6 +47,7 @@ struct mmio_range {
     uint32_t base, size;
     mmio_read_fn read;
     mmio_write_fn write;
+    mmio_peek_fn peek; /* NULL: every read goes to read */
     void *dev;
 };
 
@@ -68,6 +73,15 @@ int bus_add_ports(struct bus *b, uint16_t first, uint16_t last, io_read_fn rd, i
 int bus_add_mmio(struct bus *b, uint32_t base, uint32_t size, mmio_read_fn rd, mmio_write_fn wr,
                  void *dev);
 
+/* Gives the range that starts at base a peek function: the cpu may take a read's value from it
+ * without making the device's time exact first (mmu/mem.c mmio_read). Returns -1 if no range
+ * starts there. */
+int bus_set_mmio_peek(struct bus *b, uint32_t base, mmio_peek_fn peek);
+/* The range that holds the whole access of size bytes at addr, or NULL (the cpu remembers it
+ * per TLB slot). Ranges are never removed or moved, so the pointer stays valid as long as the
+ * bus. */
+const struct mmio_range *bus_mmio_range(const struct bus *b, uint32_t addr, unsigned size);
+
 /* Reports each first unclaimed access to fn (NULL turns reporting off). */
 void bus_set_unclaimed(struct bus *b, bus_unclaimed_fn fn, void *ctx);
 
@@ -76,5 +90,8 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size);
 /* Physical addresses outside RAM: unclaimed reads give all ones, writes are dropped. */
 uint32_t bus_mmio_read(struct bus *b, uint32_t addr, unsigned size);
 void bus_mmio_write(struct bus *b, uint32_t addr, uint32_t value, unsigned size);
+/* bus_mmio_read of an access of size 1, 2 or 4 that lies inside range m (bus_mmio_range): the
+ * same value without the lookup. */
+uint32_t bus_range_read(const struct mmio_range *m, uint32_t addr, unsigned size);
 
 #endif

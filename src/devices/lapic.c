@@ -373,34 +373,48 @@ static void send_ipi(struct lapic *a)
         lapic_accept(a, vector, false, ISRC_IPI, 0);
 }
 
+/* The value of the register at off (16-byte aligned) into *v, or false, *v untouched, for the
+ * registers whose read depends on time (the timer's current count) or changes the APIC (an
+ * illegal register sets an ESR bit): lapic_read reads those. */
+static bool read_plain(const struct lapic *a, uint32_t off, uint32_t *v)
+{
+    if (off >= LAPIC_ISR && off < LAPIC_ESR) {
+        const uint32_t *r = off < LAPIC_TMR ? a->s.isr : off < LAPIC_IRR ? a->s.tmr : a->s.irr;
+        *v = r[(off >> 4) & 7];
+        return true;
+    }
+    if (off >= LAPIC_LVT_TIMER && off <= LAPIC_LVT_ERROR) {
+        *v = a->s.lvt[(off - LAPIC_LVT_TIMER) >> 4];
+        return true;
+    }
+    switch (off) {
+    case LAPIC_ID: *v = a->s.id; return true;
+    case LAPIC_VER: *v = LAPIC_VERSION; return true;
+    case LAPIC_TPR: *v = a->s.tpr; return true;
+    case LAPIC_APR: case LAPIC_RRD: case LAPIC_EOI: *v = 0; return true;
+    case LAPIC_PPR: *v = ppr(a); return true;
+    case LAPIC_LDR: *v = a->s.ldr; return true;
+    case LAPIC_DFR: *v = a->s.dfr; return true;
+    case LAPIC_SVR: *v = a->s.svr; return true;
+    case LAPIC_ESR: *v = a->s.esr; return true;
+    case LAPIC_ICR_LO: *v = a->s.icr_lo; return true; /* delivery status idle */
+    case LAPIC_ICR_HI: *v = a->s.icr_hi; return true;
+    case LAPIC_TIMER_INIT: *v = a->s.timer_init; return true;
+    case LAPIC_TIMER_DIV: *v = a->s.timer_div; return true;
+    default: return false; /* the current count; illegal registers */
+    }
+}
+
 uint32_t lapic_read(struct lapic *a, uint32_t off)
 {
     off &= 0xFF0;
-    if (off >= LAPIC_ISR && off < LAPIC_ESR) {
-        const uint32_t *r = off < LAPIC_TMR ? a->s.isr : off < LAPIC_IRR ? a->s.tmr : a->s.irr;
-        return r[(off >> 4) & 7];
-    }
-    if (off >= LAPIC_LVT_TIMER && off <= LAPIC_LVT_ERROR)
-        return a->s.lvt[(off - LAPIC_LVT_TIMER) >> 4];
-    switch (off) {
-    case LAPIC_ID: return a->s.id;
-    case LAPIC_VER: return LAPIC_VERSION;
-    case LAPIC_TPR: return a->s.tpr;
-    case LAPIC_APR: case LAPIC_RRD: case LAPIC_EOI: return 0;
-    case LAPIC_PPR: return ppr(a);
-    case LAPIC_LDR: return a->s.ldr;
-    case LAPIC_DFR: return a->s.dfr;
-    case LAPIC_SVR: return a->s.svr;
-    case LAPIC_ESR: return a->s.esr;
-    case LAPIC_ICR_LO: return a->s.icr_lo; /* delivery status idle */
-    case LAPIC_ICR_HI: return a->s.icr_hi;
-    case LAPIC_TIMER_INIT: return a->s.timer_init;
-    case LAPIC_TIMER_CUR: return current_count(a);
-    case LAPIC_TIMER_DIV: return a->s.timer_div;
-    default:
-        error(a, ESR_ILLEGAL_REG);
-        return 0;
-    }
+    uint32_t v;
+    if (read_plain(a, off, &v))
+        return v;
+    if (off == LAPIC_TIMER_CUR)
+        return current_count(a);
+    error(a, ESR_ILLEGAL_REG);
+    return 0;
 }
 
 void lapic_write(struct lapic *a, uint32_t off, uint32_t v)
@@ -471,10 +485,31 @@ void lapic_write(struct lapic *a, uint32_t off, uint32_t v)
 
 /* MMIO: the registers are 32 bits wide at 16-byte steps; a narrower access reads or writes
  * part of the register (a write of part keeps the rest of it). */
+static uint32_t mmio_part(uint32_t v, uint32_t off, unsigned size)
+{
+    return v >> (8 * (off & 3)) & (size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
+}
+
 static uint32_t mmio_read(void *dev, uint32_t off, unsigned size)
 {
-    uint32_t v = lapic_read(dev, off & ~3u);
-    return v >> (8 * (off & 3)) & (size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1);
+    return mmio_part(lapic_read(dev, off & ~3u), off, size);
+}
+
+/* The bus's peek (bus.h mmio_peek_fn): every register but the current count and the illegal
+ * ones reads the APIC's state as it is, whatever the time (a timer interrupt is accepted into
+ * the IRR by the device event at its instruction, never by a read). */
+static bool mmio_peek(const void *dev, uint32_t off, unsigned size, uint32_t *value)
+{
+    const struct lapic *a = dev;
+    if (off == LAPIC_ID && size == 4) { /* xv6's mycpu(), in every lock */
+        *value = a->s.id;
+        return true;
+    }
+    uint32_t v;
+    if (!read_plain(dev, off & 0xFF0, &v))
+        return false;
+    *value = mmio_part(v, off, size);
+    return true;
 }
 
 static void mmio_write(void *dev, uint32_t off, uint32_t value, unsigned size)
@@ -494,5 +529,7 @@ static void mmio_write(void *dev, uint32_t off, uint32_t value, unsigned size)
 
 int lapic_attach(struct lapic *a, struct bus *b)
 {
-    return bus_add_mmio(b, LAPIC_BASE, LAPIC_SIZE, mmio_read, mmio_write, a);
+    if (bus_add_mmio(b, LAPIC_BASE, LAPIC_SIZE, mmio_read, mmio_write, a))
+        return -1;
+    return bus_set_mmio_peek(b, LAPIC_BASE, mmio_peek);
 }

@@ -187,9 +187,17 @@ void tlb_protect_all(struct cpu *c)
  * request set stop_block themselves). A read that changed neither, such as xv6's of the local
  * APIC's ID in every mycpu(), has nothing for them to find: the settling is undone (cur, EIP and
  * the count as they were, stop_block as it was) and the block goes on after the instruction, as
- * it would have through its link. */
-static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, unsigned size)
+ * it would have through its link.
+ *
+ * dev is the range that claims pa's page when the caller knows it (the page's TLB entry), else
+ * NULL (the bus looks). Before coming here, dev_read asks such a range's peek function
+ * (bus.h): a read that changes nothing in the device and does not depend on its time (the local
+ * APIC's ID, say) needs no settling: the device sees no state, nothing moves for the dispatch
+ * loop, and the block goes on as in the undone case above. */
+static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, unsigned size,
+                                                    const struct mmio_range *dev)
 {
+    uint32_t v;
     const struct insn *cur = c->cur;
     uint32_t eip = c->eip;
     uint64_t icount = c->icount;
@@ -199,7 +207,7 @@ static __attribute__((noinline)) uint32_t mmio_read(struct cpu *c, uint32_t pa, 
     c->bus_ops++;
     bool intr = c->intr;
     uint64_t next = c->next_event;
-    uint32_t v = bus_mmio_read(c->bus, pa, size);
+    v = dev ? bus_range_read(dev, pa, size) : bus_mmio_read(c->bus, pa, size);
     if (c->intr != intr || c->next_event != next)
         c->stop_block = true; /* a device may have raised an interrupt */
     else if (c->stop_block == settled) {
@@ -224,7 +232,32 @@ uint32_t phys_read(struct cpu *c, uint32_t pa, unsigned size)
 {
     if ((uint64_t)pa + size <= c->ram_size)
         return host_load(c->ram + pa, size);
-    return mmio_read(c, pa, size);
+    return mmio_read(c, pa, size, NULL);
+}
+
+/* A read of size bytes at lin (within one page) through TLB entry e, which has no host pointer
+ * (the page lies outside RAM): the bus's range that holds the access, remembered per slot
+ * (cpu.tlb_dev) and looked up again when it does not hold it, answers through its peek if it
+ * has one and takes the read (bus.h mmio_peek_fn), else through mmio_read without the bus's
+ * lookup; an access no range holds whole goes to the bus as before. */
+static __attribute__((noinline)) uint32_t dev_read(struct cpu *c, const struct tlb_entry *e,
+                                                   uint32_t lin, unsigned size)
+{
+    uint32_t pa = e->ppn_base | (lin & PAGE_MASK);
+    unsigned slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    const struct mmio_range *dev = c->tlb_dev[slot];
+    if (!dev || (uint64_t)(pa - dev->base) + size > dev->size) {
+        dev = bus_mmio_range(c->bus, pa, size);
+        if (!dev)
+            return mmio_read(c, pa, size, NULL);
+        c->tlb_dev[slot] = dev;
+    }
+    uint32_t v;
+    if (dev->peek && dev->peek(dev->dev, pa - dev->base, size, &v)) {
+        c->bus_ops++;
+        return v;
+    }
+    return mmio_read(c, pa, size, dev);
 }
 
 void phys_write(struct cpu *c, uint32_t pa, unsigned size, uint32_t val)
@@ -363,7 +396,7 @@ uint32_t mem_read_slow(struct cpu *c, uint32_t lin, unsigned size, uint32_t need
         struct tlb_entry *e = tlb_get(c, lin, need);
         if (e->host)
             return host_load(e->host + (lin & PAGE_MASK), size);
-        return phys_read(c, e->ppn_base | (lin & PAGE_MASK), size);
+        return dev_read(c, e, lin, size);
     }
     /* Crosses a page: translate both pages (faulting before any data moves), then read the
      * part in the first page and the part in the second (read_piece). */

@@ -166,6 +166,46 @@ static void mmio_dispatch_and_rejection(void **state)
                                                            | (0x44u ^ 0xFE));
 }
 
+/* The range lookup the cpu remembers per TLB slot (bus_mmio_range) names a range only when it
+ * holds the whole access; bus_range_read reads as bus_mmio_read does; a peek goes to the range
+ * that starts at the base given. */
+static bool fake_peek(const void *dev, uint32_t off, unsigned size, uint32_t *v)
+{
+    (void)dev;
+    *v = off + size;
+    return true;
+}
+
+static void mmio_ranges_and_peeks(void **state)
+{
+    (void)state;
+    struct bus b;
+    struct fake f = { .pattern = 0x11223344 };
+    bus_init(&b);
+    assert_int_equal(bus_add_mmio(&b, 0xFEC00000, 0x2000, fake_mread, fake_mwrite, &f), 0);
+    assert_int_equal(bus_add_mmio(&b, 0xFED00000, 0x400, fake_mread, fake_mwrite, &f), 0);
+    assert_int_equal(bus_add_mmio(&b, 0xFFFFF000, 0x1000, fake_mread, fake_mwrite, &f), 0);
+    assert_ptr_equal(bus_mmio_range(&b, 0xFEC00000, 4), &b.mmio[0]);
+    assert_ptr_equal(bus_mmio_range(&b, 0xFEC01FFC, 4), &b.mmio[0]);
+    assert_null(bus_mmio_range(&b, 0xFEC01FFE, 4)); /* runs past the end */
+    assert_ptr_equal(bus_mmio_range(&b, 0xFEC01FFE, 2), &b.mmio[0]);
+    assert_null(bus_mmio_range(&b, 0xFEC02000, 1));
+    assert_null(bus_mmio_range(&b, 0xFEBFFFFE, 4)); /* starts before */
+    assert_ptr_equal(bus_mmio_range(&b, 0xFED003FF, 1), &b.mmio[1]);
+    assert_null(bus_mmio_range(&b, 0xFED00400, 1));
+    assert_ptr_equal(bus_mmio_range(&b, 0xFFFFFFFC, 4), &b.mmio[2]);
+    assert_null(bus_mmio_range(&b, 0xFFFFFFFE, 4)); /* wraps */
+    assert_null(bus_mmio_range(&b, 0x00000000, 1));
+    for (unsigned size = 1; size <= 4; size *= 2)
+        assert_int_equal(bus_range_read(&b.mmio[0], 0xFEC01FF0, size),
+                         bus_mmio_read(&b, 0xFEC01FF0, size));
+    assert_null(b.mmio[0].peek);
+    assert_int_equal(bus_set_mmio_peek(&b, 0xFEC01000, fake_peek), -1);
+    assert_int_equal(bus_set_mmio_peek(&b, 0xFED00000, fake_peek), 0);
+    assert_null(b.mmio[0].peek);
+    assert_ptr_equal(b.mmio[1].peek, fake_peek);
+}
+
 static void two_buses_are_independent(void **state)
 {
     (void)state;
@@ -255,6 +295,7 @@ int main(void)
         cmocka_unit_test(straddling_access_is_split_into_bytes),
         cmocka_unit_test(null_handlers_behave_as_unclaimed),
         cmocka_unit_test(mmio_dispatch_and_rejection),
+        cmocka_unit_test(mmio_ranges_and_peeks),
         cmocka_unit_test(two_buses_are_independent),
         cmocka_unit_test(unclaimed_accesses_are_reported_once),
     };

@@ -279,6 +279,67 @@ static void test_illegal_vectors_and_esr(void **state)
     assert_int_equal(rd(fx, LAPIC_ESR), 0);
 }
 
+/* The bus's peek (bus.h mmio_peek_fn, used by the cpu without settling the device's time): at
+ * every offset and size it either declines or gives what the read gives, and then neither it
+ * nor the read changed the APIC; it declines the timer's current count (time) and the illegal
+ * registers (they set ESR bit 7). */
+static void test_peek_is_the_read(void **state)
+{
+    struct fixture *fx = *state;
+    enable(fx);
+    wr(fx, LAPIC_ID, 0x03000000);
+    wr(fx, LAPIC_LDR, 0x02000000);
+    wr(fx, LAPIC_TPR, 0x20);
+    wr(fx, LAPIC_ICR_HI, 0x01000000);
+    wr(fx, LAPIC_LVT_ERROR, 0xFE);
+    lapic_accept(&fx->apic, 0x51, false, ISRC_IOAPIC, 4);
+    lapic_accept(&fx->apic, 0x62, true, ISRC_IOAPIC, 5);
+    assert_int_equal(lapic_ack(&fx->apic) & 0xFF, 0x62);
+    lapic_accept(&fx->apic, 0x05, false, ISRC_IOAPIC, 1); /* illegal: ESR */
+    wr(fx, LAPIC_ESR, 0);
+    wr(fx, LAPIC_TIMER_DIV, 0x3);
+    wr(fx, LAPIC_LVT_TIMER, 0x20030);
+    wr(fx, LAPIC_TIMER_INIT, 1000000);
+    run_until(fx, 12345);
+    const struct mmio_range *m = bus_mmio_range(&fx->bus, LAPIC_BASE, 4);
+    assert_non_null(m);
+    assert_non_null(m->peek);
+    unsigned taken = 0;
+    for (uint32_t off = 0; off < LAPIC_SIZE; off++) {
+        for (unsigned size = 1; size <= 4; size *= 2) {
+            if (off + size > LAPIC_SIZE)
+                continue;
+            struct lapic_state before = fx->apic.s;
+            uint32_t v = 0xDEADBEEFu;
+            bool ok = m->peek(&fx->apic, off, size, &v);
+            assert_memory_equal(&fx->apic.s, &before, sizeof before);
+            uint32_t r = bus_mmio_read(&fx->bus, LAPIC_BASE + off, size);
+            if (ok) {
+                taken++;
+                assert_int_equal(v, r);
+                assert_memory_equal(&fx->apic.s, &before, sizeof before); /* legal: no ESR */
+                assert_int_not_equal(off & 0xFF0, LAPIC_TIMER_CUR);
+            } else {
+                assert_int_equal(v, 0xDEADBEEFu);
+            }
+            fx->apic.s = before;
+        }
+    }
+    /* the ones xv6 reads all the time are taken */
+    uint32_t v;
+    assert_true(m->peek(&fx->apic, LAPIC_ID, 4, &v));
+    assert_int_equal(v, 0x03000000);
+    assert_true(m->peek(&fx->apic, LAPIC_IRR + 0x20, 4, &v));
+    assert_int_equal(v, 1u << (0x51 - 64));
+    assert_false(m->peek(&fx->apic, LAPIC_TIMER_CUR, 4, &v));
+    assert_false(m->peek(&fx->apic, 0x000, 4, &v)); /* reserved: ESR bit 7 on a read */
+    assert_true(taken > 1000);
+    /* and the illegal read does set ESR bit 7 */
+    rd(fx, 0x000);
+    wr(fx, LAPIC_ESR, 0);
+    assert_int_equal(rd(fx, LAPIC_ESR) & ESR_ILLEGAL_REG, ESR_ILLEGAL_REG);
+}
+
 /* 10.6.1: self IPIs by shorthand and by destination; "all excluding self" reaches nobody. */
 static void test_self_ipi(void **state)
 {
@@ -545,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_one_shot_and_divide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_periodic_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint_through_lint0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_is_the_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
