@@ -13,7 +13,8 @@
 # Sizes: COMPUTE_N (rounds, default 1000), SYSCALL_N (default 500000), PF_N (default 300000),
 # CR3_N (default 300000).
 #
-# After the table: the start-up medians and every run's CPU time, so that a noisy median shows.
+# After the table: the start-up medians, every run's CPU time, so that a noisy median shows, and
+# the same figures by each emulator's fastest runs.
 #
 # Method: for each workload, every repetition runs Ringside, QEMU (and BASE) (reversing the
 # order every other time), each with N and with N = 0, interleaved; each run's CPU time (user + system, from
@@ -192,3 +193,21 @@ for w in $workloads; do
         printf '  %-8s %-9s N=%-8s %s\n' "$w" "$emu" 0 "$(tr '\n' ' ' <"$tmp/$emu.$w.0")"
     done
 done
+echo
+echo "by fastest runs (min(N) - min(0); on a host whose runs fall into groups, the fastest group):"
+minof() { sort -g "$1" | head -n 1; }
+while read -r w n di; do
+    line=$(printf '  %-8s' "$w")
+    rt=$(awk -v a="$(minof "$tmp/ringside.$w.$n")" -v b="$(minof "$tmp/ringside.$w.0")" 'BEGIN { print a - b }')
+    for emu in $emus; do
+        t=$(awk -v a="$(minof "$tmp/$emu.$w.$n")" -v b="$(minof "$tmp/$emu.$w.0")" 'BEGIN { print a - b }')
+        line="$line $(awk -v emu="$emu" -v t="$t" -v rt="$rt" -v di="$di" -v n="$n" -v w="$w" 'BEGIN {
+            if (w == "compute") v = sprintf("%.0f MIPS", di / t / 1e6); else v = sprintf("%.0f ns", t * 1e9 / n);
+            r = "";
+            if (emu == "record") r = sprintf(" (%.2fx the time)", t / rt);
+            else if (emu != "ringside" && w == "compute") r = sprintf(" (Ringside %.2fx the rate)", t / rt);
+            else if (emu != "ringside") r = sprintf(" (Ringside %.2fx the time)", rt / t);
+            printf "%s %s%s,", emu, v, r }')"
+    done
+    echo "${line%,}"
+done <"$tmp/insns"
