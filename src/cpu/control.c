@@ -49,6 +49,22 @@ static __attribute__((noinline)) void jcc_jump(struct cpu *c, const struct insn 
 /* Jcc: one handler per condition, so the condition folds to a few tests of the lazy flags. A
  * Jcc does not end its decoded block (a superblock goes on past it, icache.h): taken, it leaves
  * the block for the one at its target. */
+/* The taken Jcc j, running in the middle of its block, whose target is an instruction of the
+ * same block (insn.jt set): when the budget holds the rest of the block, the count moves so that
+ * j and those before it retire (insn.jd), the target runs next, threaded, and true; else false,
+ * nothing changed. */
+static inline __attribute__((always_inline)) bool jump_in_block(struct cpu *c,
+                                                             const struct insn *j)
+{
+    if (c->icount + j->jr > c->thread_end)
+        return false;
+    const struct insn *to = j + 1 - j->jd;
+    c->icount += (uint64_t)(int64_t)j->jd;
+    c->cur = to;
+    to->fn(c, to);
+    return true;
+}
+
 static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
                                                          const struct insn *i)
 {
@@ -61,13 +77,8 @@ static inline __attribute__((always_inline)) void jcc_taken(struct cpu *c,
          * (STOP_LOOP). Elsewhere, the Jcc's direct link leads on (jcc_jump) or the dispatch
          * loop decides (STOP_JUMP). */
         if (i->jt) {
-            if (c->icount + i->jr <= c->thread_end) {
-                const struct insn *to = i + 1 - i->jd;
-                c->icount += (uint64_t)(int64_t)i->jd;
-                c->cur = to;
-                to->fn(c, to);
+            if (jump_in_block(c, i))
                 return;
-            }
             if (i->jt == 1) {
                 c->stop_block = STOP_LOOP;
                 return;
@@ -211,26 +222,14 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
             insn_go(c, j); /* not taken: on after the Jcc (threaded) */              \
             return;                                                                  \
         }                                                                            \
-        if ((DEAD) & 1) {                                                            \
-            /* as jcc_taken, the target in the block, without storing the flags */   \
-            if (c->icount + j->jr <= c->thread_end) {                                \
-                const struct insn *to = j + 1 - j->jd;                               \
-                c->icount += (uint64_t)(int64_t)j->jd;                               \
-                c->cur = to;                                                         \
-                to->fn(c, to);                                                       \
-                return;                                                              \
-            }                                                                        \
-        }                                                                            \
+        /* as jcc_taken, the target in the block, without storing the flags */       \
+        if (((DEAD) & 1) && jump_in_block(c, j))                                     \
+            return;                                                                  \
         if ((DEAD) != 0)                                                             \
             FZ_FLAGS_(OPN, S, TEST);                                                 \
-        if ((DEAD) == 0 && j->jt && c->icount + j->jr <= c->thread_end) {            \
-            /* jcc_taken's in-block way first: no store of c->cur for the Jcc */      \
-            const struct insn *to = j + 1 - j->jd;                                   \
-            c->icount += (uint64_t)(int64_t)j->jd;                                   \
-            c->cur = to;                                                             \
-            to->fn(c, to);                                                           \
+        /* jcc_taken's in-block way first: no store of c->cur for the Jcc */          \
+        if ((DEAD) == 0 && j->jt && jump_in_block(c, j))                             \
             return;                                                                  \
-        }                                                                            \
         c->cur = j;                                                                  \
         jcc_taken(c, j);                                                             \
     }
@@ -505,15 +504,10 @@ static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const s
 static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn *i)
 {
     struct block *n = icache_jc_get(c);
-    uint64_t end = n ? (uint64_t)c->eip + n->bytes - 1 : UINT64_MAX;
     uint64_t count = c->icount + 1u;
-    if (end <= c->seg[SEG_CS].limit && count + n->n <= c->thread_end) {
-        struct jlink *l = jlink_of(i);
-        l->to = n;
-        l->eip = c->eip;
-        l->end = (uint32_t)end;
-        l->epoch = c->map_epoch;
-        l->cpl = c->cpl;
+    if (n && (uint64_t)c->eip + n->bytes - 1 <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end) {
+        jlink_set(c, jlink_of(i), n);
         c->icount = count;
         c->last_block = n;
         c->cur = n->insns;

@@ -187,6 +187,16 @@ static inline void icache_jc_put(struct cpu *c, struct block *b)
     }
 }
 
+/* Tail link l names n, found for CS:EIP now (its last byte's EIP within 32 bits). */
+static inline void jlink_set(const struct cpu *c, struct jlink *l, struct block *n)
+{
+    l->to = n;
+    l->eip = c->eip;
+    l->end = (uint32_t)((uint64_t)c->eip + n->bytes - 1);
+    l->epoch = c->map_epoch;
+    l->cpl = c->cpl;
+}
+
 /* After prev ended in its last instruction (STOP_END) and n was found for CS:EIP: n becomes
  * prev's tail link when prev's last instruction has one (a block reaching into a second page
  * re-checks it on every use: never linked). Whatever transfer led here, the link names the
@@ -197,14 +207,8 @@ static inline void icache_keep_tail(struct cpu *c, struct block *prev, struct bl
     uint64_t end = (uint64_t)c->eip + n->bytes - 1;
     if (t->fn == op_block_ret)
         icache_jc_put(c, n); /* a RET's link misses go to the jump cache (control.c) */
-    if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX) {
-        struct jlink *l = jlink_of(t);
-        l->to = n;
-        l->eip = c->eip;
-        l->end = (uint32_t)end;
-        l->epoch = c->map_epoch;
-        l->cpl = c->cpl;
-    }
+    if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX)
+        jlink_set(c, jlink_of(t), n);
 }
 
 static inline struct block *icache_next(struct cpu *c, struct block *prev)

@@ -66,16 +66,6 @@ int bus_set_mmio_peek(struct bus *b, uint32_t base, mmio_peek_fn peek)
     return -1;
 }
 
-const struct mmio_range *bus_mmio_range(const struct bus *b, uint32_t addr, unsigned size)
-{
-    for (int i = 0; i < b->nmmio; i++) {
-        const struct mmio_range *m = &b->mmio[i];
-        if ((uint64_t)(addr - m->base) + size <= m->size)
-            return m;
-    }
-    return NULL;
-}
-
 void bus_set_unclaimed(struct bus *b, bus_unclaimed_fn fn, void *ctx)
 {
     b->unclaimed = fn;
@@ -96,6 +86,12 @@ static const struct mmio_range *find_mmio(const struct bus *b, uint32_t addr)
         if (addr - b->mmio[i].base < b->mmio[i].size)
             return &b->mmio[i];
     return NULL;
+}
+
+const struct mmio_range *bus_mmio_range(const struct bus *b, uint32_t addr, unsigned size)
+{
+    const struct mmio_range *m = find_mmio(b, addr); /* ranges never overlap */
+    return m && (uint64_t)(addr - m->base) + size <= m->size ? m : NULL;
 }
 
 /* Reports an unclaimed port access unless the port was reported before. Ports of a wide
@@ -181,8 +177,8 @@ void bus_out(struct bus *b, uint16_t port, uint32_t value, unsigned size)
 uint32_t bus_mmio_read(struct bus *b, uint32_t addr, unsigned size)
 {
     size = clamp_size(size);
-    const struct mmio_range *m = find_mmio(b, addr);
-    if (m && (uint64_t)(addr - m->base) + size <= m->size)
+    const struct mmio_range *m = bus_mmio_range(b, addr, size);
+    if (m)
         return bus_range_read(m, addr, size);
     if (size == 1 || !any_mmio_claimed(b, addr, size)) {
         mmio_unclaimed(b, addr, size, false);
