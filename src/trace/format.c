@@ -375,9 +375,8 @@ size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
     return n;
 }
 
-static uint32_t frame_crc(const uint8_t *frame, uint32_t len);
-static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
-                         unsigned isa);
+static size_t put_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                      unsigned isa);
 static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n);
 
 #ifdef __SSE2__
@@ -503,7 +502,6 @@ HOT uint32_t encode_update(struct trace_codec *restrict k, const struct trace_ev
 #include <immintrin.h>
 #define ENCODE_AVX2 1
 #define AVX2 __attribute__((target("avx2")))
-#define AVX2_CRC __attribute__((target("avx2,sse4.2")))
 
 /* Lane indexes for _mm256_permutevar8x32_epi32 that gather the lanes a mask of eight names to
  * the front, in order, as bytes (byte j of compress8[m]: the j-th set bit of m). */
@@ -576,7 +574,7 @@ static const uint64_t compress8[256] = {
 
 /* put_fields with the lanes of each group of eight that the mask names gathered by one
  * permute and stored at once (32 bytes: what follows them is written over next, or lies past
- * the record; TRACE_FRAME + TRACE_EVENT_MAX leaves room for it). The state's two groups of
+ * the record; TRACE_EVENT_PUT_ROOM leaves room for it). The state's two groups of
  * eight lanes are v0 and v1. */
 AVX2 static inline __attribute__((always_inline)) uint8_t *
 put_fields_v(uint8_t *p, unsigned mask, __m256i v0, __m256i v1)
@@ -668,15 +666,12 @@ encode_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event 
     return (uint32_t)(p - out);
 }
 
-/* The same with eight lanes a compare (AVX2), as a whole record, the checksum by SSE4.2's
- * crc32 inline (every AVX2 host has it). */
-__attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
-crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n);
-
-AVX2_CRC static size_t record_avx2(struct trace_codec *restrict k,
-                                   const struct trace_event *restrict ev, uint8_t *restrict frame)
+/* The same with eight lanes a compare (AVX2), as one event of a TREC_EVENTS record: the
+ * length byte, then the encoding. */
+AVX2 static size_t put_avx2(struct trace_codec *restrict k,
+                            const struct trace_event *restrict ev, uint8_t *restrict frame)
 {
-    uint8_t *out = frame + 5;
+    uint8_t *out = frame + 1;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
     unsigned flags;
     uint8_t *flags_at;
@@ -701,68 +696,25 @@ AVX2_CRC static size_t record_avx2(struct trace_codec *restrict k,
     p = put_fields_avx2(p, ~same_b & ST_ALL, eb);
     p = put_fields_avx2(p, ~same_a & ST_ALL, ea);
     uint32_t n = encode_tail(ref, ev, out, p, flags_at, flags);
-    frame[0] = TREC_EVENT;
-    trace_put32(frame + 1, n);
-    trace_put32(frame + 5 + n, ~crc32c_hw_inline(~0u, frame, 5 + (size_t)n));
-    return TRACE_FRAME + n;
+    frame[0] = (uint8_t)n;
+    return 1 + (size_t)n;
 }
 
-/* The checksum of the frame from start to end by whole 8-byte words that end at end: the
- * first word begins up to 7 bytes before start (TRACE_APPEND_BEFORE readable bytes there), its
- * bytes before start masked to zeros and the register started at the value that k zero bytes
- * take to ~0 (crc_pre[k]: so the zeros change nothing), then one crc32 a word, the run of them
- * entered at the frame's length: no loop and no tail of 4, 2, 1 bytes. */
-static const uint32_t crc_pre[8] = {
-    0xffffffffu, 0xa942e6bcu, 0x2804363bu, 0x96db52a8u,
-    0x641f6454u, 0xcbaa9b55u, 0x08de2648u, 0xf145ff88u,
-};
-
-static const uint64_t crc_keep[8] = { /* the bytes of the first word from the frame on */
-    ~(uint64_t)0, ~(uint64_t)0 << 8, ~(uint64_t)0 << 16, ~(uint64_t)0 << 24,
-    ~(uint64_t)0 << 32, ~(uint64_t)0 << 40, ~(uint64_t)0 << 48, ~(uint64_t)0 << 56,
-};
-
-AVX2_CRC static inline __attribute__((always_inline)) uint32_t
-crc_words_to(const uint8_t *start, const uint8_t *end)
-{
-    size_t len = (size_t)(end - start), pad = -len & 7;
-    uint64_t v;
-    memcpy(&v, start - pad, 8);
-    uint64_t crc = _mm_crc32_u64(crc_pre[pad], v & crc_keep[pad]);
-#define W(j)                                                                              \
-    case j:                                                                               \
-        memcpy(&v, end - 8 * (j), 8);                                                     \
-        crc = _mm_crc32_u64(crc, v);                                                      \
-        __attribute__((fallthrough));
-    switch ((len - 1) >> 3) { /* the words after the first */
-    W(20) W(19) W(18) W(17) W(16) W(15) W(14) W(13) W(12) W(11)
-    W(10) W(9) W(8) W(7) W(6) W(5) W(4) W(3) W(2) W(1)
-    case 0:
-        break;
-    default:
-        __builtin_unreachable();
-    }
-#undef W
-    return ~(uint32_t)crc;
-}
-_Static_assert((TRACE_FRAME + TRACE_EVENT_MAX - 4 + 7) / 8 - 1 <= 20, "crc_words_to's run");
-
-/* The recorder's appender (trace_appender) with AVX2: record_avx2 with the state after taken
- * from the cpu as it is (in two registers, never stored into ev) and the checksum by
- * crc_words_to. Lazy flags still pending after the transition (rare: the transitions fold or
- * load EFLAGS) go the general way. */
-AVX2_CRC static void append_avx2(struct trace_out *restrict o, struct cpu *restrict c,
+/* The recorder's appender (trace_appender) with AVX2: put_avx2 with the state after taken
+ * from the cpu as it is (in two registers, never stored into ev). Lazy flags still pending
+ * after the transition (rare: the transitions fold or load EFLAGS) go the general way. */
+AVX2 static void append_avx2(struct trace_out *restrict o, struct cpu *restrict c,
                                  struct trace_event *restrict ev)
 {
     struct trace_codec *k = &o->codec;
     uint8_t *frame = o->buf + o->len;
     if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
         trace_event_finish(c, ev);
-        o->len += record_isa(k, ev, frame, 2);
+        o->len += put_isa(k, ev, frame, 2);
         return;
     }
     ev->cr2 = c->cr2;
-    uint8_t *out = frame + 5;
+    uint8_t *out = frame + 1;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
     unsigned flags;
     uint8_t *flags_at;
@@ -788,79 +740,72 @@ AVX2_CRC static void append_avx2(struct trace_out *restrict o, struct cpu *restr
     p = put_fields_v(p, ~same_b & ST_ALL, b0, b1);
     p = put_fields_v(p, ~same_a & ST_ALL, a0, a1);
     uint32_t n = encode_tail_avx2(ref, ev, out, p, flags_at, flags);
-    frame[0] = TREC_EVENT;
-    trace_put32(frame + 1, n);
-    trace_put32(frame + 5 + n, crc_words_to(frame, frame + 5 + n));
-    o->len += TRACE_FRAME + n;
+    frame[0] = (uint8_t)n;
+    o->len += 1 + (size_t)n;
 }
 _Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
 #endif
 #endif
 
-/* trace_event_record with the widest encoder up to isa (0 scalar, 1 SSE2, 2 AVX2) that the
+/* trace_event_put with the widest encoder up to isa (0 scalar, 1 SSE2, 2 AVX2) that the
  * build and the host have. */
-static size_t record_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
-                         unsigned isa)
+static size_t put_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                      unsigned isa)
 {
     uint32_t n;
     if (__builtin_expect(ev->kind >= TR_KINDS, 0))
         isa = 0;
 #ifdef ENCODE_AVX2
-    if (isa >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("sse4.2"))
-        return record_avx2(k, ev, out);
+    if (isa >= 2 && __builtin_cpu_supports("avx2"))
+        return put_avx2(k, ev, out);
 #endif
 #ifdef __SSE2__
     if (isa >= 1)
-        n = encode_update(k, ev, out + 5);
+        n = encode_update(k, ev, out + 1);
     else
 #endif
     {
         struct scratch x;
-        n = (uint32_t)encode_with(k, ev, out + 5, &x);
+        n = (uint32_t)encode_with(k, ev, out + 1, &x);
         update_with(k, ev, &x);
     }
-    out[0] = TREC_EVENT;
-    trace_put32(out + 1, n);
-    /* the portable encoder with the portable checksum (the table), so that the tests see it */
-    trace_put32(out + 5 + n, isa ? frame_crc(out, n) : ~crc32c_bytes(~0u, out, 5 + (size_t)n));
-    return TRACE_FRAME + n;
+    out[0] = (uint8_t)n;
+    return 1 + (size_t)n;
 }
 
-size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
-                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX])
+size_t trace_event_put(struct trace_codec *k, const struct trace_event *ev, uint8_t *out)
 {
 #ifdef ENCODE_AVX2 /* the test first, so that nothing is saved before the jump */
-    if (__builtin_expect(ev->kind < TR_KINDS, 1) && __builtin_cpu_supports("avx2") &&
-        __builtin_cpu_supports("sse4.2"))
-        return record_avx2(k, ev, out);
+    if (__builtin_expect(ev->kind < TR_KINDS, 1) && __builtin_cpu_supports("avx2"))
+        return put_avx2(k, ev, out);
 #endif
-    return record_isa(k, ev, out, 1);
+    return put_isa(k, ev, out, 1);
 }
 
-size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
-                              uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa)
+size_t trace_event_put_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                           unsigned isa)
 {
-    return record_isa(k, ev, out, isa);
+    return put_isa(k, ev, out, isa);
 }
 
-/* The recorder's appenders without AVX2: the event completed, then recorded as
- * trace_event_record_isa does (the portable encoder, or SSE2's). */
+/* The recorder's appenders without AVX2: the event completed, then written as
+ * trace_event_put_isa does (the portable encoder, or SSE2's). */
 static void append_portable(struct trace_out *o, struct cpu *c, struct trace_event *ev)
 {
     trace_event_finish(c, ev);
-    o->len += record_isa(&o->codec, ev, o->buf + o->len, 0);
+    o->len += put_isa(&o->codec, ev, o->buf + o->len, 0);
 }
 
 static void append_sse2(struct trace_out *o, struct cpu *c, struct trace_event *ev)
 {
     trace_event_finish(c, ev);
-    o->len += record_isa(&o->codec, ev, o->buf + o->len, 1);
+    o->len += put_isa(&o->codec, ev, o->buf + o->len, 1);
 }
 
 trace_append_fn trace_appender(unsigned isa)
 {
 #ifdef ENCODE_AVX2
-    if (isa >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("sse4.2"))
+    if (isa >= 2 && __builtin_cpu_supports("avx2"))
         return append_avx2;
 #endif
     return isa >= 1 ? append_sse2 : append_portable;
@@ -1036,6 +981,14 @@ __attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) u
 crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c = crc;
+    for (; n >= 32; n -= 32, p += 32) { /* a TREC_EVENTS record: up to 64 KiB */
+        uint64_t v[4];
+        memcpy(v, p, 32);
+        c = _mm_crc32_u64(c, v[0]);
+        c = _mm_crc32_u64(c, v[1]);
+        c = _mm_crc32_u64(c, v[2]);
+        c = _mm_crc32_u64(c, v[3]);
+    }
     for (; n >= 8; n -= 8, p += 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -1079,19 +1032,14 @@ uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
     return ~crc32c_bytes(crc, p, n);
 }
 
-/* The frame's checksum, the host's crc32 instruction chosen here (one call an event). */
-static uint32_t frame_crc(const uint8_t *frame, uint32_t len)
-{
-#ifdef CRC32C_HW
-    if (__builtin_cpu_supports("sse4.2"))
-        return ~crc32c_hw(~0u, frame, 5 + (size_t)len);
-#endif
-    return ~crc32c_bytes(~0u, frame, 5 + (size_t)len);
-}
-
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len)
 {
-    return frame_crc(frame, len);
+    return trace_crc32c(0, frame, 5 + (size_t)len);
+}
+
+uint32_t trace_frame_crc_portable(const uint8_t *frame, uint32_t len)
+{
+    return ~crc32c_bytes(~0u, frame, 5 + (size_t)len);
 }
 
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len)

@@ -2,7 +2,8 @@
  * the on-disk format, field by field, and its encoder/decoder. docs/trace-format.md describes
  * the same with examples; TRACE_FORMAT_VERSION changes whenever a byte here changes meaning.
  *
- * A file is a magic, then records, each framed and checksummed, written as the run goes:
+ * A file is a magic, then records, each framed and checksummed, written as the run goes
+ * (events many to a record: TREC_EVENTS):
  *
  *   file    = magic[8] "RSTRACE\0", u16 version (TRACE_FORMAT_VERSION), u16 flags (0)
  *             record*  (the first is TREC_HEADER; a whole file ends with TREC_END)
@@ -18,6 +19,11 @@
  *                 everything that decides the run: image, --append, modules, the directory
  *                 relative paths are opened from, --mem, --ips, --max-insns, and the SHA-256
  *                 of the image and of each module (path, 32 bytes).
+ *   TREC_EVENTS   one or more events, each a u8 length (TRACE_EVENT_MIN..TRACE_EVENT_MAX)
+ *                 and that many bytes: the event as a TREC_EVENT payload (below). The
+ *                 recorder writes every event this way, as many to a record as come in a row
+ *                 (the record ends before any other record and whenever the buffer is
+ *                 written out): one frame and one checksum for all of them.
  *   TREC_EVENT    one struct trace_event (trace_event_encode), in TRACE_EVENT_MIN..
  *                 TRACE_EVENT_MAX bytes, written against the stream so far (struct
  *                 trace_codec): the reference is the last event of the same kind (zeros before
@@ -57,7 +63,7 @@
 
 #define TRACE_MAGIC "RSTRACE" /* 8 bytes with its NUL */
 #define TRACE_MAGIC_LEN 8u
-#define TRACE_FORMAT_VERSION 4u
+#define TRACE_FORMAT_VERSION 5u
 #define TRACE_FILE_HEAD 12u          /* magic, version, flags */
 #define TRACE_FRAME 9u               /* type + length + crc around each payload */
 #define TRACE_MAX_PAYLOAD (1u << 20) /* longer is corrupt (a header holds argv; 1 MiB) */
@@ -75,6 +81,7 @@ enum trace_rec {
     TREC_NAME = 8,
     TREC_IRQ = 9,
     TREC_TRIPLE = 10,
+    TREC_EVENTS = 11,
 };
 
 /* What a TREC_NAME names. */
@@ -170,28 +177,27 @@ void trace_codec_init(struct trace_codec *k);
  * against the same k are (replay compares them this way). */
 size_t trace_event_encode(struct trace_codec *k, const struct trace_event *ev,
                           uint8_t out[TRACE_EVENT_MAX]);
-/* The same as a whole TREC_EVENT record at out: type, length, the encoding, the checksum
- * (the recorder's one call an event); returns the record's size, at most
- * TRACE_FRAME + TRACE_EVENT_MAX. */
-size_t trace_event_record(struct trace_codec *k, const struct trace_event *ev,
-                          uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX]);
+/* The same as one event of a TREC_EVENTS record at out: the u8 length, then the encoding
+ * (the recorder's one call an event); returns 1 + the length, at most TRACE_EVENT_PUT_MAX.
+ * out must have TRACE_EVENT_PUT_ROOM writable bytes (the widest encoder stores 32 bytes at
+ * once where fewer are the record's; they are written over next). */
+#define TRACE_EVENT_PUT_MAX (1u + TRACE_EVENT_MAX)
+#define TRACE_EVENT_PUT_ROOM (TRACE_EVENT_PUT_MAX + 8u)
+size_t trace_event_put(struct trace_codec *k, const struct trace_event *ev, uint8_t *out);
 /* The same with the encoder chosen (for tests): 0 the portable one, 1 SSE2, 2 AVX2, or the
  * widest below that the build and the host have. All make the same bytes. */
-size_t trace_event_record_isa(struct trace_codec *k, const struct trace_event *ev,
-                              uint8_t out[TRACE_FRAME + TRACE_EVENT_MAX], unsigned isa);
+size_t trace_event_put_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
+                           unsigned isa);
 /* The recorder's appender when it is the only sink (event.h trace_end_fn): completes ev
  * (trace_event_finish, or reads the state after from the cpu as it is) and writes it as
- * trace_event_record does against o->codec, at o->buf + o->len, and adds its size to o->len:
+ * trace_event_put does against o->codec, at o->buf + o->len, and adds its size to o->len:
  * the same bytes and the same codec after, whichever appender (the arguments are in
  * trace_end_fn's order, so that a sink whose context begins with its struct trace_out can
- * jump to it). o->buf + o->len must have TRACE_APPEND_BEFORE readable
- * bytes before it (the checksum reads whole words that end at the record's end) and room for
- * the longest record (TRACE_FRAME + TRACE_EVENT_MAX) after it.
- * trace_appender picks one for isa as trace_event_record_isa does (0 portable, 1 SSE2, 2 AVX2
- * with SSE4.2, or the widest below that the build and the host have); the recorder chooses
- * once, when it starts. */
+ * jump to it). o->buf + o->len must have room for TRACE_EVENT_PUT_ROOM bytes.
+ * trace_appender picks one for isa as trace_event_put_isa does (0 portable, 1 SSE2, 2 AVX2,
+ * or the widest below that the build and the host have); the recorder chooses once, when it
+ * starts. */
 struct cpu;
-#define TRACE_APPEND_BEFORE 8u
 struct trace_out {
     uint8_t *buf;             /* where the records go */
     size_t len;               /* bytes there so far */
@@ -221,5 +227,8 @@ uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n);
 uint32_t trace_record_crc(uint8_t type, const uint8_t *payload, uint32_t len);
 /* The same over a frame in place: type, length, then the len payload bytes. */
 uint32_t trace_frame_crc(const uint8_t *frame, uint32_t len);
+/* The same by the portable table, never the host's crc32 instruction (RINGSIDE_PORTABLE=1's
+ * recorder, so that the tests see it make the same bytes). */
+uint32_t trace_frame_crc_portable(const uint8_t *frame, uint32_t len);
 
 #endif

@@ -227,6 +227,68 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
     return true;
 }
 
+/* One record (an event: one of a TREC_EVENTS record's, or a TREC_EVENT) checked, decoded
+ * and kept; false with tf->why set. */
+static bool keep_record(struct trace_file *tf, uint8_t type, const uint8_t *p, uint32_t len,
+                        uint64_t at, struct trace_codec *k, size_t *cap, size_t *evcap)
+{
+    if (type == TREC_EVENT && tf->nevents == *evcap) {
+        size_t want = *evcap ? 2 * *evcap : 1024;
+        struct trace_event *e = realloc(tf->events, want * sizeof *e);
+        if (!e) {
+            set(tf, TRACE_IO, "out of memory reading the trace");
+            return false;
+        }
+        tf->events = e;
+        *evcap = want;
+    }
+    /* the slot the next event decodes into (no events array before the first event) */
+    struct trace_event *slot = type == TREC_EVENT ? tf->events + tf->nevents : NULL;
+    if (!check_record(tf, type, p, len, at, k, slot))
+        return false;
+    if (tf->nrecs == *cap) {
+        size_t want = *cap ? 2 * *cap : 1024;
+        struct trace_record *r = realloc(tf->recs, want * sizeof *r);
+        if (!r) {
+            set(tf, TRACE_IO, "out of memory reading the trace");
+            return false;
+        }
+        tf->recs = r;
+        *cap = want;
+    }
+    tf->recs[tf->nrecs++] = (struct trace_record){ type, len, p, at, NULL };
+    tf->nevents += type == TREC_EVENT;
+    if (type == TREC_END) {
+        tf->has_end = true;
+        parse_end(tf, p, len);
+    }
+    return true;
+}
+
+/* The events of a TREC_EVENTS record (at byte at, its payload p of len bytes), each kept as a
+ * TREC_EVENT record at its length byte; false with tf->why set. */
+static bool keep_events(struct trace_file *tf, const uint8_t *p, uint32_t len, uint64_t at,
+                        struct trace_codec *k, size_t *cap, size_t *evcap)
+{
+    if (len == 0) {
+        set(tf, TRACE_CORRUPT, "an empty events record at byte %llu", (unsigned long long)at);
+        return false;
+    }
+    for (uint32_t i = 0; i < len;) {
+        uint32_t n = p[i];
+        uint64_t ev_at = at + 5 + i;
+        if (n < TRACE_EVENT_MIN || n > len - i - 1) {
+            set(tf, TRACE_CORRUPT, "an event of the wrong size at byte %llu",
+                (unsigned long long)ev_at);
+            return false;
+        }
+        if (!keep_record(tf, TREC_EVENT, p + i + 1, n, ev_at, k, cap, evcap))
+            return false;
+        i += 1 + n;
+    }
+    return true;
+}
+
 /* The records of an uncompressed trace in buf. */
 static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace_file *tf)
 {
@@ -287,34 +349,9 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
                 (unsigned long long)at);
             break;
         }
-        if (type == TREC_EVENT && tf->nevents == evcap) {
-            evcap = evcap ? 2 * evcap : 1024;
-            struct trace_event *e = realloc(tf->events, evcap * sizeof *e);
-            if (!e) {
-                set(tf, TRACE_IO, "out of memory reading the trace");
-                break;
-            }
-            tf->events = e;
-        }
-        /* the slot the next event decodes into (no events array before the first event) */
-        struct trace_event *slot = type == TREC_EVENT ? tf->events + tf->nevents : NULL;
-        if (!check_record(tf, type, p, len, at, k, slot))
+        if (type == TREC_EVENTS ? !keep_events(tf, p, len, at, k, &cap, &evcap)
+                                : !keep_record(tf, type, p, len, at, k, &cap, &evcap))
             break;
-        if (tf->nrecs == cap) {
-            cap = cap ? 2 * cap : 1024;
-            struct trace_record *r = realloc(tf->recs, cap * sizeof *r);
-            if (!r) {
-                set(tf, TRACE_IO, "out of memory reading the trace");
-                break;
-            }
-            tf->recs = r;
-        }
-        tf->recs[tf->nrecs++] = (struct trace_record){ type, len, p, at, NULL };
-        tf->nevents += type == TREC_EVENT;
-        if (type == TREC_END) {
-            tf->has_end = true;
-            parse_end(tf, p, len);
-        }
         at += TRACE_FRAME + len;
     }
     free(k);

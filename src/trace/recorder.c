@@ -13,13 +13,17 @@
 #include "machine/machine.h"
 
 #define REC_BUF (1u << 16) /* bytes buffered between writes */
+#define NO_BLOCK SIZE_MAX  /* struct recorder's block: no TREC_EVENTS record open */
 #define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
 struct recorder {
     struct trace_out out;    /* first: rec_end passes its context on to the appender as it is */
     int fd;
     int err;                 /* the first write error (errno), 0: none */
-    size_t room;             /* rec_end's own way while out.len is below it (0 after an error) */
+    size_t room;             /* rec_end's own way while out.len is below it (0 after an error
+                              * or while no TREC_EVENTS record is open) */
+    size_t block;            /* where the open TREC_EVENTS record's frame begins in out.buf,
+                              * NO_BLOCK: none open */
     trace_append_fn append;  /* the event appender, chosen when recording starts */
     bool portable;           /* the portable encoder only (recorder_set_portable) */
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
@@ -31,8 +35,28 @@ struct recorder {
     void *refill_ctx;
     bool input_ended;
     int pic_base[2];         /* the 8259A vector bases last written (TREC_IRQ), -1: none yet */
-    uint8_t area[TRACE_APPEND_BEFORE + REC_BUF];
+    uint8_t area[REC_BUF];
 };
+
+/* Room in the buffer that rec_end's own way needs: the longest event (TRACE_EVENT_PUT_ROOM)
+ * and then the open record's checksum. */
+#define REC_ROOM (REC_BUF - (TRACE_EVENT_PUT_ROOM + 4) + 1)
+
+/* Ends the open TREC_EVENTS record, if any: its length and checksum. There is always room for
+ * the checksum (rec_event and rec_end leave it). */
+static void close_block(struct recorder *r)
+{
+    if (r->block == NO_BLOCK)
+        return;
+    uint8_t *p = r->out.buf + r->block;
+    uint32_t len = (uint32_t)(r->out.len - r->block - 5);
+    trace_put32(p + 1, len);
+    trace_put32(p + 5 + len,
+                r->portable ? trace_frame_crc_portable(p, len) : trace_frame_crc(p, len));
+    r->out.len += 4;
+    r->block = NO_BLOCK;
+    r->room = 0;
+}
 
 /* Writes n bytes to the file. */
 static void write_all(struct recorder *r, const uint8_t *p, size_t n)
@@ -80,6 +104,7 @@ static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirecti
 
 static void write_out_as(struct recorder *r, ZSTD_EndDirective mode)
 {
+    close_block(r);
     emit(r, r->out.buf, r->out.len, mode);
     r->out.len = 0;
 }
@@ -91,6 +116,7 @@ static void write_out(struct recorder *r)
 
 static void put(struct recorder *r, const void *p, size_t n)
 {
+    close_block(r);
     if (r->err)
         return;
     if (REC_BUF - r->out.len < n)
@@ -108,6 +134,7 @@ static void put(struct recorder *r, const void *p, size_t n)
  * error, or when the record is larger than the buffer. */
 static uint8_t *reserve(struct recorder *r, uint8_t type, uint32_t len)
 {
+    close_block(r);
     if (r->err || len > REC_BUF - TRACE_FRAME)
         return NULL;
     if (REC_BUF - r->out.len < TRACE_FRAME + len)
@@ -158,8 +185,9 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    r->out.buf = r->area + TRACE_APPEND_BEFORE;
-    r->room = REC_BUF - (TRACE_FRAME + TRACE_EVENT_MAX) + 1;
+    r->out.buf = r->area;
+    r->room = 0; /* until the first event opens a TREC_EVENTS record */
+    r->block = NO_BLOCK;
     r->append = trace_appender(2);
     size_t plen = strlen(path);
     if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
@@ -221,7 +249,8 @@ static void rec_context(struct recorder *r, const struct trace_event *ev)
 }
 
 /* One event: one test for the rare context records, one for room in the buffer (the longest
- * record), one call that frames, encodes and checksums it in place. */
+ * event and the checksum after it), a TREC_EVENTS record opened if none is, one call that
+ * encodes the event in place. */
 static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
@@ -230,12 +259,20 @@ static void rec_event(void *ctx, const struct trace_event *ev)
               ev->kind == TR_SHUTDOWN))
         rec_context(r, ev);
     r->events++;
-    if (REC_BUF - r->out.len < TRACE_FRAME + TRACE_EVENT_MAX)
+    if (r->out.len >= REC_ROOM)
         write_out(r);
-    if (!r->err) /* else a write error, which recorder_finish reports */
-        r->out.len += r->portable
-                          ? trace_event_record_isa(&r->out.codec, ev, r->out.buf + r->out.len, 0)
-                          : trace_event_record(&r->out.codec, ev, r->out.buf + r->out.len);
+    if (r->block == NO_BLOCK) {
+        if (r->out.len >= REC_ROOM - 5)
+            write_out(r);
+        r->block = r->out.len;
+        r->out.buf[r->out.len] = TREC_EVENTS;
+        r->out.len += 5; /* the length: close_block */
+    }
+    if (r->err) /* a write error, which recorder_finish reports */
+        return;
+    r->out.len += r->portable ? trace_event_put_isa(&r->out.codec, ev, r->out.buf + r->out.len, 0)
+                              : trace_event_put(&r->out.codec, ev, r->out.buf + r->out.len);
+    r->room = REC_ROOM; /* rec_end's own way from here on, while there is room */
 }
 
 /* rec_end's unusual case: the event completed and recorded by rec_event. */
@@ -247,14 +284,15 @@ static __attribute__((noinline)) void rec_end_slow(struct recorder *r, struct cp
 }
 
 /* The same when the recorder is the only sink (event.h trace_end_fn): the event is completed
- * by the appender chosen when recording started, in the buffer; anything unusual (a context
- * record due, the buffer full, a write error) goes through rec_event. Both calls are the
+ * by the appender chosen when recording started, in the buffer, into the open TREC_EVENTS
+ * record; anything unusual (a context record due, the buffer full, no TREC_EVENTS record open,
+ * a write error: r->room is 0 for the last two) goes through rec_event. Both calls are the
  * last thing done: jumps, no frame. */
 static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     struct recorder *r = ctx;
     const struct machine *m = r->m;
-    if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, a write error */
+    if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, no record open */
                              m->pic.chip[0].base != r->pic_base[0] ||
                              m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
                          0)) {

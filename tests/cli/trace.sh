@@ -62,27 +62,31 @@ if fix == "1":
 open(dst, "wb").write(b)
 PY
 }
-# Byte offset of the kind byte of the event record at OFFSET: after the frame's type and
-# length and the varint instruction-count step (docs/trace-format.md).
+# Byte offset of the kind byte of the event at OFFSET (its length byte in a TREC_EVENTS
+# record): after the length and the varint instruction-count step (docs/trace-format.md).
 event_kind_at() { # FILE OFFSET
     python3 - "$@" <<'PY'
 import sys
-b = open(sys.argv[1], "rb").read(); at = int(sys.argv[2]) + 5
+b = open(sys.argv[1], "rb").read(); at = int(sys.argv[2]) + 1
 while b[at] & 0x80: at += 1
 print(at + 1)
 PY
 }
-# Byte offset of the Nth (1-based) record of TYPE in a trace.
-record_offset() { # FILE TYPE N
+# Byte offsets of the Nth (1-based) event of a trace (its length byte in a TREC_EVENTS record,
+# type 11) and of the record that holds it.
+event_offset() { # FILE N
     python3 - "$@" <<'PY'
 import sys, struct
-b = open(sys.argv[1], "rb").read(); want = int(sys.argv[2]); n = int(sys.argv[3])
+b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
 at = 12
 while at + 9 <= len(b):
     t = b[at]; ln = struct.unpack_from("<I", b, at + 1)[0]
-    if t == want:
-        n -= 1
-        if n == 0: print(at); break
+    if t == 11:
+        i = at + 5
+        while i < at + 5 + ln:
+            n -= 1
+            if n == 0: print(i, at); sys.exit(0)
+            i += 1 + b[i]
     at += 9 + ln
 PY
 }
@@ -267,7 +271,7 @@ divergence)
     # A recorded event that the machine does not make (its vector changed, checksums fixed):
     # the first divergence with both events, status 1.
     record_demo
-    off=$(record_offset demo.rtrace 2 5)
+    read -r off block <<<"$(event_offset demo.rtrace 5)"
     # the vector: after the icount step and the kind (docs/trace-format.md)
     patch demo.rtrace bad.rtrace $(($(event_kind_at demo.rtrace "$off") + 1)) 5a 1
     "$ringside" log bad.rtrace >/dev/null 2>&1 || say "the patched trace does not read"
@@ -294,19 +298,22 @@ truncated)
     ;;
 corrupted)
     record_demo
-    off=$(record_offset demo.rtrace 2 100)
+    read -r off block <<<"$(event_offset demo.rtrace 100)"
     patch demo.rtrace bad.rtrace "$(event_kind_at demo.rtrace "$off")" ff 0
-    "$ringside" log bad.rtrace >log.txt 2>stderr.txt; one_line $? 2 "checksum mismatch in the record at byte $off"
+    "$ringside" log bad.rtrace >log.txt 2>stderr.txt; one_line $? 2 "checksum mismatch in the record at byte $block"
     "$ringside" replay bad.rtrace >/dev/null 2>stderr.txt; one_line $? 2 "checksum mismatch"
     "$ringside" export bad.rtrace --perfetto x.json 2>stderr.txt; one_line $? 2 "checksum mismatch"
-    off=$(record_offset demo.rtrace 2 3)
+    read -r off block <<<"$(event_offset demo.rtrace 3)"
     patch demo.rtrace bad2.rtrace "$(event_kind_at demo.rtrace "$off")" 63 1   # kind 99: no such event
     "$ringside" log bad2.rtrace >/dev/null 2>stderr.txt; one_line $? 2 "an event with impossible fields"
+    read -r off block <<<"$(event_offset demo.rtrace 7)"
+    patch demo.rtrace bad3.rtrace "$off" 02 1   # an event's length below the shortest event
+    "$ringside" log bad3.rtrace >/dev/null 2>stderr.txt; one_line $? 2 "an event of the wrong size at byte $off"
     ;;
 wrong_version)
     record_demo
     patch demo.rtrace v3.rtrace 8 0300 0
-    "$ringside" log v3.rtrace >log.txt 2>stderr.txt; one_line $? 2 "format version 3; this Ringside reads version 4"
+    "$ringside" log v3.rtrace >log.txt 2>stderr.txt; one_line $? 2 "format version 3; this Ringside reads version 5"
     [ -s log.txt ] && say "a wrong-version file printed events"
     ;;
 not_trace)

@@ -302,9 +302,10 @@ static void test_event_round_trip(void **state)
 
 /* The frames' checksum is CRC-32C: the standard check value, pieces chain, and every length
  * and alignment agrees with a bitwise reference. */
-/* The recorder's encoders (trace_event_record: the portable one, SSE2's, AVX2's, each where
- * the build and the host have it) frame exactly what trace_event_encode makes of every event,
- * with the frame's checksum, and leave the stream where it leaves it: over events of every
+/* The recorder's encoders (trace_event_put: the portable one, SSE2's, AVX2's, each where
+ * the build and the host have it) write exactly what trace_event_encode makes of every event
+ * after its length byte (one event of a TREC_EVENTS record), and leave the stream where it
+ * leaves it: over events of every
  * kind and detail, repeats, a few fields changed (partial masks, changes of ring), a detail
  * kind after none and none after one. */
 static void test_event_record_encoders(void **state)
@@ -340,14 +341,11 @@ static void test_event_record_encoders(void **state)
         uint8_t want[TRACE_EVENT_MAX];
         size_t len = trace_event_encode(&ref_k, &ev, want);
         for (unsigned isa = 0; isa < 3; isa++) {
-            uint8_t rec[TRACE_FRAME + TRACE_EVENT_MAX];
+            uint8_t rec[TRACE_EVENT_PUT_ROOM];
             memset(rec, 0xA5, sizeof rec);
-            assert_int_equal(trace_event_record_isa(&k[isa], &ev, rec, isa), TRACE_FRAME + len);
-            assert_int_equal(rec[0], TREC_EVENT);
-            assert_int_equal(trace_get32(rec + 1), len);
-            assert_memory_equal(rec + 5, want, len);
-            assert_int_equal(trace_get32(rec + 5 + len),
-                             trace_record_crc(TREC_EVENT, rec + 5, (uint32_t)len));
+            assert_int_equal(trace_event_put_isa(&k[isa], &ev, rec, isa), 1 + len);
+            assert_int_equal(rec[0], len);
+            assert_memory_equal(rec + 1, want, len);
             assert_memory_equal(&k[isa], &ref_k, sizeof ref_k);
         }
         prev = ev;
@@ -355,11 +353,10 @@ static void test_event_record_encoders(void **state)
 }
 
 /* The recorder's appenders (trace_appender: the portable one, SSE2's, AVX2's with the state
- * after read from the cpu and the checksum by words that end at the record), as used when the
- * recorder is the only sink: given the event's first half and a cpu in the state after (lazy
- * flags pending now and then), each frames exactly what trace_event_encode makes of the whole
- * event, with its checksum, whatever the bytes before the record, and moves the stream on the
- * same way. */
+ * after read from the cpu), as used when the recorder is the only sink: given the event's
+ * first half and a cpu in the state after (lazy flags pending now and then), each writes
+ * exactly what trace_event_encode makes of the whole event after its length byte, whatever
+ * the bytes in the buffer, and moves the stream on the same way. */
 static void test_event_appenders(void **state)
 {
     (void)state;
@@ -405,10 +402,10 @@ static void test_event_appenders(void **state)
         uint8_t want[TRACE_EVENT_MAX];
         size_t len = trace_event_encode(&ref_k, &ev, want);
         for (unsigned isa = 0; isa < 3; isa++) {
-            uint8_t area[TRACE_APPEND_BEFORE + TRACE_FRAME + TRACE_EVENT_MAX + 32];
+            uint8_t area[TRACE_EVENT_PUT_ROOM];
             for (size_t i = 0; i < sizeof area; i++)
                 area[i] = (uint8_t)rnd(&s);
-            uint8_t *rec = area + TRACE_APPEND_BEFORE;
+            uint8_t *rec = area;
             struct trace_event half = ev; /* what trace_begin built: no state after, no CR2 */
             memset(&half.after, 0x5A, sizeof half.after);
             half.cr2 = 0x5A5A5A5Au;
@@ -416,12 +413,9 @@ static void test_event_appenders(void **state)
             struct trace_out o = { .buf = rec, .len = 0, .codec = k[isa] };
             trace_appender(isa)(&o, c, &half);
             k[isa] = o.codec;
-            assert_int_equal(o.len, TRACE_FRAME + len);
-            assert_int_equal(rec[0], TREC_EVENT);
-            assert_int_equal(trace_get32(rec + 1), len);
-            assert_memory_equal(rec + 5, want, len);
-            assert_int_equal(trace_get32(rec + 5 + len),
-                             trace_record_crc(TREC_EVENT, rec + 5, (uint32_t)len));
+            assert_int_equal(o.len, 1 + len);
+            assert_int_equal(rec[0], len);
+            assert_memory_equal(rec + 1, want, len);
             assert_memory_equal(&k[isa], &ref_k, sizeof ref_k);
         }
         prev = ev;
@@ -448,6 +442,10 @@ static void test_crc32c(void **state)
                     c = (c >> 1) ^ (c & 1 ? 0x82F63B78u : 0);
             }
             assert_int_equal(trace_crc32c(0, buf + off, n), ~c);
+            if (n >= 5) { /* a frame's checksum, by the host's crc32 and by the table */
+                assert_int_equal(trace_frame_crc(buf + off, (uint32_t)n - 5), ~c);
+                assert_int_equal(trace_frame_crc_portable(buf + off, (uint32_t)n - 5), ~c);
+            }
         }
 }
 
