@@ -41,7 +41,8 @@
  *                 system call's name (id: its number), or the system-call vector (id).
  *   TREC_IRQ      u8 master base, u8 slave base: the 8259A pair's vector bases (ICW2) from
  *                 here on, which tell the ISA IRQ line of an interrupt's vector (written
- *                 before the first event and whenever the guest reprograms them).
+ *                 before the first interrupt or triple-fault event, and before the next
+ *                 such event whenever the guest has reprogrammed them).
  *   TREC_TRIPLE   the three faults of the triple fault whose TREC_EVENT follows, each
  *                 u8 vector, u8 has error, u32 error, u32 CR2, the fault detail (33 bytes).
  *   TREC_OUTPUT   u64 device time, u64 icount, u8 byte: one byte COM1 sent.

@@ -29,7 +29,7 @@ struct recorder {
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
     uint8_t *zbuf;           /* compressed bytes on their way to the file */
     size_t zcap;
-    uint64_t written, events;
+    uint64_t written;
     struct machine *m;       /* attached to, NULL: not attached */
     machine_input_fn refill; /* the input's own refill, called through ours */
     void *refill_ctx;
@@ -227,6 +227,16 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h)
     return n != 0;
 }
 
+/* The kinds of event that may need a context record before them: an interrupt (the vector
+ * bases name its ISA line), a triple fault (its steps). Only these are described with what
+ * the records say, so the bases are compared only before them. */
+#define REC_CONTEXT_KINDS (1u << TR_INTERRUPT | 1u << TR_SHUTDOWN)
+static inline bool context_kind(unsigned kind)
+{
+    return REC_CONTEXT_KINDS >> (kind & 31) & 1; /* kind < TR_KINDS < 32 */
+}
+_Static_assert(TR_KINDS <= 32, "context_kind's mask");
+
 /* What a reader needs to name the event as the live log does, and cannot learn from the
  * event: the vector bases that map an interrupt to its ISA line (when they changed), a triple
  * fault's steps. */
@@ -248,17 +258,14 @@ static void rec_context(struct recorder *r, const struct trace_event *ev)
     }
 }
 
-/* One event: one test for the rare context records, one for room in the buffer (the longest
- * event and the checksum after it), a TREC_EVENTS record opened if none is, one call that
- * encodes the event in place. */
+/* One event: one test for the rare context records (an interrupt, a triple fault), one for
+ * room in the buffer (the longest event and the checksum after it), a TREC_EVENTS record
+ * opened if none is, one call that encodes the event in place. */
 static void rec_event(void *ctx, const struct trace_event *ev)
 {
     struct recorder *r = ctx;
-    const struct machine *m = r->m;
-    if (m && (m->pic.chip[0].base != r->pic_base[0] || m->pic.chip[1].base != r->pic_base[1] ||
-              ev->kind == TR_SHUTDOWN))
+    if (r->m && context_kind(ev->kind))
         rec_context(r, ev);
-    r->events++;
     if (r->out.len >= REC_ROOM)
         write_out(r);
     if (r->block == NO_BLOCK) {
@@ -285,21 +292,18 @@ static __attribute__((noinline)) void rec_end_slow(struct recorder *r, struct cp
 
 /* The same when the recorder is the only sink (event.h trace_end_fn): the event is completed
  * by the appender chosen when recording started, in the buffer, into the open TREC_EVENTS
- * record; anything unusual (a context record due, the buffer full, no TREC_EVENTS record open,
- * a write error: r->room is 0 for the last two) goes through rec_event. Both calls are the
+ * record; anything unusual (an interrupt or a triple fault, which may need a context record
+ * first, the buffer full, no TREC_EVENTS record open, a write error: r->room is 0 for the
+ * last two) goes through rec_event. Both calls are the
  * last thing done: jumps, no frame. */
 static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     struct recorder *r = ctx;
-    const struct machine *m = r->m;
     if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, no record open */
-                             m->pic.chip[0].base != r->pic_base[0] ||
-                             m->pic.chip[1].base != r->pic_base[1] || ev->kind == TR_SHUTDOWN,
-                         0)) {
+                             context_kind(ev->kind), 0)) {
         rec_end_slow(r, c, ev);
         return;
     }
-    r->events++;
     r->append(&r->out, c, ev);
 }
 
@@ -464,9 +468,4 @@ int recorder_close(struct recorder *r, int *err_no)
 uint64_t recorder_bytes(const struct recorder *r)
 {
     return r->written + r->out.len;
-}
-
-uint64_t recorder_events(const struct recorder *r)
-{
-    return r->events;
 }

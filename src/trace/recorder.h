@@ -48,8 +48,7 @@ bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reaso
                      uint32_t status);
 /* Closes and frees. Returns 0, or -1 with *err_no set when a write (or close) failed. */
 int recorder_close(struct recorder *r, int *err_no);
-/* Bytes written so far, events recorded. */
+/* Bytes written so far. */
 uint64_t recorder_bytes(const struct recorder *r);
-uint64_t recorder_events(const struct recorder *r);
 
 #endif
