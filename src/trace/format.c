@@ -26,6 +26,13 @@ static uint32_t r32(struct cur *c) { uint32_t v = trace_get32(c->q); c->q += 4; 
  * run; called, they spilled their vectors). */
 #define HOT static inline __attribute__((always_inline))
 
+/* Whether an appender leaves an event of this kind to o->slow (struct trace_out). */
+HOT bool slow_kind(const struct trace_out *o, unsigned kind)
+{
+    return o->slow_kinds >> (kind & 31) & 1;
+}
+_Static_assert(TR_KINDS <= 32, "slow_kinds has a bit per kind");
+
 /* An event's flags byte (see format.h). */
 enum {
     EVF_ERROR = 1,       /* the event has an error code */
@@ -673,6 +680,7 @@ AVX2 static size_t put_avx2(struct trace_codec *restrict k,
 {
     uint8_t *out = frame + 1;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
+    __asm__("" : "+r"(ref)); /* one pointer (append_avx2) */
     unsigned flags;
     uint8_t *flags_at;
     uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
@@ -703,9 +711,13 @@ AVX2 static size_t put_avx2(struct trace_codec *restrict k,
 /* The recorder's appender (trace_appender) with AVX2: put_avx2 with the state after taken
  * from the cpu as it is (in two registers, never stored into ev). Lazy flags still pending
  * after the transition (rare: the transitions fold or load EFLAGS) go the general way. */
-AVX2 static void append_avx2(struct trace_out *restrict o, struct cpu *restrict c,
-                                 struct trace_event *restrict ev)
+AVX2 static void append_avx2(void *ctx, struct cpu *restrict c, struct trace_event *restrict ev)
 {
+    struct trace_out *restrict o = ctx;
+    if (__builtin_expect(o->len >= o->room || slow_kind(o, ev->kind), 0)) {
+        o->slow(ctx, c, ev);
+        return;
+    }
     struct trace_codec *k = &o->codec;
     uint8_t *frame = o->buf + o->len;
     if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
@@ -716,6 +728,8 @@ AVX2 static void append_avx2(struct trace_out *restrict o, struct cpu *restrict 
     ev->cr2 = c->cr2;
     uint8_t *out = frame + 1;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
+    __asm__("" : "+r"(ref)); /* one pointer: without it GCC keeps the kind and recomputes
+                               * &k->ref[kind] at each use, out of registers */
     unsigned flags;
     uint8_t *flags_at;
     uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
@@ -790,14 +804,24 @@ size_t trace_event_put_isa(struct trace_codec *k, const struct trace_event *ev, 
 
 /* The recorder's appenders without AVX2: the event completed, then written as
  * trace_event_put_isa does (the portable encoder, or SSE2's). */
-static void append_portable(struct trace_out *o, struct cpu *c, struct trace_event *ev)
+static void append_portable(void *ctx, struct cpu *c, struct trace_event *ev)
 {
+    struct trace_out *o = ctx;
+    if (o->len >= o->room || slow_kind(o, ev->kind)) {
+        o->slow(ctx, c, ev);
+        return;
+    }
     trace_event_finish(c, ev);
     o->len += put_isa(&o->codec, ev, o->buf + o->len, 0);
 }
 
-static void append_sse2(struct trace_out *o, struct cpu *c, struct trace_event *ev)
+static void append_sse2(void *ctx, struct cpu *c, struct trace_event *ev)
 {
+    struct trace_out *o = ctx;
+    if (o->len >= o->room || slow_kind(o, ev->kind)) {
+        o->slow(ctx, c, ev);
+        return;
+    }
     trace_event_finish(c, ev);
     o->len += put_isa(&o->codec, ev, o->buf + o->len, 1);
 }

@@ -189,12 +189,14 @@ size_t trace_event_put(struct trace_codec *k, const struct trace_event *ev, uint
  * widest below that the build and the host have. All make the same bytes. */
 size_t trace_event_put_isa(struct trace_codec *k, const struct trace_event *ev, uint8_t *out,
                            unsigned isa);
-/* The recorder's appender when it is the only sink (event.h trace_end_fn): completes ev
+/* The recorder's appender when it is the only sink (event.h trace_end_fn, the cpu calls it
+ * itself; its context o is a struct trace_out, or begins with one): while o->len is below
+ * o->room and ev's kind is not one of o->slow_kinds (a bit per kind), completes ev
  * (trace_event_finish, or reads the state after from the cpu as it is) and writes it as
  * trace_event_put does against o->codec, at o->buf + o->len, and adds its size to o->len:
- * the same bytes and the same codec after, whichever appender (the arguments are in
- * trace_end_fn's order, so that a sink whose context begins with its struct trace_out can
- * jump to it). o->buf + o->len must have room for TRACE_EVENT_PUT_ROOM bytes.
+ * the same bytes and the same codec after, whichever appender; otherwise it calls o->slow
+ * with its own arguments. o->buf + o->len must have room for TRACE_EVENT_PUT_ROOM bytes
+ * while it is below o->room.
  * trace_appender picks one for isa as trace_event_put_isa does (0 portable, 1 SSE2, 2 AVX2,
  * or the widest below that the build and the host have); the recorder chooses once, when it
  * starts. */
@@ -202,9 +204,12 @@ struct cpu;
 struct trace_out {
     uint8_t *buf;             /* where the records go */
     size_t len;               /* bytes there so far */
+    size_t room;              /* the appender's own way while len is below it */
+    uint32_t slow_kinds;      /* 1 << kind: the kinds that go to slow */
+    trace_end_fn slow;        /* everything else: called with the appender's arguments */
     struct trace_codec codec; /* the events so far, which the next is encoded against */
 };
-typedef void (*trace_append_fn)(struct trace_out *o, struct cpu *c, struct trace_event *ev);
+typedef trace_end_fn trace_append_fn;
 trace_append_fn trace_appender(unsigned isa);
 /* Decodes len bytes as the next event of k and moves k on; false (k unchanged) when they are
  * not exactly what trace_event_encode makes of an event or a field holds what no event can

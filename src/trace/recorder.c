@@ -17,11 +17,10 @@
 #define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
 struct recorder {
-    struct trace_out out;    /* first: rec_end passes its context on to the appender as it is */
+    struct trace_out out;    /* first: the appender is the cpu's end of an event, with the
+                              * recorder as its context (out.slow: rec_end_slow) */
     int fd;
     int err;                 /* the first write error (errno), 0: none */
-    size_t room;             /* rec_end's own way while out.len is below it (0 after an error
-                              * or while no TREC_EVENTS record is open) */
     size_t block;            /* where the open TREC_EVENTS record's frame begins in out.buf,
                               * NO_BLOCK: none open */
     trace_append_fn append;  /* the event appender, chosen when recording starts */
@@ -38,12 +37,12 @@ struct recorder {
     uint8_t area[REC_BUF];
 };
 
-/* Room in the buffer that rec_end's own way needs: the longest event (TRACE_EVENT_PUT_ROOM)
+/* Room in the buffer that the appender's own way needs: the longest event (TRACE_EVENT_PUT_ROOM)
  * and then the open record's checksum. */
 #define REC_ROOM (REC_BUF - (TRACE_EVENT_PUT_ROOM + 4) + 1)
 
 /* Ends the open TREC_EVENTS record, if any: its length and checksum. There is always room for
- * the checksum (rec_event and rec_end leave it). */
+ * the checksum (rec_event and the appender leave it). */
 static void close_block(struct recorder *r)
 {
     if (r->block == NO_BLOCK)
@@ -55,8 +54,20 @@ static void close_block(struct recorder *r)
                 r->portable ? trace_frame_crc_portable(p, len) : trace_frame_crc(p, len));
     r->out.len += 4;
     r->block = NO_BLOCK;
-    r->room = 0;
+    r->out.room = 0;
 }
+
+static void rec_end_slow(void *ctx, struct cpu *c, struct trace_event *ev);
+
+/* The kinds of event that may need a context record before them: an interrupt (the vector
+ * bases name its ISA line), a triple fault (its steps). Only these are described with what
+ * the records say, so the bases are compared only before them. */
+#define REC_CONTEXT_KINDS (1u << TR_INTERRUPT | 1u << TR_SHUTDOWN)
+static inline bool context_kind(unsigned kind)
+{
+    return REC_CONTEXT_KINDS >> (kind & 31) & 1; /* kind < TR_KINDS < 32 */
+}
+_Static_assert(TR_KINDS <= 32, "context_kind's mask");
 
 /* Writes n bytes to the file. */
 static void write_all(struct recorder *r, const uint8_t *p, size_t n)
@@ -68,7 +79,7 @@ static void write_all(struct recorder *r, const uint8_t *p, size_t n)
             continue;
         if (w <= 0) {
             r->err = w < 0 ? errno : EIO;
-            r->room = 0;
+            r->out.room = 0;
         } else {
             done += (size_t)w;
         }
@@ -93,7 +104,7 @@ static void emit(struct recorder *r, const uint8_t *p, size_t n, ZSTD_EndDirecti
         size_t left = ZSTD_compressStream2(r->z, &out, &in, mode);
         if (ZSTD_isError(left)) {
             r->err = EIO;
-            r->room = 0;
+            r->out.room = 0;
             return;
         }
         write_all(r, r->zbuf, out.pos);
@@ -186,7 +197,9 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->out.buf = r->area;
-    r->room = 0; /* until the first event opens a TREC_EVENTS record */
+    r->out.room = 0; /* until the first event opens a TREC_EVENTS record; 0 after an error */
+    r->out.slow_kinds = REC_CONTEXT_KINDS;
+    r->out.slow = rec_end_slow;
     r->block = NO_BLOCK;
     r->append = trace_appender(2);
     size_t plen = strlen(path);
@@ -226,16 +239,6 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h)
     free(p);
     return n != 0;
 }
-
-/* The kinds of event that may need a context record before them: an interrupt (the vector
- * bases name its ISA line), a triple fault (its steps). Only these are described with what
- * the records say, so the bases are compared only before them. */
-#define REC_CONTEXT_KINDS (1u << TR_INTERRUPT | 1u << TR_SHUTDOWN)
-static inline bool context_kind(unsigned kind)
-{
-    return REC_CONTEXT_KINDS >> (kind & 31) & 1; /* kind < TR_KINDS < 32 */
-}
-_Static_assert(TR_KINDS <= 32, "context_kind's mask");
 
 /* What a reader needs to name the event as the live log does, and cannot learn from the
  * event: the vector bases that map an interrupt to its ISA line (when they changed), a triple
@@ -279,32 +282,19 @@ static void rec_event(void *ctx, const struct trace_event *ev)
         return;
     r->out.len += r->portable ? trace_event_put_isa(&r->out.codec, ev, r->out.buf + r->out.len, 0)
                               : trace_event_put(&r->out.codec, ev, r->out.buf + r->out.len);
-    r->room = REC_ROOM; /* rec_end's own way from here on, while there is room */
+    r->out.room = REC_ROOM; /* the appender's own way from here on, while there is room */
 }
 
-/* rec_end's unusual case: the event completed and recorded by rec_event. */
-static __attribute__((noinline)) void rec_end_slow(struct recorder *r, struct cpu *c,
-                                                   struct trace_event *ev)
+/* When the recorder is the only sink, the cpu ends each event by the appender chosen when
+ * recording started (r->append, event.h trace_end_fn), which completes it in the buffer, into
+ * the open TREC_EVENTS record; anything unusual (an interrupt or a triple fault, which may
+ * need a context record first: out.slow_kinds; the buffer full, no TREC_EVENTS record open, a
+ * write error: out.room is 0 for the last two) comes here: the event completed and recorded
+ * by rec_event. */
+static void rec_end_slow(void *ctx, struct cpu *c, struct trace_event *ev)
 {
     trace_event_finish(c, ev);
-    rec_event(r, ev);
-}
-
-/* The same when the recorder is the only sink (event.h trace_end_fn): the event is completed
- * by the appender chosen when recording started, in the buffer, into the open TREC_EVENTS
- * record; anything unusual (an interrupt or a triple fault, which may need a context record
- * first, the buffer full, no TREC_EVENTS record open, a write error: r->room is 0 for the
- * last two) goes through rec_event. Both calls are the
- * last thing done: jumps, no frame. */
-static void rec_end(void *ctx, struct cpu *c, struct trace_event *ev)
-{
-    struct recorder *r = ctx;
-    if (__builtin_expect(r->out.len >= r->room || /* the buffer nearly full, no record open */
-                             context_kind(ev->kind), 0)) {
-        rec_end_slow(r, c, ev);
-        return;
-    }
-    r->append(&r->out, c, ev);
+    rec_event(ctx, ev);
 }
 
 static void rec_byte(void *ctx, const struct console_byte *b)
@@ -373,7 +363,7 @@ bool recorder_attach(struct recorder *r, struct machine *m)
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
     trace_codec_init(&r->out.codec);
-    if (cpu_add_sink_end(&m->cpu, rec_event, rec_end, r) < 0) {
+    if (cpu_add_sink_end(&m->cpu, rec_event, r->append, r) < 0) {
         r->m = NULL;
         return false;
     }

@@ -410,7 +410,7 @@ static void test_event_appenders(void **state)
             memset(&half.after, 0x5A, sizeof half.after);
             half.cr2 = 0x5A5A5A5Au;
             *c = saved;
-            struct trace_out o = { .buf = rec, .len = 0, .codec = k[isa] };
+            struct trace_out o = { .buf = rec, .len = 0, .room = SIZE_MAX, .codec = k[isa] };
             trace_appender(isa)(&o, c, &half);
             k[isa] = o.codec;
             assert_int_equal(o.len, 1 + len);
