@@ -72,6 +72,10 @@ chmod +x "$tmp"/run_*
 
 timed() { # EMU WORKLOAD N: one run, its CPU time appended to $tmp/EMU.WORKLOAD.N
     local emu=$1 w=$2 n=$3 status
+    # The last run's trace removed first, outside the timing: `--record` over an existing file
+    # truncates it, and freeing ~150 MB of page cache cost 0.04-0.05 s of the run's system
+    # time, which is not the cost of recording (docs/performance.md, i15-rec3).
+    [ "$emu" = record ] && rm -f "$tmp/trace.rtrace"
     /usr/bin/time -f "%U %S" -o "$tmp/time" "$tmp/run_$emu" "$w $n" </dev/null >"$tmp/out" 2>"$tmp/err"
     status=$?
     if [ "$status" -ne 1 ] || ! grep -q "^ringbench: $w $n result" "$tmp/out"; then
@@ -120,7 +124,7 @@ echo "host: $cpu, $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /
 echo "ringside: $("$ringside" --version 2>&1 | head -n 1) ($ringside)"
 [ "$have_qemu" -eq 1 ] && echo "qemu: $("$qemu" --version | head -n 1) (TCG)"
 [ -n "$base" ] && echo "base: $base (the BASE column)"
-[ -n "$record" ] && echo "record: Ringside with --record FILE (the RECORD column; its trace file is rewritten each run)"
+[ -n "$record" ] && echo "record: Ringside with --record FILE (the RECORD column; its trace file is removed before each run, outside the timing)"
 echo "method: CPU time (user+system), median of $reps interleaved runs, run(N) - run(0)"
 echo
 printf '| %-44s | %14s | %14s | %16s |' workload Ringside "QEMU TCG" "Ringside / QEMU"

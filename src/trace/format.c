@@ -1005,7 +1005,7 @@ __attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) u
 crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c = crc;
-    for (; n >= 32; n -= 32, p += 32) { /* a TREC_EVENTS record: up to 64 KiB */
+    for (; n >= 32; n -= 32, p += 32) { /* a TREC_EVENTS record: up to 256 KiB */
         uint64_t v[4];
         memcpy(v, p, 32);
         c = _mm_crc32_u64(c, v[0]);

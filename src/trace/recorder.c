@@ -12,7 +12,7 @@
 #include "cpu/inspect.h"
 #include "machine/machine.h"
 
-#define REC_BUF (1u << 16) /* bytes buffered between writes */
+#define REC_BUF (1u << 18) /* bytes buffered between writes: 256 KiB */
 #define NO_BLOCK SIZE_MAX  /* struct recorder's block: no TREC_EVENTS record open */
 #define REC_ZSTD_LEVEL 3   /* zstd's default: fast, and a trace shrinks about tenfold */
 
