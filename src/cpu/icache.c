@@ -162,6 +162,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     /* A Jcc whose target is an instruction of its own block (the block's start: a loop of one
      * block; or another instruction of it): the target is a constant offset from the block's
      * start, so it is known here (control.c jcc_taken goes there without leaving the block). */
+    _Static_assert(ICACHE_BLOCK_MAX <= 64, "one bit per instruction in targets");
+    uint64_t targets = 0; /* bit t: instruction t is one's target */
     for (unsigned k = 0; k < b->n; k++) {
         struct insn *in = &b->insns[k];
         if (!is_jcc(in->id) || in->osize != 4 || in->fn == op_ud)
@@ -172,11 +174,12 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                 in->jt = (uint8_t)(t + 1);
                 in->jd = (int8_t)(k + 1 - t);
                 in->jr = (uint8_t)(k + 1 - t + b->n);
+                targets |= (uint64_t)1 << t;
                 break;
             }
     }
     uint32_t live_in[ICACHE_BLOCK_MAX + 1];
-    insn_kill_dead_flags(b->insns, b->n, live_in);
+    insn_kill_dead_flags(b->insns, b->n, live_in, targets);
     /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block
      * steps over a Jcc its fused handler decided): fused (control.c). */
     for (unsigned k = 0; k + 2 < b->n; k++) {

@@ -46,6 +46,26 @@ OP_FORMS_B(mov_EG)
     return true;
 }
 
+/* The same with deferred flags (deadflags.c insn_defer_fix): the slow path first records the
+ * flags an earlier ADD/SUB r32, imm of the block left unrecorded; the fast path cannot fault,
+ * stop the block or reach a device, so nothing sees them there. */
+static __attribute__((noinline)) void mov_EG32_df_slow(struct cpu *c, const struct insn *i)
+{
+    insn_defer_fix(c, i);
+    op_mov_EG32(c, i); /* threaded itself */
+}
+
+static __attribute__((noinline)) void mov_GE32_df_slow(struct cpu *c, const struct insn *i)
+{
+    insn_defer_fix(c, i);
+    op_mov_GE32(c, i); /* threaded itself */
+}
+
+OP_FORM_(mov_EG, 32_b_df, FORM_B, 4, mov_EG32_df_slow)
+OP_FORM_(mov_EG, 32_x_df, FORM_X, 4, mov_EG32_df_slow)
+OP_FORM_(mov_GE, 32_b_df, FORM_B, 4, mov_GE32_df_slow)
+OP_FORM_(mov_GE, 32_x_df, FORM_X, 4, mov_GE32_df_slow)
+
 OP_FORMS_B(mov_EI)
 {
     if (form == FORM_R) {
