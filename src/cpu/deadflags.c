@@ -235,6 +235,7 @@ static const struct {
 } df_movs[] = {
     {op_mov_EG32_b, op_mov_EG32_b_df}, {op_mov_EG32_x, op_mov_EG32_x_df},
     {op_mov_GE32_b, op_mov_GE32_b_df}, {op_mov_GE32_x, op_mov_GE32_x_df},
+    {op_mov_EG32_x0, op_mov_EG32_x0_df}, {op_mov_GE32_x0, op_mov_GE32_x0_df},
 };
 
 /* Instruction i (its handler, or its dead-flags one) writes all the arithmetic flags, reads
@@ -266,7 +267,8 @@ static void defer_flags(struct insn *insns, unsigned n, uint64_t targets)
                 t++;
             if (t == sizeof df_movs / sizeof df_movs[0])
                 break;
-            if (m->fn != op_mov_EG32_b && m->fn != op_mov_EG32_x && m->reg == r)
+            if (m->fn != op_mov_EG32_b && m->fn != op_mov_EG32_x && m->fn != op_mov_EG32_x0 &&
+                m->reg == r)
                 break; /* a load into the register */
         }
         if (w == k + 1 || w >= n - 1 || (targets >> w & 1) || !df_writes_all(&insns[w]))

@@ -242,6 +242,11 @@ OP_DECL(mov_EG32_b_df);
 OP_DECL(mov_EG32_x_df);
 OP_DECL(mov_GE32_b_df);
 OP_DECL(mov_GE32_x_df);
+OP_DECL(mov_EG32_x0_df);
+OP_DECL(mov_GE32_x0_df);
+/* MOV r32 <-> [base + index + disp], index scale 0 (move.c; decode.c gives them for _x). */
+OP_DECL(mov_GE32_x0);
+OP_DECL(mov_EG32_x0);
 
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else

@@ -133,12 +133,18 @@ static void test_chains(void **state)
         0x83, 0xC0, 0x01,                   /* add eax, 1: 0 (CF ZF PF AF), deferred */
         0x8B, 0x13,                         /* mov edx, [ebx]: sees them */
         0x39, 0xC0,                         /* cmp eax, eax */
+        0x83, 0xE8, 0x01,                   /* sub eax, 1: 0xFFFFFFFF (CF SF AF PF), deferred */
+        0x8B, 0x14, 0xB3,                   /* mov edx, [ebx + esi * 4]: sees them */
+        0x8B, 0x0C, 0x33,                   /* mov ecx, [ebx + esi]: sees them */
+        0x89, 0x44, 0x73, 0x08,             /* mov [ebx + esi * 2 + 8], eax: sees them */
+        0x39, 0xC0,                         /* cmp eax, eax */
         0xF4,                               /* hlt */
     };
     static const uint32_t want[] = {
         FL_CF | FL_ZF | FL_PF | FL_AF, FL_CF | FL_ZF | FL_PF | FL_AF,
         FL_CF | FL_SF | FL_AF | FL_PF, FL_PF, FL_OF | FL_CF | FL_SF | FL_PF,
-        FL_CF | FL_ZF | FL_PF | FL_AF,
+        FL_CF | FL_ZF | FL_PF | FL_AF, FL_CF | FL_SF | FL_AF | FL_PF, FL_CF | FL_SF | FL_AF | FL_PF,
+        FL_CF | FL_SF | FL_AF | FL_PF,
     };
     check(code, sizeof code, want, sizeof want / sizeof want[0]);
 }
