@@ -533,6 +533,42 @@ void op_block_call(struct cpu *c, const struct insn *i)
     tail_go(c, i, target);
 }
 
+/* CALL r/m32 (FF /2) at a block's end: the target from a register or, through fast_host (a
+ * flat segment, a TLB hit in one page), from memory, then call_fast's test; else the general
+ * path. Like RET's, its link is keyed by the target, and a link that names another target
+ * (a call through a table of functions) asks the jump cache (ret_miss). */
+void op_block_call_E(struct cpu *c, const struct insn *i)
+{
+    uint32_t target;
+    uint8_t *p;
+    if (i->modreg) {
+        target = c->r[i->rm];
+    } else {
+        const uint8_t *q = fast_host(c, i->seg, ea(c, i), 4, TLB_R_S);
+        if (!q) {
+            tail_settle(c, i);
+            tail_any(c, i);
+            return;
+        }
+        target = host_load(q, 4);
+    }
+    if (target > c->seg[SEG_CS].limit || !(p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
+        tail_settle(c, i);
+        tail_any(c, i);
+        return;
+    }
+    host_store(p, 4, c->eip + i->off + i->len);
+    c->r[ESP] -= 4;
+    const struct jlink *l = jlink_of(i);
+    if (l->eip != target && l->to) {
+        tail_settle(c, i);
+        c->eip = target;
+        ret_miss(c, i);
+        return;
+    }
+    tail_go(c, i, target);
+}
+
 /* JMP rel8/rel32 (32-bit operand size) at a block's end. */
 void op_block_jmp(struct cpu *c, const struct insn *i)
 {

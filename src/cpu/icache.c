@@ -77,11 +77,13 @@ static bool is_jcc(uint16_t id)
 }
 
 /* The handler of a block's last instruction that goes on through its tail link (icache.h
- * struct jlink): a 32-bit near CALL rel, JMP rel or RET; NULL for any other. */
+ * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32; NULL for any other. */
 static insn_fn tail_fn(const struct insn *in)
 {
     if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
         return NULL;
+    if (in->fn == op_call_E)
+        return op_block_call_E;
     switch (opcode_table[in->id].key) {
     case 0xE8: return op_block_call;
     case 0xE9:
