@@ -36,6 +36,9 @@ static const struct {
 
 static insn_fn specialise(insn_fn fn, const struct insn *i)
 {
+    if (fn == op_mov_SE && i->modreg &&
+        (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS || i->reg == SEG_GS))
+        return op_mov_SE_data;
     if (i->osize == 4) {
         for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
             if (fast32[k].any == fn) {

@@ -244,6 +244,8 @@ OP_DECL(mov_GE32_b_df);
 OP_DECL(mov_GE32_x_df);
 OP_DECL(mov_EG32_x0_df);
 OP_DECL(mov_GE32_x0_df);
+/* MOV DS/ES/FS/GS, r16 (sreg.c; decode.c gives it for op_mov_SE with those). */
+OP_DECL(mov_SE_data);
 /* MOV r32 <-> [base + index + disp], index scale 0 (move.c; decode.c gives them for _x). */
 OP_DECL(mov_GE32_x0);
 OP_DECL(mov_EG32_x0);
