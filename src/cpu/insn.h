@@ -218,7 +218,8 @@ OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 
 /* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
  * when it has none. dead: the producer's flags are dead where the Jcc leads when taken (1: its
- * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0. */
+ * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0; 4: none
+ * dead, the target an instruction of its block. */
 insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
