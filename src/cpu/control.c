@@ -198,7 +198,9 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
  * flags are dead where the Jcc leads, so the lazy flags are not stored on that way: 1, taken
  * (the target an instruction of the same block, insn.jt, where nothing sees the flags before
  * they are all written again; they are stored when the jump cannot stay in the block: the
- * budget); 2, not taken (after the Jcc, in the block); 3, both. */
+ * budget); 2, not taken (after the Jcc, in the block); 3, both. 4: none dead, but the Jcc's
+ * target is an instruction of the block (insn.jt): the taken way tries it without testing
+ * insn.jt. */
 #define FZ_FLAGS_(OPN, S, TEST)                                                      \
     do {                                                                             \
         if (TEST)                                                                    \
@@ -213,7 +215,7 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
         uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
         if (WR)                                                                      \
             set_reg(c, DST, S, r);                                                   \
-        if ((DEAD) == 0)                                                             \
+        if ((DEAD) == 0 || (DEAD) == 4)                                              \
             FZ_FLAGS_(OPN, S, TEST);                                                 \
         const struct insn *j = i + 1;                                                \
         if (!fz_cond(OPN, S, (CC) < 16 ? (CC) : j->cc, r, a, b)) {                   \
@@ -225,9 +227,12 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
         /* as jcc_taken, the target in the block, without storing the flags */       \
         if (((DEAD) & 1) && jump_in_block(c, j))                                     \
             return;                                                                  \
-        if ((DEAD) != 0)                                                             \
+        if ((DEAD) != 0 && (DEAD) != 4)                                              \
             FZ_FLAGS_(OPN, S, TEST);                                                 \
-        /* jcc_taken's in-block way first: no store of c->cur for the Jcc */          \
+        /* jcc_taken's in-block way first: no store of c->cur for the Jcc (DEAD 4:    \
+         * the target is known to be in the block, no test of insn.jt) */            \
+        if ((DEAD) == 4 && jump_in_block(c, j))                                      \
+            return;                                                                  \
         if ((DEAD) == 0 && j->jt && jump_in_block(c, j))                             \
             return;                                                                  \
         c->cur = j;                                                                  \
@@ -261,7 +266,8 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
 #define FUSED_D_(name, OPN, S, TEST, A, B, CC)                                       \
     FUSED_CC(name##_c##CC##_d1, OPN, S, 0, TEST, A, B, EAX, CC, 1)                   \
     FUSED_CC(name##_c##CC##_d2, OPN, S, 0, TEST, A, B, EAX, CC, 2)                   \
-    FUSED_CC(name##_c##CC##_d3, OPN, S, 0, TEST, A, B, EAX, CC, 3)
+    FUSED_CC(name##_c##CC##_d3, OPN, S, 0, TEST, A, B, EAX, CC, 3)                   \
+    FUSED_CC(name##_c##CC##_d4, OPN, S, 0, TEST, A, B, EAX, CC, 4)
 #define FUSED_DEAD(name, OPN, S, TEST, A, B)                                         \
     FUSED_D_(name, OPN, S, TEST, A, B, 0) FUSED_D_(name, OPN, S, TEST, A, B, 1)      \
     FUSED_D_(name, OPN, S, TEST, A, B, 2) FUSED_D_(name, OPN, S, TEST, A, B, 3)      \
@@ -325,9 +331,10 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
      op_fz_##name##_c6_d##d, op_fz_##name##_c7_d##d, op_fz_##name##_c8_d##d,         \
      op_fz_##name##_c9_d##d, NULL, NULL, op_fz_##name##_c12_d##d,                    \
      op_fz_##name##_c13_d##d, op_fz_##name##_c14_d##d, op_fz_##name##_c15_d##d}
-#define FZ_DEAD(name) {op_##name, {FZ_D_(name, 1), FZ_D_(name, 2), FZ_D_(name, 3)}}
+#define FZ_DEAD(name)                                                                \
+    {op_##name, {FZ_D_(name, 1), FZ_D_(name, 2), FZ_D_(name, 3), FZ_D_(name, 4)}}
     static const struct {
-        insn_fn plain, by_cc[3][16];
+        insn_fn plain, by_cc[4][16];
     } dead_rows[] = {
         FZ_DEAD(cmp_EG32_r), FZ_DEAD(cmp_GE32_r), FZ_DEAD(cmp_EI32_r), FZ_DEAD(cmp_AI32),
         FZ_DEAD(cmp_EG8_r), FZ_DEAD(cmp_GE8_r), FZ_DEAD(cmp_EI8_r), FZ_DEAD(test_EG32_r),
@@ -335,7 +342,7 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     };
 #undef FZ_DEAD
 #undef FZ_D_
-    if (dead >= 1 && dead <= 3)
+    if (dead >= 1 && dead <= 4)
         for (unsigned k = 0; k < sizeof dead_rows / sizeof dead_rows[0]; k++)
             if (dead_rows[k].plain == producer && dead_rows[k].by_cc[dead - 1][cc & 15])
                 return dead_rows[k].by_cc[dead - 1][cc & 15];
@@ -530,6 +537,42 @@ void op_block_call(struct cpu *c, const struct insn *i)
     }
     host_store(p, 4, next);
     c->r[ESP] -= 4;
+    tail_go(c, i, target);
+}
+
+/* CALL r/m32 (FF /2) at a block's end: the target from a register or, through fast_host (a
+ * flat segment, a TLB hit in one page), from memory, then call_fast's test; else the general
+ * path. Like RET's, its link is keyed by the target, and a link that names another target
+ * (a call through a table of functions) asks the jump cache (ret_miss). */
+void op_block_call_E(struct cpu *c, const struct insn *i)
+{
+    uint32_t target;
+    uint8_t *p;
+    if (i->modreg) {
+        target = c->r[i->rm];
+    } else {
+        const uint8_t *q = fast_host(c, i->seg, ea(c, i), 4, TLB_R_S);
+        if (!q) {
+            tail_settle(c, i);
+            tail_any(c, i);
+            return;
+        }
+        target = host_load(q, 4);
+    }
+    if (target > c->seg[SEG_CS].limit || !(p = stack_host(c, c->r[ESP] - 4, 4, TLB_W_S))) {
+        tail_settle(c, i);
+        tail_any(c, i);
+        return;
+    }
+    host_store(p, 4, c->eip + i->off + i->len);
+    c->r[ESP] -= 4;
+    const struct jlink *l = jlink_of(i);
+    if (l->eip != target && l->to) {
+        tail_settle(c, i);
+        c->eip = target;
+        ret_miss(c, i);
+        return;
+    }
     tail_go(c, i, target);
 }
 

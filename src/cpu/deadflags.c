@@ -219,7 +219,90 @@ static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, i
     return true;
 }
 
-void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in)
+/* Deferred flags: ADD or SUB of an immediate to a 32-bit register (k) whose flags only a fault
+ * or a device could see before an instruction that writes them all (w): between the two only
+ * MOVs to or from memory (32-bit, 32-bit addresses) that do not write the register. k's result
+ * stays in that register up to w, so its flags can be made again from it: res = the register,
+ * op1 = res - imm (ADD) or res + imm (SUB), op2 = imm, as k's full handler records them. k
+ * runs without recording them (its _nf handler), and each MOV between, whose fast path (a flat
+ * segment, a TLB hit in RAM) nothing can observe, records them first on its slow path, where
+ * anything may (a fault, a device, a store into code or a watched page that ends the block:
+ * move.c op_mov_*32_*_df, insn_defer_fix). Not when an in-block Jcc leads to an instruction
+ * after k up to w (k's flags would not be the ones there). Run on its own (exec.c run_exact,
+ * from the block's start) each of them runs its full handler (insn.mid): k records them. */
+static const struct {
+    insn_fn plain, df;
+} df_movs[] = {
+    {op_mov_EG32_b, op_mov_EG32_b_df}, {op_mov_EG32_x, op_mov_EG32_x_df},
+    {op_mov_GE32_b, op_mov_GE32_b_df}, {op_mov_GE32_x, op_mov_GE32_x_df},
+    {op_mov_EG32_x0, op_mov_EG32_x0_df}, {op_mov_GE32_x0, op_mov_GE32_x0_df},
+};
+
+/* Instruction i (its handler, or its dead-flags one) writes all the arithmetic flags, reads
+ * none and cannot fault. */
+static bool df_writes_all(const struct insn *i)
+{
+    for (unsigned k = 0; k < sizeof df_rows / sizeof df_rows[0]; k++)
+        if (df_rows[k].fn == i->fn || (df_rows[k].nf && df_rows[k].nf == i->fn))
+            return df_rows[k].kind == DF_ALL;
+    return false;
+}
+
+static void defer_flags(struct insn *insns, unsigned n, uint64_t targets)
+{
+    for (unsigned k = 0; k + 2 < n; k++) {
+        struct insn *p = &insns[k];
+        unsigned r;
+        if (p->fn == op_add_EI32_r || p->fn == op_sub_EI32_r)
+            r = p->rm;
+        else if (p->fn == op_add_AI32 || p->fn == op_sub_AI32)
+            r = EAX;
+        else
+            continue;
+        unsigned w = k + 1;
+        for (; w < n && !(targets >> w & 1); w++) {
+            struct insn *m = &insns[w];
+            unsigned t = 0;
+            while (t < sizeof df_movs / sizeof df_movs[0] && df_movs[t].plain != m->fn)
+                t++;
+            if (t == sizeof df_movs / sizeof df_movs[0])
+                break;
+            if (m->fn != op_mov_EG32_b && m->fn != op_mov_EG32_x && m->fn != op_mov_EG32_x0 &&
+                m->reg == r)
+                break; /* a load into the register */
+        }
+        if (w == k + 1 || w >= n - 1 || (targets >> w & 1) || !df_writes_all(&insns[w]))
+            continue;
+        p->fn = p->fn == op_add_EI32_r ? op_add_EI32_r_nf
+                : p->fn == op_sub_EI32_r ? op_sub_EI32_r_nf
+                : p->fn == op_add_AI32 ? op_add_AI32_nf : op_sub_AI32_nf;
+        p->mid = 1;
+        for (unsigned j = k + 1; j < w; j++) {
+            struct insn *m = &insns[j];
+            for (unsigned t = 0; t < sizeof df_movs / sizeof df_movs[0]; t++)
+                if (df_movs[t].plain == m->fn) {
+                    m->fn = df_movs[t].df;
+                    break;
+                }
+            m->dfb = (uint8_t)(j - k);
+            m->mid = 1;
+        }
+    }
+}
+
+void insn_defer_fix(struct cpu *c, const struct insn *i)
+{
+    const struct insn *p = i - i->dfb;
+    bool add = p->fn == op_add_EI32_r_nf || p->fn == op_add_AI32_nf;
+    bool acc = p->fn == op_add_AI32_nf || p->fn == op_sub_AI32_nf;
+    uint32_t res = c->r[acc ? EAX : p->rm], b = p->imm;
+    if (add)
+        lf_set(c, LF_ADD, 4, res, res - b, b, 0);
+    else
+        lf_set(c, LF_SUB, 4, res, res + b, b, 0);
+}
+
+void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in, uint64_t targets)
 {
     uint32_t live = FL_ARITH; /* after the block's last instruction: all */
     live_in[n] = live;
@@ -238,4 +321,5 @@ void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in)
         }
         live = fault ? FL_ARITH : (live & ~writes) | reads;
     }
+    defer_flags(insns, n, targets);
 }

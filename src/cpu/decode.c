@@ -36,6 +36,9 @@ static const struct {
 
 static insn_fn specialise(insn_fn fn, const struct insn *i)
 {
+    if (fn == op_mov_SE && i->modreg &&
+        (i->reg == SEG_DS || i->reg == SEG_ES || i->reg == SEG_FS || i->reg == SEG_GS))
+        return op_mov_SE_data;
     if (i->osize == 4) {
         for (unsigned k = 0; k < sizeof fast32 / sizeof fast32[0]; k++)
             if (fast32[k].any == fn) {
@@ -48,8 +51,18 @@ static insn_fn specialise(insn_fn fn, const struct insn *i)
     if (!i->modreg && i->asize != 4)
         return fn;
     for (unsigned k = 0; k < sizeof forms / sizeof forms[0]; k++) {
-        if (i->osize == 4 && forms[k].w32 == fn)
-            return i->modreg ? forms[k].r : i->index == NOREG ? forms[k].b : forms[k].x;
+        if (i->osize == 4 && forms[k].w32 == fn) {
+            if (i->modreg)
+                return forms[k].r;
+            if (i->index == NOREG)
+                return forms[k].b;
+            /* scale 0: the MOVs' own version without the shift */
+            if (i->scale == 0 && forms[k].x == op_mov_GE32_x)
+                return op_mov_GE32_x0;
+            if (i->scale == 0 && forms[k].x == op_mov_EG32_x)
+                return op_mov_EG32_x0;
+            return forms[k].x;
+        }
         if (i->osize == 1 && forms[k].any == fn && forms[k].r8)
             return i->modreg ? forms[k].r8 : i->index == NOREG ? forms[k].b8 : forms[k].x8;
     }

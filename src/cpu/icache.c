@@ -77,11 +77,13 @@ static bool is_jcc(uint16_t id)
 }
 
 /* The handler of a block's last instruction that goes on through its tail link (icache.h
- * struct jlink): a 32-bit near CALL rel, JMP rel or RET; NULL for any other. */
+ * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32; NULL for any other. */
 static insn_fn tail_fn(const struct insn *in)
 {
     if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
         return NULL;
+    if (in->fn == op_call_E)
+        return op_block_call_E;
     switch (opcode_table[in->id].key) {
     case 0xE8: return op_block_call;
     case 0xE9:
@@ -162,6 +164,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     /* A Jcc whose target is an instruction of its own block (the block's start: a loop of one
      * block; or another instruction of it): the target is a constant offset from the block's
      * start, so it is known here (control.c jcc_taken goes there without leaving the block). */
+    _Static_assert(ICACHE_BLOCK_MAX <= 64, "one bit per instruction in targets");
+    uint64_t targets = 0; /* bit t: instruction t is one's target */
     for (unsigned k = 0; k < b->n; k++) {
         struct insn *in = &b->insns[k];
         if (!is_jcc(in->id) || in->osize != 4 || in->fn == op_ud)
@@ -172,11 +176,12 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                 in->jt = (uint8_t)(t + 1);
                 in->jd = (int8_t)(k + 1 - t);
                 in->jr = (uint8_t)(k + 1 - t + b->n);
+                targets |= (uint64_t)1 << t;
                 break;
             }
     }
     uint32_t live_in[ICACHE_BLOCK_MAX + 1];
-    insn_kill_dead_flags(b->insns, b->n, live_in);
+    insn_kill_dead_flags(b->insns, b->n, live_in, targets);
     /* A flag-setting instruction and the Jcc after it, the Jcc not the block's last (run_block
      * steps over a Jcc its fused handler decided): fused (control.c). */
     for (unsigned k = 0; k + 2 < b->n; k++) {
@@ -188,6 +193,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
          * (the producers with such handlers write them all) */
         unsigned dead = (j->jt && !(live_in[j->jt - 1] & FL_ARITH) ? 1u : 0u) |
                         (!(live_in[k + 2] & FL_ARITH) ? 2u : 0u);
+        if (dead == 0 && j->jt)
+            dead = 4; /* none dead, the target in the block (control.c FUSED_CC) */
         if ((f = jcc_fused(in->fn, j->cc, dead))) {
             in->fn = f;
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */

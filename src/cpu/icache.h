@@ -53,8 +53,8 @@ struct block {
  * the target block's page is not written since it was decoded, and the target block lies
  * within the CS limit (end: its last byte's EIP).
  *
- * A block ending in a 32-bit near CALL rel, JMP rel or RET has one too (its last insn's jl: a
- * tail link, control.c op_block_call/op_block_jmp/op_block_ret), keyed by the EIP the transfer
+ * A block ending in a 32-bit near CALL rel, JMP rel, RET or CALL r/m32 has one too (its last
+ * insn's jl: a tail link, control.c op_block_call/op_block_jmp/op_block_ret/op_block_call_E), keyed by the EIP the transfer
  * went to (eip; from unused): it holds under the jump cache's test (icache_holds: the same EIP,
  * map epoch and CPL, the first page unwritten) and the CS limit test (end). A RET's target comes
  * from the stack, and a block valid at an EIP is the one to run there whichever instruction
@@ -74,12 +74,13 @@ static inline struct jlink *jlink_of(const struct insn *j)
     return (struct jlink *)(void *)((char *)(uintptr_t)j + j->jl);
 }
 
-/* The handlers a block's last instruction gets when it is a 32-bit CALL rel, JMP rel or RET
- * (icache.c build): as op_block_last, then on to the next block through the tail link when it
+/* The handlers a block's last instruction gets when it is a 32-bit CALL rel, JMP rel, RET or
+ * CALL r/m32 (icache.c build): as op_block_last, then on to the next block through the tail link when it
  * holds and the block runs whole within cpu.thread_end (control.c). */
 void op_block_call(struct cpu *c, const struct insn *i);
 void op_block_jmp(struct cpu *c, const struct insn *i);
 void op_block_ret(struct cpu *c, const struct insn *i);
+void op_block_call_E(struct cpu *c, const struct insn *i); /* CALL r/m32 */
 
 /* The jump cache: the block last found at an EIP, for block changes whose link slot in the
  * previous block holds a link for another EIP (a RET to one of many callers, an indirect jump,
@@ -205,8 +206,8 @@ static inline void icache_keep_tail(struct cpu *c, struct block *prev, struct bl
 {
     const struct insn *t = &prev->insns[prev->n - 1];
     uint64_t end = (uint64_t)c->eip + n->bytes - 1;
-    if (t->fn == op_block_ret)
-        icache_jc_put(c, n); /* a RET's link misses go to the jump cache (control.c) */
+    if (t->fn == op_block_ret || t->fn == op_block_call_E)
+        icache_jc_put(c, n); /* their link misses go to the jump cache (control.c ret_miss) */
     if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX)
         jlink_set(c, jlink_of(t), n);
 }

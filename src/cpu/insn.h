@@ -48,6 +48,9 @@ struct insn {
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
+    uint8_t dfb;      /* a MOV to or from memory whose slow path first records the flags of an
+                         earlier ADD/SUB r32, imm of its block that deferred them: how far back
+                         that instruction is (deadflags.c insn_defer_fix), else 0 */
     uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
                          its direct link (icache.h struct jlink), else 0 */
     uint8_t mid;      /* fn is a middle-of-block handler (a dead-flags or fused one: it assumes
@@ -215,7 +218,8 @@ OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 
 /* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
  * when it has none. dead: the producer's flags are dead where the Jcc leads when taken (1: its
- * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0. */
+ * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0; 4: none
+ * dead, the target an instruction of its block. */
 insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
@@ -226,8 +230,26 @@ void jcc_leave(struct cpu *c, const struct insn *j);
  * the next ones before anything can see them) their handlers without flags (deadflags.c).
  * Before jcc_fused is applied: it knows the plain handlers. live_in[k] (n + 1 of them): the
  * flags that may be seen once the block's instruction k is reached, in the middle of the block
- * (live_in[n]: all). */
-void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in);
+ * (live_in[n]: all). Bit k of targets: instruction k is the target of an in-block Jcc (insn.jt;
+ * n <= 64); it also defers flags (insn_defer_fix below). */
+void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in, uint64_t targets);
+
+/* Deferred flags (deadflags.c): the MOV to or from memory i (i->dfb != 0, running in its
+ * block, not a copy) records the flags of the ADD/SUB r32, imm i->dfb instructions before it,
+ * which did not, before anything can see them (its slow path: a fault, a device, a stop). */
+void insn_defer_fix(struct cpu *c, const struct insn *i);
+/* The 32-bit MOVs to and from memory (forms _b, _x) that call it on their slow path. */
+OP_DECL(mov_EG32_b_df);
+OP_DECL(mov_EG32_x_df);
+OP_DECL(mov_GE32_b_df);
+OP_DECL(mov_GE32_x_df);
+OP_DECL(mov_EG32_x0_df);
+OP_DECL(mov_GE32_x0_df);
+/* MOV DS/ES/FS/GS, r16 (sreg.c; decode.c gives it for op_mov_SE with those). */
+OP_DECL(mov_SE_data);
+/* MOV r32 <-> [base + index + disp], index scale 0 (move.c; decode.c gives them for _x). */
+OP_DECL(mov_GE32_x0);
+OP_DECL(mov_EG32_x0);
 
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else

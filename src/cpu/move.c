@@ -6,8 +6,44 @@ OP_SIZED(mov_EG) { wr_rm(c, i, s, get_reg(c, i->reg, s)); }
 OP_SIZED(mov_GE) { set_reg(c, i->reg, s, rd_rm(c, i, s)); }
 OP_SIZED(mov_EI) { wr_rm(c, i, s, i->imm); }
 OP_SIZED(mov_r_imm) { set_reg(c, i->reg, s, i->imm); }
-OP(mov_A_O) { set_reg(c, EAX, i->osize, rd(c, i->seg, i->disp, i->osize)); }
-OP(mov_O_A) { wr(c, i->seg, i->disp, i->osize, get_reg(c, EAX, i->osize)); }
+
+/* MOV EAX/AX/AL, moffs and back: a 4-byte access through fast_host (a flat segment, a TLB hit
+ * within one page) without a frame; anything else the general way, out of line (it ends with
+ * the handler's tail). */
+static __attribute__((noinline)) void mov_A_O_any(struct cpu *c, const struct insn *i)
+{
+    set_reg(c, EAX, i->osize, rd(c, i->seg, i->disp, i->osize));
+    insn_next(c, i);
+}
+
+OP_DECL(mov_A_O)
+{
+    uint8_t *p;
+    if (i->osize == 4 && (p = fast_host(c, i->seg, i->disp, 4, TLB_R_S))) {
+        c->r[EAX] = host_load(p, 4);
+        insn_go(c, i);
+        return;
+    }
+    mov_A_O_any(c, i);
+}
+
+static __attribute__((noinline)) void mov_O_A_any(struct cpu *c, const struct insn *i)
+{
+    wr(c, i->seg, i->disp, i->osize, get_reg(c, EAX, i->osize));
+    insn_next(c, i);
+}
+
+OP_DECL(mov_O_A)
+{
+    uint8_t *p;
+    if (i->osize == 4 && (p = fast_host(c, i->seg, i->disp, 4, TLB_W_S))) {
+        host_store(p, 4, c->r[EAX]);
+        insn_go(c, i);
+        return;
+    }
+    mov_O_A_any(c, i);
+}
+
 OP_SIZED(lea) { set_reg(c, i->reg, s, ea(c, i)); }
 
 /* MOVZX/MOVSX: opcode B6/BE read a byte, B7/BF a word (odd low nibble). */
@@ -45,6 +81,32 @@ OP_FORMS_B(mov_EG)
     host_store(p, s, get_reg(c, i->reg, s));
     return true;
 }
+
+/* The same with deferred flags (deadflags.c insn_defer_fix): the slow path first records the
+ * flags an earlier ADD/SUB r32, imm of the block left unrecorded; the fast path cannot fault,
+ * stop the block or reach a device, so nothing sees them there. */
+static __attribute__((noinline)) void mov_EG32_df_slow(struct cpu *c, const struct insn *i)
+{
+    insn_defer_fix(c, i);
+    op_mov_EG32(c, i); /* threaded itself */
+}
+
+static __attribute__((noinline)) void mov_GE32_df_slow(struct cpu *c, const struct insn *i)
+{
+    insn_defer_fix(c, i);
+    op_mov_GE32(c, i); /* threaded itself */
+}
+
+/* MOV r32 <-> [base + index + disp] (scale 0: one shift fewer than _x; decode.c specialise) */
+OP_FORM_(mov_GE, 32_x0, FORM_X0, 4, op_mov_GE32)
+OP_FORM_(mov_EG, 32_x0, FORM_X0, 4, op_mov_EG32)
+
+OP_FORM_(mov_EG, 32_b_df, FORM_B, 4, mov_EG32_df_slow)
+OP_FORM_(mov_EG, 32_x0_df, FORM_X0, 4, mov_EG32_df_slow)
+OP_FORM_(mov_GE, 32_x0_df, FORM_X0, 4, mov_GE32_df_slow)
+OP_FORM_(mov_EG, 32_x_df, FORM_X, 4, mov_EG32_df_slow)
+OP_FORM_(mov_GE, 32_b_df, FORM_B, 4, mov_GE32_df_slow)
+OP_FORM_(mov_GE, 32_x_df, FORM_X, 4, mov_GE32_df_slow)
 
 OP_FORMS_B(mov_EI)
 {

@@ -116,7 +116,7 @@ static inline uint32_t rd_rm_rmw(struct cpu *c, const struct insn *i, unsigned s
  * to op_NAME32 (op_NAME for bytes), which does everything, faults included.
  * Usage: OP_FORMS(mov_GE) { ... form ... s ... }
  */
-enum { FORM_R, FORM_B, FORM_X };
+enum { FORM_R, FORM_B, FORM_X, FORM_X0 /* FORM_X with scale 0: [base + index + disp] */ };
 
 #define OP_FORM_(name, sfx, form, s, fallback)                                            \
     OP_DECL(name##sfx)                                                                     \
@@ -151,6 +151,8 @@ static inline uint32_t ea_form(const struct cpu *c, const struct insn *i, unsign
     uint32_t a = c->r[i->base] + i->disp;
     if (form == FORM_X)
         a += c->r[i->index] << i->scale;
+    else if (form == FORM_X0)
+        a += c->r[i->index];
     return a;
 }
 

@@ -168,6 +168,20 @@ OP_DECL(mov_SE)
     mov_SE_any_next(c, i);
 }
 
+/* The same for a register source and DS, ES, FS or GS, which the decoder tells apart
+ * (decode.c specialise): the memo hit without the tests of op_mov_SE. */
+OP_DECL(mov_SE_data)
+{
+    uint16_t sel = (uint16_t)c->r[i->rm];
+    const struct segment *s = seg_memo_get(c, SEG_MEMO_DATA, c->cpl, sel);
+    if (!s) {
+        mov_SE_load(c, i, sel);
+        return;
+    }
+    c->seg[i->reg] = *s;
+    insn_next(c, i);
+}
+
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */
 OP(lxs)
 {

@@ -1,5 +1,5 @@
-/* The tail links (src/cpu/control.c op_block_call, op_block_jmp, op_block_ret; icache.h struct
- * jlink): a block ending in a 32-bit CALL rel, JMP rel or RET goes on to the block at the
+/* The tail links (src/cpu/control.c op_block_call, op_block_jmp, op_block_ret, op_block_call_E;
+ * icache.h struct jlink): a block ending in a 32-bit CALL rel, JMP rel, RET or CALL r/m32 goes on to the block at the
  * target from the handler, through a link keyed by the target EIP, the map epoch and the CPL,
  * when the target block's page is unwritten and the block runs whole within the budget.
  *
@@ -18,7 +18,8 @@
  * made, and a run cut at every budget ends where a run with every instruction on its own (an
  * instruction hook) ends; F's immediate rewritten each pass (a link to the stale block would
  * add the same each time); a RET at CPL 3 from F to either site, linked or cached at CPL 0,
- * faults on the fetch (a supervisor page) with nothing there run.
+ * faults on the fetch (a supervisor page) with nothing there run; and the same with CALL r32
+ * and CALL m32 (test_call_indirect).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -189,6 +190,44 @@ static void test_links_and_budgets(void **state)
     }
 }
 
+/* CALL r/m32 (op_block_call_E): the same program shape with indirect calls, through a register
+ * and through memory; their blocks are linked to F, and every budget ends as one instruction at
+ * a time does. */
+static void test_call_indirect(void **state)
+{
+    struct t *t = *state;
+    load(t, false);
+    static const uint8_t code[] = {
+        0xBA, 0x03, 0x00, 0x00, 0x00,       /* 4000 mov edx, 3 */
+        0xB9, 0x00, 0x60, 0x00, 0x00,       /* 4005 mov ecx, 0x6000 */
+        0xFF, 0xD1,                         /* 400A call ecx */
+        0xFF, 0x15, 0x00, 0x50, 0x00, 0x00, /* 400C call [0x5000] */
+        0x4A,                               /* 4012 dec edx */
+        0x75, 0xF0,                         /* 4013 jnz 0x4005 */
+        0xF4,                               /* 4015 hlt */
+    };
+    memcpy(t->ram + CODE, code, sizeof code);
+    put32(t, 0x5000, F);
+    cpu_flush_decoded(&t->c);
+    struct outcome whole = run_for(t, 10000);
+    assert_int_equal(whole.result, RUN_HALT);
+    assert_int_equal(whole.ebx, 6);
+    check_link(t, CODE, F);
+    check_link(t, 0x400C, F);
+    for (uint64_t k = 1; k <= whole.icount + 1; k++) {
+        struct outcome fast = run_for(t, k);
+        assert_int_equal(cpu_add_insn_hook(&t->c, no_hook, NULL), 0);
+        struct outcome slow = run_for(t, k);
+        assert_true(cpu_remove_insn_hook(&t->c, no_hook, NULL));
+        assert_int_equal(fast.result, slow.result);
+        assert_int_equal(fast.icount, slow.icount);
+        assert_int_equal(fast.eip, slow.eip);
+        assert_int_equal(fast.ebx, slow.ebx);
+        assert_int_equal(fast.edx, slow.edx);
+        assert_int_equal(fast.esp, slow.esp);
+    }
+}
+
 /* F's immediate is incremented each pass between the two calls: the CALLs' links to F's block
  * must not hold once F's page is written (1 + 2 + 2 + 3 + 3 + 4, not six times 1). Twice: the
  * second run starts with every link made. */
@@ -247,6 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_links_and_budgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_indirect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ret_other_cpl_linked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ret_other_cpl_cached, setup, teardown),
     };
