@@ -208,8 +208,13 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
                    r, a, b, 0);                                                      \
     } while (0)
 #define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC, DEAD)                        \
-    static void op_fz_##name(struct cpu *c, const struct insn *i)                    \
+    FUSED_FN_(op_fz_##name, (void)0, OPN, S, WR, TEST, A, B, DST, CC, DEAD)
+/* The handler fname: PRE (a statement: the register moved by the first of a triple,
+ * FUSED_PRE), then the fused instruction and its Jcc. */
+#define FUSED_FN_(fname, PRE, OPN, S, WR, TEST, A, B, DST, CC, DEAD)                 \
+    static void fname(struct cpu *c, const struct insn *i)                           \
     {                                                                                \
+        PRE;                                                                         \
         uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
         if (WR)                                                                      \
             set_reg(c, DST, S, r);                                                   \
@@ -309,6 +314,38 @@ FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX, 1)
 FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX, 1)
 FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
 #undef FUSED_ALU
+
+/* Triples: INC or DEC of a 32-bit register (i), then a CMP of a 32-bit register with a register
+ * or an immediate (i + 1) fused with its Jcc (i + 2), the loop counter's idiom (`inc edx; cmp
+ * edx, 0x800; jne`). The CMP writes every flag INC and DEC write, so theirs are always dead.
+ * op_fi_NAME (INC), op_fd_NAME (DEC) for each fused handler op_fz_NAME of those CMPs: the
+ * register moves, then exactly what op_fz_NAME does with i + 1 (neither can fault; a taken
+ * Jcc runs as the Jcc, c->cur = i + 2). A middle-of-block handler (insn.mid); the CMP keeps its
+ * fused handler in i + 1, for a jump to it. icache.c picks them (jcc_fused_pre). */
+#define FUSED_PRE(name, OPN, S, A, B, CC, DEAD)                                      \
+    FUSED_FN_(op_fi_##name, (c->r[i->reg]++, i++), OPN, S, 0, 0, A, B, EAX, CC, DEAD) \
+    FUSED_FN_(op_fd_##name, (c->r[i->reg]--, i++), OPN, S, 0, 0, A, B, EAX, CC, DEAD)
+#define FUSED_PRE_CC_(name, A, B, CC)                                                \
+    FUSED_PRE(name##_c##CC, FZ_SUB, 4, A, B, CC, 0)                                  \
+    FUSED_PRE(name##_c##CC##_d1, FZ_SUB, 4, A, B, CC, 1)                             \
+    FUSED_PRE(name##_c##CC##_d2, FZ_SUB, 4, A, B, CC, 2)                             \
+    FUSED_PRE(name##_c##CC##_d3, FZ_SUB, 4, A, B, CC, 3)
+#define FUSED_PRE_ALL_(name, A, B)                                                   \
+    FUSED_PRE(name, FZ_SUB, 4, A, B, 16, 0)                                          \
+    FUSED_PRE_CC_(name, A, B, 0) FUSED_PRE_CC_(name, A, B, 1)                        \
+    FUSED_PRE_CC_(name, A, B, 2) FUSED_PRE_CC_(name, A, B, 3)                        \
+    FUSED_PRE_CC_(name, A, B, 4) FUSED_PRE_CC_(name, A, B, 5)                        \
+    FUSED_PRE_CC_(name, A, B, 6) FUSED_PRE_CC_(name, A, B, 7)                        \
+    FUSED_PRE_CC_(name, A, B, 8) FUSED_PRE_CC_(name, A, B, 9)                        \
+    FUSED_PRE_CC_(name, A, B, 12) FUSED_PRE_CC_(name, A, B, 13)                      \
+    FUSED_PRE_CC_(name, A, B, 14) FUSED_PRE_CC_(name, A, B, 15)
+FUSED_PRE_ALL_(cmp_EG32_r, c->r[i->rm], c->r[i->reg])
+FUSED_PRE_ALL_(cmp_GE32_r, c->r[i->reg], c->r[i->rm])
+FUSED_PRE_ALL_(cmp_EI32_r, c->r[i->rm], i->imm)
+#undef FUSED_PRE_ALL_
+#undef FUSED_PRE_CC_
+#undef FUSED_PRE
+#undef FUSED_FN_
 #undef FUSED_MORE_1
 #undef FUSED_MORE_0
 #undef FUSED
@@ -367,6 +404,29 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
         if (rows[k].plain == producer)
             return rows[k].by_cc[cc & 15] ? rows[k].by_cc[cc & 15] : rows[k].any;
+    return NULL;
+}
+
+insn_fn jcc_fused_pre(insn_fn fused, int step)
+{
+#define FP_(name) {op_fz_##name, op_fi_##name, op_fd_##name}
+#define FP_CC_(name, CC)                                                             \
+    FP_(name##_c##CC), FP_(name##_c##CC##_d1), FP_(name##_c##CC##_d2),                \
+        FP_(name##_c##CC##_d3)
+#define FP_ALL_(name)                                                                \
+    FP_(name), FP_CC_(name, 0), FP_CC_(name, 1), FP_CC_(name, 2), FP_CC_(name, 3),   \
+        FP_CC_(name, 4), FP_CC_(name, 5), FP_CC_(name, 6), FP_CC_(name, 7),          \
+        FP_CC_(name, 8), FP_CC_(name, 9), FP_CC_(name, 12), FP_CC_(name, 13),        \
+        FP_CC_(name, 14), FP_CC_(name, 15)
+    static const struct {
+        insn_fn fused, inc, dec;
+    } rows[] = {FP_ALL_(cmp_EG32_r), FP_ALL_(cmp_GE32_r), FP_ALL_(cmp_EI32_r)};
+#undef FP_ALL_
+#undef FP_CC_
+#undef FP_
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
+        if (rows[k].fused == fused)
+            return step > 0 ? rows[k].inc : rows[k].dec;
     return NULL;
 }
 

@@ -193,6 +193,20 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
         }
     }
+    /* INC or DEC of a 32-bit register before a fused CMP: the three fused (control.c; the
+     * CMP keeps its fused handler, for a jump to it) */
+    for (unsigned k = 0; k + 3 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn row, f;
+        if (!in[1].mid || in->osize != 4)
+            continue;
+        row = opcode_table[in->id].fn;
+        if ((row == op_inc_r || row == op_dec_r) &&
+            (f = jcc_fused_pre(in[1].fn, row == op_inc_r ? 1 : -1))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the CMP's */
+        }
+    }
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs

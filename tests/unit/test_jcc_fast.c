@@ -466,6 +466,99 @@ static unsigned fuse_program(uint8_t *p)
     return n;
 }
 
+/* INC or DEC of a 32-bit register, then a CMP fused with its Jcc (control.c op_fi_, op_fd_:
+ * the three as one): for each operand pair, each INC or DEC (of an operand of the CMP or
+ * another register), each CMP form (EG, GE, EI) with each condition code (rel8, and JNE also
+ * rel32), and two tails: the flags dead after the Jcc both ways (INC EDI, ROL EDI) or CF live
+ * both ways (SBB EDI, EBX reads it). */
+static unsigned fuse_pre_program(uint8_t *p)
+{
+    static const uint8_t pres[] = {0x41, 0x49, 0x42, 0x4A, 0x40}; /* inc/dec ecx, edx; inc eax */
+    static const uint8_t cmps[][4] = {{2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}};
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned k = 0; k < sizeof pres; k++)
+        for (unsigned m = 0; m < sizeof cmps / sizeof cmps[0]; m++)
+            for (unsigned tail = 0; tail < 2; tail++)
+                for (unsigned cc = 0; cc < 17; cc++) {
+                    static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
+                    memcpy(p + n, setup, sizeof setup); /* eax = ecx = ebx, edx = ebp */
+                    n += sizeof setup;
+                    p[n++] = pres[k];
+                    memcpy(p + n, cmps[m] + 1, cmps[m][0]);
+                    n += cmps[m][0];
+                    if (cc < 16) {
+                        p[n++] = (uint8_t)(0x70 + cc); /* jcc +1 */
+                        p[n++] = 0x01;
+                    } else {
+                        static const uint8_t jne32[] = {0x0F, 0x85, 0x01, 0x00, 0x00, 0x00};
+                        memcpy(p + n, jne32, sizeof jne32);
+                        n += sizeof jne32;
+                    }
+                    p[n++] = 0x47; /* inc edi */
+                    if (tail == 0) {
+                        p[n++] = 0xD1; /* rol edi, 1 */
+                        p[n++] = 0xC7;
+                    } else {
+                        p[n++] = 0x19; /* sbb edi, ebx */
+                        p[n++] = 0xDF;
+                    }
+                }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
+/* A loop closed by INC, CMP, JNE back to the block's start; then a DEC, CMP, JBE whose CMP is
+ * also the target of a JNZ later in the block (the CMP's own fused handler runs there), each
+ * cut by every budget. */
+static const uint8_t fuse_pre_loops[] = {
+    0x31, 0xC0,                   /* 00 xor eax, eax */
+    0x31, 0xDB,                   /* 02 xor ebx, ebx */
+    0x01, 0xC3,                   /* 04 add ebx, eax (the first loop's block) */
+    0x40,                         /* 05 inc eax */
+    0x83, 0xF8, 0x1E,             /* 06 cmp eax, 30 */
+    0x75, 0xF8,                   /* 09 jne 04 */
+    0xB9, 0x28, 0x00, 0x00, 0x00, /* 0B mov ecx, 40 */
+    0x49,                         /* 10 dec ecx */
+    0x83, 0xF9, 0x07,             /* 11 cmp ecx, 7 */
+    0x76, 0x0C,                   /* 14 jbe 22 */
+    0x01, 0xCA,                   /* 16 add edx, ecx */
+    0x83, 0xE9, 0x03,             /* 18 sub ecx, 3 */
+    0xF6, 0xC1, 0x01,             /* 1B test cl, 1 */
+    0x75, 0xF1,                   /* 1E jnz 11 */
+    0xEB, 0xEE,                   /* 20 jmp 10 */
+    0xF4,                         /* 22 hlt */
+};
+
+static void test_fuse_pre(void **state)
+{
+    (void)state;
+    static uint8_t code[DATA - CODE];
+    unsigned len = fuse_pre_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "fuse_pre", 24);
+    CHECK(fuse_pre_loops);
+    struct state st = run_k(fuse_pre_loops, sizeof fuse_pre_loops, false, MAX_INSNS);
+    assert_int_equal(st.r[EBX], 435);
+    assert_int_equal(st.result, RUN_HALT);
+}
+
 /* A block of ICACHE_BLOCK_MAX (64) instructions whose last is a Jcc after a CMP: the Jcc runs
  * as the block's last instruction (not fused). */
 static void test_fuse_block_end(void **state)
@@ -670,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_fuse_limit),
         cmocka_unit_test(test_fuse_block_end),
         cmocka_unit_test(test_fuse_all),
+        cmocka_unit_test(test_fuse_pre),
         cmocka_unit_test(test_dead_flags),
         cmocka_unit_test(test_dead_each),
     };
