@@ -315,16 +315,49 @@ FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), 
 FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
 #undef FUSED_ALU
 
-/* Triples: INC or DEC of a 32-bit register (i), then a CMP of a 32-bit register with a register
- * or an immediate (i + 1) fused with its Jcc (i + 2), the loop counter's idiom (`inc edx; cmp
- * edx, 0x800; jne`). The CMP writes every flag INC and DEC write, so theirs are always dead.
- * op_fi_NAME (INC), op_fd_NAME (DEC) for each fused handler op_fz_NAME of those CMPs: the
- * register moves, then exactly what op_fz_NAME does with i + 1 (neither can fault; a taken
- * Jcc runs as the Jcc, c->cur = i + 2). A middle-of-block handler (insn.mid); the CMP keeps its
- * fused handler in i + 1, for a jump to it. icache.c picks them (jcc_fused_pre). */
+/* Triples: an instruction X (i) whose flags, if any, the CMP after it overwrites, then a CMP of
+ * a 32-bit register with a register or an immediate (i + 1) fused with its Jcc (i + 2), as one
+ * handler: op_fK_NAME for each fused handler op_fz_NAME of those CMPs and each X (K):
+ *   i, d: INC, DEC of a 32-bit register, the loop counter's idiom (`inc edx; cmp edx, 0x800;
+ *         jne`; the CMP writes every flag they write);
+ *   x:    XOR r/m32, r32 with a register operand (`xor eax, ecx; cmp esi, edi; jne`);
+ *   b, s: MOV r32, [base + disp] and [base + index * scale + disp] (`mov ebp, [esp + 0x14];
+ *         cmp ecx, ebp; jne`): on the TLB's fast path (form_host) only; otherwise X's own
+ *         handler runs (c->cur is X: a fault is X's), and then the CMP's fused handler, as
+ *         without the triple.
+ * X done, exactly what op_fz_NAME does with i + 1 follows (a taken Jcc runs as the Jcc, c->cur
+ * = i + 2). A middle-of-block handler (insn.mid); the CMP keeps its fused handler in i + 1, for
+ * a jump to it. icache.c picks them (jcc_fused_pre). */
+static inline __attribute__((always_inline)) bool pre_load(struct cpu *c, const struct insn *i,
+                                                           unsigned form)
+{
+    uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+    if (!p)
+        return false;
+    c->r[i->reg] = host_load(p, 4);
+    return true;
+}
+#define PRE_i (c->r[i->reg]++, i++)
+#define PRE_d (c->r[i->reg]--, i++)
+#define PRE_x (c->r[i->rm] ^= c->r[i->reg], i++)
+#define PRE_b                                                                        \
+    if (!pre_load(c, i, FORM_B)) {                                                   \
+        op_mov_GE32_b(c, i);                                                         \
+        return;                                                                      \
+    }                                                                                \
+    i++
+#define PRE_s                                                                        \
+    if (!pre_load(c, i, FORM_X)) {                                                   \
+        op_mov_GE32_x(c, i);                                                         \
+        return;                                                                      \
+    }                                                                                \
+    i++
 #define FUSED_PRE(name, OPN, S, A, B, CC, DEAD)                                      \
-    FUSED_FN_(op_fi_##name, (c->r[i->reg]++, i++), OPN, S, 0, 0, A, B, EAX, CC, DEAD) \
-    FUSED_FN_(op_fd_##name, (c->r[i->reg]--, i++), OPN, S, 0, 0, A, B, EAX, CC, DEAD)
+    FUSED_FN_(op_fi_##name, PRE_i, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fd_##name, PRE_d, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fx_##name, PRE_x, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fb_##name, PRE_b, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fs_##name, PRE_s, OPN, S, 0, 0, A, B, EAX, CC, DEAD)
 #define FUSED_PRE_CC_(name, A, B, CC)                                                \
     FUSED_PRE(name##_c##CC, FZ_SUB, 4, A, B, CC, 0)                                  \
     FUSED_PRE(name##_c##CC##_d1, FZ_SUB, 4, A, B, CC, 1)                             \
@@ -345,6 +378,11 @@ FUSED_PRE_ALL_(cmp_EI32_r, c->r[i->rm], i->imm)
 #undef FUSED_PRE_ALL_
 #undef FUSED_PRE_CC_
 #undef FUSED_PRE
+#undef PRE_s
+#undef PRE_b
+#undef PRE_x
+#undef PRE_d
+#undef PRE_i
 #undef FUSED_FN_
 #undef FUSED_MORE_1
 #undef FUSED_MORE_0
@@ -407,9 +445,9 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     return NULL;
 }
 
-insn_fn jcc_fused_pre(insn_fn fused, int step)
+insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind)
 {
-#define FP_(name) {op_fz_##name, op_fi_##name, op_fd_##name}
+#define FP_(name) {op_fz_##name, {op_fi_##name, op_fd_##name, op_fx_##name, op_fb_##name, op_fs_##name}}
 #define FP_CC_(name, CC)                                                             \
     FP_(name##_c##CC), FP_(name##_c##CC##_d1), FP_(name##_c##CC##_d2),                \
         FP_(name##_c##CC##_d3)
@@ -419,14 +457,14 @@ insn_fn jcc_fused_pre(insn_fn fused, int step)
         FP_CC_(name, 8), FP_CC_(name, 9), FP_CC_(name, 12), FP_CC_(name, 13),        \
         FP_CC_(name, 14), FP_CC_(name, 15)
     static const struct {
-        insn_fn fused, inc, dec;
+        insn_fn fused, by_kind[PRE_KINDS];
     } rows[] = {FP_ALL_(cmp_EG32_r), FP_ALL_(cmp_GE32_r), FP_ALL_(cmp_EI32_r)};
 #undef FP_ALL_
 #undef FP_CC_
 #undef FP_
     for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
         if (rows[k].fused == fused)
-            return step > 0 ? rows[k].inc : rows[k].dec;
+            return rows[k].by_kind[kind];
     return NULL;
 }
 

@@ -218,10 +218,14 @@ OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
  * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0. */
 insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead);
 
-/* The handler of an INC (step +1) or DEC (step -1) of a 32-bit register followed by the
- * instruction whose fused handler (jcc_fused's) is fused, the three as one (control.c), NULL
- * when there is none. */
-insn_fn jcc_fused_pre(insn_fn fused, int step);
+/* The first instruction of a triple (control.c jcc_fused_pre): INC, DEC of a 32-bit register;
+ * XOR r/m32, r32 of registers; MOV r32 from [base + disp], from [base + index * scale + disp]
+ * (32-bit addressing). */
+enum fused_pre { PRE_INC, PRE_DEC, PRE_XOR, PRE_LOAD_B, PRE_LOAD_X, PRE_KINDS };
+
+/* The handler of an instruction of that kind followed by the instruction whose fused handler
+ * (jcc_fused's) is fused, the three as one (control.c), NULL when there is none. */
+insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */

@@ -466,14 +466,21 @@ static unsigned fuse_program(uint8_t *p)
     return n;
 }
 
-/* INC or DEC of a 32-bit register, then a CMP fused with its Jcc (control.c op_fi_, op_fd_:
- * the three as one): for each operand pair, each INC or DEC (of an operand of the CMP or
- * another register), each CMP form (EG, GE, EI) with each condition code (rel8, and JNE also
+/* An INC, DEC, XOR or load to a 32-bit register, then a CMP fused with its Jcc (control.c
+ * op_fi_, op_fd_, op_fx_, op_fb_, op_fs_: the three as one): for each operand pair, each INC or
+ * DEC (of an operand of the CMP or another register), XOR, load by [base + disp] and by [base +
+ * index + disp], and a load from beyond RAM (no fast path: the MOV's own handler), each CMP form (EG, GE, EI) with each condition code (rel8, and JNE also
  * rel32), and two tails: the flags dead after the Jcc both ways (INC EDI, ROL EDI) or CF live
  * both ways (SBB EDI, EBX reads it). */
 static unsigned fuse_pre_program(uint8_t *p)
 {
-    static const uint8_t pres[] = {0x41, 0x49, 0x42, 0x4A, 0x40}; /* inc/dec ecx, edx; inc eax */
+    static const uint8_t pres[][8] = {
+        {1, 0x41}, {1, 0x49}, {1, 0x42}, {1, 0x4A}, {1, 0x40}, /* inc/dec ecx, edx; inc eax */
+        {2, 0x31, 0xC1},                                        /* xor ecx, eax */
+        {3, 0x8B, 0x4E, 0xF8},                                  /* mov ecx, [esi - 8] */
+        {7, 0x8B, 0x94, 0x34, 0xFC, 0x8F, 0xFF, 0xFF},          /* mov edx, [esp+esi-0x7004] */
+        {6, 0x8B, 0x0D, 0x00, 0xF0, 0xFF, 0xFF},                /* mov ecx, [0xFFFFF000] */
+    };
     static const uint8_t cmps[][4] = {{2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}};
     unsigned n = 0;
     uint32_t table = DATA, end = DATA + sizeof pairs;
@@ -484,14 +491,15 @@ static unsigned fuse_pre_program(uint8_t *p)
     static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
     memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
     n += sizeof head;
-    for (unsigned k = 0; k < sizeof pres; k++)
+    for (unsigned k = 0; k < sizeof pres / sizeof pres[0]; k++)
         for (unsigned m = 0; m < sizeof cmps / sizeof cmps[0]; m++)
             for (unsigned tail = 0; tail < 2; tail++)
                 for (unsigned cc = 0; cc < 17; cc++) {
                     static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
                     memcpy(p + n, setup, sizeof setup); /* eax = ecx = ebx, edx = ebp */
                     n += sizeof setup;
-                    p[n++] = pres[k];
+                    memcpy(p + n, pres[k] + 1, pres[k][0]);
+                    n += pres[k][0];
                     memcpy(p + n, cmps[m] + 1, cmps[m][0]);
                     n += cmps[m][0];
                     if (cc < 16) {
