@@ -704,7 +704,7 @@ static void test_dead_each(void **state)
         0xBA, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 */
         0x01, 0xC3,                   /* add ebx, eax: a carry, lazy flags */
     };
-    uint8_t xs[80][9]; /* length, then the bytes */
+    uint8_t xs[100][9]; /* length, then the bytes */
     unsigned nx = 0;
     static const uint8_t fixed[][9] = {
         {1, 0x40}, {1, 0x4B},                                       /* inc eax, dec ebx */
@@ -714,6 +714,8 @@ static void test_dead_each(void **state)
         {2, 0x85, 0xD8}, {5, 0xA9, 0x00, 0xF0, 0x00, 0x80}, {2, 0x84, 0xDC}, /* test */
         {3, 0xF6, 0xC4, 0x0F},
         {3, 0x0F, 0xAF, 0xC3},                             /* imul eax, ebx */
+        {3, 0x0F, 0xB6, 0xCB}, {3, 0x0F, 0xB6, 0xC4},       /* movzx ecx, bl; eax, ah */
+        {3, 0x0F, 0xB7, 0xCB},                             /* movzx ecx, bx */
         {7, 0x0F, 0xAF, 0x05, 0x04, 0xC0, 0x00, 0x00},     /* imul eax, [DATA + 4] */
         {5, 0x0F, 0xAF, 0x5C, 0x24, 0xF0},                 /* imul ebx, [esp - 0x10] */
         {8, 0x0F, 0xAF, 0x1C, 0x8D, 0x00, 0xC0, 0x00, 0x00}, /* imul ebx, [ecx*4 + DATA] */
@@ -732,6 +734,9 @@ static void test_dead_each(void **state)
             {2, b, 0xDC},                                            /* AH op= BL */
             {2, (uint8_t)(b + 2), 0xE3},                             /* AH op= BL */
             {3, 0x80, (uint8_t)(0xC4 | o << 3), 0x7F},               /* AH op= imm8 */
+            {2, b, 0xD9},                                            /* CL op= BL */
+            {2, (uint8_t)(b + 2), 0xCB},                             /* CL op= BL */
+            {3, 0x80, (uint8_t)(0xC1 | o << 3), 0x81},               /* CL op= imm8 */
         };
         for (unsigned f = 0; f < sizeof forms / sizeof forms[0]; f++, nx++)
             memcpy(xs[nx], forms[f], (unsigned)forms[f][0] + 1);
