@@ -287,6 +287,12 @@ FUSED_DEAD(test_EI32_r, FZ_AND, 4, 1, c->r[i->rm], i->imm)
 FUSED_DEAD(test_AI32, FZ_AND, 4, 1, c->r[EAX], i->imm)
 FUSED_DEAD(test_EG8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1))
 FUSED_DEAD(test_EI8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), i->imm & 0xFF)
+/* The byte forms whose register operands are all low bytes (AL..BL, r < 4: jcc_fused) */
+FUSED_DEAD(cmp_EG8_rl, FZ_SUB, 1, 0, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF)
+FUSED_DEAD(cmp_GE8_rl, FZ_SUB, 1, 0, c->r[i->reg] & 0xFF, c->r[i->rm] & 0xFF)
+FUSED_DEAD(cmp_EI8_rl, FZ_SUB, 1, 0, c->r[i->rm] & 0xFF, i->imm & 0xFF)
+FUSED_DEAD(test_EG8_rl, FZ_AND, 1, 1, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF)
+FUSED_DEAD(test_EI8_rl, FZ_AND, 1, 1, c->r[i->rm] & 0xFF, i->imm & 0xFF)
 #undef FUSED_DEAD
 #undef FUSED_D_
 
@@ -313,6 +319,22 @@ FUSED(test_EI32_r, FZ_AND, 4, 0, 1, c->r[i->rm], i->imm, EAX, 1)
 FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX, 1)
 FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX, 1)
 FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
+FUSED(cmp_EG8_rl, FZ_SUB, 1, 0, 0, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF, EAX, 1)
+FUSED(cmp_GE8_rl, FZ_SUB, 1, 0, 0, c->r[i->reg] & 0xFF, c->r[i->rm] & 0xFF, EAX, 1)
+FUSED(cmp_EI8_rl, FZ_SUB, 1, 0, 0, c->r[i->rm] & 0xFF, i->imm & 0xFF, EAX, 1)
+FUSED(test_EG8_rl, FZ_AND, 1, 0, 1, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF, EAX, 1)
+FUSED(test_EI8_rl, FZ_AND, 1, 0, 1, c->r[i->rm] & 0xFF, i->imm & 0xFF, EAX, 1)
+
+/* Keys for the low-byte forms' rows in jcc_fused (never run: jcc_fused returns their fused
+ * handlers for op_cmp_EG8_r and the others when the operands are low bytes). */
+#define LOW_KEY_(name)                                                               \
+    static void op_##name##_rl(struct cpu *c, const struct insn *i) { op_##name##_r(c, i); }
+LOW_KEY_(cmp_EG8)
+LOW_KEY_(cmp_GE8)
+LOW_KEY_(cmp_EI8)
+LOW_KEY_(test_EG8)
+LOW_KEY_(test_EI8)
+#undef LOW_KEY_
 #undef FUSED_ALU
 
 /* Triples: an instruction X (i) whose flags, if any, the CMP after it overwrites, then a CMP of
@@ -391,8 +413,20 @@ FUSED_PRE_ALL_(cmp_EI32_r, c->r[i->rm], i->imm)
 #undef FUSED_CC
 #undef FZ_FLAGS_
 
-insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
+insn_fn jcc_fused(const struct insn *in, unsigned cc, unsigned dead)
 {
+    insn_fn producer = in->fn;
+    /* byte forms of low-byte registers: their own rows */
+    if (in->rm < 4 && (in->reg < 4 || producer == op_cmp_EI8_r || producer == op_test_EI8_r)) {
+        static const insn_fn low[][2] = {
+            {op_cmp_EG8_r, op_cmp_EG8_rl}, {op_cmp_GE8_r, op_cmp_GE8_rl},
+            {op_cmp_EI8_r, op_cmp_EI8_rl}, {op_test_EG8_r, op_test_EG8_rl},
+            {op_test_EI8_r, op_test_EI8_rl},
+        };
+        for (unsigned k = 0; k < sizeof low / sizeof low[0]; k++)
+            if (low[k][0] == producer)
+                producer = low[k][1];
+    }
     /* the dead-flags handlers, by dead (1..3) and condition (NULL: P, NP) */
 #define FZ_D_(name, d)                                                               \
     {op_fz_##name##_c0_d##d, op_fz_##name##_c1_d##d, op_fz_##name##_c2_d##d,         \
@@ -407,6 +441,8 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
         FZ_DEAD(cmp_EG32_r), FZ_DEAD(cmp_GE32_r), FZ_DEAD(cmp_EI32_r), FZ_DEAD(cmp_AI32),
         FZ_DEAD(cmp_EG8_r), FZ_DEAD(cmp_GE8_r), FZ_DEAD(cmp_EI8_r), FZ_DEAD(test_EG32_r),
         FZ_DEAD(test_EI32_r), FZ_DEAD(test_AI32), FZ_DEAD(test_EG8_r), FZ_DEAD(test_EI8_r),
+        FZ_DEAD(cmp_EG8_rl), FZ_DEAD(cmp_GE8_rl), FZ_DEAD(cmp_EI8_rl), FZ_DEAD(test_EG8_rl),
+        FZ_DEAD(test_EI8_rl),
     };
 #undef FZ_DEAD
 #undef FZ_D_
@@ -433,7 +469,9 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     } rows[] = {
         FZ_ALU(cmp, 1), FZ_ALU(sub, 1), FZ_ALU(add, 0), FZ_ALU(and, 0), FZ_ALU(or, 0),
         FZ_ALU(xor, 0), FZ_ROW_1(test_EG32_r), FZ_ROW_1(test_EI32_r), FZ_ROW_1(test_AI32),
-        FZ_ROW_1(test_EG8_r), FZ_ROW_1(test_EI8_r),
+        FZ_ROW_1(test_EG8_r), FZ_ROW_1(test_EI8_r), FZ_ROW_1(cmp_EG8_rl),
+        FZ_ROW_1(cmp_GE8_rl), FZ_ROW_1(cmp_EI8_rl), FZ_ROW_1(test_EG8_rl),
+        FZ_ROW_1(test_EI8_rl),
     };
 #undef FZ_ALU
 #undef FZ_ROW_1

@@ -188,7 +188,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
          * (the producers with such handlers write them all) */
         unsigned dead = (j->jt && !(live_in[j->jt - 1] & FL_ARITH) ? 1u : 0u) |
                         (!(live_in[k + 2] & FL_ARITH) ? 2u : 0u);
-        if ((f = jcc_fused(in->fn, j->cc, dead))) {
+        if ((f = jcc_fused(in, j->cc, dead))) {
             in->fn = f;
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
         }
