@@ -197,7 +197,9 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
      * fused (control.c; the CMP keeps its fused handler, for a jump to it) */
     for (unsigned k = 0; k + 3 < b->n; k++) {
         struct insn *in = &b->insns[k];
-        if (!in[1].mid || in->osize != 4)
+        /* (op_ud: a LOCK prefix makes these #UD; such an instruction ends its block, so it is
+         * never before a fused CMP, but its row is still the instruction's) */
+        if (!in[1].mid || in->osize != 4 || in->fn == op_ud)
             continue;
         insn_fn row = opcode_table[in->id].fn, f;
         enum fused_pre kind;

@@ -555,9 +555,24 @@ static const uint8_t fuse_pre_loops[] = {
     0xF4,                         /* 22 hlt */
 };
 
+/* An INC, XOR or load with a LOCK prefix (#UD, which ends its block) before a CMP and a Jcc:
+ * the #UD is taken. */
+static const uint8_t fuse_pre_lock[][12] = {
+    {10, 0xF0, 0x41, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4},       /* lock inc ecx */
+    {11, 0xF0, 0x31, 0xC1, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4}, /* lock xor */
+    {11, 0xF0, 0x8B, 0x0E, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4}, /* lock mov */
+};
+
 static void test_fuse_pre(void **state)
 {
     (void)state;
+    for (unsigned k = 0; k < sizeof fuse_pre_lock / sizeof fuse_pre_lock[0]; k++) {
+        struct state s = run_k(fuse_pre_lock[k] + 1, fuse_pre_lock[k][0], false, MAX_INSNS);
+        assert_int_equal(s.exceptions, 1);
+        assert_int_equal(s.vector, 6);
+        assert_int_equal(s.fault_eip, CODE);
+        assert_int_equal(s.r[ECX], 0);
+    }
     static uint8_t code[DATA - CODE];
     unsigned len = fuse_pre_program(code);
     assert_true(len < DATA - CODE);
