@@ -210,8 +210,13 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
                    r, a, b, 0);                                                      \
     } while (0)
 #define FUSED_CC(name, OPN, S, WR, TEST, A, B, DST, CC, DEAD)                        \
-    static void op_fz_##name(struct cpu *c, const struct insn *i)                    \
+    FUSED_FN_(op_fz_##name, (void)0, OPN, S, WR, TEST, A, B, DST, CC, DEAD)
+/* The handler fname: PRE (a statement: the register moved by the first of a triple,
+ * FUSED_PRE), then the fused instruction and its Jcc. */
+#define FUSED_FN_(fname, PRE, OPN, S, WR, TEST, A, B, DST, CC, DEAD)                 \
+    static void fname(struct cpu *c, const struct insn *i)                           \
     {                                                                                \
+        PRE;                                                                         \
         uint32_t a = (A), b = (B), r = fz_res(OPN, a, b) & size_mask(S);             \
         if (WR)                                                                      \
             set_reg(c, DST, S, r);                                                   \
@@ -288,6 +293,12 @@ FUSED_DEAD(test_EI32_r, FZ_AND, 4, 1, c->r[i->rm], i->imm)
 FUSED_DEAD(test_AI32, FZ_AND, 4, 1, c->r[EAX], i->imm)
 FUSED_DEAD(test_EG8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1))
 FUSED_DEAD(test_EI8_r, FZ_AND, 1, 1, get_reg(c, i->rm, 1), i->imm & 0xFF)
+/* The byte forms whose register operands are all low bytes (AL..BL, r < 4: jcc_fused) */
+FUSED_DEAD(cmp_EG8_rl, FZ_SUB, 1, 0, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF)
+FUSED_DEAD(cmp_GE8_rl, FZ_SUB, 1, 0, c->r[i->reg] & 0xFF, c->r[i->rm] & 0xFF)
+FUSED_DEAD(cmp_EI8_rl, FZ_SUB, 1, 0, c->r[i->rm] & 0xFF, i->imm & 0xFF)
+FUSED_DEAD(test_EG8_rl, FZ_AND, 1, 1, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF)
+FUSED_DEAD(test_EI8_rl, FZ_AND, 1, 1, c->r[i->rm] & 0xFF, i->imm & 0xFF)
 #undef FUSED_DEAD
 #undef FUSED_D_
 
@@ -314,7 +325,94 @@ FUSED(test_EI32_r, FZ_AND, 4, 0, 1, c->r[i->rm], i->imm, EAX, 1)
 FUSED(test_AI32, FZ_AND, 4, 0, 1, c->r[EAX], i->imm, EAX, 1)
 FUSED(test_EG8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), get_reg(c, i->reg, 1), EAX, 1)
 FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
+FUSED(cmp_EG8_rl, FZ_SUB, 1, 0, 0, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF, EAX, 1)
+FUSED(cmp_GE8_rl, FZ_SUB, 1, 0, 0, c->r[i->reg] & 0xFF, c->r[i->rm] & 0xFF, EAX, 1)
+FUSED(cmp_EI8_rl, FZ_SUB, 1, 0, 0, c->r[i->rm] & 0xFF, i->imm & 0xFF, EAX, 1)
+FUSED(test_EG8_rl, FZ_AND, 1, 0, 1, c->r[i->rm] & 0xFF, c->r[i->reg] & 0xFF, EAX, 1)
+FUSED(test_EI8_rl, FZ_AND, 1, 0, 1, c->r[i->rm] & 0xFF, i->imm & 0xFF, EAX, 1)
+
+/* Keys for the low-byte forms' rows in jcc_fused (never run: jcc_fused returns their fused
+ * handlers for op_cmp_EG8_r and the others when the operands are low bytes). */
+#define LOW_KEY_(name)                                                               \
+    static void op_##name##_rl(struct cpu *c, const struct insn *i) { op_##name##_r(c, i); }
+LOW_KEY_(cmp_EG8)
+LOW_KEY_(cmp_GE8)
+LOW_KEY_(cmp_EI8)
+LOW_KEY_(test_EG8)
+LOW_KEY_(test_EI8)
+#undef LOW_KEY_
 #undef FUSED_ALU
+
+/* Triples: an instruction X (i) whose flags, if any, the CMP after it overwrites, then a CMP of
+ * a 32-bit register with a register or an immediate (i + 1) fused with its Jcc (i + 2), as one
+ * handler: op_fK_NAME for each fused handler op_fz_NAME of those CMPs and each X (K):
+ *   i, d: INC, DEC of a 32-bit register, the loop counter's idiom (`inc edx; cmp edx, 0x800;
+ *         jne`; the CMP writes every flag they write);
+ *   x:    XOR r/m32, r32 with a register operand (`xor eax, ecx; cmp esi, edi; jne`);
+ *   b, s: MOV r32, [base + disp] and [base + index * scale + disp] (`mov ebp, [esp + 0x14];
+ *         cmp ecx, ebp; jne`): on the TLB's fast path (form_host) only; otherwise X's own
+ *         handler runs (c->cur is X: a fault is X's), and then the CMP's fused handler, as
+ *         without the triple.
+ * X done, exactly what op_fz_NAME does with i + 1 follows (a taken Jcc runs as the Jcc, c->cur
+ * = i + 2). A middle-of-block handler (insn.mid); the CMP keeps its fused handler in i + 1, for
+ * a jump to it. icache.c picks them (jcc_fused_pre). */
+static inline __attribute__((always_inline)) bool pre_load(struct cpu *c, const struct insn *i,
+                                                           unsigned form)
+{
+    uint8_t *p = form_host(c, i, form, 4, TLB_R_S);
+    if (!p)
+        return false;
+    c->r[i->reg] = host_load(p, 4);
+    return true;
+}
+#define PRE_i (c->r[i->reg]++, i++)
+#define PRE_d (c->r[i->reg]--, i++)
+#define PRE_x (c->r[i->rm] ^= c->r[i->reg], i++)
+#define PRE_b                                                                        \
+    if (!pre_load(c, i, FORM_B)) {                                                   \
+        op_mov_GE32_b(c, i);                                                         \
+        return;                                                                      \
+    }                                                                                \
+    i++
+#define PRE_s                                                                        \
+    if (!pre_load(c, i, FORM_X)) {                                                   \
+        op_mov_GE32_x(c, i);                                                         \
+        return;                                                                      \
+    }                                                                                \
+    i++
+#define FUSED_PRE(name, OPN, S, A, B, CC, DEAD)                                      \
+    FUSED_FN_(op_fi_##name, PRE_i, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fd_##name, PRE_d, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fx_##name, PRE_x, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fb_##name, PRE_b, OPN, S, 0, 0, A, B, EAX, CC, DEAD)                \
+    FUSED_FN_(op_fs_##name, PRE_s, OPN, S, 0, 0, A, B, EAX, CC, DEAD)
+#define FUSED_PRE_CC_(name, A, B, CC)                                                \
+    FUSED_PRE(name##_c##CC, FZ_SUB, 4, A, B, CC, 0)                                  \
+    FUSED_PRE(name##_c##CC##_d1, FZ_SUB, 4, A, B, CC, 1)                             \
+    FUSED_PRE(name##_c##CC##_d2, FZ_SUB, 4, A, B, CC, 2)                             \
+    FUSED_PRE(name##_c##CC##_d3, FZ_SUB, 4, A, B, CC, 3)                             \
+    FUSED_PRE(name##_c##CC##_d4, FZ_SUB, 4, A, B, CC, 4)
+#define FUSED_PRE_ALL_(name, A, B)                                                   \
+    FUSED_PRE(name, FZ_SUB, 4, A, B, 16, 0)                                          \
+    FUSED_PRE_CC_(name, A, B, 0) FUSED_PRE_CC_(name, A, B, 1)                        \
+    FUSED_PRE_CC_(name, A, B, 2) FUSED_PRE_CC_(name, A, B, 3)                        \
+    FUSED_PRE_CC_(name, A, B, 4) FUSED_PRE_CC_(name, A, B, 5)                        \
+    FUSED_PRE_CC_(name, A, B, 6) FUSED_PRE_CC_(name, A, B, 7)                        \
+    FUSED_PRE_CC_(name, A, B, 8) FUSED_PRE_CC_(name, A, B, 9)                        \
+    FUSED_PRE_CC_(name, A, B, 12) FUSED_PRE_CC_(name, A, B, 13)                      \
+    FUSED_PRE_CC_(name, A, B, 14) FUSED_PRE_CC_(name, A, B, 15)
+FUSED_PRE_ALL_(cmp_EG32_r, c->r[i->rm], c->r[i->reg])
+FUSED_PRE_ALL_(cmp_GE32_r, c->r[i->reg], c->r[i->rm])
+FUSED_PRE_ALL_(cmp_EI32_r, c->r[i->rm], i->imm)
+#undef FUSED_PRE_ALL_
+#undef FUSED_PRE_CC_
+#undef FUSED_PRE
+#undef PRE_s
+#undef PRE_b
+#undef PRE_x
+#undef PRE_d
+#undef PRE_i
+#undef FUSED_FN_
 #undef FUSED_MORE_1
 #undef FUSED_MORE_0
 #undef FUSED
@@ -322,8 +420,20 @@ FUSED(test_EI8_r, FZ_AND, 1, 0, 1, get_reg(c, i->rm, 1), i->imm & 0xFF, EAX, 1)
 #undef FUSED_CC
 #undef FZ_FLAGS_
 
-insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
+insn_fn jcc_fused(const struct insn *in, unsigned cc, unsigned dead)
 {
+    insn_fn producer = in->fn;
+    /* byte forms of low-byte registers: their own rows */
+    if (in->rm < 4 && (in->reg < 4 || producer == op_cmp_EI8_r || producer == op_test_EI8_r)) {
+        static const insn_fn low[][2] = {
+            {op_cmp_EG8_r, op_cmp_EG8_rl}, {op_cmp_GE8_r, op_cmp_GE8_rl},
+            {op_cmp_EI8_r, op_cmp_EI8_rl}, {op_test_EG8_r, op_test_EG8_rl},
+            {op_test_EI8_r, op_test_EI8_rl},
+        };
+        for (unsigned k = 0; k < sizeof low / sizeof low[0]; k++)
+            if (low[k][0] == producer)
+                producer = low[k][1];
+    }
     /* the dead-flags handlers, by dead (1..3) and condition (NULL: P, NP) */
 #define FZ_D_(name, d)                                                               \
     {op_fz_##name##_c0_d##d, op_fz_##name##_c1_d##d, op_fz_##name##_c2_d##d,         \
@@ -339,6 +449,8 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
         FZ_DEAD(cmp_EG32_r), FZ_DEAD(cmp_GE32_r), FZ_DEAD(cmp_EI32_r), FZ_DEAD(cmp_AI32),
         FZ_DEAD(cmp_EG8_r), FZ_DEAD(cmp_GE8_r), FZ_DEAD(cmp_EI8_r), FZ_DEAD(test_EG32_r),
         FZ_DEAD(test_EI32_r), FZ_DEAD(test_AI32), FZ_DEAD(test_EG8_r), FZ_DEAD(test_EI8_r),
+        FZ_DEAD(cmp_EG8_rl), FZ_DEAD(cmp_GE8_rl), FZ_DEAD(cmp_EI8_rl), FZ_DEAD(test_EG8_rl),
+        FZ_DEAD(test_EI8_rl),
     };
 #undef FZ_DEAD
 #undef FZ_D_
@@ -365,7 +477,9 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     } rows[] = {
         FZ_ALU(cmp, 1), FZ_ALU(sub, 1), FZ_ALU(add, 0), FZ_ALU(and, 0), FZ_ALU(or, 0),
         FZ_ALU(xor, 0), FZ_ROW_1(test_EG32_r), FZ_ROW_1(test_EI32_r), FZ_ROW_1(test_AI32),
-        FZ_ROW_1(test_EG8_r), FZ_ROW_1(test_EI8_r),
+        FZ_ROW_1(test_EG8_r), FZ_ROW_1(test_EI8_r), FZ_ROW_1(cmp_EG8_rl),
+        FZ_ROW_1(cmp_GE8_rl), FZ_ROW_1(cmp_EI8_rl), FZ_ROW_1(test_EG8_rl),
+        FZ_ROW_1(test_EI8_rl),
     };
 #undef FZ_ALU
 #undef FZ_ROW_1
@@ -374,6 +488,29 @@ insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead)
     for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
         if (rows[k].plain == producer)
             return rows[k].by_cc[cc & 15] ? rows[k].by_cc[cc & 15] : rows[k].any;
+    return NULL;
+}
+
+insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind)
+{
+#define FP_(name) {op_fz_##name, {op_fi_##name, op_fd_##name, op_fx_##name, op_fb_##name, op_fs_##name}}
+#define FP_CC_(name, CC)                                                             \
+    FP_(name##_c##CC), FP_(name##_c##CC##_d1), FP_(name##_c##CC##_d2),                \
+        FP_(name##_c##CC##_d3), FP_(name##_c##CC##_d4)
+#define FP_ALL_(name)                                                                \
+    FP_(name), FP_CC_(name, 0), FP_CC_(name, 1), FP_CC_(name, 2), FP_CC_(name, 3),   \
+        FP_CC_(name, 4), FP_CC_(name, 5), FP_CC_(name, 6), FP_CC_(name, 7),          \
+        FP_CC_(name, 8), FP_CC_(name, 9), FP_CC_(name, 12), FP_CC_(name, 13),        \
+        FP_CC_(name, 14), FP_CC_(name, 15)
+    static const struct {
+        insn_fn fused, by_kind[PRE_KINDS];
+    } rows[] = {FP_ALL_(cmp_EG32_r), FP_ALL_(cmp_GE32_r), FP_ALL_(cmp_EI32_r)};
+#undef FP_ALL_
+#undef FP_CC_
+#undef FP_
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
+        if (rows[k].fused == fused)
+            return rows[k].by_kind[kind];
     return NULL;
 }
 

@@ -59,12 +59,68 @@ enum {
         set_reg(c, i->rm, 1, (get_reg(c, i->rm, 1) OPX i->imm) & 0xFF);                    \
         insn_go(c, i);                                                                     \
     }
-NF_ALU_E(add, +)
-NF_ALU_E(or, |)
-NF_ALU_E(and, &)
-NF_ALU_E(sub, -)
-NF_ALU_E(xor, ^)
+/* The byte forms again when every register operand is a low byte (AL, CL, DL, BL: r < 4): the
+ * low byte of d OPX s depends only on the low bytes of d and s for these operations, so no test
+ * for a high byte (AH..BH) is needed (nf_low picks them). */
+#define NF_ALU_LOW(name, OPX)                                                              \
+    static void op_##name##_EG8_rl_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d OPX c->r[i->reg]) & 0xFFu);                       \
+        insn_go(c, i);                                                                     \
+    }                                                                                      \
+    static void op_##name##_GE8_rl_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        uint32_t d = c->r[i->reg];                                                         \
+        c->r[i->reg] = (d & ~0xFFu) | ((d OPX c->r[i->rm]) & 0xFFu);                       \
+        insn_go(c, i);                                                                     \
+    }                                                                                      \
+    static void op_##name##_EI8_rl_nf(struct cpu *c, const struct insn *i)                 \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d OPX i->imm) & 0xFFu);                             \
+        insn_go(c, i);                                                                     \
+    }
+#define NF_ALU(name, OPX) NF_ALU_E(name, OPX) NF_ALU_LOW(name, OPX)
+NF_ALU(add, +)
+NF_ALU(or, |)
+NF_ALU(and, &)
+NF_ALU(sub, -)
+NF_ALU(xor, ^)
+#undef NF_ALU
+#undef NF_ALU_LOW
 #undef NF_ALU_E
+
+/* MOVZX r32, r8 of a low byte (no flags: any position in the block). */
+static void op_movzx32_rl(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->rm] & 0xFFu;
+    insn_go(c, i);
+}
+
+/* The handler for instruction i instead of nf (a byte form's _nf handler, or i's own for
+ * MOVZX r32, r8) when its register operands are all low bytes; else nf. */
+static insn_fn nf_low(const struct insn *i, insn_fn nf)
+{
+#define LOW_(name)                                                                         \
+    {op_##name##_EG8_r_nf, op_##name##_EG8_rl_nf, 2},                                      \
+        {op_##name##_GE8_r_nf, op_##name##_GE8_rl_nf, 2},                                  \
+        {op_##name##_EI8_r_nf, op_##name##_EI8_rl_nf, 1}
+    static const struct {
+        insn_fn nf, low;
+        uint8_t regs; /* 2: rm and reg, 1: rm */
+    } rows[] = {LOW_(add), LOW_(or), LOW_(and), LOW_(sub), LOW_(xor),
+                {op_movzx32_r, op_movzx32_rl, 0}};
+#undef LOW_
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        if (rows[k].nf != nf)
+            continue;
+        if (rows[k].regs == 0) /* MOVZX: a byte source (B6, not B7) */
+            return !(i->cc & 1) && i->rm < 4 ? rows[k].low : nf;
+        return i->rm < 4 && (rows[k].regs == 1 || i->reg < 4) ? rows[k].low : nf;
+    }
+    return nf;
+}
 
 /* CMP and TEST with dead flags do nothing at all. */
 #define NF_NOTHING(fname)                                                                  \
@@ -316,8 +372,11 @@ void insn_kill_dead_flags(struct insn *insns, unsigned n, uint32_t *live_in, uin
             continue;
         }
         if (writes && !(writes & live) && nf) {
-            in->fn = nf;
+            in->fn = nf_low(in, nf);
             in->mid = 1;
+        } else if (in->fn == op_movzx32_r && (nf = nf_low(in, in->fn)) != in->fn) {
+            in->fn = nf;
+            in->mid = 1; /* run on its own: its plain handler */
         }
         live = fault ? FL_ARITH : (live & ~writes) | reads;
     }

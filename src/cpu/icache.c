@@ -195,9 +195,34 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
                         (!(live_in[k + 2] & FL_ARITH) ? 2u : 0u);
         if (dead == 0 && j->jt)
             dead = 4; /* none dead, the target in the block (control.c FUSED_CC) */
-        if ((f = jcc_fused(in->fn, j->cc, dead))) {
+        if ((f = jcc_fused(in, j->cc, dead))) {
             in->fn = f;
             in->mid = 1; /* run on its own, its plain handler: the Jcc runs next */
+        }
+    }
+    /* INC, DEC, XOR of registers or a load to a 32-bit register before a fused CMP: the three
+     * fused (control.c; the CMP keeps its fused handler, for a jump to it) */
+    for (unsigned k = 0; k + 3 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        /* (op_ud: a LOCK prefix makes these #UD; such an instruction ends its block, so it is
+         * never before a fused CMP, but its row is still the instruction's) */
+        if (!in[1].mid || in->osize != 4 || in->fn == op_ud)
+            continue;
+        insn_fn row = opcode_table[in->id].fn, f;
+        enum fused_pre kind;
+        if (row == op_inc_r)
+            kind = PRE_INC;
+        else if (row == op_dec_r)
+            kind = PRE_DEC;
+        else if (row == op_xor_EG && in->modreg)
+            kind = PRE_XOR;
+        else if (row == op_mov_GE && !in->modreg && in->asize == 4)
+            kind = in->index == NOREG ? PRE_LOAD_B : PRE_LOAD_X;
+        else
+            continue;
+        if ((f = jcc_fused_pre(in[1].fn, kind))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the CMP's */
         }
     }
     for (unsigned k = 0; k < b->n; k++)

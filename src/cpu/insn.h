@@ -216,11 +216,21 @@ OP_DECL(toolong); /* an instruction longer than 15 bytes: #GP(0) */
 #undef FORMS
 #undef FORMS_B
 
-/* The handler of producer fused with a Jcc of condition cc that follows it (control.c), NULL
+/* The handler of instruction producer (by its handler, and for byte forms whether its register
+ * operands are all low bytes) fused with a Jcc of condition cc that follows it (control.c), NULL
  * when it has none. dead: the producer's flags are dead where the Jcc leads when taken (1: its
  * target is an instruction of its block, insn.jt), when not taken (2), both (3), or 0; 4: none
  * dead, the target an instruction of its block. */
-insn_fn jcc_fused(insn_fn producer, unsigned cc, unsigned dead);
+insn_fn jcc_fused(const struct insn *producer, unsigned cc, unsigned dead);
+
+/* The first instruction of a triple (control.c jcc_fused_pre): INC, DEC of a 32-bit register;
+ * XOR r/m32, r32 of registers; MOV r32 from [base + disp], from [base + index * scale + disp]
+ * (32-bit addressing). */
+enum fused_pre { PRE_INC, PRE_DEC, PRE_XOR, PRE_LOAD_B, PRE_LOAD_X, PRE_KINDS };
+
+/* The handler of an instruction of that kind followed by the instruction whose fused handler
+ * (jcc_fused's) is fused, the three as one (control.c), NULL when there is none. */
+insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */

@@ -417,6 +417,7 @@ static const uint8_t producers[][7] = {
     {2, 0x30, 0xF1}, {2, 0x32, 0xCE}, {3, 0x80, 0xF1, 0x80},             /* xor */
     {2, 0x85, 0xD1}, {6, 0xF7, 0xC1, 0x01, 0x00, 0x00, 0x80}, {5, 0xA9, 0xFF, 0xFF, 0xFF, 0xFF},
     {2, 0x84, 0xF1}, {3, 0xF6, 0xC1, 0x81}, {3, 0xF6, 0xC4, 0x01},       /* test */
+    {2, 0x38, 0xD1}, {2, 0x3A, 0xCA}, {2, 0x84, 0xD1}, /* cmp cl, dl; cmp cl, dl; test cl, dl */
 };
 
 
@@ -464,6 +465,122 @@ static unsigned fuse_program(uint8_t *p)
     n += 4;
     p[n++] = 0xF4;
     return n;
+}
+
+/* An INC, DEC, XOR or load to a 32-bit register, then a CMP fused with its Jcc (control.c
+ * op_fi_, op_fd_, op_fx_, op_fb_, op_fs_: the three as one): for each operand pair, each INC or
+ * DEC (of an operand of the CMP or another register), XOR, load by [base + disp] and by [base +
+ * index + disp], and a load from beyond RAM (no fast path: the MOV's own handler), each CMP form (EG, GE, EI) with each condition code (rel8, and JNE also
+ * rel32), and two tails: the flags dead after the Jcc both ways (INC EDI, ROL EDI) or CF live
+ * both ways (SBB EDI, EBX reads it). */
+static unsigned fuse_pre_program(uint8_t *p)
+{
+    static const uint8_t pres[][8] = {
+        {1, 0x41}, {1, 0x49}, {1, 0x42}, {1, 0x4A}, {1, 0x40}, /* inc/dec ecx, edx; inc eax */
+        {2, 0x31, 0xC1},                                        /* xor ecx, eax */
+        {3, 0x8B, 0x4E, 0xF8},                                  /* mov ecx, [esi - 8] */
+        {7, 0x8B, 0x94, 0x34, 0xFC, 0x8F, 0xFF, 0xFF},          /* mov edx, [esp+esi-0x7004] */
+        {6, 0x8B, 0x0D, 0x00, 0xF0, 0xFF, 0xFF},                /* mov ecx, [0xFFFFF000] */
+    };
+    static const uint8_t cmps[][4] = {{2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}};
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned k = 0; k < sizeof pres / sizeof pres[0]; k++)
+        for (unsigned m = 0; m < sizeof cmps / sizeof cmps[0]; m++)
+            for (unsigned tail = 0; tail < 2; tail++)
+                for (unsigned cc = 0; cc < 17; cc++) {
+                    static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
+                    memcpy(p + n, setup, sizeof setup); /* eax = ecx = ebx, edx = ebp */
+                    n += sizeof setup;
+                    memcpy(p + n, pres[k] + 1, pres[k][0]);
+                    n += pres[k][0];
+                    memcpy(p + n, cmps[m] + 1, cmps[m][0]);
+                    n += cmps[m][0];
+                    if (cc < 16) {
+                        p[n++] = (uint8_t)(0x70 + cc); /* jcc +1 */
+                        p[n++] = 0x01;
+                    } else {
+                        static const uint8_t jne32[] = {0x0F, 0x85, 0x01, 0x00, 0x00, 0x00};
+                        memcpy(p + n, jne32, sizeof jne32);
+                        n += sizeof jne32;
+                    }
+                    p[n++] = 0x47; /* inc edi */
+                    if (tail == 0) {
+                        p[n++] = 0xD1; /* rol edi, 1 */
+                        p[n++] = 0xC7;
+                    } else {
+                        p[n++] = 0x19; /* sbb edi, ebx */
+                        p[n++] = 0xDF;
+                    }
+                }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
+/* A loop closed by INC, CMP, JNE back to the block's start; then a DEC, CMP, JBE whose CMP is
+ * also the target of a JNZ later in the block (the CMP's own fused handler runs there), each
+ * cut by every budget. */
+static const uint8_t fuse_pre_loops[] = {
+    0x31, 0xC0,                   /* 00 xor eax, eax */
+    0x31, 0xDB,                   /* 02 xor ebx, ebx */
+    0x01, 0xC3,                   /* 04 add ebx, eax (the first loop's block) */
+    0x40,                         /* 05 inc eax */
+    0x83, 0xF8, 0x1E,             /* 06 cmp eax, 30 */
+    0x75, 0xF8,                   /* 09 jne 04 */
+    0xB9, 0x28, 0x00, 0x00, 0x00, /* 0B mov ecx, 40 */
+    0x49,                         /* 10 dec ecx */
+    0x83, 0xF9, 0x07,             /* 11 cmp ecx, 7 */
+    0x76, 0x0C,                   /* 14 jbe 22 */
+    0x01, 0xCA,                   /* 16 add edx, ecx */
+    0x83, 0xE9, 0x03,             /* 18 sub ecx, 3 */
+    0xF6, 0xC1, 0x01,             /* 1B test cl, 1 */
+    0x75, 0xF1,                   /* 1E jnz 11 */
+    0xEB, 0xEE,                   /* 20 jmp 10 */
+    0xF4,                         /* 22 hlt */
+};
+
+/* An INC, XOR or load with a LOCK prefix (#UD, which ends its block) before a CMP and a Jcc:
+ * the #UD is taken. */
+static const uint8_t fuse_pre_lock[][12] = {
+    {10, 0xF0, 0x41, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4},       /* lock inc ecx */
+    {11, 0xF0, 0x31, 0xC1, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4}, /* lock xor */
+    {11, 0xF0, 0x8B, 0x0E, 0x83, 0xF9, 0x05, 0x75, 0x01, 0x47, 0x47, 0xF4}, /* lock mov */
+};
+
+static void test_fuse_pre(void **state)
+{
+    (void)state;
+    for (unsigned k = 0; k < sizeof fuse_pre_lock / sizeof fuse_pre_lock[0]; k++) {
+        struct state s = run_k(fuse_pre_lock[k] + 1, fuse_pre_lock[k][0], false, MAX_INSNS);
+        assert_int_equal(s.exceptions, 1);
+        assert_int_equal(s.vector, 6);
+        assert_int_equal(s.fault_eip, CODE);
+        assert_int_equal(s.r[ECX], 0);
+    }
+    static uint8_t code[DATA - CODE];
+    unsigned len = fuse_pre_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "fuse_pre", 24);
+    CHECK(fuse_pre_loops);
+    struct state st = run_k(fuse_pre_loops, sizeof fuse_pre_loops, false, MAX_INSNS);
+    assert_int_equal(st.r[EBX], 435);
+    assert_int_equal(st.result, RUN_HALT);
 }
 
 /* A block of ICACHE_BLOCK_MAX (64) instructions whose last is a Jcc after a CMP: the Jcc runs
@@ -603,7 +720,7 @@ static void test_dead_each(void **state)
         0xBA, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 */
         0x01, 0xC3,                   /* add ebx, eax: a carry, lazy flags */
     };
-    uint8_t xs[80][9]; /* length, then the bytes */
+    uint8_t xs[100][9]; /* length, then the bytes */
     unsigned nx = 0;
     static const uint8_t fixed[][9] = {
         {1, 0x40}, {1, 0x4B},                                       /* inc eax, dec ebx */
@@ -613,6 +730,8 @@ static void test_dead_each(void **state)
         {2, 0x85, 0xD8}, {5, 0xA9, 0x00, 0xF0, 0x00, 0x80}, {2, 0x84, 0xDC}, /* test */
         {3, 0xF6, 0xC4, 0x0F},
         {3, 0x0F, 0xAF, 0xC3},                             /* imul eax, ebx */
+        {3, 0x0F, 0xB6, 0xCB}, {3, 0x0F, 0xB6, 0xC4},       /* movzx ecx, bl; eax, ah */
+        {3, 0x0F, 0xB7, 0xCB},                             /* movzx ecx, bx */
         {7, 0x0F, 0xAF, 0x05, 0x04, 0xC0, 0x00, 0x00},     /* imul eax, [DATA + 4] */
         {5, 0x0F, 0xAF, 0x5C, 0x24, 0xF0},                 /* imul ebx, [esp - 0x10] */
         {8, 0x0F, 0xAF, 0x1C, 0x8D, 0x00, 0xC0, 0x00, 0x00}, /* imul ebx, [ecx*4 + DATA] */
@@ -631,6 +750,9 @@ static void test_dead_each(void **state)
             {2, b, 0xDC},                                            /* AH op= BL */
             {2, (uint8_t)(b + 2), 0xE3},                             /* AH op= BL */
             {3, 0x80, (uint8_t)(0xC4 | o << 3), 0x7F},               /* AH op= imm8 */
+            {2, b, 0xD9},                                            /* CL op= BL */
+            {2, (uint8_t)(b + 2), 0xCB},                             /* CL op= BL */
+            {3, 0x80, (uint8_t)(0xC1 | o << 3), 0x81},               /* CL op= imm8 */
         };
         for (unsigned f = 0; f < sizeof forms / sizeof forms[0]; f++, nx++)
             memcpy(xs[nx], forms[f], (unsigned)forms[f][0] + 1);
@@ -670,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_fuse_limit),
         cmocka_unit_test(test_fuse_block_end),
         cmocka_unit_test(test_fuse_all),
+        cmocka_unit_test(test_fuse_pre),
         cmocka_unit_test(test_dead_flags),
         cmocka_unit_test(test_dead_each),
     };
