@@ -132,7 +132,8 @@ enum { SEG_MEMO_DATA = 0, SEG_MEMO_SS = 1, SEG_MEMO_CODE = 2 };
 #define SEG_MEMO_SLOT(sel, kind) ((((unsigned)(sel) >> 3) + ((kind) ? 4u : 0u)) & (SEG_MEMOS - 1))
 struct seg_memo {
     uint32_t key;           /* SEG_MEMO_KEY; 0: unused (a null selector never gets here) */
-    uint32_t lin, lo, hi;   /* the descriptor's address and bytes (accessed bit set) */
+    uint32_t lin, lo, hi;   /* the descriptor's address and bytes (accessed bit set); lo, hi
+                               adjacent: segment.h compares the 8 bytes at once */
     struct segment s;       /* what the register got */
 };
 

@@ -83,6 +83,7 @@ void cpu_reset_protected_flat(struct cpu *c, uint32_t eip)
     c->idtr.base = 0;
     c->idtr.limit = 0x3FF;
     memset(&c->ldtr, 0, sizeof c->ldtr);
+    seg_memo_clear(c);
     memset(&c->tr, 0, sizeof c->tr);
     c->eip = eip;
     c->halted = false;

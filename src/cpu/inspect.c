@@ -187,7 +187,11 @@ enum insp_status cpu_set_seg(struct cpu *c, enum cpu_sreg s, const struct seg_va
 
 void cpu_get_gdtr(const struct cpu *c, struct dtable *out) { *out = c->gdtr; }
 void cpu_get_idtr(const struct cpu *c, struct dtable *out) { *out = c->idtr; }
-void cpu_set_gdtr(struct cpu *c, const struct dtable *in) { c->gdtr = *in; }
+void cpu_set_gdtr(struct cpu *c, const struct dtable *in)
+{
+    c->gdtr = *in;
+    seg_memo_clear(c);
+}
 void cpu_set_idtr(struct cpu *c, const struct dtable *in) { c->idtr = *in; }
 
 /* Entry `index` (8 bytes) of the table at linear base with limit `limit`. */

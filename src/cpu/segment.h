@@ -9,6 +9,7 @@
 #define RINGSIDE_SEGMENT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "cpu/cpu.h"
 #include "mmu/mem.h"
@@ -84,34 +85,37 @@ static inline bool desc_peek(struct cpu *c, uint16_t sel, uint32_t *lo, uint32_t
 }
 
 /* The memo (cpu.h struct seg_memo) of selector `sel` for checks of `kind` made at privilege
- * `cpl`: the segment-register cache they gave, when the memo holds them, the descriptor is
- * still at the memo's linear address inside the table TI names (for TI = 1 a present LDT),
- * and its 8 bytes there, read through the TLB, are the memo's: the checks would read the same
- * bytes and end the same way (they depend on nothing else; the accessed bit is set in the
- * bytes of DATA and SS memos, so seg_load_slow would not write it). NULL otherwise (a TLB miss
- * included), having changed nothing. A null selector never has a memo. */
+ * `cpl`: the segment-register cache they gave, when the memo holds them and the descriptor's 8
+ * bytes at the memo's linear address, read through the TLB, are the memo's: the checks would
+ * read the same bytes and end the same way (they depend on nothing else; the accessed bit is
+ * set in the bytes of DATA and SS memos, so seg_load_slow would not write it). The table
+ * (GDTR, LDTR) the memo was made with is the current one: every change of GDTR or LDTR drops
+ * every memo (seg_memo_clear), so the memo's address is still the descriptor's, inside the
+ * table's limit (for TI = 1, a present LDT's). NULL otherwise (a TLB miss included), having
+ * changed nothing. A null selector never has a memo. */
 static inline __attribute__((always_inline)) const struct segment *
 seg_memo_get(struct cpu *c, unsigned kind, unsigned cpl, uint16_t sel)
 {
     const struct seg_memo *m = &c->seg_memo[SEG_MEMO_SLOT(sel, kind)];
     if (m->key != SEG_MEMO_KEY(sel, cpl, kind))
         return NULL;
-    uint32_t base = c->gdtr.base, limit = c->gdtr.limit, off = sel & SEL_INDEX;
-    if (sel_in_ldt(sel)) {
-        if (!(c->ldtr.attr & SA_P))
-            return NULL;
-        base = c->ldtr.base;
-        limit = c->ldtr.limit;
-    }
-    if (base + off != m->lin || off + 7 > limit)
-        return NULL;
     struct tlb_entry *e = tlb_hit(c, m->lin, 8, TLB_R_I);
     if (!e)
         return NULL;
-    const uint8_t *p = e->host + (m->lin & PAGE_MASK);
-    if (host_load(p, 4) != m->lo || host_load(p + 4, 4) != m->hi)
+    /* lo then hi, 8 bytes as the guest's: one compare (host_load reads either the same way) */
+    uint64_t now, was;
+    memcpy(&now, e->host + (m->lin & PAGE_MASK), 8);
+    memcpy(&was, &m->lo, 8);
+    if (now != was)
         return NULL;
     return &m->s;
+}
+
+/* Drops every memo: GDTR or LDTR has changed (LGDT, LLDT, a task switch, a reset, the
+ * debugger, a snapshot), and with it where a selector's descriptor is. */
+static inline void seg_memo_clear(struct cpu *c)
+{
+    memset(c->seg_memo, 0, sizeof c->seg_memo);
 }
 
 /* Records that the descriptor of `sel` at linear address lin, bytes lo and hi, passed the

@@ -4,6 +4,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/icache.h"
+#include "cpu/segment.h"
 #include "mmu/mem.h"
 
 void cpu_state_save(const struct cpu *c, struct cpu *out)
@@ -81,6 +82,7 @@ int cpu_state_load(struct cpu *c, const struct cpu *saved)
     c->last_block = NULL;
     c->cur = NULL;
     cpu_flush_decoded(c); /* empties decoded code and the TLB, bumps map_epoch */
+    seg_memo_clear(c);    /* (they were made with the saved tables: dropped all the same) */
     cpu_update_acc(c);    /* c->tlbf_cur: into this cpu's fast TLB */
     return 0;
 }

@@ -163,7 +163,11 @@ static void store_dtable(struct cpu *c, const struct insn *i, const struct dtabl
     wr(c, i->seg, off + 2, 4, t->base);
 }
 
-OP(lgdt) { load_dtable(c, i, &c->gdtr); }
+OP(lgdt)
+{
+    load_dtable(c, i, &c->gdtr);
+    seg_memo_clear(c);
+}
 OP(lidt) { load_dtable(c, i, &c->idtr); }
 
 OP(sgdt)
@@ -220,6 +224,7 @@ OP(lldt)
     if (sel_is_null(sel)) {
         memset(&c->ldtr, 0, sizeof c->ldtr);
         c->ldtr.sel = sel;
+        seg_memo_clear(c);
         return;
     }
     struct desc d;
@@ -229,6 +234,7 @@ OP(lldt)
     if (!d.p)
         raise_sel(c, EXC_NP, err, SR_NOT_PRESENT, SU_LLDT, sel, &d);
     desc_to_segment(sel, &d, &c->ldtr);
+    seg_memo_clear(c);
 }
 
 /* LTR: a present available TSS (type 1 or 9) in the GDT; it is marked busy in memory. */

@@ -202,6 +202,7 @@ void task_switch(struct cpu *c, uint16_t sel, enum task_reason why, const struct
             raise_sel(c, EXC_TS, sel_error(ldt), SR_NOT_PRESENT, SU_TASK_LDT, ldt, &ld);
         desc_to_segment(ldt, &ld, &c->ldtr);
     }
+    seg_memo_clear(c);
     uint16_t cs = sels[1];
     load_task_segment(c, SEG_CS, cs);
     cpu_set_cpl(c, sel_rpl(cs));

@@ -1176,6 +1176,49 @@ static void test_memo_int_ss0_changed(void **state)
     assert_false(a.seg[SEG_SS].flat);
 }
 
+/* LGDT drops the memos (segment.h seg_memo_clear): at CPL 0, `lgdt [0x5F00]; int 0x31` runs
+ * twice with the GDT at GDT (the delivery keeps a memo of its CS, 0x08); then the GDT is copied
+ * to 0xB000 with 0x08 given base 0x1000 there, and the LGDT's operand names the copy: the next
+ * INT runs the handler at 0x1000 + HANDLER (the old table's bytes, still in the TLB and
+ * unchanged, must not stand in for the new one's). */
+static void gdt_at(struct t *t, uint32_t base)
+{
+    t->ram[KCODE + 0xF00] = 9 * 8 - 1;
+    t->ram[KCODE + 0xF01] = 0;
+    wr32(t, KCODE + 0xF02, base);
+}
+static void test_memo_lgdt_moved(void **state)
+{
+    struct t *t = *state;
+    struct outcome first, a, b;
+    const uint8_t code[] = {0x0F, 0x01, 0x15, 0x00, 0x5F, 0x00, 0x00, 0xCD, V_SYS};
+    memcpy(t->ram + KCODE, code, sizeof code);
+    t->ram[0x1000 + HANDLER] = 0xF4;
+    gdt_at(t, GDT);
+    cpu_reset_protected_flat(&t->c, 0);
+    cpu_flush_decoded(&t->c);
+    for (int k = 0; k < 2; k++) {
+        enter(t, 0);
+        take(t, &first, cpu_run(&t->c, 100));
+    }
+    assert_int_equal(first.rr, RUN_HALT);
+    assert_int_equal(first.seg[SEG_CS].base, 0u);
+    memcpy(t->ram + 0xB000, t->ram + GDT, 9 * 8);
+    wr32(t, 0xB000 + SEL_KCODE, 0x1000FFFFu);
+    wr32(t, 0xB000 + SEL_KCODE + 4, 0x00CF9B00u);
+    gdt_at(t, 0xB000);
+    enter(t, 0);
+    assert_non_null(tlb_hit(&t->c, GDT, 8, TLB_R_I)); /* the fast path may run */
+    take(t, &a, cpu_run(&t->c, 100));
+    cpu_flush_decoded(&t->c);
+    enter(t, 0);
+    take(t, &b, cpu_run(&t->c, 100));
+    same(&a, &b);
+    assert_int_equal(a.rr, RUN_HALT);
+    assert_int_equal(a.seg[SEG_CS].base, 0x1000u);
+    assert_int_equal(a.eip, HANDLER + 1);
+}
+
 /* IRET to ring 3 with the ring-3 data descriptor accessed (an SS memo is kept); then the ring-3
  * code segment (0x1B) gets base 0x100: EIP stays, CS.base is the new one. */
 static void user_data_accessed(struct t *t) { wr32(t, GDT + 0x24, 0x00CFF300u); }
@@ -1341,6 +1384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memo_int_cs_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_int_cs_not_present, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_int_ss0_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_lgdt_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_cs_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_ss_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_iret_then_mov_ss_accessed, setup, teardown),

@@ -17,7 +17,8 @@
  *     rewrites the GDT entry with a store (through the TLB) between two loads of DS, by MOV
  *     and by POP, in one block; the GDT moves to a copy whose entry differs while the old
  *     place still holds the memo's bytes (the memo's address is not the table's any more); an
- *     LDT selector's memo after the LDT moves, and after the LDTR is made not present.
+ *     LDT selector's memo after the LDT moves, and after the LDTR is made unusable. The tables
+ *     move, shrink and change by the guest's LGDT and LLDT, which drop every memo.
  *
  * The machine: 1 MiB of RAM, flat protected mode at CPL 0, no paging, a GDT at 0x1000 and an IDT
  * at 0 whose #GP and #NP gates lead to a HLT.
@@ -174,12 +175,17 @@ static void test_other_rpl_is_checked(void **state)
     assert_int_equal(t->c.seg[SEG_DS].sel, 0x10);
 }
 
+/* mov eax, [GDT]; mov eax, [LDT] */
+#define TOUCH_TABLES 0xA1, 0x00, 0x10, 0x00, 0x00, 0xA1, 0x00, 0x30, 0x00, 0x00
+static void guest_lgdt(struct t *t, uint32_t base, uint16_t limit);
+static void guest_lldt(struct t *t, uint16_t sel);
+
 static void test_shrunk_table_faults(void **state)
 {
     struct t *t = *state;
     load_ds(t, 0x10);
     assert_int_equal(t->exceptions, 0);
-    t->c.gdtr.limit = 2 * 8 - 1; /* descriptor 2 is now beyond the limit */
+    guest_lgdt(t, GDT, 2 * 8 - 1); /* descriptor 2 is now beyond the limit */
     load_ds(t, 0x10);
     assert_int_equal(t->exceptions, 1);
     assert_int_equal(t->vector, 13);
@@ -193,7 +199,7 @@ static void test_moved_table(void **state)
     assert_int_equal(t->exceptions, 0);
     memcpy(t->ram + GDT + 0x800, t->ram + GDT, 3 * 8);
     memset(t->ram + GDT, 0, 3 * 8); /* the old place no longer holds the descriptors */
-    t->c.gdtr.base = GDT + 0x800;
+    guest_lgdt(t, GDT + 0x800, 3 * 8 - 1);
     load_ds(t, 0x10);
     assert_int_equal(t->exceptions, 0);
     assert_true(t->c.seg[SEG_DS].flat);
@@ -231,6 +237,44 @@ static void run_code(struct t *t, const uint8_t *code, size_t n)
     t->c.halted = false;
     t->exceptions = 0;
     assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+}
+
+/* Runs code at `at` to its HLT, as load_ds does: the same bytes at each place every time, so
+ * that nothing is flushed and the TLB stays warm (the memos' descriptors readable through it). */
+static void run_at(struct t *t, uint32_t at, const uint8_t *code, size_t n)
+{
+    memcpy(t->ram + at, code, n);
+    t->c.eip = at;
+    t->c.halted = false;
+    t->exceptions = 0;
+    assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+}
+
+/* The guest's LGDT (lgdt [CODE + 0x300]; reads of the pages of the GDT and the LDT, so that
+ * the TLB maps them whatever ran before; hlt): the table moves or shrinks the way a guest moves
+ * or shrinks it, which drops every memo (segment.h seg_memo_clear). */
+static void guest_lgdt(struct t *t, uint32_t base, uint16_t limit)
+{
+    const uint32_t m = CODE + 0x300;
+    t->ram[m] = limit & 0xFF;
+    t->ram[m + 1] = limit >> 8;
+    memcpy(t->ram + m + 2, &base, 4);
+    const uint8_t code[] = {0x0F, 0x01, 0x15, m & 0xFF, (m >> 8) & 0xFF, (m >> 16) & 0xFF,
+                            m >> 24, TOUCH_TABLES, 0xF4};
+    run_at(t, CODE + 0x200, code, sizeof code);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.gdtr.base, base);
+    assert_int_equal(t->c.gdtr.limit, limit);
+}
+
+/* The guest's LLDT (mov ax, sel; lldt ax; the same reads; hlt). */
+static void guest_lldt(struct t *t, uint16_t sel)
+{
+    const uint8_t code[] = {0x66, 0xB8, sel & 0xFF, sel >> 8, 0x0F, 0x00, 0xD0, TOUCH_TABLES,
+                            0xF4};
+    run_at(t, CODE + 0x240 + (sel >> 3) * 0x20u, code, sizeof code);
+    assert_int_equal(t->exceptions, 0);
+    assert_int_equal(t->c.ldtr.sel, sel);
 }
 
 /* mov ax, 0x10; mov ds, ax; mov dword [GDT + 0x14], HI; mov ds, ax; hlt: the second load, in
@@ -302,7 +346,7 @@ static void test_moved_table_old_bytes_kept(void **state)
     assert_true(t->c.seg[SEG_DS].flat);
     memcpy(t->ram + GDT + 0x800, t->ram + GDT, 3 * 8);
     t->ram[GDT + 0x800 + 2 * 8 + 4] = 0x56; /* base 23:16 at the new place only */
-    t->c.gdtr.base = GDT + 0x800;
+    guest_lgdt(t, GDT + 0x800, 3 * 8 - 1);
     load_ds(t, 0x10);
     assert_int_equal(t->exceptions, 0);
     assert_int_equal(t->c.seg[SEG_DS].base, 0x560000u);
@@ -322,17 +366,20 @@ static void test_ldt_memo(void **state)
     struct t *t = *state;
     put_ldt_desc(t, LDT, 1, 0x12);
     put_ldt_desc(t, LDT + 0x100, 1, 0x78);
-    t->c.ldtr = (struct segment){.sel = 0x18, .base = LDT, .limit = 0xF, .attr = 0x82};
+    guest_lgdt(t, GDT, 4 * 8 - 1);
+    put_desc(t, 3, LDT, 0xF, 0x82, 0x0); /* 0x18: the LDT, present */
+    guest_lldt(t, 0x18);
     load_ds(t, 0x0C);
     assert_int_equal(t->exceptions, 0);
     assert_int_equal(t->c.seg[SEG_DS].base, 0x120000u);
     load_ds(t, 0x0C); /* the memo */
     assert_int_equal(t->c.seg[SEG_DS].base, 0x120000u);
-    t->c.ldtr.base = LDT + 0x100; /* another LDT: its entry 1 has another base */
+    put_desc(t, 3, LDT + 0x100, 0xF, 0x82, 0x0); /* another LDT: its entry 1 has another base */
+    guest_lldt(t, 0x18);
     load_ds(t, 0x0C);
     assert_int_equal(t->exceptions, 0);
     assert_int_equal(t->c.seg[SEG_DS].base, 0x780000u);
-    t->c.ldtr.attr = 0x02; /* not present: #GP(selector) */
+    guest_lldt(t, 0); /* no LDT: #GP(selector) */
     load_ds(t, 0x0C);
     assert_int_equal(t->exceptions, 1);
     assert_int_equal(t->vector, 13);
