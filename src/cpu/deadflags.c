@@ -196,6 +196,30 @@ NF_IMUL(b, FORM_B)
 NF_IMUL(x, FORM_X)
 #undef NF_IMUL
 
+/* The same ending a deferral (defer_flags): its slow path, where a fault or a device can see
+ * the flags, first records those of the ADD/SUB r32, imm i->dfb instructions before it (the
+ * fast path, a TLB hit in RAM, cannot fault or reach a device). */
+static __attribute__((noinline)) void imul_df_slow(struct cpu *c, const struct insn *i)
+{
+    insn_defer_fix(c, i);
+    op_imul_GE32(c, i); /* threaded itself */
+}
+
+#define DF_IMUL(sfx, FORM)                                                                 \
+    static void op_imul_GE32_##sfx##_nfdf(struct cpu *c, const struct insn *i)             \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                    \
+        if (!p) {                                                                          \
+            imul_df_slow(c, i);                                                            \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] *= host_load(p, 4);                                                   \
+        insn_go(c, i);                                                                     \
+    }
+DF_IMUL(b, FORM_B)
+DF_IMUL(x, FORM_X)
+#undef DF_IMUL
+
 struct df_row {
     insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */
     uint8_t kind;   /* DF_* */
@@ -276,7 +300,9 @@ static bool df_effect(const struct insn *i, uint32_t *writes, uint32_t *reads, i
 }
 
 /* Deferred flags: ADD or SUB of an immediate to a 32-bit register (k) whose flags only a fault
- * or a device could see before an instruction that writes them all (w): between the two only
+ * or a device could see before an instruction that writes them all (w; also an IMUL r32, m32
+ * whose flags are dead, which records k's on its slow path too: op_imul_GE32_*_nfdf): between
+ * the two only
  * MOVs to or from memory (32-bit, 32-bit addresses) that do not write the register. k's result
  * stays in that register up to w, so its flags can be made again from it: res = the register,
  * op1 = res - imm (ADD) or res + imm (SUB), op2 = imm, as k's full handler records them. k
@@ -327,8 +353,19 @@ static void defer_flags(struct insn *insns, unsigned n, uint64_t targets)
                 m->reg == r)
                 break; /* a load into the register */
         }
-        if (w == k + 1 || w >= n - 1 || (targets >> w & 1) || !df_writes_all(&insns[w]))
+        /* the end: an instruction that writes all the flags and cannot fault; or an IMUL
+         * r32, m32 whose own flags are dead (its _nf handler), which records k's on its slow
+         * path before it may fault (then nothing has changed k's register) */
+        bool imul = w < n - 1 && !(targets >> w & 1) &&
+                    (insns[w].fn == op_imul_GE32_b_nf || insns[w].fn == op_imul_GE32_x_nf);
+        if (w >= n - 1 || (targets >> w & 1) ||
+            (!imul && (w == k + 1 || !df_writes_all(&insns[w]))))
             continue;
+        if (imul) {
+            insns[w].fn = insns[w].fn == op_imul_GE32_b_nf ? op_imul_GE32_b_nfdf
+                                                           : op_imul_GE32_x_nfdf;
+            insns[w].dfb = (uint8_t)(w - k);
+        }
         p->fn = p->fn == op_add_EI32_r ? op_add_EI32_r_nf
                 : p->fn == op_sub_EI32_r ? op_sub_EI32_r_nf
                 : p->fn == op_add_AI32 ? op_add_AI32_nf : op_sub_AI32_nf;

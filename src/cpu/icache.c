@@ -208,6 +208,9 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
          * never before a fused CMP, but its row is still the instruction's) */
         if (!in[1].mid || in->osize != 4 || in->fn == op_ud)
             continue;
+        if (in->dfb)
+            continue; /* a MOV that records deferred flags on its slow path (deadflags.c
+                         defer_flags): the triple's slow path would not */
         insn_fn row = opcode_table[in->id].fn, f;
         enum fused_pre kind;
         if (row == op_inc_r)

@@ -48,9 +48,10 @@ struct insn {
     uint8_t cc;       /* condition code (low opcode nibble) for Jcc/SETcc/CMOVcc */
     uint16_t off;     /* byte offset from the start of its decoded block (icache.c) */
     uint8_t idx;      /* index in its decoded block */
-    uint8_t dfb;      /* a MOV to or from memory whose slow path first records the flags of an
-                         earlier ADD/SUB r32, imm of its block that deferred them: how far back
-                         that instruction is (deadflags.c insn_defer_fix), else 0 */
+    uint8_t dfb;      /* a MOV to or from memory (or an IMUL r32, m32) whose slow path first
+                         records the flags of an earlier ADD/SUB r32, imm of its block that
+                         deferred them: how far back that instruction is (deadflags.c
+                         insn_defer_fix), else 0 */
     uint16_t jl;      /* a Jcc in the middle of its block: the byte offset from this insn to
                          its direct link (icache.h struct jlink), else 0 */
     uint8_t mid;      /* fn is a middle-of-block handler (a dead-flags or fused one: it assumes

@@ -169,11 +169,79 @@ static void test_jump_into(void **state)
     check(code, sizeof code, want, sizeof want / sizeof want[0]);
 }
 
+/* An IMUL r32, m32 whose own flags are dead ends a deferral: its slow path (here the device)
+ * records the ADD/SUB's flags first, also when the IMUL writes the ADD's register, and after
+ * MOVs that deferred them too. */
+static void test_imul(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = {
+        0xB8, 0xFC, 0xFF, 0xFF, 0xFF, /* mov eax, 0xFFFFFFFC */
+        0xBB, 0x00, 0x00, 0x20, 0x00, /* mov ebx, MMIO */
+        0x31, 0xF6,                   /* xor esi, esi */
+        0x31, 0xD2,                   /* xor edx, edx */
+        0x83, 0xC0, 0x04,             /* add eax, 4: 0 (CF ZF PF AF), deferred */
+        0x0F, 0xAF, 0x4B, 0x08,       /* imul ecx, [ebx + 8]: sees them */
+        0x39, 0xC0,                   /* cmp eax, eax */
+        0x83, 0xEA, 0x01,             /* sub edx, 1: 0xFFFFFFFF (CF SF AF PF), deferred */
+        0x0F, 0xAF, 0x54, 0xB3, 0x04, /* imul edx, [ebx + esi * 4 + 4]: sees them */
+        0x39, 0xC9,                   /* cmp ecx, ecx */
+        0xB8, 0xFF, 0xFF, 0xFF, 0x7F, /* mov eax, 0x7FFFFFFF */
+        0x05, 0x01, 0x00, 0x00, 0x00, /* add eax, 1: 0x80000000 (OF SF AF PF), deferred */
+        0x89, 0x0B,                   /* mov [ebx], ecx: sees them */
+        0x0F, 0xAF, 0x43, 0x04,       /* imul eax, [ebx + 4]: sees them */
+        0x39, 0xC0,                   /* cmp eax, eax */
+        0xBE, 0x00, 0x90, 0x00, 0x00, /* mov esi, 0x9000 (RAM) */
+        0x83, 0xC6, 0x04,             /* add esi, 4: 0x9004 (none), deferred */
+        0x0F, 0xAF, 0x0E,             /* imul ecx, [esi]: RAM, its fast path */
+        0x89, 0x03,                   /* mov [ebx], eax: sees the IMUL's (0) */
+        0x39, 0xC9,                   /* cmp ecx, ecx */
+        0x83, 0xEE, 0x08,             /* sub esi, 8: 0x8FFC (AF PF), deferred */
+        0x0F, 0xAF, 0x43, 0x04,       /* imul eax, [ebx + 4]: sees them */
+        0x39, 0xC0,                   /* cmp eax, eax */
+        0xF4,                         /* hlt */
+    };
+    static const uint32_t want[] = {
+        FL_CF | FL_ZF | FL_PF | FL_AF, FL_CF | FL_SF | FL_AF | FL_PF,
+        FL_OF | FL_SF | FL_AF | FL_PF, FL_OF | FL_SF | FL_AF | FL_PF,
+        FL_ZF | FL_PF, FL_AF | FL_PF,
+    };
+    check(code, sizeof code, want, sizeof want / sizeof want[0]);
+}
+
+/* A deferring MOV that is also the load before a fused CMP + Jcc (a triple, control.c
+ * jcc_fused_pre) keeps its deferral: the device it reads sees the ADD's flags. */
+static void test_triple(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = {
+        0xB8, 0xFC, 0xFF, 0xFF, 0xFF, /* mov eax, 0xFFFFFFFC */
+        0xBB, 0x00, 0x00, 0x20, 0x00, /* mov ebx, MMIO */
+        0x31, 0xF6,                   /* xor esi, esi */
+        0x83, 0xC0, 0x04,             /* add eax, 4: 0 (CF ZF PF AF), deferred */
+        0x8B, 0x4B, 0x08,             /* mov ecx, [ebx + 8]: sees them */
+        0x39, 0xC1,                   /* cmp ecx, eax */
+        0x75, 0x00,                   /* jne +0 */
+        0x83, 0xE8, 0x01,             /* sub eax, 1: 0xFFFFFFFF (CF SF AF PF), deferred */
+        0x8B, 0x4C, 0xB3, 0x04,       /* mov ecx, [ebx + esi * 4 + 4]: sees them */
+        0x83, 0xF9, 0x05,             /* cmp ecx, 5 */
+        0x74, 0x00,                   /* je +0 */
+        0x39, 0xC0,                   /* cmp eax, eax */
+        0xF4,                         /* hlt */
+    };
+    static const uint32_t want[] = {
+        FL_CF | FL_ZF | FL_PF | FL_AF, FL_CF | FL_SF | FL_AF | FL_PF,
+    };
+    check(code, sizeof code, want, sizeof want / sizeof want[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chains),
         cmocka_unit_test(test_jump_into),
+        cmocka_unit_test(test_imul),
+        cmocka_unit_test(test_triple),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
