@@ -661,6 +661,21 @@ static __attribute__((noinline)) void ret_miss(struct cpu *c, const struct insn 
     c->stop_block = STOP_END;
 }
 
+/* To target through a link keyed by the target (RET's, CALL r/m32's): tail_go when the link
+ * names target or nothing yet, else the jump cache (ret_miss). */
+static inline __attribute__((always_inline)) void tail_keyed(struct cpu *c, const struct insn *i,
+                                                             uint32_t target)
+{
+    const struct jlink *l = jlink_of(i);
+    if (l->eip != target && l->to) {
+        tail_settle(c, i);
+        c->eip = target;
+        ret_miss(c, i);
+        return;
+    }
+    tail_go(c, i, target);
+}
+
 /* CALL rel32 at a block's end: call_fast's test (the target within the CS limit, a flat 32-bit
  * stack whose slot hits the TLB), else the general path. */
 void op_block_call(struct cpu *c, const struct insn *i)
@@ -703,14 +718,7 @@ void op_block_call_E(struct cpu *c, const struct insn *i)
     }
     host_store(p, 4, c->eip + i->off + i->len);
     c->r[ESP] -= 4;
-    const struct jlink *l = jlink_of(i);
-    if (l->eip != target && l->to) {
-        tail_settle(c, i);
-        c->eip = target;
-        ret_miss(c, i);
-        return;
-    }
-    tail_go(c, i, target);
+    tail_keyed(c, i, target);
 }
 
 /* JMP rel8/rel32 (32-bit operand size) at a block's end. */
@@ -740,14 +748,7 @@ void op_block_ret(struct cpu *c, const struct insn *i)
         return;
     }
     c->r[ESP] = sp + 4;
-    const struct jlink *l = jlink_of(i);
-    if (l->eip != target && l->to) {
-        tail_settle(c, i);
-        c->eip = target;
-        ret_miss(c, i);
-        return;
-    }
-    tail_go(c, i, target);
+    tail_keyed(c, i, target);
 }
 
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
