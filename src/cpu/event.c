@@ -157,15 +157,7 @@ void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip)
 void trace_begin_fields(struct cpu *c, struct trace_event *ev, unsigned vector, bool has_error,
                         uint32_t error)
 {
-    unsigned kind = ev->kind;
-    ev->vector = (uint8_t)vector;
-    ev->has_error = has_error;
-    ev->error = has_error ? error : 0;
-    ev->detail.kind = FD_NONE;
-    ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
-    ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
-    trace_begin_sinks(c, ev, (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip
-                                                                           : c->insn_eip);
+    trace_begin_store(c, ev, vector, has_error, error);
 }
 
 void trace_event_finish(struct cpu *c, struct trace_event *ev)

@@ -87,6 +87,28 @@ static inline void cpu_restart_insn(struct cpu *c)
     c->eip = c->insn_eip;
 }
 
+/* trace_begin's fields and trace_begin_sinks, with a sink: inline in trace_begin (a constant
+ * kind: most fields fold) and in event.c trace_begin_fields (a kind known only at run time). */
+static inline __attribute__((always_inline)) void trace_begin_store(struct cpu *c,
+                                                                    struct trace_event *ev,
+                                                                    unsigned vector,
+                                                                    bool has_error, uint32_t error)
+{
+    unsigned kind = ev->kind;
+    ev->vector = (uint8_t)vector;
+    ev->has_error = has_error;
+    ev->error = has_error ? error : 0;
+    ev->detail.kind = FD_NONE;
+    ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
+    ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
+    /* An exception is reported at the instruction it belongs to: EIP has been rolled back
+     * to the faulting instruction (or, after a trap, moved past it); a shutdown happens
+     * there too. Everything else is caused by the instruction now executing (or, for an
+     * external interrupt, at the boundary where insn_eip = eip). */
+    trace_begin_sinks(c, ev, (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip
+                                                                           : c->insn_eip);
+}
+
 /* The event builder (event.h): the state before a transition, and after it. With no sink
  * nothing is built: the state is settled (exact icount and EIPs, as with a sink) and the kind
  * counted; only the kind is kept in *ev. With one, the fields given here are stored inline
@@ -101,20 +123,8 @@ static inline void trace_begin(struct cpu *c, struct trace_event *ev, enum trace
             trace_begin_fields(c, ev, vector, has_error, error);
         return;
     }
-    if (__builtin_expect(c->nsinks != 0, 0)) {
-        ev->vector = (uint8_t)vector;
-        ev->has_error = has_error;
-        ev->error = has_error ? error : 0;
-        ev->detail.kind = FD_NONE;
-        ev->source = kind == TR_INTERRUPT ? (uint8_t)c->intr_source : 0;
-        ev->source_num = kind == TR_INTERRUPT ? (uint8_t)(c->intr_source >> 8) : 0;
-        /* An exception is reported at the instruction it belongs to: EIP has been rolled back
-         * to the faulting instruction (or, after a trap, moved past it); a shutdown happens
-         * there too. Everything else is caused by the instruction now executing (or, for an
-         * external interrupt, at the boundary where insn_eip = eip). */
-        trace_begin_sinks(c, ev, (kind == TR_EXCEPTION || kind == TR_SHUTDOWN) ? c->eip
-                                                                               : c->insn_eip);
-    }
+    if (__builtin_expect(c->nsinks != 0, 0))
+        trace_begin_store(c, ev, vector, has_error, error);
 }
 
 static inline void trace_end(struct cpu *c, struct trace_event *ev)
