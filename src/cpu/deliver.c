@@ -235,7 +235,8 @@ static void deliver_event(struct cpu *c, const struct fault *f, enum trace_kind 
     uint32_t idt_err = vector * 8 + ERR_IDT + ext;
     struct trace_event ev;
     trace_begin(c, &ev, kind, vector, f->has_error, f->error);
-    if (c->nsinks) /* only a sink reads it (trace_end) */
+    if (c->nsinks && f->detail.kind != FD_NONE) /* only a sink reads it (trace_end); none:
+                                                    * trace_begin made it FD_NONE */
         ev.detail = f->detail;
 
     /* No two events are delivered at the same device time: one that would be (its handler's
