@@ -760,83 +760,6 @@ AVX2 static void append_avx2(void *ctx, struct cpu *restrict c, struct trace_eve
     o->len += 1 + (size_t)n;
 }
 _Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
-
-/* With AVX-512 (AVX512F): a state's 16 lanes are one register, its compares give the field
- * masks at once, and the fields a mask names are gathered by one compress (into a register:
- * its memory form is slow on some hosts) and stored at once (64 bytes: what follows them is
- * written over next; TRACE_EVENT_PUT_ROOM leaves room for it, the fields of a state ending
- * at most 75 bytes into an event). */
-#define ENCODE_AVX512 1
-#define AVX512 __attribute__((target("avx512f,avx2")))
-
-AVX512 static inline __attribute__((always_inline)) uint8_t *
-put_fields_z(uint8_t *p, unsigned mask, __m512i v)
-{
-    trace_put16(p, (uint16_t)mask);
-    p += 2;
-    unsigned m = mask & 0x7ffu; /* EAX..EDI, EIP, EFLAGS, CR3 */
-    if (m) { /* often not: a state after as predicted */
-        _mm512_storeu_si512((void *)p, _mm512_maskz_compress_epi32((__mmask16)m, v));
-        p += 4 * (unsigned)__builtin_popcount(m);
-    }
-    if (__builtin_expect(mask & (ST_CS | ST_SS | ST_CPL), 0)) { /* a change of ring */
-        __m128i hi = _mm512_extracti32x4_epi32(v, 3); /* SS, CPL */
-        if (mask & ST_CS) {
-            trace_put16(p, (uint16_t)_mm_extract_epi32(_mm512_extracti32x4_epi32(v, 2), 3));
-            p += 2;
-        }
-        if (mask & ST_SS) {
-            trace_put16(p, (uint16_t)_mm_extract_epi32(hi, 0));
-            p += 2;
-        }
-        if (mask & ST_CPL)
-            *p++ = (uint8_t)_mm_extract_epi32(hi, 1);
-    }
-    return p;
-}
-
-/* append_avx2 with the states as one register each (AVX-512). The same bytes. */
-AVX512 static void append_avx512(void *ctx, struct cpu *restrict c,
-                                 struct trace_event *restrict ev)
-{
-    struct trace_out *restrict o = ctx;
-    if (__builtin_expect(o->len >= o->room || slow_kind(o, ev->kind), 0)) {
-        o->slow(ctx, c, ev);
-        return;
-    }
-    struct trace_codec *k = &o->codec;
-    uint8_t *frame = o->buf + o->len;
-    if (__builtin_expect(c->lf.op != LF_NONE || ev->kind >= TR_KINDS, 0)) {
-        trace_event_finish(c, ev);
-        o->len += put_isa(k, ev, frame, 2);
-        return;
-    }
-    ev->cr2 = c->cr2;
-    uint8_t *out = frame + 1;
-    struct trace_codec_ref *ref = &k->ref[ev->kind];
-    __asm__("" : "+r"(ref)); /* one pointer (append_avx2) */
-    unsigned flags;
-    uint8_t *flags_at;
-    uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
-    __m512i b = _mm512_loadu_si512((const void *)ev->before.lane);
-    __m256i a1 = _mm256_setr_epi32((int)c->eip, (int)(c->eflags | FL_R1), (int)c->cr3,
-                                   c->seg[SEG_CS].sel, c->seg[SEG_SS].sel, c->cpl, 0, 0);
-    __m512i a = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)c->r)), a1, 1);
-    __m512i ob = _mm512_loadu_si512((const void *)ref->before);
-    __m512i oa = _mm512_loadu_si512((const void *)ref->after);
-    /* the prediction: the reference's after where it changed the lane, else this before */
-    __m512i pred = _mm512_mask_blend_epi32(_mm512_cmpeq_epi32_mask(oa, ob), oa, b);
-    unsigned diff_b = _mm512_cmpneq_epi32_mask(b, ob);
-    unsigned diff_a = _mm512_cmpneq_epi32_mask(a, pred);
-    _mm512_storeu_si512((void *)ref->before, b);
-    _mm512_storeu_si512((void *)ref->after, a);
-    p = put_fields_z(p, diff_b & ST_ALL, b);
-    p = put_fields_z(p, diff_a & ST_ALL, a);
-    uint32_t n = encode_tail_avx2(ref, ev, out, p, flags_at, flags);
-    frame[0] = (uint8_t)n;
-    o->len += 1 + (size_t)n;
-}
 #endif
 #endif
 
@@ -907,10 +830,6 @@ static void append_sse2(void *ctx, struct cpu *c, struct trace_event *ev)
 
 trace_append_fn trace_appender(unsigned isa)
 {
-#ifdef ENCODE_AVX512
-    if (isa >= 3 && __builtin_cpu_supports("avx512f"))
-        return append_avx512;
-#endif
 #ifdef ENCODE_AVX2
     if (isa >= 2 && __builtin_cpu_supports("avx2"))
         return append_avx2;

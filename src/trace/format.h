@@ -198,8 +198,8 @@ size_t trace_event_put_isa(struct trace_codec *k, const struct trace_event *ev, 
  * with its own arguments. o->buf + o->len must have room for TRACE_EVENT_PUT_ROOM bytes
  * while it is below o->room.
  * trace_appender picks one for isa as trace_event_put_isa does (0 portable, 1 SSE2, 2 AVX2,
- * 3 AVX-512, or the widest below that the build and the host have); the recorder chooses
- * once, when it starts. */
+ * or the widest below that the build and the host have); the recorder chooses once, when it
+ * starts. */
 struct cpu;
 struct trace_out {
     uint8_t *buf;             /* where the records go */

@@ -201,7 +201,7 @@ struct recorder *recorder_open(const char *path, char *err, size_t errlen)
     r->out.slow_kinds = REC_CONTEXT_KINDS;
     r->out.slow = rec_end_slow;
     r->block = NO_BLOCK;
-    r->append = trace_appender(3);
+    r->append = trace_appender(2);
     size_t plen = strlen(path);
     if (plen > 4 && strcmp(path + plen - 4, ".zst") == 0) {
         r->zcap = ZSTD_CStreamOutSize();
