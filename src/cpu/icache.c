@@ -228,6 +228,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own: its plain handler, then the CMP's */
         }
     }
+    /* runs of segment-register pushes, loads and pops (sreg.c), not the block's last */
+    sreg_fuse(b->insns, b->n - 1);
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs

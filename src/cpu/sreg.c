@@ -182,6 +182,154 @@ OP_DECL(mov_SE_data)
     insn_next(c, i);
 }
 
+/* ---- Runs of segment-register pushes, loads and pops ----
+ * A trap stub's `push ds; push es; push fs; push gs`, `mov ds, ax; mov es, ax; mov fs, ax; mov
+ * gs, ax` and `pop gs; pop fs; pop es; pop ds`: 2 to 4 of one kind in a row in the middle of a
+ * block (not its last instruction) run as one handler, the run's first instruction's (a
+ * middle-of-block handler, insn.mid: run on its own it runs its plain handler). sreg_fuse
+ * (icache.c) picks them and packs the runs' segment registers into the first instruction's
+ * imm, which none of these has (4 bits each, the first instruction's in the low bits). Each is
+ * all or nothing: when everything the run's instructions would do one by one is on its fast
+ * path (the stack's bytes through one TLB hit, every selector's memo), the run is done at once
+ * (nothing in it can fault, settle or stop); otherwise nothing has changed and the first
+ * instruction runs as without the run (its own slow path, with c->cur itself), then the next
+ * with its own handler. Every instruction but the first keeps its plain handler, for a jump to
+ * it. */
+#define RUN_SR(i, j) ((int)(((i)->imm >> (4 * (j))) & 0xFu))
+
+/* PUSH Sreg, m of them (32-bit): their 2-byte stores into the m slots below ESP, one page. */
+static inline __attribute__((always_inline)) void push_sreg_run(struct cpu *c,
+                                                                const struct insn *i, unsigned m)
+{
+    uint32_t sp = c->r[ESP] - 4 * m;
+    uint8_t *p = stack_host(c, sp, 4 * m - 2, TLB_W_S);
+    if (!p) {
+        push_sreg_any_next(c, i, c->seg[RUN_SR(i, 0)].sel);
+        return;
+    }
+    for (unsigned j = 0; j < m; j++)
+        host_store(p + 4 * (m - 1 - j), 2, c->seg[RUN_SR(i, j)].sel);
+    c->r[ESP] = sp;
+    insn_go(c, i + m - 1);
+}
+
+/* MOV DS/ES/FS/GS, r16, m of them from the same register: one memo (the same selector, CPL and
+ * kind of register each time; a memo hit writes nothing, so each load would read the same
+ * descriptor bytes). */
+static inline __attribute__((always_inline)) void mov_SE_run(struct cpu *c, const struct insn *i,
+                                                             unsigned m)
+{
+    uint16_t sel = (uint16_t)c->r[i->rm];
+    const struct segment *s = seg_memo_get(c, SEG_MEMO_DATA, c->cpl, sel);
+    if (!s) {
+        mov_SE_load(c, i, sel);
+        return;
+    }
+    for (unsigned j = 0; j < m; j++)
+        c->seg[RUN_SR(i, j)] = *s;
+    insn_go(c, i + m - 1);
+}
+
+/* POP DS/ES/FS/GS, m of them (32-bit): the selectors from the m slots at ESP, one page, each
+ * with its memo (one for a selector equal to the one before). */
+static inline __attribute__((always_inline)) void pop_sreg_run(struct cpu *c, const struct insn *i,
+                                                               unsigned m)
+{
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p = stack_host(c, sp, 4 * (m - 1) + 2, TLB_R_S);
+    if (p) {
+        const struct segment *s[4];
+        uint16_t prev = 0;
+        unsigned j;
+        for (j = 0; j < m; j++) {
+            uint16_t sel = (uint16_t)host_load(p + 4 * j, 2);
+            if (j > 0 && sel == prev)
+                s[j] = s[j - 1];
+            else if (!(s[j] = seg_memo_get(c, SEG_MEMO_DATA, c->cpl, sel)))
+                break;
+            prev = sel;
+        }
+        if (j == m) {
+            for (j = 0; j < m; j++)
+                c->seg[RUN_SR(i, j)] = *s[j];
+            c->r[ESP] = sp + 4 * m;
+            insn_go(c, i + m - 1);
+            return;
+        }
+    }
+    pop_sreg_any_next(c, i, RUN_SR(i, 0));
+}
+
+#define SREG_RUNS(m)                                                                       \
+    static void op_push_sreg_run##m(struct cpu *c, const struct insn *i)                  \
+    {                                                                                      \
+        push_sreg_run(c, i, m);                                                            \
+    }                                                                                      \
+    static void op_mov_SE_run##m(struct cpu *c, const struct insn *i) { mov_SE_run(c, i, m); } \
+    static void op_pop_sreg_run##m(struct cpu *c, const struct insn *i)                   \
+    {                                                                                      \
+        pop_sreg_run(c, i, m);                                                             \
+    }
+SREG_RUNS(2)
+SREG_RUNS(3)
+SREG_RUNS(4)
+#undef SREG_RUNS
+
+/* The segment register a 32-bit PUSH Sreg (push) or POP DS/ES/FS/GS (pop) instruction i
+ * names, -1 for any other instruction. */
+static int run_sreg(const struct insn *i, bool push)
+{
+    static const struct {
+        insn_fn push, pop;
+    } by_sr[SEG_COUNT] = {
+        [SEG_ES] = {op_push_es, op_pop_es}, [SEG_CS] = {op_push_cs, NULL},
+        [SEG_SS] = {op_push_ss, NULL},      [SEG_DS] = {op_push_ds, op_pop_ds},
+        [SEG_FS] = {op_push_fs, op_pop_fs}, [SEG_GS] = {op_push_gs, op_pop_gs},
+    };
+    if (i->osize != 4)
+        return -1;
+    for (int sr = 0; sr < SEG_COUNT; sr++)
+        if (i->fn == (push ? by_sr[sr].push : by_sr[sr].pop))
+            return sr;
+    return -1;
+}
+
+void sreg_fuse(struct insn *insns, unsigned n)
+{
+    static const insn_fn runs[3][3] = {
+        {op_push_sreg_run2, op_push_sreg_run3, op_push_sreg_run4},
+        {op_mov_SE_run2, op_mov_SE_run3, op_mov_SE_run4},
+        {op_pop_sreg_run2, op_pop_sreg_run3, op_pop_sreg_run4},
+    };
+    unsigned k = 0;
+    while (k + 1 < n) {
+        struct insn *in = &insns[k];
+        unsigned kind = run_sreg(in, true) >= 0 ? 0 : in->fn == op_mov_SE_data ? 1
+                        : run_sreg(in, false) >= 0 ? 2 : 3;
+        if (kind == 3) {
+            k++;
+            continue;
+        }
+        uint32_t regs = 0;
+        unsigned m = 0;
+        for (; m < 4 && k + m < n; m++) {
+            const struct insn *x = &in[m];
+            int sr = kind == 0 ? run_sreg(x, true)
+                     : kind == 2 ? run_sreg(x, false)
+                     : x->fn == op_mov_SE_data && x->rm == in->rm ? x->reg : -1;
+            if (sr < 0)
+                break;
+            regs |= (uint32_t)sr << (4 * m);
+        }
+        if (m >= 2) {
+            in->fn = runs[kind][m - 2];
+            in->imm = regs;
+            in->mid = 1; /* run on its own: its plain handler */
+        }
+        k += m;
+    }
+}
+
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */
 OP(lxs)
 {
