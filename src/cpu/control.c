@@ -751,6 +751,50 @@ void op_block_ret(struct cpu *c, const struct insn *i)
     tail_keyed(c, i, target);
 }
 
+/* INT n and IRET at a block's end: the instruction runs as op_block_last runs it (settled,
+ * STOP_END; a fault is its own, an event is delivered or returned from the usual way), and then,
+ * when the dispatch loop would go on with the chain anyway (exec.c run_chain: chain_on with the
+ * stall from before the instruction, which only a delivery here can change), the block at the
+ * new CS:EIP runs next, threaded, through the instruction's tail link, keyed by that EIP and the
+ * new CPL (icache_holds' tests; made by run_chain after a return to it: icache_keep_tail), when
+ * it holds and that block runs whole within c->thread_end (as tail_go). Otherwise the block
+ * ends here as after op_block_last. */
+static inline __attribute__((always_inline)) void tail_event(struct cpu *c, const struct insn *i,
+                                                              uint64_t stall)
+{
+    c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL), as op_block_last's */
+    const struct jlink *l = jlink_of(i);
+    struct block *n = l->to;
+    uint64_t count = c->icount + 1u;
+    if (n && l->eip == c->eip && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end && chain_on(c, stall)) {
+        c->icount = count;
+        c->stop_block = 0;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+    }
+}
+
+void op_block_int(struct cpu *c, const struct insn *i)
+{
+    uint64_t stall = c->stall;
+    tail_settle(c, i);
+    c->stop_block = STOP_END; /* the handler's tail returns (insn.h insn_next) */
+    op_int_imm(c, i);
+    tail_event(c, i, stall);
+}
+
+void op_block_iret(struct cpu *c, const struct insn *i)
+{
+    uint64_t stall = c->stall;
+    tail_settle(c, i);
+    c->stop_block = STOP_END;
+    op_iret(c, i);
+    tail_event(c, i, stall);
+}
+
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
  * without touching flags, then jump while it is not zero (and ZF matches). */
 OP(loop)

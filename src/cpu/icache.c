@@ -77,7 +77,8 @@ static bool is_jcc(uint16_t id)
 }
 
 /* The handler of a block's last instruction that goes on through its tail link (icache.h
- * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32; NULL for any other. */
+ * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32, INT imm8, a 32-bit IRET;
+ * NULL for any other. */
 static insn_fn tail_fn(const struct insn *in)
 {
     if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
@@ -89,6 +90,8 @@ static insn_fn tail_fn(const struct insn *in)
     case 0xE9:
     case 0xEB: return op_block_jmp;
     case 0xC3: return op_block_ret;
+    case 0xCD: return op_block_int;
+    case 0xCF: return op_block_iret;
     default: return NULL;
     }
 }

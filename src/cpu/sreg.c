@@ -197,6 +197,18 @@ OP_DECL(mov_SE_data)
  * it. */
 #define RUN_SR(i, j) ((int)(((i)->imm >> (4 * (j))) & 0xFu))
 
+/* Each step j < m of a run, written out (m is a constant in each handler). */
+#define RUN_EACH(m, STEP) \
+    do {                  \
+        STEP(0);          \
+        if ((m) > 1)      \
+            STEP(1);      \
+        if ((m) > 2)      \
+            STEP(2);      \
+        if ((m) > 3)      \
+            STEP(3);      \
+    } while (0)
+
 /* PUSH Sreg, m of them (32-bit): their 2-byte stores into the m slots below ESP, one page. */
 static inline __attribute__((always_inline)) void push_sreg_run(struct cpu *c,
                                                                 const struct insn *i, unsigned m)
@@ -207,8 +219,9 @@ static inline __attribute__((always_inline)) void push_sreg_run(struct cpu *c,
         push_sreg_any_next(c, i, c->seg[RUN_SR(i, 0)].sel);
         return;
     }
-    for (unsigned j = 0; j < m; j++)
-        host_store(p + 4 * (m - 1 - j), 2, c->seg[RUN_SR(i, j)].sel);
+#define PUSH_STEP(j) host_store(p + 4 * (m - 1 - (j)), 2, c->seg[RUN_SR(i, j)].sel)
+    RUN_EACH(m, PUSH_STEP);
+#undef PUSH_STEP
     c->r[ESP] = sp;
     insn_go(c, i + m - 1);
 }
@@ -225,39 +238,43 @@ static inline __attribute__((always_inline)) void mov_SE_run(struct cpu *c, cons
         mov_SE_load(c, i, sel);
         return;
     }
-    for (unsigned j = 0; j < m; j++)
-        c->seg[RUN_SR(i, j)] = *s;
+    const struct segment v = *s;
+#define MOV_STEP(j) c->seg[RUN_SR(i, j)] = v
+    RUN_EACH(m, MOV_STEP);
+#undef MOV_STEP
     insn_go(c, i + m - 1);
 }
 
 /* POP DS/ES/FS/GS, m of them (32-bit): the selectors from the m slots at ESP, one page, each
- * with its memo (one for a selector equal to the one before). */
+ * with its memo (the one before's for a selector equal to the one before). */
 static inline __attribute__((always_inline)) void pop_sreg_run(struct cpu *c, const struct insn *i,
                                                                unsigned m)
 {
     uint32_t sp = c->r[ESP];
     const uint8_t *p = stack_host(c, sp, 4 * (m - 1) + 2, TLB_R_S);
-    if (p) {
-        const struct segment *s[4];
-        uint16_t prev = 0;
-        unsigned j;
-        for (j = 0; j < m; j++) {
-            uint16_t sel = (uint16_t)host_load(p + 4 * j, 2);
-            if (j > 0 && sel == prev)
-                s[j] = s[j - 1];
-            else if (!(s[j] = seg_memo_get(c, SEG_MEMO_DATA, c->cpl, sel)))
-                break;
-            prev = sel;
-        }
-        if (j == m) {
-            for (j = 0; j < m; j++)
-                c->seg[RUN_SR(i, j)] = *s[j];
-            c->r[ESP] = sp + 4 * m;
-            insn_go(c, i + m - 1);
-            return;
-        }
+    if (!p) {
+        pop_sreg_any_next(c, i, RUN_SR(i, 0));
+        return;
     }
-    pop_sreg_any_next(c, i, RUN_SR(i, 0));
+    const struct segment *s[4];
+    uint16_t sel[4];
+#define POP_GET(j)                                                                       \
+    do {                                                                                 \
+        sel[j] = (uint16_t)host_load(p + 4 * (j), 2);                                    \
+        if ((j) > 0 && sel[j] == sel[(j) > 0 ? (j) - 1 : 0])                              \
+            s[j] = s[(j) > 0 ? (j) - 1 : 0];                                              \
+        else if (!(s[j] = seg_memo_get(c, SEG_MEMO_DATA, c->cpl, sel[j]))) {             \
+            pop_sreg_any_next(c, i, RUN_SR(i, 0));                                       \
+            return;                                                                      \
+        }                                                                                \
+    } while (0)
+    RUN_EACH(m, POP_GET);
+#undef POP_GET
+#define POP_SET(j) c->seg[RUN_SR(i, j)] = *s[j]
+    RUN_EACH(m, POP_SET);
+#undef POP_SET
+    c->r[ESP] = sp + 4 * m;
+    insn_go(c, i + m - 1);
 }
 
 #define SREG_RUNS(m)                                                                       \
@@ -274,24 +291,40 @@ SREG_RUNS(2)
 SREG_RUNS(3)
 SREG_RUNS(4)
 #undef SREG_RUNS
+#undef RUN_EACH
 
-/* The segment register a 32-bit PUSH Sreg (push) or POP DS/ES/FS/GS (pop) instruction i
- * names, -1 for any other instruction. */
-static int run_sreg(const struct insn *i, bool push)
+/* The kind of run instruction i may be part of: 0 a 32-bit PUSH Sreg, 1 MOV DS/ES/FS/GS, r16,
+ * 2 a 32-bit POP DS/ES/FS/GS, 3 none; *sr: its segment register. By the opcode, each of
+ * which has 1 or 2 bytes here (no prefix), then its handler (op_ud for a LOCK prefix). */
+static inline unsigned run_kind(const struct insn *i, int *sr)
 {
-    static const struct {
-        insn_fn push, pop;
-    } by_sr[SEG_COUNT] = {
-        [SEG_ES] = {op_push_es, op_pop_es}, [SEG_CS] = {op_push_cs, NULL},
-        [SEG_SS] = {op_push_ss, NULL},      [SEG_DS] = {op_push_ds, op_pop_ds},
-        [SEG_FS] = {op_push_fs, op_pop_fs}, [SEG_GS] = {op_push_gs, op_pop_gs},
-    };
-    if (i->osize != 4)
-        return -1;
-    for (int sr = 0; sr < SEG_COUNT; sr++)
-        if (i->fn == (push ? by_sr[sr].push : by_sr[sr].pop))
-            return sr;
-    return -1;
+    if (i->len > 2)
+        return 3;
+    insn_fn want;
+    unsigned kind;
+    switch (opcode_table[i->id].key) {
+#define K_(key, k, fn, r) \
+    case key:             \
+        kind = k;         \
+        want = fn;        \
+        *sr = r;          \
+        break;
+    K_(0x06, 0, op_push_es, SEG_ES)
+    K_(0x0E, 0, op_push_cs, SEG_CS)
+    K_(0x16, 0, op_push_ss, SEG_SS)
+    K_(0x1E, 0, op_push_ds, SEG_DS)
+    K_(0x1A0, 0, op_push_fs, SEG_FS)
+    K_(0x1A8, 0, op_push_gs, SEG_GS)
+    K_(0x8E, 1, op_mov_SE_data, i->reg)
+    K_(0x07, 2, op_pop_es, SEG_ES)
+    K_(0x1F, 2, op_pop_ds, SEG_DS)
+    K_(0x1A1, 2, op_pop_fs, SEG_FS)
+    K_(0x1A9, 2, op_pop_gs, SEG_GS)
+#undef K_
+    default:
+        return 3;
+    }
+    return i->fn == want && (kind == 1 || i->osize == 4) ? kind : 3;
 }
 
 void sreg_fuse(struct insn *insns, unsigned n)
@@ -304,20 +337,17 @@ void sreg_fuse(struct insn *insns, unsigned n)
     unsigned k = 0;
     while (k + 1 < n) {
         struct insn *in = &insns[k];
-        unsigned kind = run_sreg(in, true) >= 0 ? 0 : in->fn == op_mov_SE_data ? 1
-                        : run_sreg(in, false) >= 0 ? 2 : 3;
+        int sr;
+        unsigned kind = run_kind(in, &sr);
         if (kind == 3) {
             k++;
             continue;
         }
-        uint32_t regs = 0;
-        unsigned m = 0;
+        uint32_t regs = (uint32_t)sr;
+        unsigned m = 1;
         for (; m < 4 && k + m < n; m++) {
             const struct insn *x = &in[m];
-            int sr = kind == 0 ? run_sreg(x, true)
-                     : kind == 2 ? run_sreg(x, false)
-                     : x->fn == op_mov_SE_data && x->rm == in->rm ? x->reg : -1;
-            if (sr < 0)
+            if (run_kind(x, &sr) != kind || (kind == 1 && x->rm != in->rm))
                 break;
             regs |= (uint32_t)sr << (4 * m);
         }
