@@ -399,9 +399,11 @@ static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
     do {
         struct block *prev = c->last_block;
         struct block *b = icache_next(c, prev); /* a fetch fault: insn_eip = EIP */
-        /* prev ended in its last instruction (INT n and IRET also asking for chain_on), and the
-         * cache was not reset in the lookup */
-        if ((c->stop_block & ~STOP_CHECK) == STOP_END && prev && c->last_block == prev)
+        /* prev ended in its last instruction (for INT n and IRET with a tail link, also asking
+         * for chain_on), and the cache was not reset in the lookup */
+        if ((c->stop_block == STOP_END ||
+             (c->stop_block == (STOP_END | STOP_CHECK) && prev && prev->mode_end == 2)) &&
+            prev && c->last_block == prev)
             icache_keep_tail(c, prev, b);
         c->last_block = b;
         b = run_block(c, b, stop_at); /* the block it ended in */

@@ -252,6 +252,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     }
     b->last_fn = b->insns[b->n - 1].fn;
     b->insns[b->n - 1].fn = tail ? tail : op_block_last;
+    if (tail && b->mode_end)
+        b->mode_end = 2; /* INT n, IRET: run_chain makes their tail links */
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += at;

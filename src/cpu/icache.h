@@ -33,7 +33,8 @@ struct block {
     uint32_t page1;      /* index of a second page the last instruction reaches into, or ~0 */
     uint32_t gen1;       /* its generation */
     uint8_t d32;         /* CS.D the block was decoded with */
-    uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
+    uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE);
+                            2: and has a tail link (INT n, IRET: control.c op_block_int) */
     uint16_t n;          /* instructions */
     uint16_t bytes;      /* their length in all (exec.c checks it against the CS limit) */
     insn_fn last_fn;     /* the last instruction's handler: its insn.fn is op_block_last */
