@@ -751,6 +751,50 @@ void op_block_ret(struct cpu *c, const struct insn *i)
     tail_keyed(c, i, target);
 }
 
+/* INT n and IRET at a block's end: the instruction runs as op_block_last runs it (settled,
+ * STOP_END; a fault is its own, an event is delivered or returned from the usual way), and then,
+ * when the dispatch loop would go on with the chain anyway (exec.c run_chain: chain_on with the
+ * stall from before the instruction, which only a delivery here can change), the block at the
+ * new CS:EIP runs next, threaded, through the instruction's tail link, keyed by that EIP and the
+ * new CPL (icache_holds' tests; made by run_chain after a return to it: icache_keep_tail), when
+ * it holds and that block runs whole within c->thread_end (as tail_go). Otherwise the block
+ * ends here as after op_block_last. */
+static inline __attribute__((always_inline)) void tail_event(struct cpu *c, const struct insn *i,
+                                                              uint64_t stall)
+{
+    c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL), as op_block_last's */
+    const struct jlink *l = jlink_of(i);
+    struct block *n = l->to;
+    uint64_t count = c->icount + 1u;
+    if (n && l->eip == c->eip && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
+        count + n->n <= c->thread_end && chain_on(c, stall)) {
+        c->icount = count;
+        c->stop_block = 0;
+        c->last_block = n;
+        c->cur = n->insns;
+        n->insns->fn(c, n->insns);
+    }
+}
+
+void op_block_int(struct cpu *c, const struct insn *i)
+{
+    uint64_t stall = c->stall;
+    tail_settle(c, i);
+    c->stop_block = STOP_END; /* the handler's tail returns (insn.h insn_next) */
+    op_int_imm(c, i);
+    tail_event(c, i, stall);
+}
+
+void op_block_iret(struct cpu *c, const struct insn *i)
+{
+    uint64_t stall = c->stall;
+    tail_settle(c, i);
+    c->stop_block = STOP_END;
+    op_iret(c, i);
+    tail_event(c, i, stall);
+}
+
 /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement the count register (CX or ECX by address size)
  * without touching flags, then jump while it is not zero (and ZF matches). */
 OP(loop)
@@ -1161,11 +1205,12 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
     const struct segment *ss = &c->seg[SEG_SS];
     if (!ss->flat || !(ss->attr & SA_DB))
         return false;
-    uint32_t need = TLB_R_S << c->acc_shift, sp = c->r[ESP];
-    struct tlb_entry *e = tlb_hit(c, sp, 12, need);
-    if (!e)
+    /* the stack through the fast TLB: what tlb_hit(TLB_R_S << acc_shift) would find, in one
+     * compare (mem.h tlb_fast_host) */
+    uint32_t sp = c->r[ESP];
+    const uint8_t *p = tlb_fast_host(c, sp, 12, false);
+    if (!p)
         return false;
-    const uint8_t *p = e->host + (sp & PAGE_MASK);
     uint32_t new_eip = host_load(p, 4);
     uint16_t sel = (uint16_t)host_load(p + 4, 2);
     uint32_t new_flags = host_load(p + 8, 4);
@@ -1194,10 +1239,9 @@ static bool iret_fast(struct cpu *c, struct trace_event *ev)
         c->eip = new_eip;
     } else {
         uint32_t sp2 = sp + 12;
-        e = tlb_hit(c, sp2, 8, need);
-        if (!e)
+        p = tlb_fast_host(c, sp2, 8, false);
+        if (!p)
             return false;
-        p = e->host + (sp2 & PAGE_MASK);
         uint32_t new_esp = host_load(p, 4);
         uint16_t ss_sel = (uint16_t)host_load(p + 4, 2);
         /* SS: the memo of an SS load at the new CPL (RPL = DPL = CPL, present, writable data:

@@ -390,22 +390,6 @@ static inline __attribute__((always_inline)) struct block *run_block(struct cpu 
     }
 }
 
-/* After a block that ended in an instruction asking only for the dispatch loop's checks
- * (STOP_CHECK: INT n, IRET, INVLPG, MOV CR3): true when cpu_run, between instructions, would
- * find nothing to do but run the chain again up to the same stop_at. That is: no stop, device
- * time still icount plus what it was when the chain began (a delivery at the same time as the
- * last one adds a unit of stall), no debug trap or single step to come, nothing that
- * take_interrupt would take (an INIT, an NMI, INTR with IF set), not halted. The budget is
- * device time: while the count stays below stop_at no device event is due (a device access
- * ends the chain by STOP_CHAIN). */
-static inline bool chain_on(const struct cpu *c, uint64_t stall)
-{
-    return (c->stop_block & ~STOP_END) == STOP_CHECK && c->stop_reason < 0 &&
-           c->stall == stall && !(c->eflags & (FL_TF | FL_RF)) && !c->dbg_exec && !c->dbg_hit &&
-           !c->init_pending && !c->nmi_pending && !(c->intr && (c->eflags & FL_IF)) &&
-           !c->halted;
-}
-
 /* Chained blocks back to back until the count reaches stop_at, a block ends in an instruction
  * that may change mode (F_MODE; but for STOP_CHECK, chain_on) or one asks to go back to the
  * dispatch loop (STOP_CHAIN). Out of line, so that the loop keeps the cpu in a register. */
@@ -415,8 +399,11 @@ static __attribute__((noinline)) void run_chain(struct cpu *c, uint64_t stop_at)
     do {
         struct block *prev = c->last_block;
         struct block *b = icache_next(c, prev); /* a fetch fault: insn_eip = EIP */
-        /* prev ended in its last instruction, and the cache was not reset in the lookup */
-        if (c->stop_block == STOP_END && prev && c->last_block == prev)
+        /* prev ended in its last instruction (for INT n and IRET with a tail link, also asking
+         * for chain_on), and the cache was not reset in the lookup */
+        if ((c->stop_block == STOP_END ||
+             (c->stop_block == (STOP_END | STOP_CHECK) && prev && prev->mode_end == 2)) &&
+            prev && c->last_block == prev)
             icache_keep_tail(c, prev, b);
         c->last_block = b;
         b = run_block(c, b, stop_at); /* the block it ended in */

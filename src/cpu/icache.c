@@ -77,7 +77,8 @@ static bool is_jcc(uint16_t id)
 }
 
 /* The handler of a block's last instruction that goes on through its tail link (icache.h
- * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32; NULL for any other. */
+ * struct jlink): a 32-bit near CALL rel, JMP rel, RET or CALL r/m32, INT imm8, a 32-bit IRET;
+ * NULL for any other. */
 static insn_fn tail_fn(const struct insn *in)
 {
     if (in->osize != 4 || in->fn == op_ud || in->fn == op_toolong)
@@ -89,6 +90,8 @@ static insn_fn tail_fn(const struct insn *in)
     case 0xE9:
     case 0xEB: return op_block_jmp;
     case 0xC3: return op_block_ret;
+    case 0xCD: return op_block_int;
+    case 0xCF: return op_block_iret;
     default: return NULL;
     }
 }
@@ -228,6 +231,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own: its plain handler, then the CMP's */
         }
     }
+    /* runs of segment-register pushes, loads and pops (sreg.c), not the block's last */
+    sreg_fuse(b->insns, b->n - 1);
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
@@ -247,6 +252,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     }
     b->last_fn = b->insns[b->n - 1].fn;
     b->insns[b->n - 1].fn = tail ? tail : op_block_last;
+    if (tail && b->mode_end)
+        b->mode_end = 2; /* INT n, IRET: run_chain makes their tail links */
     b->gen0 = c->page_gen[phys >> 12];
     mark_code_page(c, phys >> 12);
     ic->used += at;

@@ -33,7 +33,8 @@ struct block {
     uint32_t page1;      /* index of a second page the last instruction reaches into, or ~0 */
     uint32_t gen1;       /* its generation */
     uint8_t d32;         /* CS.D the block was decoded with */
-    uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE) */
+    uint8_t mode_end;    /* the last instruction may change mode, IF or a device (F_MODE);
+                            2: and has a tail link (INT n, IRET: control.c op_block_int) */
     uint16_t n;          /* instructions */
     uint16_t bytes;      /* their length in all (exec.c checks it against the CS limit) */
     insn_fn last_fn;     /* the last instruction's handler: its insn.fn is op_block_last */
@@ -81,6 +82,8 @@ void op_block_call(struct cpu *c, const struct insn *i);
 void op_block_jmp(struct cpu *c, const struct insn *i);
 void op_block_ret(struct cpu *c, const struct insn *i);
 void op_block_call_E(struct cpu *c, const struct insn *i); /* CALL r/m32 */
+void op_block_int(struct cpu *c, const struct insn *i);    /* INT imm8 */
+void op_block_iret(struct cpu *c, const struct insn *i);   /* IRET (32-bit) */
 
 /* The jump cache: the block last found at an EIP, for block changes whose link slot in the
  * previous block holds a link for another EIP (a RET to one of many callers, an indirect jump,
@@ -210,6 +213,23 @@ static inline void icache_keep_tail(struct cpu *c, struct block *prev, struct bl
         icache_jc_put(c, n); /* their link misses go to the jump cache (control.c ret_miss) */
     if (t->jl && n->page1 == UINT32_MAX && end <= UINT32_MAX)
         jlink_set(c, jlink_of(t), n);
+}
+
+/* After a block that ended in an instruction asking only for the dispatch loop's checks
+ * (STOP_CHECK: INT n, IRET, INVLPG, MOV CR3): true when cpu_run, between instructions, would
+ * find nothing to do but run the chain again up to the same stop_at. That is: no stop, device
+ * time still icount plus what it was when the chain began (a delivery at the same time as the
+ * last one adds a unit of stall), no debug trap or single step to come, nothing that
+ * take_interrupt would take (an INIT, an NMI, INTR with IF set), not halted. The budget is
+ * device time: while the count stays below stop_at no device event is due (a device access
+ * ends the chain by STOP_CHAIN). Also for INT n and IRET at a block's end going on through their
+ * tail links (control.c op_block_int, op_block_iret). */
+static inline bool chain_on(const struct cpu *c, uint64_t stall)
+{
+    return (c->stop_block & ~STOP_END) == STOP_CHECK && c->stop_reason < 0 &&
+           c->stall == stall && !(c->eflags & (FL_TF | FL_RF)) && !c->dbg_exec && !c->dbg_hit &&
+           !c->init_pending && !c->nmi_pending && !(c->intr && (c->eflags & FL_IF)) &&
+           !c->halted;
 }
 
 static inline struct block *icache_next(struct cpu *c, struct block *prev)

@@ -31,7 +31,8 @@ struct insn {
                            count at its start before the jump */
         };
     };
-    uint32_t imm;     /* first immediate (sign-extended where the form says so) */
+    uint32_t imm;     /* first immediate (sign-extended where the form says so); the first of a
+                         run of segment-register pushes, loads or pops: its registers (sreg.c) */
     uint16_t imm2;    /* second immediate: far-pointer selector, ENTER nesting level */
     uint16_t id;      /* row of the opcode table (mnemonic, flags) */
     uint8_t len;      /* bytes, prefixes included */
@@ -242,6 +243,12 @@ enum fused_pre { PRE_INC, PRE_DEC, PRE_XOR, PRE_LOAD_B, PRE_LOAD_X, PRE_KINDS };
 /* The handler of an instruction of that kind followed by the instruction whose fused handler
  * (jcc_fused's) is fused, the three as one (control.c), NULL when there is none. */
 insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
+
+/* Runs of 2 to 4 PUSH Sreg, MOV DS/ES/FS/GS, r16 from one register, or POP DS/ES/FS/GS
+ * (32-bit) among the first n instructions of a decoded block (not its last): the first of each
+ * gets one handler for the run (a middle-of-block one, its imm the run's segment registers;
+ * sreg.c). After dead flags and fusion: it knows the plain handlers. */
+void sreg_fuse(struct insn *insns, unsigned n);
 
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */

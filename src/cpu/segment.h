@@ -152,6 +152,23 @@ void desc_to_segment(uint16_t sel, const struct desc *d, struct segment *s);
  * the table; `use` says what the selector is for (the fault's detail). */
 void desc_read_or_gp(struct cpu *c, uint16_t sel, enum sel_use use, struct desc *d);
 
+/* acct_update (account.c) with its usual case inline: the state settled (c->cur NULL) and the
+ * address space of the last update (its hint, acct_last) still the current one; the same
+ * counts (an interval of 0 adds nothing). */
+static inline void acct_update_quick(struct cpu *c)
+{
+    uint32_t key = ((c->cr0 & CR0_PG) ? c->cr3 : 0) & ~0xFFFu;
+    unsigned k = c->acct_last;
+    if (c->cur || k >= c->nspaces || c->spaces[k].cr3 != key) {
+        acct_update(c);
+        return;
+    }
+    uint64_t n = c->icount - c->acct_mark;
+    c->ring_insns[c->cpl & 3] += n;
+    c->spaces[k].insns[c->cpl == 3] += n;
+    c->acct_mark = c->icount;
+}
+
 /* Sets CPL: the accounting charged to the old one, the access rights of the new one. */
 static inline void cpu_set_cpl(struct cpu *c, uint8_t cpl)
 {
@@ -177,7 +194,7 @@ static inline void seg_set_cs_cpl(struct cpu *c, uint16_t sel, uint32_t base, ui
     s->flat = false;
     uint8_t cpl = (uint8_t)sel_rpl(sel);
     if (cpl != c->cpl)
-        acct_update(c);
+        acct_update_quick(c);
     c->cpl = cpl; /* block links remember the CPL they were made at (icache.h) */
 }
 

@@ -1336,6 +1336,68 @@ static void test_memo_int_then_mov_ss_accessed(void **state)
     }
 }
 
+/* ---- INT n and IRET at a block's end going on through their tail links (control.c
+ * op_block_int, op_block_iret) ---- */
+
+#define V_LOOP 0x3A            /* DPL 3, to LOOP_HANDLER */
+#define LOOP_HANDLER 0x6200u /* inc ebx; iret */
+
+static void no_hook(void *ctx, struct cpu *c, uint32_t lin_eip)
+{
+    (void)ctx;
+    (void)c;
+    (void)lin_eip;
+}
+
+/* mov ecx, 4; L: int V_LOOP; dec ecx; jnz L; int V_SYS (HANDLER: hlt) */
+static const uint8_t loop_code[] = {0xB9, 0x04, 0x00, 0x00, 0x00, 0xCD, V_LOOP, 0x49,
+                                    0x75, 0xFB, 0xCD, V_SYS};
+
+static void loop_setup(struct t *t)
+{
+    gate(t, V_LOOP, SEL_KCODE, LOOP_HANDLER, 0xEE);
+    t->ram[LOOP_HANDLER] = 0x43; /* inc ebx */
+    t->ram[LOOP_HANDLER + 1] = 0xCF; /* iret */
+    memcpy(t->ram + UCODE, loop_code, sizeof loop_code);
+}
+
+/* From ring 3, four INT/IRET round trips (the INT's and the IRET's tail links made by the first
+ * and used by the others), then INT to a HLT: at every budget, and whole, the run ends as one
+ * with every instruction on its own (an instruction hook: run_exact, which never runs the
+ * tails), events included. */
+static void test_int_iret_tails(void **state)
+{
+    struct t *t = *state;
+    loop_setup(t);
+    const unsigned total = 1 + 4 * 5 + 1 + 1; /* mov; 4 x (int, inc, iret, dec, jnz); int; hlt */
+    for (unsigned budget = 1; budget <= total + 1; budget++) {
+        struct outcome exact, fast;
+        for (int hook = 1; hook >= 0; hook--) {
+            cpu_reset_protected_flat(&t->c, 0);
+            cpu_flush_decoded(&t->c);
+            if (hook)
+                assert_int_equal(cpu_add_insn_hook(&t->c, no_hook, NULL), 0);
+            for (int pass = 0; pass < 2; pass++) { /* the second with the links made */
+                enter(t, 3);
+                uint64_t at = t->c.icount;
+                enum run_result rr = cpu_run(&t->c, budget);
+                take(t, hook ? &exact : &fast, rr);
+                if (!hook) {
+                    same(&exact, &fast);
+                    assert_int_equal(t->c.icount - at, budget < total ? budget : total);
+                }
+            }
+            if (hook)
+                assert_true(cpu_remove_insn_hook(&t->c, no_hook, NULL));
+        }
+        if (budget > total) {
+            assert_int_equal(fast.rr, RUN_HALT);
+            assert_int_equal(fast.r[EBX], 0x44444444u + 4);
+            assert_int_equal(fast.nev, 2 * 4 + 1 + 1); /* and the HLT */
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1370,6 +1432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mov_ss_cs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mov_sreg_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_popa_pusha, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int_iret_tails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_ret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_reg_push_imm, setup, teardown),

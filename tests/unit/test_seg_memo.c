@@ -386,6 +386,162 @@ static void test_ldt_memo(void **state)
     assert_int_equal(t->error, 0x0C);
 }
 
+/* ---- Runs of segment-register pushes, loads and pops (sreg.c sreg_fuse): 2 to 4 in a row as
+ * one handler when all are on their fast paths, else one by one ---- */
+
+/* 0x18: a ring 0 data segment with base 0x1000 (accessed), the GDT grown to hold it (0x20 is
+ * beyond its limit). */
+static void add_data18(struct t *t)
+{
+    put_desc(t, 3, 0x1000, 0xFFFFF, 0x93, 0xC);
+    guest_lgdt(t, GDT, 4 * 8 - 1);
+}
+
+static uint32_t rd32(const struct t *t, uint32_t a)
+{
+    uint32_t v;
+    memcpy(&v, t->ram + a, 4);
+    return v;
+}
+
+/* The pops take their selectors in order (GS first), the loads one selector into each of
+ * four registers, the pushes write each register's selector in the low half of its slot
+ * only; each run twice (cold: memos made one by one; warm: the runs' handlers), and once from
+ * a stack whose slots straddle a page (one by one). */
+static void test_runs(void **state)
+{
+    struct t *t = *state;
+    add_data18(t);
+    const uint8_t code[] = {
+        0xBC, 0x00, 0x90, 0x00, 0x00,                   /* mov esp, 0x9000 */
+        0x83, 0xEC, 0x10,                               /* sub esp, 16 */
+        0xC7, 0x04, 0x24, 0x10, 0x00, 0x00, 0x00,       /* mov dword [esp], 0x10 */
+        0xC7, 0x44, 0x24, 0x04, 0x18, 0x00, 0x00, 0x00, /* mov dword [esp + 4], 0x18 */
+        0xC7, 0x44, 0x24, 0x08, 0x10, 0x00, 0x00, 0x00, /* mov dword [esp + 8], 0x10 */
+        0xC7, 0x44, 0x24, 0x0C, 0x18, 0x00, 0x00, 0x00, /* mov dword [esp + 12], 0x18 */
+        0x0F, 0xA9, 0x0F, 0xA1, 0x07, 0x1F,             /* pop gs; pop fs; pop es; pop ds */
+        0x90, 0xF4,                                     /* nop; hlt */
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        run_at(t, CODE + 0x600, code, sizeof code);
+        assert_int_equal(t->exceptions, 0);
+        assert_int_equal(t->c.r[ESP], 0x9000);
+        assert_int_equal(t->c.seg[SEG_GS].sel, 0x10);
+        assert_int_equal(t->c.seg[SEG_FS].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_ES].sel, 0x10);
+        assert_int_equal(t->c.seg[SEG_DS].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_FS].base, 0x1000);
+        assert_int_equal(t->c.seg[SEG_DS].base, 0x1000);
+        assert_true(t->c.seg[SEG_GS].flat);
+        assert_false(t->c.seg[SEG_DS].flat);
+    }
+    const uint8_t movs[] = {
+        0x66, 0xB8, 0x18, 0x00,                         /* mov ax, 0x18 */
+        0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xE0, 0x8E, 0xE8, /* mov ds/es/fs/gs, ax */
+        0x66, 0xB8, 0x10, 0x00, 0x8E, 0xE0, 0x8E, 0xD8, /* mov ax, 0x10; mov fs, ax; mov ds, ax */
+        0x90, 0xF4,                                     /* nop; hlt */
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        t->c.r[EAX] = 0;
+        run_at(t, CODE + 0x680, movs, sizeof movs);
+        assert_int_equal(t->exceptions, 0);
+        assert_int_equal(t->c.seg[SEG_ES].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_GS].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_GS].base, 0x1000);
+        assert_int_equal(t->c.seg[SEG_FS].sel, 0x10);
+        assert_int_equal(t->c.seg[SEG_DS].sel, 0x10);
+        assert_true(t->c.seg[SEG_DS].flat);
+    }
+    /* push es; push cs; push ss; push ds; push fs; push gs (ES, GS 0x18; the others 0x10) */
+    const uint8_t pushes[] = {0x06, 0x0E, 0x16, 0x1E, 0x0F, 0xA0, 0x0F, 0xA8, 0x90, 0xF4};
+    const uint32_t tops[] = {0x9000, 0x9000, 0x900C};
+    for (int pass = 0; pass < 3; pass++) {
+        uint32_t top = tops[pass];
+        memset(t->ram + top - 24, 0xAA, 24);
+        t->c.r[ESP] = top;
+        run_at(t, CODE + 0x700, pushes, sizeof pushes);
+        assert_int_equal(t->exceptions, 0);
+        assert_int_equal(t->c.r[ESP], top - 24);
+        const uint32_t want[] = {0xAAAA0018u, 0xAAAA0008u, 0xAAAA0010u,
+                                 0xAAAA0010u, 0xAAAA0010u, 0xAAAA0018u};
+        for (unsigned k = 0; k < 6; k++)
+            assert_int_equal(rd32(t, top - 4 * (k + 1)), want[k]);
+    }
+}
+
+/* A fault in the middle of a run of pops is the faulting POP's, with the pops before it done
+ * and nothing after: the third selector (0x20) is beyond the GDT's limit, #GP(0x20) at that
+ * POP's address, GS and FS loaded, ES and DS as they were, ESP past two slots. Twice: the
+ * second time the first two selectors' memos are there (the run's handler finds the miss). */
+static void test_run_fault_in_the_middle(void **state)
+{
+    struct t *t = *state;
+    add_data18(t);
+    const uint8_t code[] = {
+        0x66, 0xB8, 0x18, 0x00, 0x8E, 0xC0, 0x8E, 0xD8, /* mov ax, 0x18; mov es, ax; mov ds, ax */
+        0xBC, 0xF0, 0x8F, 0x00, 0x00,                   /* mov esp, 0x8FF0 */
+        0xC7, 0x04, 0x24, 0x10, 0x00, 0x00, 0x00,       /* mov dword [esp], 0x10 */
+        0xC7, 0x44, 0x24, 0x04, 0x10, 0x00, 0x00, 0x00, /* mov dword [esp + 4], 0x10 */
+        0xC7, 0x44, 0x24, 0x08, 0x20, 0x00, 0x00, 0x00, /* mov dword [esp + 8], 0x20 */
+        0xC7, 0x44, 0x24, 0x0C, 0x10, 0x00, 0x00, 0x00, /* mov dword [esp + 12], 0x10 */
+        0x0F, 0xA9, 0x0F, 0xA1, 0x07, 0x1F,             /* pop gs; pop fs; pop es; pop ds */
+        0x90, 0xF4,                                     /* nop; hlt */
+    };
+    const uint32_t at = CODE + 0x780, pop_es = at + sizeof code - 4;
+    for (int pass = 0; pass < 2; pass++) {
+        run_at(t, at, code, sizeof code);
+        assert_int_equal(t->exceptions, 1);
+        assert_int_equal(t->vector, 13);
+        assert_int_equal(t->error, 0x20);
+        assert_int_equal(t->c.seg[SEG_GS].sel, 0x10);
+        assert_int_equal(t->c.seg[SEG_FS].sel, 0x10);
+        assert_int_equal(t->c.seg[SEG_ES].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_DS].sel, 0x18);
+        /* the #GP's frame below the stack the two pops left (0x8FF8): error, EIP */
+        assert_int_equal(t->c.r[ESP], 0x8FF8 - 16);
+        assert_int_equal(rd32(t, 0x8FF8 - 16), 0x20);
+        assert_int_equal(rd32(t, 0x8FF8 - 12), pop_es);
+    }
+}
+
+/* The budget ends in the middle of a run (warm memos, run_exact one by one): the state is that
+ * of the instructions run, and the rest of the run follows in the next cpu_run. */
+static void test_run_cut_by_budget(void **state)
+{
+    struct t *t = *state;
+    add_data18(t);
+    const uint8_t code[] = {
+        0xBC, 0xF0, 0x8F, 0x00, 0x00,                   /* mov esp, 0x8FF0 */
+        0xC7, 0x04, 0x24, 0x18, 0x00, 0x00, 0x00,       /* mov dword [esp], 0x18 */
+        0xC7, 0x44, 0x24, 0x04, 0x18, 0x00, 0x00, 0x00, /* mov dword [esp + 4], 0x18 */
+        0xC7, 0x44, 0x24, 0x08, 0x18, 0x00, 0x00, 0x00, /* mov dword [esp + 8], 0x18 */
+        0xC7, 0x44, 0x24, 0x0C, 0x18, 0x00, 0x00, 0x00, /* mov dword [esp + 12], 0x18 */
+        0x0F, 0xA9, 0x0F, 0xA1, 0x07, 0x1F,             /* pop gs; pop fs; pop es; pop ds */
+        0x90, 0xF4,                                     /* nop; hlt */
+    };
+    const uint32_t at = CODE + 0x800;
+    run_at(t, at, code, sizeof code); /* the memo of 0x18, the TLB warm */
+    for (unsigned cut = 1; cut <= 4; cut++) {
+        for (int s = 0; s < SEG_COUNT; s++)
+            if (s != SEG_CS && s != SEG_SS)
+                t->c.seg[s] = t->c.seg[SEG_SS]; /* 0x10 */
+        t->c.eip = at;
+        t->c.halted = false;
+        t->exceptions = 0;
+        assert_int_equal(cpu_run(&t->c, 5 + cut), RUN_LIMIT);
+        assert_int_equal(t->c.r[ESP], 0x8FF0 + 4 * cut);
+        assert_int_equal(t->c.seg[SEG_GS].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_FS].sel, cut >= 2 ? 0x18 : 0x10);
+        assert_int_equal(t->c.seg[SEG_ES].sel, cut >= 3 ? 0x18 : 0x10);
+        assert_int_equal(t->c.seg[SEG_DS].sel, cut >= 4 ? 0x18 : 0x10);
+        assert_int_equal(cpu_run(&t->c, 100), RUN_HALT);
+        assert_int_equal(t->exceptions, 0);
+        assert_int_equal(t->c.r[ESP], 0x9000);
+        assert_int_equal(t->c.seg[SEG_DS].sel, 0x18);
+        assert_int_equal(t->c.seg[SEG_DS].base, 0x1000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +555,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_guest_store_then_pop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_table_old_bytes_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ldt_memo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_fault_in_the_middle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_cut_by_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
