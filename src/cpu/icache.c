@@ -228,6 +228,30 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own: its plain handler, then the CMP's */
         }
     }
+    /* A shift with dead flags or an LEA before such a triple of an INC: the four fused
+     * (control.c; the INC keeps its triple, for a jump to it) */
+    for (unsigned k = 0; k + 4 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        if (!in[1].mid || opcode_table[in[1].id].fn != op_inc_r || in->osize != 4 ||
+            in->fn == op_ud)
+            continue;
+        insn_fn plain = insn_plain_fn(in), f;
+        enum fused_quad kind;
+        if ((plain == op_shift_imm32 || plain == op_shift_132) && in->mid && in->modreg &&
+            in->reg >= 4) {
+            /* its _nf handler (mid): a count of 1..31 */
+            in->imm2 = (uint16_t)(plain == op_shift_132 ? 1u : in->imm & 31);
+            kind = in->reg == 5 ? QUAD_SHR : in->reg == 7 ? QUAD_SAR : QUAD_SHL;
+        } else if ((plain == op_lea32_b || plain == op_lea32_x) && in->asize == 4) {
+            kind = QUAD_LEA;
+        } else {
+            continue;
+        }
+        if ((f = jcc_fused_quad(in[1].fn, kind))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the INC's triple */
+        }
+    }
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs

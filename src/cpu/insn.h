@@ -243,6 +243,14 @@ enum fused_pre { PRE_INC, PRE_DEC, PRE_XOR, PRE_LOAD_B, PRE_LOAD_X, PRE_KINDS };
  * (jcc_fused's) is fused, the three as one (control.c), NULL when there is none. */
 insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
 
+/* The first instruction of a quad (control.c jcc_fused_quad): SHL/SAL, SHR, SAR of a 32-bit
+ * register by 1..31 with dead flags (the count in its insn.imm2); LEA r32 (32-bit addressing). */
+enum fused_quad { QUAD_SHL, QUAD_SHR, QUAD_SAR, QUAD_LEA, QUAD_KINDS };
+
+/* The handler of an instruction of that kind followed by the INC whose triple handler
+ * (jcc_fused_pre's, PRE_INC) is triple, the four as one (control.c), NULL when there is none. */
+insn_fn jcc_fused_quad(insn_fn triple, enum fused_quad kind);
+
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */
 void jcc_leave(struct cpu *c, const struct insn *j);
