@@ -279,6 +279,10 @@ OP_DECL(mov_SE_data);
 /* MOV r32 <-> [base + index + disp], index scale 0 (move.c; decode.c gives them for _x). */
 OP_DECL(mov_GE32_x0);
 OP_DECL(mov_EG32_x0);
+/* MOVZX r32, m8 by [base + disp], [base + index * scale + disp] (move.c; decode.c gives them
+ * for op_movzx32_b, _x with a byte source). */
+OP_DECL(movzxb32_b);
+OP_DECL(movzxb32_x);
 
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else
