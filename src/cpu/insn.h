@@ -284,6 +284,11 @@ OP_DECL(mov_EG32_x0);
 OP_DECL(movzxb32_b);
 OP_DECL(movzxb32_x);
 
+/* The handler of MOV r32, r32 (mov, its handler op_mov_EG32_r or op_mov_GE32_r) followed by a
+ * SHL/SAL, SHR or SAR of a 32-bit register whose flags are dead (shift: its _nf handler, its
+ * count of 1..31 in imm2), the two as one (deadflags.c), NULL when there is none. */
+insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift);
+
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else
  * i->fn (shift.c). Applied after dead flags (icache.c), which know the general handlers. */

@@ -579,6 +579,61 @@ static const uint8_t fuse_pre_loops[] = {
     0xF4,                         /* 22 hlt */
 };
 
+/* MOV r32, r32 then a shift of a 32-bit register with dead flags (deadflags.c op_mov_EG32_shl_nf
+ * and the others: the two as one), for each operand pair: both MOV encodings, SHL, SAL, SHR, SAR
+ * by an immediate and by 1, of the MOV's destination or another register; then ADD EDI, EAX
+ * and ADD EDI, ECX, which write every flag (the shift's are dead), or ADC EDI, EAX, which reads
+ * CF (live: no pair), or the shift the last instruction before a JMP. */
+static unsigned mov_shift_program(uint8_t *p)
+{
+    static const uint8_t movs[][3] = {{2, 0x89, 0xD8}, {2, 0x8B, 0xC5}, {2, 0x89, 0xE9}};
+    /* mov eax, ebx; mov eax, ebp; mov ecx, ebp */
+    static const uint8_t shifts[][4] = {
+        {3, 0xC1, 0xE0, 0x0D}, {3, 0xC1, 0xE8, 0x11}, {3, 0xC1, 0xF8, 0x05}, /* eax */
+        {3, 0xC1, 0xF0, 0x1F}, {2, 0xD1, 0xE0}, {2, 0xD1, 0xE8}, {2, 0xD1, 0xF8},
+        {3, 0xC1, 0xE1, 0x03}, {2, 0xD1, 0xE9},                               /* ecx */
+        {3, 0xC1, 0xE8, 0x00}, {3, 0xC1, 0xC0, 0x07},                         /* 0, rol */
+    };
+    static const uint8_t tails[][5] = {
+        {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
+        {2, 0x11, 0xC7},             /* adc edi, eax */
+        {2, 0xEB, 0x00},             /* jmp +0 */
+    };
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned m = 0; m < sizeof movs / sizeof movs[0]; m++)
+        for (unsigned k = 0; k < sizeof shifts / sizeof shifts[0]; k++)
+            for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                static const uint8_t setup[] = {0x89, 0xE9}; /* mov ecx, ebp */
+                memcpy(p + n, setup, sizeof setup);
+                n += sizeof setup;
+                memcpy(p + n, movs[m] + 1, movs[m][0]);
+                n += movs[m][0];
+                memcpy(p + n, shifts[k] + 1, shifts[k][0]);
+                n += shifts[k][0];
+                memcpy(p + n, tails[t] + 1, tails[t][0]);
+                n += tails[t][0];
+            }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
 /* Collatz's loop, as ringbench's compute workload has it: an LEA quad (taken back from a TEST
  * and JNE) and a SHR quad closing the loop, cut by every budget. */
 static const uint8_t quad_collatz[] = {
@@ -628,6 +683,9 @@ static void test_fuse_pre(void **state)
     struct state st = run_k(fuse_pre_loops, sizeof fuse_pre_loops, false, MAX_INSNS);
     assert_int_equal(st.r[EBX], 435);
     assert_int_equal(st.result, RUN_HALT);
+    len = mov_shift_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "mov_shift", 24);
     CHECK(quad_collatz);
     st = run_k(quad_collatz, sizeof quad_collatz, false, MAX_INSNS);
     assert_int_equal(st.r[EAX], 111); /* 27 reaches 1 in 111 steps */
