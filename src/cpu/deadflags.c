@@ -98,6 +98,28 @@ static void op_movzx32_rl(struct cpu *c, const struct insn *i)
     insn_go(c, i);
 }
 
+/* MOVZX r32, r8 of a low byte, then MOV r32, [base + index * scale + disp] (`movzx edx, dl;
+ * mov ecx, [edx*4 + table]`, a table lookup), as one handler: the MOVZX, then the load on the
+ * TLB's fast path (form_host); otherwise the load runs its own handler (c->cur the load's: a
+ * fault is the load's, the MOVZX retired). icache.c picks it (insn_movzx_load). */
+static void op_movzx32_rl_ldx(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->rm] & 0xFFu;
+    const struct insn *l = i + 1;
+    uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);
+    if (!p) {
+        insn_go(c, i); /* the load's own handler */
+        return;
+    }
+    c->r[l->reg] = host_load(p, 4);
+    insn_go(c, l);
+}
+
+insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load)
+{
+    return movzx->fn == op_movzx32_rl && load->fn == op_mov_GE32_x ? op_movzx32_rl_ldx : NULL;
+}
+
 /* The handler for instruction i instead of nf (a byte form's _nf handler, or i's own for
  * MOVZX r32, r8) when its register operands are all low bytes; else nf. */
 static insn_fn nf_low(const struct insn *i, insn_fn nf)

@@ -274,6 +274,16 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own: its plain handler, then the shift's */
         }
     }
+    /* MOVZX r32, r8 before a 32-bit load by [base + index * scale + disp] (not the block's
+     * last): the two fused (deadflags.c; the load keeps its handler) */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn f;
+        if (in->mid && (f = insn_movzx_load(in, &in[1]))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the load's */
+        }
+    }
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs

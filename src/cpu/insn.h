@@ -289,6 +289,11 @@ OP_DECL(movzxb32_x);
  * count of 1..31 in imm2), the two as one (deadflags.c), NULL when there is none. */
 insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift);
 
+/* The handler of MOVZX r32, r8 of a low byte (movzx: its handler op_movzx32_rl) followed by a
+ * MOV r32, [base + index * scale + disp] (load: op_mov_GE32_x, no deferred flags), the two as
+ * one (deadflags.c), NULL when there is none. */
+insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load);
+
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else
  * i->fn (shift.c). Applied after dead flags (icache.c), which know the general handlers. */

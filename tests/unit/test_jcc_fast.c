@@ -634,6 +634,58 @@ static unsigned mov_shift_program(uint8_t *p)
     return n;
 }
 
+/* MOVZX r32, r8 then MOV r32, [base + index * scale + disp] (deadflags.c op_movzx32_rl_ldx: the
+ * two as one), for each operand pair: a low byte of the load's index or not, a high byte (no
+ * pair), the load into its own index register, from beyond RAM (the load's own handler), with
+ * a base; then ADD EDI, ECX, or a JMP after the load. */
+static unsigned movzx_load_program(uint8_t *p)
+{
+    static const uint8_t movzxs[][4] = {
+        {3, 0x0F, 0xB6, 0xD3}, {3, 0x0F, 0xB6, 0xD2}, {3, 0x0F, 0xB6, 0xC5}, /* edx,bl; edx,dl; eax,ch */
+        {3, 0x0F, 0xB6, 0xC7},                                              /* eax, bh */
+    };
+    static const uint8_t loads[][8] = {
+        {7, 0x8B, 0x0C, 0x95, 0x00, 0xC0, 0x00, 0x00}, /* mov ecx, [edx*4 + DATA] */
+        {7, 0x8B, 0x14, 0x95, 0x00, 0xC0, 0x00, 0x00}, /* mov edx, [edx*4 + DATA] */
+        {7, 0x8B, 0x0C, 0x85, 0x00, 0xF0, 0xFF, 0xFF}, /* mov ecx, [eax*4 - 0x1000] */
+        {4, 0x8B, 0x4C, 0x96, 0xF8},                   /* mov ecx, [esi + edx*4 - 8] */
+    };
+    static const uint8_t tails[][3] = {{2, 0x01, 0xCF}, {2, 0xEB, 0x00}};
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned m = 0; m < sizeof movzxs / sizeof movzxs[0]; m++)
+        for (unsigned k = 0; k < sizeof loads / sizeof loads[0]; k++)
+            for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                static const uint8_t setup[] = {0x89, 0xEA, 0x89, 0xE9}; /* edx = ecx = ebp */
+                memcpy(p + n, setup, sizeof setup);
+                n += sizeof setup;
+                memcpy(p + n, movzxs[m] + 1, movzxs[m][0]);
+                n += movzxs[m][0];
+                memcpy(p + n, loads[k] + 1, loads[k][0]);
+                n += loads[k][0];
+                memcpy(p + n, tails[t] + 1, tails[t][0]);
+                n += tails[t][0];
+            }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
 /* Collatz's loop, as ringbench's compute workload has it: an LEA quad (taken back from a TEST
  * and JNE) and a SHR quad closing the loop, cut by every budget. */
 static const uint8_t quad_collatz[] = {
@@ -686,6 +738,9 @@ static void test_fuse_pre(void **state)
     len = mov_shift_program(code);
     assert_true(len < DATA - CODE);
     check_max(code, len, "mov_shift", 24);
+    len = movzx_load_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "movzx_load", 24);
     CHECK(quad_collatz);
     st = run_k(quad_collatz, sizeof quad_collatz, false, MAX_INSNS);
     assert_int_equal(st.r[EAX], 111); /* 27 reaches 1 in 111 steps */
