@@ -404,6 +404,50 @@ static inline __attribute__((always_inline)) bool pre_load(struct cpu *c, const 
 FUSED_PRE_ALL_(cmp_EG32_r, c->r[i->rm], c->r[i->reg])
 FUSED_PRE_ALL_(cmp_GE32_r, c->r[i->reg], c->r[i->rm])
 FUSED_PRE_ALL_(cmp_EI32_r, c->r[i->rm], i->imm)
+
+/* Quads: an instruction Y, then a triple of an INC with a CMP of a 32-bit register and an
+ * immediate (op_fi_NAME, NAME a cmp_EI32_r handler), the four as one handler, op_fQ_NAME:
+ *   qshl, qshr, qsar: SHL/SAL, SHR, SAR of a 32-bit register by a count of 1..31 (imm8 or
+ *       1: the count in the shift's insn.imm2, set by icache.c) whose flags are dead (the INC and the CMP
+ *       write them all before anything can see them; deadflags.c gave it its _nf handler),
+ *       Collatz's `shr edx, 1; inc eax; cmp edx, 1; jne`;
+ *   ql: LEA r32 with 32-bit addressing, `lea edx, [edx + edx*2 + 1]; inc eax; cmp edx, 1; je`.
+ * Y cannot fault, touches no memory and writes no flag that is seen, so Y's work, then the
+ * triple's, then its fused CMP and Jcc (with i + 3 as the Jcc) are exactly what the four
+ * handlers would do one after another. A middle-of-block handler (insn.mid); the INC keeps
+ * its triple in i + 1, for a jump to it. icache.c picks them (jcc_fused_quad). */
+#define PRE_Q_(EXPR) c->r[i->rm] = (EXPR), i++, PRE_i /* the count i->imm2: 1..31 */
+#define PRE_qshl PRE_Q_(c->r[i->rm] << i->imm2)
+#define PRE_qshr PRE_Q_(c->r[i->rm] >> i->imm2)
+#define PRE_qsar PRE_Q_((uint32_t)((int32_t)c->r[i->rm] >> i->imm2))
+#define PRE_ql c->r[i->reg] = ea_form(c, i, FORM_X), i++, PRE_i /* index NOREG: c->r[8] = 0 */
+#define FUSED_QUAD(name, CC, DEAD)                                                   \
+    FUSED_FN_(op_fqshl_##name, PRE_qshl, FZ_SUB, 4, 0, 0, c->r[i->rm], i->imm, EAX,   \
+              CC, DEAD)                                                              \
+    FUSED_FN_(op_fqshr_##name, PRE_qshr, FZ_SUB, 4, 0, 0, c->r[i->rm], i->imm, EAX,   \
+              CC, DEAD)                                                              \
+    FUSED_FN_(op_fqsar_##name, PRE_qsar, FZ_SUB, 4, 0, 0, c->r[i->rm], i->imm, EAX,   \
+              CC, DEAD)                                                              \
+    FUSED_FN_(op_fql_##name, PRE_ql, FZ_SUB, 4, 0, 0, c->r[i->rm], i->imm, EAX, CC, DEAD)
+#define FUSED_QUAD_CC_(name, CC)                                                     \
+    FUSED_QUAD(name##_c##CC, CC, 0)                                                  \
+    FUSED_QUAD(name##_c##CC##_d1, CC, 1)                                             \
+    FUSED_QUAD(name##_c##CC##_d2, CC, 2)                                             \
+    FUSED_QUAD(name##_c##CC##_d3, CC, 3)                                             \
+    FUSED_QUAD(name##_c##CC##_d4, CC, 4)
+FUSED_QUAD(cmp_EI32_r, 16, 0)
+FUSED_QUAD_CC_(cmp_EI32_r, 0) FUSED_QUAD_CC_(cmp_EI32_r, 1) FUSED_QUAD_CC_(cmp_EI32_r, 2)
+FUSED_QUAD_CC_(cmp_EI32_r, 3) FUSED_QUAD_CC_(cmp_EI32_r, 4) FUSED_QUAD_CC_(cmp_EI32_r, 5)
+FUSED_QUAD_CC_(cmp_EI32_r, 6) FUSED_QUAD_CC_(cmp_EI32_r, 7) FUSED_QUAD_CC_(cmp_EI32_r, 8)
+FUSED_QUAD_CC_(cmp_EI32_r, 9) FUSED_QUAD_CC_(cmp_EI32_r, 12) FUSED_QUAD_CC_(cmp_EI32_r, 13)
+FUSED_QUAD_CC_(cmp_EI32_r, 14) FUSED_QUAD_CC_(cmp_EI32_r, 15)
+#undef FUSED_QUAD_CC_
+#undef FUSED_QUAD
+#undef PRE_ql
+#undef PRE_qsar
+#undef PRE_qshr
+#undef PRE_qshl
+#undef PRE_Q_
 #undef FUSED_PRE_ALL_
 #undef FUSED_PRE_CC_
 #undef FUSED_PRE
@@ -488,6 +532,28 @@ insn_fn jcc_fused(const struct insn *in, unsigned cc, unsigned dead)
     for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
         if (rows[k].plain == producer)
             return rows[k].by_cc[cc & 15] ? rows[k].by_cc[cc & 15] : rows[k].any;
+    return NULL;
+}
+
+insn_fn jcc_fused_quad(insn_fn triple, enum fused_quad kind)
+{
+#define FQ_(name)                                                                    \
+    {op_fi_##name, {op_fqshl_##name, op_fqshr_##name, op_fqsar_##name, op_fql_##name}}
+#define FQ_CC_(name, CC)                                                             \
+    FQ_(name##_c##CC), FQ_(name##_c##CC##_d1), FQ_(name##_c##CC##_d2),                \
+        FQ_(name##_c##CC##_d3), FQ_(name##_c##CC##_d4)
+    static const struct {
+        insn_fn triple, by_kind[QUAD_KINDS];
+    } rows[] = {FQ_(cmp_EI32_r),       FQ_CC_(cmp_EI32_r, 0),  FQ_CC_(cmp_EI32_r, 1),
+                FQ_CC_(cmp_EI32_r, 2), FQ_CC_(cmp_EI32_r, 3),  FQ_CC_(cmp_EI32_r, 4),
+                FQ_CC_(cmp_EI32_r, 5), FQ_CC_(cmp_EI32_r, 6),  FQ_CC_(cmp_EI32_r, 7),
+                FQ_CC_(cmp_EI32_r, 8), FQ_CC_(cmp_EI32_r, 9),  FQ_CC_(cmp_EI32_r, 12),
+                FQ_CC_(cmp_EI32_r, 13), FQ_CC_(cmp_EI32_r, 14), FQ_CC_(cmp_EI32_r, 15)};
+#undef FQ_CC_
+#undef FQ_
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; k++)
+        if (rows[k].triple == triple)
+            return rows[k].by_kind[kind];
     return NULL;
 }
 

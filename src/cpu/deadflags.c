@@ -98,6 +98,28 @@ static void op_movzx32_rl(struct cpu *c, const struct insn *i)
     insn_go(c, i);
 }
 
+/* MOVZX r32, r8 of a low byte, then MOV r32, [base + index * scale + disp] (`movzx edx, dl;
+ * mov ecx, [edx*4 + table]`, a table lookup), as one handler: the MOVZX, then the load on the
+ * TLB's fast path (form_host); otherwise the load runs its own handler (c->cur the load's: a
+ * fault is the load's, the MOVZX retired). icache.c picks it (insn_movzx_load). */
+static void op_movzx32_rl_ldx(struct cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = c->r[i->rm] & 0xFFu;
+    const struct insn *l = i + 1;
+    uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);
+    if (!p) {
+        insn_go(c, i); /* the load's own handler */
+        return;
+    }
+    c->r[l->reg] = host_load(p, 4);
+    insn_go(c, l);
+}
+
+insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load)
+{
+    return movzx->fn == op_movzx32_rl && load->fn == op_mov_GE32_x ? op_movzx32_rl_ldx : NULL;
+}
+
 /* The handler for instruction i instead of nf (a byte form's _nf handler, or i's own for
  * MOVZX r32, r8) when its register operands are all low bytes; else nf. */
 static insn_fn nf_low(const struct insn *i, insn_fn nf)
@@ -170,6 +192,47 @@ NF_SHIFTS(imm, i->imm & 31)
 NF_SHIFTS(1, 1)
 #undef NF_SHIFTS
 #undef NF_SHIFT
+
+/* Pairs: MOV r32, r32 (89 /r: EG, 8B /r: GE), then a SHL/SAL, SHR, SAR of a 32-bit register by
+ * 1..31 with dead flags (one of the _nf handlers above; its count in its insn.imm2: icache.c),
+ * as one handler (`mov eax, ebx; shl eax, 13`: copy, then shift). Neither writes a flag that is
+ * seen, reads memory or faults: the two handlers' work one after the other. A middle-of-block
+ * handler (insn.mid): run on its own, the MOV's plain handler. icache.c picks them
+ * (insn_mov_shift). */
+#define MOV_SHIFT_(mov, DST, SRC, name, EXPR)                                              \
+    static void op_##mov##_##name##_nf(struct cpu *c, const struct insn *i)                \
+    {                                                                                      \
+        c->r[i->DST] = c->r[i->SRC];                                                       \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm2;                                                              \
+        c->r[i->rm] = (EXPR);                                                              \
+        insn_go(c, i);                                                                     \
+    }
+#define MOV_SHIFTS_(mov, DST, SRC)                                                         \
+    MOV_SHIFT_(mov, DST, SRC, shl, a << n)                                                 \
+    MOV_SHIFT_(mov, DST, SRC, shr, a >> n)                                                 \
+    MOV_SHIFT_(mov, DST, SRC, sar, (uint32_t)((int32_t)a >> n))
+MOV_SHIFTS_(mov_EG32, rm, reg)
+MOV_SHIFTS_(mov_GE32, reg, rm)
+#undef MOV_SHIFTS_
+#undef MOV_SHIFT_
+
+insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift)
+{
+    /* by the shift's ModRM.reg: 4 SHL, 5 SHR, 6 SAL (= SHL), 7 SAR */
+    static const insn_fn eg[4] = {op_mov_EG32_shl_nf, op_mov_EG32_shr_nf, op_mov_EG32_shl_nf,
+                                  op_mov_EG32_sar_nf};
+    static const insn_fn ge[4] = {op_mov_GE32_shl_nf, op_mov_GE32_shr_nf, op_mov_GE32_shl_nf,
+                                  op_mov_GE32_sar_nf};
+    if (shift->reg < 4)
+        return NULL;
+    if (mov->fn == op_mov_EG32_r)
+        return eg[shift->reg - 4];
+    if (mov->fn == op_mov_GE32_r)
+        return ge[shift->reg - 4];
+    return NULL;
+}
 
 /* IMUL r32, r/m32 by operand form (as the decoder's forms, ops.h: a register; a flat TLB-hit
  * memory operand within one page, [base + disp] or [base + index * scale + disp], as

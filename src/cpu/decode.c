@@ -54,6 +54,9 @@ static insn_fn specialise(insn_fn fn, const struct insn *i)
         if (i->osize == 4 && forms[k].w32 == fn) {
             if (i->modreg)
                 return forms[k].r;
+            /* MOVZX r32, m8: its own version without the source size's test */
+            if (forms[k].b == op_movzx32_b && !(i->cc & 1))
+                return i->index == NOREG ? op_movzxb32_b : op_movzxb32_x;
             if (i->index == NOREG)
                 return forms[k].b;
             /* scale 0: the MOVs' own version without the shift */

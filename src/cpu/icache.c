@@ -96,6 +96,20 @@ static insn_fn tail_fn(const struct insn *in)
     }
 }
 
+/* The count (1..31) of a SHL/SAL, SHR or SAR of a 32-bit register by an immediate or by 1 that
+ * runs its dead-flags handler (deadflags.c, insn.mid), kept in its insn.imm2 for the handlers
+ * that fuse it (quads, MOV pairs); else 0. */
+static unsigned nf_shift_count(struct insn *in)
+{
+    if (!in->mid || !in->modreg || in->osize != 4 || in->reg < 4)
+        return 0;
+    insn_fn plain = insn_plain_fn(in);
+    if (plain != op_shift_imm32 && plain != op_shift_132)
+        return 0;
+    in->imm2 = (uint16_t)(plain == op_shift_132 ? 1u : in->imm & 31); /* not 0: mid */
+    return in->imm2;
+}
+
 static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uint8_t *host,
                            uint8_t d32)
 {
@@ -229,6 +243,48 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if ((f = jcc_fused_pre(in[1].fn, kind))) {
             in->fn = f;
             in->mid = 1; /* run on its own: its plain handler, then the CMP's */
+        }
+    }
+    /* A shift with dead flags or an LEA before such a triple of an INC: the four fused
+     * (control.c; the INC keeps its triple, for a jump to it) */
+    for (unsigned k = 0; k + 4 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        if (!in[1].mid || opcode_table[in[1].id].fn != op_inc_r || in->osize != 4 ||
+            in->fn == op_ud)
+            continue;
+        insn_fn plain = insn_plain_fn(in), f;
+        enum fused_quad kind;
+        if (nf_shift_count(in)) {
+            kind = in->reg == 5 ? QUAD_SHR : in->reg == 7 ? QUAD_SAR : QUAD_SHL;
+        } else if ((plain == op_lea32_b || plain == op_lea32_x) && in->asize == 4) {
+            kind = QUAD_LEA;
+        } else {
+            continue;
+        }
+        if ((f = jcc_fused_quad(in[1].fn, kind))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the INC's triple */
+        }
+    }
+    /* MOV r32, r32 before such a shift (not the block's last instruction): the two fused
+     * (deadflags.c; the shift keeps its handler, for a jump to it) */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn f;
+        if ((in->fn == op_mov_EG32_r || in->fn == op_mov_GE32_r) && nf_shift_count(&in[1]) &&
+            (f = insn_mov_shift(in, &in[1]))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the shift's */
+        }
+    }
+    /* MOVZX r32, r8 before a 32-bit load by [base + index * scale + disp] (not the block's
+     * last): the two fused (deadflags.c; the load keeps its handler) */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn f;
+        if (in->mid && (f = insn_movzx_load(in, &in[1]))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the load's */
         }
     }
     /* runs of segment-register pushes, loads and pops (sreg.c), not the block's last */

@@ -250,6 +250,14 @@ insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
  * sreg.c). After dead flags and fusion: it knows the plain handlers. */
 void sreg_fuse(struct insn *insns, unsigned n);
 
+/* The first instruction of a quad (control.c jcc_fused_quad): SHL/SAL, SHR, SAR of a 32-bit
+ * register by 1..31 with dead flags (the count in its insn.imm2); LEA r32 (32-bit addressing). */
+enum fused_quad { QUAD_SHL, QUAD_SHR, QUAD_SAR, QUAD_LEA, QUAD_KINDS };
+
+/* The handler of an instruction of that kind followed by the INC whose triple handler
+ * (jcc_fused_pre's, PRE_INC) is triple, the four as one (control.c), NULL when there is none. */
+insn_fn jcc_fused_quad(insn_fn triple, enum fused_quad kind);
+
 /* The taken Jcc j left the dispatch loop to decide (STOP_JUMP, c->cur == j): settles it and
  * jumps to its target (#GP(0) beyond the CS limit, as the Jcc's), STOP_BRANCH (control.c). */
 void jcc_leave(struct cpu *c, const struct insn *j);
@@ -278,6 +286,20 @@ OP_DECL(mov_SE_data);
 /* MOV r32 <-> [base + index + disp], index scale 0 (move.c; decode.c gives them for _x). */
 OP_DECL(mov_GE32_x0);
 OP_DECL(mov_EG32_x0);
+/* MOVZX r32, m8 by [base + disp], [base + index * scale + disp] (move.c; decode.c gives them
+ * for op_movzx32_b, _x with a byte source). */
+OP_DECL(movzxb32_b);
+OP_DECL(movzxb32_x);
+
+/* The handler of MOV r32, r32 (mov, its handler op_mov_EG32_r or op_mov_GE32_r) followed by a
+ * SHL/SAL, SHR or SAR of a 32-bit register whose flags are dead (shift: its _nf handler, its
+ * count of 1..31 in imm2), the two as one (deadflags.c), NULL when there is none. */
+insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift);
+
+/* The handler of MOVZX r32, r8 of a low byte (movzx: its handler op_movzx32_rl) followed by a
+ * MOV r32, [base + index * scale + disp] (load: op_mov_GE32_x, no deferred flags), the two as
+ * one (deadflags.c), NULL when there is none. */
+insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load);
 
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else

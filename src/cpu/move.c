@@ -147,6 +147,21 @@ OP_FORMS(movzx)
     return true;
 }
 
+/* MOVZX r32, m8 with 32-bit addressing (decode.c specialise: opcode 0F B6): the byte source
+ * known at decode, no test of the opcode; else as op_movzx32_b, _x. */
+OP_FORM_DECL_(movzxb);
+OP_FORM_(movzxb, 32_b, FORM_B, 4, op_movzx32)
+OP_FORM_(movzxb, 32_x, FORM_X, 4, op_movzx32)
+OP_FORM_DECL_(movzxb)
+{
+    (void)s;
+    uint8_t *p = form_host(c, i, form, 1, TLB_R_S);
+    if (!p)
+        return false;
+    c->r[i->reg] = host_load(p, 1);
+    return true;
+}
+
 OP_SIZED(movsx)
 {
     unsigned ss = (i->cc & 1) ? 2 : 1;

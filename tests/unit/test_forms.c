@@ -466,6 +466,11 @@ static void run_case(struct t *t, const struct op *o, const struct mode *m, uint
             want = op_mov_GE32_x0;
         if (m->form == 'x' && m->scale == 0 && want == op_mov_EG32_x)
             want = op_mov_EG32_x0;
+        /* MOVZX r32, m8: its own version, without the source size's test */
+        if (o->kind == K_MOVZX8 && want == op_movzx32_b)
+            want = op_movzxb32_b;
+        if (o->kind == K_MOVZX8 && want == op_movzx32_x)
+            want = op_movzxb32_x;
         if (!want || in.fn != want)
             fail_msg("%s: the decoder did not pick the form handler", what);
     }

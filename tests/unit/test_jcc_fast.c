@@ -473,15 +473,39 @@ static unsigned fuse_program(uint8_t *p)
  * index + disp], and a load from beyond RAM (no fast path: the MOV's own handler), each CMP form (EG, GE, EI) with each condition code (rel8, and JNE also
  * rel32), and two tails: the flags dead after the Jcc both ways (INC EDI, ROL EDI) or CF live
  * both ways (SBB EDI, EBX reads it). */
-static unsigned fuse_pre_program(uint8_t *p)
+static const uint8_t fuse_pres[][10] = {
+    {1, 0x41}, {1, 0x49}, {1, 0x42}, {1, 0x4A}, {1, 0x40}, /* inc/dec ecx, edx; inc eax */
+    {2, 0x31, 0xC1},                                        /* xor ecx, eax */
+    {3, 0x8B, 0x4E, 0xF8},                                  /* mov ecx, [esi - 8] */
+    {7, 0x8B, 0x94, 0x34, 0xFC, 0x8F, 0xFF, 0xFF},          /* mov edx, [esp+esi-0x7004] */
+    {6, 0x8B, 0x0D, 0x00, 0xF0, 0xFF, 0xFF},                /* mov ecx, [0xFFFFF000] */
+};
+
+/* A shift or an LEA, then an INC, a CMP of a register and an immediate and a Jcc (control.c
+ * op_fqshl_, op_fqshr_, op_fqsar_, op_fql_: the four as one), and the same with what makes no
+ * quad (a count of 0, a rotate, a 16-bit LEA, a DEC after the shift). */
+static const uint8_t fuse_quads[][10] = {
+    {3, 0xD1, 0xE9, 0x41},                   /* shr ecx, 1; inc ecx */
+    {4, 0xC1, 0xE9, 0x1F, 0x40},             /* shr ecx, 31; inc eax */
+    {4, 0xC1, 0xE1, 0x05, 0x40},             /* shl ecx, 5; inc eax */
+    {3, 0xD1, 0xE1, 0x42},                   /* shl ecx, 1; inc edx */
+    {4, 0xC1, 0xF1, 0x04, 0x41},             /* sal ecx, 4 (/6); inc ecx */
+    {4, 0xC1, 0xF9, 0x03, 0x41},             /* sar ecx, 3; inc ecx */
+    {3, 0xD1, 0xF9, 0x40},                   /* sar ecx, 1; inc eax */
+    {4, 0xC1, 0xE9, 0x20, 0x41},             /* shr ecx, 32 (count 0: no quad) */
+    {4, 0xC1, 0xC1, 0x03, 0x41},             /* rol ecx, 3 (no quad) */
+    {4, 0xC1, 0xE2, 0x02, 0x41},             /* shl edx, 2; inc ecx */
+    {5, 0x8D, 0x4C, 0x49, 0x01, 0x40},       /* lea ecx, [ecx + ecx*2 + 1]; inc eax */
+    {4, 0x8D, 0x4D, 0xF9, 0x41},             /* lea ecx, [ebp - 7]; inc ecx */
+    {8, 0x8D, 0x0C, 0x9D, 0x78, 0x56, 0x34, 0x12, 0x41}, /* lea ecx, [ebx*4 + disp32] */
+    {5, 0x66, 0x8D, 0x4B, 0x01, 0x41},       /* lea cx, [ebx + 1] (16-bit: no quad) */
+    {3, 0xD1, 0xE9, 0x49},                   /* shr ecx, 1; dec ecx (no quad) */
+};
+
+/* The program for npres first instructions of pres, each with the CMP forms from m0 on. */
+static unsigned fuse_pre_program(uint8_t *p, const uint8_t (*pres)[10], unsigned npres,
+                                 unsigned m0)
 {
-    static const uint8_t pres[][8] = {
-        {1, 0x41}, {1, 0x49}, {1, 0x42}, {1, 0x4A}, {1, 0x40}, /* inc/dec ecx, edx; inc eax */
-        {2, 0x31, 0xC1},                                        /* xor ecx, eax */
-        {3, 0x8B, 0x4E, 0xF8},                                  /* mov ecx, [esi - 8] */
-        {7, 0x8B, 0x94, 0x34, 0xFC, 0x8F, 0xFF, 0xFF},          /* mov edx, [esp+esi-0x7004] */
-        {6, 0x8B, 0x0D, 0x00, 0xF0, 0xFF, 0xFF},                /* mov ecx, [0xFFFFF000] */
-    };
     static const uint8_t cmps[][4] = {{2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}};
     unsigned n = 0;
     uint32_t table = DATA, end = DATA + sizeof pairs;
@@ -492,8 +516,8 @@ static unsigned fuse_pre_program(uint8_t *p)
     static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
     memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
     n += sizeof head;
-    for (unsigned k = 0; k < sizeof pres / sizeof pres[0]; k++)
-        for (unsigned m = 0; m < sizeof cmps / sizeof cmps[0]; m++)
+    for (unsigned k = 0; k < npres; k++)
+        for (unsigned m = m0; m < sizeof cmps / sizeof cmps[0]; m++)
             for (unsigned tail = 0; tail < 2; tail++)
                 for (unsigned cc = 0; cc < 17; cc++) {
                     static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
@@ -555,6 +579,132 @@ static const uint8_t fuse_pre_loops[] = {
     0xF4,                         /* 22 hlt */
 };
 
+/* MOV r32, r32 then a shift of a 32-bit register with dead flags (deadflags.c op_mov_EG32_shl_nf
+ * and the others: the two as one), for each operand pair: both MOV encodings, SHL, SAL, SHR, SAR
+ * by an immediate and by 1, of the MOV's destination or another register; then ADD EDI, EAX
+ * and ADD EDI, ECX, which write every flag (the shift's are dead), or ADC EDI, EAX, which reads
+ * CF (live: no pair), or the shift the last instruction before a JMP. */
+static unsigned mov_shift_program(uint8_t *p)
+{
+    static const uint8_t movs[][3] = {{2, 0x89, 0xD8}, {2, 0x8B, 0xC5}, {2, 0x89, 0xE9}};
+    /* mov eax, ebx; mov eax, ebp; mov ecx, ebp */
+    static const uint8_t shifts[][4] = {
+        {3, 0xC1, 0xE0, 0x0D}, {3, 0xC1, 0xE8, 0x11}, {3, 0xC1, 0xF8, 0x05}, /* eax */
+        {3, 0xC1, 0xF0, 0x1F}, {2, 0xD1, 0xE0}, {2, 0xD1, 0xE8}, {2, 0xD1, 0xF8},
+        {3, 0xC1, 0xE1, 0x03}, {2, 0xD1, 0xE9},                               /* ecx */
+        {3, 0xC1, 0xE8, 0x00}, {3, 0xC1, 0xC0, 0x07},                         /* 0, rol */
+    };
+    static const uint8_t tails[][5] = {
+        {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
+        {2, 0x11, 0xC7},             /* adc edi, eax */
+        {2, 0xEB, 0x00},             /* jmp +0 */
+    };
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned m = 0; m < sizeof movs / sizeof movs[0]; m++)
+        for (unsigned k = 0; k < sizeof shifts / sizeof shifts[0]; k++)
+            for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                static const uint8_t setup[] = {0x89, 0xE9}; /* mov ecx, ebp */
+                memcpy(p + n, setup, sizeof setup);
+                n += sizeof setup;
+                memcpy(p + n, movs[m] + 1, movs[m][0]);
+                n += movs[m][0];
+                memcpy(p + n, shifts[k] + 1, shifts[k][0]);
+                n += shifts[k][0];
+                memcpy(p + n, tails[t] + 1, tails[t][0]);
+                n += tails[t][0];
+            }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
+/* MOVZX r32, r8 then MOV r32, [base + index * scale + disp] (deadflags.c op_movzx32_rl_ldx: the
+ * two as one), for each operand pair: a low byte of the load's index or not, a high byte (no
+ * pair), the load into its own index register, from beyond RAM (the load's own handler), with
+ * a base; then ADD EDI, ECX, or a JMP after the load. */
+static unsigned movzx_load_program(uint8_t *p)
+{
+    static const uint8_t movzxs[][4] = {
+        {3, 0x0F, 0xB6, 0xD3}, {3, 0x0F, 0xB6, 0xD2}, {3, 0x0F, 0xB6, 0xC5}, /* edx,bl; edx,dl; eax,ch */
+        {3, 0x0F, 0xB6, 0xC7},                                              /* eax, bh */
+    };
+    static const uint8_t loads[][8] = {
+        {7, 0x8B, 0x0C, 0x95, 0x00, 0xC0, 0x00, 0x00}, /* mov ecx, [edx*4 + DATA] */
+        {7, 0x8B, 0x14, 0x95, 0x00, 0xC0, 0x00, 0x00}, /* mov edx, [edx*4 + DATA] */
+        {7, 0x8B, 0x0C, 0x85, 0x00, 0xF0, 0xFF, 0xFF}, /* mov ecx, [eax*4 - 0x1000] */
+        {4, 0x8B, 0x4C, 0x96, 0xF8},                   /* mov ecx, [esi + edx*4 - 8] */
+    };
+    static const uint8_t tails[][3] = {{2, 0x01, 0xCF}, {2, 0xEB, 0x00}};
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned m = 0; m < sizeof movzxs / sizeof movzxs[0]; m++)
+        for (unsigned k = 0; k < sizeof loads / sizeof loads[0]; k++)
+            for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                static const uint8_t setup[] = {0x89, 0xEA, 0x89, 0xE9}; /* edx = ecx = ebp */
+                memcpy(p + n, setup, sizeof setup);
+                n += sizeof setup;
+                memcpy(p + n, movzxs[m] + 1, movzxs[m][0]);
+                n += movzxs[m][0];
+                memcpy(p + n, loads[k] + 1, loads[k][0]);
+                n += loads[k][0];
+                memcpy(p + n, tails[t] + 1, tails[t][0]);
+                n += tails[t][0];
+            }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
+/* Collatz's loop, as ringbench's compute workload has it: an LEA quad (taken back from a TEST
+ * and JNE) and a SHR quad closing the loop, cut by every budget. */
+static const uint8_t quad_collatz[] = {
+    0xBA, 0x1B, 0x00, 0x00, 0x00, /* 00 mov edx, 27 */
+    0x31, 0xC0,                   /* 05 xor eax, eax */
+    0xEB, 0x0A,                   /* 07 jmp 13 */
+    0x8D, 0x54, 0x52, 0x01,       /* 09 lea edx, [edx + edx*2 + 1] */
+    0x40,                         /* 0D inc eax */
+    0x83, 0xFA, 0x01,             /* 0E cmp edx, 1 */
+    0x74, 0x0D,                   /* 11 je 20 */
+    0xF6, 0xC2, 0x01,             /* 13 test dl, 1 */
+    0x75, 0xF1,                   /* 16 jne 09 */
+    0xD1, 0xEA,                   /* 18 shr edx, 1 */
+    0x40,                         /* 1A inc eax */
+    0x83, 0xFA, 0x01,             /* 1B cmp edx, 1 */
+    0x75, 0xF3,                   /* 1E jne 13 */
+    0xF4,                         /* 20 hlt */
+};
+
 /* An INC, XOR or load with a LOCK prefix (#UD, which ends its block) before a CMP and a Jcc:
  * the #UD is taken. */
 static const uint8_t fuse_pre_lock[][12] = {
@@ -574,12 +724,26 @@ static void test_fuse_pre(void **state)
         assert_int_equal(s.r[ECX], 0);
     }
     static uint8_t code[DATA - CODE];
-    unsigned len = fuse_pre_program(code);
+    unsigned len =
+        fuse_pre_program(code, fuse_pres, sizeof fuse_pres / sizeof fuse_pres[0], 0);
     assert_true(len < DATA - CODE);
     check_max(code, len, "fuse_pre", 24);
+    len = fuse_pre_program(code, fuse_quads, sizeof fuse_quads / sizeof fuse_quads[0], 2);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "fuse_quads", 24);
     CHECK(fuse_pre_loops);
     struct state st = run_k(fuse_pre_loops, sizeof fuse_pre_loops, false, MAX_INSNS);
     assert_int_equal(st.r[EBX], 435);
+    assert_int_equal(st.result, RUN_HALT);
+    len = mov_shift_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "mov_shift", 24);
+    len = movzx_load_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "movzx_load", 24);
+    CHECK(quad_collatz);
+    st = run_k(quad_collatz, sizeof quad_collatz, false, MAX_INSNS);
+    assert_int_equal(st.r[EAX], 111); /* 27 reaches 1 in 111 steps */
     assert_int_equal(st.result, RUN_HALT);
 }
 
