@@ -16,12 +16,16 @@ trap cleanup EXIT
 # serve ARGS...: starts `ringside ARGS... --gdb 127.0.0.1:0` in the guest directory (stdin
 # from $STDIN, else inherited), sets PID and PORT.
 serve() {
+    # A second stub of a case must not find the first one's "listening" line (its closed port)
+    # before its own subshell has truncated stub.err: that happened on a starved host.
+    rm -f stub.out stub.err
     (cd "$GUESTS" && exec timeout 100 "$RINGSIDE" "$@" --gdb 127.0.0.1:0) \
         < "${STDIN:-/dev/stdin}" > stub.out 2> stub.err &
     PID=$!
     PORT=
     for _ in $(seq 100); do
-        PORT=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err)
+        PORT=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err \
+               2>/dev/null)
         [ -n "$PORT" ] && return 0
         sleep 0.1
     done
@@ -335,7 +339,7 @@ attach_running)
         --gdb 127.0.0.1:0) > stub.out 2> stub.err &
     PID=$!
     for _ in $(seq 100); do
-        PORT=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err)
+        PORT=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err 2>/dev/null)
         [ -n "$PORT" ] && break
         sleep 0.1
     done

@@ -22,11 +22,12 @@ else
 fi
 
 # The walkthrough (a free port instead of 1234).
+rm -f stub.out stub.err # not a listening line of an earlier run in this directory
 timeout 100 "$RINGSIDE" run kernel.elf --gdb 127.0.0.1:0 -S > stub.out 2> stub.err &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 for _ in $(seq 100); do
-    port=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err)
+    port=$(sed -n 's/^ringside: gdb: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' stub.err 2>/dev/null)
     [ -n "$port" ] && break
     sleep 0.1
 done
