@@ -8,6 +8,8 @@
 #   sh scripts/fuzz.sh [--time S] [TARGET...]  fuzz each target for S seconds (default 600),
 #                                              then merge what found new coverage into
 #                                              tests/fuzz/corpus/TARGET/ (review and commit it)
+#   sh scripts/fuzz.sh --build [TARGET...]     only configure and build the targets in build-fuzz/
+#                                              (scripts/test.sh builds them beside its other builds)
 #   sh scripts/fuzz.sh --coverage [TARGET...]  replay the corpora in a clang coverage build
 #                                              (build-cov/) and print llvm-cov's branch
 #                                              coverage of deliver.c, task.c and segment.c and
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --ci) mode=ci ;;
     --coverage) mode=coverage ;;
+    --build) mode=build ;;
     --time) [ $# -ge 2 ] || { echo "fuzz: --time needs a number of seconds" >&2; exit 2; }
             seconds=$2; shift ;;
     --time=*) seconds=${1#--time=} ;;
@@ -89,6 +92,7 @@ bins=""
 for t in $targets; do bins="$bins fuzz_$t"; done
 # shellcheck disable=SC2086
 cmake --build $dir -j"$jobs" --target $bins >$dir/build.log 2>&1 || { cat $dir/build.log; exit 1; }
+[ "$mode" != build ] || exit 0
 mkdir -p $dir/findings
 
 failed=0
