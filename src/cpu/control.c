@@ -687,20 +687,40 @@ static __attribute__((noinline)) void tail_any(struct cpu *c, const struct insn 
  * nesting bound, as control.c jcc_jump); else the state is made exact, EIP the target, and the
  * block ends here as after op_block_last, the instruction counted by the dispatch loop (exec.c
  * leave_mid). */
-static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const struct insn *i,
-                                                       uint32_t target)
+/* The block i's tail link leads to when the link holds for target (icache_holds' test and the
+ * CS limit) and that block runs whole within c->thread_end with count instructions retired
+ * before it; else NULL. Shared by tail_go and tail_event. */
+static inline __attribute__((always_inline)) struct block *tail_link(const struct cpu *c,
+                                                                  const struct insn *i,
+                                                                  uint32_t target, uint64_t count)
 {
     const struct jlink *l = jlink_of(i);
     struct block *n = l->to;
+    return n && l->eip == target && l->epoch == c->map_epoch && l->cpl == c->cpl &&
+                   n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
+                   count + n->n <= c->thread_end
+               ? n
+               : NULL;
+}
+
+/* Block n (at c->eip) runs next, threaded, count instructions retired before it. */
+static inline __attribute__((always_inline)) void tail_enter(struct cpu *c, struct block *n,
+                                                          uint64_t count)
+{
+    c->icount = count;
+    c->last_block = n;
+    c->cur = n->insns;
+    n->insns->fn(c, n->insns);
+}
+
+static inline __attribute__((always_inline)) void tail_go(struct cpu *c, const struct insn *i,
+                                                       uint32_t target)
+{
     uint64_t count = c->icount + i->idx + 1u;
-    if (n && l->eip == target && l->epoch == c->map_epoch && l->cpl == c->cpl &&
-        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
-        count + n->n <= c->thread_end) {
-        c->icount = count;
+    struct block *n = tail_link(c, i, target, count);
+    if (n) {
         c->eip = target;
-        c->last_block = n;
-        c->cur = n->insns;
-        n->insns->fn(c, n->insns);
+        tail_enter(c, n, count);
         return;
     }
     tail_settle(c, i);
@@ -829,17 +849,11 @@ static inline __attribute__((always_inline)) void tail_event(struct cpu *c, cons
                                                               uint64_t stall)
 {
     c->stop_block |= STOP_END; /* counted by leave_mid (c->cur NULL), as op_block_last's */
-    const struct jlink *l = jlink_of(i);
-    struct block *n = l->to;
     uint64_t count = c->icount + 1u;
-    if (n && l->eip == c->eip && l->epoch == c->map_epoch && l->cpl == c->cpl &&
-        n->gen0 == c->page_gen[n->phys >> 12] && l->end <= c->seg[SEG_CS].limit &&
-        count + n->n <= c->thread_end && chain_on(c, stall)) {
-        c->icount = count;
+    struct block *n = tail_link(c, i, c->eip, count);
+    if (n && chain_on(c, stall)) {
         c->stop_block = 0;
-        c->last_block = n;
-        c->cur = n->insns;
-        n->insns->fn(c, n->insns);
+        tail_enter(c, n, count);
     }
 }
 
