@@ -1002,6 +1002,7 @@ static uint32_t crc32c_bytes(uint32_t crc, const uint8_t *p, size_t n)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
+#include <wmmintrin.h>
 #define CRC32C_HW 1
 __attribute__((target("sse4.2"))) static inline __attribute__((always_inline)) uint32_t
 crc32c_hw_inline(uint32_t crc, const uint8_t *p, size_t n)
@@ -1045,6 +1046,54 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 {
     return crc32c_hw_inline(crc, p, n);
 }
+
+/* Long runs (an events record: up to 256 KiB) as three streams at once. One crc32 waits for
+ * the last (3 cycles each, one a cycle at most), so three independent ones run three times
+ * as fast; the three registers are then joined by CRC-32C's linearity: the register after
+ * X||Y is shift(register after X, |Y|) ^ (the register after Y from 0), where shift(r, n) is
+ * r moved on over n zero bytes = crc32(0, clmul(r, x^(8n-33) mod P)) (bit-reflected, as the
+ * crc32 instruction's register; tests/unit/test_trace_format.c test_crc32c checks every
+ * length against the table). 145 MB of `syscall 3000000`'s trace: ~16.6 ms → ~5.5 ms. */
+#define CRC_K2048 0xa51b6135u /* x^(8·2048-33) mod P, reflected */
+#define CRC_K256 0xb9e02b86u  /* x^(8·256-33) mod P, reflected */
+#define CRC3 __attribute__((target("sse4.2,pclmul")))
+CRC3 static inline uint64_t crc32c_shift(uint64_t r, uint32_t k)
+{
+    __m128i m = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)(uint32_t)r), _mm_cvtsi32_si128((int)k),
+                                     0);
+    return _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(m));
+}
+
+/* c moved on over 3·b bytes at p, as three streams of b bytes (b a multiple of 16; k the
+ * shift over b bytes). */
+CRC3 static inline __attribute__((always_inline)) uint64_t
+crc32c_three(uint64_t c, const uint8_t *p, size_t b, uint32_t k)
+{
+    uint64_t c1 = 0, c2 = 0;
+    for (size_t i = 0; i < b; i += 16) {
+        uint64_t x[2], y[2], z[2];
+        memcpy(x, p + i, 16);
+        memcpy(y, p + b + i, 16);
+        memcpy(z, p + 2 * b + i, 16);
+        c = _mm_crc32_u64(c, x[0]);
+        c1 = _mm_crc32_u64(c1, y[0]);
+        c2 = _mm_crc32_u64(c2, z[0]);
+        c = _mm_crc32_u64(c, x[1]);
+        c1 = _mm_crc32_u64(c1, y[1]);
+        c2 = _mm_crc32_u64(c2, z[1]);
+    }
+    return crc32c_shift(crc32c_shift(c, k) ^ c1, k) ^ c2;
+}
+
+CRC3 static uint32_t crc32c_hw3(uint32_t crc, const uint8_t *p, size_t n)
+{
+    uint64_t c = crc;
+    for (; n >= 3 * 2048; n -= 3 * 2048, p += 3 * 2048)
+        c = crc32c_three(c, p, 2048, CRC_K2048);
+    for (; n >= 3 * 256; n -= 3 * 256, p += 3 * 256)
+        c = crc32c_three(c, p, 256, CRC_K256);
+    return crc32c_hw_inline((uint32_t)c, p, n);
+}
 #endif
 
 uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
@@ -1052,8 +1101,11 @@ uint32_t trace_crc32c(uint32_t crc, const void *data, size_t n)
     const uint8_t *p = data;
     crc = ~crc;
 #ifdef CRC32C_HW
-    if (__builtin_cpu_supports("sse4.2"))
+    if (__builtin_cpu_supports("sse4.2")) {
+        if (n >= 3 * 256 && __builtin_cpu_supports("pclmul"))
+            return ~crc32c_hw3(crc, p, n);
         return ~crc32c_hw(crc, p, n);
+    }
 #endif
     return ~crc32c_bytes(crc, p, n);
 }

@@ -447,6 +447,35 @@ static void test_crc32c(void **state)
                 assert_int_equal(trace_frame_crc_portable(buf + off, (uint32_t)n - 5), ~c);
             }
         }
+    /* Long runs (three streams at once where the host has crc32 and clmul): every length
+     * around the streams' block sizes (3 x 256, 3 x 2048 bytes) and their multiples, from
+     * an odd start, against the bitwise reference. */
+    enum { LONG = 5 * 3 * 2048 + 4 * 3 * 256 + 64 };
+    uint8_t *big = malloc(LONG + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i <= LONG; i++)
+        big[i] = (uint8_t)rnd(&s);
+    uint32_t *ref = malloc((LONG + 1) * sizeof *ref); /* ref[n]: the register after n bytes */
+    assert_non_null(ref);
+    uint32_t c = 0xFFFFFFFFu;
+    ref[0] = c;
+    for (size_t i = 0; i < LONG; i++) {
+        c ^= big[1 + i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (c & 1 ? 0x82F63B78u : 0);
+        ref[i + 1] = c;
+    }
+    for (size_t n = 0; n <= LONG; n += n < 8000 ? 1 : 97) {
+        assert_int_equal(trace_crc32c(0, big + 1, n), ~ref[n]);
+        if (n >= 5)
+            assert_int_equal(trace_frame_crc(big + 1, (uint32_t)n - 5), ~ref[n]);
+    }
+    for (size_t n = 3 * 256 - 40; n <= LONG; n += 3 * 256) /* each block count, +-40 */
+        for (size_t d = 0; d < 80 && n + d <= LONG; d++)
+            assert_int_equal(trace_crc32c(0, big + 1, n + d), ~ref[n + d]);
+    assert_int_equal(trace_frame_crc_portable(big + 1, LONG - 5), ~ref[LONG]);
+    free(ref);
+    free(big);
 }
 
 /* A triple fault's three steps (TREC_TRIPLE) survive, each with its detail. */
