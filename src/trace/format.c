@@ -619,14 +619,14 @@ put_fields_avx2(uint8_t *p, unsigned mask, const __m256i *v)
 {
     return put_fields_v(p, mask, _mm256_loadu_si256(v), _mm256_loadu_si256(v + 1));
 }
-/* encode_tail with the fault detail's eight words compared with the reference's at once,
- * and the words that differ gathered by one permute (a page walk's detail words are the
- * struct walk as it is in memory). */
+/* detail_delta (append_avx2's rare tail) with the fault detail's eight words compared with the
+ * reference's at once, and the words that differ gathered by one permute (a page walk's
+ * detail words are the struct walk as it is in memory). */
 _Static_assert(sizeof(struct walk) == DETAIL_SIZE && offsetof(struct walk, pa) == 20 &&
                offsetof(struct walk, kind) == 24 && offsetof(struct walk, level) == 27 &&
                offsetof(struct walk, large) == 28 && offsetof(struct walk, global) == 31,
                "a page walk is its detail words");
-AVX2 static __attribute__((noinline)) uint8_t *
+AVX2 static inline __attribute__((always_inline)) uint8_t *
 detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
             uint8_t *restrict p)
 {
@@ -657,22 +657,27 @@ detail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *rest
     return p;
 }
 
-AVX2 static inline __attribute__((always_inline)) uint32_t
-encode_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
-                 uint8_t *restrict out, uint8_t *restrict p, uint8_t *flags_at, unsigned flags)
+/* append_avx2's rare tail: the fault detail, the source, their bits ORed into the flags byte
+ * (found again after the step's varint). Returns the end. */
+AVX2 static __attribute__((noinline)) uint8_t *
+append_tail_avx2(struct trace_codec_ref *restrict ref, const struct trace_event *restrict ev,
+                 uint8_t *restrict frame, uint8_t *restrict p)
 {
-    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE, 0)) {
-        flags |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
+    uint8_t *flags_at = frame + 1;
+    while (*flags_at & 0x80) /* the step's varint */
+        flags_at++;
+    flags_at += 3; /* its last byte, kind, vector */
+    if (ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE) {
+        *flags_at |= ev->detail.kind != FD_NONE ? EVF_DETAIL : 0;
         p = detail_avx2(ref, ev, p);
     }
     if (ev->source || ev->source_num) {
-        flags |= EVF_SOURCE;
+        *flags_at |= EVF_SOURCE;
         p[0] = ev->source;
         p[1] = ev->source_num;
         p += 2;
     }
-    *flags_at = (uint8_t)flags;
-    return (uint32_t)(p - out);
+    return p;
 }
 
 /* The same with eight lanes a compare (AVX2), as one event of a TREC_EVENTS record: the
@@ -728,13 +733,16 @@ AVX2 static void append_avx2(void *ctx, struct cpu *restrict c, struct trace_eve
         return;
     }
     ev->cr2 = c->cr2;
-    uint8_t *out = frame + 1;
     struct trace_codec_ref *ref = &k->ref[ev->kind];
     __asm__("" : "+r"(ref)); /* one pointer: without it GCC keeps the kind and recomputes
                                * &k->ref[kind] at each use, out of registers */
+    /* The head with its flags byte written at once (the rare tail below ORs into it): neither
+     * the flags nor where they go stay live across the states, so that nothing is spilled
+     * (a spill costs the stack's realignment for AVX, 5 host instructions an event). */
     unsigned flags;
     uint8_t *flags_at;
-    uint8_t *p = encode_head(k, ev, ref, out, &flags, &flags_at);
+    uint8_t *p = encode_head(k, ev, ref, frame + 1, &flags, &flags_at);
+    *flags_at = (uint8_t)flags;
     const __m256i *eb = (const __m256i *)(const void *)ev->before.lane;
     __m256i *rb = (__m256i *)(void *)ref->before, *ra = (__m256i *)(void *)ref->after;
     __m256i b0 = _mm256_loadu_si256(eb), b1 = _mm256_loadu_si256(eb + 1);
@@ -755,9 +763,12 @@ AVX2 static void append_avx2(void *ctx, struct cpu *restrict c, struct trace_eve
     _mm256_storeu_si256(ra + 1, a1);
     p = put_fields_v(p, ~same_b & ST_ALL, b0, b1);
     p = put_fields_v(p, ~same_a & ST_ALL, a0, a1);
-    uint32_t n = encode_tail_avx2(ref, ev, out, p, flags_at, flags);
-    frame[0] = (uint8_t)n;
-    o->len += 1 + (size_t)n;
+    if (__builtin_expect(ev->detail.kind != FD_NONE || ref->detail_kind != FD_NONE ||
+                         ev->source || ev->source_num, 0))
+        p = append_tail_avx2(ref, ev, frame, p);
+    size_t n = (size_t)(p - frame); /* the length byte and the event */
+    frame[0] = (uint8_t)(n - 1);
+    o->len += n;
 }
 _Static_assert(sizeof(((struct cpu *)0)->r) >= 32, "the eight registers are one AVX2 load");
 #endif
