@@ -127,6 +127,28 @@ static inline void store_state(const struct cpu *c, struct trace_state *s, uint3
 #endif
 }
 
+/* The same for the state before: the lanes after the registers stored one by one (fewer host
+ * instructions than building them in a vector; the appender reads them back at the end of the
+ * transition, long after the stores have left the store buffer). */
+static inline void store_before(const struct cpu *restrict c, struct trace_state *restrict s,
+                                uint32_t eip)
+{
+#ifdef __SSE2__
+    __m128i *l = (__m128i *)(void *)s->lane;
+    _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));
+    _mm_storeu_si128(l + 1, _mm_loadu_si128((const __m128i *)(const void *)(c->r + 4)));
+#else
+    memcpy(s->r, c->r, sizeof s->r);
+#endif
+    s->eip = eip;
+    s->eflags = c->eflags | FL_R1;
+    s->cr3 = c->cr3;
+    s->cs = c->seg[SEG_CS].sel;
+    s->ss = c->seg[SEG_SS].sel;
+    s->cpl = c->cpl;
+    s->zero[0] = s->zero[1] = 0;
+}
+
 static void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
 {
     if (!fold_quick(c))
@@ -141,17 +163,17 @@ static __attribute__((noinline)) void begin_slow(struct cpu *c, struct trace_eve
 {
     fold_slow(c);
     ev->icount = c->icount;
-    store_state(c, &ev->before, eip);
+    store_before(c, &ev->before, eip);
 }
 
-void trace_begin_sinks(struct cpu *c, struct trace_event *ev, uint32_t eip)
+void trace_begin_sinks(struct cpu *restrict c, struct trace_event *restrict ev, uint32_t eip)
 {
     if (__builtin_expect(!fold_quick(c), 0)) {
         begin_slow(c, ev, eip);
         return;
     }
     ev->icount = c->icount; /* exact: trace_begin settled it */
-    store_state(c, &ev->before, eip);
+    store_before(c, &ev->before, eip);
 }
 
 void trace_begin_fields(struct cpu *c, struct trace_event *ev, unsigned vector, bool has_error,
