@@ -782,6 +782,7 @@ static size_t put_isa(struct trace_codec *k, const struct trace_event *ev, uint8
     uint32_t n;
     if (__builtin_expect(ev->kind >= TR_KINDS, 0))
         isa = 0;
+    (void)isa; /* a build without SSE2 (not x86) has only the portable encoder */
 #ifdef ENCODE_AVX2
     if (isa >= 2 && __builtin_cpu_supports("avx2"))
         return put_avx2(k, ev, out);
