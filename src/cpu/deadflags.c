@@ -283,6 +283,135 @@ DF_IMUL(b, FORM_B)
 DF_IMUL(x, FORM_X)
 #undef DF_IMUL
 
+/* Pairs of a first instruction and a register-only second one that cannot fault, as one
+ * handler (icache.c picks them, insn_pair; the first gets insn.mid, so run on its own it runs
+ * its plain handler and the second its own; the second keeps its handler, for a jump to it):
+ * - ADD/SUB r32, imm then ADD/SUB r32, imm, both with dead flags (or deferred: deadflags.c
+ *   defer_flags; the MOV that records them finds the second where it was): `add ecx, 0x50;
+ *   add ebx, 4`;
+ * - IMUL r32, m32 (dead or deferred flags) then ADD r32, r32 with its flags recorded: `imul
+ *   ebp, [ecx-0x50]; add edx, ebp` (matmul's inner loop);
+ * - MOVZX r32, m8 then INC/DEC r32 with dead flags: `movzx edx, byte [esi]; inc esi`;
+ * - XOR r8, r8 of low bytes with dead flags then SHL/SHR/SAR r32 by 1..31 with its flags
+ *   recorded: `xor dl, al; shr eax, 8` (CRC-32's step).
+ * A first instruction with a memory operand takes the TLB's fast path only (form_host);
+ * otherwise it runs its own handler (c->cur its own: a fault is its, nothing of the second
+ * done), which goes on with the second's. The second's work never faults, reads memory nor
+ * ends the block, so the state between the two is never seen. */
+#define PAIR_ALU2_(name, OP1, OP2)                                                         \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_ALU2_(add_add, +, +)
+PAIR_ALU2_(add_sub, +, -)
+PAIR_ALU2_(sub_add, -, +)
+PAIR_ALU2_(sub_sub, -, -)
+#undef PAIR_ALU2_
+
+#define PAIR_IMUL_ADD_(name, FORM, SLOW)                                                   \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                    \
+        if (!p) {                                                                          \
+            SLOW(c, i); /* threaded itself: the ADD's own handler next */                  \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] *= host_load(p, 4);                                                   \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm], b = c->r[i->reg], r = a + b;                             \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF_ADD, 4, r, a, b, 0);                                                  \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_IMUL_ADD_(imul_b_add, FORM_B, op_imul_GE32)
+PAIR_IMUL_ADD_(imul_x_add, FORM_X, op_imul_GE32)
+PAIR_IMUL_ADD_(imul_b_df_add, FORM_B, imul_df_slow)
+PAIR_IMUL_ADD_(imul_x_df_add, FORM_X, imul_df_slow)
+#undef PAIR_IMUL_ADD_
+
+#define PAIR_MOVZX_INC_(name, FORM, SELF, OP)                                              \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM, 1, TLB_R_S);                                    \
+        if (!p) {                                                                          \
+            SELF(c, i); /* threaded itself: the INC's own handler next */                  \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 1);                                                    \
+        i++;                                                                               \
+        c->r[i->reg] OP;                                                                   \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_MOVZX_INC_(movzxb_b_inc, FORM_B, op_movzxb32_b, ++)
+PAIR_MOVZX_INC_(movzxb_x_inc, FORM_X, op_movzxb32_x, ++)
+PAIR_MOVZX_INC_(movzxb_b_dec, FORM_B, op_movzxb32_b, --)
+PAIR_MOVZX_INC_(movzxb_x_dec, FORM_X, op_movzxb32_x, --)
+#undef PAIR_MOVZX_INC_
+
+#define PAIR_XOR8_SHIFT_(name, LF, EXPR)                                                   \
+    static void op_pair_xor8_##name(struct cpu *c, const struct insn *i)                   \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm & 31;                                                          \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_XOR8_SHIFT_(shl, LF_SHL, a << n)
+PAIR_XOR8_SHIFT_(shr, LF_SHR, a >> n)
+PAIR_XOR8_SHIFT_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
+#undef PAIR_XOR8_SHIFT_
+
+insn_fn insn_pair(const struct insn *a, const struct insn *b)
+{
+    insn_fn f = a->fn, g = b->fn;
+    if (f == op_add_EI32_r_nf || f == op_sub_EI32_r_nf) {
+        bool add = f == op_add_EI32_r_nf;
+        if (g == op_add_EI32_r_nf)
+            return add ? op_pair_add_add : op_pair_sub_add;
+        if (g == op_sub_EI32_r_nf)
+            return add ? op_pair_add_sub : op_pair_sub_sub;
+        return NULL;
+    }
+    if (g == op_add_EG32_r) {
+        if (f == op_imul_GE32_b_nf)
+            return op_pair_imul_b_add;
+        if (f == op_imul_GE32_x_nf)
+            return op_pair_imul_x_add;
+        if (f == op_imul_GE32_b_nfdf)
+            return op_pair_imul_b_df_add;
+        if (f == op_imul_GE32_x_nfdf)
+            return op_pair_imul_x_df_add;
+        return NULL;
+    }
+    if (g == op_inc_r32_nf || g == op_dec_r32_nf) {
+        bool inc = g == op_inc_r32_nf;
+        if (f == op_movzxb32_b)
+            return inc ? op_pair_movzxb_b_inc : op_pair_movzxb_b_dec;
+        if (f == op_movzxb32_x)
+            return inc ? op_pair_movzxb_x_inc : op_pair_movzxb_x_dec;
+        return NULL;
+    }
+    /* the shift by an immediate of 1..31 with its flags (shift_form gives it op_shl_r32_imm
+     * and the like later) */
+    if (f == op_xor_EG8_rl_nf && g == op_shift_imm32 && b->modreg && b->osize == 4 &&
+        b->reg >= 4 && (b->imm & 31)) {
+        static const insn_fn by_op[4] = {op_pair_xor8_shl, op_pair_xor8_shr, op_pair_xor8_shl,
+                                         op_pair_xor8_sar};
+        return by_op[b->reg - 4];
+    }
+    return NULL;
+}
+
+
 struct df_row {
     insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */
     uint8_t kind;   /* DF_* */

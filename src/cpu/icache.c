@@ -287,6 +287,16 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
             in->mid = 1; /* run on its own: its plain handler, then the load's */
         }
     }
+    /* pairs of a first instruction and a register-only one after it that cannot fault (not
+     * the block's last): the two fused (deadflags.c insn_pair; the second keeps its handler) */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn f;
+        if (in->fn != op_ud && (f = insn_pair(in, &in[1]))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the second's */
+        }
+    }
     /* runs of segment-register pushes, loads and pops (sreg.c), not the block's last */
     sreg_fuse(b->insns, b->n - 1);
     for (unsigned k = 0; k < b->n; k++)
