@@ -218,6 +218,40 @@ MOV_SHIFTS_(mov_GE32, reg, rm)
 #undef MOV_SHIFTS_
 #undef MOV_SHIFT_
 
+/* The same pairs followed by XOR r/m32, r32 of registers (31 /r, op_xor_EG32_r or its _nf),
+ * the three as one (`mov eax, ebx; shl eax, 13; xor eax, ebx`: xorshift's steps); the XOR's
+ * flags recorded (_f) or dead (_nf), as its own handler. It cannot fault either, and it is not
+ * the block's last instruction (insn_mov_shift_xor). */
+#define MOV_SHIFT_XOR_(mov, DST, SRC, name, EXPR, F)                                       \
+    static void op_##mov##_##name##_xor_##F(struct cpu *c, const struct insn *i)           \
+    {                                                                                      \
+        c->r[i->DST] = c->r[i->SRC];                                                       \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm2;                                                              \
+        c->r[i->rm] = (EXPR);                                                              \
+        i++;                                                                               \
+        uint32_t x = c->r[i->rm], y = c->r[i->reg], r = x ^ y;                             \
+        c->r[i->rm] = r;                                                                   \
+        if (F##_FLAGS)                                                                     \
+            lf_set(c, LF_LOGIC, 4, r, x, y, 0);                                            \
+        insn_go(c, i);                                                                     \
+    }
+#define f_FLAGS 1
+#define nf_FLAGS 0
+#define MOV_SHIFTS_XOR_(mov, DST, SRC, F)                                                  \
+    MOV_SHIFT_XOR_(mov, DST, SRC, shl, a << n, F)                                          \
+    MOV_SHIFT_XOR_(mov, DST, SRC, shr, a >> n, F)                                          \
+    MOV_SHIFT_XOR_(mov, DST, SRC, sar, (uint32_t)((int32_t)a >> n), F)
+MOV_SHIFTS_XOR_(mov_EG32, rm, reg, f)
+MOV_SHIFTS_XOR_(mov_EG32, rm, reg, nf)
+MOV_SHIFTS_XOR_(mov_GE32, reg, rm, f)
+MOV_SHIFTS_XOR_(mov_GE32, reg, rm, nf)
+#undef MOV_SHIFTS_XOR_
+#undef MOV_SHIFT_XOR_
+#undef f_FLAGS
+#undef nf_FLAGS
+
 insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift)
 {
     /* by the shift's ModRM.reg: 4 SHL, 5 SHR, 6 SAL (= SHL), 7 SAR */
@@ -232,6 +266,27 @@ insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift)
     if (mov->fn == op_mov_GE32_r)
         return ge[shift->reg - 4];
     return NULL;
+}
+
+insn_fn insn_mov_shift_xor(const struct insn *mov, const struct insn *shift,
+                           const struct insn *x)
+{
+    /* [EG, GE][flags recorded, dead][by the shift's ModRM.reg - 4] */
+    static const insn_fn by[2][2][4] = {
+        {{op_mov_EG32_shl_xor_f, op_mov_EG32_shr_xor_f, op_mov_EG32_shl_xor_f,
+          op_mov_EG32_sar_xor_f},
+         {op_mov_EG32_shl_xor_nf, op_mov_EG32_shr_xor_nf, op_mov_EG32_shl_xor_nf,
+          op_mov_EG32_sar_xor_nf}},
+        {{op_mov_GE32_shl_xor_f, op_mov_GE32_shr_xor_f, op_mov_GE32_shl_xor_f,
+          op_mov_GE32_sar_xor_f},
+         {op_mov_GE32_shl_xor_nf, op_mov_GE32_shr_xor_nf, op_mov_GE32_shl_xor_nf,
+          op_mov_GE32_sar_xor_nf}},
+    };
+    if (shift->reg < 4 || (x->fn != op_xor_EG32_r && x->fn != op_xor_EG32_r_nf))
+        return NULL;
+    if (mov->fn != op_mov_EG32_r && mov->fn != op_mov_GE32_r)
+        return NULL;
+    return by[mov->fn == op_mov_GE32_r][x->fn == op_xor_EG32_r_nf][shift->reg - 4];
 }
 
 /* IMUL r32, r/m32 by operand form (as the decoder's forms, ops.h: a register; a flat TLB-hit

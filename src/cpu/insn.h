@@ -295,6 +295,10 @@ OP_DECL(movzxb32_x);
  * SHL/SAL, SHR or SAR of a 32-bit register whose flags are dead (shift: its _nf handler, its
  * count of 1..31 in imm2), the two as one (deadflags.c), NULL when there is none. */
 insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift);
+/* The same followed by XOR r/m32, r32 of registers (x: op_xor_EG32_r or its _nf), the three
+ * as one, NULL when there is none. */
+insn_fn insn_mov_shift_xor(const struct insn *mov, const struct insn *shift,
+                           const struct insn *x);
 
 /* The handler of MOVZX r32, r8 of a low byte (movzx: its handler op_movzx32_rl) followed by a
  * MOV r32, [base + index * scale + disp] (load: op_mov_GE32_x, no deferred flags), the two as

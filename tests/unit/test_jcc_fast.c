@@ -583,7 +583,9 @@ static const uint8_t fuse_pre_loops[] = {
  * and the others: the two as one), for each operand pair: both MOV encodings, SHL, SAL, SHR, SAR
  * by an immediate and by 1, of the MOV's destination or another register; then ADD EDI, EAX
  * and ADD EDI, ECX, which write every flag (the shift's are dead), or ADC EDI, EAX, which reads
- * CF (live: no pair), or the shift the last instruction before a JMP. */
+ * CF (live: no pair), or the shift the last instruction before a JMP; or XOR r/m32, r32 after
+ * the shift (the three as one: op_mov_EG32_shl_xor_nf and the others), its flags dead, live
+ * (ADC, PUSHFD after it) or before the next setup, or XOR r32, r/m32 (no three). */
 static unsigned mov_shift_program(uint8_t *p)
 {
     static const uint8_t movs[][3] = {{2, 0x89, 0xD8}, {2, 0x8B, 0xC5}, {2, 0x89, 0xE9}};
@@ -594,10 +596,15 @@ static unsigned mov_shift_program(uint8_t *p)
         {3, 0xC1, 0xE1, 0x03}, {2, 0xD1, 0xE9},                               /* ecx */
         {3, 0xC1, 0xE8, 0x00}, {3, 0xC1, 0xC0, 0x07},                         /* 0, rol */
     };
-    static const uint8_t tails[][5] = {
+    static const uint8_t tails[][8] = {
         {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
         {2, 0x11, 0xC7},             /* adc edi, eax */
         {2, 0xEB, 0x00},             /* jmp +0 */
+        {4, 0x31, 0xD8, 0x01, 0xC7}, /* xor eax, ebx; add edi, eax (the XOR's flags dead) */
+        {4, 0x31, 0xC1, 0x11, 0xCF}, /* xor ecx, eax; adc edi, ecx (live) */
+        {6, 0x31, 0xC8, 0x9C, 0x5A, 0x31, 0xD7}, /* xor eax, ecx; pushfd; pop edx; xor edi, edx */
+        {4, 0x33, 0xC3, 0x01, 0xC7}, /* xor eax, ebx (33 /r: no three); add edi, eax */
+        {2, 0x31, 0xD8},             /* xor eax, ebx; (the next setup's MOV) */
     };
     unsigned n = 0;
     uint32_t table = DATA, end = DATA + sizeof pairs;
