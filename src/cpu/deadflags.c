@@ -425,6 +425,37 @@ PAIR_XOR8_SHIFT_(shr, LF_SHR, a >> n)
 PAIR_XOR8_SHIFT_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
 #undef PAIR_XOR8_SHIFT_
 
+/* The XOR and shift pair, then the MOVZX r32, r8 and table load pair (op_movzx32_rl_ldx), the
+ * four as one (CRC-32's `xor dl, al; shr eax, 8; movzx edx, dl; mov ecx, [edx*4 + table]`):
+ * the load on the TLB's fast path; otherwise, the first three done, the load's own handler
+ * (c->cur the load's: a fault is the load's, the three retired, the shift's flags recorded). */
+#define QUAD_XOR8_SHIFT_LDX_(name, LF, EXPR)                                               \
+    static void op_quad_xor8_##name##_ldx(struct cpu *c, const struct insn *i)             \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm & 31;                                                          \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        i++;                                                                               \
+        c->r[i->reg] = c->r[i->rm] & 0xFFu;                                                \
+        const struct insn *l = i + 1;                                                      \
+        uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            insn_go(c, i); /* the load's own handler */                                    \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[l->reg] = host_load(p, 4);                                                    \
+        insn_go(c, l);                                                                     \
+    }
+QUAD_XOR8_SHIFT_LDX_(shl, LF_SHL, a << n)
+QUAD_XOR8_SHIFT_LDX_(shr, LF_SHR, a >> n)
+QUAD_XOR8_SHIFT_LDX_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
+#undef QUAD_XOR8_SHIFT_LDX_
+
 insn_fn insn_pair(const struct insn *a, const struct insn *b)
 {
     insn_fn f = a->fn, g = b->fn;
@@ -459,9 +490,12 @@ insn_fn insn_pair(const struct insn *a, const struct insn *b)
      * and the like later) */
     if (f == op_xor_EG8_rl_nf && g == op_shift_imm32 && b->modreg && b->osize == 4 &&
         b->reg >= 4 && (b->imm & 31)) {
-        static const insn_fn by_op[4] = {op_pair_xor8_shl, op_pair_xor8_shr, op_pair_xor8_shl,
-                                         op_pair_xor8_sar};
-        return by_op[b->reg - 4];
+        static const insn_fn by_op[2][4] = {
+            {op_pair_xor8_shl, op_pair_xor8_shr, op_pair_xor8_shl, op_pair_xor8_sar},
+            {op_quad_xor8_shl_ldx, op_quad_xor8_shr_ldx, op_quad_xor8_shl_ldx,
+             op_quad_xor8_sar_ldx}};
+        /* a MOVZX r32, r8 and load pair after them (never the block's last two) */
+        return by_op[b[1].fn == op_movzx32_rl_ldx][b->reg - 4];
     }
     return NULL;
 }

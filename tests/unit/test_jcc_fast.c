@@ -699,12 +699,13 @@ static unsigned movzx_load_program(uint8_t *p)
  * [base + disp] and [base + index * scale + disp], from beyond RAM: the IMUL's own handler,
  * after an ADD r32, imm whose flags it defers), MOVZX r32, m8 then INC/DEC (of the load's
  * register, of its base, from beyond RAM), XOR of low bytes then SHL/SAL/SHR/SAR by an
- * immediate (a shift by 1 and a high byte make none). Tails: ADD EDI, EAX; ADD EDI, ECX (every
+ * immediate (a shift by 1 and a high byte make none), and those with a MOVZX and table load
+ * pair after them (the four as one; the load in RAM, beyond it, into its index). Tails: ADD EDI, EAX; ADD EDI, ECX (every
  * flag written), ADC EDI, EAX (CF read), a JMP, a load (the flags deferred to it), PUSHFD
  * (every flag read). */
 static unsigned pair_program(uint8_t *p)
 {
-    static const uint8_t firsts[][13] = {
+    static const uint8_t firsts[][16] = {
         {6, 0x83, 0xC1, 0x50, 0x83, 0xC3, 0x04},                   /* add ecx, 0x50; add ebx, 4 */
         {6, 0x83, 0xC1, 0x50, 0x83, 0xE9, 0x03},                   /* add ecx, 0x50; sub ecx, 3 */
         {9, 0x83, 0xEB, 0x07, 0x81, 0xC0, 0x78, 0x56, 0x34, 0x12}, /* sub ebx, 7; add eax, imm32 */
@@ -727,6 +728,15 @@ static unsigned pair_program(uint8_t *p)
         {5, 0x30, 0xC2, 0xC1, 0xEA, 0x03},                         /* xor dl, al; shr edx, 3 */
         {4, 0x30, 0xC2, 0xD1, 0xE8},                               /* xor dl, al; shr eax, 1 */
         {5, 0x30, 0xC4, 0xC1, 0xE8, 0x08},                         /* xor ah, al; shr eax, 8 */
+        /* xor dl, al; shr eax, 8; movzx edx, dl; mov ecx, [edx*4 + DATA] (the four as one) */
+        {15, 0x30, 0xC2, 0xC1, 0xE8, 0x08, 0x0F, 0xB6, 0xD2, 0x8B, 0x0C, 0x95, 0x00, 0xC0, 0x00,
+         0x00},
+        /* the same, the load from beyond RAM ([edx*4 - 0x1000]: the load's own handler) */
+        {15, 0x30, 0xC2, 0xC1, 0xE8, 0x08, 0x0F, 0xB6, 0xD2, 0x8B, 0x0C, 0x95, 0x00, 0xF0, 0xFF,
+         0xFF},
+        /* xor bl, cl; sar ebx, 3; movzx edx, bl; mov edx, [edx*4 + DATA] */
+        {15, 0x30, 0xCB, 0xC1, 0xFB, 0x03, 0x0F, 0xB6, 0xD3, 0x8B, 0x14, 0x95, 0x00, 0xC0, 0x00,
+         0x00},
     };
     static const uint8_t tails[][6] = {
         {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
