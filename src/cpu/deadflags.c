@@ -367,6 +367,47 @@ PAIR_ALU2_(sub_add, -, +)
 PAIR_ALU2_(sub_sub, -, -)
 #undef PAIR_ALU2_
 
+/* MOV r32, [base + disp] (op_mov_GE32_b: no deferred flags to record) then one or two ADD/SUB
+ * r32, imm with dead flags (matmul's `mov ebp, [ebx]; add ecx, 0x50; add ebx, 4`): the load on
+ * the TLB's fast path; otherwise the MOV's own handler (a fault is the MOV's, nothing of the
+ * rest done), which goes on with the next. */
+#define LOAD_ALU_(name, OP1)                                                               \
+    static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            op_mov_GE32_b(c, i); /* threaded itself */                                     \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 4);                                                    \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+#define LOAD_ALU2_(name, OP1, OP2)                                                         \
+    static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            op_mov_GE32_b(c, i); /* threaded itself */                                     \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 4);                                                    \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+LOAD_ALU_(add, +)
+LOAD_ALU_(sub, -)
+LOAD_ALU2_(add_add, +, +)
+LOAD_ALU2_(add_sub, +, -)
+LOAD_ALU2_(sub_add, -, +)
+LOAD_ALU2_(sub_sub, -, -)
+#undef LOAD_ALU2_
+#undef LOAD_ALU_
+
 #define PAIR_IMUL_ADD_(name, FORM, SLOW)                                                   \
     static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
     {                                                                                      \
@@ -456,9 +497,19 @@ QUAD_XOR8_SHIFT_LDX_(shr, LF_SHR, a >> n)
 QUAD_XOR8_SHIFT_LDX_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
 #undef QUAD_XOR8_SHIFT_LDX_
 
-insn_fn insn_pair(const struct insn *a, const struct insn *b)
+insn_fn insn_pair(const struct insn *a, const struct insn *b, bool third)
 {
     insn_fn f = a->fn, g = b->fn;
+    if (f == op_mov_GE32_b && (g == op_add_EI32_r_nf || g == op_sub_EI32_r_nf)) {
+        /* and a second ADD/SUB after it (not the block's last) */
+        insn_fn h = third ? b[1].fn : NULL;
+        bool add = g == op_add_EI32_r_nf;
+        if (h == op_add_EI32_r_nf)
+            return add ? op_pair_ld_add_add : op_pair_ld_sub_add;
+        if (h == op_sub_EI32_r_nf)
+            return add ? op_pair_ld_add_sub : op_pair_ld_sub_sub;
+        return add ? op_pair_ld_add : op_pair_ld_sub;
+    }
     if (f == op_add_EI32_r_nf || f == op_sub_EI32_r_nf) {
         bool add = f == op_add_EI32_r_nf;
         if (g == op_add_EI32_r_nf)

@@ -295,7 +295,7 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     for (unsigned k = 0; k + 2 < b->n; k++) {
         struct insn *in = &b->insns[k];
         insn_fn f;
-        if (in->fn != op_ud && (f = insn_pair(in, &in[1]))) {
+        if (in->fn != op_ud && (f = insn_pair(in, &in[1], k + 3 < b->n))) {
             in->fn = f;
             in->mid = 1; /* run on its own: its plain handler, then the second's */
         }

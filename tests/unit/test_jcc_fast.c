@@ -700,7 +700,9 @@ static unsigned movzx_load_program(uint8_t *p)
  * after an ADD r32, imm whose flags it defers), MOVZX r32, m8 then INC/DEC (of the load's
  * register, of its base, from beyond RAM), XOR of low bytes then SHL/SAL/SHR/SAR by an
  * immediate (a shift by 1 and a high byte make none), and those with a MOVZX and table load
- * pair after them (the four as one; the load in RAM, beyond it, into its index). Tails: ADD EDI, EAX; ADD EDI, ECX (every
+ * pair after them (the four as one; the load in RAM, beyond it, into its index), MOV r32, [base
+ * + disp] then one or two ADD/SUB r32, imm (into the load's register, its base; beyond RAM).
+ * Tails: ADD EDI, EAX; ADD EDI, ECX (every
  * flag written), ADC EDI, EAX (CF read), a JMP, a load (the flags deferred to it), PUSHFD
  * (every flag read). */
 static unsigned pair_program(uint8_t *p)
@@ -734,6 +736,13 @@ static unsigned pair_program(uint8_t *p)
         /* the same, the load from beyond RAM ([edx*4 - 0x1000]: the load's own handler) */
         {15, 0x30, 0xC2, 0xC1, 0xE8, 0x08, 0x0F, 0xB6, 0xD2, 0x8B, 0x0C, 0x95, 0x00, 0xF0, 0xFF,
          0xFF},
+        {9, 0x8B, 0x56, 0xF8, 0x83, 0xC1, 0x50, 0x83, 0xC0, 0x04}, /* mov edx, [esi-8]; add ecx, 0x50; add eax, 4 */
+        /* mov ebx, [esi-4]; add ebx, 3; sub ebx, 0x80000000 */
+        {12, 0x8B, 0x5E, 0xFC, 0x83, 0xC3, 0x03, 0x81, 0xEB, 0x00, 0x00, 0x00, 0x80},
+        {9, 0x8B, 0x46, 0xF8, 0x83, 0xEE, 0x08, 0x83, 0xC6, 0x08}, /* mov eax, [esi-8]; sub esi, 8; add esi, 8 */
+        {6, 0x8B, 0x46, 0xF8, 0x83, 0xEA, 0x05},                   /* mov eax, [esi-8]; sub edx, 5 */
+        /* mov eax, [esi+0x7FFF0000] (beyond RAM: the MOV's own handler); add ecx, 1; add edx, 2 */
+        {12, 0x8B, 0x86, 0x00, 0x00, 0xFF, 0x7F, 0x83, 0xC1, 0x01, 0x83, 0xC2, 0x02},
         /* xor bl, cl; sar ebx, 3; movzx edx, bl; mov edx, [edx*4 + DATA] */
         {15, 0x30, 0xCB, 0xC1, 0xFB, 0x03, 0x0F, 0xB6, 0xD3, 0x8B, 0x14, 0x95, 0x00, 0xC0, 0x00,
          0x00},
