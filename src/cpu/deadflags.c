@@ -218,6 +218,40 @@ MOV_SHIFTS_(mov_GE32, reg, rm)
 #undef MOV_SHIFTS_
 #undef MOV_SHIFT_
 
+/* The same pairs followed by XOR r/m32, r32 of registers (31 /r, op_xor_EG32_r or its _nf),
+ * the three as one (`mov eax, ebx; shl eax, 13; xor eax, ebx`: xorshift's steps); the XOR's
+ * flags recorded (_f) or dead (_nf), as its own handler. It cannot fault either, and it is not
+ * the block's last instruction (insn_mov_shift_xor). */
+#define MOV_SHIFT_XOR_(mov, DST, SRC, name, EXPR, F)                                       \
+    static void op_##mov##_##name##_xor_##F(struct cpu *c, const struct insn *i)           \
+    {                                                                                      \
+        c->r[i->DST] = c->r[i->SRC];                                                       \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm2;                                                              \
+        c->r[i->rm] = (EXPR);                                                              \
+        i++;                                                                               \
+        uint32_t x = c->r[i->rm], y = c->r[i->reg], r = x ^ y;                             \
+        c->r[i->rm] = r;                                                                   \
+        if (F##_FLAGS)                                                                     \
+            lf_set(c, LF_LOGIC, 4, r, x, y, 0);                                            \
+        insn_go(c, i);                                                                     \
+    }
+#define f_FLAGS 1
+#define nf_FLAGS 0
+#define MOV_SHIFTS_XOR_(mov, DST, SRC, F)                                                  \
+    MOV_SHIFT_XOR_(mov, DST, SRC, shl, a << n, F)                                          \
+    MOV_SHIFT_XOR_(mov, DST, SRC, shr, a >> n, F)                                          \
+    MOV_SHIFT_XOR_(mov, DST, SRC, sar, (uint32_t)((int32_t)a >> n), F)
+MOV_SHIFTS_XOR_(mov_EG32, rm, reg, f)
+MOV_SHIFTS_XOR_(mov_EG32, rm, reg, nf)
+MOV_SHIFTS_XOR_(mov_GE32, reg, rm, f)
+MOV_SHIFTS_XOR_(mov_GE32, reg, rm, nf)
+#undef MOV_SHIFTS_XOR_
+#undef MOV_SHIFT_XOR_
+#undef f_FLAGS
+#undef nf_FLAGS
+
 insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift)
 {
     /* by the shift's ModRM.reg: 4 SHL, 5 SHR, 6 SAL (= SHL), 7 SAR */
@@ -232,6 +266,27 @@ insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift)
     if (mov->fn == op_mov_GE32_r)
         return ge[shift->reg - 4];
     return NULL;
+}
+
+insn_fn insn_mov_shift_xor(const struct insn *mov, const struct insn *shift,
+                           const struct insn *x)
+{
+    /* [EG, GE][flags recorded, dead][by the shift's ModRM.reg - 4] */
+    static const insn_fn by[2][2][4] = {
+        {{op_mov_EG32_shl_xor_f, op_mov_EG32_shr_xor_f, op_mov_EG32_shl_xor_f,
+          op_mov_EG32_sar_xor_f},
+         {op_mov_EG32_shl_xor_nf, op_mov_EG32_shr_xor_nf, op_mov_EG32_shl_xor_nf,
+          op_mov_EG32_sar_xor_nf}},
+        {{op_mov_GE32_shl_xor_f, op_mov_GE32_shr_xor_f, op_mov_GE32_shl_xor_f,
+          op_mov_GE32_sar_xor_f},
+         {op_mov_GE32_shl_xor_nf, op_mov_GE32_shr_xor_nf, op_mov_GE32_shl_xor_nf,
+          op_mov_GE32_sar_xor_nf}},
+    };
+    if (shift->reg < 4 || (x->fn != op_xor_EG32_r && x->fn != op_xor_EG32_r_nf))
+        return NULL;
+    if (mov->fn != op_mov_EG32_r && mov->fn != op_mov_GE32_r)
+        return NULL;
+    return by[mov->fn == op_mov_GE32_r][x->fn == op_xor_EG32_r_nf][shift->reg - 4];
 }
 
 /* IMUL r32, r/m32 by operand form (as the decoder's forms, ops.h: a register; a flat TLB-hit
@@ -282,6 +337,220 @@ static __attribute__((noinline)) void imul_df_slow(struct cpu *c, const struct i
 DF_IMUL(b, FORM_B)
 DF_IMUL(x, FORM_X)
 #undef DF_IMUL
+
+/* Pairs of a first instruction and a register-only second one that cannot fault, as one
+ * handler (icache.c picks them, insn_pair; the first gets insn.mid, so run on its own it runs
+ * its plain handler and the second its own; the second keeps its handler, for a jump to it):
+ * - ADD/SUB r32, imm then ADD/SUB r32, imm, both with dead flags (or deferred: deadflags.c
+ *   defer_flags; the MOV that records them finds the second where it was): `add ecx, 0x50;
+ *   add ebx, 4`;
+ * - IMUL r32, m32 (dead or deferred flags) then ADD r32, r32 with its flags recorded: `imul
+ *   ebp, [ecx-0x50]; add edx, ebp` (matmul's inner loop);
+ * - MOVZX r32, m8 then INC/DEC r32 with dead flags: `movzx edx, byte [esi]; inc esi`;
+ * - XOR r8, r8 of low bytes with dead flags then SHL/SHR/SAR r32 by 1..31 with its flags
+ *   recorded: `xor dl, al; shr eax, 8` (CRC-32's step).
+ * A first instruction with a memory operand takes the TLB's fast path only (form_host);
+ * otherwise it runs its own handler (c->cur its own: a fault is its, nothing of the second
+ * done), which goes on with the second's. The second's work never faults, reads memory nor
+ * ends the block, so the state between the two is never seen. */
+#define PAIR_ALU2_(name, OP1, OP2)                                                         \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_ALU2_(add_add, +, +)
+PAIR_ALU2_(add_sub, +, -)
+PAIR_ALU2_(sub_add, -, +)
+PAIR_ALU2_(sub_sub, -, -)
+#undef PAIR_ALU2_
+
+/* MOV r32, [base + disp] (op_mov_GE32_b: no deferred flags to record) then one or two ADD/SUB
+ * r32, imm with dead flags (matmul's `mov ebp, [ebx]; add ecx, 0x50; add ebx, 4`): the load on
+ * the TLB's fast path; otherwise the MOV's own handler (a fault is the MOV's, nothing of the
+ * rest done), which goes on with the next. */
+#define LOAD_ALU_(name, OP1)                                                               \
+    static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            op_mov_GE32_b(c, i); /* threaded itself */                                     \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 4);                                                    \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+#define LOAD_ALU2_(name, OP1, OP2)                                                         \
+    static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            op_mov_GE32_b(c, i); /* threaded itself */                                     \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 4);                                                    \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
+        i++;                                                                               \
+        c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                              \
+        insn_go(c, i);                                                                     \
+    }
+LOAD_ALU_(add, +)
+LOAD_ALU_(sub, -)
+LOAD_ALU2_(add_add, +, +)
+LOAD_ALU2_(add_sub, +, -)
+LOAD_ALU2_(sub_add, -, +)
+LOAD_ALU2_(sub_sub, -, -)
+#undef LOAD_ALU2_
+#undef LOAD_ALU_
+
+#define PAIR_IMUL_ADD_(name, FORM, SLOW)                                                   \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                    \
+        if (!p) {                                                                          \
+            SLOW(c, i); /* threaded itself: the ADD's own handler next */                  \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] *= host_load(p, 4);                                                   \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm], b = c->r[i->reg], r = a + b;                             \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF_ADD, 4, r, a, b, 0);                                                  \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_IMUL_ADD_(imul_b_add, FORM_B, op_imul_GE32)
+PAIR_IMUL_ADD_(imul_x_add, FORM_X, op_imul_GE32)
+PAIR_IMUL_ADD_(imul_b_df_add, FORM_B, imul_df_slow)
+PAIR_IMUL_ADD_(imul_x_df_add, FORM_X, imul_df_slow)
+#undef PAIR_IMUL_ADD_
+
+#define PAIR_MOVZX_INC_(name, FORM, SELF, OP)                                              \
+    static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
+    {                                                                                      \
+        uint8_t *p = form_host(c, i, FORM, 1, TLB_R_S);                                    \
+        if (!p) {                                                                          \
+            SELF(c, i); /* threaded itself: the INC's own handler next */                  \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[i->reg] = host_load(p, 1);                                                    \
+        i++;                                                                               \
+        c->r[i->reg] OP;                                                                   \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_MOVZX_INC_(movzxb_b_inc, FORM_B, op_movzxb32_b, ++)
+PAIR_MOVZX_INC_(movzxb_x_inc, FORM_X, op_movzxb32_x, ++)
+PAIR_MOVZX_INC_(movzxb_b_dec, FORM_B, op_movzxb32_b, --)
+PAIR_MOVZX_INC_(movzxb_x_dec, FORM_X, op_movzxb32_x, --)
+#undef PAIR_MOVZX_INC_
+
+#define PAIR_XOR8_SHIFT_(name, LF, EXPR)                                                   \
+    static void op_pair_xor8_##name(struct cpu *c, const struct insn *i)                   \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm & 31;                                                          \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        insn_go(c, i);                                                                     \
+    }
+PAIR_XOR8_SHIFT_(shl, LF_SHL, a << n)
+PAIR_XOR8_SHIFT_(shr, LF_SHR, a >> n)
+PAIR_XOR8_SHIFT_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
+#undef PAIR_XOR8_SHIFT_
+
+/* The XOR and shift pair, then the MOVZX r32, r8 and table load pair (op_movzx32_rl_ldx), the
+ * four as one (CRC-32's `xor dl, al; shr eax, 8; movzx edx, dl; mov ecx, [edx*4 + table]`):
+ * the load on the TLB's fast path; otherwise, the first three done, the load's own handler
+ * (c->cur the load's: a fault is the load's, the three retired, the shift's flags recorded). */
+#define QUAD_XOR8_SHIFT_LDX_(name, LF, EXPR)                                               \
+    static void op_quad_xor8_##name##_ldx(struct cpu *c, const struct insn *i)             \
+    {                                                                                      \
+        uint32_t d = c->r[i->rm];                                                          \
+        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
+        i++;                                                                               \
+        uint32_t a = c->r[i->rm];                                                          \
+        unsigned n = i->imm & 31;                                                          \
+        uint32_t r = (EXPR);                                                               \
+        c->r[i->rm] = r;                                                                   \
+        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        i++;                                                                               \
+        c->r[i->reg] = c->r[i->rm] & 0xFFu;                                                \
+        const struct insn *l = i + 1;                                                      \
+        uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);                                  \
+        if (!p) {                                                                          \
+            insn_go(c, i); /* the load's own handler */                                    \
+            return;                                                                        \
+        }                                                                                  \
+        c->r[l->reg] = host_load(p, 4);                                                    \
+        insn_go(c, l);                                                                     \
+    }
+QUAD_XOR8_SHIFT_LDX_(shl, LF_SHL, a << n)
+QUAD_XOR8_SHIFT_LDX_(shr, LF_SHR, a >> n)
+QUAD_XOR8_SHIFT_LDX_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
+#undef QUAD_XOR8_SHIFT_LDX_
+
+insn_fn insn_pair(const struct insn *a, const struct insn *b, bool third)
+{
+    insn_fn f = a->fn, g = b->fn;
+    if (f == op_mov_GE32_b && (g == op_add_EI32_r_nf || g == op_sub_EI32_r_nf)) {
+        /* and a second ADD/SUB after it (not the block's last) */
+        insn_fn h = third ? b[1].fn : NULL;
+        bool add = g == op_add_EI32_r_nf;
+        if (h == op_add_EI32_r_nf)
+            return add ? op_pair_ld_add_add : op_pair_ld_sub_add;
+        if (h == op_sub_EI32_r_nf)
+            return add ? op_pair_ld_add_sub : op_pair_ld_sub_sub;
+        return add ? op_pair_ld_add : op_pair_ld_sub;
+    }
+    if (f == op_add_EI32_r_nf || f == op_sub_EI32_r_nf) {
+        bool add = f == op_add_EI32_r_nf;
+        if (g == op_add_EI32_r_nf)
+            return add ? op_pair_add_add : op_pair_sub_add;
+        if (g == op_sub_EI32_r_nf)
+            return add ? op_pair_add_sub : op_pair_sub_sub;
+        return NULL;
+    }
+    if (g == op_add_EG32_r) {
+        if (f == op_imul_GE32_b_nf)
+            return op_pair_imul_b_add;
+        if (f == op_imul_GE32_x_nf)
+            return op_pair_imul_x_add;
+        if (f == op_imul_GE32_b_nfdf)
+            return op_pair_imul_b_df_add;
+        if (f == op_imul_GE32_x_nfdf)
+            return op_pair_imul_x_df_add;
+        return NULL;
+    }
+    if (g == op_inc_r32_nf || g == op_dec_r32_nf) {
+        bool inc = g == op_inc_r32_nf;
+        if (f == op_movzxb32_b)
+            return inc ? op_pair_movzxb_b_inc : op_pair_movzxb_b_dec;
+        if (f == op_movzxb32_x)
+            return inc ? op_pair_movzxb_x_inc : op_pair_movzxb_x_dec;
+        return NULL;
+    }
+    /* the shift by an immediate of 1..31 with its flags (shift_form gives it op_shl_r32_imm
+     * and the like later) */
+    if (f == op_xor_EG8_rl_nf && g == op_shift_imm32 && b->modreg && b->osize == 4 &&
+        b->reg >= 4 && (b->imm & 31)) {
+        static const insn_fn by_op[2][4] = {
+            {op_pair_xor8_shl, op_pair_xor8_shr, op_pair_xor8_shl, op_pair_xor8_sar},
+            {op_quad_xor8_shl_ldx, op_quad_xor8_shr_ldx, op_quad_xor8_shl_ldx,
+             op_quad_xor8_sar_ldx}};
+        /* a MOVZX r32, r8 and load pair after them (never the block's last two) */
+        return by_op[b[1].fn == op_movzx32_rl_ldx][b->reg - 4];
+    }
+    return NULL;
+}
+
 
 struct df_row {
     insn_fn fn, nf; /* the handler, and its dead-flags version (NULL: none) */

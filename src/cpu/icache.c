@@ -271,7 +271,10 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     for (unsigned k = 0; k + 2 < b->n; k++) {
         struct insn *in = &b->insns[k];
         insn_fn f;
-        if ((in->fn == op_mov_EG32_r || in->fn == op_mov_GE32_r) && nf_shift_count(&in[1]) &&
+        if (!(in->fn == op_mov_EG32_r || in->fn == op_mov_GE32_r) || !nf_shift_count(&in[1]))
+            continue;
+        /* and an XOR of registers after them (not the block's last): the three fused */
+        if ((k + 3 < b->n && (f = insn_mov_shift_xor(in, &in[1], &in[2]))) ||
             (f = insn_mov_shift(in, &in[1]))) {
             in->fn = f;
             in->mid = 1; /* run on its own: its plain handler, then the shift's */
@@ -285,6 +288,16 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
         if (in->mid && (f = insn_movzx_load(in, &in[1]))) {
             in->fn = f;
             in->mid = 1; /* run on its own: its plain handler, then the load's */
+        }
+    }
+    /* pairs of a first instruction and a register-only one after it that cannot fault (not
+     * the block's last): the two fused (deadflags.c insn_pair; the second keeps its handler) */
+    for (unsigned k = 0; k + 2 < b->n; k++) {
+        struct insn *in = &b->insns[k];
+        insn_fn f;
+        if (in->fn != op_ud && (f = insn_pair(in, &in[1], k + 3 < b->n))) {
+            in->fn = f;
+            in->mid = 1; /* run on its own: its plain handler, then the second's */
         }
     }
     /* runs of segment-register pushes, loads and pops (sreg.c), not the block's last */

@@ -295,11 +295,23 @@ OP_DECL(movzxb32_x);
  * SHL/SAL, SHR or SAR of a 32-bit register whose flags are dead (shift: its _nf handler, its
  * count of 1..31 in imm2), the two as one (deadflags.c), NULL when there is none. */
 insn_fn insn_mov_shift(const struct insn *mov, const struct insn *shift);
+/* The same followed by XOR r/m32, r32 of registers (x: op_xor_EG32_r or its _nf), the three
+ * as one, NULL when there is none. */
+insn_fn insn_mov_shift_xor(const struct insn *mov, const struct insn *shift,
+                           const struct insn *x);
 
 /* The handler of MOVZX r32, r8 of a low byte (movzx: its handler op_movzx32_rl) followed by a
  * MOV r32, [base + index * scale + disp] (load: op_mov_GE32_x, no deferred flags), the two as
  * one (deadflags.c), NULL when there is none. */
 insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load);
+
+/* The handler of instruction a followed by b, the two as one (deadflags.c insn_pair: ADD/SUB
+ * r32, imm pairs with dead flags, IMUL r32, m32 then ADD r32, r32, MOVZX r32, m8 then INC/DEC
+ * r32, XOR of low bytes then a shift by an immediate, the last also with a MOVZX r32, r8 and
+ * table load pair after them: four as one; MOV r32, [base + disp] then one or two ADD/SUB r32,
+ * imm with dead flags), NULL when there is none. b is a register-only instruction that cannot
+ * fault, and not the block's last; third: the instruction after b is not the last either. */
+insn_fn insn_pair(const struct insn *a, const struct insn *b, bool third);
 
 /* The handler of a SHL/SHR/SAR of a 32-bit register by a count of 1..31 (imm8 or 1) or by CL
  * for instruction i (decoded, its handler op_shift_imm32, op_shift_132 or op_shift_cl32), else

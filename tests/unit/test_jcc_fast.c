@@ -583,7 +583,9 @@ static const uint8_t fuse_pre_loops[] = {
  * and the others: the two as one), for each operand pair: both MOV encodings, SHL, SAL, SHR, SAR
  * by an immediate and by 1, of the MOV's destination or another register; then ADD EDI, EAX
  * and ADD EDI, ECX, which write every flag (the shift's are dead), or ADC EDI, EAX, which reads
- * CF (live: no pair), or the shift the last instruction before a JMP. */
+ * CF (live: no pair), or the shift the last instruction before a JMP; or XOR r/m32, r32 after
+ * the shift (the three as one: op_mov_EG32_shl_xor_nf and the others), its flags dead, live
+ * (ADC, PUSHFD after it) or before the next setup, or XOR r32, r/m32 (no three). */
 static unsigned mov_shift_program(uint8_t *p)
 {
     static const uint8_t movs[][3] = {{2, 0x89, 0xD8}, {2, 0x8B, 0xC5}, {2, 0x89, 0xE9}};
@@ -594,10 +596,15 @@ static unsigned mov_shift_program(uint8_t *p)
         {3, 0xC1, 0xE1, 0x03}, {2, 0xD1, 0xE9},                               /* ecx */
         {3, 0xC1, 0xE8, 0x00}, {3, 0xC1, 0xC0, 0x07},                         /* 0, rol */
     };
-    static const uint8_t tails[][5] = {
+    static const uint8_t tails[][8] = {
         {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
         {2, 0x11, 0xC7},             /* adc edi, eax */
         {2, 0xEB, 0x00},             /* jmp +0 */
+        {4, 0x31, 0xD8, 0x01, 0xC7}, /* xor eax, ebx; add edi, eax (the XOR's flags dead) */
+        {4, 0x31, 0xC1, 0x11, 0xCF}, /* xor ecx, eax; adc edi, ecx (live) */
+        {6, 0x31, 0xC8, 0x9C, 0x5A, 0x31, 0xD7}, /* xor eax, ecx; pushfd; pop edx; xor edi, edx */
+        {4, 0x33, 0xC3, 0x01, 0xC7}, /* xor eax, ebx (33 /r: no three); add edi, eax */
+        {2, 0x31, 0xD8},             /* xor eax, ebx; (the next setup's MOV) */
     };
     unsigned n = 0;
     uint32_t table = DATA, end = DATA + sizeof pairs;
@@ -686,6 +693,101 @@ static unsigned movzx_load_program(uint8_t *p)
     return n;
 }
 
+/* Pairs of an instruction and a register-only one after it (deadflags.c insn_pair: the two as
+ * one), each after a setup and before each tail: ADD/SUB r32, imm pairs (same register or not,
+ * imm8 and imm32; ADD EAX, imm32's own form makes none), IMUL r32, m32 then ADD r32, r32 (by
+ * [base + disp] and [base + index * scale + disp], from beyond RAM: the IMUL's own handler,
+ * after an ADD r32, imm whose flags it defers), MOVZX r32, m8 then INC/DEC (of the load's
+ * register, of its base, from beyond RAM), XOR of low bytes then SHL/SAL/SHR/SAR by an
+ * immediate (a shift by 1 and a high byte make none), and those with a MOVZX and table load
+ * pair after them (the four as one; the load in RAM, beyond it, into its index), MOV r32, [base
+ * + disp] then one or two ADD/SUB r32, imm (into the load's register, its base; beyond RAM).
+ * Tails: ADD EDI, EAX; ADD EDI, ECX (every
+ * flag written), ADC EDI, EAX (CF read), a JMP, a load (the flags deferred to it), PUSHFD
+ * (every flag read). */
+static unsigned pair_program(uint8_t *p)
+{
+    static const uint8_t firsts[][16] = {
+        {6, 0x83, 0xC1, 0x50, 0x83, 0xC3, 0x04},                   /* add ecx, 0x50; add ebx, 4 */
+        {6, 0x83, 0xC1, 0x50, 0x83, 0xE9, 0x03},                   /* add ecx, 0x50; sub ecx, 3 */
+        {9, 0x83, 0xEB, 0x07, 0x81, 0xC0, 0x78, 0x56, 0x34, 0x12}, /* sub ebx, 7; add eax, imm32 */
+        {9, 0x83, 0xEB, 0x07, 0x81, 0xEB, 0x00, 0x00, 0x00, 0x80}, /* sub ebx, 7; sub ebx, imm32 */
+        {8, 0x83, 0xE8, 0x01, 0x05, 0x78, 0x56, 0x34, 0x12},       /* sub eax, 1; add eax, imm32 (AI) */
+        {6, 0x0F, 0xAF, 0x6E, 0xF8, 0x01, 0xEA},                   /* imul ebp, [esi-8]; add edx, ebp */
+        {6, 0x0F, 0xAF, 0x46, 0xFC, 0x01, 0xC0},                   /* imul eax, [esi-4]; add eax, eax */
+        {7, 0x0F, 0xAF, 0x6C, 0x9E, 0xF8, 0x01, 0xE9},             /* imul ebp, [esi+ebx*4-8]; add ecx, ebp */
+        {9, 0x0F, 0xAF, 0xAE, 0x00, 0x00, 0xFF, 0x7F, 0x01, 0xEA}, /* imul ebp, [esi+0x7FFF0000]; add */
+        {9, 0x83, 0xC3, 0x04, 0x0F, 0xAF, 0x6E, 0xF8, 0x01, 0xEA}, /* add ebx, 4; imul; add */
+        {12, 0x83, 0xC3, 0x04, 0x0F, 0xAF, 0xAE, 0x00, 0x00, 0xFF, 0x7F, 0x01, 0xEA}, /* beyond RAM */
+        {4, 0x0F, 0xB6, 0x16, 0x46},                               /* movzx edx, byte [esi]; inc esi */
+        {4, 0x0F, 0xB6, 0x1E, 0x4B},                               /* movzx ebx, byte [esi]; dec ebx */
+        {5, 0x0F, 0xB6, 0x54, 0x1E, 0x47},                         /* movzx edx, [esi+ebx]; inc edi */
+        {8, 0x0F, 0xB6, 0x96, 0x00, 0x00, 0xFF, 0x7F, 0x4A},       /* movzx edx, [esi+0x7FFF0000]; dec edx */
+        {5, 0x30, 0xC2, 0xC1, 0xE8, 0x08},                         /* xor dl, al; shr eax, 8 */
+        {5, 0x30, 0xCB, 0xC1, 0xE3, 0x0D},                         /* xor bl, cl; shl ebx, 13 */
+        {5, 0x30, 0xD0, 0xC1, 0xF8, 0x1F},                         /* xor al, dl; sar eax, 31 */
+        {5, 0x30, 0xD9, 0xC1, 0xF1, 0x01},                         /* xor cl, bl; sal ecx, 1 */
+        {5, 0x30, 0xC2, 0xC1, 0xEA, 0x03},                         /* xor dl, al; shr edx, 3 */
+        {4, 0x30, 0xC2, 0xD1, 0xE8},                               /* xor dl, al; shr eax, 1 */
+        {5, 0x30, 0xC4, 0xC1, 0xE8, 0x08},                         /* xor ah, al; shr eax, 8 */
+        /* xor dl, al; shr eax, 8; movzx edx, dl; mov ecx, [edx*4 + DATA] (the four as one) */
+        {15, 0x30, 0xC2, 0xC1, 0xE8, 0x08, 0x0F, 0xB6, 0xD2, 0x8B, 0x0C, 0x95, 0x00, 0xC0, 0x00,
+         0x00},
+        /* the same, the load from beyond RAM ([edx*4 - 0x1000]: the load's own handler) */
+        {15, 0x30, 0xC2, 0xC1, 0xE8, 0x08, 0x0F, 0xB6, 0xD2, 0x8B, 0x0C, 0x95, 0x00, 0xF0, 0xFF,
+         0xFF},
+        {9, 0x8B, 0x56, 0xF8, 0x83, 0xC1, 0x50, 0x83, 0xC0, 0x04}, /* mov edx, [esi-8]; add ecx, 0x50; add eax, 4 */
+        /* mov ebx, [esi-4]; add ebx, 3; sub ebx, 0x80000000 */
+        {12, 0x8B, 0x5E, 0xFC, 0x83, 0xC3, 0x03, 0x81, 0xEB, 0x00, 0x00, 0x00, 0x80},
+        {9, 0x8B, 0x46, 0xF8, 0x83, 0xEE, 0x08, 0x83, 0xC6, 0x08}, /* mov eax, [esi-8]; sub esi, 8; add esi, 8 */
+        {6, 0x8B, 0x46, 0xF8, 0x83, 0xEA, 0x05},                   /* mov eax, [esi-8]; sub edx, 5 */
+        /* mov eax, [esi+0x7FFF0000] (beyond RAM: the MOV's own handler); add ecx, 1; add edx, 2 */
+        {12, 0x8B, 0x86, 0x00, 0x00, 0xFF, 0x7F, 0x83, 0xC1, 0x01, 0x83, 0xC2, 0x02},
+        /* xor bl, cl; sar ebx, 3; movzx edx, bl; mov edx, [edx*4 + DATA] */
+        {15, 0x30, 0xCB, 0xC1, 0xFB, 0x03, 0x0F, 0xB6, 0xD3, 0x8B, 0x14, 0x95, 0x00, 0xC0, 0x00,
+         0x00},
+    };
+    static const uint8_t tails[][6] = {
+        {4, 0x01, 0xC7, 0x01, 0xCF}, /* add edi, eax; add edi, ecx */
+        {2, 0x11, 0xC7},             /* adc edi, eax */
+        {2, 0xEB, 0x00},             /* jmp +0 */
+        {5, 0x8B, 0x56, 0xF8, 0x11, 0xD7}, /* mov edx, [esi-8]; adc edi, edx */
+        {4, 0x9C, 0x5A, 0x31, 0xD7},       /* pushfd; pop edx; xor edi, edx */
+    };
+    unsigned n = 0;
+    uint32_t table = DATA, end = DATA + sizeof pairs;
+    p[n++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + n, &table, 4);
+    n += 4;
+    unsigned outer = n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
+    n += sizeof head;
+    for (unsigned m = 0; m < sizeof firsts / sizeof firsts[0]; m++)
+        for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            /* mov eax, [esi-8]; mov ecx, [esi-4]; mov edx, eax; mov ebx, ecx; and ebx, 1 */
+            static const uint8_t setup[] = {0x8B, 0x46, 0xF8, 0x8B, 0x4E, 0xFC, 0x89,
+                                            0xC2, 0x89, 0xCB, 0x83, 0xE3, 0x01};
+            memcpy(p + n, setup, sizeof setup);
+            n += sizeof setup;
+            memcpy(p + n, firsts[m] + 1, firsts[m][0]);
+            n += firsts[m][0];
+            memcpy(p + n, tails[t] + 1, tails[t][0]);
+            n += tails[t][0];
+        }
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
 /* Collatz's loop, as ringbench's compute workload has it: an LEA quad (taken back from a TEST
  * and JNE) and a SHR quad closing the loop, cut by every budget. */
 static const uint8_t quad_collatz[] = {
@@ -741,6 +843,9 @@ static void test_fuse_pre(void **state)
     len = movzx_load_program(code);
     assert_true(len < DATA - CODE);
     check_max(code, len, "movzx_load", 24);
+    len = pair_program(code);
+    assert_true(len < DATA - CODE);
+    check_max(code, len, "pairs", 24);
     CHECK(quad_collatz);
     st = run_k(quad_collatz, sizeof quad_collatz, false, MAX_INSNS);
     assert_int_equal(st.r[EAX], 111); /* 27 reaches 1 in 111 steps */
