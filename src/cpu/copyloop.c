@@ -21,7 +21,9 @@
  * The ADD's flags are never seen (the CMP overwrites them and nothing between can fault); the
  * CMP's are recorded (lazily, as its handler does) when the loop ends or leaves the fast path.
  * Each pass is SDM order: the load, the register updates, the store (which may overwrite a
- * word a later pass loads), the comparison.
+ * word a later pass loads), the comparison. Two versions: op_copy_loop_s when r' = r, y = x and
+ * r is in no address (each address then moves by a constant a pass and each page's host address
+ * is kept while the accesses stay in it), op_copy_loop for any other registers.
  */
 #include "cpu/ops.h"
 
@@ -40,6 +42,18 @@ static inline bool sub_cond(unsigned cc, uint32_t a, uint32_t b)
     default: v = (int32_t)a <= (int32_t)b; break;          /* LE (7; 5, P, never) */
     }
     return v ^ (cc & 1);
+}
+
+/* This pass by the five handlers (threaded), the load by its plain one (decode.c specialise's
+ * choice for a 32-bit load with 32-bit addresses). */
+static inline __attribute__((always_inline)) void copy_plain(struct cpu *c, const struct insn *i)
+{
+    if (i->index == NOREG)
+        op_mov_GE32_b(c, i);
+    else if (i->scale == 0)
+        op_mov_GE32_x0(c, i);
+    else
+        op_mov_GE32_x(c, i);
 }
 
 /* The loop with the condition cc (a constant where inlined). The operands are read from the
@@ -90,14 +104,79 @@ static inline __attribute__((always_inline)) void copy_loop(struct cpu *c, const
     if (passed)
         lf_set(c, LF_SUB, 4, a - b, a, b, 0);
 plain:
-    /* this pass by the five handlers (threaded), the load by its plain one (decode.c
-     * specialise's choice for a 32-bit load with 32-bit addresses) */
-    if (i->index == NOREG)
-        op_mov_GE32_b(c, i);
-    else if (i->scale == 0)
-        op_mov_GE32_x0(c, i);
-    else
-        op_mov_GE32_x(c, i);
+    copy_plain(c, i);
+}
+
+/* The loop when its registers do not mix (icache.c gives it then, insn_copy_loop): the store
+ * writes the loaded register r, which no address uses, and the CMP compares the ADD's register
+ * x. Each address then moves by a constant a pass (dl, ds: the ADD's immediate, scaled where x
+ * is an index), r and x stay in locals up to the loop's end, and each memory operand keeps the
+ * host address of its page from the fast TLB while it stays in that page (a pass's access at
+ * lin is a hit there when lin - page <= PAGE_SIZE - 4: what tlb_fast_host would find, as nothing
+ * in the loop changes the TLB). */
+static inline __attribute__((always_inline)) void copy_loop_s(struct cpu *c,
+                                                              const struct insn *i, unsigned cc)
+{
+    const struct insn *j = i + 4;
+    const unsigned rd = i->reg, rx = i[1].rm;
+    const uint32_t inc = i[1].imm, b = i[3].imm;
+    const uint64_t jr = j->jr, end = c->thread_end;
+    const int64_t jd = j->jd;
+    uint64_t count = c->icount;
+    uint32_t x = c->r[rx], v = c->r[rd];
+    bool passed = false;
+    if (!c->seg[i->seg].flat || !c->seg[i[2].seg].flat)
+        goto plain;
+    const uint32_t dl = (i->base == rx ? inc : 0) + (i->index == rx ? inc << i->scale : 0);
+    const uint32_t ds = (i[2].base == rx ? inc : 0) + (i[2].index == rx ? inc << i[2].scale : 0);
+    uint32_t la = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
+    /* the store's address with x after the ADD: its value with x before, moved once */
+    uint32_t sa = c->r[i[2].base] + (c->r[i[2].index] << i[2].scale) + i[2].disp + ds;
+    uint32_t lpage = la + 1, spage = sa + 1; /* no page yet: the offsets are out of range */
+    uint8_t *lhost = NULL, *shost = NULL;
+    for (;;) {
+        if (la - lpage > PAGE_SIZE - 4) {
+            uint8_t *p = tlb_fast_host(c, la, 4, false);
+            if (!p)
+                break;
+            lpage = la & ~PAGE_MASK;
+            lhost = p - (la - lpage);
+        }
+        uint32_t nv = host_load(lhost + (la - lpage), 4);
+        uint32_t nx = x + inc;
+        if (sa - spage > PAGE_SIZE - 4) {
+            uint8_t *p = tlb_fast_host(c, sa, 4, true);
+            if (!p)
+                break;
+            spage = sa & ~PAGE_MASK;
+            shost = p - (sa - spage);
+        }
+        bool taken = sub_cond(cc, nx, b);
+        if (taken && count + jr > end)
+            break;
+        host_store(shost + (sa - spage), 4, nv);
+        v = nv;
+        x = nx;
+        passed = true;
+        if (!taken) {
+            c->r[rd] = v;
+            c->r[rx] = x;
+            c->icount = count;
+            lf_set(c, LF_SUB, 4, x - b, x, b, 0);
+            insn_go(c, j); /* on after the Jcc, threaded */
+            return;
+        }
+        count += (uint64_t)jd; /* as jump_in_block: the five retire */
+        la += dl;
+        sa += ds;
+    }
+    c->r[rd] = v;
+    c->r[rx] = x;
+    c->icount = count;
+    if (passed)
+        lf_set(c, LF_SUB, 4, x - b, x, b, 0);
+plain:
+    copy_plain(c, i);
 }
 
 /* B and NE (a loop up to an end, a loop to a value) with their condition folded; the others. */
@@ -107,6 +186,15 @@ static void op_copy_loop(struct cpu *c, const struct insn *i)
     case 2: copy_loop(c, i, 2); return;
     case 5: copy_loop(c, i, 5); return;
     default: copy_loop(c, i, i[4].cc); return;
+    }
+}
+
+static void op_copy_loop_s(struct cpu *c, const struct insn *i)
+{
+    switch (i[4].cc) {
+    case 2: copy_loop_s(c, i, 2); return;
+    case 5: copy_loop_s(c, i, 5); return;
+    default: copy_loop_s(c, i, i[4].cc); return;
     }
 }
 
@@ -127,6 +215,8 @@ void insn_copy_loop(struct insn *insns, unsigned n)
 {
     for (unsigned k = 0; k + 5 < n; k++) {
         struct insn *ld = &insns[k], *add = ld + 1, *st = ld + 2, *cmp = ld + 3, *j = ld + 4;
+        if (add->fn == op_ud || st->fn == op_ud || cmp->fn == op_ud)
+            continue; /* a LOCK prefix (#UD; such an instruction ends its block anyway) */
         if (!mov_mem32(ld, op_mov_GE) || ld->fn != insn_plain_fn(ld) || ld->mid)
             continue; /* a load with its own handler (not fused with anything) */
         if (opcode_table[add->id].fn != op_add_EI || !add->modreg || add->osize != 4 ||
@@ -142,7 +232,10 @@ void insn_copy_loop(struct insn *insns, unsigned n)
         if (!is_jcc_row(j->id) || j->osize != 4 || j->fn == op_ud || j->jt != k + 1 ||
             j->cc == 10 || j->cc == 11)
             continue;
-        ld->fn = op_copy_loop;
+        unsigned r = ld->reg, x = add->rm;
+        bool simple = st->reg == r && cmp->rm == x && ld->base != r && ld->index != r &&
+                      st->base != r && st->index != r;
+        ld->fn = simple ? op_copy_loop_s : op_copy_loop;
         ld->mid = 1; /* run on its own: its plain handler */
     }
 }

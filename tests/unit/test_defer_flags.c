@@ -260,6 +260,23 @@ static void test_copy_loop(void **state)
      * (CF SF PF AF) */
     static const uint32_t want_load[] = {FL_CF | FL_SF, FL_CF | FL_SF | FL_PF | FL_AF};
     check(load, sizeof load, want_load, sizeof want_load / sizeof want_load[0]);
+    /* from RAM_SIZE - 14: the fourth word straddles RAM's end and the device (the loop leaves
+     * its fast path there; the device sees what it sees under the hook) */
+    uint8_t load_s[sizeof load];
+    memcpy(load_s, load, sizeof load);
+    load_s[1] = 0xF2; /* mov ebx, RAM_SIZE - 14 */
+    struct t *fast = run(load_s, sizeof load_s, false), *slow = run(load_s, sizeof load_s, true);
+    assert_true(slow->n >= 2);
+    assert_int_equal(fast->n, slow->n);
+    assert_memory_equal(fast->seen, slow->seen, slow->n * sizeof slow->seen[0]);
+    assert_int_equal(fast->c.r[EDX], slow->c.r[EDX]);
+    done(fast);
+    done(slow);
+    /* the same storing the ADD's register (the loop's general version) */
+    uint8_t load_x[sizeof load];
+    memcpy(load_x, load, sizeof load);
+    load_x[14] = 0x80; /* mov [eax + 0x9000], eax */
+    check(load_x, sizeof load_x, want_load, sizeof want_load / sizeof want_load[0]);
     static const uint8_t store[] = {
         0xBB, 0x00, 0x90, 0x00, 0x00,       /* mov ebx, 0x9000 */
         0x31, 0xC0,                         /* xor eax, eax */

@@ -1018,6 +1018,26 @@ static const uint8_t copy_smc[] = {
     0xF4,                         /* 18 hlt */
 };
 
+/* A loop whose registers mix (the loop's general version): the store writes the ADD's register
+ * and the CMP compares the loaded one (JNE: up to the word 0x8001). */
+static const uint8_t copy_general[] = {
+    0xBB, 0x00, 0xC0, 0x00, 0x00,                   /* 00 mov ebx, DATA */
+    0x31, 0xC0,                                     /* 05 xor eax, eax */
+    0x8B, 0x14, 0x03,                               /* 07 mov edx, [ebx + eax] */
+    0x83, 0xC0, 0x04,                               /* 0A add eax, 4 */
+    0x89, 0x84, 0x03, 0xFC, 0x00, 0x00, 0x00,       /* 0D mov [ebx + eax + 0xFC], eax */
+    0x81, 0xFA, 0x01, 0x80, 0x00, 0x00,             /* 14 cmp edx, 0x8001 */
+    0x75, 0xEB,                                     /* 1A jne 07 */
+    0x31, 0xF6,                                     /* 1C xor esi, esi */
+    0x31, 0xC9,                                     /* 1E xor ecx, ecx */
+    0x03, 0xB4, 0x0B, 0x00, 0x01, 0x00, 0x00,       /* 20 add esi, [ebx + ecx + 0x100] */
+    0xD1, 0xC6,                                     /* 27 rol esi, 1 */
+    0x83, 0xC1, 0x04,                               /* 29 add ecx, 4 */
+    0x83, 0xF9, 0x40,                               /* 2C cmp ecx, 64 */
+    0x72, 0xEF,                                     /* 2F jb 20 */
+    0xF4,                                           /* 31 hlt */
+};
+
 static void test_copy_loop(void **state)
 {
     (void)state;
@@ -1025,6 +1045,7 @@ static void test_copy_loop(void **state)
     CHECK(copy_overlap);
     CHECK(copy_cross);
     CHECK(copy_smc);
+    CHECK(copy_general);
     struct state s = run_k(copy_basic, sizeof copy_basic, false, ALL_INSNS);
     assert_int_equal(s.icount, 2 + 18 * 5 + 2 + 18 * 5 + 1);
     assert_int_equal(s.eflags & (FL_CF | FL_ZF), FL_ZF); /* cmp ecx, 72 at 72 */
@@ -1033,6 +1054,8 @@ static void test_copy_loop(void **state)
     for (unsigned k = 0; k < 9; k++)
         sum = ((sum + first) << 1) | ((sum + first) >> 31);
     assert_int_equal(s.r[ESI], sum); /* the first word in all nine */
+    s = run_k(copy_general, sizeof copy_general, false, ALL_INSNS);
+    assert_int_equal(s.r[EAX], 16 * 4); /* 0x8001 is the 16th word */
 }
 
 int main(void)
