@@ -23,7 +23,9 @@
  * Each pass is SDM order: the load, the register updates, the store (which may overwrite a
  * word a later pass loads), the comparison. Two versions: op_copy_loop_s when r' = r, y = x and
  * r is in no address (each address then moves by a constant a pass and each page's host address
- * is kept while the accesses stay in it), op_copy_loop for any other registers.
+ * is kept while the accesses stay in it; first it tries all the passes at once: x alone decides
+ * the comparisons, so their number is known before any access), op_copy_loop for any other
+ * registers.
  */
 #include "cpu/ops.h"
 
@@ -132,6 +134,38 @@ static inline __attribute__((always_inline)) void copy_loop_s(struct cpu *c,
     uint32_t la = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
     /* the store's address with x after the ADD: its value with x before, moved once */
     uint32_t sa = c->r[i[2].base] + (c->r[i[2].index] << i[2].scale) + i[2].disp + ds;
+    /* All the passes at once when the comparisons (x alone decides them) end the loop within
+     * 1024 passes and while the budget holds every jump back (the test below, pass by pass),
+     * and the loads and the stores each stay within one page (every access a hit there, as
+     * below) */
+    uint32_t n = 0, nx = x;
+    uint64_t cnt = count; /* the count at the start of pass n */
+    bool t;
+    for (;;) {
+        nx += inc;
+        n++;
+        t = sub_cond(cc, nx, b);
+        if (!t || cnt + jr > end || n == 1024)
+            break;
+        cnt += (uint64_t)jd;
+    }
+    if (!t && dl < PAGE_SIZE && ds < PAGE_SIZE &&
+        (la & PAGE_MASK) + (n - 1) * dl <= PAGE_SIZE - 4 &&
+        (sa & PAGE_MASK) + (n - 1) * ds <= PAGE_SIZE - 4) {
+        uint8_t *ps = tlb_fast_host(c, la, 4, false), *pd = tlb_fast_host(c, sa, 4, true);
+        if (ps && pd) {
+            for (uint32_t k = 0; k < n; k++, ps += dl, pd += ds) {
+                v = host_load(ps, 4); /* in order: a store may change a later load's word */
+                host_store(pd, 4, v);
+            }
+            c->r[rd] = v;
+            c->r[rx] = nx;
+            c->icount = cnt;
+            lf_set(c, LF_SUB, 4, nx - b, nx, b, 0);
+            insn_go(c, j); /* on after the Jcc, threaded */
+            return;
+        }
+    }
     uint32_t lpage = la + 1, spage = sa + 1; /* no page yet: the offsets are out of range */
     uint8_t *lhost = NULL, *shost = NULL;
     for (;;) {
@@ -143,7 +177,7 @@ static inline __attribute__((always_inline)) void copy_loop_s(struct cpu *c,
             lhost = p - (la - lpage);
         }
         uint32_t nv = host_load(lhost + (la - lpage), 4);
-        uint32_t nx = x + inc;
+        nx = x + inc;
         if (sa - spage > PAGE_SIZE - 4) {
             uint8_t *p = tlb_fast_host(c, sa, 4, true);
             if (!p)
