@@ -138,17 +138,19 @@ static inline __attribute__((always_inline)) void copy_loop_s(struct cpu *c,
      * 1024 passes and while the budget holds every jump back (the test below, pass by pass),
      * and the loads and the stores each stay within one page (every access a hit there, as
      * below) */
-    uint32_t n = 0, nx = x;
-    uint64_t cnt = count; /* the count at the start of pass n */
+    /* pass p may jump back when count + p * jd + jr <= end (jd >= 5 here): at most nmax passes */
+    uint32_t n = 0, nx = x, nmax = 1;
+    if (count + jr <= end) {
+        uint64_t q = (end - count - jr) / (uint64_t)jd + 2;
+        nmax = q < 1024 ? (uint32_t)q : 1024;
+    }
     bool t;
-    for (;;) {
+    do {
         nx += inc;
         n++;
         t = sub_cond(cc, nx, b);
-        if (!t || cnt + jr > end || n == 1024)
-            break;
-        cnt += (uint64_t)jd;
-    }
+    } while (t && n < nmax);
+    uint64_t cnt = count + (uint64_t)(n - 1) * (uint64_t)jd; /* at the start of the last pass */
     if (!t && dl < PAGE_SIZE && ds < PAGE_SIZE &&
         (la & PAGE_MASK) + (n - 1) * dl <= PAGE_SIZE - 4 &&
         (sa & PAGE_MASK) + (n - 1) * ds <= PAGE_SIZE - 4) {
