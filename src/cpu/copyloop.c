@@ -156,9 +156,13 @@ static inline __attribute__((always_inline)) void copy_loop_s(struct cpu *c,
         (sa & PAGE_MASK) + (n - 1) * ds <= PAGE_SIZE - 4) {
         uint8_t *ps = tlb_fast_host(c, la, 4, false), *pd = tlb_fast_host(c, sa, 4, true);
         if (ps && pd) {
-            for (uint32_t k = 0; k < n; k++, ps += dl, pd += ds) {
+            for (uint32_t k = n;;) {
                 v = host_load(ps, 4); /* in order: a store may change a later load's word */
                 host_store(pd, 4, v);
+                if (--k == 0)
+                    break;
+                ps += dl; /* (only to a pass that follows: within the page) */
+                pd += ds;
             }
             c->r[rd] = v;
             c->r[rx] = nx;
