@@ -304,6 +304,8 @@ static struct block *build(struct cpu *c, uint32_t lin, uint32_t phys, const uin
     sreg_fuse(b->insns, b->n - 1);
     for (unsigned k = 0; k < b->n; k++)
         b->insns[k].fn = shift_form(&b->insns[k]);
+    /* copy loops of five instructions, not reaching the block's last (copyloop.c) */
+    insn_copy_loop(b->insns, b->n);
     /* After the last instruction the sentinel (op_block_end), then the direct links of the Jccs
      * in the middle of the block (struct jlink). */
     b->insns[b->n] = (struct insn){.fn = op_block_end};

@@ -250,6 +250,12 @@ insn_fn jcc_fused_pre(insn_fn fused, enum fused_pre kind);
  * sreg.c). After dead flags and fusion: it knows the plain handlers. */
 void sreg_fuse(struct insn *insns, unsigned n);
 
+/* Copy loops among the n instructions of a decoded block (copyloop.c): a 32-bit load, ADD r32,
+ * imm, a 32-bit store, CMP r32, imm and a Jcc back to the load, the Jcc not the block's last:
+ * the load gets a middle-of-block handler that runs the five pass after pass. Last of the
+ * decode-time passes: it knows the plain handlers and leaves the other four alone. */
+void insn_copy_loop(struct insn *insns, unsigned n);
+
 /* The first instruction of a quad (control.c jcc_fused_quad): SHL/SAL, SHR, SAR of a 32-bit
  * register by 1..31 with dead flags (the count in its insn.imm2); LEA r32 (32-bit addressing). */
 enum fused_quad { QUAD_SHL, QUAD_SHR, QUAD_SAR, QUAD_LEA, QUAD_KINDS };

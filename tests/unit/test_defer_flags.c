@@ -72,6 +72,8 @@ static struct t *run(const uint8_t *code, unsigned len, bool hooked)
     assert_non_null(t->ram);
     bus_init(&t->bus);
     assert_int_equal(bus_add_mmio(&t->bus, MMIO, 0x1000, mmio_rd, mmio_wr, t), 0);
+    /* the same device right after RAM: a copy loop runs into it (test_copy_loop) */
+    assert_int_equal(bus_add_mmio(&t->bus, RAM_SIZE, 0x1000, mmio_rd, mmio_wr, t), 0);
     assert_int_equal(cpu_init(&t->c, t->ram, RAM_SIZE, &t->bus), 0);
     cpu_reset_protected_flat(&t->c, CODE);
     if (hooked)
@@ -235,6 +237,62 @@ static void test_triple(void **state)
     check(code, sizeof code, want, sizeof want / sizeof want[0]);
 }
 
+/* Copy loops (copyloop.c: the five run by the load's handler while each pass stays on the fast
+ * path): a load that runs from RAM into the device sees the flags of the last pass's CMP (the
+ * loop's handler records them when it leaves its fast path); a store into the device sees the
+ * ADD's (deferred, the store's slow path records them). */
+static void test_copy_loop(void **state)
+{
+    (void)state;
+    static const uint8_t load[] = {
+        0xBB, 0xF4, 0xFF, 0x0F, 0x00,       /* mov ebx, RAM_SIZE - 12 */
+        0x31, 0xC0,                         /* xor eax, eax */
+        0x8B, 0x14, 0x03,                   /* top: mov edx, [ebx + eax]: the device from 12 */
+        0x83, 0xC0, 0x04,                   /* add eax, 4 */
+        0x89, 0x90, 0x00, 0x90, 0x00, 0x00, /* mov [eax + 0x9000], edx */
+        0x83, 0xF8, 0x14,                   /* cmp eax, 20 */
+        0x72, 0xEF,                         /* jb top */
+        0x39, 0xC0,                         /* cmp eax, eax */
+        0xF4,                               /* hlt */
+    };
+    /* the first pass by the handlers (a cold TLB), the next two by the loop's: cmp 12, 20:
+     * 0xFFFFFFF8 (CF SF; the first pass's cmp 4, 20 gave CF SF PF); cmp 16, 20: 0xFFFFFFFC
+     * (CF SF PF AF) */
+    static const uint32_t want_load[] = {FL_CF | FL_SF, FL_CF | FL_SF | FL_PF | FL_AF};
+    check(load, sizeof load, want_load, sizeof want_load / sizeof want_load[0]);
+    /* from RAM_SIZE - 14: the fourth word straddles RAM's end and the device (the loop leaves
+     * its fast path there; the device sees what it sees under the hook) */
+    uint8_t load_s[sizeof load];
+    memcpy(load_s, load, sizeof load);
+    load_s[1] = 0xF2; /* mov ebx, RAM_SIZE - 14 */
+    struct t *fast = run(load_s, sizeof load_s, false), *slow = run(load_s, sizeof load_s, true);
+    assert_true(slow->n >= 2);
+    assert_int_equal(fast->n, slow->n);
+    assert_memory_equal(fast->seen, slow->seen, slow->n * sizeof slow->seen[0]);
+    assert_int_equal(fast->c.r[EDX], slow->c.r[EDX]);
+    done(fast);
+    done(slow);
+    /* the same storing the ADD's register (the loop's general version) */
+    uint8_t load_x[sizeof load];
+    memcpy(load_x, load, sizeof load);
+    load_x[14] = 0x80; /* mov [eax + 0x9000], eax */
+    check(load_x, sizeof load_x, want_load, sizeof want_load / sizeof want_load[0]);
+    static const uint8_t store[] = {
+        0xBB, 0x00, 0x90, 0x00, 0x00,       /* mov ebx, 0x9000 */
+        0x31, 0xC0,                         /* xor eax, eax */
+        0x8B, 0x14, 0x03,                   /* top: mov edx, [ebx + eax] */
+        0x83, 0xC0, 0x04,                   /* add eax, 4 */
+        0x89, 0x90, 0xF4, 0xFF, 0x0F, 0x00, /* mov [eax + RAM_SIZE - 12], edx: the device from 12 */
+        0x83, 0xF8, 0x10,                   /* cmp eax, 16 */
+        0x72, 0xEF,                         /* jb top */
+        0x39, 0xC0,                         /* cmp eax, eax */
+        0xF4,                               /* hlt */
+    };
+    /* add 8, 4: 12 (PF); add 12, 4: 16 (AF) */
+    static const uint32_t want_store[] = {FL_PF, FL_AF};
+    check(store, sizeof store, want_store, sizeof want_store / sizeof want_store[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_jump_into),
         cmocka_unit_test(test_imul),
         cmocka_unit_test(test_triple),
+        cmocka_unit_test(test_copy_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

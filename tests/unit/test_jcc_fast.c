@@ -1047,6 +1047,122 @@ static void test_dead_each(void **state)
     }
 }
 
+/* Copy loops (src/cpu/copyloop.c: a 32-bit load, ADD r32, imm, a 32-bit store, CMP r32, imm and
+ * a Jcc back to the load, run by the load's handler pass after pass), then a loop that sums the
+ * copy (rotating, so the order counts) into ESI: cut by every budget in the middle of the passes
+ * and of a pass, against the instruction hook's run. DATA's operand pairs are the words copied. */
+static const uint8_t copy_basic[] = {
+    0xBB, 0x00, 0xC0, 0x00, 0x00,             /* 00 mov ebx, DATA */
+    0x31, 0xC0,                               /* 05 xor eax, eax */
+    0x8B, 0x14, 0x03,                         /* 07 mov edx, [ebx + eax] */
+    0x83, 0xC0, 0x04,                         /* 0A add eax, 4 */
+    0x89, 0x90, 0xFC, 0xC0, 0x00, 0x00,       /* 0D mov [eax + DATA + 0xFC], edx */
+    0x83, 0xF8, 0x48,                         /* 13 cmp eax, 72 */
+    0x72, 0xEF,                               /* 16 jb 07 */
+    0x31, 0xF6,                               /* 18 xor esi, esi */
+    0x31, 0xC9,                               /* 1A xor ecx, ecx */
+    0x03, 0xB4, 0x0B, 0x00, 0x01, 0x00, 0x00, /* 1C add esi, [ebx + ecx + 0x100] */
+    0xD1, 0xC6,                               /* 23 rol esi, 1 */
+    0x83, 0xC1, 0x04,                         /* 25 add ecx, 4 */
+    0x83, 0xF9, 0x48,                         /* 28 cmp ecx, 72 */
+    0x72, 0xEF,                               /* 2B jb 1C */
+    0xF4,                                     /* 2D hlt */
+};
+
+/* The store 4 bytes above the load (JNE): each pass loads the word the one before stored. */
+static const uint8_t copy_overlap[] = {
+    0xBB, 0x00, 0xC0, 0x00, 0x00, /* 00 mov ebx, DATA */
+    0x31, 0xC0,                   /* 05 xor eax, eax */
+    0x8B, 0x14, 0x03,             /* 07 mov edx, [ebx + eax] */
+    0x83, 0xC0, 0x04,             /* 0A add eax, 4 */
+    0x89, 0x14, 0x03,             /* 0D mov [ebx + eax], edx */
+    0x83, 0xF8, 0x20,             /* 10 cmp eax, 32 */
+    0x75, 0xF2,                   /* 13 jne 07 */
+    0x31, 0xF6,                   /* 15 xor esi, esi */
+    0x31, 0xC9,                   /* 17 xor ecx, ecx */
+    0x03, 0x34, 0x0B,             /* 19 add esi, [ebx + ecx] */
+    0xD1, 0xC6,                   /* 1C rol esi, 1 */
+    0x83, 0xC1, 0x04,             /* 1E add ecx, 4 */
+    0x83, 0xF9, 0x24,             /* 21 cmp ecx, 36 */
+    0x72, 0xF3,                   /* 24 jb 19 */
+    0xF4,                         /* 26 hlt */
+};
+
+/* Scaled operands, a signed condition (JL: the loop's general version) and a source that
+ * crosses a page boundary in the middle of a word (that pass off the fast path, the next ones on
+ * it again). */
+static const uint8_t copy_cross[] = {
+    0xBB, 0xE6, 0xBF, 0x00, 0x00,             /* 00 mov ebx, 0xBFE6 */
+    0x31, 0xC0,                               /* 05 xor eax, eax */
+    0x8B, 0x14, 0x83,                         /* 07 mov edx, [ebx + eax * 4] */
+    0x83, 0xC0, 0x01,                         /* 0A add eax, 1 */
+    0x89, 0x14, 0x85, 0xFC, 0xDF, 0x00, 0x00, /* 0D mov [eax * 4 + 0xDFFC], edx */
+    0x83, 0xF8, 0x0A,                         /* 14 cmp eax, 10 */
+    0x7C, 0xEE,                               /* 17 jl 07 */
+    0x31, 0xF6,                               /* 19 xor esi, esi */
+    0xB9, 0x01, 0x00, 0x00, 0x00,             /* 1B mov ecx, 1 */
+    0x03, 0x34, 0x8D, 0xFC, 0xDF, 0x00, 0x00, /* 20 add esi, [ecx * 4 + 0xDFFC] */
+    0xD1, 0xC6,                               /* 27 rol esi, 1 */
+    0x41,                                     /* 29 inc ecx */
+    0x83, 0xF9, 0x0B,                         /* 2A cmp ecx, 11 */
+    0x7C, 0xF1,                               /* 2D jl 20 */
+    0xF4,                                     /* 2F hlt */
+};
+
+/* A copy of the program's first 32 bytes onto themselves, the loop among them: every store is
+ * into a code page (the slow path, which ends the block and drops it). */
+static const uint8_t copy_smc[] = {
+    0xBB, 0x00, 0x80, 0x00, 0x00, /* 00 mov ebx, CODE */
+    0x31, 0xC0,                   /* 05 xor eax, eax */
+    0x8B, 0x14, 0x03,             /* 07 mov edx, [ebx + eax] */
+    0x83, 0xC0, 0x04,             /* 0A add eax, 4 */
+    0x89, 0x54, 0x03, 0xFC,       /* 0D mov [ebx + eax - 4], edx */
+    0x83, 0xF8, 0x20,             /* 11 cmp eax, 32 */
+    0x72, 0xF1,                   /* 14 jb 07 */
+    0x31, 0xF6,                   /* 16 xor esi, esi */
+    0xF4,                         /* 18 hlt */
+};
+
+/* A loop whose registers mix (the loop's general version): the store writes the ADD's register
+ * and the CMP compares the loaded one (JNE: up to the word 0x8001). */
+static const uint8_t copy_general[] = {
+    0xBB, 0x00, 0xC0, 0x00, 0x00,                   /* 00 mov ebx, DATA */
+    0x31, 0xC0,                                     /* 05 xor eax, eax */
+    0x8B, 0x14, 0x03,                               /* 07 mov edx, [ebx + eax] */
+    0x83, 0xC0, 0x04,                               /* 0A add eax, 4 */
+    0x89, 0x84, 0x03, 0xFC, 0x00, 0x00, 0x00,       /* 0D mov [ebx + eax + 0xFC], eax */
+    0x81, 0xFA, 0x01, 0x80, 0x00, 0x00,             /* 14 cmp edx, 0x8001 */
+    0x75, 0xEB,                                     /* 1A jne 07 */
+    0x31, 0xF6,                                     /* 1C xor esi, esi */
+    0x31, 0xC9,                                     /* 1E xor ecx, ecx */
+    0x03, 0xB4, 0x0B, 0x00, 0x01, 0x00, 0x00,       /* 20 add esi, [ebx + ecx + 0x100] */
+    0xD1, 0xC6,                                     /* 27 rol esi, 1 */
+    0x83, 0xC1, 0x04,                               /* 29 add ecx, 4 */
+    0x83, 0xF9, 0x40,                               /* 2C cmp ecx, 64 */
+    0x72, 0xEF,                                     /* 2F jb 20 */
+    0xF4,                                           /* 31 hlt */
+};
+
+static void test_copy_loop(void **state)
+{
+    (void)state;
+    CHECK(copy_basic);
+    CHECK(copy_overlap);
+    CHECK(copy_cross);
+    CHECK(copy_smc);
+    CHECK(copy_general);
+    struct state s = run_k(copy_basic, sizeof copy_basic, false, ALL_INSNS);
+    assert_int_equal(s.icount, 2 + 18 * 5 + 2 + 18 * 5 + 1);
+    assert_int_equal(s.eflags & (FL_CF | FL_ZF), FL_ZF); /* cmp ecx, 72 at 72 */
+    s = run_k(copy_overlap, sizeof copy_overlap, false, ALL_INSNS);
+    uint32_t first = pairs[0][0], sum = 0;
+    for (unsigned k = 0; k < 9; k++)
+        sum = ((sum + first) << 1) | ((sum + first) >> 31);
+    assert_int_equal(s.r[ESI], sum); /* the first word in all nine */
+    s = run_k(copy_general, sizeof copy_general, false, ALL_INSNS);
+    assert_int_equal(s.r[EAX], 16 * 4); /* 0x8001 is the 16th word */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1064,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_fuse_pre),
         cmocka_unit_test(test_dead_flags),
         cmocka_unit_test(test_dead_each),
+        cmocka_unit_test(test_copy_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
