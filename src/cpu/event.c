@@ -105,31 +105,10 @@ static void fold_slow(struct cpu *c)
     c->lf.op = LF_NONE;
 }
 
-/* The state now into s, the flags already folded. */
-static inline void store_state(const struct cpu *c, struct trace_state *s, uint32_t eip)
-{
-#ifdef __SSE2__
-    __m128i *l = (__m128i *)(void *)s->lane;
-    _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));
-    _mm_storeu_si128(l + 1, _mm_loadu_si128((const __m128i *)(const void *)(c->r + 4)));
-    _mm_storeu_si128(l + 2, _mm_setr_epi32((int)eip, (int)(c->eflags | FL_R1), (int)c->cr3,
-                                           c->seg[SEG_CS].sel));
-    _mm_storeu_si128(l + 3, _mm_setr_epi32(c->seg[SEG_SS].sel, c->cpl, 0, 0));
-#else
-    memcpy(s->r, c->r, sizeof s->r);
-    s->eip = eip;
-    s->eflags = c->eflags | FL_R1;
-    s->cr3 = c->cr3;
-    s->cs = c->seg[SEG_CS].sel;
-    s->ss = c->seg[SEG_SS].sel;
-    s->cpl = c->cpl;
-    s->zero[0] = s->zero[1] = 0;
-#endif
-}
-
-/* The same for the state before: the lanes after the registers stored one by one (fewer host
- * instructions than building them in a vector; the appender reads them back at the end of the
- * transition, long after the stores have left the store buffer). */
+/* The state now into s, the flags already folded, for the state before: the lanes after the
+ * registers stored one by one (fewer host instructions than building them in a vector; the
+ * appender reads them back at the end of the transition, long after the stores have left the
+ * store buffer). */
 static inline void store_before(const struct cpu *restrict c, struct trace_state *restrict s,
                                 uint32_t eip)
 {
@@ -147,6 +126,21 @@ static inline void store_before(const struct cpu *restrict c, struct trace_state
     s->ss = c->seg[SEG_SS].sel;
     s->cpl = c->cpl;
     s->zero[0] = s->zero[1] = 0;
+}
+
+/* The same for the state after (trace_event_finish): all of it built in vectors. */
+static inline void store_state(const struct cpu *c, struct trace_state *s, uint32_t eip)
+{
+#ifdef __SSE2__
+    __m128i *l = (__m128i *)(void *)s->lane;
+    _mm_storeu_si128(l, _mm_loadu_si128((const __m128i *)(const void *)c->r));
+    _mm_storeu_si128(l + 1, _mm_loadu_si128((const __m128i *)(const void *)(c->r + 4)));
+    _mm_storeu_si128(l + 2, _mm_setr_epi32((int)eip, (int)(c->eflags | FL_R1), (int)c->cr3,
+                                           c->seg[SEG_CS].sel));
+    _mm_storeu_si128(l + 3, _mm_setr_epi32(c->seg[SEG_SS].sel, c->cpl, 0, 0));
+#else
+    store_before(c, s, eip);
+#endif
 }
 
 static void capture(struct cpu *c, struct trace_state *s, uint32_t eip)
