@@ -371,7 +371,7 @@ PAIR_ALU2_(sub_sub, -, -)
  * r32, imm with dead flags (matmul's `mov ebp, [ebx]; add ecx, 0x50; add ebx, 4`): the load on
  * the TLB's fast path; otherwise the MOV's own handler (a fault is the MOV's, nothing of the
  * rest done), which goes on with the next. */
-#define LOAD_ALU_(name, OP1)                                                               \
+#define LOAD_ALU_(name, N, OP1, OP2)                                                       \
     static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
     {                                                                                      \
         uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
@@ -382,30 +382,18 @@ PAIR_ALU2_(sub_sub, -, -)
         c->r[i->reg] = host_load(p, 4);                                                    \
         i++;                                                                               \
         c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
-        insn_go(c, i);                                                                     \
-    }
-#define LOAD_ALU2_(name, OP1, OP2)                                                         \
-    static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
-    {                                                                                      \
-        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
-        if (!p) {                                                                          \
-            op_mov_GE32_b(c, i); /* threaded itself */                                     \
-            return;                                                                        \
+        if (N == 2) {                                                                      \
+            i++;                                                                           \
+            c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                          \
         }                                                                                  \
-        c->r[i->reg] = host_load(p, 4);                                                    \
-        i++;                                                                               \
-        c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
-        i++;                                                                               \
-        c->r[i->rm] = c->r[i->rm] OP2 i->imm;                                              \
         insn_go(c, i);                                                                     \
     }
-LOAD_ALU_(add, +)
-LOAD_ALU_(sub, -)
-LOAD_ALU2_(add_add, +, +)
-LOAD_ALU2_(add_sub, +, -)
-LOAD_ALU2_(sub_add, -, +)
-LOAD_ALU2_(sub_sub, -, -)
-#undef LOAD_ALU2_
+LOAD_ALU_(add, 1, +, +)
+LOAD_ALU_(sub, 1, -, -)
+LOAD_ALU_(add_add, 2, +, +)
+LOAD_ALU_(add_sub, 2, +, -)
+LOAD_ALU_(sub_add, 2, -, +)
+LOAD_ALU_(sub_sub, 2, -, -)
 #undef LOAD_ALU_
 
 #define PAIR_IMUL_ADD_(name, FORM, SLOW)                                                   \
