@@ -449,7 +449,12 @@ void cpu_free(struct cpu *c);
 void cpu_reset_protected_flat(struct cpu *c, uint32_t eip);
 
 /* Runs until the budget (max_insns more units of device time: instructions, plus time spent
- * halted), an exit, a halt that nothing can end, or a shutdown. */
+ * halted), an exit, a halt that nothing can end, or a shutdown. No instruction starts once the
+ * budget is used; one that started within it completes, so device time can end one unit past
+ * the budget when that instruction's event (INT n, say, as the first instruction of the last
+ * event's handler) waited a unit because it came at the same device time as the last delivery
+ * (deliver.c: no two events at one time). Where the runs are cut does not change what happens:
+ * the same instruction would have taken the same two units in one longer run. */
 enum run_result cpu_run(struct cpu *c, uint64_t max_insns);
 void cpu_request_stop(struct cpu *c);
 
