@@ -98,21 +98,32 @@ static void op_movzx32_rl(struct cpu *c, const struct insn *i)
     insn_go(c, i);
 }
 
+/* In a handler: p, the host address of instruction I's SIZE-byte memory operand (operand form
+ * FORM) when reading it takes the TLB's fast path; otherwise SLOW (a statement: an instruction's
+ * own handler, threaded itself) and the handler returns. */
+#define HOST_OR_(p, I, FORM, SIZE, SLOW)                                                   \
+    uint8_t *p = form_host(c, I, FORM, SIZE, TLB_R_S);                                     \
+    if (!p) {                                                                              \
+        SLOW;                                                                              \
+        return;                                                                            \
+    }
+
 /* MOVZX r32, r8 of a low byte, then MOV r32, [base + index * scale + disp] (`movzx edx, dl;
  * mov ecx, [edx*4 + table]`, a table lookup), as one handler: the MOVZX, then the load on the
  * TLB's fast path (form_host); otherwise the load runs its own handler (c->cur the load's: a
  * fault is the load's, the MOVZX retired). icache.c picks it (insn_movzx_load). */
-static void op_movzx32_rl_ldx(struct cpu *c, const struct insn *i)
+static inline __attribute__((always_inline)) void movzx_ldx(struct cpu *c, const struct insn *i)
 {
     c->r[i->reg] = c->r[i->rm] & 0xFFu;
     const struct insn *l = i + 1;
-    uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);
-    if (!p) {
-        insn_go(c, i); /* the load's own handler */
-        return;
-    }
+    HOST_OR_(p, l, FORM_X, 4, insn_go(c, i)) /* off it, the load's own handler */
     c->r[l->reg] = host_load(p, 4);
     insn_go(c, l);
+}
+
+static void op_movzx32_rl_ldx(struct cpu *c, const struct insn *i)
+{
+    movzx_ldx(c, i);
 }
 
 insn_fn insn_movzx_load(const struct insn *movzx, const struct insn *load)
@@ -299,11 +310,7 @@ insn_fn insn_mov_shift_xor(const struct insn *mov, const struct insn *shift,
         if ((FORM) == FORM_R) {                                                            \
             b = c->r[i->rm];                                                               \
         } else {                                                                           \
-            uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                \
-            if (!p) {                                                                      \
-                op_imul_GE32(c, i); /* threaded itself */                                  \
-                return;                                                                    \
-            }                                                                              \
+            HOST_OR_(p, i, FORM, 4, op_imul_GE32(c, i))                                    \
             b = host_load(p, 4);                                                           \
         }                                                                                  \
         c->r[i->reg] *= b; /* the low half of the signed product */                        \
@@ -326,11 +333,7 @@ static __attribute__((noinline)) void imul_df_slow(struct cpu *c, const struct i
 #define DF_IMUL(sfx, FORM)                                                                 \
     static void op_imul_GE32_##sfx##_nfdf(struct cpu *c, const struct insn *i)             \
     {                                                                                      \
-        uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                    \
-        if (!p) {                                                                          \
-            imul_df_slow(c, i);                                                            \
-            return;                                                                        \
-        }                                                                                  \
+        HOST_OR_(p, i, FORM, 4, imul_df_slow(c, i))                                        \
         c->r[i->reg] *= host_load(p, 4);                                                   \
         insn_go(c, i);                                                                     \
     }
@@ -374,11 +377,7 @@ PAIR_ALU2_(sub_sub, -, -)
 #define LOAD_ALU_(name, N, OP1, OP2)                                                       \
     static void op_pair_ld_##name(struct cpu *c, const struct insn *i)                     \
     {                                                                                      \
-        uint8_t *p = form_host(c, i, FORM_B, 4, TLB_R_S);                                  \
-        if (!p) {                                                                          \
-            op_mov_GE32_b(c, i); /* threaded itself */                                     \
-            return;                                                                        \
-        }                                                                                  \
+        HOST_OR_(p, i, FORM_B, 4, op_mov_GE32_b(c, i))                                     \
         c->r[i->reg] = host_load(p, 4);                                                    \
         i++;                                                                               \
         c->r[i->rm] = c->r[i->rm] OP1 i->imm;                                              \
@@ -399,11 +398,7 @@ LOAD_ALU_(sub_sub, 2, -, -)
 #define PAIR_IMUL_ADD_(name, FORM, SLOW)                                                   \
     static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
     {                                                                                      \
-        uint8_t *p = form_host(c, i, FORM, 4, TLB_R_S);                                    \
-        if (!p) {                                                                          \
-            SLOW(c, i); /* threaded itself: the ADD's own handler next */                  \
-            return;                                                                        \
-        }                                                                                  \
+        HOST_OR_(p, i, FORM, 4, SLOW(c, i)) /* then the ADD's own handler */              \
         c->r[i->reg] *= host_load(p, 4);                                                   \
         i++;                                                                               \
         uint32_t a = c->r[i->rm], b = c->r[i->reg], r = a + b;                             \
@@ -420,11 +415,7 @@ PAIR_IMUL_ADD_(imul_x_df_add, FORM_X, imul_df_slow)
 #define PAIR_MOVZX_INC_(name, FORM, SELF, OP)                                              \
     static void op_pair_##name(struct cpu *c, const struct insn *i)                        \
     {                                                                                      \
-        uint8_t *p = form_host(c, i, FORM, 1, TLB_R_S);                                    \
-        if (!p) {                                                                          \
-            SELF(c, i); /* threaded itself: the INC's own handler next */                  \
-            return;                                                                        \
-        }                                                                                  \
+        HOST_OR_(p, i, FORM, 1, SELF(c, i)) /* then the INC's own handler */              \
         c->r[i->reg] = host_load(p, 1);                                                    \
         i++;                                                                               \
         c->r[i->reg] OP;                                                                   \
@@ -469,21 +460,13 @@ PAIR_XOR8_SHIFT_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
         uint32_t r = (EXPR);                                                               \
         c->r[i->rm] = r;                                                                   \
         lf_set(c, LF, 4, r, a, n, 0);                                                      \
-        i++;                                                                               \
-        c->r[i->reg] = c->r[i->rm] & 0xFFu;                                                \
-        const struct insn *l = i + 1;                                                      \
-        uint8_t *p = form_host(c, l, FORM_X, 4, TLB_R_S);                                  \
-        if (!p) {                                                                          \
-            insn_go(c, i); /* the load's own handler */                                    \
-            return;                                                                        \
-        }                                                                                  \
-        c->r[l->reg] = host_load(p, 4);                                                    \
-        insn_go(c, l);                                                                     \
+        movzx_ldx(c, i + 1); /* the MOVZX and the load, as op_movzx32_rl_ldx */            \
     }
 QUAD_XOR8_SHIFT_LDX_(shl, LF_SHL, a << n)
 QUAD_XOR8_SHIFT_LDX_(shr, LF_SHR, a >> n)
 QUAD_XOR8_SHIFT_LDX_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
 #undef QUAD_XOR8_SHIFT_LDX_
+#undef HOST_OR_
 
 insn_fn insn_pair(const struct insn *a, const struct insn *b, bool third)
 {
