@@ -421,19 +421,45 @@ static const uint8_t producers[][7] = {
 };
 
 
+/* The frame of each test program: an outer loop over the operand pairs (ESI walks pairs[] in
+ * guest RAM at DATA, EBX and EBP the pair) around what the builder puts in between.
+ * outer_begin writes `mov esi, DATA` and the loop's head (`mov ebx, [esi]; mov ebp, [esi + 4];
+ * add esi, 8`) from p + *n on and returns where the head begins; outer_end writes `cmp esi,
+ * end; jb outer; hlt` at p + n and returns the program's length. */
+static unsigned outer_begin(uint8_t *p, unsigned *n)
+{
+    uint32_t table = DATA;
+    p[(*n)++] = 0xBE; /* mov esi, DATA */
+    memcpy(p + *n, &table, 4);
+    *n += 4;
+    unsigned outer = *n;
+    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
+    memcpy(p + *n, head, sizeof head);
+    *n += sizeof head;
+    return outer;
+}
+
+static unsigned outer_end(uint8_t *p, unsigned n, unsigned outer)
+{
+    uint32_t end = DATA + sizeof pairs;
+    p[n++] = 0x81; /* cmp esi, end */
+    p[n++] = 0xFE;
+    memcpy(p + n, &end, 4);
+    n += 4;
+    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
+    p[n++] = 0x0F; /* jb outer */
+    p[n++] = 0x82;
+    memcpy(p + n, &rel, 4);
+    n += 4;
+    p[n++] = 0xF4;
+    return n;
+}
+
 /* For each operand pair (an outer loop), each producer with each condition code (rel8, and
  * JNE also rel32): set up the operands, the producer, the Jcc over an INC EDI, ROL EDI. */
 static unsigned fuse_program(uint8_t *p)
 {
-    unsigned n = 0;
-    uint32_t table = DATA, end = DATA + sizeof pairs;
-    p[n++] = 0xBE; /* mov esi, DATA */
-    memcpy(p + n, &table, 4);
-    n += 4;
-    unsigned outer = n;
-    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
-    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
-    n += sizeof head;
+    unsigned n = 0, outer = outer_begin(p, &n);
     for (unsigned k = 0; k < sizeof producers / sizeof producers[0]; k++) {
         for (unsigned cc = 0; cc < 17; cc++) {
             static const uint8_t setup[] = {0x89, 0xD8, 0x89, 0xD9, 0x89, 0xEA};
@@ -454,17 +480,7 @@ static unsigned fuse_program(uint8_t *p)
             p[n++] = 0xC7;
         }
     }
-    p[n++] = 0x81; /* cmp esi, end */
-    p[n++] = 0xFE;
-    memcpy(p + n, &end, 4);
-    n += 4;
-    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
-    p[n++] = 0x0F; /* jb outer */
-    p[n++] = 0x82;
-    memcpy(p + n, &rel, 4);
-    n += 4;
-    p[n++] = 0xF4;
-    return n;
+    return outer_end(p, n, outer);
 }
 
 /* An INC, DEC, XOR or load to a 32-bit register, then a CMP fused with its Jcc (control.c
@@ -507,15 +523,7 @@ static unsigned fuse_pre_program(uint8_t *p, const uint8_t (*pres)[10], unsigned
                                  unsigned m0)
 {
     static const uint8_t cmps[][4] = {{2, 0x39, 0xD1}, {2, 0x3B, 0xCA}, {3, 0x83, 0xF9, 0x05}};
-    unsigned n = 0;
-    uint32_t table = DATA, end = DATA + sizeof pairs;
-    p[n++] = 0xBE; /* mov esi, DATA */
-    memcpy(p + n, &table, 4);
-    n += 4;
-    unsigned outer = n;
-    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
-    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
-    n += sizeof head;
+    unsigned n = 0, outer = outer_begin(p, &n);
     for (unsigned k = 0; k < npres; k++)
         for (unsigned m = m0; m < sizeof cmps / sizeof cmps[0]; m++)
             for (unsigned tail = 0; tail < 2; tail++)
@@ -544,17 +552,7 @@ static unsigned fuse_pre_program(uint8_t *p, const uint8_t (*pres)[10], unsigned
                         p[n++] = 0xDF;
                     }
                 }
-    p[n++] = 0x81; /* cmp esi, end */
-    p[n++] = 0xFE;
-    memcpy(p + n, &end, 4);
-    n += 4;
-    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
-    p[n++] = 0x0F; /* jb outer */
-    p[n++] = 0x82;
-    memcpy(p + n, &rel, 4);
-    n += 4;
-    p[n++] = 0xF4;
-    return n;
+    return outer_end(p, n, outer);
 }
 
 /* A loop closed by INC, CMP, JNE back to the block's start; then a DEC, CMP, JBE whose CMP is
@@ -606,15 +604,7 @@ static unsigned mov_shift_program(uint8_t *p)
         {4, 0x33, 0xC3, 0x01, 0xC7}, /* xor eax, ebx (33 /r: no three); add edi, eax */
         {2, 0x31, 0xD8},             /* xor eax, ebx; (the next setup's MOV) */
     };
-    unsigned n = 0;
-    uint32_t table = DATA, end = DATA + sizeof pairs;
-    p[n++] = 0xBE; /* mov esi, DATA */
-    memcpy(p + n, &table, 4);
-    n += 4;
-    unsigned outer = n;
-    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
-    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
-    n += sizeof head;
+    unsigned n = 0, outer = outer_begin(p, &n);
     for (unsigned m = 0; m < sizeof movs / sizeof movs[0]; m++)
         for (unsigned k = 0; k < sizeof shifts / sizeof shifts[0]; k++)
             for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
@@ -628,17 +618,7 @@ static unsigned mov_shift_program(uint8_t *p)
                 memcpy(p + n, tails[t] + 1, tails[t][0]);
                 n += tails[t][0];
             }
-    p[n++] = 0x81; /* cmp esi, end */
-    p[n++] = 0xFE;
-    memcpy(p + n, &end, 4);
-    n += 4;
-    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
-    p[n++] = 0x0F; /* jb outer */
-    p[n++] = 0x82;
-    memcpy(p + n, &rel, 4);
-    n += 4;
-    p[n++] = 0xF4;
-    return n;
+    return outer_end(p, n, outer);
 }
 
 /* MOVZX r32, r8 then MOV r32, [base + index * scale + disp] (deadflags.c op_movzx32_rl_ldx: the
@@ -658,15 +638,7 @@ static unsigned movzx_load_program(uint8_t *p)
         {4, 0x8B, 0x4C, 0x96, 0xF8},                   /* mov ecx, [esi + edx*4 - 8] */
     };
     static const uint8_t tails[][3] = {{2, 0x01, 0xCF}, {2, 0xEB, 0x00}};
-    unsigned n = 0;
-    uint32_t table = DATA, end = DATA + sizeof pairs;
-    p[n++] = 0xBE; /* mov esi, DATA */
-    memcpy(p + n, &table, 4);
-    n += 4;
-    unsigned outer = n;
-    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
-    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
-    n += sizeof head;
+    unsigned n = 0, outer = outer_begin(p, &n);
     for (unsigned m = 0; m < sizeof movzxs / sizeof movzxs[0]; m++)
         for (unsigned k = 0; k < sizeof loads / sizeof loads[0]; k++)
             for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
@@ -680,17 +652,7 @@ static unsigned movzx_load_program(uint8_t *p)
                 memcpy(p + n, tails[t] + 1, tails[t][0]);
                 n += tails[t][0];
             }
-    p[n++] = 0x81; /* cmp esi, end */
-    p[n++] = 0xFE;
-    memcpy(p + n, &end, 4);
-    n += 4;
-    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
-    p[n++] = 0x0F; /* jb outer */
-    p[n++] = 0x82;
-    memcpy(p + n, &rel, 4);
-    n += 4;
-    p[n++] = 0xF4;
-    return n;
+    return outer_end(p, n, outer);
 }
 
 /* Pairs of an instruction and a register-only one after it (deadflags.c insn_pair: the two as
@@ -754,15 +716,7 @@ static unsigned pair_program(uint8_t *p)
         {5, 0x8B, 0x56, 0xF8, 0x11, 0xD7}, /* mov edx, [esi-8]; adc edi, edx */
         {4, 0x9C, 0x5A, 0x31, 0xD7},       /* pushfd; pop edx; xor edi, edx */
     };
-    unsigned n = 0;
-    uint32_t table = DATA, end = DATA + sizeof pairs;
-    p[n++] = 0xBE; /* mov esi, DATA */
-    memcpy(p + n, &table, 4);
-    n += 4;
-    unsigned outer = n;
-    static const uint8_t head[] = {0x8B, 0x1E, 0x8B, 0x6E, 0x04, 0x83, 0xC6, 0x08};
-    memcpy(p + n, head, sizeof head); /* mov ebx, [esi]; mov ebp, [esi + 4]; add esi, 8 */
-    n += sizeof head;
+    unsigned n = 0, outer = outer_begin(p, &n);
     for (unsigned m = 0; m < sizeof firsts / sizeof firsts[0]; m++)
         for (unsigned t = 0; t < sizeof tails / sizeof tails[0]; t++) {
             /* mov eax, [esi-8]; mov ecx, [esi-4]; mov edx, eax; mov ebx, ecx; and ebx, 1 */
@@ -775,17 +729,7 @@ static unsigned pair_program(uint8_t *p)
             memcpy(p + n, tails[t] + 1, tails[t][0]);
             n += tails[t][0];
         }
-    p[n++] = 0x81; /* cmp esi, end */
-    p[n++] = 0xFE;
-    memcpy(p + n, &end, 4);
-    n += 4;
-    int32_t rel = (int32_t)outer - (int32_t)(n + 6);
-    p[n++] = 0x0F; /* jb outer */
-    p[n++] = 0x82;
-    memcpy(p + n, &rel, 4);
-    n += 4;
-    p[n++] = 0xF4;
-    return n;
+    return outer_end(p, n, outer);
 }
 
 /* Collatz's loop, as ringbench's compute workload has it: an LEA quad (taken back from a TEST
