@@ -427,17 +427,21 @@ PAIR_MOVZX_INC_(movzxb_b_dec, FORM_B, op_movzxb32_b, --)
 PAIR_MOVZX_INC_(movzxb_x_dec, FORM_X, op_movzxb32_x, --)
 #undef PAIR_MOVZX_INC_
 
+/* XOR r/m8, r8 of registers (i), then the shift after it, i left at the shift (the pair and
+ * the quad below). */
+#define XOR8_SHIFT_(LF, EXPR)                                                              \
+    uint32_t d = c->r[i->rm];                                                              \
+    c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                             \
+    i++;                                                                                   \
+    uint32_t a = c->r[i->rm];                                                              \
+    unsigned n = i->imm & 31;                                                              \
+    uint32_t r = (EXPR);                                                                   \
+    c->r[i->rm] = r;                                                                       \
+    lf_set(c, LF, 4, r, a, n, 0)
 #define PAIR_XOR8_SHIFT_(name, LF, EXPR)                                                   \
     static void op_pair_xor8_##name(struct cpu *c, const struct insn *i)                   \
     {                                                                                      \
-        uint32_t d = c->r[i->rm];                                                          \
-        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
-        i++;                                                                               \
-        uint32_t a = c->r[i->rm];                                                          \
-        unsigned n = i->imm & 31;                                                          \
-        uint32_t r = (EXPR);                                                               \
-        c->r[i->rm] = r;                                                                   \
-        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        XOR8_SHIFT_(LF, EXPR);                                                             \
         insn_go(c, i);                                                                     \
     }
 PAIR_XOR8_SHIFT_(shl, LF_SHL, a << n)
@@ -452,20 +456,14 @@ PAIR_XOR8_SHIFT_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
 #define QUAD_XOR8_SHIFT_LDX_(name, LF, EXPR)                                               \
     static void op_quad_xor8_##name##_ldx(struct cpu *c, const struct insn *i)             \
     {                                                                                      \
-        uint32_t d = c->r[i->rm];                                                          \
-        c->r[i->rm] = (d & ~0xFFu) | ((d ^ c->r[i->reg]) & 0xFFu);                         \
-        i++;                                                                               \
-        uint32_t a = c->r[i->rm];                                                          \
-        unsigned n = i->imm & 31;                                                          \
-        uint32_t r = (EXPR);                                                               \
-        c->r[i->rm] = r;                                                                   \
-        lf_set(c, LF, 4, r, a, n, 0);                                                      \
+        XOR8_SHIFT_(LF, EXPR);                                                             \
         movzx_ldx(c, i + 1); /* the MOVZX and the load, as op_movzx32_rl_ldx */            \
     }
 QUAD_XOR8_SHIFT_LDX_(shl, LF_SHL, a << n)
 QUAD_XOR8_SHIFT_LDX_(shr, LF_SHR, a >> n)
 QUAD_XOR8_SHIFT_LDX_(sar, LF_SAR, (uint32_t)((int32_t)a >> n))
 #undef QUAD_XOR8_SHIFT_LDX_
+#undef XOR8_SHIFT_
 #undef HOST_OR_
 
 insn_fn insn_pair(const struct insn *a, const struct insn *b, bool third)
