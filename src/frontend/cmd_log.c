@@ -83,7 +83,7 @@ int cmd_log_main(struct cli_options *o, const struct cli_env *env)
     }
     struct trace_file tf;
     struct trace_filter f;
-    if (!trace_cli_open(o, &tf, &f))
+    if (!trace_cli_open(o, &tf, &f, true))
         return CLI_EXIT_USAGE;
     struct symbols *syms;
     struct trace_ctx *t = trace_cli_reader(o, &tf, &syms);

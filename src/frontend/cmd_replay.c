@@ -17,7 +17,6 @@
 #include "trace/filehash.h"
 #include "trace/replay.h"
 
-#define REPLAY_CHUNK 1000000u /* device time between checks that a recorded event is late */
 
 /* "14,211" */
 static const char *grouped(uint64_t v, char buf[32])
@@ -36,27 +35,24 @@ static const char *grouped(uint64_t v, char buf[32])
 /* Runs the machine against the recording; returns the exit status. */
 static int run_replay(struct machine *m, struct replay *rp)
 {
-    uint64_t end = replay_end_time(rp);
-    /* A run that ended by itself is given one unit more, so that it must end by itself. */
-    uint8_t reason = rp->tf->has_end ? rp->tf->end.reason : 0;
-    if (end != UINT64_MAX && reason != TEND_LIMIT && reason != TEND_SIGNAL &&
-        reason != TEND_OUTPUT && reason != TEND_STOP)
-        end++;
-    enum run_result r = RUN_LIMIT;
-    while (cpu_time(&m->cpu) < end) {
-        uint64_t chunk = end - cpu_time(&m->cpu);
-        if (chunk > REPLAY_CHUNK)
-            chunk = REPLAY_CHUNK;
-        r = cpu_run(&m->cpu, chunk);
-        if (!replay_check(rp, m) || r != RUN_LIMIT)
-            break;
-    }
-    replay_finish(rp, m, r);
+    replay_run(rp, m, NULL, NULL);
     if (rp->diverged) {
         fprintf(stdout, "%s\n", rp->why);
         return 1;
     }
     char a[32], b[32], c[32];
+    if (rp->tf->inputs_only) { /* nothing recorded to compare event by event */
+        uint64_t events = 0;
+        for (unsigned k = 0; k < TR_KINDS; k++)
+            events += cpu_stat_events(&m->cpu, (enum trace_kind)k);
+        char d[32];
+        printf("replay: the same run: %s instructions, %s events, %s console bytes out, %s in "
+               "(a trace of the inputs only: %s)\n", grouped(cpu_stat_insns(&m->cpu), a),
+               grouped(events, b), grouped(rp->out_bytes, c), grouped(rp->in_bytes, d),
+               rp->tf->has_end ? "every count of its end record identical"
+                               : "truncated, replayed to its last mark");
+        return 0;
+    }
     printf("replay: %s events identical (%s console bytes out, %s in)%s\n",
            grouped(rp->events, a), grouped(rp->out_bytes, b), grouped(rp->in_bytes, c),
            rp->done ? ", up to the end of the truncated trace" : "");
@@ -66,7 +62,7 @@ static int run_replay(struct machine *m, struct replay *rp)
 int cmd_replay_main(struct cli_options *o, const struct cli_env *env)
 {
     struct trace_file tf;
-    if (!trace_cli_open(o, &tf, NULL))
+    if (!trace_cli_open(o, &tf, NULL, false))
         return CLI_EXIT_USAGE;
     const struct trace_header *h = &tf.hdr;
     int status = CLI_EXIT_USAGE;

@@ -98,6 +98,9 @@ const struct cli_option_def cli_option_defs[] = {
     { .name = "--record", .arg = "FILE", .commands = RUNS,
       .help = "write a trace of the run to FILE",
       .kind = CLI_OPT_STRING, FIELD(run.record_file), .what = "a file name" },
+    { .name = "--inputs-only", .commands = RUNS,
+      .help = "with --record: inputs only (the events regenerated)",
+      .kind = CLI_OPT_FLAG, FIELD(run.record_inputs_only) },
     { .name = "--view", .commands = RUNS,
       .help = "watch the run live in the trace view (a window)",
       .kind = CLI_OPT_FLAG, FIELD(run.view) },
@@ -342,6 +345,8 @@ int cli_parse(int argc, char **argv, struct cli_options *o, char *err, size_t er
         o->run.gdb = "127.0.0.1:1234";
     if (r->gdb_wait && !r->gdb)
         return fail(err, errlen, "-S (--gdb-wait) needs --gdb or -s");
+    if (r->record_inputs_only && !r->record_file)
+        return fail(err, errlen, "--inputs-only needs --record");
     if (r->record_file && o->run.gdb)
         return fail(err, errlen, "--record cannot be used with --gdb (going back in gdb would "
                     "record a stretch of the run twice)");

@@ -83,6 +83,8 @@ bool record_open(struct session *s, const struct boot_params *boot)
     if (ok) {
         char err[512];
         s->rec = recorder_open(o->record_file, err, sizeof err);
+        if (s->rec && o->record_inputs_only)
+            recorder_set_inputs_only(s->rec);
         if (!s->rec) {
             report("%s", err);
             ok = false;

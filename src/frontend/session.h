@@ -46,6 +46,7 @@ struct session_options {
     bool gdb_local;            /* -s: --gdb 127.0.0.1:1234 unless --gdb is given */
     bool gdb_wait;             /* -S: start halted, waiting for gdb */
     const char *record_file;   /* --record: the trace file (record.h), NULL = none */
+    bool record_inputs_only;   /* --inputs-only: the trace holds the run's inputs only */
     bool view;                 /* --view: run under the live trace view (view/live.h) */
     uint32_t view_speed;       /* --view-speed: instructions per frame, 0 = the default */
     uint32_t view_width, view_height; /* --width/--height of the live window, 0 = default */

@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "frontend/cli.h"
+#include "frontend/regen.h"
 #include "frontend/report.h"
 #include "frontend/symbols.h"
 #include "trace/filehash.h"
 #include "trace/tracectx.h"
 
 bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
-                    struct trace_filter *f)
+                    struct trace_filter *f, bool regenerate)
 {
     if (f) {
         const struct trace_cli_options *t = &o->trace;
@@ -28,6 +29,16 @@ bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
         report("%s: %s", o->operand, tf->why);
         trace_free(tf);
         return false;
+    }
+    if (regenerate && tf->inputs_only) {
+        char why[1024];
+        report("%s: a trace of the inputs only: running the guest again to regenerate its "
+               "events", o->operand);
+        if (!trace_regenerate(tf, why, sizeof why)) {
+            report("%s: cannot regenerate its events: %s", o->operand, why);
+            trace_free(tf);
+            return false;
+        }
     }
     return true;
 }

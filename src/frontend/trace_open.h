@@ -10,11 +10,12 @@
 #include "trace/filter.h"
 #include "trace/tracefile.h"
 
-/* Loads o->operand into tf, and the filter into f (when f is not NULL). False after one line
- * on stderr, with nothing left to free (the caller exits with CLI_EXIT_USAGE); when true the
- * caller frees tf. */
+/* Loads o->operand into tf, and the filter into f (when f is not NULL); with regenerate, a
+ * trace of the inputs only (--inputs-only) has its events regenerated (regen.h) after one
+ * line on stderr saying so. False after one line on stderr, with nothing left to free (the
+ * caller exits with CLI_EXIT_USAGE); when true the caller frees tf. */
 bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
-                    struct trace_filter *f);
+                    struct trace_filter *f, bool regenerate);
 /* For a trace that was not whole: one line naming the file and what is wrong. Returns the
  * status to exit with: 0 for a whole trace, CLI_EXIT_USAGE otherwise. */
 int trace_cli_status(const struct cli_options *o, const struct trace_file *tf);

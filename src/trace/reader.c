@@ -209,6 +209,15 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
         if (len != 16)
             what = "an end of input of the wrong size";
         break;
+    case TREC_MARK:
+        if (len != TRACE_MARK_SIZE)
+            what = "a progress mark of the wrong size";
+        else if (!tf->inputs_only)
+            what = "a progress mark in a trace with events";
+        else if (tf->has_mark && (trace_get64(p) < tf->mark_time ||
+                                  trace_get64(p + 8) < tf->mark_icount))
+            what = "a progress mark that goes back";
+        break;
     case TREC_END:
         if (len < TRACE_END_MIN || (len - TRACE_END_MIN) % 8 ||
             trace_get32(p + 53) != (len - TRACE_END_MIN) / 8 || p[0] == 0 ||
@@ -224,7 +233,30 @@ static bool check_record(struct trace_file *tf, uint8_t type, const uint8_t *p, 
         set(tf, TRACE_CORRUPT, "%s at byte %llu", what, (unsigned long long)off);
         return false;
     }
+    if (type == TREC_MARK) {
+        tf->has_mark = true;
+        tf->mark_time = trace_get64(p);
+        tf->mark_icount = trace_get64(p + 8);
+    }
     return true;
+}
+
+/* Whether a record of this type may be in this file: a trace recorded with --inputs-only has
+ * no events, nothing that names them and no console output (all regenerated). False with
+ * tf->why set. */
+static bool allowed_here(struct trace_file *tf, uint8_t type, uint64_t off)
+{
+    if (!tf->inputs_only)
+        return true;
+    switch (type) {
+    case TREC_EVENT: case TREC_EVENTS: case TREC_SPACE: case TREC_NAME: case TREC_IRQ:
+    case TREC_TRIPLE: case TREC_OUTPUT:
+        set(tf, TRACE_CORRUPT, "a regenerated record (type %u) at byte %llu in a trace of the "
+            "inputs only", type, (unsigned long long)off);
+        return false;
+    default:
+        return true;
+    }
 }
 
 /* One record (an event: one of a TREC_EVENTS record's, or a TREC_EVENT) checked, decoded
@@ -305,9 +337,10 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
     if (version != TRACE_FORMAT_VERSION)
         return set(tf, TRACE_VERSION, "trace format version %u; this Ringside reads version %u",
                    version, TRACE_FORMAT_VERSION);
-    if (trace_get16(buf + 10) != 0)
+    if (trace_get16(buf + 10) & ~TRACE_FLAG_INPUTS)
         return set(tf, TRACE_VERSION, "trace flags 0x%04x unknown to this Ringside",
                    trace_get16(buf + 10));
+    tf->inputs_only = trace_get16(buf + 10) & TRACE_FLAG_INPUTS;
     size_t cap = 0, evcap = 0;
     struct trace_codec *k = malloc(sizeof *k);
     if (!k)
@@ -349,6 +382,8 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
                 (unsigned long long)at);
             break;
         }
+        if (!allowed_here(tf, type, at))
+            break;
         if (type == TREC_EVENTS ? !keep_events(tf, p, len, at, k, &cap, &evcap)
                                 : !keep_record(tf, type, p, len, at, k, &cap, &evcap))
             break;
@@ -365,6 +400,10 @@ static enum trace_status parse_raw(const uint8_t *buf, size_t size, struct trace
     }
     if (!tf->hdr.version)
         return set(tf, TRACE_TRUNCATED, "trace cut short inside its header");
+    if (!tf->has_end && tf->inputs_only)
+        return set(tf, TRACE_TRUNCATED, "trace truncated after %llu instructions (no end "
+                   "record: the run was killed or the disk filled)",
+                   (unsigned long long)tf->mark_icount);
     if (!tf->has_end)
         return set(tf, TRACE_TRUNCATED, "trace truncated after %zu events (no end record: "
                    "the run was killed or the disk filled)", tf->nevents);
@@ -454,12 +493,9 @@ static void want_huge_pages(void *p, size_t n)
 #endif
 }
 
-enum trace_status trace_load(const char *path, struct trace_file *tf)
+/* Reads the open file fd from its start into tf and closes fd. */
+static enum trace_status load_fd(int fd, struct trace_file *tf)
 {
-    memset(tf, 0, sizeof *tf);
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0)
-        return set(tf, TRACE_IO, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -492,6 +528,26 @@ enum trace_status trace_load(const char *path, struct trace_file *tf)
     }
     close(fd);
     return trace_parse(tf->owned, got, tf);
+}
+
+enum trace_status trace_load(const char *path, struct trace_file *tf)
+{
+    memset(tf, 0, sizeof *tf);
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return set(tf, TRACE_IO, "cannot open: %s", strerror(errno));
+    return load_fd(fd, tf);
+}
+
+enum trace_status trace_load_fd(int fd, struct trace_file *tf)
+{
+    memset(tf, 0, sizeof *tf);
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        int e = errno;
+        close(fd);
+        return set(tf, TRACE_IO, "cannot read: %s", strerror(e));
+    }
+    return load_fd(fd, tf);
 }
 
 /* Frees and clears a header (also one that failed halfway). */

@@ -25,6 +25,7 @@ struct recorder {
                               * NO_BLOCK: none open */
     trace_append_fn append;  /* the event appender, chosen when recording starts */
     bool portable;           /* the portable encoder only (recorder_set_portable) */
+    bool inputs_only;        /* the run's inputs only, no events (recorder_set_inputs_only) */
     ZSTD_CCtx *z;            /* compressing (a FILE ending in .zst), NULL: not */
     uint8_t *zbuf;           /* compressed bytes on their way to the file */
     size_t zcap;
@@ -300,6 +301,8 @@ static void rec_end_slow(void *ctx, struct cpu *c, struct trace_event *ev)
 static void rec_byte(void *ctx, const struct console_byte *b)
 {
     struct recorder *r = ctx;
+    if (!b->input && r->inputs_only) /* output is regenerated with the events */
+        return;
     uint8_t p[TRACE_BYTE_SIZE];
     trace_put64(p, b->time);
     trace_put64(p + 8, b->icount);
@@ -363,22 +366,37 @@ bool recorder_attach(struct recorder *r, struct machine *m)
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
     trace_codec_init(&r->out.codec);
-    if (cpu_add_sink_end(&m->cpu, rec_event, r->append, r) < 0) {
-        r->m = NULL;
-        return false;
+    if (r->inputs_only) { /* the console's bytes only: the rest is regenerated */
+        if (machine_add_tap(m, rec_byte, r) < 0) {
+            r->m = NULL;
+            return false;
+        }
+    } else {
+        if (cpu_add_sink_end(&m->cpu, rec_event, r->append, r) < 0) {
+            r->m = NULL;
+            return false;
+        }
+        if (machine_add_tap(m, rec_byte, r) < 0 || machine_add_space_tap(m, rec_naming, r) < 0) {
+            machine_remove_tap(m, rec_byte, r);
+            cpu_remove_sink(&m->cpu, rec_event, r);
+            r->m = NULL;
+            return false;
+        }
+        rec_known_names(r, m);
     }
-    if (machine_add_tap(m, rec_byte, r) < 0 || machine_add_space_tap(m, rec_naming, r) < 0) {
-        machine_remove_tap(m, rec_byte, r);
-        cpu_remove_sink(&m->cpu, rec_event, r);
-        r->m = NULL;
-        return false;
-    }
-    rec_known_names(r, m);
     r->refill = m->input.refill;
     r->refill_ctx = m->input.refill_ctx;
     m->input.refill = rec_refill;
     m->input.refill_ctx = r;
     return true;
+}
+
+void recorder_set_inputs_only(struct recorder *r)
+{
+    if (r->written || r->out.len < TRACE_FILE_HEAD)
+        return; /* the file head is gone already: recorder_open's contract was not kept */
+    trace_put16(r->out.buf + 10, TRACE_FLAG_INPUTS);
+    r->inputs_only = true;
 }
 
 void recorder_set_portable(struct recorder *r)
@@ -411,10 +429,21 @@ void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const cha
     record(r, TREC_SPACE, p, (uint32_t)(8 + n));
 }
 
-bool recorder_flush(struct recorder *r)
+static bool flush_out(struct recorder *r)
 {
     write_out_as(r, ZSTD_e_flush);
     return !r->err;
+}
+
+bool recorder_flush(struct recorder *r)
+{
+    if (r->inputs_only && r->m) { /* how far the run went: a truncated file replays to here */
+        uint8_t p[TRACE_MARK_SIZE];
+        trace_put64(p, cpu_time(&r->m->cpu));
+        trace_put64(p + 8, cpu_stat_insns(&r->m->cpu));
+        record(r, TREC_MARK, p, sizeof p);
+    }
+    return flush_out(r);
 }
 
 bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reason reason,
@@ -434,7 +463,7 @@ bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reaso
     for (unsigned k = 0; k < TR_KINDS; k++)
         trace_put64(p + TRACE_END_MIN + 8 * k, cpu_stat_events(c, (enum trace_kind)k));
     record(r, TREC_END, p, sizeof p);
-    return recorder_flush(r);
+    return flush_out(r);
 }
 
 int recorder_close(struct recorder *r, int *err_no)

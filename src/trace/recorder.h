@@ -34,6 +34,11 @@ bool recorder_write_header(struct recorder *r, const struct trace_header *h);
  * connected, so the end of input is seen). Returns false if a sink or tap slot is missing. */
 bool recorder_attach(struct recorder *r, struct machine *m);
 void recorder_detach(struct recorder *r, struct machine *m);
+/* Records the run's inputs only (right after recorder_open, before the header): the header,
+ * the console's bytes, the end of input, a progress mark (TREC_MARK) at each flush and the end
+ * record; no events, names or context records (format.h TRACE_FLAG_INPUTS: readers regenerate
+ * them by running the guest again). */
+void recorder_set_inputs_only(struct recorder *r);
 /* Records events with the portable encoder and checksum only (before recorder_attach; for the
  * tests: the bytes are the same whichever the recorder uses). */
 void recorder_set_portable(struct recorder *r);
@@ -41,7 +46,8 @@ void recorder_set_portable(struct recorder *r);
  * machine knows and then every naming its space-name tap hears (machine/spaces.h): spaces,
  * system-call names and the system-call vector; a client may add its own. */
 void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name);
-/* Writes what is buffered. Returns false once any write has failed. */
+/* Writes what is buffered (with --inputs-only, after a progress mark). Returns false once
+ * any write has failed. */
 bool recorder_flush(struct recorder *r);
 /* Writes the end record (reason, status, the machine's final counts) and flushes. */
 bool recorder_finish(struct recorder *r, struct machine *m, enum trace_end_reason reason,

@@ -10,6 +10,8 @@
 #include "machine/machine.h"
 #include "trace/describe.h"
 
+#define REPLAY_CHUNK 1000000u /* device time between checks that a recorded event is late */
+
 static void diverge(struct replay *rp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void diverge(struct replay *rp, const char *fmt, ...)
@@ -129,6 +131,10 @@ static void replay_byte(void *ctx, const struct console_byte *b)
     struct replay *rp = ctx;
     if (rp->diverged || rp->done)
         return;
+    if (!b->input && rp->tf->inputs_only) { /* output is not recorded there: regenerated */
+        rp->out_bytes++;
+        return;
+    }
     uint8_t type = b->input ? TREC_INPUT : TREC_OUTPUT;
     size_t *i = b->input ? &rp->in_i : &rp->out_i;
     const char *what = b->input ? "input" : "console output";
@@ -190,7 +196,9 @@ void replay_init(struct replay *rp, const struct trace_file *tf)
 
 bool replay_attach(struct replay *rp, struct machine *m)
 {
-    if (cpu_add_sink(&m->cpu, replay_event, rp) < 0)
+    /* A trace of the inputs only has no events to compare them with. */
+    bool events = !rp->tf->inputs_only;
+    if (events && cpu_add_sink(&m->cpu, replay_event, rp) < 0)
         return false;
     if (machine_add_tap(m, replay_byte, rp) < 0) {
         cpu_remove_sink(&m->cpu, replay_event, rp);
@@ -217,6 +225,8 @@ bool replay_check(struct replay *rp, struct machine *m)
 {
     if (rp->diverged)
         return false;
+    if (rp->tf->inputs_only) /* runs to its end record's time or its last mark's */
+        return true;
     if (truncated(rp) && all_compared(rp)) {
         rp->done = true;
         return false;
@@ -240,7 +250,38 @@ bool replay_check(struct replay *rp, struct machine *m)
 
 uint64_t replay_end_time(const struct replay *rp)
 {
-    return rp->tf->has_end ? rp->tf->end.time : UINT64_MAX;
+    const struct trace_file *tf = rp->tf;
+    if (tf->has_end)
+        return tf->end.time;
+    if (tf->inputs_only) /* truncated: as far as its last mark says the run went */
+        return tf->has_mark ? tf->mark_time : 0;
+    return UINT64_MAX;
+}
+
+enum run_result replay_run(struct replay *rp, struct machine *m, bool (*between)(void *),
+                           void *ctx)
+{
+    uint64_t end = replay_end_time(rp);
+    /* A run that ended by itself is given one unit more, so that it must end by itself. */
+    uint8_t reason = rp->tf->has_end ? rp->tf->end.reason : 0;
+    if (end != UINT64_MAX && reason != TEND_LIMIT && reason != TEND_SIGNAL &&
+        reason != TEND_OUTPUT && reason != TEND_STOP && rp->tf->has_end)
+        end++;
+    enum run_result r = RUN_LIMIT;
+    while (cpu_time(&m->cpu) < end) {
+        uint64_t chunk = end - cpu_time(&m->cpu);
+        if (chunk > REPLAY_CHUNK)
+            chunk = REPLAY_CHUNK;
+        r = cpu_run(&m->cpu, chunk);
+        if (!replay_check(rp, m) || r != RUN_LIMIT)
+            break;
+        if (between && !between(ctx)) {
+            r = RUN_STOP;
+            break;
+        }
+    }
+    replay_finish(rp, m, r);
+    return r;
 }
 
 bool replay_finish(struct replay *rp, struct machine *m, enum run_result r)
@@ -266,6 +307,17 @@ bool replay_finish(struct replay *rp, struct machine *m, enum run_result r)
         diverge(rp, "replay: diverged at the end: recorded %" PRIu64 " instructions (device "
                 "time %" PRIu64 "), replayed %" PRIu64 " (device time %" PRIu64 ")",
                 e->icount, e->time, cpu_stat_insns(&m->cpu), cpu_time(&m->cpu));
+    } else if (rp->tf->inputs_only) {
+        /* No events to compare one by one: the end record's counts, every one. */
+        for (unsigned i = 0; i < 4; i++)
+            if (cpu_stat_ring(&m->cpu, i) != e->ring[i])
+                diverge(rp, "replay: diverged: recorded %" PRIu64 " instructions at CPL %u, "
+                        "replayed %" PRIu64, e->ring[i], i, cpu_stat_ring(&m->cpu, i));
+        for (unsigned k = 0; k < e->nkinds && k < TR_KINDS; k++)
+            if (cpu_stat_events(&m->cpu, (enum trace_kind)k) != e->kinds[k])
+                diverge(rp, "replay: diverged: recorded %" PRIu64 " events of kind %s, "
+                        "replayed %" PRIu64, e->kinds[k], trace_kind_name((enum trace_kind)k),
+                        cpu_stat_events(&m->cpu, (enum trace_kind)k));
     }
     return !rp->diverged;
 }

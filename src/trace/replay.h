@@ -10,6 +10,9 @@
  *   replay_init(&rp, &tf);  replay_attach(&rp, m);   (before the run)
  *   ... cpu_run in chunks, replay_check(&rp, m) after each ...
  *   replay_finish(&rp, m, result);   (the end matches the end record?)
+ * or replay_run for the three. A trace of the inputs only (tf->inputs_only) has no events:
+ * its console bytes are compared and fed, and at the end every count of the end record
+ * (instructions, device time, instructions per CPL, events per kind).
  */
 #ifndef RINGSIDE_REPLAY_H
 #define RINGSIDE_REPLAY_H
@@ -48,7 +51,14 @@ bool replay_check(struct replay *rp, struct machine *m);
 /* After the run (r is how cpu_run ended): every record compared, the final counts equal.
  * Returns !rp->diverged. */
 bool replay_finish(struct replay *rp, struct machine *m, enum run_result r);
-/* The device time to run to: the end record's (the whole budget), else UINT64_MAX. */
+/* The device time to run to: the end record's (the whole budget); for a truncated trace of
+ * the inputs only its last mark's (0 without one), for another truncated trace UINT64_MAX. */
 uint64_t replay_end_time(const struct replay *rp);
+/* The run against the recording (attached before): cpu_run in chunks to replay_end_time, a
+ * run that ended by itself given one unit more (it must end by itself again), replay_check
+ * after each chunk and between(ctx) too when not NULL (false stops the run: RUN_STOP), then
+ * replay_finish. Returns how the last cpu_run ended. */
+enum run_result replay_run(struct replay *rp, struct machine *m, bool (*between)(void *),
+                           void *ctx);
 
 #endif

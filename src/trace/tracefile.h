@@ -72,6 +72,9 @@ struct trace_file {
     size_t nevents;
     bool has_end;
     struct trace_end end;
+    bool inputs_only;       /* TRACE_FLAG_INPUTS: no events; regenerate them (regen.h) */
+    bool has_mark;          /* a TREC_MARK was read: the last one's device time and count */
+    uint64_t mark_time, mark_icount;
     enum trace_status status;
     char why[256];          /* for a status other than TRACE_OK: one line, no newline */
 };
@@ -79,6 +82,8 @@ struct trace_file {
 /* Reads and validates path. Returns the status (also in tf->status, with tf->why); the
  * records before any cut or damage are in tf. Free with trace_free whatever it returns. */
 enum trace_status trace_load(const char *path, struct trace_file *tf);
+/* The same from an open file, read from its start; fd is closed. */
+enum trace_status trace_load_fd(int fd, struct trace_file *tf);
 /* The same from bytes in memory (buf must outlive tf; the fuzz target uses this). */
 enum trace_status trace_parse(const uint8_t *buf, size_t size, struct trace_file *tf);
 void trace_free(struct trace_file *tf);

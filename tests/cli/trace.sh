@@ -401,6 +401,103 @@ sigkill)
     "$ringside" log spin.rtrace >log.txt 2>stderr.txt; one_line $? 2 "truncated after [0-9]+ events"
     [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events read: $(wc -l <log.txt)"
     ;;
+inputs_only)
+    # --inputs-only: the file holds the run's inputs only (no events nor console output: a
+    # fraction of the size);
+    # log, export and view regenerate the events by running the guest again and show exactly
+    # what the full trace shows; replay checks every count of the end record.
+    record_demo
+    "$ringside" log demo.rtrace >full.txt 2>/dev/null
+    "$ringside" demo --record in.rtrace --inputs-only >in.out 2>stderr.txt; st=$?
+    [ "$st" -eq 1 ] || say "demo --record --inputs-only exit status $st, want 1"
+    cmp -s in.out "$src/guests/scenarios/demo.out" || say "console output differs from demo.out"
+    fs=$(stat -c %s demo.rtrace) is=$(stat -c %s in.rtrace)
+    echo "  $fs bytes with events, $is bytes of inputs only"
+    [ $((is * 10)) -lt "$fs" ] || say "the inputs-only trace is not 10x smaller ($is vs $fs)"
+    [ "$(od -An -tx1 -j10 -N2 in.rtrace | tr -d ' ')" = 0100 ] || say "no inputs-only flag"
+    "$ringside" log in.rtrace >log.txt 2>stderr.txt; one_line $? 0 "in.rtrace: a trace of the inputs only: running the guest again"
+    cmp log.txt live.int || say "the regenerated log differs from the live --log int"
+    cmp log.txt full.txt || say "the regenerated log differs from the full trace's"
+    "$ringside" log in.rtrace --format jsonl >in.jsonl 2>/dev/null
+    "$ringside" log demo.rtrace --format jsonl >full.jsonl
+    cmp in.jsonl full.jsonl || say "the regenerated jsonl differs"
+    "$ringside" export in.rtrace --perfetto in.json 2>/dev/null || say "export failed"
+    "$ringside" export demo.rtrace --perfetto full.json
+    cmp in.json full.json || say "the regenerated Perfetto export differs"
+    mkdir lean && cp in.rtrace lean/demo.rtrace   # the view's title is the file's name
+    "$ringside" view lean/demo.rtrace --screenshot in.png 2>/dev/null || say "view --screenshot failed"
+    "$ringside" view demo.rtrace --screenshot full.png 2>/dev/null
+    cmp in.png full.png || say "the view of the regenerated events differs"
+    "$ringside" replay in.rtrace >replay.txt 2>stderr.txt; st=$?
+    cat replay.txt
+    [ "$st" -eq 0 ] || say "replay exit status $st"
+    [ -s stderr.txt ] && say "replay wrote to stderr: $(cat stderr.txt)"
+    grep -Eq "^replay: the same run: [0-9,]+ instructions, [0-9,]+ events, 3,620 console bytes out, 0 in \(a trace of the inputs only: every count of its end record identical\)$" replay.txt ||
+        say "no 'replay: the same run' line"
+    # Console input is an input: recorded, fed back, the same events.
+    (cd "$guests" && "$ringside" run kernel.elf --append "init=upper" --module user/upper.elf \
+        --record "$work/up.rtrace") <"$src/guests/scenarios/upper.in" >/dev/null 2>&1
+    (cd "$guests" && "$ringside" run kernel.elf --append "init=upper" --module user/upper.elf \
+        --record "$work/upin.rtrace" --inputs-only) <"$src/guests/scenarios/upper.in" >up.out 2>&1
+    cmp -s up.out "$src/guests/scenarios/upper.out" || say "console output differs from upper.out"
+    "$ringside" log up.rtrace >up.txt 2>&1
+    "$ringside" log upin.rtrace >upin.txt 2>/dev/null || say "log of the input run failed"
+    cmp up.txt upin.txt || say "the regenerated log of the input run differs"
+    "$ringside" replay upin.rtrace >replay.txt 2>&1 || say "replay failed: $(cat replay.txt)"
+    grep -q "console bytes out, 51 in (a trace of the inputs only" replay.txt || say "the 51 input bytes were not replayed: $(cat replay.txt)"
+    "$ringside" demo --inputs-only 2>stderr.txt; one_line $? 2 "inputs-only needs --record"
+    ;;
+inputs_only_bad)
+    # A trace of the inputs only whose run cannot be regenerated, or is not whole.
+    cp "$guests/kernel.elf" k.elf
+    "$ringside" run k.elf --append "init=hello" --module "$guests/user/hello.elf" \
+        --record k.rtrace --inputs-only >/dev/null 2>&1
+    "$ringside" log k.rtrace >/dev/null 2>&1 || say "log of the unchanged image failed"
+    # the end record's instruction count changed (checksums fixed): the guest runs differently
+    size=$(stat -c %s k.rtrace)
+    patch k.rtrace bad.rtrace $((size - 160)) 0100000000000000 1
+    "$ringside" replay bad.rtrace >replay.txt 2>&1; st=$?
+    cat replay.txt
+    [ "$st" -eq 1 ] || say "replay exit status $st, want 1"
+    grep -q "^replay: diverged at the end: recorded 1 instructions" replay.txt || say "no divergence line"
+    "$ringside" log bad.rtrace >log.txt 2>stderr.txt; st=$?
+    [ "$st" -eq 2 ] || say "log exit status $st, want 2"
+    grep -q "bad.rtrace: cannot regenerate its events: the guest ran differently this time (replay: diverged at the end" stderr.txt ||
+        say "no 'cannot regenerate' line: $(cat stderr.txt)"
+    [ -s log.txt ] && say "events were printed from a run that diverged"
+    printf 'x' >>k.elf
+    "$ringside" log k.rtrace >/dev/null 2>stderr.txt; st=$?
+    [ "$st" -eq 2 ] || say "log exit status $st, want 2"
+    grep -q "k.rtrace: cannot regenerate its events: the recorded image '.*/k.elf' has changed since the recording" stderr.txt ||
+        say "no 'image has changed' line: $(cat stderr.txt)"
+    # an events record in a trace of the inputs only: damaged
+    "$ringside" demo --record ev.rtrace >/dev/null 2>&1
+    patch ev.rtrace evflag.rtrace 10 0100 0
+    "$ringside" log evflag.rtrace >/dev/null 2>stderr.txt; st=$?
+    [ "$st" -eq 2 ] || say "log exit status $st, want 2"
+    grep -Eq "a regenerated record \(type [0-9]+\) at byte [0-9]+ in a trace of the inputs only" stderr.txt ||
+        say "no 'a regenerated record' line: $(cat stderr.txt)"
+    # SIGKILL mid-run: the file ends at its last flush; the events up to its last progress mark
+    # are regenerated and shown, then one line, status 2.
+    (cd "$guests" && exec "$ringside" run kernel.elf --append "init=spin cpulimit=100000000" \
+        --module user/spin.elf --record "$work/spin.rtrace" --inputs-only) >spin.out 2>/dev/null &
+    pid=$!
+    for _ in $(seq 600); do
+        grep -q "$(printf '\x0c\x10')" spin.rtrace 2>/dev/null && break   # a TREC_MARK frame
+        sleep 0.1
+    done
+    sleep 0.3
+    kill -KILL $pid
+    wait $pid
+    "$ringside" log spin.rtrace >log.txt 2>stderr.txt; st=$?
+    [ "$st" -eq 2 ] || say "log exit status $st, want 2"
+    grep -Eq "spin.rtrace: trace truncated after [0-9]+ instructions" stderr.txt || say "no truncated line: $(cat stderr.txt)"
+    [ "$(wc -l <log.txt)" -gt 10 ] || say "too few events regenerated: $(wc -l <log.txt)"
+    "$ringside" replay spin.rtrace >replay.txt 2>stderr.txt; st=$?
+    cat replay.txt
+    [ "$st" -eq 2 ] || say "replay exit status $st, want 2"
+    grep -q "truncated, replayed to its last mark" replay.txt || say "no replay of the cut part: $(cat replay.txt)"
+    ;;
 portable)
     # RINGSIDE_PORTABLE=1: the recorder's portable encoder and checksum and the cpu's portable
     # EFLAGS fold instead of AVX2, SSE4.2 and LAHF; the traces are the same bytes, and replay.

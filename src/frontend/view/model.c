@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/regen.h"
+#include "frontend/report.h"
 #include "trace/filter.h"
 #include "trace/format.h"
 
@@ -271,6 +273,15 @@ bool view_model_load(struct view_model *m, const char *path, char *why, size_t w
     if (!trace_usable(m->tf)) {
         snprintf(why, whylen, "%s: %s", path, m->tf->why);
         return false;
+    }
+    if (m->tf->inputs_only) {
+        char err[1024];
+        report("%s: a trace of the inputs only: running the guest again to regenerate its "
+               "events", path);
+        if (!trace_regenerate(m->tf, err, sizeof err)) {
+            snprintf(why, whylen, "%s: cannot regenerate its events: %s", path, err);
+            return false;
+        }
     }
     const char *base = strrchr(path, '/');
     snprintf(m->title, sizeof m->title, "%s", base ? base + 1 : path);
