@@ -9,7 +9,8 @@
 # adds a column for another build of Ringside (e.g. the one before a change), run interleaved
 # with the others in the same session, and the ratio of the two. RECORD=1 adds a column for
 # Ringside with `--record` (a trace file of every transition, in the temporary directory) and
-# its time against Ringside's without it.
+# its time against Ringside's without it; INPUTS=1 one for Ringside with `--record FILE
+# --inputs-only` (a trace of the run's inputs only, the events regenerated when it is read).
 # Sizes: COMPUTE_N (rounds, default 1000), SYSCALL_N (default 500000), PF_N (default 300000),
 # CR3_N (default 300000).
 #
@@ -64,6 +65,11 @@ if [ -n "$record" ]; then
     sed "s|--append \"\\\$1\"|--append \"\\\$1\" --record \"$tmp/trace.rtrace\"|" "$tmp/run_ringside" >"$tmp/run_record"
     grep -q -- "--record" "$tmp/run_record" || { echo "compare-qemu: internal error (run_record)" >&2; exit 2; }
 fi
+inputs=${INPUTS:-}
+if [ -n "$inputs" ]; then
+    sed "s|--append \"\\\$1\"|--append \"\\\$1\" --record \"$tmp/inputs.rtrace\" --inputs-only|" "$tmp/run_ringside" >"$tmp/run_inputs"
+    grep -q -- "--inputs-only" "$tmp/run_inputs" || { echo "compare-qemu: internal error (run_inputs)" >&2; exit 2; }
+fi
 if [ -n "$base" ]; then
     base_abs=$(cd "$(dirname "$base")" && pwd)/$(basename "$base")
     sed "s|^exec \"[^\"]*\" run|exec \"$base_abs\" run|" "$tmp/run_ringside" >"$tmp/run_base"
@@ -76,6 +82,7 @@ timed() { # EMU WORKLOAD N: one run, its CPU time appended to $tmp/EMU.WORKLOAD.
     # truncates it, and freeing ~150 MB of page cache cost 0.04-0.05 s of the run's system
     # time, which is not the cost of recording (docs/performance.md, i15-rec3).
     [ "$emu" = record ] && rm -f "$tmp/trace.rtrace"
+    [ "$emu" = inputs ] && rm -f "$tmp/inputs.rtrace"
     /usr/bin/time -f "%U %S" -o "$tmp/time" "$tmp/run_$emu" "$w $n" </dev/null >"$tmp/out" 2>"$tmp/err"
     status=$?
     if [ "$status" -ne 1 ] || ! grep -q "^ringbench: $w $n result" "$tmp/out"; then
@@ -97,6 +104,7 @@ emus="ringside"
 [ "$have_qemu" -eq 1 ] && emus="$emus qemu"
 [ -n "$base" ] && emus="$emus base"
 [ -n "$record" ] && emus="$emus record"
+[ -n "$inputs" ] && emus="$emus inputs"
 reversed=$(echo "$emus" | tr ' ' '\n' | tac | tr '\n' ' ')
 for w in $workloads; do
     n=${size[$w]}
@@ -125,22 +133,28 @@ echo "ringside: $("$ringside" --version 2>&1 | head -n 1) ($ringside)"
 [ "$have_qemu" -eq 1 ] && echo "qemu: $("$qemu" --version | head -n 1) (TCG)"
 [ -n "$base" ] && echo "base: $base (the BASE column)"
 [ -n "$record" ] && echo "record: Ringside with --record FILE (the RECORD column; its trace file is removed before each run, outside the timing)"
+[ -n "$inputs" ] && echo "inputs: Ringside with --record FILE --inputs-only (the INPUTS column; the same)"
 echo "method: CPU time (user+system), median of $reps interleaved runs, run(N) - run(0)"
 echo
 printf '| %-44s | %14s | %14s | %16s |' workload Ringside "QEMU TCG" "Ringside / QEMU"
 [ -n "$base" ] && printf ' %14s | %16s |' BASE "Ringside / BASE"
 [ -n "$record" ] && printf ' %14s | %16s |' RECORD "RECORD / Ringside"
+[ -n "$inputs" ] && printf ' %14s | %16s |' INPUTS "INPUTS / Ringside"
 echo
 printf '|%s|%s|%s|%s|' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..15}):" \
     "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
 [ -n "$base" ] && printf '%s|%s|' "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
 [ -n "$record" ] && printf '%s|%s|' "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
+[ -n "$inputs" ] && printf '%s|%s|' "$(printf -- '-%.0s' {1..15}):" "$(printf -- '-%.0s' {1..17}):"
 echo
 while read -r w n di; do
     rs1=$(median "$tmp/ringside.$w.$n"); rs0=$(median "$tmp/ringside.$w.0")
-    qm1=nan qm0=nan bs1=nan bs0=nan rc1=nan rc0=nan
+    qm1=nan qm0=nan bs1=nan bs0=nan rc1=nan rc0=nan in1=nan in0=nan
     if [ -n "$record" ]; then
         rc1=$(median "$tmp/record.$w.$n"); rc0=$(median "$tmp/record.$w.0")
+    fi
+    if [ -n "$inputs" ]; then
+        in1=$(median "$tmp/inputs.$w.$n"); in0=$(median "$tmp/inputs.$w.0")
     fi
     if [ "$have_qemu" -eq 1 ]; then
         qm1=$(median "$tmp/qemu.$w.$n"); qm0=$(median "$tmp/qemu.$w.0")
@@ -150,8 +164,9 @@ while read -r w n di; do
     fi
     awk -v w="$w" -v n="$n" -v di="$di" -v r1="$rs1" -v r0="$rs0" -v q1="$qm1" -v q0="$qm0" \
         -v b1="$bs1" -v b0="$bs0" -v hq="$have_qemu" -v hb="${base:+1}" \
-        -v c1="$rc1" -v c0="$rc0" -v hc="${record:+1}" 'BEGIN {
-        rt = r1 - r0; qt = q1 - q0; bt = b1 - b0; ct = c1 - c0; per = di / n;
+        -v c1="$rc1" -v c0="$rc0" -v hc="${record:+1}" \
+        -v i1="$in1" -v i0="$in0" -v hi="${inputs:+1}" 'BEGIN {
+        rt = r1 - r0; qt = q1 - q0; bt = b1 - b0; ct = c1 - c0; it = i1 - i0; per = di / n;
         if (w == "compute") {
             label = sprintf("compute, ring 3, paging (%d rounds)", n);
             rv = di / rt / 1e6; qv = hq ? di / qt / 1e6 : 0;
@@ -161,6 +176,8 @@ while read -r w n di; do
                       bratio = sprintf("%.2fx the rate", rv / bv) }
             if (hc) { cv = di / ct / 1e6; cs = sprintf("%.0f MIPS", cv);
                       cratio = sprintf("%.2fx the time", rv / cv) }
+            if (hi) { iv = di / it / 1e6; is = sprintf("%.0f MIPS", iv);
+                      iratio = sprintf("%.2fx the time", rv / iv) }
         } else {
             if (w == "syscall") label = sprintf("int 0x31 null syscall 3->0->3 (%.0f insns)", per);
             if (w == "pf") label = sprintf("page fault round trip (%.0f insns)", per);
@@ -172,10 +189,13 @@ while read -r w n di; do
                       bratio = sprintf("%.2fx the time", rv / bv) }
             if (hc) { cv = ct * 1e9 / n; cs = sprintf("%.0f ns", cv);
                       cratio = sprintf("%.2fx the time", cv / rv) }
+            if (hi) { iv = it * 1e9 / n; is = sprintf("%.0f ns", iv);
+                      iratio = sprintf("%.2fx the time", iv / rv) }
         }
         printf "| %-44s | %14s | %14s | %16s |", label, rs, qs, ratio
         if (hb) printf " %14s | %16s |", bs, bratio
         if (hc) printf " %14s | %16s |", cs, cratio
+        if (hi) printf " %14s | %16s |", is, iratio
         printf "\n"
     }'
 done <"$tmp/insns"
@@ -186,6 +206,7 @@ for w in $workloads; do
     [ "$have_qemu" -eq 1 ] && printf ', qemu %ss' "$(median "$tmp/qemu.$w.0")"
     [ -n "$base" ] && printf ', base %ss' "$(median "$tmp/base.$w.0")"
     [ -n "$record" ] && printf ', record %ss' "$(median "$tmp/record.$w.0")"
+    [ -n "$inputs" ] && printf ', inputs %ss' "$(median "$tmp/inputs.$w.0")"
     echo
 done
 echo
@@ -208,7 +229,7 @@ while read -r w n di; do
         line="$line $(awk -v emu="$emu" -v t="$t" -v rt="$rt" -v di="$di" -v n="$n" -v w="$w" 'BEGIN {
             if (w == "compute") v = sprintf("%.0f MIPS", di / t / 1e6); else v = sprintf("%.0f ns", t * 1e9 / n);
             r = "";
-            if (emu == "record") r = sprintf(" (%.2fx the time)", t / rt);
+            if (emu == "record" || emu == "inputs") r = sprintf(" (%.2fx the time)", t / rt);
             else if (emu != "ringside" && w == "compute") r = sprintf(" (Ringside %.2fx the rate)", t / rt);
             else if (emu != "ringside") r = sprintf(" (Ringside %.2fx the time)", rt / t);
             printf "%s %s%s,", emu, v, r }')"

@@ -11,7 +11,8 @@
 # a run that has not printed "ALL TESTS PASSED" by then is killed and the script fails.
 # RECORD=1 adds Ringside with `--record FILE` (a trace of every transition, in the temporary
 # directory; the run is killed at the line like the others, so the file is left unfinished) and
-# its time against Ringside's without it.
+# its time against Ringside's without it; INPUTS=1 adds Ringside with `--record FILE
+# --inputs-only` (a trace of the run's inputs only) the same way.
 #
 # Method: each run gets '\nusertests\n' on its standard input (xv6 drops a byte that arrives
 # before its UART driver runs, hence the leading newline) and its output goes to a file that is
@@ -57,6 +58,8 @@ start() { # EMU: starts one run in the background, its pid in $pid
     base) "$base" run "$kernel" --log unimp <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
     record) "$ringside" run "$kernel" --log unimp --record "$tmp/rec.rtrace" <"$tmp/input" \
                 >"$tmp/out" 2>"$tmp/err" & ;;
+    inputs) "$ringside" run "$kernel" --log unimp --record "$tmp/in.rtrace" --inputs-only \
+                <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
     qemu) "$qemu" -accel tcg -kernel "$kernel" -m 256 -display none -serial stdio -monitor none \
               -no-reboot <"$tmp/input" >"$tmp/out" 2>"$tmp/err" & ;;
     esac
@@ -103,6 +106,7 @@ emus="ringside"
 [ "$have_qemu" -eq 1 ] && emus="$emus qemu"
 [ -n "$base" ] && emus="$emus base"
 [ "${RECORD:-0}" = 1 ] && emus="$emus record"
+[ "${INPUTS:-0}" = 1 ] && emus="$emus inputs"
 reversed=$(echo "$emus" | tr ' ' '\n' | tac | tr '\n' ' ')
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$reps"); do
@@ -136,4 +140,7 @@ if [ -n "$base" ]; then
 fi
 if [ "${RECORD:-0}" = 1 ]; then
     awk -v r="$rs" -v w="$(median "$tmp/record")" 'BEGIN { printf "RECORD / Ringside: %.2fx the time\n", w / r }'
+fi
+if [ "${INPUTS:-0}" = 1 ]; then
+    awk -v r="$rs" -v w="$(median "$tmp/inputs")" 'BEGIN { printf "INPUTS / Ringside: %.2fx the time\n", w / r }'
 fi
