@@ -7,7 +7,8 @@
  * sanitizers watch) and returns one of its statuses with a reason; a whole trace (TRACE_OK)
  * has its end record; the event count is the number of event records; every event record the
  * reader kept decodes (in order, each against those before) to the event the reader kept; a
- * usable header encodes again and reads back the same; the exports of a usable
+ * usable header encodes again and reads back the same; a trace of the inputs only keeps
+ * nothing but input, marks and its end (a trace with events no mark); the exports of a usable
  * trace finish. A broken property aborts. */
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,11 @@ static void check(const uint8_t *data, size_t size)
             struct trace_byte_rec b;
             trace_record_byte(r, &b);
         }
+        if (tf.inputs_only && r->type != TREC_INPUT && r->type != TREC_INPUT_END &&
+            r->type != TREC_MARK && r->type != TREC_END)
+            fail("a regenerated record kept in a trace of the inputs only");
+        if (!tf.inputs_only && r->type == TREC_MARK)
+            fail("a progress mark kept in a trace with events");
     }
     trace_ctx_free(t);
     if (events != tf.nevents)
