@@ -20,11 +20,12 @@ static bool flush(void *ctx)
 }
 
 /* Where a recording's run was cut rather than ended by the guest: the device time to stop
- * at, 0 for a run that ended by itself (or a truncated trace: it runs on). */
+ * at, 0 for a run that ended by itself (or a truncated trace with events: it runs on; one of
+ * the inputs only stops at its last mark, as far as the recording went). */
 static uint64_t cut_time(const struct trace_file *tf)
 {
     if (!tf->has_end)
-        return 0;
+        return tf->inputs_only && tf->has_mark ? tf->mark_time : 0;
     uint8_t why = tf->end.reason;
     bool cut = why == TEND_LIMIT || why == TEND_SIGNAL || why == TEND_OUTPUT || why == TEND_STOP;
     return cut && tf->end.time ? tf->end.time : 0;

@@ -406,13 +406,15 @@ G
     expect cmds.log 'io 0x03f8$' "the condition listed"
     expect cmds.log 'break io 0\.\.0xffff' "the refusal of port 0x10000"
     ;;
-replay)
+replay|replay_inputs_only)
     # A recorded run with console input (the upper scenario), debugged under gdb: it stops
     # where a live run does, goes back, and after the detach ends as recorded, its console
-    # (shown once) the recorded one.
+    # (shown once) the recorded one. The same from a trace of the inputs only.
     here=$PWD
-    (cd "$GUESTS" && timeout 100 "$RINGSIDE" run "${UPPER_ARGS[@]}" --record "$here/up.rtrace") \
-        < "$UPPER_IN" > rec.out 2> rec.err
+    only=()
+    [ "$CASE" = replay_inputs_only ] && only=(--inputs-only)
+    (cd "$GUESTS" && timeout 100 "$RINGSIDE" run "${UPPER_ARGS[@]}" --record "$here/up.rtrace" \
+        "${only[@]}") < "$UPPER_IN" > rec.out 2> rec.err
     cmp -s rec.out "$UPPER_OUT" || fail "the recorded run's console is not upper.out"
     STDIN=/dev/null serve replay "$here/up.rtrace" -S
     cp input_cmds cmds
@@ -423,6 +425,9 @@ replay)
     expect cmds.log '^[1-9][0-9]* console input bytes logged' "input bytes logged by the stub"
     expect stub.out '^replay: under gdb: the run ended as recorded, at instruction [0-9]+$' "the end line"
     head -n -1 stub.out | cmp -s - "$UPPER_OUT" || { diff <(head -n -1 stub.out) "$UPPER_OUT"; fail "the console under gdb is not upper.out"; }
+    if [ "$CASE" = replay_inputs_only ]; then
+        [ "$(od -An -tx1 -j10 -N2 up.rtrace | tr -d ' ')" = 0100 ] || fail "not a trace of the inputs only"
+    fi
     echo "replayed under gdb: console identical, ended as recorded"
     ;;
 input_reverse)
