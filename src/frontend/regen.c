@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frontend/loader.h"
@@ -43,6 +44,38 @@ static void first_line(const char *s, char *out, size_t len)
     out[n] = '\0';
 }
 
+/* Progress on a terminal: regenerating a long run takes as long as the run did. */
+struct progress {
+    const struct machine *m;
+    uint64_t total;           /* the run's device time, 0: unknown */
+    double start, last;       /* wall-clock seconds */
+    bool shown;               /* a progress line is on the terminal */
+};
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Between two chunks of the run: after the first second, a line updated twice a second on
+ * stderr when it is a terminal. */
+static bool show_progress(void *ctx)
+{
+    struct progress *p = ctx;
+    double now = wall_seconds();
+    if (now - p->start < 1.0 || now - p->last < 0.5 || !p->total)
+        return true;
+    p->last = now;
+    p->shown = true;
+    uint64_t done = cpu_time(&p->m->cpu);
+    fprintf(stderr, "\rringside: regenerating the events: %3.0f%% of the run",
+            100.0 * (double)done / (double)p->total);
+    fflush(stderr);
+    return true;
+}
+
 /* The run again with a recorder of everything on it, into the temporary file named path
  * (unlinked once the recorder has opened it: the caller holds it open). */
 static bool rerun(const struct trace_file *tf, struct machine *m, const char *path, char *why,
@@ -62,7 +95,13 @@ static bool rerun(const struct trace_file *tf, struct machine *m, const char *pa
         snprintf(why, whylen, "no room for the listeners of the run");
         ok = false;
     } else if (ok) {
-        replay_run(&rp, m, NULL, NULL);
+        struct progress p = { .m = m, .total = replay_end_time(&rp) };
+        p.start = p.last = wall_seconds();
+        if (p.total == UINT64_MAX || !isatty(STDERR_FILENO))
+            p.total = 0;
+        replay_run(&rp, m, show_progress, &p);
+        if (p.shown) /* the line cleared for what follows */
+            fprintf(stderr, "\r%*s\r", 60, "");
         if (rp.diverged) {
             char line[512];
             first_line(rp.why, line, sizeof line);
