@@ -421,6 +421,8 @@ void recorder_detach(struct recorder *r, struct machine *m)
 
 void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name)
 {
+    if (r->inputs_only) /* regenerated with the events */
+        return;
     uint8_t p[8 + TRACE_NAME_MAX];
     size_t n = strnlen(name, TRACE_NAME_MAX);
     trace_put32(p, cr3);

@@ -44,7 +44,8 @@ void recorder_set_inputs_only(struct recorder *r);
 void recorder_set_portable(struct recorder *r);
 /* An address space's name ("CR3 X is pid N, name S"). recorder_attach records the names the
  * machine knows and then every naming its space-name tap hears (machine/spaces.h): spaces,
- * system-call names and the system-call vector; a client may add its own. */
+ * system-call names and the system-call vector; a client may add its own. Nothing with
+ * recorder_set_inputs_only. */
 void record_space_name(struct recorder *r, uint32_t cr3, uint32_t pid, const char *name);
 /* Writes what is buffered (with --inputs-only, after a progress mark). Returns false once
  * any write has failed. */

@@ -571,6 +571,60 @@ static void make_small(struct small *sm)
     unlink(path);
 }
 
+/* recorder_set_inputs_only: the file head's flag, no events, names or console output; a
+ * progress mark at each flush; the end record. */
+static void test_inputs_only_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_trace_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    struct recorder *r = recorder_open(path, err, sizeof err);
+    assert_non_null(r);
+    recorder_set_inputs_only(r);
+    struct trace_header h = {
+        .version = "9.9", .command = "run", .argv = argv_words, .argc = 5, .image = "k.elf",
+        .mem_mib = 16, .ips = 1234567, .nhashes = 1, .hash_path = { "/somewhere/k.elf" },
+    };
+    assert_true(recorder_write_header(r, &h));
+    struct machine *m = machine_create(2, NULL, NULL);
+    assert_non_null(m);
+    assert_true(recorder_attach(r, m));
+    record_space_name(r, 0x1000, 7, "hello");
+    for (unsigned k = 0; k < 12; k++) {
+        struct trace_event ev;
+        trace_begin(&m->cpu, &ev, (enum trace_kind)(k % TR_KINDS), 0x20 + k, k & 1, k);
+        m->cpu.icount += 100;
+        trace_end(&m->cpu, &ev);
+        bus_out(&m->bus, 0x3F8, 'a' + k, 1);
+        if (k == 5)
+            assert_true(recorder_flush(r));
+    }
+    assert_true(recorder_flush(r));
+    assert_true(recorder_finish(r, m, TEND_HALT, 5));
+    int e = 0;
+    assert_int_equal(recorder_close(r, &e), 0);
+    machine_destroy(m);
+    struct trace_file tf;
+    assert_int_equal(trace_load(path, &tf), TRACE_OK);
+    unlink(path);
+    assert_true(tf.inputs_only);
+    assert_int_equal(trace_get16(tf.buf + 10), TRACE_FLAG_INPUTS);
+    assert_int_equal(tf.nevents, 0);
+    assert_int_equal(tf.nrecs, 3); /* two marks, the end */
+    assert_int_equal(tf.recs[0].type, TREC_MARK);
+    assert_int_equal(trace_get64(tf.recs[0].payload + 8), 600);
+    assert_int_equal(tf.recs[1].type, TREC_MARK);
+    assert_int_equal(tf.recs[2].type, TREC_END);
+    assert_true(tf.has_mark);
+    assert_int_equal(tf.mark_icount, 1200);
+    assert_int_equal(tf.end.icount, 1200);
+    assert_int_equal(tf.end.status, 5);
+    trace_free(&tf);
+}
+
 static void test_file_round_trip(void **state)
 {
     (void)state;
@@ -896,6 +950,7 @@ int main(void)
         cmocka_unit_test(test_event_appenders),
         cmocka_unit_test(test_crc32c),
         cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test(test_inputs_only_file),
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_every_damaged_byte),
         cmocka_unit_test(test_filters_and_names),
