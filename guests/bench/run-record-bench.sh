@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What recording costs: the run time of the demo and of a compute guest (bench.elf, about 500M
 # instructions, few transitions) without and with --record (best of R runs each), the trace's
-# size per event, the same recorded zstd-compressed (--record FILE.zst), and how fast
-# `ringside replay` re-runs and compares it. A benchmark, not a
+# size per event, the same recorded zstd-compressed (--record FILE.zst) and of the inputs only
+# (--record FILE --inputs-only), and how fast `ringside replay` re-runs and compares it. A benchmark, not a
 # test: it prints figures (the goal is <= 10% recording overhead).
 #
 #   guests/bench/run-record-bench.sh [RINGSIDE [R]]
@@ -30,8 +30,10 @@ best() { # best wall time of $reps runs of "$@" (stdout to /dev/null)
 
 bench() { # NAME, then the ringside arguments
     local name=$1; shift
-    local plain rec rep size events insns recz sizez
+    local plain rec rep size events insns recz sizez reci sizei
     plain=$(best "$ringside" "$@")
+    reci=$(best "$ringside" "$@" --record "$tmp/$name.in.rtrace" --inputs-only)
+    sizei=$(stat -c %s "$tmp/$name.in.rtrace")
     rec=$(best "$ringside" "$@" --record "$tmp/$name.rtrace")
     recz=$(best "$ringside" "$@" --record "$tmp/$name.rtrace.zst")
     sizez=$(stat -c %s "$tmp/$name.rtrace.zst")
@@ -41,12 +43,13 @@ bench() { # NAME, then the ringside arguments
     insns=$("$ringside" "$@" --stats 2>&1 >/dev/null </dev/null |
             sed -n 's/^ringside: \([0-9]*\) instructions in .*/\1/p')
     awk -v n="$name" -v p="$plain" -v r="$rec" -v q="$rep" -v s="$size" -v e="$events" \
-        -v i="$insns" -v rz="$recz" -v sz="$sizez" 'BEGIN {
+        -v i="$insns" -v rz="$recz" -v sz="$sizez" -v ri="$reci" -v si="$sizei" 'BEGIN {
         printf "%-8s %12d insns %7d events  run %.3f s  recorded %.3f s (%+.1f%%)  ", n, i, e, p, r, (r - p) * 100 / p
         printf "%.1f bytes/event (%d bytes)  replay %.3f s (%.0f events/s, %.1f MIPS)\n", \
                e ? s / e : 0, s, q, e / q, i / q / 1e6
         printf "%-8s zstd: recorded %.3f s (%+.1f%%)  %.1f bytes/event (%d bytes, %.1fx smaller)\n", \
-               n, rz, (rz - p) * 100 / p, e ? sz / e : 0, sz, sz ? s / sz : 0 }'
+               n, rz, (rz - p) * 100 / p, e ? sz / e : 0, sz, sz ? s / sz : 0
+        printf "%-8s inputs only: recorded %.3f s (%+.1f%%)  %d bytes\n", n, ri, (ri - p) * 100 / p, si }'
 }
 
 echo "run-record-bench: best of $reps runs each, on $(nproc) cores (load: $(cut -d' ' -f1-3 /proc/loadavg))"
