@@ -17,7 +17,6 @@
 #include "trace/filehash.h"
 #include "trace/replay.h"
 
-
 /* "14,211" */
 static const char *grouped(uint64_t v, char buf[32])
 {
