@@ -238,7 +238,7 @@ static inline uint32_t fz_res(unsigned op, uint32_t a, uint32_t b)
          * the target is known to be in the block, no test of insn.jt) */            \
         if ((DEAD) == 4 && jump_in_block(c, j))                                      \
             return;                                                                  \
-        if ((DEAD) == 0 && j->jt && jump_in_block(c, j))                             \
+        if (((DEAD) == 0 || (DEAD) == 2) && j->jt && jump_in_block(c, j))            \
             return;                                                                  \
         c->cur = j;                                                                  \
         jcc_taken(c, j);                                                             \
