@@ -524,16 +524,33 @@ static void capture_event(void *ctx, const struct trace_event *ev)
 static char *argv_words[] = { "ringside", "run", "k.elf", "--record", "x" };
 static char *mods[] = { "user/a.elf arg", "user/b.elf" };
 
-static void make_small(struct small *sm)
+/* A recorder on a new temporary file (its name in path, at least 23 bytes). */
+static struct recorder *open_temp_recorder(char *path)
 {
-    memset(sm, 0, sizeof *sm);
-    char path[] = "/tmp/test_trace_XXXXXX";
+    strcpy(path, "/tmp/test_trace_XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     char err[256];
     struct recorder *r = recorder_open(path, err, sizeof err);
     assert_non_null(r);
+    return r;
+}
+
+/* The k-th event of make_small's run: its kind k modulo the kinds, 100 instructions later. */
+static void small_event(struct machine *m, unsigned k)
+{
+    struct trace_event ev;
+    trace_begin(&m->cpu, &ev, (enum trace_kind)(k % TR_KINDS), 0x20 + k, k & 1, k);
+    m->cpu.icount += 100;
+    trace_end(&m->cpu, &ev);
+}
+
+static void make_small(struct small *sm)
+{
+    memset(sm, 0, sizeof *sm);
+    char path[32];
+    struct recorder *r = open_temp_recorder(path);
     struct trace_header h = {
         .version = "9.9", .command = "run", .argv = argv_words, .argc = 5, .image = "k.elf",
         .append = "init=a", .modules = mods, .nmodules = 2, .dir = "/somewhere",
@@ -549,10 +566,7 @@ static void make_small(struct small *sm)
     assert_int_equal(cpu_add_sink(&m->cpu, capture_event, sm), 0);
     record_space_name(r, 0x1000, 7, "hello");
     for (unsigned k = 0; k < 12; k++) {
-        struct trace_event ev;
-        trace_begin(&m->cpu, &ev, (enum trace_kind)(k % TR_KINDS), 0x20 + k, k & 1, k);
-        m->cpu.icount += 100;
-        trace_end(&m->cpu, &ev);
+        small_event(m, k);
         if (k % 3 == 0)
             bus_out(&m->bus, 0x3F8, 'a' + k, 1); /* COM1 transmits at once */
     }
@@ -576,13 +590,8 @@ static void make_small(struct small *sm)
 static void test_inputs_only_file(void **state)
 {
     (void)state;
-    char path[] = "/tmp/test_trace_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    char err[256];
-    struct recorder *r = recorder_open(path, err, sizeof err);
-    assert_non_null(r);
+    char path[32];
+    struct recorder *r = open_temp_recorder(path);
     recorder_set_inputs_only(r);
     struct trace_header h = {
         .version = "9.9", .command = "run", .argv = argv_words, .argc = 5, .image = "k.elf",
@@ -594,10 +603,7 @@ static void test_inputs_only_file(void **state)
     assert_true(recorder_attach(r, m));
     record_space_name(r, 0x1000, 7, "hello");
     for (unsigned k = 0; k < 12; k++) {
-        struct trace_event ev;
-        trace_begin(&m->cpu, &ev, (enum trace_kind)(k % TR_KINDS), 0x20 + k, k & 1, k);
-        m->cpu.icount += 100;
-        trace_end(&m->cpu, &ev);
+        small_event(m, k);
         bus_out(&m->bus, 0x3F8, 'a' + k, 1);
         if (k == 5)
             assert_true(recorder_flush(r));
