@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "frontend/loader.h"
+#include "frontend/report.h"
 #include "machine/machine.h"
 #include "trace/filehash.h"
 #include "trace/recorder.h"
@@ -120,10 +121,9 @@ static bool rerun(const struct trace_file *tf, struct machine *m, const char *pa
     return ok;
 }
 
-bool trace_regenerate(struct trace_file *tf, char *why, size_t whylen)
+/* trace_regenerate's work: why without the name. */
+static bool regenerate(struct trace_file *tf, char *why, size_t whylen)
 {
-    if (!tf->inputs_only || !trace_usable(tf))
-        return true;
     const struct trace_header *h = &tf->hdr;
     char err[512], path[4096];
     if (!trace_files_unchanged(h, err, sizeof err)) {
@@ -170,4 +170,17 @@ bool trace_regenerate(struct trace_file *tf, char *why, size_t whylen)
     trace_free(tf);
     *tf = full;
     return true;
+}
+
+bool trace_regenerate(const char *name, struct trace_file *tf, char *why, size_t whylen)
+{
+    if (!tf->inputs_only || !trace_usable(tf))
+        return true;
+    report("%s: a trace of the inputs only: running the guest again to regenerate its events",
+           name);
+    char err[1024];
+    if (regenerate(tf, err, sizeof err))
+        return true;
+    snprintf(why, whylen, "%s: cannot regenerate its events: %s", name, err);
+    return false;
 }

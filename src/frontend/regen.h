@@ -8,7 +8,7 @@
  * replays them as they are.
  *
  *   trace_load(path, &tf);
- *   if (trace_usable(&tf) && !trace_regenerate(&tf, why, sizeof why)) ... one line, status 2
+ *   if (trace_usable(&tf) && !trace_regenerate(path, &tf, why, sizeof why)) ... one line, status 2
  */
 #ifndef RINGSIDE_REGEN_H
 #define RINGSIDE_REGEN_H
@@ -18,11 +18,13 @@
 
 #include "trace/tracefile.h"
 
-/* Nothing to do (true) unless tf is a usable trace of the inputs only; then tf is replaced by
- * the regenerated trace, with tf's own status kept (a truncated or damaged recording reads as
- * truncated or damaged, its events up to its last progress mark). False with one line in why
- * (no newline) when the images are gone or changed, the guest ran differently (the replay's
- * first difference) or the temporary file could not be written; tf is then left as it was. */
-bool trace_regenerate(struct trace_file *tf, char *why, size_t whylen);
+/* Nothing to do (true) unless tf is a usable trace of the inputs only; then, after one line on
+ * stderr saying so ("NAME: a trace of the inputs only: running the guest again ..."), tf is
+ * replaced by the regenerated trace, with tf's own status kept (a truncated or damaged
+ * recording reads as truncated or damaged, its events up to its last progress mark). False
+ * with one line in why ("NAME: cannot regenerate its events: ...", no newline) when the images
+ * are gone or changed, the guest ran differently (the replay's first difference) or the
+ * temporary file could not be written; tf is then left as it was. */
+bool trace_regenerate(const char *name, struct trace_file *tf, char *why, size_t whylen);
 
 #endif

@@ -30,15 +30,11 @@ bool trace_cli_open(const struct cli_options *o, struct trace_file *tf,
         trace_free(tf);
         return false;
     }
-    if (regenerate && tf->inputs_only) {
-        char why[1024];
-        report("%s: a trace of the inputs only: running the guest again to regenerate its "
-               "events", o->operand);
-        if (!trace_regenerate(tf, why, sizeof why)) {
-            report("%s: cannot regenerate its events: %s", o->operand, why);
-            trace_free(tf);
-            return false;
-        }
+    char why[1280];
+    if (regenerate && !trace_regenerate(o->operand, tf, why, sizeof why)) {
+        report("%s", why);
+        trace_free(tf);
+        return false;
     }
     return true;
 }

@@ -366,24 +366,21 @@ bool recorder_attach(struct recorder *r, struct machine *m)
     r->m = m;
     r->pic_base[0] = r->pic_base[1] = -1;
     trace_codec_init(&r->out.codec);
-    if (r->inputs_only) { /* the console's bytes only: the rest is regenerated */
-        if (machine_add_tap(m, rec_byte, r) < 0) {
-            r->m = NULL;
-            return false;
-        }
-    } else {
-        if (cpu_add_sink_end(&m->cpu, rec_event, r->append, r) < 0) {
-            r->m = NULL;
-            return false;
-        }
-        if (machine_add_tap(m, rec_byte, r) < 0 || machine_add_space_tap(m, rec_naming, r) < 0) {
-            machine_remove_tap(m, rec_byte, r);
-            cpu_remove_sink(&m->cpu, rec_event, r);
-            r->m = NULL;
-            return false;
-        }
-        rec_known_names(r, m);
+    /* --inputs-only: the console's bytes only (input), the rest is regenerated. */
+    bool all = !r->inputs_only;
+    if (all && cpu_add_sink_end(&m->cpu, rec_event, r->append, r) < 0) {
+        r->m = NULL;
+        return false;
     }
+    if (machine_add_tap(m, rec_byte, r) < 0 ||
+        (all && machine_add_space_tap(m, rec_naming, r) < 0)) {
+        machine_remove_tap(m, rec_byte, r);
+        cpu_remove_sink(&m->cpu, rec_event, r);
+        r->m = NULL;
+        return false;
+    }
+    if (all)
+        rec_known_names(r, m);
     r->refill = m->input.refill;
     r->refill_ctx = m->input.refill_ctx;
     m->input.refill = rec_refill;

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "frontend/regen.h"
-#include "frontend/report.h"
 #include "trace/filter.h"
 #include "trace/format.h"
 
@@ -274,15 +273,8 @@ bool view_model_load(struct view_model *m, const char *path, char *why, size_t w
         snprintf(why, whylen, "%s: %s", path, m->tf->why);
         return false;
     }
-    if (m->tf->inputs_only) {
-        char err[1024];
-        report("%s: a trace of the inputs only: running the guest again to regenerate its "
-               "events", path);
-        if (!trace_regenerate(m->tf, err, sizeof err)) {
-            snprintf(why, whylen, "%s: cannot regenerate its events: %s", path, err);
-            return false;
-        }
-    }
+    if (!trace_regenerate(path, m->tf, why, whylen))
+        return false;
     const char *base = strrchr(path, '/');
     snprintf(m->title, sizeof m->title, "%s", base ? base + 1 : path);
     m->ips = m->tf->hdr.ips;
